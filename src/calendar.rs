@@ -1,0 +1,122 @@
+//! Instants and calendar work in the account's IANA time zone (SEMANTICS 1 and 6).
+//! Time is always an input: nothing here reads a clock.
+
+use crate::error::coded;
+use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// An RFC 3339 instant with an explicit offset. Compared and printed as UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(pub DateTime<Utc>);
+
+impl Instant {
+    pub fn parse(s: &str) -> Option<Instant> {
+        DateTime::<FixedOffset>::parse_from_rfc3339(s).ok().map(|d| Instant(d.with_timezone(&Utc)))
+    }
+    pub fn local(&self, tz: Tz) -> NaiveDateTime {
+        self.0.with_timezone(&tz).naive_local()
+    }
+}
+
+impl fmt::Display for Instant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+}
+
+impl<'de> Deserialize<'de> for Instant {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Instant;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an RFC 3339 instant")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Instant, E> {
+                Instant::parse(v).ok_or_else(|| {
+                    E::custom(coded("invalid_instant", format!("`{v}` is not an RFC 3339 instant with an offset")))
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl Serialize for Instant {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// An IANA time zone name such as `Asia/Singapore`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone(pub Tz);
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone(Tz::UTC)
+    }
+}
+
+impl<'de> Deserialize<'de> for Zone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<Tz>()
+            .map(Zone)
+            .map_err(|_| de::Error::custom(coded("invalid_time_zone", format!("`{s}` is not an IANA time zone"))))
+    }
+}
+
+impl Serialize for Zone {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+fn last_day(year: i32, month: u32) -> u32 {
+    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+    NaiveDate::from_ymd_opt(ny, nm, 1).and_then(|d| d.pred_opt()).map_or(28, |d| d.day())
+}
+
+/// The local date `months` months after `anchor`'s month, on the anchor's day of month,
+/// or that month's last day when it has no such day (the 31st in April is the 30th).
+pub fn anchored_date(anchor: NaiveDate, months: i64) -> Option<NaiveDate> {
+    let total = anchor.year() as i64 * 12 + anchor.month0() as i64 + months;
+    let year = i32::try_from(total.div_euclid(12)).ok()?;
+    let month = total.rem_euclid(12) as u32 + 1;
+    NaiveDate::from_ymd_opt(year, month, anchor.day().min(last_day(year, month)))
+}
+
+/// A local wall-clock time in `tz` as an instant. A time skipped by a DST jump moves forward
+/// to the first valid instant after the gap; a repeated one takes the earlier instant.
+pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<Instant> {
+    match tz.from_local_datetime(&local) {
+        LocalResult::Single(t) => Some(Instant(t.with_timezone(&Utc))),
+        LocalResult::Ambiguous(a, _) => Some(Instant(a.with_timezone(&Utc))),
+        LocalResult::None => {
+            // Walk forward a minute at a time; DST gaps are at most a few hours.
+            let mut probe = local;
+            for _ in 0..(24 * 60) {
+                probe += chrono::Duration::minutes(1);
+                if let LocalResult::Single(t) | LocalResult::Ambiguous(t, _) = tz.from_local_datetime(&probe) {
+                    return Some(Instant(t.with_timezone(&Utc)));
+                }
+            }
+            None
+        }
+    }
+}
+
+/// The instant `months` monthly periods after `anchor`, anchored on its local day and time.
+pub fn add_months(anchor: Instant, months: i64, tz: Tz) -> Option<Instant> {
+    let local = anchor.local(tz);
+    let date = anchored_date(local.date(), months)?;
+    resolve_local(tz, date.and_time(local.time()))
+}
+
+/// Whole local days between two instants' local dates in `tz`.
+pub fn local_days(from: Instant, to: Instant, tz: Tz) -> i64 {
+    (to.local(tz).date() - from.local(tz).date()).num_days()
+}

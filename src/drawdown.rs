@@ -1,0 +1,477 @@
+//! Drawdown: usage, in time order, through plan allowances, then credit grants in burn
+//! order, then owed (SEMANTICS 4-8). The same function previews in the browser and deducts
+//! on the server, so both give the same lines and balances.
+
+use crate::alerts::state_for;
+use crate::amount::{self, dec, Seconds};
+use crate::calendar::{add_months, local_days, Instant};
+use crate::error::{Error, Result};
+use crate::model::{Account, AlertState, Call, ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard};
+use crate::rating::{call_lines, chat_line, rental_line, total, PlanTerms};
+use crate::reload::{reload_multiple, ReloadEvent};
+use chrono::Datelike;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// Bound on the periods one number rental may expand to (100 years of months).
+pub const MAX_RENTAL_PERIODS: i64 = 1200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageKind {
+    Call,
+    Chat,
+    Number,
+}
+
+/// One usage item. A flat struct (not a tagged enum) so that every error keeps its path.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Usage {
+    pub id: String,
+    pub at: Instant,
+    pub kind: UsageKind,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    #[serde(default)]
+    pub call: Option<Call>,
+    #[serde(default)]
+    pub messages: Option<Seconds>,
+    #[serde(default)]
+    pub number_kind: Option<String>,
+    /// How many numbers this rental covers (default 1).
+    #[serde(default)]
+    pub count: Option<Seconds>,
+    /// Charge every monthly period that starts before this instant (default: the first only).
+    #[serde(default)]
+    pub through: Option<Instant>,
+    /// Charge a first partial period by days, up to the billing cycle's anchor day.
+    #[serde(default)]
+    pub prorate: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PreviewInput {
+    pub rate_card: RateCard,
+    pub account: Account,
+    #[serde(default)]
+    pub usage: Vec<Usage>,
+    /// Instant for the opening balance when there is no usage.
+    #[serde(default)]
+    pub as_of: Option<Instant>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Allocation {
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", with = "amount::opt_dec")]
+    pub credits: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrawnLine {
+    #[serde(flatten)]
+    pub line: ChargeLine,
+    pub allocations: Vec<Allocation>,
+    #[serde(with = "dec")]
+    pub uncovered: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemStatus {
+    Charged,
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Item {
+    pub id: String,
+    pub at: Instant,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<u32>,
+    pub status: ItemStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    pub lines: Vec<DrawnLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlertEvent {
+    pub at: Instant,
+    pub from: AlertState,
+    pub to: AlertState,
+    #[serde(with = "dec")]
+    pub balance: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GrantBalance {
+    pub id: String,
+    #[serde(with = "dec")]
+    pub remaining: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    pub items: Vec<Item>,
+    pub reloads: Vec<ReloadEvent>,
+    pub alerts: Vec<AlertEvent>,
+    pub grants: Vec<GrantBalance>,
+    pub included_seconds_remaining: u64,
+    #[serde(with = "dec")]
+    pub owed: Decimal,
+    #[serde(with = "dec")]
+    pub balance_before: Decimal,
+    #[serde(with = "dec")]
+    pub balance_after: Decimal,
+    /// Credits each agent has spent this cycle after the usage.
+    pub agent_spend: BTreeMap<String, String>,
+}
+
+/// Burn order (SEMANTICS 5): plan grants first, then priority ascending, soonest expiry
+/// (none last: FEFO), promotional < committed < prepaid, createdAt, id.
+/// Flexprice, OpenMeter and Stripe credit grants order their grants this way.
+pub fn burn_order(a: &Grant, b: &Grant) -> Ordering {
+    let plan = |g: &Grant| g.kind != GrantType::Plan;
+    plan(a)
+        .cmp(&plan(b))
+        .then(a.priority.cmp(&b.priority))
+        .then_with(|| match (a.expires_at, b.expires_at) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        })
+        .then(a.kind.cmp(&b.kind))
+        .then(a.created_at.cmp(&b.created_at))
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Spendable balance at `t`: active non-plan grants minus what is owed (SEMANTICS 7).
+pub fn spendable(grants: &[Grant], owed: Decimal, t: Option<Instant>) -> Decimal {
+    let held: Decimal = grants
+        .iter()
+        .filter(|g| g.kind != GrantType::Plan && t.is_none_or(|t| g.active_at(t)))
+        .map(|g| g.remaining)
+        .sum();
+    held - owed
+}
+
+pub fn plan_credits(grants: &[Grant], t: Instant) -> Decimal {
+    grants.iter().filter(|g| g.kind == GrantType::Plan && g.active_at(t)).map(|g| g.remaining).sum()
+}
+
+/// What an agent's policy allows at the start of a usage item (seed 002).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Plan allowance first, then the wallet.
+    PlanThenWallet,
+    /// Past the monthly limit with `use_balance`: wallet only.
+    WalletOnly,
+    Refused(&'static str),
+}
+
+pub fn gate(account: &Account, grants: &[Grant], included: u64, agent: Option<&str>, spent: Decimal, t: Instant) -> Gate {
+    let policy = account.agent(agent);
+    let stop = policy.on_plan_exhausted == OnPlanExhausted::Stop;
+    if policy.monthly_limit.is_some_and(|l| spent >= l) {
+        return if stop { Gate::Refused("agent_limit_reached") } else { Gate::WalletOnly };
+    }
+    let has_plan = account.plan.is_some() || grants.iter().any(|g| g.kind == GrantType::Plan);
+    let plan_left = included > 0 || plan_credits(grants, t) > Decimal::ZERO;
+    if stop && has_plan && !plan_left {
+        return Gate::Refused("plan_exhausted");
+    }
+    Gate::PlanThenWallet
+}
+
+struct Event<'a> {
+    usage: &'a Usage,
+    at: Instant,
+    period: Option<u32>,
+    days: Option<(i64, i64)>,
+}
+
+/// The occurrences of a monthly schedule anchored on `anchor` that fall in `[from, until)`.
+fn rental_events<'a>(u: &'a Usage, account: &Account, field: &str, out: &mut Vec<Event<'a>>) -> Result<()> {
+    let tz = account.time_zone.0;
+    let bad = || Error::at("invalid_instant", &format!("{field}.at"), "the rental schedule leaves the calendar");
+    let cycle_anchor = account.cycle.as_ref().map(|c| c.start).filter(|_| u.prorate);
+    let anchor = cycle_anchor.unwrap_or(u.at);
+    // k: the anchor occurrence at or before `at` (SEMANTICS 6: month-end anchors clamp).
+    let (la, lt) = (anchor.local(tz), u.at.local(tz));
+    let mut k = (lt.year() as i64 * 12 + lt.month0() as i64) - (la.year() as i64 * 12 + la.month0() as i64);
+    while add_months(anchor, k, tz).ok_or_else(bad)? > u.at {
+        k -= 1;
+    }
+    while add_months(anchor, k + 1, tz).ok_or_else(bad)? <= u.at {
+        k += 1;
+    }
+    let start = add_months(anchor, k, tz).ok_or_else(bad)?;
+    let mut next = add_months(anchor, k + 1, tz).ok_or_else(bad)?;
+    let days = (start != u.at).then(|| (local_days(u.at, next, tz), local_days(start, next, tz)));
+    out.push(Event { usage: u, at: u.at, period: u.through.map(|_| 1), days });
+    let Some(through) = u.through else { return Ok(()) };
+    let mut n = 1;
+    while next < through {
+        n += 1;
+        if n as i64 > MAX_RENTAL_PERIODS {
+            return Err(Error::at("too_many_periods", &format!("{field}.through"), format!("a rental expands to at most {MAX_RENTAL_PERIODS} periods")));
+        }
+        out.push(Event { usage: u, at: next, period: Some(n), days: None });
+        k += 1;
+        next = add_months(anchor, k + 1, tz).ok_or_else(bad)?;
+    }
+    Ok(())
+}
+
+
+struct State {
+    grants: Vec<Grant>,
+    included: u64,
+    owed: Decimal,
+    spent: BTreeMap<String, Decimal>,
+    cycle: Option<(Instant, Instant, i64)>,
+    reloads_on: Option<(chrono::NaiveDate, u32)>,
+    reload_seq: u32,
+}
+
+fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
+    let tz = account.time_zone.0;
+    let Some((first_start, _, _)) = st.cycle else { return Ok(()) };
+    while let Some((_, end, n)) = st.cycle.filter(|c| t >= c.1) {
+        let new_end = add_months(first_start, n + 2, tz)
+            .ok_or_else(|| Error::at("invalid_cycle", "account.cycle", "the cycle leaves the calendar"))?;
+        st.cycle = Some((end, new_end, n + 1));
+        st.spent.clear();
+        if let Some(plan) = &account.plan {
+            // Included minutes lapse; plan credits carry over up to the cap (OpenMeter rollover).
+            st.included = plan.included_seconds();
+            let mut left = Decimal::ZERO;
+            for g in st.grants.iter_mut().filter(|g| g.kind == GrantType::Plan) {
+                left += g.remaining;
+                g.remaining = Decimal::ZERO;
+            }
+            let carry = left.min(plan.rollover_cap.unwrap_or_default());
+            let fresh = plan.included_credits.unwrap_or_default() + carry;
+            if fresh > Decimal::ZERO {
+                st.grants.push(Grant {
+                    id: format!("plan-credits@{end}"),
+                    kind: GrantType::Plan,
+                    remaining: fresh,
+                    priority: i64::MIN,
+                    effective_at: Some(end),
+                    expires_at: Some(new_end),
+                    created_at: Some(end),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Draw one line's credits from `order` (grant indexes in burn order); the rest is owed.
+fn allocate(st: &mut State, order: &[usize], line: &ChargeLine, use_plan: bool) -> DrawnLine {
+    let mut allocations = Vec::new();
+    if line.code == "voice.included_minutes" {
+        let secs = u64::try_from(line.quantity).unwrap_or(0);
+        st.included = st.included.saturating_sub(secs);
+        allocations.push(Allocation { source: "included_minutes".into(), grant_id: None, credits: None, seconds: Some(secs) });
+    }
+    let mut need = line.credits;
+    for &i in order {
+        if need <= Decimal::ZERO {
+            break;
+        }
+        let g = &mut st.grants[i];
+        let is_plan = g.kind == GrantType::Plan;
+        if (is_plan && !use_plan) || g.remaining <= Decimal::ZERO {
+            continue;
+        }
+        let take = need.min(g.remaining);
+        g.remaining -= take;
+        need -= take;
+        let (source, grant_id) = if is_plan { ("plan_credits".to_string(), Some(g.id.clone())) } else { (g.id.clone(), None) };
+        allocations.push(Allocation { source, grant_id, credits: Some(take), seconds: None });
+    }
+    // SEMANTICS 5.3: the usage happened; what no credit covers is owed, never lost.
+    st.owed += need;
+    DrawnLine { line: line.clone(), allocations, uncovered: need }
+}
+
+fn lines_for(card: &RateCard, st: &State, account: &Account, ev: &Event, use_plan: bool, field: &str) -> Result<Vec<ChargeLine>> {
+    let u = ev.usage;
+    let missing = |name: &str| Error::at("missing_field", &format!("{field}.{name}"), format!("a `{:?}` item needs `{name}`", u.kind).to_lowercase());
+    match u.kind {
+        UsageKind::Call => {
+            let call = u.call.as_ref().ok_or_else(|| missing("call"))?;
+            let included = if use_plan { st.included } else { 0 };
+            let terms = PlanTerms::of(account.plan.as_ref(), included);
+            call_lines(card, terms, call).map_err(|e| rebase(e, field))
+        }
+        UsageKind::Chat => {
+            let m = u.messages.ok_or_else(|| missing("messages"))?;
+            Ok(vec![chat_line(card, m.0)?])
+        }
+        UsageKind::Number => {
+            let kind = u.number_kind.as_deref().ok_or_else(|| missing("numberKind"))?;
+            Ok(vec![rental_line(card, kind, u.count.map_or(1, |c| c.0), ev.days)?])
+        }
+    }
+}
+
+/// Errors about the call are reported under the usage item's path.
+fn rebase(e: Error, field: &str) -> Error {
+    match &e.field {
+        Some(f) if f.starts_with("call.") => {
+            let f = format!("{field}.{f}");
+            Error { field: Some(f), ..e }
+        }
+        _ => e,
+    }
+}
+
+/// `previewDrawdown`: apply usage to a snapshot and report every line, allocation,
+/// reload, alert transition and closing balance.
+pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
+    let card = &input.rate_card;
+    let account = &input.account;
+    card.validate().map_err(|e| e.within("rateCard"))?;
+    account.validate(card).map_err(|e| e.within("account"))?;
+    let dp = card.dp();
+    let tz = account.time_zone.0;
+
+    let mut events = Vec::with_capacity(input.usage.len());
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, u) in input.usage.iter().enumerate() {
+        let field = format!("usage[{i}]");
+        if !ids.insert(u.id.as_str()) {
+            return Err(Error::at("duplicate_id", &format!("{field}.id"), format!("usage id `{}` appears twice", u.id)));
+        }
+        match u.kind {
+            UsageKind::Number => rental_events(u, account, &field, &mut events)?,
+            _ => events.push(Event { usage: u, at: u.at, period: None, days: None }),
+        }
+    }
+    // Time order; ties keep input order (stable sort).
+    events.sort_by(|a, b| a.at.cmp(&b.at));
+    let field_of: BTreeMap<&str, usize> = input.usage.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
+
+    let mut st = State {
+        grants: account.grants.clone(),
+        included: account.included_seconds(),
+        owed: account.owed.unwrap_or_default(),
+        spent: account.agents.iter().map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default())).collect(),
+        cycle: account.cycle.as_ref().map(|c| (c.start, c.end, 0)),
+        reloads_on: None,
+        reload_seq: 0,
+    };
+    let opening_t = events.first().map(|e| e.at).or(input.as_of);
+    let balance_before = spendable(&st.grants, st.owed, opening_t);
+    let alert_settings = account.alerts.as_ref();
+    let mut alert_state = alert_settings.map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
+    let reload = account.auto_reload.as_ref().filter(|r| {
+        r.enabled && r.payment_method.as_deref().is_some_and(|p| !p.trim().is_empty()) && r.amount > Decimal::ZERO
+    });
+    let reload_credits = match reload {
+        Some(r) => Some((card.to_credits(r.threshold, "account.autoReload.threshold")?, card.to_credits(r.amount, "account.autoReload.amount")?)),
+        None => None,
+    };
+
+    let mut items = Vec::with_capacity(events.len());
+    let mut reloads = Vec::new();
+    let mut alerts = Vec::new();
+    let mut order: Vec<usize> = Vec::with_capacity(st.grants.len() + 4);
+    let mut last_t = opening_t;
+    for ev in &events {
+        let t = ev.at;
+        last_t = Some(t);
+        let u = ev.usage;
+        let field = format!("usage[{}]", field_of[u.id.as_str()]);
+        renew_cycle(&mut st, account, t)?;
+        let agent = if u.kind == UsageKind::Number { None } else { u.agent_id.as_deref() };
+        let spent = agent.and_then(|a| st.spent.get(a)).copied().unwrap_or_default();
+        let g = gate(account, &st.grants, st.included, agent, spent, t);
+        if let Gate::Refused(reason) = g {
+            items.push(Item { id: u.id.clone(), at: t, period: ev.period, status: ItemStatus::Refused, reason: Some(reason), lines: vec![] });
+            continue;
+        }
+        let use_plan = g == Gate::PlanThenWallet;
+        let lines = lines_for(card, &st, account, ev, use_plan, &field)?;
+        order.clear();
+        order.extend((0..st.grants.len()).filter(|&i| st.grants[i].active_at(t)));
+        order.sort_by(|&a, &b| burn_order(&st.grants[a], &st.grants[b]));
+        let drawn: Vec<DrawnLine> = lines.iter().map(|l| allocate(&mut st, &order, l, use_plan)).collect();
+        let charged = total(card, &lines)?;
+        if let Some(a) = agent {
+            *st.spent.entry(a.to_string()).or_default() += charged;
+        }
+        items.push(Item { id: u.id.clone(), at: t, period: ev.period, status: ItemStatus::Charged, reason: None, lines: drawn });
+
+        let mut balance = spendable(&st.grants, st.owed, Some(t));
+        if let (Some(r), Some((threshold, per))) = (reload, reload_credits) {
+            if charged > Decimal::ZERO {
+                if let Some(k) = reload_multiple(balance, threshold, per) {
+                    let day = t.local(tz).date();
+                    let today = match st.reloads_on {
+                        Some((d, n)) if d == day => n,
+                        _ => 0,
+                    };
+                    if r.max_reloads_per_day.is_none_or(|m| today < m) {
+                        st.reloads_on = Some((day, today + 1));
+                        let kd = Decimal::from(k);
+                        let credits = amount::checked(per.checked_mul(kd), "account.autoReload.amount")?;
+                        let mut money = amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
+                        money.rescale(card.minor()?);
+                        let settled = credits.min(st.owed);
+                        st.owed -= settled;
+                        st.reload_seq += 1;
+                        st.grants.push(Grant {
+                            id: format!("reload-{}", st.reload_seq),
+                            kind: GrantType::Prepaid,
+                            remaining: credits - settled,
+                            priority: 50,
+                            effective_at: Some(t),
+                            expires_at: None,
+                            created_at: Some(t),
+                        });
+                        reloads.push(ReloadEvent { at: t, amount: money, credits, multiple: k, settled_owed: settled });
+                        balance = spendable(&st.grants, st.owed, Some(t));
+                    }
+                }
+            }
+        }
+        if let (Some(settings), Some(prev)) = (alert_settings, alert_state) {
+            let now = state_for(settings, balance);
+            if now != prev {
+                alerts.push(AlertEvent { at: t, from: prev, to: now, balance });
+                alert_state = Some(now);
+            }
+        }
+    }
+    let mut owed = st.owed;
+    owed.rescale(owed.scale().max(dp));
+    Ok(Preview {
+        items,
+        reloads,
+        alerts,
+        grants: st.grants.iter().map(|g| GrantBalance { id: g.id.clone(), remaining: g.remaining }).collect(),
+        included_seconds_remaining: st.included,
+        owed,
+        balance_before,
+        balance_after: spendable(&st.grants, st.owed, last_t),
+        agent_spend: st.spent.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+    })
+}

@@ -1,0 +1,30 @@
+//! drawdown: an exact-decimal rating and credit-deduction engine.
+//!
+//! The core is pure functions over plain data (SEMANTICS.md, CONTRACT.md): rating usage
+//! into charge lines, drawing them down through plan allowances and credit grants,
+//! auto-reload, balance alerts and the pre-call check. No I/O, no clock, no floats.
+
+pub mod alerts;
+pub mod amount;
+pub mod authorize;
+pub mod calendar;
+pub mod drawdown;
+pub mod error;
+pub mod model;
+pub mod ops;
+pub mod rating;
+pub mod reload;
+pub mod vectors;
+
+pub use alerts::{evaluate_alerts, AlertsInput, AlertsOutput};
+pub use authorize::{authorize_call, AuthorizeInput, Authorization};
+pub use drawdown::{preview_drawdown, Preview, PreviewInput};
+pub use error::{Error, Result};
+pub use ops::{canonical, eval};
+pub use rating::{quote_call, Quote, QuoteInput};
+pub use reload::{validate_auto_reload, ValidateInput, Validation};
+
+/// The crate version, as the npm package and the server report it.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

@@ -1,0 +1,495 @@
+//! The contract's shared objects (CONTRACT.md "Shared objects"), with their validation.
+//! Field names are camelCase; unknown fields are refused so that a typo never silently
+//! prices at a default.
+
+use crate::amount::{self, dec, minor_units, non_negative, opt_dec, RoundingMode, Seconds};
+use crate::calendar::{Instant, Zone};
+use crate::error::{coded, Error, Result};
+use rust_decimal::Decimal;
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// A billing increment in telecom notation `first/next` seconds (SEMANTICS 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Increment {
+    pub first: u64,
+    pub next: u64,
+}
+
+impl Default for Increment {
+    fn default() -> Self {
+        Increment { first: 1, next: 1 }
+    }
+}
+
+impl Increment {
+    /// `0` for no time; `first` up to `first`; then whole `next` steps.
+    pub fn billable(&self, d: u64) -> u64 {
+        if d == 0 {
+            0
+        } else if d <= self.first {
+            self.first
+        } else {
+            self.first + (d - self.first).div_ceil(self.next) * self.next
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Increment {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || de::Error::custom(coded("invalid_increment", format!("`{s}` is not `first/next` in whole seconds >= 1, like \"60/60\"")));
+        let (a, b) = s.split_once('/').ok_or_else(bad)?;
+        let num = |p: &str| -> Option<u64> {
+            if p.is_empty() || p.len() > 6 || !p.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            p.parse().ok().filter(|n| *n >= 1)
+        };
+        Ok(Increment { first: num(a).ok_or_else(bad)?, next: num(b).ok_or_else(bad)? })
+    }
+}
+
+impl Serialize for Increment {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}/{}", self.first, self.next))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Rounding {
+    #[serde(default)]
+    pub mode: RoundingMode,
+    #[serde(default = "default_credit_decimals")]
+    pub credit_decimals: u32,
+}
+
+fn default_credit_decimals() -> u32 {
+    4
+}
+
+impl Default for Rounding {
+    fn default() -> Self {
+        Rounding { mode: RoundingMode::HalfUp, credit_decimals: 4 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VoiceRate {
+    #[serde(with = "dec")]
+    pub per_minute: Decimal,
+    #[serde(default)]
+    pub increment: Increment,
+    #[serde(default, with = "opt_dec")]
+    pub connect_fee: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PerMinute {
+    #[serde(with = "dec")]
+    pub per_minute: Decimal,
+    #[serde(default)]
+    pub increment: Increment,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChatRate {
+    #[serde(with = "dec")]
+    pub per_message: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NumberRate {
+    #[serde(with = "dec")]
+    pub monthly: Decimal,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RateCard {
+    pub currency: String,
+    #[serde(with = "dec")]
+    pub credits_per_unit: Decimal,
+    #[serde(default)]
+    pub rounding: Rounding,
+    #[serde(default)]
+    pub voice: Option<VoiceRate>,
+    /// Seed 000: a flat 2 credits per minute when the card does not say otherwise.
+    #[serde(default)]
+    pub toll_free_surcharge: Option<PerMinute>,
+    #[serde(default)]
+    pub transfer: Option<PerMinute>,
+    #[serde(default)]
+    pub chat: Option<ChatRate>,
+    #[serde(default)]
+    pub numbers: BTreeMap<String, NumberRate>,
+}
+
+pub const MAX_CREDIT_DECIMALS: u32 = 12;
+
+impl RateCard {
+    pub fn validate(&self) -> Result<()> {
+        self.minor()?;
+        if self.credits_per_unit <= Decimal::ZERO {
+            return Err(Error::at("invalid_value", "creditsPerUnit", "must be greater than zero"));
+        }
+        if self.rounding.credit_decimals > MAX_CREDIT_DECIMALS {
+            return Err(Error::at(
+                "invalid_value",
+                "rounding.creditDecimals",
+                format!("at most {MAX_CREDIT_DECIMALS} decimals"),
+            ));
+        }
+        if let Some(v) = &self.voice {
+            non_negative(v.per_minute, "voice.perMinute")?;
+            non_negative(v.connect_fee.unwrap_or_default(), "voice.connectFee")?;
+        }
+        if let Some(t) = &self.toll_free_surcharge {
+            non_negative(t.per_minute, "tollFreeSurcharge.perMinute")?;
+        }
+        if let Some(t) = &self.transfer {
+            non_negative(t.per_minute, "transfer.perMinute")?;
+        }
+        if let Some(c) = &self.chat {
+            non_negative(c.per_message, "chat.perMessage")?;
+        }
+        for (k, n) in &self.numbers {
+            non_negative(n.monthly, &format!("numbers.{k}.monthly"))?;
+        }
+        Ok(())
+    }
+    /// Decimals of the card's currency.
+    pub fn minor(&self) -> Result<u32> {
+        minor_units(&self.currency).ok_or_else(|| {
+            Error::at("invalid_currency", "currency", format!("`{}` is not a supported ISO 4217 code", self.currency))
+        })
+    }
+    pub fn dp(&self) -> u32 {
+        self.rounding.credit_decimals
+    }
+    pub fn mode(&self) -> RoundingMode {
+        self.rounding.mode
+    }
+    pub fn toll_free_per_minute(&self) -> Decimal {
+        self.toll_free_surcharge.as_ref().map_or(Decimal::TWO, |t| t.per_minute)
+    }
+    /// Money -> credits multiplies (SEMANTICS 2), exact.
+    pub fn to_credits(&self, money: Decimal, field: &str) -> Result<Decimal> {
+        amount::checked(money.checked_mul(self.credits_per_unit), field)
+    }
+    /// Credits -> money divides and rounds once to the minor unit (SEMANTICS 2).
+    pub fn to_money(&self, credits: Decimal, field: &str) -> Result<Decimal> {
+        amount::checked(amount::round_div(credits, self.credits_per_unit, self.minor()?, self.mode()), field)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Plan {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, with = "opt_dec")]
+    pub monthly_fee: Option<Decimal>,
+    #[serde(default)]
+    pub included_minutes: Seconds,
+    /// Replaces the card's voice rate when set (SEMANTICS 4).
+    #[serde(default, with = "opt_dec")]
+    pub overage_per_minute: Option<Decimal>,
+    #[serde(default, with = "opt_dec")]
+    pub included_credits: Option<Decimal>,
+    /// Cap on plan credits carried into the next cycle (OpenMeter: min(cap, remaining)).
+    #[serde(default, with = "opt_dec")]
+    pub rollover_cap: Option<Decimal>,
+}
+
+impl Plan {
+    pub fn validate(&self, card: &RateCard, field: &str) -> Result<()> {
+        if let Some(fee) = self.monthly_fee {
+            non_negative(fee, &format!("{field}.monthlyFee"))?;
+            amount::check_money(fee, card.minor()?, &card.currency, &format!("{field}.monthlyFee"))?;
+        }
+        for (name, v) in [
+            ("overagePerMinute", self.overage_per_minute),
+            ("includedCredits", self.included_credits),
+            ("rolloverCap", self.rollover_cap),
+        ] {
+            non_negative(v.unwrap_or_default(), &format!("{field}.{name}"))?;
+        }
+        Ok(())
+    }
+    pub fn included_seconds(&self) -> u64 {
+        self.included_minutes.0.saturating_mul(60)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    // Declaration order is the burn order of equal priority and expiry (SEMANTICS 5).
+    Plan,
+    Promotional,
+    Committed,
+    Prepaid,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Grant {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: GrantType,
+    #[serde(with = "dec")]
+    pub remaining: Decimal,
+    #[serde(default = "default_priority")]
+    pub priority: i64,
+    #[serde(default)]
+    pub effective_at: Option<Instant>,
+    #[serde(default)]
+    pub expires_at: Option<Instant>,
+    #[serde(default)]
+    pub created_at: Option<Instant>,
+}
+
+fn default_priority() -> i64 {
+    50
+}
+
+impl Grant {
+    /// Active at `t`: `effectiveAt <= t < expiresAt` (expiry exclusive).
+    pub fn active_at(&self, t: Instant) -> bool {
+        self.effective_at.is_none_or(|e| e <= t) && self.expires_at.is_none_or(|x| t < x)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnPlanExhausted {
+    Stop,
+    #[default]
+    UseBalance,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentPolicy {
+    #[serde(default)]
+    pub on_plan_exhausted: OnPlanExhausted,
+    #[serde(default, with = "opt_dec")]
+    pub monthly_limit: Option<Decimal>,
+    #[serde(default, with = "opt_dec")]
+    pub spent_this_cycle: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Cycle {
+    pub start: Instant,
+    pub end: Instant,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AutoReload {
+    pub enabled: bool,
+    /// Money in the account currency; seed 000 calls it `thresholdUsd`.
+    #[serde(with = "dec", alias = "thresholdUsd")]
+    pub threshold: Decimal,
+    #[serde(with = "dec", alias = "amountUsd")]
+    pub amount: Decimal,
+    #[serde(default)]
+    pub payment_method: Option<String>,
+    #[serde(default)]
+    pub max_reloads_per_day: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    Below,
+    Above,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertLevel {
+    #[serde(with = "dec")]
+    pub threshold: Decimal,
+    #[serde(default)]
+    pub direction: Direction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    #[default]
+    Ok,
+    Info,
+    Warning,
+    InAlarm,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlertSettings {
+    #[serde(default)]
+    pub info: Option<AlertLevel>,
+    #[serde(default)]
+    pub warning: Option<AlertLevel>,
+    #[serde(default)]
+    pub critical: Option<AlertLevel>,
+    /// The state the account is in now; derived from the opening balance when absent.
+    #[serde(default)]
+    pub state: Option<AlertState>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Limits {
+    #[serde(default, with = "opt_dec")]
+    pub min_top_up: Option<Decimal>,
+    #[serde(default, with = "opt_dec")]
+    pub max_top_up: Option<Decimal>,
+    /// Largest wallet balance allowed, money (used for the reload warning).
+    #[serde(default, with = "opt_dec")]
+    pub max_balance: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    #[serde(default)]
+    pub time_zone: Zone,
+    #[serde(default)]
+    pub plan: Option<Plan>,
+    #[serde(default)]
+    pub cycle: Option<Cycle>,
+    /// Defaults to the plan's full included minutes.
+    #[serde(default)]
+    pub included_seconds_remaining: Option<Seconds>,
+    #[serde(default)]
+    pub grants: Vec<Grant>,
+    #[serde(default, with = "opt_dec")]
+    pub owed: Option<Decimal>,
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentPolicy>,
+    #[serde(default)]
+    pub auto_reload: Option<AutoReload>,
+    #[serde(default)]
+    pub alerts: Option<AlertSettings>,
+    #[serde(default)]
+    pub limits: Option<Limits>,
+}
+
+impl Account {
+    pub fn validate(&self, card: &RateCard) -> Result<()> {
+        if let Some(p) = &self.plan {
+            p.validate(card, "plan")?;
+        }
+        if let Some(c) = &self.cycle {
+            if c.end <= c.start {
+                return Err(Error::at("invalid_cycle", "cycle.end", "the cycle must end after it starts"));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, g) in self.grants.iter().enumerate() {
+            let f = format!("grants[{i}]");
+            non_negative(g.remaining, &format!("{f}.remaining"))?;
+            if !seen.insert(g.id.as_str()) {
+                return Err(Error::at("duplicate_id", &format!("{f}.id"), format!("grant id `{}` appears twice", g.id)));
+            }
+            if let (Some(e), Some(x)) = (g.effective_at, g.expires_at) {
+                if x <= e {
+                    return Err(Error::at("invalid_grant_window", &format!("{f}.expiresAt"), "a grant must expire after it takes effect"));
+                }
+            }
+        }
+        non_negative(self.owed.unwrap_or_default(), "owed")?;
+        for (id, a) in &self.agents {
+            non_negative(a.monthly_limit.unwrap_or_default(), &format!("agents.{id}.monthlyLimit"))?;
+            non_negative(a.spent_this_cycle.unwrap_or_default(), &format!("agents.{id}.spentThisCycle"))?;
+        }
+        if let Some(a) = &self.alerts {
+            crate::alerts::validate(a).map_err(|e| e.within("alerts"))?;
+        }
+        Ok(())
+    }
+    pub fn included_seconds(&self) -> u64 {
+        match (&self.plan, self.included_seconds_remaining) {
+            (None, _) => 0,
+            (Some(_), Some(s)) => s.0,
+            (Some(p), None) => p.included_seconds(),
+        }
+    }
+    pub fn agent(&self, id: Option<&str>) -> AgentPolicy {
+        id.and_then(|id| self.agents.get(id)).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDirection {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Transfer {
+    pub bridged_seconds: Seconds,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PassThrough {
+    #[serde(with = "dec")]
+    pub amount: Decimal,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Call {
+    pub direction: CallDirection,
+    #[serde(default)]
+    pub toll_free: bool,
+    pub connected_seconds: Seconds,
+    #[serde(default)]
+    pub transfer: Option<Transfer>,
+    #[serde(default)]
+    pub carrier_pass_through: Vec<PassThrough>,
+}
+
+/// One priced line (SEMANTICS 3). `quantity` is the billed quantity.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChargeLine {
+    pub code: &'static str,
+    pub channel: &'static str,
+    #[serde(with = "dec")]
+    pub quantity: Decimal,
+    pub unit: String,
+    #[serde(with = "dec")]
+    pub rate: Decimal,
+    #[serde(with = "dec")]
+    pub credits: Decimal,
+    pub bucket: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub increment: Option<Increment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Money {
+    #[serde(with = "dec")]
+    pub amount: Decimal,
+    pub currency: String,
+}

@@ -1,0 +1,58 @@
+//! The five contract operations over JSON values, and canonical JSON. The native CLI,
+//! the WebAssembly bindings and the test vectors all come through here.
+
+use crate::error::{from_serde, Error, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+pub const OPS: [&str; 5] = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts"];
+
+/// Deserialize with the path of any failure (`rateCard.voice.perMinute`).
+pub fn parse<T: DeserializeOwned>(input: &Value) -> Result<T> {
+    serde_path_to_error::deserialize(input).map_err(|e| {
+        let path = e.path().to_string();
+        from_serde(path, e.into_inner())
+    })
+}
+
+fn run<I: DeserializeOwned, O: Serialize>(input: &Value, f: impl Fn(&I) -> Result<O>) -> Result<Value> {
+    let out = f(&parse::<I>(input)?)?;
+    serde_json::to_value(out).map_err(|e| Error::new("internal", None, e.to_string()))
+}
+
+/// Run one operation by its contract name.
+pub fn eval(op: &str, input: &Value) -> Result<Value> {
+    match op {
+        "quoteCall" => run(input, crate::rating::quote_call),
+        "previewDrawdown" => run(input, crate::drawdown::preview_drawdown),
+        "authorizeCall" => run(input, crate::authorize::authorize_call),
+        "validateAutoReload" => run(input, crate::reload::validate_auto_reload),
+        "evaluateAlerts" => run(input, crate::alerts::evaluate_alerts),
+        _ => Err(Error::new("unknown_op", None, format!("`{op}` is not one of {}", OPS.join(", ")))),
+    }
+}
+
+/// Canonical JSON: object keys sorted, no whitespace. Native and WebAssembly outputs
+/// are compared byte for byte in this form.
+pub fn canonical(v: &Value) -> String {
+    // serde_json's Map is a BTreeMap (no `preserve_order`), so keys serialize sorted.
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+/// The error as the server and CLI print it: `{"error":{...}}`.
+pub fn error_json(e: &Error) -> Value {
+    serde_json::json!({ "error": e })
+}
+
+/// `eval` from text to canonical text: `Ok` output or `Err` error document.
+pub fn eval_text(op: &str, input: &str) -> std::result::Result<String, String> {
+    let value: Value = match serde_json::from_str(input) {
+        Ok(v) => v,
+        Err(e) => return Err(canonical(&error_json(&Error::new("invalid_json", None, e.to_string())))),
+    };
+    match eval(op, &value) {
+        Ok(v) => Ok(canonical(&v)),
+        Err(e) => Err(canonical(&error_json(&e))),
+    }
+}
