@@ -63,7 +63,8 @@ fn cost(card: &RateCard, terms: PlanTerms, req: &CallRequest, b: u64) -> Result<
     total(card, &voice_lines(card, terms, req.direction, req.toll_free, b)?)
 }
 
-/// Largest grid point `first + k*next <= cap` whose rounded cost fits `budget`.
+/// Largest grid point `first + k*next` (k up to the one covering `cap`) whose rounded cost
+/// fits `budget`; the caller clips it to `cap`.
 ///
 /// The unrounded cost U(b) = fee + a*max(0, b - I) + s*b is piecewise linear; each of the (at most
 /// three) rounded lines is within one unit of its exact value, so the answer's k lies between
@@ -74,7 +75,8 @@ fn max_billable(card: &RateCard, terms: PlanTerms, req: &CallRequest, inc: Incre
     if cap == 0 || cost(card, terms, req, inc.first)? > budget {
         return Ok(0);
     }
-    let k_cap = if cap < inc.first { 0 } else { (cap - inc.first) / inc.next };
+    // The cap bounds the call's duration; the grid point at or above it bills that duration.
+    let k_cap = if cap <= inc.first { 0 } else { (cap - inc.first).div_ceil(inc.next) };
     let voice = card.voice.as_ref().expect("voice_lines succeeded, so the card has voice");
     let sixty = Decimal::from(60);
     let a = amount::checked(terms.overage_per_minute.unwrap_or(voice.per_minute).checked_div(sixty), f)?;

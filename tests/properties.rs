@@ -1,0 +1,254 @@
+//! Property tests (proptest): conservation, burn order, the true maximum of `maxSeconds`,
+//! and no panic on arbitrary or mangled JSON for any operation.
+
+use drawdown::drawdown::burn_order;
+use drawdown::model::Grant;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use std::str::FromStr;
+
+fn dec(v: &Value) -> Decimal {
+    Decimal::from_str(v.as_str().unwrap()).unwrap()
+}
+
+/// A decimal string with up to `dp` decimals and `int` integer digits.
+fn amount(max_units: u64, dp: u32) -> impl Strategy<Value = String> {
+    (0..=max_units * 10u64.pow(dp)).prop_map(move |n| Decimal::new(n as i64, dp).to_string())
+}
+
+fn mode() -> impl Strategy<Value = &'static str> {
+    prop_oneof![Just("half_up"), Just("half_even"), Just("up"), Just("down")]
+}
+
+fn increment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("1/1".to_string()),
+        Just("60/60".to_string()),
+        Just("30/6".to_string()),
+        Just("60/1".to_string()),
+        (1u64..=120, 1u64..=60).prop_map(|(a, b)| format!("{a}/{b}")),
+    ]
+}
+
+fn grant_json() -> impl Strategy<Value = Value> {
+    (
+        prop_oneof![Just("prepaid"), Just("promotional"), Just("committed"), Just("plan")],
+        amount(200, 2),
+        prop_oneof![Just(10i64), Just(50), Just(50), Just(90)],
+        prop::option::of(0u32..4),
+        prop::option::of(0u32..3),
+        0u32..3,
+    )
+        .prop_map(|(kind, remaining, priority, expires, effective, created)| {
+            let day = |d: u32| format!("2026-03-{:02}T00:00:00Z", 10 + d);
+            json!({
+                "type": kind, "remaining": remaining, "priority": priority,
+                "expiresAt": expires.map(|d| day(d + 1)),
+                "effectiveAt": effective.map(|d| format!("2026-03-{:02}T00:00:00Z", 8 + d)),
+                "createdAt": day(created),
+            })
+        })
+}
+
+fn usage_json() -> impl Strategy<Value = Value> {
+    (0u32..5 * 24 * 60, prop_oneof![Just("call"), Just("chat"), Just("number")], 0u64..900, any::<bool>(), 0u64..200)
+        .prop_map(|(minute, kind, secs, tf, n)| {
+            let at = format!("2026-03-{:02}T{:02}:{:02}:00Z", 10 + minute / 1440, minute / 60 % 24, minute % 60);
+            match kind {
+                "call" => json!({"at": at, "kind": "call", "agentId": "a1", "call": {
+                    "direction": if tf { "inbound" } else { "outbound" }, "tollFree": tf, "connectedSeconds": secs,
+                    "transfer": if n % 3 == 0 { json!({"bridgedSeconds": n}) } else { Value::Null },
+                    "carrierPassThrough": if n % 5 == 0 { json!([{"amount": "0.07"}]) } else { json!([]) } }}),
+                "chat" => json!({"at": at, "kind": "chat", "agentId": "a2", "messages": n}),
+                _ => json!({"at": at, "kind": "number", "numberKind": "local"}),
+            }
+        })
+}
+
+fn card(mode: &str, dp: u32, inc: &str, rate: &str) -> Value {
+    json!({"currency": "USD", "creditsPerUnit": "100", "rounding": {"mode": mode, "creditDecimals": dp},
+           "voice": {"perMinute": rate, "increment": inc, "connectFee": "0.05"},
+           "transfer": {"perMinute": "6", "increment": inc}, "chat": {"perMessage": "0.37"},
+           "numbers": {"local": {"monthly": "150"}}})
+}
+
+fn preview_input() -> impl Strategy<Value = Value> {
+    (
+        mode(),
+        0u32..=4,
+        increment(),
+        amount(20, 3),
+        prop::collection::vec(grant_json(), 0..6),
+        prop::collection::vec(usage_json(), 0..12),
+        any::<bool>(),
+        0u64..1200,
+    )
+        .prop_map(|(mode, dp, inc, rate, grants, usage, plan, included)| {
+            let grants: Vec<Value> = grants.into_iter().enumerate().map(|(i, mut g)| { g["id"] = json!(format!("g{i}")); g }).collect();
+            let usage: Vec<Value> = usage.into_iter().enumerate().map(|(i, mut u)| { u["id"] = json!(format!("u{i}")); u }).collect();
+            json!({
+                "rateCard": card(mode, dp, &inc, &rate),
+                "account": {
+                    "plan": if plan { json!({"id": "p", "includedMinutes": 20, "overagePerMinute": "7"}) } else { Value::Null },
+                    "includedSecondsRemaining": included, "grants": grants, "owed": "0",
+                    "agents": {"a1": {"onPlanExhausted": "use_balance", "monthlyLimit": "300"}},
+                    "autoReload": {"enabled": true, "threshold": "1.00", "amount": "2.50", "paymentMethod": "pm", "maxReloadsPerDay": 2},
+                },
+                "usage": usage,
+            })
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// SEMANTICS 5: allocations plus uncovered equal the line's credits, exactly; and the
+    /// closing balances account for every credit charged and reloaded.
+    #[test]
+    fn conservation(input in preview_input()) {
+        let out = drawdown::eval("previewDrawdown", &input).unwrap();
+        let mut charged = Decimal::ZERO;
+        for item in out["items"].as_array().unwrap() {
+            for line in item["lines"].as_array().unwrap() {
+                let credits = dec(&line["credits"]);
+                let allocated: Decimal = line["allocations"].as_array().unwrap().iter()
+                    .filter_map(|a| a.get("credits")).map(dec).sum();
+                prop_assert_eq!(allocated + dec(&line["uncovered"]), credits);
+                prop_assert!(credits >= Decimal::ZERO);
+                charged += credits;
+            }
+        }
+        let before: Decimal = input["account"]["grants"].as_array().unwrap().iter().map(|g| dec(&g["remaining"])).sum();
+        let after: Decimal = out["grants"].as_array().unwrap().iter().map(|g| dec(&g["remaining"])).sum();
+        let reloaded: Decimal = out["reloads"].as_array().unwrap().iter().map(|r| dec(&r["credits"])).sum();
+        // Every credit is in a grant, was charged, or is owed: nothing created or lost.
+        prop_assert_eq!(before + reloaded - charged, after - dec(&out["owed"]));
+    }
+
+    /// SEMANTICS 5: a single usage draws grants strictly in burn order: every grant used
+    /// before the last one is exhausted, and no later active grant is touched.
+    #[test]
+    fn burn_order_respected(input in preview_input(), messages in 1u64..400) {
+        let mut input = input;
+        input["usage"] = json!([{"id": "m", "at": "2026-03-11T12:00:00Z", "kind": "chat", "messages": messages}]);
+        input["account"]["autoReload"] = Value::Null;
+        let out = drawdown::eval("previewDrawdown", &input).unwrap();
+        let grants: Vec<Grant> = serde_json::from_value(input["account"]["grants"].clone()).unwrap();
+        let t = drawdown::calendar::Instant::parse("2026-03-11T12:00:00Z").unwrap();
+        let mut active: Vec<&Grant> = grants.iter().filter(|g| g.active_at(t) && !g.remaining.is_zero()).collect();
+        active.sort_by(|a, b| burn_order(a, b));
+        let line = &out["items"][0]["lines"][0];
+        let used: Vec<String> = line["allocations"].as_array().unwrap().iter()
+            .map(|a| a.get("grantId").unwrap_or(&a["source"]).as_str().unwrap().to_string()).collect();
+        let expected: Vec<String> = active.iter().take(used.len()).map(|g| g.id.clone()).collect();
+        prop_assert_eq!(&used, &expected);
+        let remaining: std::collections::BTreeMap<String, Decimal> = out["grants"].as_array().unwrap().iter()
+            .map(|g| (g["id"].as_str().unwrap().to_string(), dec(&g["remaining"]))).collect();
+        for id in used.iter().take(used.len().saturating_sub(1)) {
+            prop_assert_eq!(remaining[id], Decimal::ZERO);
+        }
+        if dec(&line["uncovered"]) > Decimal::ZERO {
+            prop_assert_eq!(used.len(), active.len());
+        }
+    }
+
+    /// SEMANTICS 9: cost(max) <= available < cost(max + 1) unless the cap binds.
+    #[test]
+    fn max_seconds_is_the_true_maximum(
+        mode in mode(), dp in 0u32..=4, inc in increment(), rate in amount(30, 4),
+        fee in prop_oneof![Just("0".to_string()), amount(2, 2)],
+        wallet in amount(500, 4), included in 0u64..400, plan in any::<bool>(),
+        inbound in any::<bool>(), toll_free in any::<bool>(), cap in prop::option::of(0u64..5000),
+    ) {
+        let mut rc = card(mode, dp, &inc, &rate);
+        rc["voice"]["connectFee"] = json!(fee);
+        let plan_json = if plan { json!({"id": "p", "includedMinutes": 20, "overagePerMinute": "7.5"}) } else { Value::Null };
+        let direction = if inbound { "inbound" } else { "outbound" };
+        let mut req = json!({"direction": direction, "tollFree": toll_free, "at": "2026-03-11T00:00:00Z"});
+        if let Some(c) = cap { req["requestedMaxSeconds"] = json!(c); }
+        let out = drawdown::eval("authorizeCall", &json!({"rateCard": rc, "account": {
+            "plan": plan_json, "includedSecondsRemaining": included,
+            "grants": [{"id": "w", "type": "prepaid", "remaining": wallet}]}, "call": req})).unwrap();
+        let max = out["maxSeconds"].as_u64().unwrap();
+        let available = dec(&out["availableCredits"]);
+        prop_assert_eq!(out["allowed"].as_bool().unwrap(), max > 0);
+        let cost = |d: u64| {
+            let q = drawdown::eval("quoteCall", &json!({"rateCard": rc, "plan": plan_json,
+                "includedSecondsRemaining": included,
+                "call": {"direction": direction, "tollFree": toll_free, "connectedSeconds": d}})).unwrap();
+            dec(&q["totalCredits"])
+        };
+        let limit = cap.unwrap_or(86_400).min(86_400);
+        if max > 0 {
+            prop_assert!(cost(max) <= available, "cost({}) = {} > {}", max, cost(max), available);
+        }
+        if max < limit {
+            prop_assert!(cost(max + 1) > available, "cost({}) = {} <= {}", max + 1, cost(max + 1), available);
+        }
+    }
+
+    /// Arbitrary JSON never panics any operation; it answers or errs with a coded error.
+    #[test]
+    fn no_panic_on_arbitrary_json(v in arbitrary_json()) {
+        for op in drawdown::ops::OPS {
+            if let Err(e) = drawdown::eval(op, &v) {
+                prop_assert!(!e.code.is_empty() && e.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+            }
+        }
+    }
+
+    /// Valid inputs with one subtree replaced by junk never panic either (this reaches far
+    /// deeper into each operation than arbitrary JSON does).
+    #[test]
+    fn no_panic_on_mangled_inputs(input in preview_input(), junk in arbitrary_json(), pick in any::<prop::sample::Index>(), op in 0usize..5) {
+        let mut v = input;
+        let mut paths = Vec::new();
+        collect_paths(&v, &mut Vec::new(), &mut paths);
+        let path = &paths[pick.index(paths.len())];
+        *pointer(&mut v, path) = junk;
+        let op = drawdown::ops::OPS[op];
+        if op == "authorizeCall" && v.is_object() {
+            v["call"] = json!({"direction": "outbound", "at": "2026-03-11T00:00:00Z"});
+        }
+        let _ = drawdown::eval(op, &v);
+        let _ = drawdown::eval("previewDrawdown", &v);
+    }
+}
+
+fn collect_paths(v: &Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    out.push(here.clone());
+    match v {
+        Value::Object(m) => for (k, x) in m { here.push(k.clone()); collect_paths(x, here, out); here.pop(); },
+        Value::Array(a) => for (i, x) in a.iter().enumerate() { here.push(i.to_string()); collect_paths(x, here, out); here.pop(); },
+        _ => {}
+    }
+}
+
+fn pointer<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
+    path.iter().fold(v, |v, k| match v {
+        Value::Object(m) => m.get_mut(k).unwrap(),
+        Value::Array(a) => &mut a[k.parse::<usize>().unwrap()],
+        _ => unreachable!(),
+    })
+}
+
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    const KEYS: &[&str] = &["rateCard", "currency", "creditsPerUnit", "voice", "perMinute", "increment", "call",
+        "direction", "connectedSeconds", "account", "grants", "usage", "settings", "balance", "threshold", "amount",
+        "enabled", "id", "type", "remaining", "at", "kind", "messages", "critical", "plan", "x"];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop_oneof![Just("USD".to_string()), Just("60/60".to_string()), Just("-0.5".to_string()),
+            Just("2026-03-11T00:00:00Z".to_string()), Just("99999999999999999999999".to_string()),
+            Just("outbound".to_string()), "[a-z0-9./:-]{0,12}"].prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| prop_oneof![
+        prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+        prop::collection::btree_map(prop::sample::select(KEYS).prop_map(str::to_string), inner, 0..6)
+            .prop_map(|m| Value::Object(m.into_iter().collect())),
+    ])
+}
