@@ -1,1 +1,72 @@
-fn main(){}
+//! Criterion benchmarks of the typed core: `quoteCall`, `authorizeCall`, and
+//! `previewDrawdown` over 100,000 usage items. Results go in BENCHMARKS.md.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use drawdown::ops::parse;
+use drawdown::{AuthorizeInput, PreviewInput, QuoteInput};
+use serde_json::{json, Value};
+use std::hint::black_box;
+
+fn card() -> Value {
+    json!({"currency": "USD", "creditsPerUnit": "100", "rounding": {"mode": "half_up", "creditDecimals": 4},
+           "voice": {"perMinute": "9", "increment": "60/60", "connectFee": "0"},
+           "tollFreeSurcharge": {"perMinute": "2"}, "transfer": {"perMinute": "6", "increment": "60/60"},
+           "chat": {"perMessage": "0.5"}, "numbers": {"local": {"monthly": "150"}}})
+}
+
+fn account() -> Value {
+    json!({"timeZone": "America/New_York",
+           "plan": {"id": "growth", "includedMinutes": 1000, "overagePerMinute": "7"},
+           "cycle": {"start": "2026-03-01T05:00:00Z", "end": "2026-04-01T04:00:00Z"},
+           "grants": [
+               {"id": "promo", "type": "promotional", "remaining": "50000", "priority": 10, "expiresAt": "2026-03-20T00:00:00Z"},
+               {"id": "commit", "type": "committed", "remaining": "200000"},
+               {"id": "wallet", "type": "prepaid", "remaining": "100000"},
+               {"id": "pc", "type": "plan", "remaining": "5000", "expiresAt": "2026-04-01T04:00:00Z"}],
+           "agents": {"a1": {"onPlanExhausted": "use_balance", "monthlyLimit": "900000"}},
+           "autoReload": {"enabled": true, "threshold": "50.00", "amount": "100.00", "paymentMethod": "pm", "maxReloadsPerDay": 20},
+           "alerts": {"info": {"threshold": "20000"}, "warning": {"threshold": "5000"}, "critical": {"threshold": "1000"}}})
+}
+
+fn usage(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            let at = format!("2026-03-{:02}T{:02}:{:02}:{:02}Z", 1 + i / 4000 % 28, i / 200 % 24, i / 4 % 60, i % 60);
+            match i % 10 {
+                0..=5 => json!({"id": format!("c{i}"), "at": at, "kind": "call", "agentId": "a1", "call": {
+                    "direction": if i % 2 == 0 { "inbound" } else { "outbound" }, "tollFree": i % 7 == 0,
+                    "connectedSeconds": 30 + (i * 37) % 600,
+                    "transfer": if i % 9 == 0 { json!({"bridgedSeconds": 120}) } else { Value::Null }}}),
+                6..=8 => json!({"id": format!("m{i}"), "at": at, "kind": "chat", "agentId": "a1", "messages": 1 + i % 12}),
+                _ => json!({"id": format!("n{i}"), "at": at, "kind": "number", "numberKind": "local"}),
+            }
+        })
+        .collect()
+}
+
+fn benches(c: &mut Criterion) {
+    let quote: QuoteInput = parse(&json!({"rateCard": card(),
+        "plan": {"id": "growth", "includedMinutes": 1000, "overagePerMinute": "7"}, "includedSecondsRemaining": 30,
+        "call": {"direction": "inbound", "tollFree": true, "connectedSeconds": 84}})).unwrap();
+    c.bench_function("quoteCall (typed)", |b| b.iter(|| drawdown::quote_call(black_box(&quote)).unwrap()));
+
+    let quote_json = json!({"rateCard": card(), "call": {"direction": "outbound", "connectedSeconds": 84}});
+    c.bench_function("quoteCall (JSON value in and out)", |b| {
+        b.iter(|| drawdown::eval("quoteCall", black_box(&quote_json)).unwrap())
+    });
+
+    let auth: AuthorizeInput = parse(&json!({"rateCard": card(), "account": account(),
+        "call": {"direction": "inbound", "tollFree": true, "agentId": "a1", "at": "2026-03-10T12:00:00Z"}})).unwrap();
+    c.bench_function("authorizeCall (typed)", |b| b.iter(|| drawdown::authorize_call(black_box(&auth)).unwrap()));
+
+    let preview: PreviewInput = parse(&json!({"rateCard": card(), "account": account(), "usage": usage(100_000)})).unwrap();
+    let mut g = c.benchmark_group("previewDrawdown");
+    g.sample_size(10);
+    g.bench_function("100k items (typed)", |b| {
+        b.iter_batched(|| (), |_| drawdown::preview_drawdown(black_box(&preview)).unwrap(), BatchSize::PerIteration)
+    });
+    g.finish();
+}
+
+criterion_group!(engine, benches);
+criterion_main!(engine);

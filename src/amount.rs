@@ -192,47 +192,65 @@ pub fn round_div(n: Decimal, d: Decimal, dp: u32, mode: RoundingMode) -> Option<
     if d <= Decimal::ZERO {
         return None;
     }
+    round_div_i128(n, d, dp, mode).or_else(|| round_div_decimal(n, d, dp, mode))
+}
+
+fn bump(mode: RoundingMode, rem_is_zero: bool, twice_rem: std::cmp::Ordering, q_is_odd: bool) -> bool {
+    use std::cmp::Ordering::*;
+    match mode {
+        RoundingMode::Down => false,
+        RoundingMode::Up => !rem_is_zero,
+        RoundingMode::HalfUp => twice_rem != Less,
+        RoundingMode::HalfEven => twice_rem == Greater || (twice_rem == Equal && q_is_odd),
+    }
+}
+
+/// The common case in integers: n/d = (nm / 10^ns) / (dm / 10^ds), so the scaled quotient
+/// is nm * 10^(ds + dp) / (dm * 10^ns). `None` when a product leaves i128.
+fn round_div_i128(n: Decimal, d: Decimal, dp: u32, mode: RoundingMode) -> Option<Decimal> {
+    let num = n.mantissa().checked_mul(10i128.checked_pow(d.scale() + dp)?)?;
+    let den = d.mantissa().checked_mul(10i128.checked_pow(n.scale())?)?;
+    // 64-bit division is many times faster than 128-bit, and is the usual case.
+    let (q, r) = match (i64::try_from(num), i64::try_from(den)) {
+        (Ok(a), Ok(b)) => ((a / b) as i128, (a % b) as i128),
+        _ => (num / den, num % den), // truncates toward zero; r has num's sign
+    };
+    let twice = r.unsigned_abs().checked_mul(2)?.cmp(&den.unsigned_abs());
+    let q = if bump(mode, r == 0, twice, q % 2 != 0) { q + num.signum() } else { q };
+    Decimal::try_from_i128_with_scale(q, dp).ok()
+}
+
+/// The same rule in Decimal arithmetic, for operands too wide for i128 products.
+fn round_div_decimal(n: Decimal, d: Decimal, dp: u32, mode: RoundingMode) -> Option<Decimal> {
     let x = n.checked_mul(Decimal::from(10u64.checked_pow(dp)?))?;
     let r = x.checked_rem(d)?; // exact, carries the sign of x
     let q = x.checked_sub(r)?.checked_div(d)?.trunc(); // exact integer
     let sign = if x.is_sign_negative() { -Decimal::ONE } else { Decimal::ONE };
-    let twice = r.abs().checked_mul(Decimal::TWO)?;
-    let bump = match mode {
-        RoundingMode::Down => false,
-        RoundingMode::Up => !r.is_zero(),
-        RoundingMode::HalfUp => twice >= d,
-        RoundingMode::HalfEven => twice > d || (twice == d && q % Decimal::TWO != Decimal::ZERO),
-    };
-    let q = if bump { q.checked_add(sign)? } else { q };
-    let mant = q.normalize().mantissa();
-    Decimal::try_from_i128_with_scale(mant, dp).ok()
+    let twice = r.abs().checked_mul(Decimal::TWO)?.cmp(&d);
+    let q = if bump(mode, r.is_zero(), twice, q % Decimal::TWO != Decimal::ZERO) { q.checked_add(sign)? } else { q };
+    Decimal::try_from_i128_with_scale(q.normalize().mantissa(), dp).ok()
 }
 
 pub fn checked(v: Option<Decimal>, field: &str) -> Result<Decimal> {
     v.ok_or_else(|| Error::overflow(field))
 }
 
-/// ISO 4217 minor units for the currencies the engine knows (SEMANTICS 1: USD 2, JPY 0, ...).
+/// ISO 4217 minor units for the currencies the engine knows (SEMANTICS 1: USD 2, JPY 0, ...),
+/// sorted by code for binary search.
+const CURRENCIES: &[(&str, u32)] = &[
+    ("AED", 2), ("ARS", 2), ("AUD", 2), ("BGN", 2), ("BHD", 3), ("BIF", 0), ("BRL", 2), ("CAD", 2),
+    ("CHF", 2), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CZK", 2), ("DJF", 0), ("DKK", 2), ("EGP", 2),
+    ("EUR", 2), ("GBP", 2), ("GHS", 2), ("GNF", 0), ("HKD", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2),
+    ("INR", 2), ("IQD", 3), ("ISK", 0), ("JOD", 3), ("JPY", 0), ("KES", 2), ("KMF", 0), ("KRW", 0),
+    ("KWD", 3), ("LYD", 3), ("MAD", 2), ("MXN", 2), ("MYR", 2), ("NGN", 2), ("NOK", 2), ("NZD", 2),
+    ("OMR", 3), ("PEN", 2), ("PHP", 2), ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2),
+    ("RSD", 2), ("RWF", 0), ("SAR", 2), ("SEK", 2), ("SGD", 2), ("THB", 2), ("TND", 3), ("TRY", 2),
+    ("TWD", 2), ("UAH", 2), ("UGX", 0), ("USD", 2), ("UYI", 0), ("VND", 0), ("VUV", 0), ("XAF", 0),
+    ("XOF", 0), ("XPF", 0), ("ZAR", 2),
+];
+
 pub fn minor_units(code: &str) -> Option<u32> {
-    const ZERO: &[&str] = &[
-        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF",
-        "XOF", "XPF",
-    ];
-    const THREE: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
-    const TWO: &[&str] = &[
-        "AED", "ARS", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "COP", "CZK", "DKK", "EGP", "EUR", "GBP", "GHS",
-        "HKD", "HUF", "IDR", "ILS", "INR", "KES", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN", "PHP", "PKR",
-        "PLN", "QAR", "RON", "RSD", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH", "USD", "ZAR",
-    ];
-    if TWO.contains(&code) {
-        Some(2)
-    } else if ZERO.contains(&code) {
-        Some(0)
-    } else if THREE.contains(&code) {
-        Some(3)
-    } else {
-        None
-    }
+    CURRENCIES.binary_search_by(|(c, _)| (*c).cmp(code)).ok().map(|i| CURRENCIES[i].1)
 }
 
 /// A money amount may carry at most the currency's minor-unit decimals.
@@ -248,8 +266,38 @@ pub fn check_money(v: Decimal, minor: u32, currency: &str, field: &str) -> Resul
 }
 
 pub fn non_negative(v: Decimal, field: &str) -> Result<Decimal> {
+    non_negative_with(v, || field.to_string())
+}
+
+/// `non_negative` with the field path built only on failure.
+pub fn non_negative_with(v: Decimal, field: impl FnOnce() -> String) -> Result<Decimal> {
     if v.is_sign_negative() && !v.is_zero() {
-        return Err(Error::at("negative_amount", field, format!("must not be negative, got {v}")));
+        return Err(Error::at("negative_amount", &field(), format!("must not be negative, got {v}")));
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn currency_table_is_sorted() {
+        assert!(CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(minor_units("USD"), Some(2));
+        assert_eq!(minor_units("JPY"), Some(0));
+        assert_eq!(minor_units("KWD"), Some(3));
+        assert_eq!(minor_units("usd"), None);
+    }
+
+    proptest! {
+        /// The integer fast path and the Decimal path are two routes to one exact answer.
+        #[test]
+        fn both_division_paths_agree(n in -10i64.pow(15)..10i64.pow(15), ns in 0u32..12, d in 1i64..10i64.pow(6), ds in 0u32..6, dp in 0u32..8, m in 0usize..4) {
+            let mode = [RoundingMode::HalfUp, RoundingMode::HalfEven, RoundingMode::Up, RoundingMode::Down][m];
+            let (n, d) = (Decimal::new(n, ns), Decimal::new(d, ds));
+            prop_assert_eq!(round_div_i128(n, d, dp, mode), round_div_decimal(n, d, dp, mode));
+        }
+    }
 }

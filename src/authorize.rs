@@ -3,7 +3,7 @@
 
 use crate::amount::{self, Seconds};
 use crate::calendar::Instant;
-use crate::drawdown::{gate, plan_credits, spendable, Gate};
+use crate::drawdown::{gate, has_plan, plan_credits, spendable, Gate};
 use crate::error::{Error, Result};
 use crate::model::{Account, CallDirection, Increment, OnPlanExhausted, RateCard};
 use crate::rating::{total, voice_lines, PlanTerms};
@@ -156,7 +156,8 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     let policy = account.agent(req.agent_id.as_deref());
     let spent = policy.spent_this_cycle.unwrap_or_default();
     let included = account.included_seconds();
-    let g = gate(account, &account.grants, included, req.agent_id.as_deref(), spent, t);
+    let plan_left = included > 0 || plan_credits(&account.grants, t) > Decimal::ZERO;
+    let g = gate(account, req.agent_id.as_deref(), spent, has_plan(account, &account.grants), plan_left);
     let use_plan = g == Gate::PlanThenWallet;
     let stop = policy.on_plan_exhausted == OnPlanExhausted::Stop;
     let plan_credit = if use_plan { plan_credits(&account.grants, t) } else { Decimal::ZERO };

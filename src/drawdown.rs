@@ -4,7 +4,7 @@
 
 use crate::alerts::state_for;
 use crate::amount::{self, dec, Seconds};
-use crate::calendar::{add_months, local_days, Instant};
+use crate::calendar::{add_months, local_days, resolve_local, Instant};
 use crate::error::{Error, Result};
 use crate::model::{Account, AlertState, Call, ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard};
 use crate::rating::{call_lines, chat_line, rental_line, total, PlanTerms};
@@ -183,29 +183,35 @@ pub enum Gate {
     Refused(&'static str),
 }
 
-pub fn gate(account: &Account, grants: &[Grant], included: u64, agent: Option<&str>, spent: Decimal, t: Instant) -> Gate {
+/// `plan_left`: included seconds or active plan credits remain. `has_plan`: the account has
+/// a plan allowance at all (a plan or a plan grant).
+pub fn gate(account: &Account, agent: Option<&str>, spent: Decimal, has_plan: bool, plan_left: bool) -> Gate {
     let policy = account.agent(agent);
     let stop = policy.on_plan_exhausted == OnPlanExhausted::Stop;
     if policy.monthly_limit.is_some_and(|l| spent >= l) {
         return if stop { Gate::Refused("agent_limit_reached") } else { Gate::WalletOnly };
     }
-    let has_plan = account.plan.is_some() || grants.iter().any(|g| g.kind == GrantType::Plan);
-    let plan_left = included > 0 || plan_credits(grants, t) > Decimal::ZERO;
     if stop && has_plan && !plan_left {
         return Gate::Refused("plan_exhausted");
     }
     Gate::PlanThenWallet
 }
 
+pub fn has_plan(account: &Account, grants: &[Grant]) -> bool {
+    account.plan.is_some() || grants.iter().any(|g| g.kind == GrantType::Plan)
+}
+
 struct Event<'a> {
     usage: &'a Usage,
+    idx: usize,
     at: Instant,
     period: Option<u32>,
     days: Option<(i64, i64)>,
 }
 
 /// The occurrences of a monthly schedule anchored on `anchor` that fall in `[from, until)`.
-fn rental_events<'a>(u: &'a Usage, account: &Account, field: &str, out: &mut Vec<Event<'a>>) -> Result<()> {
+fn rental_events<'a>(u: &'a Usage, idx: usize, account: &Account, out: &mut Vec<Event<'a>>) -> Result<()> {
+    let field = &format!("usage[{idx}]");
     let tz = account.time_zone.0;
     let bad = || Error::at("invalid_instant", &format!("{field}.at"), "the rental schedule leaves the calendar");
     let cycle_anchor = account.cycle.as_ref().map(|c| c.start).filter(|_| u.prorate);
@@ -222,7 +228,7 @@ fn rental_events<'a>(u: &'a Usage, account: &Account, field: &str, out: &mut Vec
     let start = add_months(anchor, k, tz).ok_or_else(bad)?;
     let mut next = add_months(anchor, k + 1, tz).ok_or_else(bad)?;
     let days = (start != u.at).then(|| (local_days(u.at, next, tz), local_days(start, next, tz)));
-    out.push(Event { usage: u, at: u.at, period: u.through.map(|_| 1), days });
+    out.push(Event { usage: u, idx, at: u.at, period: u.through.map(|_| 1), days });
     let Some(through) = u.through else { return Ok(()) };
     let mut n = 1;
     while next < through {
@@ -230,7 +236,7 @@ fn rental_events<'a>(u: &'a Usage, account: &Account, field: &str, out: &mut Vec
         if n as i64 > MAX_RENTAL_PERIODS {
             return Err(Error::at("too_many_periods", &format!("{field}.through"), format!("a rental expands to at most {MAX_RENTAL_PERIODS} periods")));
         }
-        out.push(Event { usage: u, at: next, period: Some(n), days: None });
+        out.push(Event { usage: u, idx, at: next, period: Some(n), days: None });
         k += 1;
         next = add_months(anchor, k + 1, tz).ok_or_else(bad)?;
     }
@@ -240,12 +246,59 @@ fn rental_events<'a>(u: &'a Usage, account: &Account, field: &str, out: &mut Vec
 
 struct State {
     grants: Vec<Grant>,
+    /// Grants active at the current instant with credits left, in burn order.
+    active: Vec<usize>,
+    /// The next instant at which a grant takes effect or expires; `None`: no such instant.
+    active_until: Option<Instant>,
+    active_dirty: bool,
+    has_plan: bool,
     included: u64,
     owed: Decimal,
     spent: BTreeMap<String, Decimal>,
     cycle: Option<(Instant, Instant, i64)>,
-    reloads_on: Option<(chrono::NaiveDate, u32)>,
+    /// End of the local day of the last reload, and how many reloads that day had.
+    reload_day: Option<(Instant, u32)>,
     reload_seq: u32,
+}
+
+impl State {
+    /// Re-derive the active set when time crosses a grant boundary or grants were added;
+    /// between those moments it only shrinks as grants run dry.
+    fn refresh(&mut self, t: Instant) {
+        if !self.active_dirty && self.active_until.is_none_or(|u| t < u) {
+            return;
+        }
+        self.active.clear();
+        self.active_until = None;
+        let mut until = |x: Instant| self.active_until = Some(self.active_until.map_or(x, |u| u.min(x)));
+        for (i, g) in self.grants.iter().enumerate() {
+            if g.active_at(t) {
+                if g.remaining > Decimal::ZERO {
+                    self.active.push(i);
+                }
+                if let Some(x) = g.expires_at {
+                    until(x);
+                }
+            } else if let Some(e) = g.effective_at.filter(|e| *e > t) {
+                until(e);
+            }
+        }
+        let grants = &self.grants;
+        self.active.sort_by(|&a, &b| burn_order(&grants[a], &grants[b]));
+        self.active_dirty = false;
+    }
+    fn spendable(&self) -> Decimal {
+        let held: Decimal = self.active.iter().map(|&i| &self.grants[i]).filter(|g| g.kind != GrantType::Plan).map(|g| g.remaining).sum();
+        held - self.owed
+    }
+    fn plan_left(&self, use_included: bool) -> bool {
+        (use_included && self.included > 0) || self.active.iter().any(|&i| self.grants[i].kind == GrantType::Plan)
+    }
+    fn add_grant(&mut self, g: Grant) {
+        self.has_plan |= g.kind == GrantType::Plan;
+        self.grants.push(g);
+        self.active_dirty = true;
+    }
 }
 
 fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
@@ -266,8 +319,9 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
             }
             let carry = left.min(plan.rollover_cap.unwrap_or_default());
             let fresh = plan.included_credits.unwrap_or_default() + carry;
+            st.active_dirty = true;
             if fresh > Decimal::ZERO {
-                st.grants.push(Grant {
+                st.add_grant(Grant {
                     id: format!("plan-credits@{end}"),
                     kind: GrantType::Plan,
                     remaining: fresh,
@@ -282,8 +336,8 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
     Ok(())
 }
 
-/// Draw one line's credits from `order` (grant indexes in burn order); the rest is owed.
-fn allocate(st: &mut State, order: &[usize], line: &ChargeLine, use_plan: bool) -> DrawnLine {
+/// Draw one line's credits from the active grants in burn order; the rest is owed.
+fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> DrawnLine {
     let mut allocations = Vec::new();
     if line.code == "voice.included_minutes" {
         let secs = u64::try_from(line.quantity).unwrap_or(0);
@@ -291,35 +345,42 @@ fn allocate(st: &mut State, order: &[usize], line: &ChargeLine, use_plan: bool) 
         allocations.push(Allocation { source: "included_minutes".into(), grant_id: None, credits: None, seconds: Some(secs) });
     }
     let mut need = line.credits;
-    for &i in order {
+    let mut emptied = false;
+    for &i in &st.active {
         if need <= Decimal::ZERO {
             break;
         }
         let g = &mut st.grants[i];
         let is_plan = g.kind == GrantType::Plan;
-        if (is_plan && !use_plan) || g.remaining <= Decimal::ZERO {
+        if is_plan && !use_plan {
             continue;
         }
         let take = need.min(g.remaining);
         g.remaining -= take;
         need -= take;
+        emptied |= g.remaining.is_zero();
         let (source, grant_id) = if is_plan { ("plan_credits".to_string(), Some(g.id.clone())) } else { (g.id.clone(), None) };
         allocations.push(Allocation { source, grant_id, credits: Some(take), seconds: None });
     }
+    if emptied {
+        let grants = &st.grants;
+        st.active.retain(|&i| grants[i].remaining > Decimal::ZERO);
+    }
     // SEMANTICS 5.3: the usage happened; what no credit covers is owed, never lost.
     st.owed += need;
-    DrawnLine { line: line.clone(), allocations, uncovered: need }
+    DrawnLine { line, allocations, uncovered: need }
 }
 
-fn lines_for(card: &RateCard, st: &State, account: &Account, ev: &Event, use_plan: bool, field: &str) -> Result<Vec<ChargeLine>> {
+fn lines_for(card: &RateCard, st: &State, account: &Account, ev: &Event, use_plan: bool) -> Result<Vec<ChargeLine>> {
     let u = ev.usage;
-    let missing = |name: &str| Error::at("missing_field", &format!("{field}.{name}"), format!("a `{:?}` item needs `{name}`", u.kind).to_lowercase());
+    let field = || format!("usage[{}]", ev.idx);
+    let missing = |name: &str| Error::at("missing_field", &format!("{}.{name}", field()), format!("a `{:?}` item needs `{name}`", u.kind).to_lowercase());
     match u.kind {
         UsageKind::Call => {
             let call = u.call.as_ref().ok_or_else(|| missing("call"))?;
             let included = if use_plan { st.included } else { 0 };
             let terms = PlanTerms::of(account.plan.as_ref(), included);
-            call_lines(card, terms, call).map_err(|e| rebase(e, field))
+            call_lines(card, terms, call).map_err(|e| rebase(e, &field()))
         }
         UsageKind::Chat => {
             let m = u.messages.ok_or_else(|| missing("messages"))?;
@@ -330,6 +391,12 @@ fn lines_for(card: &RateCard, st: &State, account: &Account, ev: &Event, use_pla
             Ok(vec![rental_line(card, kind, u.count.map_or(1, |c| c.0), ev.days)?])
         }
     }
+}
+
+/// The first instant of the local day after `t`'s.
+fn local_day_end(t: Instant, tz: chrono_tz::Tz) -> Result<Instant> {
+    let next = t.local(tz).date().succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0));
+    next.and_then(|n| resolve_local(tz, n)).ok_or_else(|| Error::at("invalid_instant", "usage", "the date leaves the calendar"))
 }
 
 /// Errors about the call are reported under the usage item's path.
@@ -354,28 +421,30 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
     let tz = account.time_zone.0;
 
     let mut events = Vec::with_capacity(input.usage.len());
-    let mut ids = std::collections::BTreeSet::new();
-    for (i, u) in input.usage.iter().enumerate() {
-        let field = format!("usage[{i}]");
+    let mut ids = std::collections::HashSet::with_capacity(input.usage.len());
+    for (idx, u) in input.usage.iter().enumerate() {
         if !ids.insert(u.id.as_str()) {
-            return Err(Error::at("duplicate_id", &format!("{field}.id"), format!("usage id `{}` appears twice", u.id)));
+            return Err(Error::at("duplicate_id", &format!("usage[{idx}].id"), format!("usage id `{}` appears twice", u.id)));
         }
         match u.kind {
-            UsageKind::Number => rental_events(u, account, &field, &mut events)?,
-            _ => events.push(Event { usage: u, at: u.at, period: None, days: None }),
+            UsageKind::Number => rental_events(u, idx, account, &mut events)?,
+            _ => events.push(Event { usage: u, idx, at: u.at, period: None, days: None }),
         }
     }
     // Time order; ties keep input order (stable sort).
     events.sort_by(|a, b| a.at.cmp(&b.at));
-    let field_of: BTreeMap<&str, usize> = input.usage.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
 
     let mut st = State {
         grants: account.grants.clone(),
+        active: Vec::with_capacity(account.grants.len() + 4),
+        active_until: None,
+        active_dirty: true,
+        has_plan: has_plan(account, &account.grants),
         included: account.included_seconds(),
         owed: account.owed.unwrap_or_default(),
         spent: account.agents.iter().map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default())).collect(),
         cycle: account.cycle.as_ref().map(|c| (c.start, c.end, 0)),
-        reloads_on: None,
+        reload_day: None,
         reload_seq: 0,
     };
     let opening_t = events.first().map(|e| e.at).or(input.as_of);
@@ -389,67 +458,70 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         Some(r) => Some((card.to_credits(r.threshold, "account.autoReload.threshold")?, card.to_credits(r.amount, "account.autoReload.amount")?)),
         None => None,
     };
+    let minor = card.minor();
 
     let mut items = Vec::with_capacity(events.len());
     let mut reloads = Vec::new();
     let mut alerts = Vec::new();
-    let mut order: Vec<usize> = Vec::with_capacity(st.grants.len() + 4);
     let mut last_t = opening_t;
     for ev in &events {
         let t = ev.at;
         last_t = Some(t);
         let u = ev.usage;
-        let field = format!("usage[{}]", field_of[u.id.as_str()]);
         renew_cycle(&mut st, account, t)?;
+        st.refresh(t);
         let agent = if u.kind == UsageKind::Number { None } else { u.agent_id.as_deref() };
         let spent = agent.and_then(|a| st.spent.get(a)).copied().unwrap_or_default();
-        let g = gate(account, &st.grants, st.included, agent, spent, t);
+        let g = gate(account, agent, spent, st.has_plan, st.plan_left(account.plan.is_some()));
         if let Gate::Refused(reason) = g {
             items.push(Item { id: u.id.clone(), at: t, period: ev.period, status: ItemStatus::Refused, reason: Some(reason), lines: vec![] });
             continue;
         }
         let use_plan = g == Gate::PlanThenWallet;
-        let lines = lines_for(card, &st, account, ev, use_plan, &field)?;
-        order.clear();
-        order.extend((0..st.grants.len()).filter(|&i| st.grants[i].active_at(t)));
-        order.sort_by(|&a, &b| burn_order(&st.grants[a], &st.grants[b]));
-        let drawn: Vec<DrawnLine> = lines.iter().map(|l| allocate(&mut st, &order, l, use_plan)).collect();
+        let lines = lines_for(card, &st, account, ev, use_plan)?;
         let charged = total(card, &lines)?;
+        let drawn: Vec<DrawnLine> = lines.into_iter().map(|l| allocate(&mut st, l, use_plan)).collect();
         if let Some(a) = agent {
-            *st.spent.entry(a.to_string()).or_default() += charged;
+            match st.spent.get_mut(a) {
+                Some(s) => *s += charged,
+                None => {
+                    st.spent.insert(a.to_string(), charged);
+                }
+            }
         }
         items.push(Item { id: u.id.clone(), at: t, period: ev.period, status: ItemStatus::Charged, reason: None, lines: drawn });
 
-        let mut balance = spendable(&st.grants, st.owed, Some(t));
+        let mut balance = st.spendable();
         if let (Some(r), Some((threshold, per))) = (reload, reload_credits) {
-            if charged > Decimal::ZERO {
-                if let Some(k) = reload_multiple(balance, threshold, per) {
-                    let day = t.local(tz).date();
-                    let today = match st.reloads_on {
-                        Some((d, n)) if d == day => n,
-                        _ => 0,
-                    };
-                    if r.max_reloads_per_day.is_none_or(|m| today < m) {
-                        st.reloads_on = Some((day, today + 1));
-                        let kd = Decimal::from(k);
-                        let credits = amount::checked(per.checked_mul(kd), "account.autoReload.amount")?;
-                        let mut money = amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
-                        money.rescale(card.minor()?);
-                        let settled = credits.min(st.owed);
-                        st.owed -= settled;
-                        st.reload_seq += 1;
-                        st.grants.push(Grant {
-                            id: format!("reload-{}", st.reload_seq),
-                            kind: GrantType::Prepaid,
-                            remaining: credits - settled,
-                            priority: 50,
-                            effective_at: Some(t),
-                            expires_at: None,
-                            created_at: Some(t),
-                        });
-                        reloads.push(ReloadEvent { at: t, amount: money, credits, multiple: k, settled_owed: settled });
-                        balance = spendable(&st.grants, st.owed, Some(t));
-                    }
+            let k = if charged > Decimal::ZERO { reload_multiple(balance, threshold, per) } else { None };
+            if let Some(k) = k {
+                // maxReloadsPerDay counts the account's local calendar day.
+                if st.reload_day.is_none_or(|(end, _)| t >= end) {
+                    st.reload_day = Some((local_day_end(t, tz)?, 0));
+                }
+                let (end, today) = st.reload_day.unwrap_or((t, 0));
+                if r.max_reloads_per_day.is_none_or(|m| today < m) {
+                    st.reload_day = Some((end, today + 1));
+                    let kd = Decimal::from(k);
+                    let credits = amount::checked(per.checked_mul(kd), "account.autoReload.amount")?;
+                    let mut money = amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
+                    money.rescale(minor);
+                    // SEMANTICS 5.3: what is owed is settled first from the next credits that land.
+                    let settled = credits.min(st.owed);
+                    st.owed -= settled;
+                    st.reload_seq += 1;
+                    st.add_grant(Grant {
+                        id: format!("reload-{}", st.reload_seq),
+                        kind: GrantType::Prepaid,
+                        remaining: credits - settled,
+                        priority: 50,
+                        effective_at: Some(t),
+                        expires_at: None,
+                        created_at: Some(t),
+                    });
+                    reloads.push(ReloadEvent { at: t, amount: money, credits, multiple: k, settled_owed: settled });
+                    st.refresh(t);
+                    balance = st.spendable();
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! Field names are camelCase; unknown fields are refused so that a typo never silently
 //! prices at a default.
 
-use crate::amount::{self, dec, minor_units, non_negative, opt_dec, RoundingMode, Seconds};
+use crate::amount::{self, dec, minor_units, non_negative, non_negative_with, opt_dec, RoundingMode, Seconds};
 use crate::calendar::{Instant, Zone};
 use crate::error::{coded, Error, Result};
 use rust_decimal::Decimal;
@@ -109,10 +109,27 @@ pub struct NumberRate {
     pub monthly: Decimal,
 }
 
+/// An ISO 4217 code the engine knows, with its minor-unit decimals (checked on input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Currency {
+    pub code: String,
+    pub minor: u32,
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        match minor_units(&code) {
+            Some(minor) => Ok(Currency { code, minor }),
+            None => Err(de::Error::custom(coded("invalid_currency", format!("`{code}` is not a supported ISO 4217 code")))),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RateCard {
-    pub currency: String,
+    pub currency: Currency,
     #[serde(with = "dec")]
     pub credits_per_unit: Decimal,
     #[serde(default)]
@@ -134,7 +151,6 @@ pub const MAX_CREDIT_DECIMALS: u32 = 12;
 
 impl RateCard {
     pub fn validate(&self) -> Result<()> {
-        self.minor()?;
         if self.credits_per_unit <= Decimal::ZERO {
             return Err(Error::at("invalid_value", "creditsPerUnit", "must be greater than zero"));
         }
@@ -159,15 +175,13 @@ impl RateCard {
             non_negative(c.per_message, "chat.perMessage")?;
         }
         for (k, n) in &self.numbers {
-            non_negative(n.monthly, &format!("numbers.{k}.monthly"))?;
+            non_negative_with(n.monthly, || format!("numbers.{k}.monthly"))?;
         }
         Ok(())
     }
     /// Decimals of the card's currency.
-    pub fn minor(&self) -> Result<u32> {
-        minor_units(&self.currency).ok_or_else(|| {
-            Error::at("invalid_currency", "currency", format!("`{}` is not a supported ISO 4217 code", self.currency))
-        })
+    pub fn minor(&self) -> u32 {
+        self.currency.minor
     }
     pub fn dp(&self) -> u32 {
         self.rounding.credit_decimals
@@ -184,7 +198,7 @@ impl RateCard {
     }
     /// Credits -> money divides and rounds once to the minor unit (SEMANTICS 2).
     pub fn to_money(&self, credits: Decimal, field: &str) -> Result<Decimal> {
-        amount::checked(amount::round_div(credits, self.credits_per_unit, self.minor()?, self.mode()), field)
+        amount::checked(amount::round_div(credits, self.credits_per_unit, self.minor(), self.mode()), field)
     }
 }
 
@@ -211,15 +225,15 @@ pub struct Plan {
 impl Plan {
     pub fn validate(&self, card: &RateCard, field: &str) -> Result<()> {
         if let Some(fee) = self.monthly_fee {
-            non_negative(fee, &format!("{field}.monthlyFee"))?;
-            amount::check_money(fee, card.minor()?, &card.currency, &format!("{field}.monthlyFee"))?;
+            non_negative_with(fee, || format!("{field}.monthlyFee"))?;
+            amount::check_money(fee, card.minor(), &card.currency.code, &format!("{field}.monthlyFee"))?;
         }
         for (name, v) in [
             ("overagePerMinute", self.overage_per_minute),
             ("includedCredits", self.included_credits),
             ("rolloverCap", self.rollover_cap),
         ] {
-            non_negative(v.unwrap_or_default(), &format!("{field}.{name}"))?;
+            non_negative_with(v.unwrap_or_default(), || format!("{field}.{name}"))?;
         }
         Ok(())
     }
@@ -399,21 +413,21 @@ impl Account {
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, g) in self.grants.iter().enumerate() {
-            let f = format!("grants[{i}]");
-            non_negative(g.remaining, &format!("{f}.remaining"))?;
+            let f = || format!("grants[{i}]");
+            non_negative_with(g.remaining, || format!("{}.remaining", f()))?;
             if !seen.insert(g.id.as_str()) {
-                return Err(Error::at("duplicate_id", &format!("{f}.id"), format!("grant id `{}` appears twice", g.id)));
+                return Err(Error::at("duplicate_id", &format!("{}.id", f()), format!("grant id `{}` appears twice", g.id)));
             }
             if let (Some(e), Some(x)) = (g.effective_at, g.expires_at) {
                 if x <= e {
-                    return Err(Error::at("invalid_grant_window", &format!("{f}.expiresAt"), "a grant must expire after it takes effect"));
+                    return Err(Error::at("invalid_grant_window", &format!("{}.expiresAt", f()), "a grant must expire after it takes effect"));
                 }
             }
         }
         non_negative(self.owed.unwrap_or_default(), "owed")?;
         for (id, a) in &self.agents {
-            non_negative(a.monthly_limit.unwrap_or_default(), &format!("agents.{id}.monthlyLimit"))?;
-            non_negative(a.spent_this_cycle.unwrap_or_default(), &format!("agents.{id}.spentThisCycle"))?;
+            non_negative_with(a.monthly_limit.unwrap_or_default(), || format!("agents.{id}.monthlyLimit"))?;
+            non_negative_with(a.spent_this_cycle.unwrap_or_default(), || format!("agents.{id}.spentThisCycle"))?;
         }
         if let Some(a) = &self.alerts {
             crate::alerts::validate(a).map_err(|e| e.within("alerts"))?;
@@ -427,8 +441,9 @@ impl Account {
             (Some(p), None) => p.included_seconds(),
         }
     }
-    pub fn agent(&self, id: Option<&str>) -> AgentPolicy {
-        id.and_then(|id| self.agents.get(id)).cloned().unwrap_or_default()
+    pub fn agent(&self, id: Option<&str>) -> &AgentPolicy {
+        static DEFAULT: AgentPolicy = AgentPolicy { on_plan_exhausted: OnPlanExhausted::UseBalance, monthly_limit: None, spent_this_cycle: None };
+        id.and_then(|id| self.agents.get(id)).unwrap_or(&DEFAULT)
     }
 }
 
@@ -475,7 +490,7 @@ pub struct ChargeLine {
     pub channel: &'static str,
     #[serde(with = "dec")]
     pub quantity: Decimal,
-    pub unit: String,
+    pub unit: std::borrow::Cow<'static, str>,
     #[serde(with = "dec")]
     pub rate: Decimal,
     #[serde(with = "dec")]

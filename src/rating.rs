@@ -20,12 +20,12 @@ fn times(card: &RateCard, qty: Decimal, rate: Decimal, field: &str) -> Result<De
     amount::checked(round_div(n, Decimal::ONE, card.dp(), card.mode()), field)
 }
 
-fn line(code: &'static str, channel: &'static str, qty: u64, unit: &str, rate: Decimal, credits: Decimal, bucket: &'static str) -> ChargeLine {
+fn line(code: &'static str, channel: &'static str, qty: u64, unit: &'static str, rate: Decimal, credits: Decimal, bucket: &'static str) -> ChargeLine {
     ChargeLine {
         code,
         channel,
         quantity: Decimal::from(qty),
-        unit: unit.to_string(),
+        unit: std::borrow::Cow::Borrowed(unit),
         rate,
         credits,
         bucket,
@@ -96,15 +96,16 @@ pub fn voice_lines(card: &RateCard, terms: PlanTerms, direction: CallDirection, 
 /// Every line of one call: voice, carrier pass-through at cost, transfer minutes.
 pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<ChargeLine>> {
     let mut out = voice_lines(card, terms, call.direction, call.toll_free, call.connected_seconds.0)?;
-    let minor = card.minor()?;
+    let minor = card.minor();
     for (i, p) in call.carrier_pass_through.iter().enumerate() {
         let f = format!("call.carrierPassThrough[{i}].amount");
         non_negative(p.amount, &f)?;
-        check_money(p.amount, minor, &card.currency, &f)?;
+        check_money(p.amount, minor, &card.currency.code, &f)?;
         // Seed 000: carrier cost above the surcharge passes through at cost, no markup.
         let credits = times(card, p.amount, card.credits_per_unit, &f)?;
-        let mut l = line("voice.carrier_pass_through", "voice", 0, &card.currency, card.credits_per_unit, credits, "none");
+        let mut l = line("voice.carrier_pass_through", "voice", 0, "", card.credits_per_unit, credits, "none");
         l.quantity = p.amount;
+        l.unit = card.currency.code.clone().into();
         l.reason = p.reason.clone();
         out.push(l);
     }
@@ -195,7 +196,7 @@ pub fn quote_call(input: &QuoteInput) -> Result<Quote> {
     let lines = call_lines(card, terms, &input.call)?;
     let total_credits = total(card, &lines)?;
     let amount = card.to_money(total_credits, "totalMoney")?;
-    Ok(Quote { lines, total_credits, total_money: Money { amount, currency: card.currency.clone() } })
+    Ok(Quote { lines, total_credits, total_money: Money { amount, currency: card.currency.code.clone() } })
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ pub fn validate_auto_reload(input: &ValidateInput) -> Result<Validation> {
     if let Some(card) = &input.rate_card {
         card.validate().map_err(|e| e.within("rateCard"))?;
     }
-    let currency = input.rate_card.as_ref().map(|c| c.currency.as_str()).unwrap_or("");
+    let currency = input.rate_card.as_ref().map(|c| c.currency.code.as_str()).unwrap_or("");
     if s.enabled && s.payment_method.as_deref().is_none_or(|p| p.trim().is_empty()) {
         errors.push(finding("settings.paymentMethod", "payment_method_required", "auto-reload needs a saved payment method".into()));
     }
@@ -96,7 +96,7 @@ pub fn validate_auto_reload(input: &ValidateInput) -> Result<Validation> {
         errors.push(finding("settings.maxReloadsPerDay", "invalid_max_reloads", "maxReloadsPerDay must be at least 1".into()));
     }
     if let Some(card) = &input.rate_card {
-        let minor = card.minor()?;
+        let minor = card.minor();
         for (f, v) in [("settings.threshold", s.threshold), ("settings.amount", s.amount)] {
             if let Err(e) = check_money(v, minor, currency, f) {
                 errors.push(finding(f, &e.code, e.message));
