@@ -48,22 +48,32 @@ fn benches(c: &mut Criterion) {
     let quote: QuoteInput = parse(&json!({"rateCard": card(),
         "plan": {"id": "growth", "includedMinutes": 1000, "overagePerMinute": "7"}, "includedSecondsRemaining": 30,
         "call": {"direction": "inbound", "tollFree": true, "connectedSeconds": 84}})).unwrap();
-    c.bench_function("quoteCall (typed)", |b| b.iter(|| drawdown::quote_call(black_box(&quote)).unwrap()));
+    c.bench_function("quoteCall (typed)", |b| {
+        b.iter(|| drawdown::quote_call(black_box(&quote)).unwrap())
+    });
 
-    let quote_json = json!({"rateCard": card(), "call": {"direction": "outbound", "connectedSeconds": 84}});
+    let quote_json =
+        json!({"rateCard": card(), "call": {"direction": "outbound", "connectedSeconds": 84}});
     c.bench_function("quoteCall (JSON value in and out)", |b| {
         b.iter(|| drawdown::eval("quoteCall", black_box(&quote_json)).unwrap())
     });
 
     let auth: AuthorizeInput = parse(&json!({"rateCard": card(), "account": account(),
         "call": {"direction": "inbound", "tollFree": true, "agentId": "a1", "at": "2026-03-10T12:00:00Z"}})).unwrap();
-    c.bench_function("authorizeCall (typed)", |b| b.iter(|| drawdown::authorize_call(black_box(&auth)).unwrap()));
+    c.bench_function("authorizeCall (typed)", |b| {
+        b.iter(|| drawdown::authorize_call(black_box(&auth)).unwrap())
+    });
 
-    let preview: PreviewInput = parse(&json!({"rateCard": card(), "account": account(), "usage": usage(100_000)})).unwrap();
+    let preview: PreviewInput =
+        parse(&json!({"rateCard": card(), "account": account(), "usage": usage(100_000)})).unwrap();
     let mut g = c.benchmark_group("previewDrawdown");
     g.sample_size(10);
     g.bench_function("100k items (typed)", |b| {
-        b.iter_batched(|| (), |_| drawdown::preview_drawdown(black_box(&preview)).unwrap(), BatchSize::PerIteration)
+        b.iter_batched(
+            || (),
+            |_| drawdown::preview_drawdown(black_box(&preview)).unwrap(),
+            BatchSize::PerIteration,
+        )
     });
     g.finish();
 }

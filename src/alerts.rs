@@ -32,11 +32,19 @@ pub fn validate(s: &AlertSettings) -> Result<()> {
                 Direction::Above => l.threshold <= sv.threshold,
             };
             if !ordered {
-                let rel = if l.direction == Direction::Below { ">=" } else { "<=" };
+                let rel = if l.direction == Direction::Below {
+                    ">="
+                } else {
+                    "<="
+                };
                 return Err(Error::at(
                     "alert_thresholds_unordered",
                     &format!("{name}.threshold"),
-                    format!("{name} ({}) must be {rel} {severe_name} ({}) for direction {:?}", l.threshold, sv.threshold, l.direction).to_lowercase(),
+                    format!(
+                        "{name} ({}) must be {rel} {severe_name} ({}) for direction {:?}",
+                        l.threshold, sv.threshold, l.direction
+                    )
+                    .to_lowercase(),
                 ));
             }
         }
@@ -82,5 +90,9 @@ pub struct AlertsOutput {
 pub fn evaluate_alerts(input: &AlertsInput) -> Result<AlertsOutput> {
     validate(&input.settings).map_err(|e| e.within("settings"))?;
     let state = state_for(&input.settings, input.balance);
-    Ok(AlertsOutput { state, previous_state: input.previous_state, changed: state != input.previous_state })
+    Ok(AlertsOutput {
+        state,
+        previous_state: input.previous_state,
+        changed: state != input.previous_state,
+    })
 }

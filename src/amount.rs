@@ -31,7 +31,8 @@ pub fn parse_decimal(s: &str) -> std::result::Result<Decimal, String> {
     if frac.map_or(0, str::len) > MAX_INPUT_DECIMALS as usize {
         return Err(format!("`{s}` has more than {MAX_INPUT_DECIMALS} decimals"));
     }
-    let d = Decimal::from_str_exact(s).map_err(|_| format!("`{s}` does not fit an exact decimal"))?;
+    let d =
+        Decimal::from_str_exact(s).map_err(|_| format!("`{s}` does not fit an exact decimal"))?;
     check_range(d).map_err(|_| format!("`{s}` is out of range (|x| <= 10^15)"))?;
     Ok(d)
 }
@@ -56,15 +57,23 @@ impl<'de> de::Visitor<'de> for DecVisitor {
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
         if v > MAX_SAFE_INTEGER {
-            return Err(E::custom(coded("invalid_decimal", "integer beyond 2^53 - 1; pass amounts as decimal strings")));
+            return Err(E::custom(coded(
+                "invalid_decimal",
+                "integer beyond 2^53 - 1; pass amounts as decimal strings",
+            )));
         }
-        check_range(Decimal::from(v)).map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
+        check_range(Decimal::from(v))
+            .map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
         if v.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(E::custom(coded("invalid_decimal", "integer beyond 2^53 - 1; pass amounts as decimal strings")));
+            return Err(E::custom(coded(
+                "invalid_decimal",
+                "integer beyond 2^53 - 1; pass amounts as decimal strings",
+            )));
         }
-        check_range(Decimal::from(v)).map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
+        check_range(Decimal::from(v))
+            .map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Decimal, E> {
         Err(E::custom(coded(
@@ -73,16 +82,28 @@ impl<'de> de::Visitor<'de> for DecVisitor {
         )))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Decimal, E> {
-        Err(E::custom(coded("invalid_decimal", "expected a decimal string, got a boolean")))
+        Err(E::custom(coded(
+            "invalid_decimal",
+            "expected a decimal string, got a boolean",
+        )))
     }
     fn visit_unit<E: de::Error>(self) -> std::result::Result<Decimal, E> {
-        Err(E::custom(coded("invalid_decimal", "expected a decimal string, got null")))
+        Err(E::custom(coded(
+            "invalid_decimal",
+            "expected a decimal string, got null",
+        )))
     }
     fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> std::result::Result<Decimal, A::Error> {
-        Err(de::Error::custom(coded("invalid_decimal", "expected a decimal string, got an object")))
+        Err(de::Error::custom(coded(
+            "invalid_decimal",
+            "expected a decimal string, got an object",
+        )))
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> std::result::Result<Decimal, A::Error> {
-        Err(de::Error::custom(coded("invalid_decimal", "expected a decimal string, got an array")))
+        Err(de::Error::custom(coded(
+            "invalid_decimal",
+            "expected a decimal string, got an array",
+        )))
     }
 }
 
@@ -100,12 +121,17 @@ pub mod dec {
 /// Optional decimal: absent or `null` is `None`.
 pub mod opt_dec {
     use super::*;
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Decimal>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> std::result::Result<Option<Decimal>, D::Error> {
         #[derive(Deserialize)]
         struct W(#[serde(with = "super::dec")] Decimal);
         Option::<W>::deserialize(d).map(|o| o.map(|w| w.0))
     }
-    pub fn serialize<S: Serializer>(v: &Option<Decimal>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        v: &Option<Decimal>,
+        s: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
         match v {
             Some(v) => s.collect_str(v),
             None => s.serialize_none(),
@@ -127,23 +153,35 @@ impl<'de> Deserialize<'de> for Seconds {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Seconds, E> {
                 if v > MAX_SECONDS {
-                    return Err(E::custom(coded("invalid_duration", format!("{v} s is more than ten years"))));
+                    return Err(E::custom(coded(
+                        "invalid_duration",
+                        format!("{v} s is more than ten years"),
+                    )));
                 }
                 Ok(Seconds(v))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Seconds, E> {
                 if v < 0 {
-                    return Err(E::custom(coded("invalid_duration", "durations are non-negative whole seconds")));
+                    return Err(E::custom(coded(
+                        "invalid_duration",
+                        "durations are non-negative whole seconds",
+                    )));
                 }
                 self.visit_u64(v as u64)
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Seconds, E> {
-                Err(E::custom(coded("invalid_duration", "durations are whole seconds; round partial seconds up")))
+                Err(E::custom(coded(
+                    "invalid_duration",
+                    "durations are whole seconds; round partial seconds up",
+                )))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Seconds, E> {
                 match v.parse::<u64>() {
                     Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
-                    _ => Err(E::custom(coded("invalid_duration", format!("`{v}` is not a whole number of seconds")))),
+                    _ => Err(E::custom(coded(
+                        "invalid_duration",
+                        format!("`{v}` is not a whole number of seconds"),
+                    ))),
                 }
             }
         }
@@ -195,7 +233,12 @@ pub fn round_div(n: Decimal, d: Decimal, dp: u32, mode: RoundingMode) -> Option<
     round_div_i128(n, d, dp, mode).or_else(|| round_div_decimal(n, d, dp, mode))
 }
 
-fn bump(mode: RoundingMode, rem_is_zero: bool, twice_rem: std::cmp::Ordering, q_is_odd: bool) -> bool {
+fn bump(
+    mode: RoundingMode,
+    rem_is_zero: bool,
+    twice_rem: std::cmp::Ordering,
+    q_is_odd: bool,
+) -> bool {
     use std::cmp::Ordering::*;
     match mode {
         RoundingMode::Down => false,
@@ -208,7 +251,9 @@ fn bump(mode: RoundingMode, rem_is_zero: bool, twice_rem: std::cmp::Ordering, q_
 /// The common case in integers: n/d = (nm / 10^ns) / (dm / 10^ds), so the scaled quotient
 /// is nm * 10^(ds + dp) / (dm * 10^ns). `None` when a product leaves i128.
 fn round_div_i128(n: Decimal, d: Decimal, dp: u32, mode: RoundingMode) -> Option<Decimal> {
-    let num = n.mantissa().checked_mul(10i128.checked_pow(d.scale() + dp)?)?;
+    let num = n
+        .mantissa()
+        .checked_mul(10i128.checked_pow(d.scale() + dp)?)?;
     let den = d.mantissa().checked_mul(10i128.checked_pow(n.scale())?)?;
     // 64-bit division is many times faster than 128-bit, and is the usual case.
     let (q, r) = match (i64::try_from(num), i64::try_from(den)) {
@@ -216,7 +261,11 @@ fn round_div_i128(n: Decimal, d: Decimal, dp: u32, mode: RoundingMode) -> Option
         _ => (num / den, num % den), // truncates toward zero; r has num's sign
     };
     let twice = r.unsigned_abs().checked_mul(2)?.cmp(&den.unsigned_abs());
-    let q = if bump(mode, r == 0, twice, q % 2 != 0) { q + num.signum() } else { q };
+    let q = if bump(mode, r == 0, twice, q % 2 != 0) {
+        q + num.signum()
+    } else {
+        q
+    };
     Decimal::try_from_i128_with_scale(q, dp).ok()
 }
 
@@ -225,9 +274,17 @@ fn round_div_decimal(n: Decimal, d: Decimal, dp: u32, mode: RoundingMode) -> Opt
     let x = n.checked_mul(Decimal::from(10u64.checked_pow(dp)?))?;
     let r = x.checked_rem(d)?; // exact, carries the sign of x
     let q = x.checked_sub(r)?.checked_div(d)?.trunc(); // exact integer
-    let sign = if x.is_sign_negative() { -Decimal::ONE } else { Decimal::ONE };
+    let sign = if x.is_sign_negative() {
+        -Decimal::ONE
+    } else {
+        Decimal::ONE
+    };
     let twice = r.abs().checked_mul(Decimal::TWO)?.cmp(&d);
-    let q = if bump(mode, r.is_zero(), twice, q % Decimal::TWO != Decimal::ZERO) { q.checked_add(sign)? } else { q };
+    let q = if bump(mode, r.is_zero(), twice, q % Decimal::TWO != Decimal::ZERO) {
+        q.checked_add(sign)?
+    } else {
+        q
+    };
     Decimal::try_from_i128_with_scale(q.normalize().mantissa(), dp).ok()
 }
 
@@ -238,19 +295,80 @@ pub fn checked(v: Option<Decimal>, field: &str) -> Result<Decimal> {
 /// ISO 4217 minor units for the currencies the engine knows (SEMANTICS 1: USD 2, JPY 0, ...),
 /// sorted by code for binary search.
 const CURRENCIES: &[(&str, u32)] = &[
-    ("AED", 2), ("ARS", 2), ("AUD", 2), ("BGN", 2), ("BHD", 3), ("BIF", 0), ("BRL", 2), ("CAD", 2),
-    ("CHF", 2), ("CLP", 0), ("CNY", 2), ("COP", 2), ("CZK", 2), ("DJF", 0), ("DKK", 2), ("EGP", 2),
-    ("EUR", 2), ("GBP", 2), ("GHS", 2), ("GNF", 0), ("HKD", 2), ("HUF", 2), ("IDR", 2), ("ILS", 2),
-    ("INR", 2), ("IQD", 3), ("ISK", 0), ("JOD", 3), ("JPY", 0), ("KES", 2), ("KMF", 0), ("KRW", 0),
-    ("KWD", 3), ("LYD", 3), ("MAD", 2), ("MXN", 2), ("MYR", 2), ("NGN", 2), ("NOK", 2), ("NZD", 2),
-    ("OMR", 3), ("PEN", 2), ("PHP", 2), ("PKR", 2), ("PLN", 2), ("PYG", 0), ("QAR", 2), ("RON", 2),
-    ("RSD", 2), ("RWF", 0), ("SAR", 2), ("SEK", 2), ("SGD", 2), ("THB", 2), ("TND", 3), ("TRY", 2),
-    ("TWD", 2), ("UAH", 2), ("UGX", 0), ("USD", 2), ("UYI", 0), ("VND", 0), ("VUV", 0), ("XAF", 0),
-    ("XOF", 0), ("XPF", 0), ("ZAR", 2),
+    ("AED", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("EGP", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("GHS", 2),
+    ("GNF", 0),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("ISK", 0),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KMF", 0),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MXN", 2),
+    ("MYR", 2),
+    ("NGN", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PEN", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("THB", 2),
+    ("TND", 3),
+    ("TRY", 2),
+    ("TWD", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("UYI", 0),
+    ("VND", 0),
+    ("VUV", 0),
+    ("XAF", 0),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("ZAR", 2),
 ];
 
 pub fn minor_units(code: &str) -> Option<u32> {
-    CURRENCIES.binary_search_by(|(c, _)| (*c).cmp(code)).ok().map(|i| CURRENCIES[i].1)
+    CURRENCIES
+        .binary_search_by(|(c, _)| (*c).cmp(code))
+        .ok()
+        .map(|i| CURRENCIES[i].1)
 }
 
 /// A money amount may carry at most the currency's minor-unit decimals.
@@ -272,7 +390,11 @@ pub fn non_negative(v: Decimal, field: &str) -> Result<Decimal> {
 /// `non_negative` with the field path built only on failure.
 pub fn non_negative_with(v: Decimal, field: impl FnOnce() -> String) -> Result<Decimal> {
     if v.is_sign_negative() && !v.is_zero() {
-        return Err(Error::at("negative_amount", &field(), format!("must not be negative, got {v}")));
+        return Err(Error::at(
+            "negative_amount",
+            &field(),
+            format!("must not be negative, got {v}"),
+        ));
     }
     Ok(v)
 }

@@ -60,7 +60,10 @@ pub struct Authorization {
 
 /// The rounded cost of `b` billable seconds: what `quoteCall` bills for that duration.
 fn cost(card: &RateCard, terms: PlanTerms, req: &CallRequest, b: u64) -> Result<Decimal> {
-    total(card, &voice_lines(card, terms, req.direction, req.toll_free, b)?)
+    total(
+        card,
+        &voice_lines(card, terms, req.direction, req.toll_free, b)?,
+    )
 }
 
 /// Largest grid point `first + k*next` (k up to the one covering `cap`) whose rounded cost
@@ -70,16 +73,36 @@ fn cost(card: &RateCard, terms: PlanTerms, req: &CallRequest, b: u64) -> Result<
 /// three) rounded lines is within one unit of its exact value, so the answer's k lies between
 /// the inverses of U at `budget - 4 ulp` and `budget + 4 ulp`. Those are solved in closed form and the
 /// few grid points between them are resolved exactly by bisection on the real cost.
-fn max_billable(card: &RateCard, terms: PlanTerms, req: &CallRequest, inc: Increment, budget: Decimal, cap: u64) -> Result<u64> {
+fn max_billable(
+    card: &RateCard,
+    terms: PlanTerms,
+    req: &CallRequest,
+    inc: Increment,
+    budget: Decimal,
+    cap: u64,
+) -> Result<u64> {
     let f = "rateCard";
     if cap == 0 || cost(card, terms, req, inc.first)? > budget {
         return Ok(0);
     }
     // The cap bounds the call's duration; the grid point at or above it bills that duration.
-    let k_cap = if cap <= inc.first { 0 } else { (cap - inc.first).div_ceil(inc.next) };
-    let voice = card.voice.as_ref().expect("voice_lines succeeded, so the card has voice");
+    let k_cap = if cap <= inc.first {
+        0
+    } else {
+        (cap - inc.first).div_ceil(inc.next)
+    };
+    let voice = card
+        .voice
+        .as_ref()
+        .expect("voice_lines succeeded, so the card has voice");
     let sixty = Decimal::from(60);
-    let a = amount::checked(terms.overage_per_minute.unwrap_or(voice.per_minute).checked_div(sixty), f)?;
+    let a = amount::checked(
+        terms
+            .overage_per_minute
+            .unwrap_or(voice.per_minute)
+            .checked_div(sixty),
+        f,
+    )?;
     let s = if req.toll_free && req.direction == CallDirection::Inbound {
         amount::checked(card.toll_free_per_minute().checked_div(sixty), f)?
     } else {
@@ -108,8 +131,14 @@ fn max_billable(card: &RateCard, terms: PlanTerms, req: &CallRequest, inc: Incre
             None => k_cap,
             Some(b) => {
                 let k = (b - Decimal::from(inc.first)) / Decimal::from(inc.next);
-                let k = if up { k.ceil() + Decimal::ONE } else { k.floor() - Decimal::ONE };
-                u64::try_from(k.max(Decimal::ZERO)).unwrap_or(u64::MAX).min(k_cap)
+                let k = if up {
+                    k.ceil() + Decimal::ONE
+                } else {
+                    k.floor() - Decimal::ONE
+                };
+                u64::try_from(k.max(Decimal::ZERO))
+                    .unwrap_or(u64::MAX)
+                    .min(k_cap)
             }
         }
     };
@@ -149,26 +178,45 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     account.validate(card).map_err(|e| e.within("account"))?;
     let req = &input.call;
     let t = req.at;
-    let voice = card
-        .voice
-        .as_ref()
-        .ok_or_else(|| Error::at("missing_rate", "rateCard.voice", "the rate card has no voice rate"))?;
+    let voice = card.voice.as_ref().ok_or_else(|| {
+        Error::at(
+            "missing_rate",
+            "rateCard.voice",
+            "the rate card has no voice rate",
+        )
+    })?;
     let policy = account.agent(req.agent_id.as_deref());
     let spent = policy.spent_this_cycle.unwrap_or_default();
     let included = account.included_seconds();
     let plan_left = included > 0 || plan_credits(&account.grants, t) > Decimal::ZERO;
-    let g = gate(account, req.agent_id.as_deref(), spent, has_plan(account, &account.grants), plan_left);
+    let g = gate(
+        account,
+        req.agent_id.as_deref(),
+        spent,
+        has_plan(account, &account.grants),
+        plan_left,
+    );
     let use_plan = g == Gate::PlanThenWallet;
     let stop = policy.on_plan_exhausted == OnPlanExhausted::Stop;
-    let plan_credit = if use_plan { plan_credits(&account.grants, t) } else { Decimal::ZERO };
+    let plan_credit = if use_plan {
+        plan_credits(&account.grants, t)
+    } else {
+        Decimal::ZERO
+    };
     // A `stop` agent never draws the wallet (seed 002: it stops until the plan renews).
-    let wallet = if stop { Decimal::ZERO } else { spendable(&account.grants, account.owed.unwrap_or_default(), Some(t)).max(Decimal::ZERO) };
+    let wallet = if stop {
+        Decimal::ZERO
+    } else {
+        spendable(&account.grants, account.owed.unwrap_or_default(), Some(t)).max(Decimal::ZERO)
+    };
     let mut budget = plan_credit + wallet;
     if let Some(limit) = policy.monthly_limit.filter(|_| stop) {
         budget = budget.min((limit - spent).max(Decimal::ZERO));
     }
     let terms = PlanTerms::of(account.plan.as_ref(), if use_plan { included } else { 0 });
-    let cap = req.requested_max_seconds.map_or(MAX_CALL_SECONDS, |r| r.0.min(MAX_CALL_SECONDS));
+    let cap = req
+        .requested_max_seconds
+        .map_or(MAX_CALL_SECONDS, |r| r.0.min(MAX_CALL_SECONDS));
     let (code, max_seconds) = match g {
         Gate::Refused(reason) => (reason, 0),
         _ => {
@@ -198,7 +246,10 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
             "plan_exhausted" => "The plan allowance is used up and this agent is set to stop.",
             _ => "This agent has reached its monthly spending limit.",
         };
-        out.error = Some(ApiError { code, message: message.to_string() });
+        out.error = Some(ApiError {
+            code,
+            message: message.to_string(),
+        });
         match req.direction {
             CallDirection::Outbound => out.http_status = Some(402),
             CallDirection::Inbound => out.action = Some("reject_inbound"),

@@ -2,7 +2,9 @@
 //! Time is always an input: nothing here reads a clock.
 
 use crate::error::coded;
-use chrono::{DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -13,7 +15,9 @@ pub struct Instant(pub DateTime<Utc>);
 
 impl Instant {
     pub fn parse(s: &str) -> Option<Instant> {
-        DateTime::<FixedOffset>::parse_from_rfc3339(s).ok().map(|d| Instant(d.with_timezone(&Utc)))
+        DateTime::<FixedOffset>::parse_from_rfc3339(s)
+            .ok()
+            .map(|d| Instant(d.with_timezone(&Utc)))
     }
     pub fn local(&self, tz: Tz) -> NaiveDateTime {
         self.0.with_timezone(&tz).naive_local()
@@ -36,7 +40,10 @@ impl<'de> Deserialize<'de> for Instant {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Instant, E> {
                 Instant::parse(v).ok_or_else(|| {
-                    E::custom(coded("invalid_instant", format!("`{v}` is not an RFC 3339 instant with an offset")))
+                    E::custom(coded(
+                        "invalid_instant",
+                        format!("`{v}` is not an RFC 3339 instant with an offset"),
+                    ))
                 })
             }
         }
@@ -63,9 +70,12 @@ impl Default for Zone {
 impl<'de> Deserialize<'de> for Zone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse::<Tz>()
-            .map(Zone)
-            .map_err(|_| de::Error::custom(coded("invalid_time_zone", format!("`{s}` is not an IANA time zone"))))
+        s.parse::<Tz>().map(Zone).map_err(|_| {
+            de::Error::custom(coded(
+                "invalid_time_zone",
+                format!("`{s}` is not an IANA time zone"),
+            ))
+        })
     }
 }
 
@@ -76,8 +86,14 @@ impl Serialize for Zone {
 }
 
 fn last_day(year: i32, month: u32) -> u32 {
-    let (ny, nm) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
-    NaiveDate::from_ymd_opt(ny, nm, 1).and_then(|d| d.pred_opt()).map_or(28, |d| d.day())
+    let (ny, nm) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    NaiveDate::from_ymd_opt(ny, nm, 1)
+        .and_then(|d| d.pred_opt())
+        .map_or(28, |d| d.day())
 }
 
 /// The local date `months` months after `anchor`'s month, on the anchor's day of month,
@@ -100,7 +116,9 @@ pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<Instant> {
             let mut probe = local;
             for _ in 0..(24 * 60) {
                 probe += chrono::Duration::minutes(1);
-                if let LocalResult::Single(t) | LocalResult::Ambiguous(t, _) = tz.from_local_datetime(&probe) {
+                if let LocalResult::Single(t) | LocalResult::Ambiguous(t, _) =
+                    tz.from_local_datetime(&probe)
+                {
                     return Some(Instant(t.with_timezone(&Utc)));
                 }
             }

@@ -6,7 +6,9 @@ use crate::alerts::state_for;
 use crate::amount::{self, dec, Seconds};
 use crate::calendar::{add_months, local_days, resolve_local, Instant};
 use crate::error::{Error, Result};
-use crate::model::{Account, AlertState, Call, ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard};
+use crate::model::{
+    Account, AlertState, Call, ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard,
+};
 use crate::rating::{call_lines, chat_line, rental_line, total, PlanTerms};
 use crate::reload::{reload_multiple, ReloadEvent};
 use chrono::Datelike;
@@ -170,7 +172,11 @@ pub fn spendable(grants: &[Grant], owed: Decimal, t: Option<Instant>) -> Decimal
 }
 
 pub fn plan_credits(grants: &[Grant], t: Instant) -> Decimal {
-    grants.iter().filter(|g| g.kind == GrantType::Plan && g.active_at(t)).map(|g| g.remaining).sum()
+    grants
+        .iter()
+        .filter(|g| g.kind == GrantType::Plan && g.active_at(t))
+        .map(|g| g.remaining)
+        .sum()
 }
 
 /// What an agent's policy allows at the start of a usage item (seed 002).
@@ -185,11 +191,21 @@ pub enum Gate {
 
 /// `plan_left`: included seconds or active plan credits remain. `has_plan`: the account has
 /// a plan allowance at all (a plan or a plan grant).
-pub fn gate(account: &Account, agent: Option<&str>, spent: Decimal, has_plan: bool, plan_left: bool) -> Gate {
+pub fn gate(
+    account: &Account,
+    agent: Option<&str>,
+    spent: Decimal,
+    has_plan: bool,
+    plan_left: bool,
+) -> Gate {
     let policy = account.agent(agent);
     let stop = policy.on_plan_exhausted == OnPlanExhausted::Stop;
     if policy.monthly_limit.is_some_and(|l| spent >= l) {
-        return if stop { Gate::Refused("agent_limit_reached") } else { Gate::WalletOnly };
+        return if stop {
+            Gate::Refused("agent_limit_reached")
+        } else {
+            Gate::WalletOnly
+        };
     }
     if stop && has_plan && !plan_left {
         return Gate::Refused("plan_exhausted");
@@ -210,15 +226,31 @@ struct Event<'a> {
 }
 
 /// The occurrences of a monthly schedule anchored on `anchor` that fall in `[from, until)`.
-fn rental_events<'a>(u: &'a Usage, idx: usize, account: &Account, out: &mut Vec<Event<'a>>) -> Result<()> {
+fn rental_events<'a>(
+    u: &'a Usage,
+    idx: usize,
+    account: &Account,
+    out: &mut Vec<Event<'a>>,
+) -> Result<()> {
     let field = &format!("usage[{idx}]");
     let tz = account.time_zone.0;
-    let bad = || Error::at("invalid_instant", &format!("{field}.at"), "the rental schedule leaves the calendar");
-    let cycle_anchor = account.cycle.as_ref().map(|c| c.start).filter(|_| u.prorate);
+    let bad = || {
+        Error::at(
+            "invalid_instant",
+            &format!("{field}.at"),
+            "the rental schedule leaves the calendar",
+        )
+    };
+    let cycle_anchor = account
+        .cycle
+        .as_ref()
+        .map(|c| c.start)
+        .filter(|_| u.prorate);
     let anchor = cycle_anchor.unwrap_or(u.at);
     // k: the anchor occurrence at or before `at` (SEMANTICS 6: month-end anchors clamp).
     let (la, lt) = (anchor.local(tz), u.at.local(tz));
-    let mut k = (lt.year() as i64 * 12 + lt.month0() as i64) - (la.year() as i64 * 12 + la.month0() as i64);
+    let mut k =
+        (lt.year() as i64 * 12 + lt.month0() as i64) - (la.year() as i64 * 12 + la.month0() as i64);
     while add_months(anchor, k, tz).ok_or_else(bad)? > u.at {
         k -= 1;
     }
@@ -228,21 +260,38 @@ fn rental_events<'a>(u: &'a Usage, idx: usize, account: &Account, out: &mut Vec<
     let start = add_months(anchor, k, tz).ok_or_else(bad)?;
     let mut next = add_months(anchor, k + 1, tz).ok_or_else(bad)?;
     let days = (start != u.at).then(|| (local_days(u.at, next, tz), local_days(start, next, tz)));
-    out.push(Event { usage: u, idx, at: u.at, period: u.through.map(|_| 1), days });
-    let Some(through) = u.through else { return Ok(()) };
+    out.push(Event {
+        usage: u,
+        idx,
+        at: u.at,
+        period: u.through.map(|_| 1),
+        days,
+    });
+    let Some(through) = u.through else {
+        return Ok(());
+    };
     let mut n = 1;
     while next < through {
         n += 1;
         if n as i64 > MAX_RENTAL_PERIODS {
-            return Err(Error::at("too_many_periods", &format!("{field}.through"), format!("a rental expands to at most {MAX_RENTAL_PERIODS} periods")));
+            return Err(Error::at(
+                "too_many_periods",
+                &format!("{field}.through"),
+                format!("a rental expands to at most {MAX_RENTAL_PERIODS} periods"),
+            ));
         }
-        out.push(Event { usage: u, idx, at: next, period: Some(n), days: None });
+        out.push(Event {
+            usage: u,
+            idx,
+            at: next,
+            period: Some(n),
+            days: None,
+        });
         k += 1;
         next = add_months(anchor, k + 1, tz).ok_or_else(bad)?;
     }
     Ok(())
 }
-
 
 struct State {
     grants: Vec<Grant>,
@@ -270,7 +319,8 @@ impl State {
         }
         self.active.clear();
         self.active_until = None;
-        let mut until = |x: Instant| self.active_until = Some(self.active_until.map_or(x, |u| u.min(x)));
+        let mut until =
+            |x: Instant| self.active_until = Some(self.active_until.map_or(x, |u| u.min(x)));
         for (i, g) in self.grants.iter().enumerate() {
             if g.active_at(t) {
                 if g.remaining > Decimal::ZERO {
@@ -284,15 +334,26 @@ impl State {
             }
         }
         let grants = &self.grants;
-        self.active.sort_by(|&a, &b| burn_order(&grants[a], &grants[b]));
+        self.active
+            .sort_by(|&a, &b| burn_order(&grants[a], &grants[b]));
         self.active_dirty = false;
     }
     fn spendable(&self) -> Decimal {
-        let held: Decimal = self.active.iter().map(|&i| &self.grants[i]).filter(|g| g.kind != GrantType::Plan).map(|g| g.remaining).sum();
+        let held: Decimal = self
+            .active
+            .iter()
+            .map(|&i| &self.grants[i])
+            .filter(|g| g.kind != GrantType::Plan)
+            .map(|g| g.remaining)
+            .sum();
         held - self.owed
     }
     fn plan_left(&self, use_included: bool) -> bool {
-        (use_included && self.included > 0) || self.active.iter().any(|&i| self.grants[i].kind == GrantType::Plan)
+        (use_included && self.included > 0)
+            || self
+                .active
+                .iter()
+                .any(|&i| self.grants[i].kind == GrantType::Plan)
     }
     fn add_grant(&mut self, g: Grant) {
         self.has_plan |= g.kind == GrantType::Plan;
@@ -303,10 +364,17 @@ impl State {
 
 fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
     let tz = account.time_zone.0;
-    let Some((first_start, _, _)) = st.cycle else { return Ok(()) };
+    let Some((first_start, _, _)) = st.cycle else {
+        return Ok(());
+    };
     while let Some((_, end, n)) = st.cycle.filter(|c| t >= c.1) {
-        let new_end = add_months(first_start, n + 2, tz)
-            .ok_or_else(|| Error::at("invalid_cycle", "account.cycle", "the cycle leaves the calendar"))?;
+        let new_end = add_months(first_start, n + 2, tz).ok_or_else(|| {
+            Error::at(
+                "invalid_cycle",
+                "account.cycle",
+                "the cycle leaves the calendar",
+            )
+        })?;
         st.cycle = Some((end, new_end, n + 1));
         st.spent.clear();
         if let Some(plan) = &account.plan {
@@ -342,7 +410,12 @@ fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> DrawnLine {
     if line.code == "voice.included_minutes" {
         let secs = u64::try_from(line.quantity).unwrap_or(0);
         st.included = st.included.saturating_sub(secs);
-        allocations.push(Allocation { source: "included_minutes".into(), grant_id: None, credits: None, seconds: Some(secs) });
+        allocations.push(Allocation {
+            source: "included_minutes".into(),
+            grant_id: None,
+            credits: None,
+            seconds: Some(secs),
+        });
     }
     let mut need = line.credits;
     let mut emptied = false;
@@ -359,8 +432,17 @@ fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> DrawnLine {
         g.remaining -= take;
         need -= take;
         emptied |= g.remaining.is_zero();
-        let (source, grant_id) = if is_plan { ("plan_credits".to_string(), Some(g.id.clone())) } else { (g.id.clone(), None) };
-        allocations.push(Allocation { source, grant_id, credits: Some(take), seconds: None });
+        let (source, grant_id) = if is_plan {
+            ("plan_credits".to_string(), Some(g.id.clone()))
+        } else {
+            (g.id.clone(), None)
+        };
+        allocations.push(Allocation {
+            source,
+            grant_id,
+            credits: Some(take),
+            seconds: None,
+        });
     }
     if emptied {
         let grants = &st.grants;
@@ -368,13 +450,29 @@ fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> DrawnLine {
     }
     // SEMANTICS 5.3: the usage happened; what no credit covers is owed, never lost.
     st.owed += need;
-    DrawnLine { line, allocations, uncovered: need }
+    DrawnLine {
+        line,
+        allocations,
+        uncovered: need,
+    }
 }
 
-fn lines_for(card: &RateCard, st: &State, account: &Account, ev: &Event, use_plan: bool) -> Result<Vec<ChargeLine>> {
+fn lines_for(
+    card: &RateCard,
+    st: &State,
+    account: &Account,
+    ev: &Event,
+    use_plan: bool,
+) -> Result<Vec<ChargeLine>> {
     let u = ev.usage;
     let field = || format!("usage[{}]", ev.idx);
-    let missing = |name: &str| Error::at("missing_field", &format!("{}.{name}", field()), format!("a `{:?}` item needs `{name}`", u.kind).to_lowercase());
+    let missing = |name: &str| {
+        Error::at(
+            "missing_field",
+            &format!("{}.{name}", field()),
+            format!("a `{:?}` item needs `{name}`", u.kind).to_lowercase(),
+        )
+    };
     match u.kind {
         UsageKind::Call => {
             let call = u.call.as_ref().ok_or_else(|| missing("call"))?;
@@ -387,16 +485,29 @@ fn lines_for(card: &RateCard, st: &State, account: &Account, ev: &Event, use_pla
             Ok(vec![chat_line(card, m.0)?])
         }
         UsageKind::Number => {
-            let kind = u.number_kind.as_deref().ok_or_else(|| missing("numberKind"))?;
-            Ok(vec![rental_line(card, kind, u.count.map_or(1, |c| c.0), ev.days)?])
+            let kind = u
+                .number_kind
+                .as_deref()
+                .ok_or_else(|| missing("numberKind"))?;
+            Ok(vec![rental_line(
+                card,
+                kind,
+                u.count.map_or(1, |c| c.0),
+                ev.days,
+            )?])
         }
     }
 }
 
 /// The first instant of the local day after `t`'s.
 fn local_day_end(t: Instant, tz: chrono_tz::Tz) -> Result<Instant> {
-    let next = t.local(tz).date().succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0));
-    next.and_then(|n| resolve_local(tz, n)).ok_or_else(|| Error::at("invalid_instant", "usage", "the date leaves the calendar"))
+    let next = t
+        .local(tz)
+        .date()
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0));
+    next.and_then(|n| resolve_local(tz, n))
+        .ok_or_else(|| Error::at("invalid_instant", "usage", "the date leaves the calendar"))
 }
 
 /// Errors about the call are reported under the usage item's path.
@@ -404,7 +515,10 @@ fn rebase(e: Error, field: &str) -> Error {
     match &e.field {
         Some(f) if f.starts_with("call.") => {
             let f = format!("{field}.{f}");
-            Error { field: Some(f), ..e }
+            Error {
+                field: Some(f),
+                ..e
+            }
         }
         _ => e,
     }
@@ -424,15 +538,25 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
     let mut ids = std::collections::HashSet::with_capacity(input.usage.len());
     for (idx, u) in input.usage.iter().enumerate() {
         if !ids.insert(u.id.as_str()) {
-            return Err(Error::at("duplicate_id", &format!("usage[{idx}].id"), format!("usage id `{}` appears twice", u.id)));
+            return Err(Error::at(
+                "duplicate_id",
+                &format!("usage[{idx}].id"),
+                format!("usage id `{}` appears twice", u.id),
+            ));
         }
         match u.kind {
             UsageKind::Number => rental_events(u, idx, account, &mut events)?,
-            _ => events.push(Event { usage: u, idx, at: u.at, period: None, days: None }),
+            _ => events.push(Event {
+                usage: u,
+                idx,
+                at: u.at,
+                period: None,
+                days: None,
+            }),
         }
     }
     // Time order; ties keep input order (stable sort).
-    events.sort_by(|a, b| a.at.cmp(&b.at));
+    events.sort_by_key(|e| e.at);
 
     let mut st = State {
         grants: account.grants.clone(),
@@ -442,7 +566,11 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         has_plan: has_plan(account, &account.grants),
         included: account.included_seconds(),
         owed: account.owed.unwrap_or_default(),
-        spent: account.agents.iter().map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default())).collect(),
+        spent: account
+            .agents
+            .iter()
+            .map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default()))
+            .collect(),
         cycle: account.cycle.as_ref().map(|c| (c.start, c.end, 0)),
         reload_day: None,
         reload_seq: 0,
@@ -450,12 +578,20 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
     let opening_t = events.first().map(|e| e.at).or(input.as_of);
     let balance_before = spendable(&st.grants, st.owed, opening_t);
     let alert_settings = account.alerts.as_ref();
-    let mut alert_state = alert_settings.map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
+    let mut alert_state =
+        alert_settings.map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
     let reload = account.auto_reload.as_ref().filter(|r| {
-        r.enabled && r.payment_method.as_deref().is_some_and(|p| !p.trim().is_empty()) && r.amount > Decimal::ZERO
+        r.enabled
+            && r.payment_method
+                .as_deref()
+                .is_some_and(|p| !p.trim().is_empty())
+            && r.amount > Decimal::ZERO
     });
     let reload_credits = match reload {
-        Some(r) => Some((card.to_credits(r.threshold, "account.autoReload.threshold")?, card.to_credits(r.amount, "account.autoReload.amount")?)),
+        Some(r) => Some((
+            card.to_credits(r.threshold, "account.autoReload.threshold")?,
+            card.to_credits(r.amount, "account.autoReload.amount")?,
+        )),
         None => None,
     };
     let minor = card.minor();
@@ -470,17 +606,40 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         let u = ev.usage;
         renew_cycle(&mut st, account, t)?;
         st.refresh(t);
-        let agent = if u.kind == UsageKind::Number { None } else { u.agent_id.as_deref() };
-        let spent = agent.and_then(|a| st.spent.get(a)).copied().unwrap_or_default();
-        let g = gate(account, agent, spent, st.has_plan, st.plan_left(account.plan.is_some()));
+        let agent = if u.kind == UsageKind::Number {
+            None
+        } else {
+            u.agent_id.as_deref()
+        };
+        let spent = agent
+            .and_then(|a| st.spent.get(a))
+            .copied()
+            .unwrap_or_default();
+        let g = gate(
+            account,
+            agent,
+            spent,
+            st.has_plan,
+            st.plan_left(account.plan.is_some()),
+        );
         if let Gate::Refused(reason) = g {
-            items.push(Item { id: u.id.clone(), at: t, period: ev.period, status: ItemStatus::Refused, reason: Some(reason), lines: vec![] });
+            items.push(Item {
+                id: u.id.clone(),
+                at: t,
+                period: ev.period,
+                status: ItemStatus::Refused,
+                reason: Some(reason),
+                lines: vec![],
+            });
             continue;
         }
         let use_plan = g == Gate::PlanThenWallet;
         let lines = lines_for(card, &st, account, ev, use_plan)?;
         let charged = total(card, &lines)?;
-        let drawn: Vec<DrawnLine> = lines.into_iter().map(|l| allocate(&mut st, l, use_plan)).collect();
+        let drawn: Vec<DrawnLine> = lines
+            .into_iter()
+            .map(|l| allocate(&mut st, l, use_plan))
+            .collect();
         if let Some(a) = agent {
             match st.spent.get_mut(a) {
                 Some(s) => *s += charged,
@@ -489,11 +648,22 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
                 }
             }
         }
-        items.push(Item { id: u.id.clone(), at: t, period: ev.period, status: ItemStatus::Charged, reason: None, lines: drawn });
+        items.push(Item {
+            id: u.id.clone(),
+            at: t,
+            period: ev.period,
+            status: ItemStatus::Charged,
+            reason: None,
+            lines: drawn,
+        });
 
         let mut balance = st.spendable();
         if let (Some(r), Some((threshold, per))) = (reload, reload_credits) {
-            let k = if charged > Decimal::ZERO { reload_multiple(balance, threshold, per) } else { None };
+            let k = if charged > Decimal::ZERO {
+                reload_multiple(balance, threshold, per)
+            } else {
+                None
+            };
             if let Some(k) = k {
                 // maxReloadsPerDay counts the account's local calendar day.
                 if st.reload_day.is_none_or(|(end, _)| t >= end) {
@@ -503,8 +673,10 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
                 if r.max_reloads_per_day.is_none_or(|m| today < m) {
                     st.reload_day = Some((end, today + 1));
                     let kd = Decimal::from(k);
-                    let credits = amount::checked(per.checked_mul(kd), "account.autoReload.amount")?;
-                    let mut money = amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
+                    let credits =
+                        amount::checked(per.checked_mul(kd), "account.autoReload.amount")?;
+                    let mut money =
+                        amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
                     money.rescale(minor);
                     // SEMANTICS 5.3: what is owed is settled first from the next credits that land.
                     let settled = credits.min(st.owed);
@@ -519,7 +691,13 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
                         expires_at: None,
                         created_at: Some(t),
                     });
-                    reloads.push(ReloadEvent { at: t, amount: money, credits, multiple: k, settled_owed: settled });
+                    reloads.push(ReloadEvent {
+                        at: t,
+                        amount: money,
+                        credits,
+                        multiple: k,
+                        settled_owed: settled,
+                    });
                     st.refresh(t);
                     balance = st.spendable();
                 }
@@ -528,7 +706,12 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         if let (Some(settings), Some(prev)) = (alert_settings, alert_state) {
             let now = state_for(settings, balance);
             if now != prev {
-                alerts.push(AlertEvent { at: t, from: prev, to: now, balance });
+                alerts.push(AlertEvent {
+                    at: t,
+                    from: prev,
+                    to: now,
+                    balance,
+                });
                 alert_state = Some(now);
             }
         }
@@ -539,11 +722,22 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         items,
         reloads,
         alerts,
-        grants: st.grants.iter().map(|g| GrantBalance { id: g.id.clone(), remaining: g.remaining }).collect(),
+        grants: st
+            .grants
+            .iter()
+            .map(|g| GrantBalance {
+                id: g.id.clone(),
+                remaining: g.remaining,
+            })
+            .collect(),
         included_seconds_remaining: st.included,
         owed,
         balance_before,
         balance_after: spendable(&st.grants, st.owed, last_t),
-        agent_spend: st.spent.iter().map(|(k, v)| (k.clone(), v.to_string())).collect(),
+        agent_spend: st
+            .spent
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect(),
     })
 }

@@ -16,13 +16,21 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(code: &str, field: impl Into<Option<String>>, message: impl Into<String>) -> Self {
-        Error { code: code.to_string(), message: message.into(), field: field.into() }
+        Error {
+            code: code.to_string(),
+            message: message.into(),
+            field: field.into(),
+        }
     }
     pub fn at(code: &str, field: &str, message: impl Into<String>) -> Self {
         Self::new(code, Some(field.to_string()), message)
     }
     pub fn overflow(field: &str) -> Self {
-        Self::at("arithmetic_overflow", field, "the result does not fit an exact decimal; use smaller amounts")
+        Self::at(
+            "arithmetic_overflow",
+            field,
+            "the result does not fit an exact decimal; use smaller amounts",
+        )
     }
     /// Prefix the field path with the enclosing object's path (`usage[2]` + `call.x`).
     pub fn within(mut self, prefix: &str) -> Self {
@@ -59,7 +67,11 @@ pub(crate) fn from_serde(path: String, err: serde_json::Error) -> Error {
         Some(i) => msg[..i].to_string(),
         None => msg,
     };
-    let field = if path == "." || path.is_empty() { None } else { Some(path) };
+    let field = if path == "." || path.is_empty() {
+        None
+    } else {
+        Some(path)
+    };
     if let Some(rest) = msg.strip_prefix('[') {
         if let Some(end) = rest.find("] ") {
             return Error::new(&rest[..end], field, rest[end + 2..].to_string());

@@ -17,7 +17,7 @@ pub mod reload;
 pub mod vectors;
 
 pub use alerts::{evaluate_alerts, AlertsInput, AlertsOutput};
-pub use authorize::{authorize_call, AuthorizeInput, Authorization};
+pub use authorize::{authorize_call, Authorization, AuthorizeInput};
 pub use drawdown::{preview_drawdown, Preview, PreviewInput};
 pub use error::{Error, Result};
 pub use ops::{canonical, eval};

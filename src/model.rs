@@ -2,7 +2,9 @@
 //! Field names are camelCase; unknown fields are refused so that a typo never silently
 //! prices at a default.
 
-use crate::amount::{self, dec, minor_units, non_negative, non_negative_with, opt_dec, RoundingMode, Seconds};
+use crate::amount::{
+    self, dec, minor_units, non_negative, non_negative_with, opt_dec, RoundingMode, Seconds,
+};
 use crate::calendar::{Instant, Zone};
 use crate::error::{coded, Error, Result};
 use rust_decimal::Decimal;
@@ -38,7 +40,12 @@ impl Increment {
 impl<'de> Deserialize<'de> for Increment {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let bad = || de::Error::custom(coded("invalid_increment", format!("`{s}` is not `first/next` in whole seconds >= 1, like \"60/60\"")));
+        let bad = || {
+            de::Error::custom(coded(
+                "invalid_increment",
+                format!("`{s}` is not `first/next` in whole seconds >= 1, like \"60/60\""),
+            ))
+        };
         let (a, b) = s.split_once('/').ok_or_else(bad)?;
         let num = |p: &str| -> Option<u64> {
             if p.is_empty() || p.len() > 6 || !p.bytes().all(|c| c.is_ascii_digit()) {
@@ -46,7 +53,10 @@ impl<'de> Deserialize<'de> for Increment {
             }
             p.parse().ok().filter(|n| *n >= 1)
         };
-        Ok(Increment { first: num(a).ok_or_else(bad)?, next: num(b).ok_or_else(bad)? })
+        Ok(Increment {
+            first: num(a).ok_or_else(bad)?,
+            next: num(b).ok_or_else(bad)?,
+        })
     }
 }
 
@@ -71,7 +81,10 @@ fn default_credit_decimals() -> u32 {
 
 impl Default for Rounding {
     fn default() -> Self {
-        Rounding { mode: RoundingMode::HalfUp, credit_decimals: 4 }
+        Rounding {
+            mode: RoundingMode::HalfUp,
+            credit_decimals: 4,
+        }
     }
 }
 
@@ -121,7 +134,10 @@ impl<'de> Deserialize<'de> for Currency {
         let code = String::deserialize(d)?;
         match minor_units(&code) {
             Some(minor) => Ok(Currency { code, minor }),
-            None => Err(de::Error::custom(coded("invalid_currency", format!("`{code}` is not a supported ISO 4217 code")))),
+            None => Err(de::Error::custom(coded(
+                "invalid_currency",
+                format!("`{code}` is not a supported ISO 4217 code"),
+            ))),
         }
     }
 }
@@ -152,7 +168,11 @@ pub const MAX_CREDIT_DECIMALS: u32 = 12;
 impl RateCard {
     pub fn validate(&self) -> Result<()> {
         if self.credits_per_unit <= Decimal::ZERO {
-            return Err(Error::at("invalid_value", "creditsPerUnit", "must be greater than zero"));
+            return Err(Error::at(
+                "invalid_value",
+                "creditsPerUnit",
+                "must be greater than zero",
+            ));
         }
         if self.rounding.credit_decimals > MAX_CREDIT_DECIMALS {
             return Err(Error::at(
@@ -190,7 +210,9 @@ impl RateCard {
         self.rounding.mode
     }
     pub fn toll_free_per_minute(&self) -> Decimal {
-        self.toll_free_surcharge.as_ref().map_or(Decimal::TWO, |t| t.per_minute)
+        self.toll_free_surcharge
+            .as_ref()
+            .map_or(Decimal::TWO, |t| t.per_minute)
     }
     /// Money -> credits multiplies (SEMANTICS 2), exact.
     pub fn to_credits(&self, money: Decimal, field: &str) -> Result<Decimal> {
@@ -198,7 +220,10 @@ impl RateCard {
     }
     /// Credits -> money divides and rounds once to the minor unit (SEMANTICS 2).
     pub fn to_money(&self, credits: Decimal, field: &str) -> Result<Decimal> {
-        amount::checked(amount::round_div(credits, self.credits_per_unit, self.minor(), self.mode()), field)
+        amount::checked(
+            amount::round_div(credits, self.credits_per_unit, self.minor(), self.mode()),
+            field,
+        )
     }
 }
 
@@ -226,7 +251,12 @@ impl Plan {
     pub fn validate(&self, card: &RateCard, field: &str) -> Result<()> {
         if let Some(fee) = self.monthly_fee {
             non_negative_with(fee, || format!("{field}.monthlyFee"))?;
-            amount::check_money(fee, card.minor(), &card.currency.code, &format!("{field}.monthlyFee"))?;
+            amount::check_money(
+                fee,
+                card.minor(),
+                &card.currency.code,
+                &format!("{field}.monthlyFee"),
+            )?;
         }
         for (name, v) in [
             ("overagePerMinute", self.overage_per_minute),
@@ -408,7 +438,11 @@ impl Account {
         }
         if let Some(c) = &self.cycle {
             if c.end <= c.start {
-                return Err(Error::at("invalid_cycle", "cycle.end", "the cycle must end after it starts"));
+                return Err(Error::at(
+                    "invalid_cycle",
+                    "cycle.end",
+                    "the cycle must end after it starts",
+                ));
             }
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -416,18 +450,30 @@ impl Account {
             let f = || format!("grants[{i}]");
             non_negative_with(g.remaining, || format!("{}.remaining", f()))?;
             if !seen.insert(g.id.as_str()) {
-                return Err(Error::at("duplicate_id", &format!("{}.id", f()), format!("grant id `{}` appears twice", g.id)));
+                return Err(Error::at(
+                    "duplicate_id",
+                    &format!("{}.id", f()),
+                    format!("grant id `{}` appears twice", g.id),
+                ));
             }
             if let (Some(e), Some(x)) = (g.effective_at, g.expires_at) {
                 if x <= e {
-                    return Err(Error::at("invalid_grant_window", &format!("{}.expiresAt", f()), "a grant must expire after it takes effect"));
+                    return Err(Error::at(
+                        "invalid_grant_window",
+                        &format!("{}.expiresAt", f()),
+                        "a grant must expire after it takes effect",
+                    ));
                 }
             }
         }
         non_negative(self.owed.unwrap_or_default(), "owed")?;
         for (id, a) in &self.agents {
-            non_negative_with(a.monthly_limit.unwrap_or_default(), || format!("agents.{id}.monthlyLimit"))?;
-            non_negative_with(a.spent_this_cycle.unwrap_or_default(), || format!("agents.{id}.spentThisCycle"))?;
+            non_negative_with(a.monthly_limit.unwrap_or_default(), || {
+                format!("agents.{id}.monthlyLimit")
+            })?;
+            non_negative_with(a.spent_this_cycle.unwrap_or_default(), || {
+                format!("agents.{id}.spentThisCycle")
+            })?;
         }
         if let Some(a) = &self.alerts {
             crate::alerts::validate(a).map_err(|e| e.within("alerts"))?;
@@ -442,7 +488,11 @@ impl Account {
         }
     }
     pub fn agent(&self, id: Option<&str>) -> &AgentPolicy {
-        static DEFAULT: AgentPolicy = AgentPolicy { on_plan_exhausted: OnPlanExhausted::UseBalance, monthly_limit: None, spent_this_cycle: None };
+        static DEFAULT: AgentPolicy = AgentPolicy {
+            on_plan_exhausted: OnPlanExhausted::UseBalance,
+            monthly_limit: None,
+            spent_this_cycle: None,
+        };
         id.and_then(|id| self.agents.get(id)).unwrap_or(&DEFAULT)
     }
 }

@@ -6,7 +6,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub const OPS: [&str; 5] = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts"];
+pub const OPS: [&str; 5] = [
+    "quoteCall",
+    "previewDrawdown",
+    "authorizeCall",
+    "validateAutoReload",
+    "evaluateAlerts",
+];
 
 /// Deserialize with the path of any failure (`rateCard.voice.perMinute`).
 pub fn parse<T: DeserializeOwned>(input: &Value) -> Result<T> {
@@ -16,7 +22,10 @@ pub fn parse<T: DeserializeOwned>(input: &Value) -> Result<T> {
     })
 }
 
-fn run<I: DeserializeOwned, O: Serialize>(input: &Value, f: impl Fn(&I) -> Result<O>) -> Result<Value> {
+fn run<I: DeserializeOwned, O: Serialize>(
+    input: &Value,
+    f: impl Fn(&I) -> Result<O>,
+) -> Result<Value> {
     let out = f(&parse::<I>(input)?)?;
     serde_json::to_value(out).map_err(|e| Error::new("internal", None, e.to_string()))
 }
@@ -29,7 +38,11 @@ pub fn eval(op: &str, input: &Value) -> Result<Value> {
         "authorizeCall" => run(input, crate::authorize::authorize_call),
         "validateAutoReload" => run(input, crate::reload::validate_auto_reload),
         "evaluateAlerts" => run(input, crate::alerts::evaluate_alerts),
-        _ => Err(Error::new("unknown_op", None, format!("`{op}` is not one of {}", OPS.join(", ")))),
+        _ => Err(Error::new(
+            "unknown_op",
+            None,
+            format!("`{op}` is not one of {}", OPS.join(", ")),
+        )),
     }
 }
 
@@ -49,7 +62,13 @@ pub fn error_json(e: &Error) -> Value {
 pub fn eval_text(op: &str, input: &str) -> std::result::Result<String, String> {
     let value: Value = match serde_json::from_str(input) {
         Ok(v) => v,
-        Err(e) => return Err(canonical(&error_json(&Error::new("invalid_json", None, e.to_string())))),
+        Err(e) => {
+            return Err(canonical(&error_json(&Error::new(
+                "invalid_json",
+                None,
+                e.to_string(),
+            ))))
+        }
     };
     match eval(op, &value) {
         Ok(v) => Ok(canonical(&v)),

@@ -20,7 +20,15 @@ fn times(card: &RateCard, qty: Decimal, rate: Decimal, field: &str) -> Result<De
     amount::checked(round_div(n, Decimal::ONE, card.dp(), card.mode()), field)
 }
 
-fn line(code: &'static str, channel: &'static str, qty: u64, unit: &'static str, rate: Decimal, credits: Decimal, bucket: &'static str) -> ChargeLine {
+fn line(
+    code: &'static str,
+    channel: &'static str,
+    qty: u64,
+    unit: &'static str,
+    rate: Decimal,
+    credits: Decimal,
+    bucket: &'static str,
+) -> ChargeLine {
     ChargeLine {
         code,
         channel,
@@ -44,7 +52,10 @@ pub struct PlanTerms {
 impl PlanTerms {
     pub fn of(plan: Option<&Plan>, included_seconds: u64) -> Self {
         match plan {
-            Some(p) => PlanTerms { included_seconds, overage_per_minute: p.overage_per_minute },
+            Some(p) => PlanTerms {
+                included_seconds,
+                overage_per_minute: p.overage_per_minute,
+            },
             None => PlanTerms::default(),
         }
     }
@@ -52,19 +63,36 @@ impl PlanTerms {
 
 /// The AI-minute part of a call: billable seconds split into covered and overage, the
 /// connect fee and the toll-free surcharge. Shared by `quote_call` and `authorize`.
-pub fn voice_lines(card: &RateCard, terms: PlanTerms, direction: CallDirection, toll_free: bool, d: u64) -> Result<Vec<ChargeLine>> {
+pub fn voice_lines(
+    card: &RateCard,
+    terms: PlanTerms,
+    direction: CallDirection,
+    toll_free: bool,
+    d: u64,
+) -> Result<Vec<ChargeLine>> {
     let mut out = Vec::with_capacity(4);
     if d == 0 {
         return Ok(out);
     }
-    let voice = card
-        .voice
-        .as_ref()
-        .ok_or_else(|| Error::at("missing_rate", "rateCard.voice", "the rate card has no voice rate"))?;
+    let voice = card.voice.as_ref().ok_or_else(|| {
+        Error::at(
+            "missing_rate",
+            "rateCard.voice",
+            "the rate card has no voice rate",
+        )
+    })?;
     let b = voice.increment.billable(d);
     let covered = b.min(terms.included_seconds);
     if covered > 0 {
-        let mut l = line("voice.included_minutes", "voice", covered, "second", Decimal::ZERO, Decimal::ZERO, "ai_minutes");
+        let mut l = line(
+            "voice.included_minutes",
+            "voice",
+            covered,
+            "second",
+            Decimal::ZERO,
+            Decimal::ZERO,
+            "ai_minutes",
+        );
         l.credits.rescale(card.dp());
         l.increment = Some(voice.increment);
         out.push(l);
@@ -73,20 +101,44 @@ pub fn voice_lines(card: &RateCard, terms: PlanTerms, direction: CallDirection, 
     if over > 0 {
         let rate = terms.overage_per_minute.unwrap_or(voice.per_minute);
         let credits = per_minute(card, over, rate, "rateCard.voice.perMinute")?;
-        let mut l = line("voice.ai_minutes", "voice", over, "second", rate, credits, "ai_minutes");
+        let mut l = line(
+            "voice.ai_minutes",
+            "voice",
+            over,
+            "second",
+            rate,
+            credits,
+            "ai_minutes",
+        );
         l.increment = Some(voice.increment);
         out.push(l);
     }
     if let Some(fee) = voice.connect_fee.filter(|f| !f.is_zero()) {
         let credits = times(card, Decimal::ONE, fee, "rateCard.voice.connectFee")?;
-        out.push(line("voice.connect_fee", "voice", 1, "call", fee, credits, "none"));
+        out.push(line(
+            "voice.connect_fee",
+            "voice",
+            1,
+            "call",
+            fee,
+            credits,
+            "none",
+        ));
     }
     // Seed 000: toll-free inbound adds a flat per-minute surcharge on the AI line's billable
     // seconds, on every plan, never covered by included minutes.
     if toll_free && direction == CallDirection::Inbound {
         let rate = card.toll_free_per_minute();
         let credits = per_minute(card, b, rate, "rateCard.tollFreeSurcharge.perMinute")?;
-        let mut l = line("voice.toll_free_surcharge", "voice", b, "second", rate, credits, "none");
+        let mut l = line(
+            "voice.toll_free_surcharge",
+            "voice",
+            b,
+            "second",
+            rate,
+            credits,
+            "none",
+        );
         l.increment = Some(voice.increment);
         out.push(l);
     }
@@ -95,7 +147,13 @@ pub fn voice_lines(card: &RateCard, terms: PlanTerms, direction: CallDirection, 
 
 /// Every line of one call: voice, carrier pass-through at cost, transfer minutes.
 pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<ChargeLine>> {
-    let mut out = voice_lines(card, terms, call.direction, call.toll_free, call.connected_seconds.0)?;
+    let mut out = voice_lines(
+        card,
+        terms,
+        call.direction,
+        call.toll_free,
+        call.connected_seconds.0,
+    )?;
     let minor = card.minor();
     for (i, p) in call.carrier_pass_through.iter().enumerate() {
         let f = format!("call.carrierPassThrough[{i}].amount");
@@ -103,21 +161,40 @@ pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<
         check_money(p.amount, minor, &card.currency.code, &f)?;
         // Seed 000: carrier cost above the surcharge passes through at cost, no markup.
         let credits = times(card, p.amount, card.credits_per_unit, &f)?;
-        let mut l = line("voice.carrier_pass_through", "voice", 0, "", card.credits_per_unit, credits, "none");
+        let mut l = line(
+            "voice.carrier_pass_through",
+            "voice",
+            0,
+            "",
+            card.credits_per_unit,
+            credits,
+            "none",
+        );
         l.quantity = p.amount;
         l.unit = card.currency.code.clone().into();
         l.reason = p.reason.clone();
         out.push(l);
     }
     if let Some(t) = call.transfer.as_ref().filter(|t| t.bridged_seconds.0 > 0) {
-        let rate = card
-            .transfer
-            .as_ref()
-            .ok_or_else(|| Error::at("missing_rate", "rateCard.transfer", "the rate card has no transfer rate"))?;
+        let rate = card.transfer.as_ref().ok_or_else(|| {
+            Error::at(
+                "missing_rate",
+                "rateCard.transfer",
+                "the rate card has no transfer rate",
+            )
+        })?;
         // Seed 000: the whole bridged time, hold and queue included; never included minutes.
         let b = rate.increment.billable(t.bridged_seconds.0);
         let credits = per_minute(card, b, rate.per_minute, "rateCard.transfer.perMinute")?;
-        let mut l = line("transfer_minute", "transfer_minute", b, "second", rate.per_minute, credits, "none");
+        let mut l = line(
+            "transfer_minute",
+            "transfer_minute",
+            b,
+            "second",
+            rate.per_minute,
+            credits,
+            "none",
+        );
         l.increment = Some(rate.increment);
         out.push(l);
     }
@@ -126,29 +203,65 @@ pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<
 
 /// Seed 000: chat is billed per message exchanged, both directions.
 pub fn chat_line(card: &RateCard, messages: u64) -> Result<ChargeLine> {
-    let rate = card
-        .chat
-        .as_ref()
-        .ok_or_else(|| Error::at("missing_rate", "rateCard.chat", "the rate card has no chat rate"))?;
-    let credits = times(card, Decimal::from(messages), rate.per_message, "rateCard.chat.perMessage")?;
-    Ok(line("chat.message", "chat", messages, "message", rate.per_message, credits, "messages"))
+    let rate = card.chat.as_ref().ok_or_else(|| {
+        Error::at(
+            "missing_rate",
+            "rateCard.chat",
+            "the rate card has no chat rate",
+        )
+    })?;
+    let credits = times(
+        card,
+        Decimal::from(messages),
+        rate.per_message,
+        "rateCard.chat.perMessage",
+    )?;
+    Ok(line(
+        "chat.message",
+        "chat",
+        messages,
+        "message",
+        rate.per_message,
+        credits,
+        "messages",
+    ))
 }
 
 /// One period of number rental; `fraction` prorates a first partial period (SEMANTICS 6).
-pub fn rental_line(card: &RateCard, kind: &str, count: u64, days: Option<(i64, i64)>) -> Result<ChargeLine> {
+pub fn rental_line(
+    card: &RateCard,
+    kind: &str,
+    count: u64,
+    days: Option<(i64, i64)>,
+) -> Result<ChargeLine> {
     let rate = card.numbers.get(kind).ok_or_else(|| {
-        Error::at("missing_rate", &format!("rateCard.numbers.{kind}"), format!("the rate card has no `{kind}` number rental"))
+        Error::at(
+            "missing_rate",
+            &format!("rateCard.numbers.{kind}"),
+            format!("the rate card has no `{kind}` number rental"),
+        )
     })?;
     let f = "rateCard.numbers";
     let full = amount::checked(Decimal::from(count).checked_mul(rate.monthly), f)?;
     let credits = match days {
         Some((part, whole)) => {
             let n = amount::checked(full.checked_mul(Decimal::from(part)), f)?;
-            amount::checked(round_div(n, Decimal::from(whole), card.dp(), card.mode()), f)?
+            amount::checked(
+                round_div(n, Decimal::from(whole), card.dp(), card.mode()),
+                f,
+            )?
         }
         None => amount::checked(round_div(full, Decimal::ONE, card.dp(), card.mode()), f)?,
     };
-    Ok(line("number.rental", "number", count, "number_month", rate.monthly, credits, "none"))
+    Ok(line(
+        "number.rental",
+        "number",
+        count,
+        "number_month",
+        rate.monthly,
+        credits,
+        "none",
+    ))
 }
 
 pub fn total(card: &RateCard, lines: &[ChargeLine]) -> Result<Decimal> {
@@ -196,19 +309,31 @@ pub fn quote_call(input: &QuoteInput) -> Result<Quote> {
     let lines = call_lines(card, terms, &input.call)?;
     let total_credits = total(card, &lines)?;
     let amount = card.to_money(total_credits, "totalMoney")?;
-    Ok(Quote { lines, total_credits, total_money: Money { amount, currency: card.currency.code.clone() } })
+    Ok(Quote {
+        lines,
+        total_credits,
+        total_money: Money {
+            amount,
+            currency: card.currency.code.clone(),
+        },
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::model::Increment;
 
     #[test]
     fn increments_follow_first_next() {
         let i = Increment { first: 30, next: 6 };
-        assert_eq!([0, 1, 30, 31, 36, 37].map(|d| i.billable(d)), [0, 30, 30, 36, 36, 42]);
-        let m = Increment { first: 60, next: 60 };
+        assert_eq!(
+            [0, 1, 30, 31, 36, 37].map(|d| i.billable(d)),
+            [0, 30, 30, 36, 36, 42]
+        );
+        let m = Increment {
+            first: 60,
+            next: 60,
+        };
         assert_eq!([59, 60, 61, 121].map(|d| m.billable(d)), [60, 60, 120, 180]);
     }
 }

@@ -57,7 +57,11 @@ pub struct Validation {
 }
 
 fn finding(field: &str, code: &str, message: String) -> Finding {
-    Finding { field: field.to_string(), code: code.to_string(), message }
+    Finding {
+        field: field.to_string(),
+        code: code.to_string(),
+        message,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,48 +86,97 @@ pub fn validate_auto_reload(input: &ValidateInput) -> Result<Validation> {
     if let Some(card) = &input.rate_card {
         card.validate().map_err(|e| e.within("rateCard"))?;
     }
-    let currency = input.rate_card.as_ref().map(|c| c.currency.code.as_str()).unwrap_or("");
-    if s.enabled && s.payment_method.as_deref().is_none_or(|p| p.trim().is_empty()) {
-        errors.push(finding("settings.paymentMethod", "payment_method_required", "auto-reload needs a saved payment method".into()));
+    let currency = input
+        .rate_card
+        .as_ref()
+        .map(|c| c.currency.code.as_str())
+        .unwrap_or("");
+    if s.enabled
+        && s.payment_method
+            .as_deref()
+            .is_none_or(|p| p.trim().is_empty())
+    {
+        errors.push(finding(
+            "settings.paymentMethod",
+            "payment_method_required",
+            "auto-reload needs a saved payment method".into(),
+        ));
     }
     if s.threshold.is_sign_negative() && !s.threshold.is_zero() {
-        errors.push(finding("settings.threshold", "negative_threshold", format!("threshold must not be negative, got {}", s.threshold)));
+        errors.push(finding(
+            "settings.threshold",
+            "negative_threshold",
+            format!("threshold must not be negative, got {}", s.threshold),
+        ));
     }
     if s.amount <= Decimal::ZERO {
-        errors.push(finding("settings.amount", "amount_not_positive", format!("amount must be greater than zero, got {}", s.amount)));
+        errors.push(finding(
+            "settings.amount",
+            "amount_not_positive",
+            format!("amount must be greater than zero, got {}", s.amount),
+        ));
     }
     if s.max_reloads_per_day == Some(0) {
-        errors.push(finding("settings.maxReloadsPerDay", "invalid_max_reloads", "maxReloadsPerDay must be at least 1".into()));
+        errors.push(finding(
+            "settings.maxReloadsPerDay",
+            "invalid_max_reloads",
+            "maxReloadsPerDay must be at least 1".into(),
+        ));
     }
     if let Some(card) = &input.rate_card {
         let minor = card.minor();
-        for (f, v) in [("settings.threshold", s.threshold), ("settings.amount", s.amount)] {
+        for (f, v) in [
+            ("settings.threshold", s.threshold),
+            ("settings.amount", s.amount),
+        ] {
             if let Err(e) = check_money(v, minor, currency, f) {
                 errors.push(finding(f, &e.code, e.message));
             }
         }
     }
-    let limits = input.account.as_ref().and_then(|a| a.limits.clone()).unwrap_or_default();
+    let limits = input
+        .account
+        .as_ref()
+        .and_then(|a| a.limits.clone())
+        .unwrap_or_default();
     if let Some(min) = limits.min_top_up {
         if s.amount > Decimal::ZERO && s.amount < min {
-            errors.push(finding("settings.amount", "amount_below_min_top_up", format!("amount {} is below the minimum top-up {min}", s.amount)));
+            errors.push(finding(
+                "settings.amount",
+                "amount_below_min_top_up",
+                format!("amount {} is below the minimum top-up {min}", s.amount),
+            ));
         }
     }
     if let Some(max) = limits.max_top_up {
         if s.amount > max {
-            errors.push(finding("settings.amount", "amount_above_max_top_up", format!("amount {} is above the maximum top-up {max}", s.amount)));
+            errors.push(finding(
+                "settings.amount",
+                "amount_above_max_top_up",
+                format!("amount {} is above the maximum top-up {max}", s.amount),
+            ));
         }
     }
     if let Some(max) = limits.max_balance {
         let top = amount::checked(s.threshold.checked_add(s.amount), "settings.amount")?;
         if top > max {
-            warnings.push(finding("settings.amount", "exceeds_wallet_max", format!("threshold + amount ({top}) exceeds the wallet maximum {max}")));
+            warnings.push(finding(
+                "settings.amount",
+                "exceeds_wallet_max",
+                format!("threshold + amount ({top}) exceeds the wallet maximum {max}"),
+            ));
         }
     }
     let ctx = input.context.clone().unwrap_or_default();
     if let (Some(card), Some(secs)) = (&input.rate_card, ctx.max_call_seconds) {
         // The costliest call of that length: inbound toll-free with the connect fee, no plan.
-        let lines = voice_lines(card, PlanTerms::default(), CallDirection::Inbound, true, secs.0)?;
+        let lines = voice_lines(
+            card,
+            PlanTerms::default(),
+            CallDirection::Inbound,
+            true,
+            secs.0,
+        )?;
         let cost = crate::rating::total(card, &lines)?;
         let threshold = card.to_credits(s.threshold, "settings.threshold")?;
         if threshold < cost {
@@ -134,10 +187,15 @@ pub fn validate_auto_reload(input: &ValidateInput) -> Result<Validation> {
             ));
         }
     }
-    if let (Some(card), Some(spend), Some(max)) = (&input.rate_card, ctx.expected_daily_spend, s.max_reloads_per_day) {
+    if let (Some(card), Some(spend), Some(max)) = (
+        &input.rate_card,
+        ctx.expected_daily_spend,
+        s.max_reloads_per_day,
+    ) {
         let per = card.to_credits(s.amount, "settings.amount")?;
         if per > Decimal::ZERO {
-            let reloads = amount::checked(spend.checked_div(per), "context.expectedDailySpend")?.ceil();
+            let reloads =
+                amount::checked(spend.checked_div(per), "context.expectedDailySpend")?.ceil();
             if reloads > Decimal::from(max) {
                 warnings.push(finding(
                     "settings.amount",
@@ -149,7 +207,15 @@ pub fn validate_auto_reload(input: &ValidateInput) -> Result<Validation> {
     }
     if errors.is_empty() && input.rate_card.is_none() && input.account.is_none() {
         // Nothing to check currency precision or limits against; say so rather than pass silently.
-        warnings.push(finding("rateCard", "not_checked_against_rate_card", "no rateCard given: currency precision and call-cost checks were skipped".into()));
+        warnings.push(finding(
+            "rateCard",
+            "not_checked_against_rate_card",
+            "no rateCard given: currency precision and call-cost checks were skipped".into(),
+        ));
     }
-    Ok(Validation { valid: errors.is_empty(), errors, warnings })
+    Ok(Validation {
+        valid: errors.is_empty(),
+        errors,
+        warnings,
+    })
 }

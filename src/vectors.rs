@@ -15,9 +15,16 @@ pub fn mismatch(pattern: &Value, actual: &Value, path: &str) -> Option<String> {
         }),
         (Value::Array(p), Value::Array(a)) => {
             if p.len() != a.len() {
-                return Some(format!("{path}: {} elements, expected {}", a.len(), p.len()));
+                return Some(format!(
+                    "{path}: {} elements, expected {}",
+                    a.len(),
+                    p.len()
+                ));
             }
-            p.iter().zip(a).enumerate().find_map(|(i, (pv, av))| mismatch(pv, av, &format!("{path}[{i}]")))
+            p.iter()
+                .zip(a)
+                .enumerate()
+                .find_map(|(i, (pv, av))| mismatch(pv, av, &format!("{path}[{i}]")))
         }
         (Value::String(p), Value::String(a)) => match (parse_decimal(p), parse_decimal(a)) {
             (Ok(x), Ok(y)) if x == y => None,
@@ -31,7 +38,10 @@ pub fn mismatch(pattern: &Value, actual: &Value, path: &str) -> Option<String> {
 
 /// Run one vector; `Err` says why it failed.
 pub fn check(vector: &Value) -> Result<(), String> {
-    let op = vector.get("op").and_then(Value::as_str).ok_or("vector has no `op`")?;
+    let op = vector
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or("vector has no `op`")?;
     let input = vector.get("input").ok_or("vector has no `input`")?;
     let result = crate::ops::eval(op, input);
     match (vector.get("expect"), vector.get("expectError"), result) {
@@ -41,7 +51,10 @@ pub fn check(vector: &Value) -> Result<(), String> {
             let got = serde_json::to_value(&e).map_err(|e| e.to_string())?;
             mismatch(p, &got, "error").map_or(Ok(()), |m| Err(format!("{m} ({e})")))
         }
-        (None, Some(_), Ok(out)) => Err(format!("expected an error, got {}", crate::ops::canonical(&out))),
+        (None, Some(_), Ok(out)) => Err(format!(
+            "expected an error, got {}",
+            crate::ops::canonical(&out)
+        )),
         _ => Err("vector needs exactly one of `expect` and `expectError`".into()),
     }
 }
@@ -53,7 +66,10 @@ pub fn run_file(text: &str) -> Result<(usize, Vec<(String, String)>), String> {
     let mut failures = Vec::new();
     for (i, v) in list.iter().enumerate() {
         if let Err(why) = check(v) {
-            let name = v.get("name").and_then(Value::as_str).map_or_else(|| format!("#{i}"), str::to_string);
+            let name = v
+                .get("name")
+                .and_then(Value::as_str)
+                .map_or_else(|| format!("#{i}"), str::to_string);
             failures.push((name, why));
         }
     }

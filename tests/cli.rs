@@ -10,9 +10,17 @@ fn run(args: &[&str], stdin: &str) -> (i32, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 #[test]
@@ -29,7 +37,10 @@ fn eval_prints_canonical_json() {
 
 #[test]
 fn eval_errors_exit_2_with_an_error_document() {
-    let (code, out) = run(&["eval", "evaluateAlerts"], r#"{"settings":{},"balance":0.5}"#);
+    let (code, out) = run(
+        &["eval", "evaluateAlerts"],
+        r#"{"settings":{},"balance":0.5}"#,
+    );
     assert_eq!(code, 2);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["error"]["code"], "invalid_decimal");

@@ -33,7 +33,12 @@ fn increment() -> impl Strategy<Value = String> {
 
 fn grant_json() -> impl Strategy<Value = Value> {
     (
-        prop_oneof![Just("prepaid"), Just("promotional"), Just("committed"), Just("plan")],
+        prop_oneof![
+            Just("prepaid"),
+            Just("promotional"),
+            Just("committed"),
+            Just("plan")
+        ],
         amount(200, 2),
         prop_oneof![Just(10i64), Just(50), Just(50), Just(90)],
         prop::option::of(0u32..4),
@@ -219,8 +224,20 @@ proptest! {
 fn collect_paths(v: &Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     out.push(here.clone());
     match v {
-        Value::Object(m) => for (k, x) in m { here.push(k.clone()); collect_paths(x, here, out); here.pop(); },
-        Value::Array(a) => for (i, x) in a.iter().enumerate() { here.push(i.to_string()); collect_paths(x, here, out); here.pop(); },
+        Value::Object(m) => {
+            for (k, x) in m {
+                here.push(k.clone());
+                collect_paths(x, here, out);
+                here.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                here.push(i.to_string());
+                collect_paths(x, here, out);
+                here.pop();
+            }
+        }
         _ => {}
     }
 }
@@ -234,21 +251,60 @@ fn pointer<'a>(v: &'a mut Value, path: &[String]) -> &'a mut Value {
 }
 
 fn arbitrary_json() -> impl Strategy<Value = Value> {
-    const KEYS: &[&str] = &["rateCard", "currency", "creditsPerUnit", "voice", "perMinute", "increment", "call",
-        "direction", "connectedSeconds", "account", "grants", "usage", "settings", "balance", "threshold", "amount",
-        "enabled", "id", "type", "remaining", "at", "kind", "messages", "critical", "plan", "x"];
+    const KEYS: &[&str] = &[
+        "rateCard",
+        "currency",
+        "creditsPerUnit",
+        "voice",
+        "perMinute",
+        "increment",
+        "call",
+        "direction",
+        "connectedSeconds",
+        "account",
+        "grants",
+        "usage",
+        "settings",
+        "balance",
+        "threshold",
+        "amount",
+        "enabled",
+        "id",
+        "type",
+        "remaining",
+        "at",
+        "kind",
+        "messages",
+        "critical",
+        "plan",
+        "x",
+    ];
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        prop_oneof![Just("USD".to_string()), Just("60/60".to_string()), Just("-0.5".to_string()),
-            Just("2026-03-11T00:00:00Z".to_string()), Just("99999999999999999999999".to_string()),
-            Just("outbound".to_string()), "[a-z0-9./:-]{0,12}"].prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop_oneof![
+            Just("USD".to_string()),
+            Just("60/60".to_string()),
+            Just("-0.5".to_string()),
+            Just("2026-03-11T00:00:00Z".to_string()),
+            Just("99999999999999999999999".to_string()),
+            Just("outbound".to_string()),
+            "[a-z0-9./:-]{0,12}"
+        ]
+        .prop_map(Value::from),
     ];
-    leaf.prop_recursive(4, 48, 6, |inner| prop_oneof![
-        prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
-        prop::collection::btree_map(prop::sample::select(KEYS).prop_map(str::to_string), inner, 0..6)
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::btree_map(
+                prop::sample::select(KEYS).prop_map(str::to_string),
+                inner,
+                0..6
+            )
             .prop_map(|m| Value::Object(m.into_iter().collect())),
-    ])
+        ]
+    })
 }

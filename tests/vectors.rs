@@ -15,15 +15,26 @@ fn every_vector_file_passes() {
         }
         let (n, f) = run_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
         total += n;
-        failures.extend(f.into_iter().map(|(name, why)| format!("{}: {name}: {why}", path.display())));
+        failures.extend(
+            f.into_iter()
+                .map(|(name, why)| format!("{}: {name}: {why}", path.display())),
+        );
     }
-    assert!(failures.is_empty(), "{} of {total} vectors failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} vectors failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(total >= 150, "only {total} vectors");
 }
 
 #[test]
 fn pattern_compares_decimals_by_value_and_ignores_unlisted_keys() {
-    assert_eq!(mismatch(&json!({"a": "18"}), &json!({"a": "18.0000", "b": 1}), ""), None);
+    assert_eq!(
+        mismatch(&json!({"a": "18"}), &json!({"a": "18.0000", "b": 1}), ""),
+        None
+    );
     assert!(mismatch(&json!({"a": "18"}), &json!({"a": "18.0001"}), "").is_some());
     assert!(mismatch(&json!({"a": "x"}), &json!({}), "").is_some());
     assert!(mismatch(&json!([1, 2]), &json!([1, 2, 3]), "").is_some());
