@@ -15,6 +15,8 @@ pub mod ops;
 pub mod rating;
 pub mod reload;
 pub mod vectors;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use alerts::{evaluate_alerts, AlertsInput, AlertsOutput};
 pub use authorize::{authorize_call, Authorization, AuthorizeInput};

@@ -1,4 +1,5 @@
 //! The `drawdown` binary: `eval` and `vectors` as documented in the README.
+#![cfg(not(target_arch = "wasm32"))]
 
 use std::io::Write;
 use std::process::{Command, Stdio};

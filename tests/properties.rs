@@ -1,5 +1,6 @@
 //! Property tests (proptest): conservation, burn order, the true maximum of `maxSeconds`,
 //! and no panic on arbitrary or mangled JSON for any operation.
+#![cfg(not(target_arch = "wasm32"))]
 
 use drawdown::drawdown::burn_order;
 use drawdown::model::Grant;

@@ -1,4 +1,5 @@
 //! Runs every vector file in tests/vectors natively (CONTRACT.md "Test vectors").
+#![cfg(not(target_arch = "wasm32"))]
 
 use drawdown::vectors::{mismatch, run_file};
 use serde_json::json;
@@ -52,4 +53,41 @@ fn a_wrong_expectation_fails() {
     let file = json!([{ "name": "error expected", "op": "evaluateAlerts",
         "input": { "settings": {}, "balance": "5" }, "expectError": { "code": "invalid_decimal" } }]);
     assert_eq!(run_file(&file.to_string()).unwrap().1.len(), 1);
+}
+
+/// JavaScript cannot tell `1e3` or `1000.0` from `1000`, so a vector holding such a literal
+/// would mean one thing natively and another through the npm package. Keep them out of the
+/// vector files (the native rejection is tested below instead).
+#[test]
+fn vector_files_hold_no_integral_float_literals() {
+    fn walk(v: &serde_json::Value, path: &str, bad: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                bad.push(path.to_string())
+            }
+            serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{path}[{i}]"), bad)),
+            serde_json::Value::Object(m) => m.iter().for_each(|(k, x)| walk(x, &format!("{path}.{k}"), bad)),
+            _ => {}
+        }
+    }
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
+    let mut bad = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            walk(&v, &path.display().to_string(), &mut bad);
+        }
+    }
+    assert!(bad.is_empty(), "integral float literals: {bad:?}");
+}
+
+#[test]
+fn integral_float_and_exponent_literals_are_invalid_decimal_natively() {
+    for literal in ["1e3", "1000.0", "1E3", "9007199254740992"] {
+        let text = format!(r#"{{"settings":{{}},"balance":{literal}}}"#);
+        let err = drawdown::ops::eval_text("evaluateAlerts", &text).unwrap_err();
+        assert!(err.contains("invalid_decimal"), "{literal}: {err}");
+    }
+    assert!(drawdown::ops::eval_text("evaluateAlerts", r#"{"settings":{},"balance":1000}"#).is_ok());
 }

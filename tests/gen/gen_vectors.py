@@ -649,7 +649,7 @@ def qerr(name, rate_card, c, code, field=None):
 
 errors = [
     qerr("a fractional JSON number is invalid_decimal", card(voice={"perMinute": 0.07}), call(60), "invalid_decimal", "rateCard.voice.perMinute"),
-    qerr("an exponent JSON number is invalid_decimal", card(creditsPerUnit=1e3), call(60), "invalid_decimal", "rateCard.creditsPerUnit"),
+    qerr("an exponent JSON number is invalid_decimal", card(creditsPerUnit=1e-05), call(60), "invalid_decimal", "rateCard.creditsPerUnit"),
     qerr("an exponent string is invalid_decimal", card(voice={"perMinute": "9e1"}), call(60), "invalid_decimal", "rateCard.voice.perMinute"),
     qerr("underscores are invalid_decimal", card(creditsPerUnit="1_000"), call(60), "invalid_decimal"),
     qerr("a leading plus is invalid_decimal", card(creditsPerUnit="+100"), call(60), "invalid_decimal"),
