@@ -4,12 +4,14 @@
 //!                           `N passed, N failed`; exit 1 on any failure
 //! drawdown eval OP          read OP's input JSON on stdin, print canonical JSON output;
 //!                           on error print {"error":{...}} and exit 2
+//! drawdown eval-lines       read `{"op":..,"input":..}` lines on stdin, print one canonical
+//!                           output (or error document) per line: the parity test's batch mode
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: drawdown vectors DIR... | drawdown eval OP | drawdown version\n\
+const USAGE: &str = "usage: drawdown vectors DIR... | drawdown eval OP | drawdown eval-lines | drawdown version\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -84,11 +86,44 @@ fn eval(op: &str) -> ExitCode {
     }
 }
 
+fn eval_lines() -> ExitCode {
+    use std::io::{BufRead, BufWriter, Write};
+    let stdin = std::io::stdin();
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    for (n, line) in stdin.lock().lines().enumerate() {
+        let Ok(line) = line else { return ExitCode::from(2) };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let result = match serde_json::from_str::<serde_json::Value>(&line) {
+            Ok(v) => match (v.get("op").and_then(|o| o.as_str()), v.get("input")) {
+                (Some(op), Some(input)) => match drawdown::eval(op, input) {
+                    Ok(o) => drawdown::canonical(&o),
+                    Err(e) => drawdown::canonical(&drawdown::ops::error_json(&e)),
+                },
+                _ => {
+                    eprintln!("line {}: needs `op` and `input`", n + 1);
+                    return ExitCode::from(2);
+                }
+            },
+            Err(e) => {
+                eprintln!("line {}: {e}", n + 1);
+                return ExitCode::from(2);
+            }
+        };
+        if writeln!(out, "{result}").is_err() {
+            return ExitCode::from(2);
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("vectors") if args.len() > 1 => vectors(&args[1..]),
         Some("eval") if args.len() == 2 => eval(&args[1]),
+        Some("eval-lines") if args.len() == 1 => eval_lines(),
         Some("version") => {
             println!("{}", drawdown::version());
             ExitCode::SUCCESS

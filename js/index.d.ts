@@ -1,0 +1,81 @@
+import type {
+  QuoteInput,
+  Quote,
+  PreviewInput,
+  Preview,
+  AuthorizeInput,
+  Authorization,
+  ValidateAutoReloadInput,
+  ReloadValidation,
+  EvaluateAlertsInput,
+  AlertEvaluation,
+  DrawdownError,
+} from "./drawdown.js";
+
+export type {
+  Decimal,
+  DecimalInput,
+  Instant,
+  TimeZone,
+  Increment,
+  RoundingMode,
+  Channel,
+  Bucket,
+  LineCode,
+  GrantType,
+  CallDirection,
+  AlertState,
+  AlertDirection,
+  OnPlanExhausted,
+  RateCard,
+  Plan,
+  Grant,
+  AgentPolicy,
+  AutoReloadSettings,
+  AlertLevel,
+  AlertSettings,
+  Account,
+  Call,
+  ChargeLine,
+  QuoteInput,
+  Quote,
+  Usage,
+  PreviewInput,
+  Allocation,
+  DrawnLine,
+  PreviewItem,
+  Preview,
+  AuthorizeInput,
+  AuthorizationCode,
+  Authorization,
+  ValidateAutoReloadInput,
+  Finding,
+  ReloadValidation,
+  EvaluateAlertsInput,
+  AlertEvaluation,
+  DrawdownError,
+} from "./drawdown.js";
+
+/** Operation names accepted by `evalCanonical`. */
+export type OperationName = "quoteCall" | "previewDrawdown" | "authorizeCall" | "validateAutoReload" | "evaluateAlerts";
+
+/** Prices one call: its charge lines, total credits and money. Throws DrawdownError on bad input. */
+export function quoteCall(input: QuoteInput): Quote;
+/** Applies usage to an account snapshot and reports lines, allocations, reloads, alerts, balances. */
+export function previewDrawdown(input: PreviewInput): Preview;
+/** The pre-call check: allowed, reason code and the exact maxSeconds. */
+export function authorizeCall(input: AuthorizeInput): Authorization;
+/** Validates auto-reload settings: every error and warning with its field. */
+export function validateAutoReload(input: ValidateAutoReloadInput): ReloadValidation;
+/** The balance-alert state for a balance, and whether it changed. */
+export function evaluateAlerts(input: EvaluateAlertsInput): AlertEvaluation;
+/** Any operation over JSON text; canonical JSON text out (`{"error":{...}}` on failure). */
+export function evalCanonical(op: OperationName, inputJson: string): string;
+/** The engine version. */
+export function version(): string;
+/** Type guard for errors thrown by drawdown. */
+export function isDrawdownError(value: unknown): value is DrawdownError;
+/** Instantiates the WebAssembly module (browser); a no-op in Node and workerd. Idempotent. */
+export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
+/** Instantiates synchronously from a compiled module or its bytes; a no-op in Node and workerd. */
+export function initSync(module?: BufferSource | WebAssembly.Module): void;

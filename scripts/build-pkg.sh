@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the npm package in pkg/: the core compiled to WebAssembly, wasm-bindgen's ESM glue
+# (web target, no weak refs: workerd lacks FinalizationRegistry), wasm-opt for size, the
+# per-environment entries from js/, and package.json stamped from pkg.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+cargo build --lib --target wasm32-unknown-unknown --profile wasm-release
+rm -rf pkg && mkdir -p pkg target/wasm-opt
+# wasm-opt runs before wasm-bindgen: Debian's binaryen 108 mis-rewrites the externref table
+# that wasm-bindgen sets up (init then fails in V8), but optimises the plain module fine.
+wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+  target/wasm32-unknown-unknown/wasm-release/drawdown.wasm -o target/wasm-opt/drawdown.wasm
+wasm-bindgen --target web --out-dir pkg --out-name drawdown target/wasm-opt/drawdown.wasm
+cp js/*.js js/index.d.ts pkg/
+# wasm-bindgen types its raw exports with `any`; nothing public uses them, but keep the package any-free.
+sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts
+cp README.md pkg/README.md
+node -e '
+  const fs = require("fs");
+  const manifest = JSON.parse(fs.readFileSync("pkg.json", "utf8"));
+  manifest.version = process.argv[1];
+  fs.writeFileSync("pkg/package.json", JSON.stringify(manifest, null, 2) + "\n");
+' "$version"
+raw=$(stat -c %s pkg/drawdown_bg.wasm)
+gz=$(gzip -9 -c pkg/drawdown_bg.wasm | wc -c)
+echo "pkg/drawdown_bg.wasm: $raw bytes, $gz bytes gzipped (limit 153600)"
+if [ "$gz" -gt 153600 ]; then
+  echo "warning: the gzipped .wasm is over 150 KB" >&2
+fi

@@ -1,0 +1,90 @@
+// Shared by the Node test scripts: the contract's vector pattern match and canonical JSON.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** A decimal string in normal form ("18.0000" -> "18", "-0" -> "0"), or null. No floats. */
+export function normalDecimal(s) {
+  if (typeof s !== "string" || !DECIMAL.test(s)) return null;
+  let neg = s.startsWith("-");
+  let [int, frac = ""] = (neg ? s.slice(1) : s).split(".");
+  int = int.replace(/^0+(?=\d)/, "");
+  frac = frac.replace(/0+$/, "");
+  if (int === "0" && frac === "") neg = false;
+  return (neg ? "-" : "") + int + (frac ? "." + frac : "");
+}
+
+/** Where `actual` departs from `pattern` (CONTRACT.md "Test vectors"), or null. */
+export function mismatch(pattern, actual, path = "") {
+  if (Array.isArray(pattern)) {
+    if (!Array.isArray(actual)) return `${path}: got ${JSON.stringify(actual)}, expected an array`;
+    if (pattern.length !== actual.length) return `${path}: ${actual.length} elements, expected ${pattern.length}`;
+    for (let i = 0; i < pattern.length; i++) {
+      const m = mismatch(pattern[i], actual[i], `${path}[${i}]`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (pattern !== null && typeof pattern === "object") {
+    if (actual === null || typeof actual !== "object" || Array.isArray(actual)) {
+      return `${path}: got ${JSON.stringify(actual)}, expected an object`;
+    }
+    for (const [k, v] of Object.entries(pattern)) {
+      if (!(k in actual)) return `${path}.${k}: missing, expected ${JSON.stringify(v)}`;
+      const m = mismatch(v, actual[k], `${path}.${k}`);
+      if (m) return m;
+    }
+    return null;
+  }
+  if (typeof pattern === "string" && typeof actual === "string") {
+    const a = normalDecimal(pattern);
+    const b = normalDecimal(actual);
+    if ((a !== null && a === b) || pattern === actual) return null;
+  } else if (pattern === actual) {
+    return null;
+  }
+  return `${path}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(pattern)}`;
+}
+
+/** Canonical JSON: keys sorted, no whitespace; the native build prints the same bytes. */
+export function canonical(value) {
+  if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort();
+    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+  }
+  return JSON.stringify(value);
+}
+
+/** Every *.json vector file under `dir` (or `dir` itself), sorted. */
+export function vectorFiles(dir) {
+  if (statSync(dir).isFile()) return [dir];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export function readVectors(file) {
+  return JSON.parse(readFileSync(file, "utf8"));
+}
+
+export const OPS = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts"];
+
+/**
+ * One operation through the package's object API, as the canonical text the native build
+ * prints: the output, or `{"error":{...}}` for a thrown DrawdownError.
+ */
+export function runCanonical(dd, op, input) {
+  if (!OPS.includes(op)) return dd.evalCanonical(op, JSON.stringify(input));
+  try {
+    return canonical(dd[op](input));
+  } catch (e) {
+    if (!dd.isDrawdownError(e)) throw e;
+    const error = { code: e.code };
+    if (e.field !== null && e.field !== undefined) error.field = e.field;
+    error.message = e.message;
+    return canonical({ error });
+  }
+}
