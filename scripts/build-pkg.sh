@@ -10,13 +10,13 @@ cargo build --lib --target wasm32-unknown-unknown --profile wasm-release
 rm -rf pkg && mkdir -p pkg target/wasm-opt
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 mis-rewrites the externref table
 # that wasm-bindgen sets up (init then fails in V8), but optimises the plain module fine.
-wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+wasm-opt -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   target/wasm32-unknown-unknown/wasm-release/drawdown.wasm -o target/wasm-opt/drawdown.wasm
 wasm-bindgen --target web --out-dir pkg --out-name drawdown target/wasm-opt/drawdown.wasm
 cp js/*.js js/index.d.ts pkg/
 # wasm-bindgen types its raw exports with `any`; nothing public uses them, but keep the package any-free.
-sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts
+sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts
 cp README.md pkg/README.md
 node -e '
   const fs = require("fs");

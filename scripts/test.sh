@@ -1,11 +1,38 @@
 #!/usr/bin/env bash
-# Runs every test of the project: native unit, vector, CLI and property tests, and the
-# vector files through the `drawdown` binary. `.ci/run` calls this after installing tools.
+# Runs every test of the project. `.ci/run` calls this after installing the tools; on a
+# developer machine run `bash scripts/setup.sh` once first (the run command does).
+#   native: unit, vector, CLI and property tests; the vectors through the CLI
+#   package:  build pkg/, vectors over it in Node, TypeScript declarations, native/wasm parity
+#   wasm:     every vector inside the wasm build in Node and in headless Chromium
+#   edge:     the pre-call worker in real workerd (miniflare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 echo "== native tests (unit, vectors, CLI, properties)"
 cargo test --release
 
 echo "== vectors through the CLI"
 cargo run --release --quiet --bin drawdown -- vectors tests/vectors
+
+echo "== npm package"
+bash scripts/build-pkg.sh
+node tests/run-vectors.mjs tests/vectors
+
+echo "== TypeScript declarations"
+npx --no-install tsc -p tests/types
+if grep -nw "any" pkg/*.d.ts | grep -v "Run any operation"; then
+  echo "the package's declarations use \`any\`" >&2
+  exit 1
+fi
+
+echo "== native/wasm parity (every vector + 100,000 seeded random inputs)"
+node tests/parity.mjs 100000
+
+echo "== vectors inside the wasm build: Node, then headless Chromium"
+export DRAWDOWN_NATIVE_CANONICAL="$root/target/parity/vectors.native.jsonl" DRAWDOWN_REQUIRE_PARITY=1
+wasm-pack test --node
+CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
+
+echo "== edge worker in workerd"
+node --test examples/edge-worker/worker.test.mjs

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Node benchmark of the npm package's JS API (JS object -> WebAssembly -> JS object), beside
+// the same quoteCall rules written directly in JavaScript with decimal.js. One run, one table.
+// Usage: node benches/node-bench.mjs   (after scripts/build-pkg.sh)
+import Decimal from "decimal.js";
+import * as dd from "../pkg/node.js";
+
+const rateCard = {
+  currency: "USD",
+  creditsPerUnit: "100",
+  rounding: { mode: "half_up", creditDecimals: 4 },
+  voice: { perMinute: "9", increment: "60/60", connectFee: "0" },
+  tollFreeSurcharge: { perMinute: "2" },
+  transfer: { perMinute: "6", increment: "60/60" },
+  chat: { perMessage: "0.5" },
+  numbers: { local: { monthly: "150" } },
+};
+const plan = { id: "growth", includedMinutes: 1000, overagePerMinute: "7" };
+const quoteInput = {
+  rateCard,
+  plan,
+  includedSecondsRemaining: 30,
+  call: { direction: "inbound", tollFree: true, connectedSeconds: 84 },
+};
+
+// ---- quoteCall in plain JavaScript with decimal.js (the comparison) ----
+const MODES = { half_up: Decimal.ROUND_HALF_UP, half_even: Decimal.ROUND_HALF_EVEN, up: Decimal.ROUND_UP, down: Decimal.ROUND_DOWN };
+const MINOR = { USD: 2, EUR: 2, JPY: 0 };
+function billable(d, inc) {
+  const [first, next] = inc.split("/").map(Number);
+  if (d === 0) return 0;
+  if (d <= first) return first;
+  return first + Math.ceil((d - first) / next) * next;
+}
+function quoteCallDecimalJs({ rateCard: c, plan: p, includedSecondsRemaining, call }) {
+  const dp = c.rounding?.creditDecimals ?? 4;
+  const mode = MODES[c.rounding?.mode ?? "half_up"];
+  const round = (x) => x.toDecimalPlaces(dp, mode);
+  const lines = [];
+  const d = call.connectedSeconds;
+  if (d > 0) {
+    const inc = c.voice.increment ?? "1/1";
+    const b = billable(d, inc);
+    const included = p ? (includedSecondsRemaining ?? p.includedMinutes * 60) : 0;
+    const covered = Math.min(b, included);
+    if (covered > 0) lines.push({ code: "voice.included_minutes", quantity: String(covered), credits: new Decimal(0).toFixed(dp) });
+    const over = b - covered;
+    if (over > 0) {
+      const rate = new Decimal(p?.overagePerMinute ?? c.voice.perMinute);
+      lines.push({ code: "voice.ai_minutes", quantity: String(over), credits: round(rate.times(over).div(60)).toFixed(dp) });
+    }
+    const fee = new Decimal(c.voice.connectFee ?? 0);
+    if (!fee.isZero()) lines.push({ code: "voice.connect_fee", quantity: "1", credits: round(fee).toFixed(dp) });
+    if (call.tollFree && call.direction === "inbound") {
+      const s = new Decimal(c.tollFreeSurcharge?.perMinute ?? 2);
+      lines.push({ code: "voice.toll_free_surcharge", quantity: String(b), credits: round(s.times(b).div(60)).toFixed(dp) });
+    }
+  }
+  for (const pt of call.carrierPassThrough ?? []) {
+    lines.push({ code: "voice.carrier_pass_through", quantity: pt.amount, credits: round(new Decimal(pt.amount).times(c.creditsPerUnit)).toFixed(dp) });
+  }
+  if (call.transfer?.bridgedSeconds > 0) {
+    const b = billable(call.transfer.bridgedSeconds, c.transfer.increment ?? "1/1");
+    lines.push({ code: "transfer_minute", quantity: String(b), credits: round(new Decimal(c.transfer.perMinute).times(b).div(60)).toFixed(dp) });
+  }
+  const total = lines.reduce((t, l) => t.plus(l.credits), new Decimal(0));
+  const money = total.div(c.creditsPerUnit).toDecimalPlaces(MINOR[c.currency], mode);
+  return { lines, totalCredits: total.toFixed(dp), totalMoney: { amount: money.toFixed(MINOR[c.currency]), currency: c.currency } };
+}
+
+// Same numbers from both, or the comparison means nothing.
+const viaWasm = dd.quoteCall(quoteInput);
+const viaJs = quoteCallDecimalJs(quoteInput);
+if (viaWasm.totalCredits !== viaJs.totalCredits || viaWasm.totalMoney.amount !== viaJs.totalMoney.amount) {
+  throw new Error(`the decimal.js port disagrees: ${JSON.stringify(viaJs)} vs ${JSON.stringify(viaWasm)}`);
+}
+
+const account = {
+  timeZone: "America/New_York",
+  plan,
+  grants: [
+    { id: "promo", type: "promotional", remaining: "50000", priority: 10, expiresAt: "2026-03-20T00:00:00Z" },
+    { id: "wallet", type: "prepaid", remaining: "100000" },
+  ],
+  agents: { a1: { onPlanExhausted: "use_balance", monthlyLimit: "900000" } },
+};
+const authInput = { rateCard, account, call: { direction: "inbound", tollFree: true, agentId: "a1", at: "2026-03-10T12:00:00Z" } };
+const usage = Array.from({ length: 1000 }, (_, i) => ({
+  id: `u${i}`,
+  at: `2026-03-${String(1 + (i % 28)).padStart(2, "0")}T12:${String(i % 60).padStart(2, "0")}:00Z`,
+  kind: i % 3 === 0 ? "chat" : "call",
+  agentId: "a1",
+  ...(i % 3 === 0 ? { messages: 1 + (i % 9) } : { call: { direction: "outbound", connectedSeconds: 30 + ((i * 37) % 600) } }),
+}));
+const previewInput = { rateCard, account, usage };
+
+/** Median nanoseconds per call over `rounds` timed batches of `batch` calls. */
+function bench(fn, batch, rounds) {
+  for (let i = 0; i < batch * 3; i++) fn(); // warm up the JIT and the wasm tier-up
+  const samples = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) fn();
+    samples.push(Number(process.hrtime.bigint() - t0) / batch);
+  }
+  samples.sort((a, b) => a - b);
+  return { median: samples[samples.length >> 1], p90: samples[Math.floor(samples.length * 0.9)] };
+}
+
+const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`);
+const rows = [
+  ["quoteCall (JS API -> wasm -> JS)", bench(() => dd.quoteCall(quoteInput), 2000, 41)],
+  ["quoteCall (decimal.js, same rules)", bench(() => quoteCallDecimalJs(quoteInput), 2000, 41)],
+  ["authorizeCall (JS API)", bench(() => dd.authorizeCall(authInput), 1000, 41)],
+  ["previewDrawdown, 1,000 items (JS API)", bench(() => dd.previewDrawdown(previewInput), 5, 21)],
+];
+console.log(`node ${process.version}, drawdown ${dd.version()}`);
+console.log("| benchmark | median | p90 |\n| --- | --- | --- |");
+for (const [name, r] of rows) console.log(`| ${name} | ${fmt(r.median)} | ${fmt(r.p90)} |`);
+const speedup = rows[1][1].median / rows[0][1].median;
+console.log(`\nquoteCall: wasm is ${speedup.toFixed(1)}x the speed of decimal.js`);

@@ -1,0 +1,72 @@
+// Type-checks the package's declarations against real use (tsc --strict, no emit).
+// Lines marked @ts-expect-error must stay errors: the types reject what the engine rejects.
+import {
+  init,
+  quoteCall,
+  previewDrawdown,
+  authorizeCall,
+  validateAutoReload,
+  evaluateAlerts,
+  evalCanonical,
+  isDrawdownError,
+  version,
+  type RateCard,
+  type Quote,
+  type Preview,
+  type Authorization,
+  type ReloadValidation,
+  type AlertEvaluation,
+  type AlertState,
+} from "../../pkg/index.js";
+
+const rateCard: RateCard = {
+  currency: "USD",
+  creditsPerUnit: "100",
+  rounding: { mode: "half_up", creditDecimals: 4 },
+  voice: { perMinute: "9", increment: "60/60" },
+  numbers: { local: { monthly: "150" } },
+};
+
+export async function demo(): Promise<string> {
+  await init();
+  const q: Quote = quoteCall({ rateCard, call: { direction: "inbound", tollFree: true, connectedSeconds: 120 } });
+  const credits: string = q.totalCredits;
+  const firstCode: "voice.ai_minutes" | string = q.lines[0].code;
+
+  const p: Preview = previewDrawdown({
+    rateCard,
+    account: { grants: [{ id: "w", type: "prepaid", remaining: "1000" }] },
+    usage: [
+      { id: "c", at: "2026-03-10T12:00:00Z", kind: "call", call: { direction: "outbound", connectedSeconds: 84 } },
+      { id: "n", at: "2026-03-10T12:00:00Z", kind: "number", numberKind: "local", prorate: true },
+    ],
+  });
+  const owed: string = p.owed;
+  const spend: Record<string, string> = p.agentSpend;
+
+  const a: Authorization = authorizeCall({
+    rateCard,
+    account: { grants: [] },
+    call: { direction: "outbound", at: "2026-03-10T12:00:00Z" },
+  });
+  const status: 402 | undefined = a.httpStatus;
+  const max: number = a.maxSeconds;
+
+  const r: ReloadValidation = validateAutoReload({ settings: { enabled: true, threshold: "20", amount: "50", paymentMethod: "pm" } });
+  const e: AlertEvaluation = evaluateAlerts({ settings: { critical: { threshold: "100" } }, balance: "5" });
+  const state: AlertState = e.state;
+
+  try {
+    // @ts-expect-error direction must be inbound or outbound
+    quoteCall({ rateCard, call: { direction: "sideways", connectedSeconds: 1 } });
+  } catch (err: unknown) {
+    if (isDrawdownError(err)) {
+      const code: string = err.code;
+      const field: string | null = err.field;
+      return `${code} ${field} ${credits} ${firstCode} ${owed} ${spend} ${status} ${max} ${r.valid} ${state}`;
+    }
+  }
+  // @ts-expect-error a quote needs a call
+  quoteCall({ rateCard });
+  return evalCanonical("quoteCall", "{}") + version();
+}
