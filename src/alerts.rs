@@ -81,9 +81,9 @@ pub struct AlertsInput {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertsOutput {
-    pub state: AlertState,
-    pub previous_state: AlertState,
     pub changed: bool,
+    pub previous_state: AlertState,
+    pub state: AlertState,
 }
 
 /// `evaluateAlerts`: the state for a balance, and whether it differs from the last one.

@@ -43,19 +43,19 @@ pub struct ApiError {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Authorization {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
     pub allowed: bool,
-    pub code: &'static str,
-    pub max_seconds: u64,
     /// Credits available to this call (plan credits and/or wallet, within the agent limit).
     #[serde(with = "amount::dec")]
     pub available_credits: Decimal,
-    pub included_seconds: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub http_status: Option<u16>,
+    pub code: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ApiError>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub action: Option<&'static str>,
+    pub http_status: Option<u16>,
+    pub included_seconds: u64,
+    pub max_seconds: u64,
 }
 
 /// The rounded cost of `b` billable seconds: what `quoteCall` bills for that duration.

@@ -69,23 +69,53 @@ pub struct PreviewInput {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Allocation {
-    pub source: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub grant_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", with = "amount::opt_dec")]
     pub credits: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub grant_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds: Option<u64>,
+    pub source: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// A charge line with how it was drawn. Serialized flat, keys in canonical (sorted) order.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DrawnLine {
-    #[serde(flatten)]
     pub line: ChargeLine,
     pub allocations: Vec<Allocation>,
-    #[serde(with = "dec")]
     pub uncovered: Decimal,
+}
+
+impl Serialize for DrawnLine {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct D(Decimal);
+        impl Serialize for D {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.collect_str(&self.0)
+            }
+        }
+        let l = &self.line;
+        let mut st = s.serialize_struct("DrawnLine", 11)?;
+        st.serialize_field("allocations", &self.allocations)?;
+        st.serialize_field("bucket", l.bucket)?;
+        st.serialize_field("channel", l.channel)?;
+        st.serialize_field("code", l.code)?;
+        st.serialize_field("credits", &D(l.credits))?;
+        match &l.increment {
+            Some(i) => st.serialize_field("increment", i)?,
+            None => st.skip_field("increment")?,
+        }
+        st.serialize_field("quantity", &D(l.quantity))?;
+        st.serialize_field("rate", &D(l.rate))?;
+        match &l.reason {
+            Some(r) => st.serialize_field("reason", r)?,
+            None => st.skip_field("reason")?,
+        }
+        st.serialize_field("uncovered", &D(self.uncovered))?;
+        st.serialize_field("unit", &l.unit)?;
+        st.end()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -98,23 +128,23 @@ pub enum ItemStatus {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Item {
-    pub id: String,
     pub at: Instant,
+    pub id: String,
+    pub lines: Vec<DrawnLine>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<u32>,
-    pub status: ItemStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'static str>,
-    pub lines: Vec<DrawnLine>,
+    pub status: ItemStatus,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AlertEvent {
     pub at: Instant,
-    pub from: AlertState,
-    pub to: AlertState,
     #[serde(with = "dec")]
     pub balance: Decimal,
+    pub from: AlertState,
+    pub to: AlertState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -127,19 +157,19 @@ pub struct GrantBalance {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
-    pub items: Vec<Item>,
-    pub reloads: Vec<ReloadEvent>,
-    pub alerts: Vec<AlertEvent>,
-    pub grants: Vec<GrantBalance>,
-    pub included_seconds_remaining: u64,
-    #[serde(with = "dec")]
-    pub owed: Decimal,
-    #[serde(with = "dec")]
-    pub balance_before: Decimal,
-    #[serde(with = "dec")]
-    pub balance_after: Decimal,
     /// Credits each agent has spent this cycle after the usage.
     pub agent_spend: BTreeMap<String, String>,
+    pub alerts: Vec<AlertEvent>,
+    #[serde(with = "dec")]
+    pub balance_after: Decimal,
+    #[serde(with = "dec")]
+    pub balance_before: Decimal,
+    pub grants: Vec<GrantBalance>,
+    pub included_seconds_remaining: u64,
+    pub items: Vec<Item>,
+    #[serde(with = "dec")]
+    pub owed: Decimal,
+    pub reloads: Vec<ReloadEvent>,
 }
 
 /// Burn order (SEMANTICS 5): plan grants first, then priority ascending, soonest expiry

@@ -7,9 +7,9 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
     pub code: String,
-    pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    pub message: String,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

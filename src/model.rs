@@ -536,20 +536,20 @@ pub struct Call {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChargeLine {
-    pub code: &'static str,
+    pub bucket: &'static str,
     pub channel: &'static str,
-    #[serde(with = "dec")]
-    pub quantity: Decimal,
-    pub unit: std::borrow::Cow<'static, str>,
-    #[serde(with = "dec")]
-    pub rate: Decimal,
+    pub code: &'static str,
     #[serde(with = "dec")]
     pub credits: Decimal,
-    pub bucket: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub increment: Option<Increment>,
+    #[serde(with = "dec")]
+    pub quantity: Decimal,
+    #[serde(with = "dec")]
+    pub rate: Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    pub unit: std::borrow::Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

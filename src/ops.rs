@@ -30,6 +30,28 @@ fn run<I: DeserializeOwned, O: Serialize>(
     serde_json::to_value(out).map_err(|e| Error::new("internal", None, e.to_string()))
 }
 
+/// Deserialize straight from JSON text (no intermediate `Value`), with failure paths.
+pub fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let invalid_json = |e: &serde_json::Error| Error::new("invalid_json", None, e.to_string());
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        if e.inner().is_syntax() || e.inner().is_eof() {
+            return invalid_json(e.inner());
+        }
+        let path = e.path().to_string();
+        from_serde(path, e.into_inner())
+    })?;
+    de.end().map_err(|e| invalid_json(&e))?;
+    Ok(value)
+}
+
+/// Output structs declare their fields in sorted order, so direct serialization is already
+/// canonical (tests check it against the `Value` route for every vector).
+fn run_text<I: DeserializeOwned, O: Serialize>(text: &str, f: impl Fn(&I) -> Result<O>) -> Result<String> {
+    let out = f(&parse_text::<I>(text)?)?;
+    serde_json::to_string(&out).map_err(|e| Error::new("internal", None, e.to_string()))
+}
+
 /// Run one operation by its contract name.
 pub fn eval(op: &str, input: &Value) -> Result<Value> {
     match op {
@@ -58,20 +80,25 @@ pub fn error_json(e: &Error) -> Value {
     serde_json::json!({ "error": e })
 }
 
-/// `eval` from text to canonical text: `Ok` output or `Err` error document.
+/// `eval` from text to canonical text: `Ok` output or `Err` error document. The npm
+/// package and the CLI both come through here.
 pub fn eval_text(op: &str, input: &str) -> std::result::Result<String, String> {
-    let value: Value = match serde_json::from_str(input) {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(canonical(&error_json(&Error::new(
-                "invalid_json",
-                None,
-                e.to_string(),
-            ))))
-        }
+    let out = match op {
+        "quoteCall" => run_text(input, crate::rating::quote_call),
+        "previewDrawdown" => run_text(input, crate::drawdown::preview_drawdown),
+        "authorizeCall" => run_text(input, crate::authorize::authorize_call),
+        "validateAutoReload" => run_text(input, crate::reload::validate_auto_reload),
+        "evaluateAlerts" => run_text(input, crate::alerts::evaluate_alerts),
+        _ => Err(unknown_op(op)),
     };
-    match eval(op, &value) {
-        Ok(v) => Ok(canonical(&v)),
-        Err(e) => Err(canonical(&error_json(&e))),
-    }
+    out.map_err(|e| serde_json::to_string(&ErrorDoc { error: &e }).unwrap_or_default())
+}
+
+#[derive(Serialize)]
+struct ErrorDoc<'a> {
+    error: &'a Error,
+}
+
+fn unknown_op(op: &str) -> Error {
+    Error::new("unknown_op", None, format!("`{op}` is not one of {}", OPS.join(", ")))
 }

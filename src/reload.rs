@@ -44,15 +44,15 @@ pub struct ValidateInput {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
-    pub field: String,
     pub code: String,
+    pub field: String,
     pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Validation {
-    pub valid: bool,
     pub errors: Vec<Finding>,
+    pub valid: bool,
     pub warnings: Vec<Finding>,
 }
 
@@ -67,9 +67,9 @@ fn finding(field: &str, code: &str, message: String) -> Finding {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReloadEvent {
-    pub at: crate::calendar::Instant,
     #[serde(with = "dec")]
     pub amount: Decimal,
+    pub at: crate::calendar::Instant,
     #[serde(with = "dec")]
     pub credits: Decimal,
     pub multiple: u64,

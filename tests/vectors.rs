@@ -91,3 +91,32 @@ fn integral_float_and_exponent_literals_are_invalid_decimal_natively() {
     }
     assert!(drawdown::ops::eval_text("evaluateAlerts", r#"{"settings":{},"balance":1000}"#).is_ok());
 }
+
+/// The text route (what the CLI and the npm package use: typed straight from JSON text,
+/// fields serialized in declaration order) gives the same bytes as the `Value` route
+/// (sorted maps) for every vector: output structs keep their fields sorted.
+#[test]
+fn text_route_is_canonical_for_every_vector() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors");
+    let mut n = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        let list: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for v in list {
+            let op = v["op"].as_str().unwrap();
+            let via_value = match drawdown::eval(op, &v["input"]) {
+                Ok(out) => drawdown::canonical(&out),
+                Err(e) => drawdown::canonical(&drawdown::ops::error_json(&e)),
+            };
+            let via_text = match drawdown::ops::eval_text(op, &v["input"].to_string()) {
+                Ok(s) | Err(s) => s,
+            };
+            assert_eq!(via_text, via_value, "{}", v["name"]);
+            n += 1;
+        }
+    }
+    assert!(n >= 150);
+}

@@ -1,5 +1,6 @@
-//! Every vector file, inside the WebAssembly build, through the exported bindings (plain JS
-//! objects in and out). Runs in Node (`wasm-pack test --node`) and in headless Chromium
+//! Every vector file, inside the WebAssembly build, through the exported bindings the way
+//! the package's JS glue drives them (plain JS object -> JSON.stringify -> evalJson ->
+//! JSON.parse). Runs in Node (`wasm-pack test --node`) and in headless Chromium
 //! (`wasm-pack test --headless --chrome`, with WASM_BINDGEN_USE_BROWSER=1). When the test
 //! script provides the native build's canonical outputs, each output must match them byte
 //! for byte.
@@ -18,14 +19,22 @@ fn to_json(v: &JsValue) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// What `js/api.js` does: stringify the object, run, parse the output or the error.
 fn call(op: &str, input: JsValue) -> Result<JsValue, JsValue> {
-    match op {
-        "quoteCall" => drawdown::wasm::quote_call(input),
-        "previewDrawdown" => drawdown::wasm::preview_drawdown(input),
-        "authorizeCall" => drawdown::wasm::authorize_call(input),
-        "validateAutoReload" => drawdown::wasm::validate_auto_reload(input),
-        "evaluateAlerts" => drawdown::wasm::evaluate_alerts(input),
-        _ => Err(JsValue::from_str("unknown op")),
+    let text = js_sys::JSON::stringify(&input)?.as_string().unwrap_or_default();
+    let out = drawdown::wasm::eval_json(op, &text);
+    match out.strip_prefix('!') {
+        None => js_sys::JSON::parse(&out),
+        Some(doc) => {
+            let error = prop(&js_sys::JSON::parse(doc)?, "error");
+            let err = js_sys::Error::new(&prop(&error, "message").as_string().unwrap_or_default());
+            err.set_name("DrawdownError");
+            js_sys::Reflect::set(&err, &"code".into(), &prop(&error, "code"))?;
+            let field = prop(&error, "field");
+            let field = if field.is_undefined() { JsValue::NULL } else { field };
+            js_sys::Reflect::set(&err, &"field".into(), &field)?;
+            Err(err.into())
+        }
     }
 }
 
@@ -117,16 +126,16 @@ fn every_vector_passes_through_the_bindings() {
 #[wasm_bindgen_test]
 fn floats_are_refused_and_nothing_aborts() {
     let input = js_sys::JSON::parse(r#"{"settings":{},"balance":0.5}"#).unwrap();
-    let err = drawdown::wasm::evaluate_alerts(input).unwrap_err();
+    let err = call("evaluateAlerts", input).unwrap_err();
     assert_eq!(prop(&err, "code").as_string().as_deref(), Some("invalid_decimal"));
     assert_eq!(prop(&err, "field").as_string().as_deref(), Some("balance"));
     // Garbage of every JS type: each answers or throws a coded Error, and the module lives on.
     for junk in ["null", "42", "\"x\"", "[]", "{}", "{\"rateCard\":[]}", "{\"call\":{\"connectedSeconds\":-1}}"] {
-        let _ = drawdown::wasm::quote_call(js_sys::JSON::parse(junk).unwrap());
+        let _ = call("quoteCall", js_sys::JSON::parse(junk).unwrap());
     }
-    let undefined = drawdown::wasm::preview_drawdown(JsValue::UNDEFINED).unwrap_err();
-    assert!(prop(&undefined, "code").as_string().is_some());
-    let ok = drawdown::wasm::evaluate_alerts(js_sys::JSON::parse(r#"{"settings":{},"balance":"1"}"#).unwrap());
+    // A non-JSON input is an invalid_json error document, not a trap.
+    assert!(drawdown::wasm::eval_json("previewDrawdown", "undefined").starts_with("!{\"error\":{\"code\":\"invalid_json\""));
+    let ok = call("evaluateAlerts", js_sys::JSON::parse(r#"{"settings":{},"balance":"1"}"#).unwrap());
     assert_eq!(prop(&ok.unwrap(), "state").as_string().as_deref(), Some("ok"));
 }
 
@@ -138,7 +147,7 @@ fn outputs_are_plain_objects() {
             "usage":[{"id":"m","at":"2026-03-10T12:00:00Z","kind":"chat","agentId":"a","messages":2}]}"#,
     )
     .unwrap();
-    let out = drawdown::wasm::preview_drawdown(input).unwrap();
+    let out = call("previewDrawdown", input).unwrap();
     let spend = prop(&out, "agentSpend");
     assert!(!spend.is_instance_of::<js_sys::Map>(), "maps must cross as plain objects");
     assert_eq!(prop(&spend, "a").as_string().as_deref(), Some("1.0000"));
