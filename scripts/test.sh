@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the project. `.ci/run` calls this after installing the tools; on a
-# developer machine run `bash scripts/setup.sh` once first (the run command does).
+# Runs every test of the project, after installing whatever is missing (scripts/setup.sh
+# skips what is already there). `.ci/run` runs exactly this.
 #   native: unit, vector, CLI and property tests; the vectors through the CLI
 #   package:  build pkg/, vectors over it in Node, TypeScript declarations, native/wasm parity
 #   wasm:     every vector inside the wasm build in Node and in headless Chromium
@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+
+bash scripts/setup.sh
 
 echo "== native tests (unit, vectors, CLI, properties)"
 cargo test --release
