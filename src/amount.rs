@@ -78,7 +78,10 @@ impl<'de> de::Visitor<'de> for DecVisitor {
     fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Decimal, E> {
         // JavaScript hands over integers beyond 2^53 - 1 as floats: say the same as for JSON text.
         if v.fract() == 0.0 && v.abs() > MAX_SAFE_INTEGER as f64 {
-            return Err(E::custom(coded("invalid_decimal", "integer beyond 2^53 - 1; pass amounts as decimal strings")));
+            return Err(E::custom(coded(
+                "invalid_decimal",
+                "integer beyond 2^53 - 1; pass amounts as decimal strings",
+            )));
         }
         Err(E::custom(coded(
             "invalid_decimal",

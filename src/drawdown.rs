@@ -91,7 +91,10 @@ impl Serialize for DrawnLine {
         use serde::ser::SerializeStruct;
         struct D(Decimal);
         impl Serialize for D {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> std::result::Result<S::Ok, S::Error> {
                 s.collect_str(&self.0)
             }
         }

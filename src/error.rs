@@ -60,8 +60,7 @@ pub(crate) fn coded(code: &str, message: impl fmt::Display) -> String {
 
 /// Turn a serde error with its path into a coded error. serde's own messages are mapped
 /// onto a small set of stable codes; ours carry the code explicitly.
-pub(crate) fn from_serde(path: String, err: serde_json::Error) -> Error {
-    let msg = err.to_string();
+pub(crate) fn from_serde(path: String, msg: String) -> Error {
     // serde_json appends " at line X column Y" for text input; strip it.
     let msg = match msg.find(" at line ") {
         Some(i) => msg[..i].to_string(),
@@ -86,7 +85,7 @@ pub(crate) fn from_serde(path: String, err: serde_json::Error) -> Error {
     let (code, field) = if msg.starts_with("missing field") {
         ("missing_field", join(quoted(&msg)))
     } else if msg.starts_with("unknown field") {
-        // serde_path_to_error already ends the path with the unknown key.
+        // The path already ends with the unknown key.
         ("unknown_field", field)
     } else if msg.starts_with("unknown variant") {
         ("invalid_enum", field)

@@ -12,6 +12,7 @@ pub mod drawdown;
 pub mod error;
 pub mod model;
 pub mod ops;
+mod pathde;
 pub mod rating;
 pub mod reload;
 pub mod vectors;

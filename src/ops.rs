@@ -16,9 +16,9 @@ pub const OPS: [&str; 5] = [
 
 /// Deserialize with the path of any failure (`rateCard.voice.perMinute`).
 pub fn parse<T: DeserializeOwned>(input: &Value) -> Result<T> {
-    serde_path_to_error::deserialize(input).map_err(|e| {
-        let path = e.path().to_string();
-        from_serde(path, e.into_inner())
+    crate::pathde::deserialize(input).map_err(|e| {
+        let (path, msg) = crate::pathde::split(&e);
+        from_serde(path, msg)
     })
 }
 
@@ -30,24 +30,19 @@ fn run<I: DeserializeOwned, O: Serialize>(
     serde_json::to_value(out).map_err(|e| Error::new("internal", None, e.to_string()))
 }
 
-/// Deserialize straight from JSON text (no intermediate `Value`), with failure paths.
+/// Deserialize from JSON text, with the path of any failure.
 pub fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let invalid_json = |e: &serde_json::Error| Error::new("invalid_json", None, e.to_string());
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        if e.inner().is_syntax() || e.inner().is_eof() {
-            return invalid_json(e.inner());
-        }
-        let path = e.path().to_string();
-        from_serde(path, e.into_inner())
-    })?;
-    de.end().map_err(|e| invalid_json(&e))?;
-    Ok(value)
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| Error::new("invalid_json", None, e.to_string()))?;
+    parse(&value)
 }
 
 /// Output structs declare their fields in sorted order, so direct serialization is already
 /// canonical (tests check it against the `Value` route for every vector).
-fn run_text<I: DeserializeOwned, O: Serialize>(text: &str, f: impl Fn(&I) -> Result<O>) -> Result<String> {
+fn run_text<I: DeserializeOwned, O: Serialize>(
+    text: &str,
+    f: impl Fn(&I) -> Result<O>,
+) -> Result<String> {
     let out = f(&parse_text::<I>(text)?)?;
     serde_json::to_string(&out).map_err(|e| Error::new("internal", None, e.to_string()))
 }
@@ -100,5 +95,9 @@ struct ErrorDoc<'a> {
 }
 
 fn unknown_op(op: &str) -> Error {
-    Error::new("unknown_op", None, format!("`{op}` is not one of {}", OPS.join(", ")))
+    Error::new(
+        "unknown_op",
+        None,
+        format!("`{op}` is not one of {}", OPS.join(", ")),
+    )
 }

@@ -62,11 +62,18 @@ fn a_wrong_expectation_fails() {
 fn vector_files_hold_no_integral_float_literals() {
     fn walk(v: &serde_json::Value, path: &str, bad: &mut Vec<String>) {
         match v {
-            serde_json::Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+            serde_json::Value::Number(n)
+                if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+            {
                 bad.push(path.to_string())
             }
-            serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{path}[{i}]"), bad)),
-            serde_json::Value::Object(m) => m.iter().for_each(|(k, x)| walk(x, &format!("{path}.{k}"), bad)),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| walk(x, &format!("{path}[{i}]"), bad)),
+            serde_json::Value::Object(m) => m
+                .iter()
+                .for_each(|(k, x)| walk(x, &format!("{path}.{k}"), bad)),
             _ => {}
         }
     }
@@ -75,7 +82,8 @@ fn vector_files_hold_no_integral_float_literals() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|x| x == "json") {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             walk(&v, &path.display().to_string(), &mut bad);
         }
     }
@@ -89,7 +97,9 @@ fn integral_float_and_exponent_literals_are_invalid_decimal_natively() {
         let err = drawdown::ops::eval_text("evaluateAlerts", &text).unwrap_err();
         assert!(err.contains("invalid_decimal"), "{literal}: {err}");
     }
-    assert!(drawdown::ops::eval_text("evaluateAlerts", r#"{"settings":{},"balance":1000}"#).is_ok());
+    assert!(
+        drawdown::ops::eval_text("evaluateAlerts", r#"{"settings":{},"balance":1000}"#).is_ok()
+    );
 }
 
 /// The text route (what the CLI and the npm package use: typed straight from JSON text,
@@ -104,7 +114,8 @@ fn text_route_is_canonical_for_every_vector() {
         if path.extension().is_none_or(|x| x != "json") {
             continue;
         }
-        let list: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let list: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for v in list {
             let op = v["op"].as_str().unwrap();
             let via_value = match drawdown::eval(op, &v["input"]) {

@@ -21,7 +21,9 @@ fn to_json(v: &JsValue) -> Value {
 
 /// What `js/api.js` does: stringify the object, run, parse the output or the error.
 fn call(op: &str, input: JsValue) -> Result<JsValue, JsValue> {
-    let text = js_sys::JSON::stringify(&input)?.as_string().unwrap_or_default();
+    let text = js_sys::JSON::stringify(&input)?
+        .as_string()
+        .unwrap_or_default();
     let out = drawdown::wasm::eval_json(op, &text);
     match out.strip_prefix('!') {
         None => js_sys::JSON::parse(&out),
@@ -31,7 +33,11 @@ fn call(op: &str, input: JsValue) -> Result<JsValue, JsValue> {
             err.set_name("DrawdownError");
             js_sys::Reflect::set(&err, &"code".into(), &prop(&error, "code"))?;
             let field = prop(&error, "field");
-            let field = if field.is_undefined() { JsValue::NULL } else { field };
+            let field = if field.is_undefined() {
+                JsValue::NULL
+            } else {
+                field
+            };
             js_sys::Reflect::set(&err, &"field".into(), &field)?;
             Err(err.into())
         }
@@ -48,7 +54,10 @@ fn native() -> Option<BTreeMap<(String, String), String>> {
         text.lines()
             .map(|l| {
                 let v: Value = serde_json::from_str(l).unwrap();
-                let key = (v["file"].as_str().unwrap().to_string(), v["name"].as_str().unwrap().to_string());
+                let key = (
+                    v["file"].as_str().unwrap().to_string(),
+                    v["name"].as_str().unwrap().to_string(),
+                );
                 (key, v["out"].as_str().unwrap().to_string())
             })
             .collect()
@@ -62,14 +71,26 @@ fn object_api_canonical(op: &str, input: JsValue) -> String {
         Ok(out) => drawdown::canonical(&to_json(&out)),
         Err(err) => {
             // A real JS Error with name, code and field; never a string or an abort.
-            assert!(err.is_instance_of::<js_sys::Error>(), "{op}: thrown value is not an Error");
-            assert_eq!(prop(&err, "name").as_string().as_deref(), Some("DrawdownError"));
+            assert!(
+                err.is_instance_of::<js_sys::Error>(),
+                "{op}: thrown value is not an Error"
+            );
+            assert_eq!(
+                prop(&err, "name").as_string().as_deref(),
+                Some("DrawdownError")
+            );
             let mut e = serde_json::Map::new();
-            e.insert("code".into(), prop(&err, "code").as_string().unwrap_or_default().into());
+            e.insert(
+                "code".into(),
+                prop(&err, "code").as_string().unwrap_or_default().into(),
+            );
             if let Some(f) = prop(&err, "field").as_string() {
                 e.insert("field".into(), f.into());
             }
-            e.insert("message".into(), prop(&err, "message").as_string().unwrap_or_default().into());
+            e.insert(
+                "message".into(),
+                prop(&err, "message").as_string().unwrap_or_default().into(),
+            );
             drawdown::canonical(&serde_json::json!({ "error": e }))
         }
     }
@@ -90,15 +111,21 @@ fn every_vector_passes_through_the_bindings() {
             let canonical = drawdown::wasm::eval_canonical(op, &input_text);
             if drawdown::ops::OPS.contains(&op) {
                 // Plain JS objects in, plain objects (or a thrown Error) out: the same bytes.
-                let via_objects = object_api_canonical(op, js_sys::JSON::parse(&input_text).unwrap());
+                let via_objects =
+                    object_api_canonical(op, js_sys::JSON::parse(&input_text).unwrap());
                 if via_objects != canonical {
-                    failures.push(format!("{file} :: {name}: object API {via_objects} != text {canonical}"));
+                    failures.push(format!(
+                        "{file} :: {name}: object API {via_objects} != text {canonical}"
+                    ));
                 }
             }
             let out: Value = serde_json::from_str(&canonical).unwrap();
             // A failure is the one-key document {"error":{...}}; authorizeCall's 402 answer
             // also has an `error` key, among others.
-            let thrown = out.as_object().filter(|o| o.len() == 1).and_then(|o| o.get("error"));
+            let thrown = out
+                .as_object()
+                .filter(|o| o.len() == 1)
+                .and_then(|o| o.get("error"));
             let verdict = match (v.get("expect"), v.get("expectError"), thrown) {
                 (Some(p), None, None) => mismatch(p, &out, ""),
                 (None, Some(p), Some(e)) => mismatch(p, e, "error"),
@@ -110,16 +137,26 @@ fn every_vector_passes_through_the_bindings() {
             if let Some(native) = &native {
                 match native.get(&(file.to_string(), name.clone())) {
                     Some(n) if *n == canonical => compared += 1,
-                    Some(n) => failures.push(format!("{file} :: {name}: native {n} != wasm {canonical}")),
+                    Some(n) => {
+                        failures.push(format!("{file} :: {name}: native {n} != wasm {canonical}"))
+                    }
                     None => failures.push(format!("{file} :: {name}: no native output")),
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {total} vectors failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} vectors failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(total >= 150);
     if option_env!("DRAWDOWN_REQUIRE_PARITY").is_some() {
-        assert_eq!(compared, total, "native outputs were required for every vector");
+        assert_eq!(
+            compared, total,
+            "native outputs were required for every vector"
+        );
     }
 }
 
@@ -127,16 +164,34 @@ fn every_vector_passes_through_the_bindings() {
 fn floats_are_refused_and_nothing_aborts() {
     let input = js_sys::JSON::parse(r#"{"settings":{},"balance":0.5}"#).unwrap();
     let err = call("evaluateAlerts", input).unwrap_err();
-    assert_eq!(prop(&err, "code").as_string().as_deref(), Some("invalid_decimal"));
+    assert_eq!(
+        prop(&err, "code").as_string().as_deref(),
+        Some("invalid_decimal")
+    );
     assert_eq!(prop(&err, "field").as_string().as_deref(), Some("balance"));
     // Garbage of every JS type: each answers or throws a coded Error, and the module lives on.
-    for junk in ["null", "42", "\"x\"", "[]", "{}", "{\"rateCard\":[]}", "{\"call\":{\"connectedSeconds\":-1}}"] {
+    for junk in [
+        "null",
+        "42",
+        "\"x\"",
+        "[]",
+        "{}",
+        "{\"rateCard\":[]}",
+        "{\"call\":{\"connectedSeconds\":-1}}",
+    ] {
         let _ = call("quoteCall", js_sys::JSON::parse(junk).unwrap());
     }
     // A non-JSON input is an invalid_json error document, not a trap.
-    assert!(drawdown::wasm::eval_json("previewDrawdown", "undefined").starts_with("!{\"error\":{\"code\":\"invalid_json\""));
-    let ok = call("evaluateAlerts", js_sys::JSON::parse(r#"{"settings":{},"balance":"1"}"#).unwrap());
-    assert_eq!(prop(&ok.unwrap(), "state").as_string().as_deref(), Some("ok"));
+    assert!(drawdown::wasm::eval_json("previewDrawdown", "undefined")
+        .starts_with("!{\"error\":{\"code\":\"invalid_json\""));
+    let ok = call(
+        "evaluateAlerts",
+        js_sys::JSON::parse(r#"{"settings":{},"balance":"1"}"#).unwrap(),
+    );
+    assert_eq!(
+        prop(&ok.unwrap(), "state").as_string().as_deref(),
+        Some("ok")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -149,7 +204,13 @@ fn outputs_are_plain_objects() {
     .unwrap();
     let out = call("previewDrawdown", input).unwrap();
     let spend = prop(&out, "agentSpend");
-    assert!(!spend.is_instance_of::<js_sys::Map>(), "maps must cross as plain objects");
+    assert!(
+        !spend.is_instance_of::<js_sys::Map>(),
+        "maps must cross as plain objects"
+    );
     assert_eq!(prop(&spend, "a").as_string().as_deref(), Some("1.0000"));
-    assert_eq!(prop(&out, "balanceAfter").as_string().as_deref(), Some("9.0000"));
+    assert_eq!(
+        prop(&out, "balanceAfter").as_string().as_deref(),
+        Some("9.0000")
+    );
 }

@@ -11,7 +11,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: drawdown vectors DIR... | drawdown eval OP | drawdown eval-lines | drawdown version\n\
+const USAGE: &str =
+    "usage: drawdown vectors DIR... | drawdown eval OP | drawdown eval-lines | drawdown version\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -91,7 +92,9 @@ fn eval_lines() -> ExitCode {
     let stdin = std::io::stdin();
     let mut out = BufWriter::new(std::io::stdout().lock());
     for (n, line) in stdin.lock().lines().enumerate() {
-        let Ok(line) = line else { return ExitCode::from(2) };
+        let Ok(line) = line else {
+            return ExitCode::from(2);
+        };
         if line.trim().is_empty() {
             continue;
         }
