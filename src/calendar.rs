@@ -2,10 +2,8 @@
 //! Time is always an input: nothing here reads a clock.
 
 use crate::error::coded;
-use chrono::{
-    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc,
-};
-use chrono_tz::Tz;
+use crate::tzdata::{lookup, ZoneData};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -19,8 +17,9 @@ impl Instant {
             .ok()
             .map(|d| Instant(d.with_timezone(&Utc)))
     }
-    pub fn local(&self, tz: Tz) -> NaiveDateTime {
-        self.0.with_timezone(&tz).naive_local()
+    pub fn local(&self, tz: Zone) -> NaiveDateTime {
+        self.0.naive_utc()
+            + chrono::Duration::seconds(i64::from(tz.0.offset_at(self.0.timestamp())))
     }
 }
 
@@ -57,20 +56,20 @@ impl Serialize for Instant {
     }
 }
 
-/// An IANA time zone name such as `Asia/Singapore`.
+/// An IANA time zone such as `Asia/Singapore` (src/tzdata.rs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Zone(pub Tz);
+pub struct Zone(pub ZoneData);
 
 impl Default for Zone {
     fn default() -> Self {
-        Zone(Tz::UTC)
+        Zone(lookup("UTC").expect("the zone table has UTC"))
     }
 }
 
 impl<'de> Deserialize<'de> for Zone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse::<Tz>().map(Zone).map_err(|_| {
+        lookup(&s).map(Zone).ok_or_else(|| {
             de::Error::custom(coded(
                 "invalid_time_zone",
                 format!("`{s}` is not an IANA time zone"),
@@ -81,7 +80,7 @@ impl<'de> Deserialize<'de> for Zone {
 
 impl Serialize for Zone {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.0.name())
+        s.serialize_str(self.0.name)
     }
 }
 
@@ -105,36 +104,48 @@ pub fn anchored_date(anchor: NaiveDate, months: i64) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, anchor.day().min(last_day(year, month)))
 }
 
+/// The instants at which the wall-clock time `local` occurs in `tz`, earliest first: none
+/// in a DST gap, two when clocks go back.
+fn occurrences(tz: Zone, local: NaiveDateTime) -> Vec<i64> {
+    let l = local.and_utc().timestamp();
+    // Any valid offset is in effect within a day and a bit of `l` (offsets stay within 26 h).
+    let mut out: Vec<i64> =
+        tz.0.offsets_between(l - 93_600, l + 93_600)
+            .into_iter()
+            .map(|o| l - i64::from(o))
+            .filter(|&utc| i64::from(tz.0.offset_at(utc)) == l - utc)
+            .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// A local wall-clock time in `tz` as an instant. A time skipped by a DST jump moves forward
 /// to the first valid instant after the gap; a repeated one takes the earlier instant.
-pub fn resolve_local(tz: Tz, local: NaiveDateTime) -> Option<Instant> {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(t) => Some(Instant(t.with_timezone(&Utc))),
-        LocalResult::Ambiguous(a, _) => Some(Instant(a.with_timezone(&Utc))),
-        LocalResult::None => {
-            // Walk forward a minute at a time; DST gaps are at most a few hours.
-            let mut probe = local;
-            for _ in 0..(24 * 60) {
-                probe += chrono::Duration::minutes(1);
-                if let LocalResult::Single(t) | LocalResult::Ambiguous(t, _) =
-                    tz.from_local_datetime(&probe)
-                {
-                    return Some(Instant(t.with_timezone(&Utc)));
-                }
-            }
-            None
+pub fn resolve_local(tz: Zone, local: NaiveDateTime) -> Option<Instant> {
+    let at = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0).map(Instant);
+    if let Some(&first) = occurrences(tz, local).first() {
+        return at(first);
+    }
+    // Walk forward a minute at a time; DST gaps are at most a few hours.
+    let mut probe = local;
+    for _ in 0..(24 * 60) {
+        probe += chrono::Duration::minutes(1);
+        if let Some(&first) = occurrences(tz, probe).first() {
+            return at(first);
         }
     }
+    None
 }
 
 /// The instant `months` monthly periods after `anchor`, anchored on its local day and time.
-pub fn add_months(anchor: Instant, months: i64, tz: Tz) -> Option<Instant> {
+pub fn add_months(anchor: Instant, months: i64, tz: Zone) -> Option<Instant> {
     let local = anchor.local(tz);
     let date = anchored_date(local.date(), months)?;
     resolve_local(tz, date.and_time(local.time()))
 }
 
 /// Whole local days between two instants' local dates in `tz`.
-pub fn local_days(from: Instant, to: Instant, tz: Tz) -> i64 {
+pub fn local_days(from: Instant, to: Instant, tz: Zone) -> i64 {
     (to.local(tz).date() - from.local(tz).date()).num_days()
 }

@@ -266,7 +266,7 @@ fn rental_events<'a>(
     out: &mut Vec<Event<'a>>,
 ) -> Result<()> {
     let field = &format!("usage[{idx}]");
-    let tz = account.time_zone.0;
+    let tz = account.time_zone;
     let bad = || {
         Error::at(
             "invalid_instant",
@@ -396,7 +396,7 @@ impl State {
 }
 
 fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
-    let tz = account.time_zone.0;
+    let tz = account.time_zone;
     let Some((first_start, _, _)) = st.cycle else {
         return Ok(());
     };
@@ -533,7 +533,7 @@ fn lines_for(
 }
 
 /// The first instant of the local day after `t`'s.
-fn local_day_end(t: Instant, tz: chrono_tz::Tz) -> Result<Instant> {
+fn local_day_end(t: Instant, tz: crate::calendar::Zone) -> Result<Instant> {
     let next = t
         .local(tz)
         .date()
@@ -565,7 +565,7 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
     card.validate().map_err(|e| e.within("rateCard"))?;
     account.validate(card).map_err(|e| e.within("account"))?;
     let dp = card.dp();
-    let tz = account.time_zone.0;
+    let tz = account.time_zone;
 
     let mut events = Vec::with_capacity(input.usage.len());
     let mut ids = std::collections::HashSet::with_capacity(input.usage.len());

@@ -15,6 +15,7 @@ pub mod ops;
 mod pathde;
 pub mod rating;
 pub mod reload;
+pub mod tzdata;
 pub mod vectors;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
