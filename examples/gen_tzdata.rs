@@ -62,7 +62,7 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
 
 fn main() {
     let mut offsets: Vec<i32> = Vec::new();
-    let mut index = |o: i32, offsets: &mut Vec<i32>| -> u8 {
+    let index = |o: i32, offsets: &mut Vec<i32>| -> u8 {
         let i = offsets.iter().position(|x| *x == o).unwrap_or_else(|| {
             offsets.push(o);
             offsets.len() - 1

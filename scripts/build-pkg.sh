@@ -10,7 +10,7 @@ cargo build --lib --target wasm32-unknown-unknown --profile wasm-release
 rm -rf pkg && mkdir -p pkg target/wasm-opt
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 mis-rewrites the externref table
 # that wasm-bindgen sets up (init then fails in V8), but optimises the plain module fine.
-wasm-opt -Os --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   target/wasm32-unknown-unknown/wasm-release/drawdown.wasm -o target/wasm-opt/drawdown.wasm
 wasm-bindgen --target web --out-dir pkg --out-name drawdown target/wasm-opt/drawdown.wasm

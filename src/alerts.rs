@@ -41,10 +41,15 @@ pub fn validate(s: &AlertSettings) -> Result<()> {
                     "alert_thresholds_unordered",
                     &format!("{name}.threshold"),
                     format!(
-                        "{name} ({}) must be {rel} {severe_name} ({}) for direction {:?}",
-                        l.threshold, sv.threshold, l.direction
-                    )
-                    .to_lowercase(),
+                        "{name} ({}) must be {rel} {severe_name} ({}) for direction {}",
+                        l.threshold,
+                        sv.threshold,
+                        if l.direction == Direction::Below {
+                            "below"
+                        } else {
+                            "above"
+                        }
+                    ),
                 ));
             }
         }

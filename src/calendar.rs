@@ -24,8 +24,31 @@ impl Instant {
 }
 
 impl fmt::Display for Instant {
+    /// RFC 3339 in UTC: `2026-03-01T10:00:00Z`, with fractional seconds only when present
+    /// (chrono's `SecondsFormat::AutoSi`, written out to keep its formatter out of the wasm).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        use chrono::Timelike;
+        let (d, t) = (self.0.date_naive(), self.0.time());
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            d.year(),
+            d.month(),
+            d.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )?;
+        let nanos = t.nanosecond() % 1_000_000_000;
+        if nanos == 0 {
+        } else if nanos % 1_000_000 == 0 {
+            write!(f, ".{:03}", nanos / 1_000_000)?;
+        } else if nanos % 1_000 == 0 {
+            write!(f, ".{:06}", nanos / 1_000)?;
+        } else {
+            write!(f, ".{nanos:09}")?;
+        }
+        f.write_str("Z")
     }
 }
 

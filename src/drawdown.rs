@@ -28,6 +28,16 @@ pub enum UsageKind {
     Number,
 }
 
+impl UsageKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            UsageKind::Call => "call",
+            UsageKind::Chat => "chat",
+            UsageKind::Number => "number",
+        }
+    }
+}
+
 /// One usage item. A flat struct (not a tagged enum) so that every error keeps its path.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -368,7 +378,7 @@ impl State {
         }
         let grants = &self.grants;
         self.active
-            .sort_by(|&a, &b| burn_order(&grants[a], &grants[b]));
+            .sort_unstable_by(|&a, &b| burn_order(&grants[a], &grants[b]));
         self.active_dirty = false;
     }
     fn spendable(&self) -> Decimal {
@@ -503,7 +513,7 @@ fn lines_for(
         Error::at(
             "missing_field",
             &format!("{}.{name}", field()),
-            format!("a `{:?}` item needs `{name}`", u.kind).to_lowercase(),
+            format!("a `{}` item needs `{name}`", u.kind.name()),
         )
     };
     match u.kind {
@@ -588,8 +598,8 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
             }),
         }
     }
-    // Time order; ties keep input order (stable sort).
-    events.sort_by_key(|e| e.at);
+    // Time order; ties keep input order.
+    events.sort_unstable_by_key(|e| (e.at, e.idx));
 
     let mut st = State {
         grants: account.grants.clone(),

@@ -79,19 +79,37 @@ struct ValueDe<'a, 'p> {
     path: &'p Path<'p>,
 }
 
-macro_rules! leaf {
-    ($($method:ident)*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            de::Deserializer::$method(self.v, visitor)
-        }
-    )*};
+/// What a value is, for error messages. Floats are not printed: formatting them would pull
+/// float-to-text code into the WebAssembly module for one error message.
+fn unexpected(v: &Value) -> de::Unexpected<'_> {
+    match v {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => de::Unexpected::Unsigned(u),
+            (None, Some(i)) => de::Unexpected::Signed(i),
+            _ => de::Unexpected::Other("floating point number"),
+        },
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
+    }
 }
 
-impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
-    type Error = Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+impl<'de> ValueDe<'de, '_> {
+    /// Scalars go to the visitor as what they are; a float only to visitors that asked for
+    /// anything (the amount and duration visitors, which refuse floats with their own code).
+    fn scalar<V: Visitor<'de>>(self, visitor: V, any: bool) -> Result<V::Value, Error> {
         match self.v {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => visitor.visit_u64(u),
+                (None, Some(i), _) => visitor.visit_i64(i),
+                (None, None, Some(f)) if any => visitor.visit_f64(f),
+                _ => Err(de::Error::invalid_type(unexpected(self.v), &visitor)),
+            },
+            Value::String(s) => visitor.visit_borrowed_str(s),
             Value::Object(m) => visitor.visit_map(Entries {
                 it: m.iter(),
                 value: None,
@@ -101,8 +119,23 @@ impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
                 it: a.iter().enumerate(),
                 path: self.path,
             }),
-            leaf => de::Deserializer::deserialize_any(leaf, visitor),
         }
+    }
+}
+
+macro_rules! leaf {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+            self.scalar(visitor, false)
+        }
+    )*};
+}
+
+impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
+    type Error = Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.scalar(visitor, true)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -120,67 +153,56 @@ impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        match self.v {
-            Value::Object(_) => self.deserialize_any(visitor),
-            leaf => de::Deserializer::deserialize_struct(leaf, name, fields, visitor),
-        }
-    }
-
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.v {
-            Value::Object(_) => self.deserialize_any(visitor),
-            leaf => de::Deserializer::deserialize_map(leaf, visitor),
-        }
-    }
-
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.v {
-            Value::Array(_) => self.deserialize_any(visitor),
-            leaf => de::Deserializer::deserialize_seq(leaf, visitor),
-        }
-    }
-
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        name: &'static str,
-        variants: &'static [&'static str],
+        _: &'static str,
+        _: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        de::Deserializer::deserialize_enum(self.v, name, variants, visitor)
+        // The contract's enums are all plain strings ("inbound", "half_up", ...).
+        match self.v {
+            Value::String(s) => {
+                visitor.visit_enum(de::value::BorrowedStrDeserializer::<Error>::new(s))
+            }
+            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.scalar(visitor, false)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
+        self.scalar(visitor, false)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.scalar(visitor, false)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.scalar(visitor, false)
     }
 
     leaf! {
         deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_f32 deserialize_f64
         deserialize_char deserialize_str deserialize_string deserialize_bytes deserialize_byte_buf
-        deserialize_unit deserialize_identifier deserialize_ignored_any
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        de::Deserializer::deserialize_unit_struct(self.v, name, visitor)
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
-        de::Deserializer::deserialize_tuple(self.v, len, visitor)
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, Error> {
-        de::Deserializer::deserialize_tuple_struct(self.v, name, len, visitor)
+        deserialize_unit deserialize_identifier deserialize_ignored_any deserialize_map deserialize_seq
     }
 }
 

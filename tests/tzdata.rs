@@ -108,3 +108,12 @@ fn dst_in_new_york() {
         "2026-11-01T05:30:00Z"
     );
 }
+
+proptest! {
+    /// Instants print as chrono's RFC 3339 with `AutoSi` seconds, in UTC.
+    #[test]
+    fn instants_print_like_chrono(secs in 0i64..253_402_300_799, nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000, (0u32..1000).prop_map(|m| m * 1_000_000)]) {
+        let t = DateTime::<Utc>::from_timestamp(secs, nanos).unwrap();
+        prop_assert_eq!(Instant(t).to_string(), t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+    }
+}
