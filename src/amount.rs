@@ -31,9 +31,23 @@ pub fn parse_decimal(s: &str) -> std::result::Result<Decimal, String> {
     if frac.map_or(0, str::len) > MAX_INPUT_DECIMALS as usize {
         return Err(format!("`{s}` has more than {MAX_INPUT_DECIMALS} decimals"));
     }
-    let d =
-        Decimal::from_str_exact(s).map_err(|_| format!("`{s}` does not fit an exact decimal"))?;
-    check_range(d).map_err(|_| format!("`{s}` is out of range (|x| <= 10^15)"))?;
+    // Built from its digits directly: the syntax is already checked, and rust_decimal's
+    // general parser would add several KB to the WebAssembly module.
+    let frac = frac.unwrap_or("");
+    let out_of_range = || format!("`{s}` is out of range (|x| <= 10^15)");
+    let mut mantissa: i128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        mantissa = mantissa
+            .checked_mul(10)
+            .and_then(|m| m.checked_add(i128::from(b - b'0')))
+            .ok_or_else(out_of_range)?;
+    }
+    if s.starts_with('-') {
+        mantissa = -mantissa;
+    }
+    let d = Decimal::try_from_i128_with_scale(mantissa, frac.len() as u32)
+        .map_err(|_| out_of_range())?;
+    check_range(d).map_err(|_| out_of_range())?;
     Ok(d)
 }
 
@@ -123,6 +137,14 @@ pub mod dec {
     pub fn serialize<S: Serializer>(v: &Decimal, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.collect_str(v)
     }
+}
+
+/// A map of decimals, serialized as strings.
+pub fn dec_map<S: Serializer>(
+    m: &std::collections::BTreeMap<String, Decimal>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_map(m.iter().map(|(k, v)| (k, v.to_string())))
 }
 
 /// Optional decimal: absent or `null` is `None`.

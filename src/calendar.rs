@@ -127,34 +127,30 @@ pub fn anchored_date(anchor: NaiveDate, months: i64) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, anchor.day().min(last_day(year, month)))
 }
 
-/// The instants at which the wall-clock time `local` occurs in `tz`, earliest first: none
-/// in a DST gap, two when clocks go back.
-fn occurrences(tz: Zone, local: NaiveDateTime) -> Vec<i64> {
+/// The earliest instant at which the wall-clock time `local` occurs in `tz`: none in a DST
+/// gap; of two when clocks go back, the earlier.
+fn first_occurrence(tz: Zone, local: NaiveDateTime) -> Option<i64> {
     let l = local.and_utc().timestamp();
     // Any valid offset is in effect within a day and a bit of `l` (offsets stay within 26 h).
-    let mut out: Vec<i64> =
-        tz.0.offsets_between(l - 93_600, l + 93_600)
-            .into_iter()
-            .map(|o| l - i64::from(o))
-            .filter(|&utc| i64::from(tz.0.offset_at(utc)) == l - utc)
-            .collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+    tz.0.offsets_between(l - 93_600, l + 93_600)
+        .into_iter()
+        .map(|o| l - i64::from(o))
+        .filter(|&utc| i64::from(tz.0.offset_at(utc)) == l - utc)
+        .min()
 }
 
 /// A local wall-clock time in `tz` as an instant. A time skipped by a DST jump moves forward
 /// to the first valid instant after the gap; a repeated one takes the earlier instant.
 pub fn resolve_local(tz: Zone, local: NaiveDateTime) -> Option<Instant> {
     let at = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0).map(Instant);
-    if let Some(&first) = occurrences(tz, local).first() {
+    if let Some(first) = first_occurrence(tz, local) {
         return at(first);
     }
     // Walk forward a minute at a time; DST gaps are at most a few hours.
     let mut probe = local;
     for _ in 0..(24 * 60) {
         probe += chrono::Duration::minutes(1);
-        if let Some(&first) = occurrences(tz, probe).first() {
+        if let Some(first) = first_occurrence(tz, probe) {
             return at(first);
         }
     }

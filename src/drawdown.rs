@@ -7,7 +7,8 @@ use crate::amount::{self, dec, Seconds};
 use crate::calendar::{add_months, local_days, resolve_local, Instant};
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, AlertState, Call, ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard,
+    first_duplicate, sort_indices, Account, AlertState, Call, ChargeLine, Grant, GrantType,
+    OnPlanExhausted, RateCard,
 };
 use crate::rating::{call_lines, chat_line, rental_line, total, PlanTerms};
 use crate::reload::{reload_multiple, ReloadEvent};
@@ -171,7 +172,8 @@ pub struct GrantBalance {
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
     /// Credits each agent has spent this cycle after the usage.
-    pub agent_spend: BTreeMap<String, String>,
+    #[serde(serialize_with = "amount::dec_map")]
+    pub agent_spend: BTreeMap<String, Decimal>,
     pub alerts: Vec<AlertEvent>,
     #[serde(with = "dec")]
     pub balance_after: Decimal,
@@ -377,6 +379,7 @@ impl State {
             }
         }
         let grants = &self.grants;
+        sort_indices(&mut self.active, &|a, b| burn_order(&grants[a], &grants[b]));
         self.active
             .sort_unstable_by(|&a, &b| burn_order(&grants[a], &grants[b]));
         self.active_dirty = false;
@@ -578,15 +581,15 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
     let tz = account.time_zone;
 
     let mut events = Vec::with_capacity(input.usage.len());
-    let mut ids = std::collections::HashSet::with_capacity(input.usage.len());
+    let ids: Vec<&str> = input.usage.iter().map(|u| u.id.as_str()).collect();
+    if let Some(idx) = first_duplicate(&ids) {
+        return Err(Error::at(
+            "duplicate_id",
+            &format!("usage[{idx}].id"),
+            format!("usage id `{}` appears twice", ids[idx]),
+        ));
+    }
     for (idx, u) in input.usage.iter().enumerate() {
-        if !ids.insert(u.id.as_str()) {
-            return Err(Error::at(
-                "duplicate_id",
-                &format!("usage[{idx}].id"),
-                format!("usage id `{}` appears twice", u.id),
-            ));
-        }
         match u.kind {
             UsageKind::Number => rental_events(u, idx, account, &mut events)?,
             _ => events.push(Event {
@@ -599,7 +602,14 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         }
     }
     // Time order; ties keep input order.
-    events.sort_unstable_by_key(|e| (e.at, e.idx));
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    sort_indices(&mut order, &|a, b| {
+        events[a]
+            .at
+            .cmp(&events[b].at)
+            .then(events[a].idx.cmp(&events[b].idx))
+    });
+    let events: Vec<&Event> = order.iter().map(|&i| &events[i]).collect();
 
     let mut st = State {
         grants: account.grants.clone(),
@@ -643,7 +653,7 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
     let mut reloads = Vec::new();
     let mut alerts = Vec::new();
     let mut last_t = opening_t;
-    for ev in &events {
+    for &ev in &events {
         let t = ev.at;
         last_t = Some(t);
         let u = ev.usage;
@@ -777,10 +787,6 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         owed,
         balance_before,
         balance_after: spendable(&st.grants, st.owed, last_t),
-        agent_spend: st
-            .spent
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string()))
-            .collect(),
+        agent_spend: st.spent,
     })
 }

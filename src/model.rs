@@ -11,6 +11,23 @@ use rust_decimal::Decimal;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
 
+/// Every sort in the engine goes through this one instantiation (a smaller wasm module).
+pub(crate) fn sort_indices(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) {
+    v.sort_unstable_by(|a, b| cmp(*a, *b));
+}
+
+/// The first index whose id already appeared earlier, if any.
+pub(crate) fn first_duplicate(ids: &[&str]) -> Option<usize> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    sort_indices(&mut order, &|a, b| ids[a].cmp(ids[b]).then(a.cmp(&b)));
+    // Within a run of equal ids the indices ascend, so the run's second is its first repeat.
+    order
+        .windows(2)
+        .filter(|w| ids[w[0]] == ids[w[1]])
+        .map(|w| w[1])
+        .min()
+}
+
 /// A billing increment in telecom notation `first/next` seconds (SEMANTICS 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Increment {
@@ -445,11 +462,12 @@ impl Account {
                 ));
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
+        let ids: Vec<&str> = self.grants.iter().map(|g| g.id.as_str()).collect();
+        let duplicate = first_duplicate(&ids);
         for (i, g) in self.grants.iter().enumerate() {
             let f = || format!("grants[{i}]");
             non_negative_with(g.remaining, || format!("{}.remaining", f()))?;
-            if !seen.insert(g.id.as_str()) {
+            if duplicate == Some(i) {
                 return Err(Error::at(
                     "duplicate_id",
                     &format!("{}.id", f()),
@@ -557,4 +575,18 @@ pub struct Money {
     #[serde(with = "dec")]
     pub amount: Decimal,
     pub currency: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_duplicate;
+
+    #[test]
+    fn first_duplicate_is_the_earliest_repeat_in_input_order() {
+        assert_eq!(first_duplicate(&[]), None);
+        assert_eq!(first_duplicate(&["a", "b", "c"]), None);
+        assert_eq!(first_duplicate(&["a", "b", "a"]), Some(2));
+        assert_eq!(first_duplicate(&["z", "y", "y", "z"]), Some(2));
+        assert_eq!(first_duplicate(&["b", "a", "b", "a", "a"]), Some(2));
+    }
 }

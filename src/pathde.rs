@@ -8,10 +8,65 @@
 //! a missing field is reported at its struct, an unknown one at the key itself.
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
-use serde_json::{Error, Value};
+use serde_json::Value;
+use std::fmt;
 
 /// Marks an error message as already carrying its path: `\u{1}path\u{1}message`.
 const MARK: char = '\u{1}';
+
+/// The deserialization error: a message. Its own type (not serde_json's) so that messages
+/// describing a bad value never format a float, which would link float-to-text code into
+/// the WebAssembly module.
+#[derive(Debug)]
+pub struct Error(String);
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+struct What<'a>(de::Unexpected<'a>);
+
+impl fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use de::Unexpected::*;
+        match self.0 {
+            Bool(b) => write!(f, "boolean `{b}`"),
+            Unsigned(u) => write!(f, "integer `{u}`"),
+            Signed(i) => write!(f, "integer `{i}`"),
+            Float(_) => f.write_str("floating point number"),
+            Char(c) => write!(f, "character `{c}`"),
+            Str(s) => write!(f, "string {s:?}"),
+            Bytes(_) => f.write_str("byte array"),
+            Unit => f.write_str("null"),
+            Option => f.write_str("optional value"),
+            NewtypeStruct => f.write_str("newtype struct"),
+            Seq => f.write_str("sequence"),
+            Map => f.write_str("map"),
+            Enum => f.write_str("enum"),
+            UnitVariant => f.write_str("unit variant"),
+            NewtypeVariant => f.write_str("newtype variant"),
+            TupleVariant => f.write_str("tuple variant"),
+            StructVariant => f.write_str("struct variant"),
+            Other(o) => f.write_str(o),
+        }
+    }
+}
+
+impl de::Error for Error {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        Error(msg.to_string())
+    }
+    fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
+        Error(format!("invalid type: {}, expected {exp}", What(unexp)))
+    }
+    fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
+        Error(format!("invalid value: {}, expected {exp}", What(unexp)))
+    }
+}
 
 #[derive(Clone, Copy)]
 enum Path<'a> {
@@ -43,13 +98,12 @@ impl Path<'_> {
 
 /// Attach `path` to an error that does not carry one yet.
 fn at(path: &Path, err: Error) -> Error {
-    let msg = err.to_string();
-    if msg.starts_with(MARK) {
+    if err.0.starts_with(MARK) {
         return err;
     }
     let mut p = String::new();
     path.render(&mut p);
-    de::Error::custom(format!("{MARK}{p}{MARK}{msg}"))
+    Error(format!("{MARK}{p}{MARK}{}", err.0))
 }
 
 /// Split an error from `deserialize` into its path and message.
@@ -60,7 +114,7 @@ pub fn split(err: &Error) -> (String, String) {
         .and_then(|rest| rest.split_once(MARK))
     {
         Some((path, m)) => (path.to_string(), m.to_string()),
-        None => (String::new(), msg),
+        None => (String::new(), msg.clone()),
     }
 }
 
@@ -99,14 +153,15 @@ fn unexpected(v: &Value) -> de::Unexpected<'_> {
 impl<'de> ValueDe<'de, '_> {
     /// Scalars go to the visitor as what they are; a float only to visitors that asked for
     /// anything (the amount and duration visitors, which refuse floats with their own code).
-    fn scalar<V: Visitor<'de>>(self, visitor: V, any: bool) -> Result<V::Value, Error> {
+    fn scalar<const ANY: bool, V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         match self.v {
             Value::Null => visitor.visit_unit(),
             Value::Bool(b) => visitor.visit_bool(*b),
             Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
                 (Some(u), _, _) => visitor.visit_u64(u),
                 (None, Some(i), _) => visitor.visit_i64(i),
-                (None, None, Some(f)) if any => visitor.visit_f64(f),
+                // A const parameter, so visitors that never see a float never link float code.
+                (None, None, Some(f)) if ANY => visitor.visit_f64(f),
                 _ => Err(de::Error::invalid_type(unexpected(self.v), &visitor)),
             },
             Value::String(s) => visitor.visit_borrowed_str(s),
@@ -126,7 +181,7 @@ impl<'de> ValueDe<'de, '_> {
 macro_rules! leaf {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-            self.scalar(visitor, false)
+            self.scalar::<false, V>(visitor)
         }
     )*};
 }
@@ -135,7 +190,7 @@ impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        self.scalar(visitor, true)
+        self.scalar::<true, V>(visitor)
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -173,11 +228,11 @@ impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
         _: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.scalar(visitor, false)
+        self.scalar::<false, V>(visitor)
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, _: usize, visitor: V) -> Result<V::Value, Error> {
-        self.scalar(visitor, false)
+        self.scalar::<false, V>(visitor)
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -186,7 +241,7 @@ impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
         _: usize,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.scalar(visitor, false)
+        self.scalar::<false, V>(visitor)
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -195,7 +250,7 @@ impl<'de, 'p> de::Deserializer<'de> for ValueDe<'de, 'p> {
         _: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        self.scalar(visitor, false)
+        self.scalar::<false, V>(visitor)
     }
 
     leaf! {
