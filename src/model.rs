@@ -16,8 +16,24 @@ pub(crate) fn sort_indices(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::c
     v.sort_unstable_by(|a, b| cmp(*a, *b));
 }
 
-/// The first index whose id already appeared earlier, if any.
+/// The first index whose id already appeared earlier, if any. Natively a hash set (fast on
+/// 100k items); in the wasm build a sort of indices, which links no hasher (smaller). Both
+/// give the same answer; the tests check both.
 pub(crate) fn first_duplicate(ids: &[&str]) -> Option<usize> {
+    #[cfg(target_arch = "wasm32")]
+    return first_duplicate_by_sort(ids);
+    #[cfg(not(target_arch = "wasm32"))]
+    return first_duplicate_by_hash(ids);
+}
+
+#[cfg(any(test, not(target_arch = "wasm32")))]
+fn first_duplicate_by_hash(ids: &[&str]) -> Option<usize> {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    ids.iter().position(|id| !seen.insert(*id))
+}
+
+#[cfg(any(test, target_arch = "wasm32"))]
+fn first_duplicate_by_sort(ids: &[&str]) -> Option<usize> {
     let mut order: Vec<usize> = (0..ids.len()).collect();
     sort_indices(&mut order, &|a, b| ids[a].cmp(ids[b]).then(a.cmp(&b)));
     // Within a run of equal ids the indices ascend, so the run's second is its first repeat.
@@ -580,13 +596,29 @@ pub struct Money {
 #[cfg(test)]
 mod tests {
     use super::first_duplicate;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn hash_and_sort_agree(ids in prop::collection::vec("[a-d]{1,2}", 0..40)) {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            prop_assert_eq!(super::first_duplicate_by_hash(&ids), super::first_duplicate_by_sort(&ids));
+        }
+    }
 
     #[test]
     fn first_duplicate_is_the_earliest_repeat_in_input_order() {
-        assert_eq!(first_duplicate(&[]), None);
-        assert_eq!(first_duplicate(&["a", "b", "c"]), None);
-        assert_eq!(first_duplicate(&["a", "b", "a"]), Some(2));
-        assert_eq!(first_duplicate(&["z", "y", "y", "z"]), Some(2));
-        assert_eq!(first_duplicate(&["b", "a", "b", "a", "a"]), Some(2));
+        let cases: [(&[&str], Option<usize>); 5] = [
+            (&[], None),
+            (&["a", "b", "c"], None),
+            (&["a", "b", "a"], Some(2)),
+            (&["z", "y", "y", "z"], Some(2)),
+            (&["b", "a", "b", "a", "a"], Some(2)),
+        ];
+        for (ids, want) in cases {
+            assert_eq!(first_duplicate(ids), want, "{ids:?}");
+            assert_eq!(super::first_duplicate_by_hash(ids), want, "{ids:?}");
+            assert_eq!(super::first_duplicate_by_sort(ids), want, "{ids:?}");
+        }
     }
 }

@@ -80,63 +80,63 @@ pub fn version() -> &'static str {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ZoneData {
     pub name: &'static str,
-    payload: &'static [u8],
+    index: u16,
 }
 
 pub fn lookup(name: &str) -> Option<ZoneData> {
     let t = table();
     let i = t.names.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
-    let (name, p) = t.names[i];
-    Some(ZoneData {
-        name,
-        payload: t.payloads[p as usize],
+    let (name, index) = t.names[i];
+    Some(ZoneData { name, index })
+}
+
+/// A zone's changes `(utc_seconds, offset_seconds)`, the first at `i64::MIN` (the offset in
+/// effect on 1970-01-01), decoded once per zone and kept.
+fn decoded(index: u16) -> &'static [(i64, i32)] {
+    static CACHE: OnceLock<Vec<OnceLock<Box<[(i64, i32)]>>>> = OnceLock::new();
+    let t = table();
+    let cache = CACHE.get_or_init(|| (0..t.payloads.len()).map(|_| OnceLock::new()).collect());
+    cache[index as usize].get_or_init(|| {
+        let payload = t.payloads[index as usize];
+        let (count, mut rest) = varint(&payload[1..]);
+        let mut out = Vec::with_capacity(count as usize + 1);
+        out.push((i64::MIN, t.offsets[payload[0] as usize]));
+        let mut at = 0i64;
+        for _ in 0..count {
+            let (d, r) = varint(rest);
+            at += d as i64;
+            out.push((at, t.offsets[r[0] as usize]));
+            rest = &r[1..];
+        }
+        out.into_boxed_slice()
     })
 }
 
 impl ZoneData {
-    /// The offset changes: `(utc_seconds, offset_seconds)` from the given start, preceded by
-    /// the offset in effect on 1970-01-01 at time `i64::MIN`.
-    pub fn changes(&self) -> impl Iterator<Item = (i64, i32)> + '_ {
-        let offsets = &table().offsets;
-        let initial = offsets[self.payload[0] as usize];
-        let (count, mut rest) = varint(&self.payload[1..]);
-        let mut t = 0i64;
-        std::iter::once((i64::MIN, initial)).chain((0..count).map(move |_| {
-            let (d, r) = varint(rest);
-            t += d as i64;
-            let o = offsets[r[0] as usize];
-            rest = &r[1..];
-            (t, o)
-        }))
+    /// The offset changes, oldest first; the first applies from the beginning of time.
+    pub fn changes(&self) -> &'static [(i64, i32)] {
+        decoded(self.index)
     }
 
     /// The UTC offset in effect at `utc` (seconds since the epoch).
     pub fn offset_at(&self, utc: i64) -> i32 {
-        let mut cur = 0;
-        for (t, o) in self.changes() {
-            if t > utc {
-                break;
-            }
-            cur = o;
-        }
-        cur
+        let c = self.changes();
+        let i = c.partition_point(|&(t, _)| t <= utc);
+        c[i.saturating_sub(1)].1
     }
 
     /// Offsets in effect at some moment of `[from, to]`.
     pub fn offsets_between(&self, from: i64, to: i64) -> Vec<i32> {
-        let mut out = Vec::new();
-        let mut cur = 0;
-        for (t, o) in self.changes() {
+        let c = self.changes();
+        let first = c.partition_point(|&(t, _)| t <= from).saturating_sub(1);
+        let mut out: Vec<i32> = Vec::with_capacity(3);
+        for &(t, o) in &c[first..] {
             if t > to {
                 break;
             }
-            if t > from && !out.contains(&cur) {
-                out.push(cur);
+            if !out.contains(&o) {
+                out.push(o);
             }
-            cur = o;
-        }
-        if !out.contains(&cur) {
-            out.push(cur);
         }
         out
     }
