@@ -593,7 +593,7 @@ pub struct Money {
     pub currency: String,
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::first_duplicate;
     use proptest::prelude::*;
