@@ -8,7 +8,14 @@
 //! and a u8 offset index), names sorted (u16 n; each: u8 len, bytes, u16 payload index).
 //! Transitions cover 1970-01-01 to 2100-01-01.
 
+#![cfg_attr(target_arch = "wasm32", allow(unused))]
+
+#[cfg(target_arch = "wasm32")]
+fn main() {} // a native tool; chrono-tz is a native-only dev-dependency
+
+#[cfg(not(target_arch = "wasm32"))]
 use chrono::{Offset, TimeZone, Utc};
+#[cfg(not(target_arch = "wasm32"))]
 use chrono_tz::{Tz, TZ_VARIANTS};
 use std::collections::BTreeMap;
 
@@ -16,12 +23,14 @@ const START: i64 = 0; // 1970-01-01T00:00:00Z
 const END: i64 = 4_102_444_800; // 2100-01-01T00:00:00Z
 const STEP: i64 = 6 * 3600;
 
+#[cfg(not(target_arch = "wasm32"))]
 fn offset(tz: Tz, t: i64) -> i32 {
     tz.offset_from_utc_datetime(&Utc.timestamp_opt(t, 0).unwrap().naive_utc())
         .fix()
         .local_minus_utc()
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn transitions(tz: Tz) -> (i32, Vec<(i64, i32)>) {
     let initial = offset(tz, START);
     let mut out = Vec::new();
@@ -60,6 +69,7 @@ fn varint(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
     let mut offsets: Vec<i32> = Vec::new();
     let index = |o: i32, offsets: &mut Vec<i32>| -> u8 {
