@@ -3,6 +3,7 @@
 # skips what is already there). `.ci/run` runs exactly this.
 #   native: unit, vector, CLI and property tests; the vectors through the CLI
 #   package:  build pkg/, vectors over it in Node, TypeScript declarations, native/wasm parity
+#   browser:  the package in a Vite-built page in headless Chromium (playwright-core)
 #   wasm:     every vector inside the wasm build in Node and in headless Chromium
 #   edge:     the pre-call worker in real workerd (miniflare)
 set -euo pipefail
@@ -31,6 +32,9 @@ fi
 
 echo "== native/wasm parity (every vector + 100,000 seeded random inputs)"
 node tests/parity.mjs 100000
+
+echo "== the package in a Vite-built page in headless Chromium (every vector, byte-identical to native)"
+node --test tests/browser/vite.test.mjs
 
 echo "== vectors inside the wasm build: Node, then headless Chromium"
 export DRAWDOWN_NATIVE_CANONICAL="$root/target/parity/vectors.native.jsonl" DRAWDOWN_REQUIRE_PARITY=1

@@ -1,0 +1,35 @@
+// A Vite-built page that imports the npm package by name, as a dashboard would, and
+// exposes a runner for the test to drive: every vector through the package's object API.
+import { init, quoteCall, evalCanonical, isDrawdownError, version } from "drawdown";
+import * as dd from "drawdown";
+
+function canonical(value) {
+  if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+  if (value !== null && typeof value === "object") {
+    return "{" + Object.keys(value).sort().map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+  }
+  return JSON.stringify(value);
+}
+
+const OPS = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts"];
+
+window.runCases = (cases) =>
+  cases.map(({ op, input }) => {
+    if (!OPS.includes(op)) return evalCanonical(op, JSON.stringify(input));
+    try {
+      return canonical(dd[op](input));
+    } catch (e) {
+      if (!isDrawdownError(e)) return `threw ${e}`;
+      const error = { code: e.code };
+      if (e.field !== null) error.field = e.field;
+      error.message = e.message;
+      return canonical({ error });
+    }
+  });
+
+await init();
+const q = quoteCall({
+  rateCard: { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9", increment: "60/60" } },
+  call: { direction: "inbound", tollFree: true, connectedSeconds: 120 },
+});
+document.getElementById("status").textContent = `ready ${version()} ${q.totalCredits}`;
