@@ -178,13 +178,7 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     account.validate(card).map_err(|e| e.within("account"))?;
     let req = &input.call;
     let t = req.at;
-    let voice = card.voice.as_ref().ok_or_else(|| {
-        Error::at(
-            "missing_rate",
-            "rateCard.voice",
-            "the rate card has no voice rate",
-        )
-    })?;
+    let voice = card.voice_rate()?;
     let policy = account.agent(req.agent_id.as_deref());
     let spent = policy.spent_this_cycle.unwrap_or_default();
     let included = account.included_seconds();

@@ -242,6 +242,16 @@ impl RateCard {
     pub fn mode(&self) -> RoundingMode {
         self.rounding.mode
     }
+    /// The voice rate, which every connected call needs.
+    pub fn voice_rate(&self) -> Result<&VoiceRate> {
+        self.voice.as_ref().ok_or_else(|| {
+            Error::at(
+                "missing_rate",
+                "rateCard.voice",
+                "the rate card has no voice rate",
+            )
+        })
+    }
     pub fn toll_free_per_minute(&self) -> Decimal {
         self.toll_free_surcharge
             .as_ref()

@@ -74,13 +74,7 @@ pub fn voice_lines(
     if d == 0 {
         return Ok(out);
     }
-    let voice = card.voice.as_ref().ok_or_else(|| {
-        Error::at(
-            "missing_rate",
-            "rateCard.voice",
-            "the rate card has no voice rate",
-        )
-    })?;
+    let voice = card.voice_rate()?;
     let b = voice.increment.billable(d);
     let covered = b.min(terms.included_seconds);
     if covered > 0 {
