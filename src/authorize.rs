@@ -4,7 +4,7 @@
 use crate::amount::{self, Seconds};
 use crate::calendar::Instant;
 use crate::drawdown::{gate, has_plan, plan_credits, spendable, Gate};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Account, CallDirection, Increment, OnPlanExhausted, RateCard};
 use crate::rating::{total, voice_lines, PlanTerms};
 use rust_decimal::Decimal;

@@ -93,7 +93,8 @@ pub fn lookup(name: &str) -> Option<ZoneData> {
 /// A zone's changes `(utc_seconds, offset_seconds)`, the first at `i64::MIN` (the offset in
 /// effect on 1970-01-01), decoded once per zone and kept.
 fn decoded(index: u16) -> &'static [(i64, i32)] {
-    static CACHE: OnceLock<Vec<OnceLock<Box<[(i64, i32)]>>>> = OnceLock::new();
+    type Changes = Box<[(i64, i32)]>;
+    static CACHE: OnceLock<Vec<OnceLock<Changes>>> = OnceLock::new();
     let t = table();
     let cache = CACHE.get_or_init(|| (0..t.payloads.len()).map(|_| OnceLock::new()).collect());
     cache[index as usize].get_or_init(|| {
