@@ -91,8 +91,6 @@ pub(crate) fn from_serde(path: String, msg: String) -> Error {
         ("invalid_enum", field)
     } else if msg.starts_with("invalid type") {
         ("invalid_type", field)
-    } else if msg.starts_with("duplicate field") {
-        ("duplicate_field", join(quoted(&msg)))
     } else {
         ("invalid_value", field)
     };
