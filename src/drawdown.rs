@@ -380,8 +380,6 @@ impl State {
         }
         let grants = &self.grants;
         sort_indices(&mut self.active, &|a, b| burn_order(&grants[a], &grants[b]));
-        self.active
-            .sort_unstable_by(|&a, &b| burn_order(&grants[a], &grants[b]));
         self.active_dirty = false;
     }
     fn spendable(&self) -> Decimal {
