@@ -61,11 +61,6 @@ pub(crate) fn coded(code: &str, message: impl fmt::Display) -> String {
 /// Turn a serde error with its path into a coded error. serde's own messages are mapped
 /// onto a small set of stable codes; ours carry the code explicitly.
 pub(crate) fn from_serde(path: String, msg: String) -> Error {
-    // serde_json appends " at line X column Y" for text input; strip it.
-    let msg = match msg.find(" at line ") {
-        Some(i) => msg[..i].to_string(),
-        None => msg,
-    };
     let field = if path == "." || path.is_empty() {
         None
     } else {
