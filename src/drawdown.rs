@@ -716,6 +716,10 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
                 None
             };
             if let Some(k) = k {
+                // The multiple crosses to JavaScript as a number: keep it exact there.
+                if k > amount::MAX_SAFE_INTEGER {
+                    return Err(Error::overflow("account.autoReload.amount"));
+                }
                 // maxReloadsPerDay counts the account's local calendar day.
                 if st.reload_day.is_none_or(|(end, _)| t >= end) {
                     st.reload_day = Some((local_day_end(t, tz)?, 0));

@@ -1,11 +1,12 @@
 //! A deserializer over `serde_json::Value` that reports the JSON path of any failure
 //! (`usage[3].call.connectedSeconds`).
 //!
-//! serde_path_to_error does this for any deserializer, but to do so it wraps every visitor,
-//! which doubles the code of every derived `Deserialize` (~75 KB of the WebAssembly module).
-//! Over a `Value` the map and sequence access are ours to build, so paths can be tracked
-//! there and the derived visitors run unwrapped. The path semantics are serde_path_to_error's:
-//! a missing field is reported at its struct, an unknown one at the key itself.
+//! Over a `Value` the map and sequence access are ours to build, so the path is tracked
+//! there and the derived visitors run unwrapped (serde_path_to_error, which this replaced,
+//! must wrap every visitor to work over any deserializer). Owning the scalar handling and
+//! the error type also keeps float printing out of the WebAssembly module (BENCHMARKS.md).
+//! The path semantics are serde_path_to_error's: a missing field is reported at its struct,
+//! an unknown one at the key itself.
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;

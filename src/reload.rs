@@ -16,7 +16,8 @@ pub fn reload_multiple(balance: Decimal, threshold: Decimal, amount: Decimal) ->
         return None;
     }
     let gap = threshold.checked_sub(balance)?;
-    let k = gap.checked_div(amount)?.ceil();
+    // ceil(gap / amount), exactly (no 28-digit quotient to round first).
+    let k = amount::round_div(gap, amount, 0, amount::RoundingMode::Up)?;
     u64::try_from(k.max(Decimal::ONE)).ok()
 }
 
@@ -218,4 +219,29 @@ pub fn validate_auto_reload(input: &ValidateInput) -> Result<Validation> {
         errors,
         warnings,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reload_multiple;
+    use rust_decimal::Decimal;
+
+    fn d(s: &str) -> Decimal {
+        crate::amount::parse_decimal(s).unwrap()
+    }
+
+    #[test]
+    fn the_multiple_closes_the_gap_exactly() {
+        assert_eq!(reload_multiple(d("100"), d("2000"), d("500")), Some(4)); // gap 1900
+        assert_eq!(reload_multiple(d("0"), d("1500"), d("500")), Some(3)); // exact multiple
+        assert_eq!(
+            reload_multiple(d("1999.9999"), d("2000"), d("1000")),
+            Some(1)
+        );
+        assert_eq!(reload_multiple(d("0"), d("1"), d("3")), Some(1));
+        assert_eq!(reload_multiple(d("0"), d("10"), d("3")), Some(4)); // 3.333... -> 4
+        assert_eq!(reload_multiple(d("2000"), d("2000"), d("500")), None); // not below
+        assert_eq!(reload_multiple(d("-40"), d("500"), d("1000")), Some(1));
+        assert_eq!(reload_multiple(d("0"), d("500"), d("0")), None);
+    }
 }
