@@ -91,10 +91,8 @@ fn max_billable(
     } else {
         (cap - inc.first).div_ceil(inc.next)
     };
-    let voice = card
-        .voice
-        .as_ref()
-        .expect("voice_lines succeeded, so the card has voice");
+    let grid = |k: u64| inc.first + k * inc.next;
+    let voice = card.voice_rate()?;
     let sixty = Decimal::from(60);
     let a = amount::checked(
         terms
@@ -111,13 +109,19 @@ fn max_billable(
     let fee = voice.connect_fee.unwrap_or_default();
     let ulp = Decimal::new(1, card.dp());
     let included = Decimal::from(terms.included_seconds);
+    // When the capped duration fits, that is the answer; otherwise the budget is below the
+    // cost of the cap, which bounds every quotient below (no Decimal overflow, even for a
+    // budget of 10^17 over a rate of 10^-12 a minute).
+    if cost(card, terms, req, grid(k_cap))? <= budget {
+        return Ok(grid(k_cap));
+    }
     // Inverse of U: the real b with U(b) = y (None: U never reaches y, so no bound).
     let inverse = |y: Decimal| -> Option<Decimal> {
         let y = y - fee;
         if y < Decimal::ZERO {
             return Some(Decimal::ZERO);
         }
-        if !s.is_zero() && y / s <= included {
+        if !s.is_zero() && y <= s * included {
             return Some(y / s);
         }
         let slope = a + s;
@@ -145,7 +149,6 @@ fn max_billable(
     let margin = ulp * Decimal::from(4); // three rounded lines, each within one ulp
     let mut lo = to_k(inverse(budget - margin), false); // cost(lo) <= budget
     let mut hi = to_k(inverse(budget + margin), true);
-    let grid = |k: u64| inc.first + k * inc.next;
     // Guard the closed-form bracket: lo must fit (it does unless rounding is pathological).
     while lo > 0 && cost(card, terms, req, grid(lo))? > budget {
         lo /= 2;

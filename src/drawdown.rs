@@ -449,7 +449,7 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
 }
 
 /// Draw one line's credits from the active grants in burn order; the rest is owed.
-fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> DrawnLine {
+fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> Result<DrawnLine> {
     let mut allocations = Vec::new();
     if line.code == "voice.included_minutes" {
         let secs = u64::try_from(line.quantity).unwrap_or(0);
@@ -493,12 +493,12 @@ fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> DrawnLine {
         st.active.retain(|&i| grants[i].remaining > Decimal::ZERO);
     }
     // SEMANTICS 5.3: the usage happened; what no credit covers is owed, never lost.
-    st.owed += need;
-    DrawnLine {
+    st.owed = amount::checked(st.owed.checked_add(need), "owed")?;
+    Ok(DrawnLine {
         line,
         allocations,
         uncovered: need,
-    }
+    })
 }
 
 fn lines_for(
@@ -687,13 +687,13 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         let use_plan = g == Gate::PlanThenWallet;
         let lines = lines_for(card, &st, account, ev, use_plan)?;
         let charged = total(card, &lines)?;
-        let drawn: Vec<DrawnLine> = lines
-            .into_iter()
-            .map(|l| allocate(&mut st, l, use_plan))
-            .collect();
+        let mut drawn = Vec::with_capacity(lines.len());
+        for line in lines {
+            drawn.push(allocate(&mut st, line, use_plan)?);
+        }
         if let Some(a) = agent {
             match st.spent.get_mut(a) {
-                Some(s) => *s += charged,
+                Some(s) => *s = amount::checked(s.checked_add(charged), "agentSpend")?,
                 None => {
                     st.spent.insert(a.to_string(), charged);
                 }
