@@ -61,6 +61,18 @@ fn check_range(d: Decimal) -> std::result::Result<Decimal, ()> {
 
 struct DecVisitor;
 
+/// A JSON integer as an amount: exact only within 2^53 - 1, which is all JavaScript holds.
+fn safe_integer<E: de::Error>(v: i128) -> std::result::Result<Decimal, E> {
+    if v.unsigned_abs() > u128::from(MAX_SAFE_INTEGER) {
+        return Err(E::custom(coded(
+            "invalid_decimal",
+            "integer beyond 2^53 - 1; pass amounts as decimal strings",
+        )));
+    }
+    check_range(Decimal::from(v))
+        .map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
+}
+
 impl<'de> de::Visitor<'de> for DecVisitor {
     type Value = Decimal;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -70,24 +82,10 @@ impl<'de> de::Visitor<'de> for DecVisitor {
         parse_decimal(v).map_err(|m| E::custom(coded("invalid_decimal", m)))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
-        if v > MAX_SAFE_INTEGER {
-            return Err(E::custom(coded(
-                "invalid_decimal",
-                "integer beyond 2^53 - 1; pass amounts as decimal strings",
-            )));
-        }
-        check_range(Decimal::from(v))
-            .map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
+        safe_integer(v.into())
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Decimal, E> {
-        if v.unsigned_abs() > MAX_SAFE_INTEGER {
-            return Err(E::custom(coded(
-                "invalid_decimal",
-                "integer beyond 2^53 - 1; pass amounts as decimal strings",
-            )));
-        }
-        check_range(Decimal::from(v))
-            .map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
+        safe_integer(v.into())
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Decimal, E> {
         // JavaScript hands over integers beyond 2^53 - 1 as floats: say the same as for JSON text.
