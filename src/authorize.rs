@@ -185,7 +185,8 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     let policy = account.agent(req.agent_id.as_deref());
     let spent = policy.spent_this_cycle.unwrap_or_default();
     let included = account.included_seconds();
-    let plan_left = included > 0 || plan_credits(&account.grants, t) > Decimal::ZERO;
+    let active_plan_credits = plan_credits(&account.grants, t);
+    let plan_left = included > 0 || active_plan_credits > Decimal::ZERO;
     let g = gate(
         account,
         req.agent_id.as_deref(),
@@ -196,7 +197,7 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     let use_plan = g == Gate::PlanThenWallet;
     let stop = policy.on_plan_exhausted == OnPlanExhausted::Stop;
     let plan_credit = if use_plan {
-        plan_credits(&account.grants, t)
+        active_plan_credits
     } else {
         Decimal::ZERO
     };
