@@ -6,14 +6,23 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-cargo build --lib --target wasm32-unknown-unknown --profile wasm-release
+# Panic locations name source files; shorten their paths (registry, toolchain, checkout)
+# so the .wasm carries `rust_decimal-1.43.0/src/...` rather than `/root/.cargo/...`.
+cargo_home=${CARGO_HOME:-$HOME/.cargo}
+remap="--remap-path-prefix=$PWD/="
+for d in "$cargo_home"/registry/src/*/; do remap="$remap --remap-path-prefix=$d="; done
+sysroot=$(rustc --print sysroot)
+rustc_hash=$(rustc -vV | sed -n 's/^commit-hash: //p')
+remap="$remap --remap-path-prefix=/rustc/$rustc_hash/= --remap-path-prefix=$sysroot/lib/rustlib/src/rust/="
+RUSTFLAGS="$remap" cargo build --lib --target wasm32-unknown-unknown --profile wasm-release
 rm -rf pkg && mkdir -p pkg target/wasm-opt
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 mis-rewrites the externref table
 # that wasm-bindgen sets up (init then fails in V8), but optimises the plain module fine.
-wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+wasm-opt -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   target/wasm32-unknown-unknown/wasm-release/drawdown.wasm -o target/wasm-opt/drawdown.wasm
 wasm-bindgen --target web --out-dir pkg --out-name drawdown target/wasm-opt/drawdown.wasm
+node scripts/strip-custom-sections.mjs pkg/drawdown_bg.wasm
 cp js/*.js js/index.d.ts pkg/
 # wasm-bindgen types its raw exports with `any`; nothing public uses them, but keep the package any-free.
 sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts

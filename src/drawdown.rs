@@ -289,19 +289,11 @@ fn rental_events<'a>(
     let cycle_anchor = account
         .cycle
         .as_ref()
-        .map(|c| c.start)
+        .map(|c| c.anchor.unwrap_or(c.start))
         .filter(|_| u.prorate);
     let anchor = cycle_anchor.unwrap_or(u.at);
     // k: the anchor occurrence at or before `at` (SEMANTICS 6: month-end anchors clamp).
-    let (la, lt) = (anchor.local(tz), u.at.local(tz));
-    let mut k =
-        (lt.year() as i64 * 12 + lt.month0() as i64) - (la.year() as i64 * 12 + la.month0() as i64);
-    while add_months(anchor, k, tz).ok_or_else(bad)? > u.at {
-        k -= 1;
-    }
-    while add_months(anchor, k + 1, tz).ok_or_else(bad)? <= u.at {
-        k += 1;
-    }
+    let mut k = months_from(anchor, u.at, tz).ok_or_else(bad)?;
     let start = add_months(anchor, k, tz).ok_or_else(bad)?;
     let mut next = add_months(anchor, k + 1, tz).ok_or_else(bad)?;
     let days = (start != u.at).then(|| (local_days(u.at, next, tz), local_days(start, next, tz)));
@@ -338,21 +330,25 @@ fn rental_events<'a>(
     Ok(())
 }
 
-struct State {
-    grants: Vec<Grant>,
+pub(crate) struct State {
+    pub(crate) grants: Vec<Grant>,
     /// Grants active at the current instant with credits left, in burn order.
     active: Vec<usize>,
     /// The next instant at which a grant takes effect or expires; `None`: no such instant.
     active_until: Option<Instant>,
     active_dirty: bool,
     has_plan: bool,
-    included: u64,
-    owed: Decimal,
-    spent: BTreeMap<String, Decimal>,
-    cycle: Option<(Instant, Instant, i64)>,
+    pub(crate) included: u64,
+    pub(crate) owed: Decimal,
+    pub(crate) spent: BTreeMap<String, Decimal>,
+    /// The cycle anchor, the current cycle's start and end, and its index from the anchor.
+    pub(crate) cycle: Option<(Instant, Instant, Instant, i64)>,
     /// End of the local day of the last reload, and how many reloads that day had.
-    reload_day: Option<(Instant, u32)>,
-    reload_seq: u32,
+    pub(crate) reload_day: Option<(Instant, u32)>,
+    /// A reload waiting for its payment (ledger mode only); it blocks further reloads.
+    pub(crate) pending: Option<Grant>,
+    /// The alert state after the last item.
+    pub(crate) alert: Option<AlertState>,
 }
 
 impl State {
@@ -399,6 +395,26 @@ impl State {
                 .iter()
                 .any(|&i| self.grants[i].kind == GrantType::Plan)
     }
+    /// `reload-N` with the smallest N no grant or pending reload uses yet.
+    fn next_reload_id(&self) -> String {
+        let taken = |id: &str| {
+            self.grants.iter().any(|g| g.id == id)
+                || self.pending.as_ref().is_some_and(|p| p.id == id)
+        };
+        (1..)
+            .map(|n| format!("reload-{n}"))
+            .find(|id| !taken(id))
+            .unwrap_or_default()
+    }
+    /// Credits that land settle what is owed first (SEMANTICS 5.3); the rest is the grant.
+    /// Returns the credits that went to what was owed.
+    pub(crate) fn land(&mut self, mut g: Grant) -> Decimal {
+        let settled = g.remaining.min(self.owed);
+        self.owed -= settled;
+        g.remaining -= settled;
+        self.add_grant(g);
+        settled
+    }
     fn add_grant(&mut self, g: Grant) {
         self.has_plan |= g.kind == GrantType::Plan;
         self.grants.push(g);
@@ -408,19 +424,16 @@ impl State {
 
 fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
     let tz = account.time_zone;
-    let Some((first_start, _, _)) = st.cycle else {
-        return Ok(());
-    };
-    while let Some((_, end, n)) = st.cycle.filter(|c| t >= c.1) {
-        let new_end = add_months(first_start, n + 2, tz).ok_or_else(|| {
+    while let Some((anchor, _, end, n)) = st.cycle.filter(|c| t >= c.2) {
+        let new_end = add_months(anchor, n + 2, tz).ok_or_else(|| {
             Error::at(
                 "invalid_cycle",
                 "account.cycle",
                 "the cycle leaves the calendar",
             )
         })?;
-        st.cycle = Some((end, new_end, n + 1));
-        st.spent.clear();
+        st.cycle = Some((anchor, end, new_end, n + 1));
+        st.spent.values_mut().for_each(|s| *s = Decimal::ZERO);
         if let Some(plan) = &account.plan {
             // Included minutes lapse; plan credits carry over up to the cap (OpenMeter rollover).
             st.included = plan.included_seconds();
@@ -571,6 +584,13 @@ fn rebase(e: Error, field: &str) -> Error {
 /// `previewDrawdown`: apply usage to a snapshot and report every line, allocation,
 /// reload, alert transition and closing balance.
 pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
+    run(input, true).map(|(p, _)| p)
+}
+
+/// The drawdown itself. `settle_at_once`: auto-reloads land immediately (a preview, or a
+/// ledger whose payment provider settles at once); otherwise a reload waits as pending.
+/// Also returns the closing state, from which `ledger` builds the next snapshot.
+pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview, State)> {
     let card = &input.rate_card;
     let account = &input.account;
     card.validate().map_err(|e| e.within("rateCard"))?;
@@ -622,9 +642,20 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
             .iter()
             .map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default()))
             .collect(),
-        cycle: account.cycle.as_ref().map(|c| (c.start, c.end, 0)),
-        reload_day: None,
-        reload_seq: 0,
+        cycle: match &account.cycle {
+            Some(c) => {
+                let anchor = c.anchor.unwrap_or(c.start);
+                let n = months_from(anchor, c.start, tz).unwrap_or(0);
+                Some((anchor, c.start, c.end, n))
+            }
+            None => None,
+        },
+        reload_day: match (account.reload_day_ends, account.reloads_today) {
+            (Some(until), Some(n)) => Some((until, u32::try_from(n.0).unwrap_or(u32::MAX))),
+            _ => None,
+        },
+        pending: account.pending_reload.clone(),
+        alert: None,
     };
     let opening_t = events.first().map(|e| e.at).or(input.as_of);
     let balance_before = spendable(&st.grants, st.owed, opening_t);
@@ -710,7 +741,8 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
 
         let mut balance = st.spendable();
         if let (Some(r), Some((threshold, per))) = (reload, reload_credits) {
-            let k = if charged > Decimal::ZERO {
+            // One reload at a time: a pending payment blocks the next (ledger mode).
+            let k = if charged > Decimal::ZERO && st.pending.is_none() {
                 reload_multiple(balance, threshold, per)
             } else {
                 None
@@ -733,28 +765,33 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
                     let mut money =
                         amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
                     money.rescale(minor);
-                    // SEMANTICS 5.3: what is owed is settled first from the next credits that land.
-                    let settled = credits.min(st.owed);
-                    st.owed -= settled;
-                    st.reload_seq += 1;
-                    st.add_grant(Grant {
-                        id: format!("reload-{}", st.reload_seq),
+                    let id = st.next_reload_id();
+                    let grant = Grant {
+                        id: id.clone(),
                         kind: GrantType::Prepaid,
-                        remaining: credits - settled,
+                        remaining: credits,
                         priority: 50,
                         effective_at: Some(t),
                         expires_at: None,
                         created_at: Some(t),
-                    });
+                    };
+                    let settled = if settle_at_once {
+                        let settled = st.land(grant);
+                        st.refresh(t);
+                        balance = st.spendable();
+                        settled
+                    } else {
+                        st.pending = Some(grant);
+                        Decimal::ZERO
+                    };
                     reloads.push(ReloadEvent {
-                        at: t,
                         amount: money,
+                        at: t,
                         credits,
+                        id,
                         multiple: k,
                         settled_owed: settled,
                     });
-                    st.refresh(t);
-                    balance = st.spendable();
                 }
             }
         }
@@ -773,7 +810,8 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
     }
     let mut owed = st.owed;
     owed.rescale(owed.scale().max(dp));
-    Ok(Preview {
+    st.alert = alert_state;
+    let preview = Preview {
         items,
         reloads,
         alerts,
@@ -789,6 +827,22 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
         owed,
         balance_before,
         balance_after: spendable(&st.grants, st.owed, last_t),
-        agent_spend: st.spent,
-    })
+        agent_spend: st.spent.clone(),
+    };
+    Ok((preview, st))
+}
+
+/// The index `k` of the monthly occurrence of `anchor` at or before `t` in `tz`
+/// (SEMANTICS 6: month-end anchors clamp); `None` when the schedule leaves the calendar.
+fn months_from(anchor: Instant, t: Instant, tz: crate::calendar::Zone) -> Option<i64> {
+    let (la, lt) = (anchor.local(tz), t.local(tz));
+    let mut k =
+        (lt.year() as i64 * 12 + lt.month0() as i64) - (la.year() as i64 * 12 + la.month0() as i64);
+    while add_months(anchor, k, tz)? > t {
+        k -= 1;
+    }
+    while add_months(anchor, k + 1, tz)? <= t {
+        k += 1;
+    }
+    Some(k)
 }

@@ -270,7 +270,7 @@ impl RateCard {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Plan {
     pub id: String,
@@ -362,7 +362,7 @@ pub enum OnPlanExhausted {
     UseBalance,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentPolicy {
     #[serde(default)]
@@ -373,14 +373,18 @@ pub struct AgentPolicy {
     pub spent_this_cycle: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Cycle {
     pub start: Instant,
     pub end: Instant,
+    /// The instant later cycles are counted from in calendar months (default: `start`).
+    /// A ledger keeps it so that a Jan 31 anchor still gives Mar 31 after Feb 28.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<Instant>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AutoReload {
     pub enabled: bool,
@@ -403,7 +407,7 @@ pub enum Direction {
     Above,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlertLevel {
     #[serde(with = "dec")]
@@ -422,7 +426,7 @@ pub enum AlertState {
     InAlarm,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AlertSettings {
     #[serde(default)]
@@ -436,7 +440,7 @@ pub struct AlertSettings {
     pub state: Option<AlertState>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Limits {
     #[serde(default, with = "opt_dec")]
@@ -448,7 +452,7 @@ pub struct Limits {
     pub max_balance: Option<Decimal>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Account {
     #[serde(default)]
@@ -472,6 +476,16 @@ pub struct Account {
     pub alerts: Option<AlertSettings>,
     #[serde(default)]
     pub limits: Option<Limits>,
+    /// Auto-reloads so far on the account's current local day (`maxReloadsPerDay`), and
+    /// the first instant of the next local day, when the count starts over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reloads_today: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reload_day_ends: Option<Instant>,
+    /// An auto-reload whose payment has not settled, as the `prepaid` grant it lands as.
+    /// No other reload starts while it waits (ledger mode; a preview settles at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_reload: Option<Grant>,
 }
 
 impl Account {

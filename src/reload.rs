@@ -73,6 +73,8 @@ pub struct ReloadEvent {
     pub at: crate::calendar::Instant,
     #[serde(with = "dec")]
     pub credits: Decimal,
+    /// The id of the prepaid grant the reload lands as.
+    pub id: String,
     pub multiple: u64,
     /// Credits of this reload that settled what was owed first.
     #[serde(with = "dec")]

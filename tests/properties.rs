@@ -309,3 +309,80 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// Apply usage one event at a time through `ledger::apply`, carrying the snapshot, as the
+/// server records it; returns the concatenated items, reloads and alerts and the last output.
+fn chained(input: &Value, settle_at_once: bool) -> (Vec<Value>, Vec<Value>, Vec<Value>, Value) {
+    let mut usage: Vec<Value> = input["usage"].as_array().unwrap().clone();
+    usage.sort_by_key(|u| u["at"].as_str().unwrap().to_string());
+    let mut account = input["account"].clone();
+    let (mut items, mut reloads, mut alerts) = (vec![], vec![], vec![]);
+    let mut last = Value::Null;
+    for u in usage {
+        let step = json!({"rateCard": input["rateCard"], "account": account, "usage": [u]});
+        let typed: drawdown::PreviewInput = serde_json::from_value(step).unwrap();
+        let applied = drawdown::ledger::apply(&typed, settle_at_once).unwrap();
+        let out = serde_json::to_value(&applied.preview).unwrap();
+        items.extend(out["items"].as_array().unwrap().iter().cloned());
+        reloads.extend(out["reloads"].as_array().unwrap().iter().cloned());
+        alerts.extend(out["alerts"].as_array().unwrap().iter().cloned());
+        account = serde_json::to_value(&applied.account).unwrap();
+        last = out;
+    }
+    (items, reloads, alerts, last)
+}
+
+fn with_cycle_and_alerts(mut input: Value) -> Value {
+    // A Jan 31 anchor whose current cycle ends inside the usage window: the renewal, the
+    // month-end clamp and plan-credit rollover must all carry across snapshots.
+    input["account"]["cycle"] = json!({"start": "2026-02-28T00:00:00Z", "end": "2026-03-12T00:00:00Z", "anchor": "2026-01-31T00:00:00Z"});
+    if input["account"]["plan"].is_object() {
+        input["account"]["plan"]["includedCredits"] = json!("40");
+        input["account"]["plan"]["rolloverCap"] = json!("15");
+    }
+    input["account"]["alerts"] = json!({"info": {"threshold": "300"}, "warning": {"threshold": "150"}, "critical": {"threshold": "20"}});
+    input
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// SEMANTICS 10: recording usage event by event (the server) and previewing it in one
+    /// go (the dashboard) give the same lines, allocations, reloads, alerts and balances.
+    #[test]
+    fn ledger_event_by_event_equals_preview(input in preview_input()) {
+        let input = with_cycle_and_alerts(input);
+        let batch = drawdown::eval("previewDrawdown", &input).unwrap();
+        prop_assume!(!input["usage"].as_array().unwrap().is_empty());
+        let (items, reloads, alerts, last) = chained(&input, true);
+        prop_assert_eq!(&Value::Array(items), &batch["items"]);
+        prop_assert_eq!(&Value::Array(reloads), &batch["reloads"]);
+        prop_assert_eq!(&Value::Array(alerts), &batch["alerts"]);
+        for key in ["grants", "owed", "includedSecondsRemaining", "agentSpend", "balanceAfter"] {
+            prop_assert_eq!(&last[key], &batch[key], "{}", key);
+        }
+    }
+
+    /// With a payment provider that does not settle at once, one reload waits at a time and
+    /// lands (paying what is owed first) only when settled.
+    #[test]
+    fn pending_reload_blocks_the_next_until_settled(input in preview_input()) {
+        let input = with_cycle_and_alerts(input);
+        let typed: drawdown::PreviewInput = serde_json::from_value(input.clone()).unwrap();
+        let applied = drawdown::ledger::apply(&typed, false).unwrap();
+        prop_assert!(applied.preview.reloads.len() <= 1);
+        let mut account = applied.account;
+        if let Some(p) = account.pending_reload.clone() {
+            let owed = account.owed.unwrap_or_default();
+            let (grant, settled) = drawdown::ledger::settle_reload(&mut account).unwrap();
+            prop_assert_eq!(settled, owed.min(p.remaining));
+            prop_assert_eq!(grant.remaining + settled, p.remaining);
+            prop_assert_eq!(&account.grants.last().unwrap().id, &p.id);
+            prop_assert_eq!(account.owed.unwrap_or_default(), owed - settled);
+            prop_assert!(account.pending_reload.is_none());
+            prop_assert!(drawdown::ledger::settle_reload(&mut account).is_err());
+        } else {
+            prop_assert!(applied.preview.reloads.is_empty());
+        }
+    }
+}
