@@ -16,6 +16,8 @@ pub mod ops;
 mod pathde;
 pub mod rating;
 pub mod reload;
+#[cfg(all(feature = "server", not(target_arch = "wasm32")))]
+pub mod server;
 pub mod tzdata;
 pub mod vectors;
 #[cfg(target_arch = "wasm32")]

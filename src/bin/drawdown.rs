@@ -13,6 +13,8 @@ use std::process::ExitCode;
 
 const USAGE: &str =
     "usage: drawdown vectors DIR... | drawdown eval OP | drawdown eval-lines | drawdown version\n\
+       drawdown serve [--addr HOST:PORT] [--database-url URL] [--admin-token T] [--payments test|manual]\n\
+                      [--static DIR] [--demo]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -121,12 +123,68 @@ fn eval_lines() -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `drawdown serve`: the authoritative server (built with `--features server`).
+#[cfg(feature = "server")]
+fn serve(args: &[String]) -> ExitCode {
+    use drawdown::server::{billing::Provider, serve, Config};
+    let mut c = Config {
+        addr: "127.0.0.1:8080".into(),
+        database_url: "sqlite:drawdown.db".into(),
+        admin_token: std::env::var("DRAWDOWN_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        provider: Provider::Test,
+        static_dir: None,
+        demo: false,
+    };
+    if let Ok(u) = std::env::var("DATABASE_URL") {
+        c.database_url = u;
+    }
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().unwrap_or_default();
+        match a.as_str() {
+            "--addr" => c.addr = val(),
+            "--database-url" => c.database_url = val(),
+            "--admin-token" => c.admin_token = Some(val()),
+            "--static" => c.static_dir = Some(val().into()),
+            "--demo" => c.demo = true,
+            "--payments" => match val().as_str() {
+                "test" => c.provider = Provider::Test,
+                "manual" => c.provider = Provider::Manual,
+                other => {
+                    eprintln!("--payments is `test` or `manual`, not `{other}`");
+                    return ExitCode::from(2);
+                }
+            },
+            other => {
+                eprintln!("unknown option `{other}`\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match serve(c) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("drawdown serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "server"))]
+fn serve(_: &[String]) -> ExitCode {
+    eprintln!("this drawdown was built without the server; build with `--features server`");
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("vectors") if args.len() > 1 => vectors(&args[1..]),
         Some("eval") if args.len() == 2 => eval(&args[1]),
         Some("eval-lines") if args.len() == 1 => eval_lines(),
+        Some("serve") => serve(&args[1..]),
         Some("version") => {
             println!("{}", drawdown::version());
             ExitCode::SUCCESS

@@ -1,0 +1,106 @@
+//! Credentials (seed 000): API keys carry scopes `billing:read` / `billing:write`; top-up,
+//! auto-reload and plan changes need a dashboard session instead. Both are random tokens
+//! stored only as SHA-256 hashes, each bound to one account.
+
+use super::billing::{store, Reply, R};
+use super::store::Sql;
+use sha2::{Digest, Sha256};
+
+pub const READ: &str = "billing:read";
+pub const WRITE: &str = "billing:write";
+
+/// Who is calling: the account the credential belongs to and what it may do.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: String,
+    pub scopes: Vec<String>,
+    pub session: bool,
+}
+
+impl Caller {
+    /// API keys need the scope; a dashboard session may do everything for its account.
+    pub fn require(&self, scope: &str) -> R<()> {
+        if self.session || self.scopes.iter().any(|s| s == scope) {
+            Ok(())
+        } else {
+            Err(Reply::error(
+                403,
+                "insufficient_scope",
+                None,
+                format!("this key lacks the `{scope}` scope"),
+            ))
+        }
+    }
+    pub fn require_session(&self) -> R<()> {
+        if self.session {
+            Ok(())
+        } else {
+            Err(Reply::error(
+                403,
+                "dashboard_session_required",
+                None,
+                "top-up, auto-reload and plan changes are completed through a dashboard session, not an API key",
+            ))
+        }
+    }
+}
+
+/// A fresh random token (32 bytes from the OS, hex) with a prefix naming its kind.
+pub fn token(prefix: &str) -> R<String> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| {
+        Reply::error(
+            503,
+            "no_randomness",
+            None,
+            format!("the OS gave no randomness: {e}"),
+        )
+    })?;
+    Ok(format!("{prefix}{}", hex(&b)))
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub fn hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+pub fn issue(db: &mut dyn Sql, account: &str, kind: &str, scopes: &str, now: &str) -> R<String> {
+    let t = token(if kind == "session" {
+        "dd_sess_"
+    } else {
+        "dd_sk_"
+    })?;
+    store(db.exec(
+        "INSERT INTO credentials (hash, account_id, kind, scopes, created_at) VALUES ($1, $2, $3, $4, $5)",
+        &[hash(&t).into(), account.into(), kind.into(), scopes.into(), now.into()],
+    ))?;
+    Ok(t)
+}
+
+pub fn lookup(db: &mut dyn Sql, token: &str) -> R<Caller> {
+    let rows = store(db.query(
+        "SELECT account_id, kind, scopes FROM credentials WHERE hash = $1",
+        &[hash(token).into()],
+    ))?;
+    let Some(r) = rows.first() else {
+        return Err(Reply::error(
+            401,
+            "unauthorized",
+            None,
+            "unknown API key or session",
+        ));
+    };
+    Ok(Caller {
+        account: r[0].text().unwrap_or("").to_string(),
+        session: r[1].text() == Some("session"),
+        scopes: r[2]
+            .text()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    })
+}

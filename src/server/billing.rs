@@ -1,0 +1,605 @@
+//! The authoritative side of billing: every write the server makes, as jobs that run on the
+//! store's writer thread inside one transaction each. All credit arithmetic is the core's
+//! (`ledger::apply`, `ledger::land`, `authorize_call`, `validate_auto_reload`), so what the
+//! server deducts is what the dashboard previews (SEMANTICS 10).
+
+use super::store::{Sql, Val};
+use crate::calendar::Instant;
+use crate::drawdown::{spendable, Preview, PreviewInput, Usage};
+use crate::error::Error;
+use crate::model::{Account, Grant, GrantType, RateCard};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+/// What a job answers: an HTTP status and a JSON body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    /// The answer was stored under the request's idempotency key and is being replayed.
+    pub replayed: bool,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Reply {
+        Reply {
+            status: 200,
+            body,
+            replayed: false,
+        }
+    }
+    pub fn error(
+        status: u16,
+        code: &str,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Reply {
+        let e = Error::new(code, field.map(str::to_string), message);
+        Reply::from_error(status, &e)
+    }
+    pub fn from_error(status: u16, e: &Error) -> Reply {
+        Reply {
+            status,
+            body: json!({ "error": e }),
+            replayed: false,
+        }
+    }
+    /// A core error: the input was understood but is not acceptable.
+    pub fn invalid(e: Error) -> Reply {
+        Reply::from_error(422, &e)
+    }
+    pub fn is_ok(&self) -> bool {
+        self.status < 400
+    }
+}
+
+pub type R<T> = std::result::Result<T, Reply>;
+
+pub fn store<T>(r: Result<T, String>) -> R<T> {
+    r.map_err(|e| {
+        Reply::error(
+            503,
+            "store_unavailable",
+            None,
+            format!("the store failed: {e}"),
+        )
+    })
+}
+
+/// How payments settle: the built-in test provider at once; `manual` waits for
+/// `POST /payments/{id}/settle` (what a real provider's webhook would call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Test,
+    Manual,
+}
+
+impl Provider {
+    pub fn settles_at_once(self) -> bool {
+        self == Provider::Test
+    }
+}
+
+/// An account row: its rate card, its snapshot (the core's `Account`), and the sequence
+/// number of its last ledger entry.
+pub struct Acct {
+    pub id: String,
+    pub card: RateCard,
+    pub snap: Account,
+    pub seq: i64,
+}
+
+pub fn load(db: &mut dyn Sql, id: &str, lock: bool) -> R<Acct> {
+    let sql = format!(
+        "SELECT rate_card, snapshot, seq FROM accounts WHERE id = $1{}",
+        if lock { db.for_update() } else { "" }
+    );
+    let rows = store(db.query(&sql, &[id.into()]))?;
+    let Some(row) = rows.first() else {
+        return Err(Reply::error(
+            404,
+            "account_not_found",
+            None,
+            "no such account",
+        ));
+    };
+    let card = crate::ops::parse_text::<RateCard>(row[0].text().unwrap_or(""))
+        .map_err(|e| Reply::from_error(500, &e))?;
+    let snap = crate::ops::parse_text::<Account>(row[1].text().unwrap_or(""))
+        .map_err(|e| Reply::from_error(500, &e))?;
+    Ok(Acct {
+        id: id.to_string(),
+        card,
+        snap,
+        seq: row[2].int().unwrap_or(0),
+    })
+}
+
+pub fn save(db: &mut dyn Sql, a: &Acct) -> R<()> {
+    let snap = serde_json::to_string(&a.snap).unwrap_or_default();
+    store(db.exec(
+        "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
+        &[snap.into(), a.seq.into(), a.id.as_str().into()],
+    ))?;
+    Ok(())
+}
+
+pub fn balance(a: &Acct, t: Instant) -> Decimal {
+    spendable(&a.snap.grants, a.snap.owed.unwrap_or_default(), Some(t))
+}
+
+/// One ledger entry, numbered in the account's sequence (SEMANTICS 10).
+pub struct Entry<'a> {
+    pub at: Instant,
+    pub kind: &'a str,
+    pub reference: Option<&'a str>,
+    pub grant_id: Option<&'a str>,
+    pub credits: Decimal,
+    pub before: Decimal,
+    pub after: Decimal,
+    pub detail: Value,
+}
+
+pub fn entry(db: &mut dyn Sql, a: &mut Acct, now: Instant, e: Entry) -> R<i64> {
+    a.seq += 1;
+    store(db.exec(
+        "INSERT INTO ledger (account_id, seq, at, recorded_at, kind, reference, grant_id, credits, \
+         balance_before, balance_after, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            a.id.as_str().into(),
+            a.seq.into(),
+            e.at.to_string().into(),
+            now.to_string().into(),
+            e.kind.into(),
+            e.reference.into(),
+            e.grant_id.into(),
+            e.credits.to_string().into(),
+            e.before.to_string().into(),
+            e.after.to_string().into(),
+            (!e.detail.is_null()).then(|| e.detail.to_string()).into(),
+        ],
+    ))?;
+    Ok(a.seq)
+}
+
+/// The stored answer for an idempotency key: `Some(reply)` to replay it, an error when the
+/// key was used for a different request, `None` when the key is new.
+pub fn idempotent(db: &mut dyn Sql, account: &str, key: &str, hash: &str) -> R<Option<Reply>> {
+    let rows = store(db.query(
+        "SELECT request_hash, status, response FROM idempotency WHERE account_id = $1 AND key = $2",
+        &[account.into(), key.into()],
+    ))?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    if row[0].text() != Some(hash) {
+        return Err(Reply::error(
+            422,
+            "idempotency_key_reused",
+            Some("Idempotency-Key"),
+            "this idempotency key was used for a different request",
+        ));
+    }
+    Ok(Some(Reply {
+        status: row[1].int().unwrap_or(200) as u16,
+        body: serde_json::from_str(row[2].text().unwrap_or("null")).unwrap_or(Value::Null),
+        replayed: true,
+    }))
+}
+
+pub fn remember(db: &mut dyn Sql, account: &str, key: &str, hash: &str, r: &Reply) -> R<()> {
+    store(db.exec(
+        "INSERT INTO idempotency (account_id, key, request_hash, status, response) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            account.into(),
+            key.into(),
+            hash.into(),
+            (r.status as i64).into(),
+            r.body.to_string().into(),
+        ],
+    ))?;
+    Ok(())
+}
+
+/// Run a write once per idempotency key: replay the first answer, refuse a reused key.
+pub fn once(
+    db: &mut dyn Sql,
+    account: &str,
+    key: &str,
+    hash: &str,
+    f: impl FnOnce(&mut dyn Sql) -> R<Reply>,
+) -> Reply {
+    let run = || -> R<Reply> {
+        if let Some(r) = idempotent(db, account, key, hash)? {
+            return Ok(r);
+        }
+        let r = f(db)?;
+        remember(db, account, key, hash, &r)?;
+        Ok(r)
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// `POST /usage`: record usage events through the core, one event at a time in time order
+/// (proven equal to previewing them together), with ledger entries, usage lines for the
+/// day-by-day breakdown, reloads, and alert webhooks queued in the outbox.
+pub fn record_usage(
+    db: &mut dyn Sql,
+    account: &str,
+    mut events: Vec<Usage>,
+    provider: Provider,
+    now: Instant,
+) -> R<Reply> {
+    let mut a = load(db, account, true)?;
+    events.sort_by_key(|u| u.at);
+    for (i, u) in events.iter().enumerate() {
+        let seen = store(db.query(
+            "SELECT seq FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
+            &[account.into(), u.id.as_str().into()],
+        ))?;
+        if !seen.is_empty() {
+            return Err(Reply::error(
+                409,
+                "duplicate_usage",
+                Some(&format!("events[{i}].id")),
+                format!("usage `{}` is already recorded", u.id),
+            ));
+        }
+    }
+    let (mut items, mut reloads, mut alerts) = (vec![], vec![], vec![]);
+    let mut first: Option<Decimal> = None;
+    let mut last: Option<Preview> = None;
+    for u in events {
+        record_expiries(db, &mut a, u.at, now)?;
+        let input = PreviewInput {
+            rate_card: a.card.clone(),
+            account: a.snap.clone(),
+            usage: vec![u.clone()],
+            as_of: None,
+        };
+        let applied = crate::ledger::apply(&input, provider.settles_at_once())
+            .map_err(|e| Reply::invalid(e.within("events")))?;
+        let p = applied.preview;
+        a.snap = applied.account;
+        let charged: Decimal = p
+            .items
+            .iter()
+            .flat_map(|i| &i.lines)
+            .map(|l| l.line.credits)
+            .sum();
+        let seq = entry(
+            db,
+            &mut a,
+            now,
+            Entry {
+                at: u.at,
+                kind: "usage",
+                reference: Some(&u.id),
+                grant_id: None,
+                credits: -charged,
+                before: p.balance_before,
+                after: p.balance_after,
+                detail: json!({ "items": p.items, "owed": p.owed.to_string() }),
+            },
+        )?;
+        store(db.exec(
+            "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
+            &[account.into(), u.id.as_str().into(), seq.into()],
+        ))?;
+        let mut n = 0i64;
+        for item in &p.items {
+            let day = item.at.local(a.snap.time_zone).date().to_string();
+            for l in &item.lines {
+                n += 1;
+                store(db.exec(
+                    "INSERT INTO usage_lines (account_id, usage_id, line, at, day, agent_id, channel, code, quantity, unit, credits) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    &[
+                        account.into(),
+                        u.id.as_str().into(),
+                        n.into(),
+                        item.at.to_string().into(),
+                        day.as_str().into(),
+                        u.agent_id.clone().into(),
+                        l.line.channel.into(),
+                        l.line.code.into(),
+                        l.line.quantity.to_string().into(),
+                        l.line.unit.to_string().into(),
+                        l.line.credits.to_string().into(),
+                    ],
+                ))?;
+            }
+        }
+        for r in &p.reloads {
+            let status = if provider.settles_at_once() {
+                "settled"
+            } else {
+                "pending"
+            };
+            let pay = payment(
+                db, &mut a, "reload", r.amount, r.credits, &r.id, status, now,
+            )?;
+            if provider.settles_at_once() {
+                let after = balance(&a, r.at);
+                entry(
+                    db,
+                    &mut a,
+                    now,
+                    Entry {
+                        at: r.at,
+                        kind: "reload",
+                        reference: Some(&pay),
+                        grant_id: Some(&r.id),
+                        credits: r.credits,
+                        before: after - r.credits,
+                        after,
+                        detail: json!({ "multiple": r.multiple, "settledOwed": r.settled_owed.to_string(), "amount": r.amount.to_string() }),
+                    },
+                )?;
+            }
+        }
+        for al in &p.alerts {
+            let payload = json!({
+                "type": "balance.alert", "accountId": account, "at": al.at,
+                "from": al.from, "to": al.to, "balance": al.balance.to_string(),
+            });
+            enqueue(db, &mut a, "balance.alert", &payload, now)?;
+        }
+        first.get_or_insert(p.balance_before);
+        items.extend(p.items.iter().cloned());
+        reloads.extend(p.reloads.iter().cloned());
+        alerts.extend(p.alerts.iter().cloned());
+        last = Some(p);
+    }
+    save(db, &a)?;
+    let last = last.ok_or_else(|| {
+        Reply::error(
+            400,
+            "missing_field",
+            Some("events"),
+            "send at least one usage event",
+        )
+    })?;
+    Ok(Reply::ok(json!({
+        "items": items,
+        "reloads": reloads,
+        "alerts": alerts,
+        "balanceBefore": first.unwrap_or_default().to_string(),
+        "balanceAfter": last.balance_after.to_string(),
+        "owed": last.owed.to_string(),
+        "includedSecondsRemaining": last.included_seconds_remaining,
+        "grants": last.grants,
+        "agentSpend": serde_json::to_value(&last).map(|v| v["agentSpend"].clone()).unwrap_or(Value::Null),
+        "pendingReload": a.snap.pending_reload,
+    })))
+}
+
+/// Grants that expired with credits left get one `expiry` entry each.
+fn record_expiries(db: &mut dyn Sql, a: &mut Acct, t: Instant, now: Instant) -> R<()> {
+    let expired: Vec<Grant> = a
+        .snap
+        .grants
+        .iter()
+        .filter(|g| g.kind != GrantType::Plan && g.remaining > Decimal::ZERO)
+        .filter(|g| g.expires_at.is_some_and(|x| x <= t))
+        .cloned()
+        .collect();
+    for g in expired {
+        let done = store(db.query(
+            "SELECT seq FROM ledger WHERE account_id = $1 AND kind = 'expiry' AND grant_id = $2",
+            &[a.id.as_str().into(), g.id.as_str().into()],
+        ))?;
+        if !done.is_empty() {
+            continue;
+        }
+        let x = g.expires_at.unwrap_or(t);
+        let after = balance(a, x);
+        entry(
+            db,
+            a,
+            now,
+            Entry {
+                at: x,
+                kind: "expiry",
+                reference: None,
+                grant_id: Some(&g.id),
+                credits: -g.remaining,
+                before: after + g.remaining,
+                after,
+                detail: Value::Null,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// A payment row (and its invoice once settled). Returns the payment id.
+#[allow(clippy::too_many_arguments)]
+pub fn payment(
+    db: &mut dyn Sql,
+    a: &mut Acct,
+    purpose: &str,
+    amount: Decimal,
+    credits: Decimal,
+    grant_id: &str,
+    status: &str,
+    now: Instant,
+) -> R<String> {
+    a.seq += 1;
+    let id = format!("pay_{}_{}", a.id, a.seq);
+    let secret = format!("{id}_secret_{}", super::auth::token("")?);
+    store(db.exec(
+        "INSERT INTO payments (id, account_id, purpose, amount, currency, credits, status, grant_id, client_secret, created_at, settled_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            id.as_str().into(),
+            a.id.as_str().into(),
+            purpose.into(),
+            amount.to_string().into(),
+            a.card.currency.code.as_str().into(),
+            credits.to_string().into(),
+            status.into(),
+            grant_id.into(),
+            secret.into(),
+            now.to_string().into(),
+            (status == "settled").then(|| now.to_string()).into(),
+        ],
+    ))?;
+    if status == "settled" {
+        invoice(db, a, &id, amount, credits, now)?;
+    }
+    Ok(id)
+}
+
+fn invoice(
+    db: &mut dyn Sql,
+    a: &Acct,
+    payment: &str,
+    amount: Decimal,
+    credits: Decimal,
+    now: Instant,
+) -> R<()> {
+    store(db.exec(
+        "INSERT INTO invoices (id, account_id, payment_id, amount, currency, credits, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            format!("inv_{payment}").into(),
+            a.id.as_str().into(),
+            payment.into(),
+            amount.to_string().into(),
+            a.card.currency.code.as_str().into(),
+            credits.to_string().into(),
+            now.to_string().into(),
+        ],
+    ))?;
+    Ok(())
+}
+
+/// Queue a webhook in the same transaction as the change it reports.
+pub fn enqueue(
+    db: &mut dyn Sql,
+    a: &mut Acct,
+    event: &str,
+    payload: &Value,
+    now: Instant,
+) -> R<()> {
+    a.seq += 1;
+    let id = format!("evt_{}_{}", a.id, a.seq);
+    let mut payload = payload.clone();
+    payload["id"] = json!(id);
+    store(db.exec(
+        "INSERT INTO outbox (id, account_id, event, payload, attempts, next_attempt_ms, status) VALUES ($1, $2, $3, $4, 0, $5, 'pending')",
+        &[
+            id.as_str().into(),
+            a.id.as_str().into(),
+            event.into(),
+            payload.to_string().into(),
+            now.0.timestamp_millis().into(),
+        ],
+    ))?;
+    Ok(())
+}
+
+/// Credits landing in the wallet (manual credit, settled top-up or reload): they pay what
+/// is owed first (SEMANTICS 5.3). One ledger entry.
+pub fn land(
+    db: &mut dyn Sql,
+    a: &mut Acct,
+    grant: Grant,
+    kind: &str,
+    reference: Option<&str>,
+    now: Instant,
+) -> R<Value> {
+    let t = grant.effective_at.unwrap_or(now);
+    let before = balance(a, t);
+    let credits = grant.remaining;
+    let id = grant.id.clone();
+    let settled = crate::ledger::land(&mut a.snap, grant).map_err(Reply::invalid)?;
+    let after = balance(a, t);
+    entry(
+        db,
+        a,
+        now,
+        Entry {
+            at: t,
+            kind,
+            reference,
+            grant_id: Some(&id),
+            credits,
+            before,
+            after,
+            detail: json!({ "settledOwed": settled.to_string() }),
+        },
+    )?;
+    Ok(
+        json!({ "grantId": id, "credits": credits.to_string(), "settledOwed": settled.to_string(),
+               "balanceBefore": before.to_string(), "balanceAfter": after.to_string() }),
+    )
+}
+
+/// Settle a pending payment (the provider confirmed it): its credits land.
+pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Reply> {
+    let rows = store(db.query(
+        "SELECT account_id, purpose, amount, credits, status, grant_id FROM payments WHERE id = $1",
+        &[id.into()],
+    ))?;
+    let Some(row) = rows.first() else {
+        return Err(Reply::error(
+            404,
+            "payment_not_found",
+            None,
+            "no such payment",
+        ));
+    };
+    let account = row[0].text().unwrap_or("").to_string();
+    let dec = |v: &Val| {
+        v.text()
+            .and_then(|s| s.parse::<Decimal>().ok())
+            .unwrap_or_default()
+    };
+    let (amount, credits) = (dec(&row[2]), dec(&row[3]));
+    if row[4].text() == Some("settled") {
+        return Ok(Reply::ok(json!({ "id": id, "status": "settled" })));
+    }
+    let mut a = load(db, &account, true)?;
+    let landed = if row[1].text() == Some("reload") {
+        let before = balance(&a, now);
+        let (g, settled) = crate::ledger::settle_reload(&mut a.snap).map_err(Reply::invalid)?;
+        let after = balance(&a, now);
+        entry(
+            db,
+            &mut a,
+            now,
+            Entry {
+                at: now,
+                kind: "reload",
+                reference: Some(id),
+                grant_id: Some(&g.id),
+                credits,
+                before,
+                after,
+                detail: json!({ "settledOwed": settled.to_string() }),
+            },
+        )?;
+        json!({ "grantId": g.id, "balanceAfter": after.to_string() })
+    } else {
+        let grant = Grant {
+            id: row[5].text().unwrap_or("").to_string(),
+            kind: GrantType::Prepaid,
+            remaining: credits,
+            priority: 50,
+            effective_at: Some(now),
+            expires_at: None,
+            created_at: Some(now),
+        };
+        land(db, &mut a, grant, "topup", Some(id), now)?
+    };
+    store(db.exec(
+        "UPDATE payments SET status = 'settled', settled_at = $1 WHERE id = $2",
+        &[now.to_string().into(), id.into()],
+    ))?;
+    invoice(db, &a, id, amount, credits, now)?;
+    save(db, &a)?;
+    Ok(Reply::ok(
+        json!({ "id": id, "status": "settled", "landed": landed }),
+    ))
+}

@@ -1,0 +1,91 @@
+//! `drawdown serve`: the authoritative server. A thin HTTP layer (axum on tokio) over the
+//! core and the store; no credit arithmetic lives here (that is `ledger`, `authorize`,
+//! `reload` in the core).
+
+pub mod auth;
+pub mod billing;
+mod routes;
+pub mod store;
+pub mod webhooks;
+
+use billing::{Provider, Reply};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// What `drawdown serve` is started with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: String,
+    pub database_url: String,
+    pub admin_token: Option<String>,
+    pub provider: Provider,
+    /// Where the dashboard's built files are (served at `/`).
+    pub static_dir: Option<std::path::PathBuf>,
+    /// Create a demo account on first start and print its credentials.
+    pub demo: bool,
+}
+
+pub struct State {
+    pub writer: store::Writer<Reply>,
+    pub config: Config,
+    /// Credential hash -> caller. Credentials are never changed once issued, so a hit
+    /// saves the store a lookup on every request.
+    pub callers: RwLock<HashMap<String, auth::Caller>>,
+}
+
+pub type Shared = Arc<State>;
+
+/// The current instant, from the system clock (the core never reads one).
+pub fn now() -> crate::calendar::Instant {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let t =
+        chrono::DateTime::from_timestamp(d.as_secs() as i64, d.subsec_nanos()).unwrap_or_default();
+    crate::calendar::Instant(t)
+}
+
+/// Open the store, start the writer and the webhook sender, and serve until stopped.
+pub fn serve(config: Config) -> Result<(), String> {
+    let db = store::open(&config.database_url)?;
+    let writer = store::Writer::start(db, Reply::is_ok);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.addr)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let state = Arc::new(State {
+            writer,
+            config: config.clone(),
+            callers: RwLock::new(HashMap::new()),
+        });
+        if config.demo {
+            routes::demo(&state, local).await?;
+        }
+        tokio::spawn(webhooks::run(state.clone()));
+        println!("drawdown {} listening on http://{local}", crate::version());
+        println!(
+            "  API:       http://{local}/billing/wallet (OpenAPI: http://{local}/openapi.json)"
+        );
+        println!("  dashboard: http://{local}/");
+        println!("  store:     {}", redact(&config.database_url));
+        let app = routes::router(state);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,992 @@
+//! The HTTP API (seed 000's billing endpoints plus usage, authorize and the ledger). Each
+//! handler authenticates, parses its body into the contract's types, and hands one job to
+//! the store's writer; `docs/openapi.json` describes every route.
+
+use super::auth::{self, Caller, READ, WRITE};
+use super::billing::{self, load, once, store, Acct, Reply, R};
+use super::store::{Sql, Val};
+use super::{now, Shared};
+use crate::amount::{self, dec};
+use crate::calendar::Instant;
+use crate::drawdown::Usage;
+use crate::model::{Account, AutoReload, Grant, GrantType, Plan, RateCard};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::Router;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// Largest request body accepted (a batch of 1,000 usage events fits comfortably).
+pub const MAX_BODY: usize = 1 << 20;
+pub const MAX_EVENTS: usize = 1000;
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/openapi.json", get(openapi))
+        .route("/billing/wallet", get(wallet))
+        .route("/billing/wallet/credit", post(credit))
+        .route("/billing/wallet/topup", post(topup))
+        .route("/billing/wallet/auto-reload", put(auto_reload))
+        .route("/billing/usage", get(usage_summary))
+        .route("/billing/usage/items", get(usage_items))
+        .route("/billing/plans", get(plans))
+        .route("/billing/subscription", get(subscription).post(subscribe))
+        .route("/billing/invoices", get(invoices))
+        .route("/billing/ledger", get(ledger))
+        .route("/usage", post(record_usage))
+        .route("/calls/authorize", post(authorize))
+        .route("/admin/accounts", post(create_account))
+        .route("/admin/accounts/{id}/credentials", post(issue_credential))
+        .route("/payments/{id}/settle", post(settle_payment))
+        .fallback(static_files)
+        .with_state(state)
+}
+
+fn respond(r: Reply) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut res = (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        r.body.to_string(),
+    )
+        .into_response();
+    if r.replayed {
+        res.headers_mut().insert(
+            "idempotent-replayed",
+            header::HeaderValue::from_static("true"),
+        );
+    }
+    res
+}
+
+fn done(r: R<Reply>) -> Response {
+    respond(r.unwrap_or_else(|e| e))
+}
+
+/// Run a job on the writer thread; its answer arrives after the commit.
+async fn job(st: &Shared, f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static) -> R<Reply> {
+    let r = st
+        .writer
+        .run(Box::new(move |db| f(db).unwrap_or_else(|e| e)))
+        .await
+        .map_err(|e| Reply::error(503, "store_unavailable", None, e))?;
+    if r.is_ok() {
+        Ok(r)
+    } else {
+        Err(r)
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = h.split_once(' ')?;
+    matches!(scheme, "Bearer" | "Session").then(|| token.trim().to_string())
+}
+
+fn cookie_session(headers: &HeaderMap) -> Option<String> {
+    let h = headers.get(header::COOKIE)?.to_str().ok()?;
+    h.split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == "dd_session")
+        .map(|(_, v)| v.to_string())
+}
+
+async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
+    let token = bearer(headers)
+        .or_else(|| cookie_session(headers))
+        .ok_or_else(|| {
+            Reply::error(
+                401,
+                "unauthorized",
+                None,
+                "send `Authorization: Bearer <API key>` or a dashboard session",
+            )
+        })?;
+    if token.len() > 200 {
+        return Err(Reply::error(
+            401,
+            "unauthorized",
+            None,
+            "unknown API key or session",
+        ));
+    }
+    let h = auth::hash(&token);
+    if let Some(c) = st.callers.read().ok().and_then(|m| m.get(&h).cloned()) {
+        return Ok(c);
+    }
+    let t = token.clone();
+    let c = st
+        .writer
+        .run(Box::new(move |db| match auth::lookup(db, &t) {
+            Ok(c) => {
+                Reply::ok(json!({ "account": c.account, "scopes": c.scopes, "session": c.session }))
+            }
+            Err(e) => e,
+        }))
+        .await
+        .map_err(|e| Reply::error(503, "store_unavailable", None, e))?;
+    if !c.is_ok() {
+        return Err(c);
+    }
+    let c = Caller {
+        account: c.body["account"].as_str().unwrap_or("").to_string(),
+        scopes: serde_json::from_value(c.body["scopes"].clone()).unwrap_or_default(),
+        session: c.body["session"].as_bool().unwrap_or(false),
+    };
+    if let Ok(mut m) = st.callers.write() {
+        m.insert(h, c.clone());
+    }
+    Ok(c)
+}
+
+fn admin(st: &Shared, headers: &HeaderMap) -> R<()> {
+    match (&st.config.admin_token, bearer(headers)) {
+        (Some(want), Some(got)) if auth::hash(want) == auth::hash(&got) => Ok(()),
+        _ => Err(Reply::error(
+            401,
+            "unauthorized",
+            None,
+            "this route needs the admin token",
+        )),
+    }
+}
+
+/// Read a JSON body: size-limited, JSON only, parsed into the contract's types with the
+/// core's coded errors (`invalid_json`, `unknown_field`, `invalid_decimal`, ...).
+async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R<(T, String)> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.starts_with("application/json") {
+        return Err(Reply::error(
+            415,
+            "unsupported_media_type",
+            None,
+            "send the body as application/json",
+        ));
+    }
+    let bytes: Bytes = axum::body::to_bytes(b, MAX_BODY).await.map_err(|_| {
+        Reply::error(
+            413,
+            "payload_too_large",
+            None,
+            format!("the body is over {MAX_BODY} bytes"),
+        )
+    })?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Reply::error(400, "invalid_json", None, "the body is not UTF-8"))?;
+    let v = crate::ops::parse_text::<T>(text).map_err(|e| Reply::from_error(400, &e))?;
+    Ok((v, auth::hash(text)))
+}
+
+fn idempotency_key(headers: &HeaderMap) -> R<String> {
+    let k = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("");
+    if k.is_empty() || k.len() > 255 {
+        return Err(Reply::error(
+            400,
+            "idempotency_key_required",
+            Some("Idempotency-Key"),
+            "deductions and credits need an Idempotency-Key header (1 to 255 characters)",
+        ));
+    }
+    Ok(k.to_string())
+}
+
+// ---- usage and the pre-call check -----------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageBody {
+    events: Vec<Usage>,
+}
+
+async fn record_usage(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(WRITE)?;
+            let key = idempotency_key(&headers)?;
+            let (u, hash): (UsageBody, _) = body(&headers, b).await?;
+            if u.events.is_empty() || u.events.len() > MAX_EVENTS {
+                return Err(Reply::error(
+                    400,
+                    "invalid_value",
+                    Some("events"),
+                    format!("send 1 to {MAX_EVENTS} usage events"),
+                ));
+            }
+            let provider = st.config.provider;
+            job(&st, move |db| {
+                Ok(once(db, &c.account, &key, &hash, |db| {
+                    billing::record_usage(db, &c.account, u.events, provider, now())
+                }))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct AuthorizeBody {
+    call: Value,
+}
+
+async fn authorize(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(READ)?;
+            // `{ "call": {...} }` or the call itself.
+            let (v, _): (Value, _) = body(&headers, b).await?;
+            let mut call = match serde_json::from_value::<AuthorizeBody>(v.clone()) {
+                Ok(a) if v.as_object().is_some_and(|o| o.len() == 1) => a.call,
+                _ => v,
+            };
+            // A check without `at` is about a call starting now.
+            if let Some(o) = call.as_object_mut() {
+                o.entry("at").or_insert_with(|| json!(now()));
+            }
+            job(&st, move |db| {
+                let a = load(db, &c.account, false)?;
+                let input = json!({ "call": call });
+                let call: crate::authorize::CallRequest = crate::ops::parse(&input["call"])
+                    .map_err(|e| Reply::from_error(400, &e.within("call")))?;
+                let out = crate::authorize::authorize_call(&crate::authorize::AuthorizeInput {
+                    rate_card: a.card,
+                    account: a.snap,
+                    call,
+                })
+                .map_err(Reply::invalid)?;
+                // Seed 001: outbound with nothing left is HTTP 402 with the error document.
+                if let (Some(402), Some(e)) = (out.http_status, &out.error) {
+                    return Ok(Reply {
+                        status: 402,
+                        body: json!({ "error": e, "authorization": out }),
+                        replayed: false,
+                    });
+                }
+                Ok(Reply::ok(serde_json::to_value(&out).unwrap_or_default()))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+// ---- wallet -----------------------------------------------------------------------------
+
+fn wallet_json(a: &Acct, t: Instant) -> Value {
+    let bal = billing::balance(a, t);
+    let money = a
+        .card
+        .to_money(bal, "balance")
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    json!({
+        "accountId": a.id,
+        "asOf": t,
+        "currency": a.card.currency.code,
+        "balance": bal.to_string(),
+        "balanceMoney": { "amount": money, "currency": a.card.currency.code },
+        "owed": a.snap.owed.unwrap_or_default().to_string(),
+        "planCredits": crate::drawdown::plan_credits(&a.snap.grants, t).to_string(),
+        "includedSecondsRemaining": a.snap.included_seconds(),
+        "grants": a.snap.grants,
+        "autoReload": a.snap.auto_reload,
+        "pendingReload": a.snap.pending_reload,
+        "alertState": a.snap.alerts.as_ref().and_then(|x| x.state),
+    })
+}
+
+async fn wallet(State(st): State<Shared>, headers: HeaderMap) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(READ)?;
+            job(&st, move |db| {
+                Ok(Reply::ok(wallet_json(&load(db, &c.account, false)?, now())))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreditBody {
+    #[serde(default, with = "amount::opt_dec")]
+    credits: Option<Decimal>,
+    /// Money in the account currency, converted at `creditsPerUnit`.
+    #[serde(default, with = "amount::opt_dec")]
+    amount: Option<Decimal>,
+    #[serde(default, rename = "type")]
+    kind: Option<GrantType>,
+    #[serde(default)]
+    priority: Option<i64>,
+    #[serde(default)]
+    expires_at: Option<Instant>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn credit(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(WRITE)?;
+            let key = idempotency_key(&headers)?;
+            let (body, hash): (CreditBody, _) = body(&headers, b).await?;
+            job(&st, move |db| {
+                Ok(once(db, &c.account, &key, &hash, |db| {
+                    let mut a = load(db, &c.account, true)?;
+                    let credits = match (body.credits, body.amount) {
+                        (Some(cr), None) => cr,
+                        (None, Some(m)) => {
+                            amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount")
+                                .map_err(Reply::invalid)?;
+                            a.card.to_credits(m, "amount").map_err(Reply::invalid)?
+                        }
+                        _ => {
+                            return Err(Reply::error(
+                                400,
+                                "invalid_value",
+                                Some("credits"),
+                                "send exactly one of `credits` and `amount`",
+                            ))
+                        }
+                    };
+                    if credits <= Decimal::ZERO {
+                        return Err(Reply::error(
+                            422,
+                            "invalid_value",
+                            Some("credits"),
+                            "a credit must be positive",
+                        ));
+                    }
+                    let t = now();
+                    let grant = Grant {
+                        id: format!("credit-{}", a.seq + 1),
+                        kind: body.kind.unwrap_or(GrantType::Promotional),
+                        remaining: credits,
+                        priority: body.priority.unwrap_or(50),
+                        effective_at: Some(t),
+                        expires_at: body.expires_at,
+                        created_at: Some(t),
+                    };
+                    if grant.expires_at.is_some_and(|x| x <= t) {
+                        return Err(Reply::error(
+                            422,
+                            "invalid_grant_window",
+                            Some("expiresAt"),
+                            "a credit must expire in the future",
+                        ));
+                    }
+                    let mut out =
+                        billing::land(db, &mut a, grant, "credit", body.reason.as_deref(), t)?;
+                    billing::save(db, &a)?;
+                    out["wallet"] = wallet_json(&a, t);
+                    Ok(Reply::ok(out))
+                }))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TopUpBody {
+    #[serde(with = "dec", alias = "amountUsd")]
+    amount: Decimal,
+}
+
+async fn topup(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(async {
+        let c = caller(&st, &headers).await?;
+        c.require_session()?;
+        let key = idempotency_key(&headers)?;
+        let (body, hash): (TopUpBody, _) = body(&headers, b).await?;
+        let provider = st.config.provider;
+        job(&st, move |db| {
+            Ok(once(db, &c.account, &key, &hash, |db| {
+                let mut a = load(db, &c.account, true)?;
+                let m = body.amount;
+                amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount").map_err(Reply::invalid)?;
+                let limits = a.snap.limits.clone().unwrap_or_default();
+                if m <= Decimal::ZERO
+                    || limits.min_top_up.is_some_and(|min| m < min)
+                    || limits.max_top_up.is_some_and(|max| m > max)
+                {
+                    return Err(Reply::error(422, "amount_out_of_range", Some("amount"), "the amount is outside the account's top-up limits"));
+                }
+                let credits = a.card.to_credits(m, "amount").map_err(Reply::invalid)?;
+                let t = now();
+                let grant_id = format!("topup-{}", a.seq + 1);
+                let status = if provider.settles_at_once() { "settled" } else { "pending" };
+                let pay = billing::payment(db, &mut a, "topup", m, credits, &grant_id, status, t)?;
+                let secret = store(db.query("SELECT client_secret FROM payments WHERE id = $1", &[pay.as_str().into()]))?
+                    .first().and_then(|r| r[0].text().map(str::to_string)).unwrap_or_default();
+                let mut out = json!({ "paymentId": pay, "clientSecret": secret, "status": status,
+                                      "amount": m.to_string(), "credits": credits.to_string() });
+                if provider.settles_at_once() {
+                    let grant = Grant { id: grant_id, kind: GrantType::Prepaid, remaining: credits, priority: 50,
+                                        effective_at: Some(t), expires_at: None, created_at: Some(t) };
+                    out["landed"] = billing::land(db, &mut a, grant, "topup", Some(&pay), t)?;
+                }
+                billing::save(db, &a)?;
+                Ok(Reply::ok(out))
+            }))
+        })
+        .await
+    }
+    .await)
+}
+
+async fn settle_payment(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    done(
+        async {
+            admin(&st, &headers)?;
+            job(&st, move |db| billing::settle_payment(db, &id, now())).await
+        }
+        .await,
+    )
+}
+
+async fn auto_reload(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require_session()?;
+            let (settings, _): (AutoReload, _) = body(&headers, b).await?;
+            job(&st, move |db| {
+                let mut a = load(db, &c.account, true)?;
+                let v = crate::reload::validate_auto_reload(&crate::reload::ValidateInput {
+                    settings: settings.clone(),
+                    rate_card: Some(a.card.clone()),
+                    account: Some(a.snap.clone()),
+                    context: None,
+                })
+                .map_err(|e| Reply::from_error(400, &e))?;
+                let body = serde_json::to_value(&v).unwrap_or_default();
+                if !v.valid {
+                    return Ok(Reply {
+                        status: 422,
+                        body,
+                        replayed: false,
+                    });
+                }
+                a.snap.auto_reload = Some(settings);
+                billing::save(db, &a)?;
+                Ok(Reply::ok(
+                    json!({ "validation": body, "autoReload": a.snap.auto_reload }),
+                ))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+// ---- usage reports ------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct Window {
+    /// First local date (YYYY-MM-DD) in the account's time zone, inclusive.
+    from: Option<String>,
+    /// Last local date, inclusive.
+    to: Option<String>,
+}
+
+fn lines_in(db: &mut dyn Sql, account: &str, w: &Window) -> R<Vec<super::store::Row>> {
+    for d in [&w.from, &w.to].into_iter().flatten() {
+        if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
+            return Err(Reply::error(
+                400,
+                "invalid_date",
+                Some("from"),
+                "dates are YYYY-MM-DD",
+            ));
+        }
+    }
+    store(db.query(
+        "SELECT day, channel, code, unit, quantity, credits FROM usage_lines WHERE account_id = $1 \
+         AND day >= $2 AND day <= $3 ORDER BY day, channel, code",
+        &[
+            account.into(),
+            w.from.clone().unwrap_or_else(|| "0000-01-01".into()).into(),
+            w.to.clone().unwrap_or_else(|| "9999-12-31".into()).into(),
+        ],
+    ))
+}
+
+fn d(v: &Val) -> Decimal {
+    v.text().and_then(|s| s.parse().ok()).unwrap_or_default()
+}
+
+async fn usage_items(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Query(w): Query<Window>,
+) -> Response {
+    done(async {
+        let c = caller(&st, &headers).await?;
+        c.require(READ)?;
+        job(&st, move |db| {
+            let a = load(db, &c.account, false)?;
+            let mut groups: BTreeMap<(String, String, String, String), (Decimal, Decimal, u64)> = BTreeMap::new();
+            for r in lines_in(db, &c.account, &w)? {
+                let k = (r[0].text().unwrap_or("").into(), r[1].text().unwrap_or("").into(), r[2].text().unwrap_or("").into(), r[3].text().unwrap_or("").into());
+                let g = groups.entry(k).or_default();
+                g.0 += d(&r[4]);
+                g.1 += d(&r[5]);
+                g.2 += 1;
+            }
+            let items: Vec<Value> = groups.into_iter().map(|((day, channel, code, unit), (q, cr, n))| json!({
+                "date": day, "channel": channel, "code": code, "unit": unit, "quantity": q.to_string(),
+                "credits": cr.to_string(), "lines": n })).collect();
+            Ok(Reply::ok(json!({ "timeZone": a.snap.time_zone, "items": items })))
+        })
+        .await
+    }
+    .await)
+}
+
+async fn usage_summary(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Query(w): Query<Window>,
+) -> Response {
+    done(async {
+        let c = caller(&st, &headers).await?;
+        c.require(READ)?;
+        job(&st, move |db| {
+            let a = load(db, &c.account, false)?;
+            let mut by: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
+            let mut total = Decimal::ZERO;
+            for r in lines_in(db, &c.account, &w)? {
+                let g = by.entry((r[1].text().unwrap_or("").into(), r[3].text().unwrap_or("").into())).or_default();
+                g.0 += d(&r[4]);
+                g.1 += d(&r[5]);
+                total += d(&r[5]);
+            }
+            let usage: Vec<Value> = by.into_iter().map(|((channel, unit), (q, cr))| json!({
+                "channel": channel, "unit": unit, "quantity": q.to_string(), "credits": cr.to_string() })).collect();
+            let money = a.card.to_money(total, "totalCredits").map_err(Reply::invalid)?;
+            Ok(Reply::ok(json!({ "usage": usage, "summary": { "totalCredits": total.to_string(),
+                "totalMoney": { "amount": money.to_string(), "currency": a.card.currency.code } } })))
+        })
+        .await
+    }
+    .await)
+}
+
+// ---- plans, subscription, invoices, ledger -----------------------------------------------
+
+/// The plan catalogue (seed 000: Starter, Growth, Scale; included minutes at a lower
+/// per-minute rate plus an overage rate beyond them).
+pub fn catalogue() -> Vec<Plan> {
+    let p = |id: &str, name: &str, fee: &str, minutes: u64, overage: &str| Plan {
+        id: id.into(),
+        name: Some(name.into()),
+        monthly_fee: fee.parse().ok(),
+        included_minutes: amount::Seconds(minutes),
+        overage_per_minute: overage.parse().ok(),
+        included_credits: None,
+        rollover_cap: None,
+    };
+    vec![
+        p("starter", "Starter", "29.00", 300, "8"),
+        p("growth", "Growth", "99.00", 1000, "7"),
+        p("scale", "Scale", "299.00", 4000, "6"),
+    ]
+}
+
+async fn plans(State(st): State<Shared>, headers: HeaderMap) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(READ)?;
+            Ok(Reply::ok(json!({ "plans": catalogue() })))
+        }
+        .await,
+    )
+}
+
+async fn subscription(State(st): State<Shared>, headers: HeaderMap) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(READ)?;
+            job(&st, move |db| {
+                let a = load(db, &c.account, false)?;
+                Ok(Reply::ok(
+                    json!({ "plan": a.snap.plan, "cycle": a.snap.cycle,
+                "includedSecondsRemaining": a.snap.included_seconds() }),
+                ))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SubscribeBody {
+    plan_id: String,
+}
+
+async fn subscribe(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require_session()?;
+            let (body, _): (SubscribeBody, _) = body(&headers, b).await?;
+            job(&st, move |db| {
+                let plan = catalogue()
+                    .into_iter()
+                    .find(|p| p.id == body.plan_id)
+                    .ok_or_else(|| {
+                        Reply::error(
+                            422,
+                            "unknown_plan",
+                            Some("planId"),
+                            format!("no plan `{}`", body.plan_id),
+                        )
+                    })?;
+                let mut a = load(db, &c.account, true)?;
+                let t = now();
+                // A new plan starts a new cycle now, with its full allowance.
+                let end = crate::calendar::add_months(t, 1, a.snap.time_zone).unwrap_or(t);
+                a.snap.cycle = Some(crate::model::Cycle {
+                    start: t,
+                    end,
+                    anchor: None,
+                });
+                a.snap.included_seconds_remaining = Some(amount::Seconds(plan.included_seconds()));
+                a.snap.plan = Some(plan.clone());
+                let bal = billing::balance(&a, t);
+                billing::entry(
+                    db,
+                    &mut a,
+                    t,
+                    billing::Entry {
+                        at: t,
+                        kind: "plan_change",
+                        reference: Some(&plan.id),
+                        grant_id: None,
+                        credits: Decimal::ZERO,
+                        before: bal,
+                        after: bal,
+                        detail: json!({ "plan": plan }),
+                    },
+                )?;
+                billing::save(db, &a)?;
+                Ok(Reply::ok(
+                    json!({ "plan": a.snap.plan, "cycle": a.snap.cycle }),
+                ))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+async fn invoices(State(st): State<Shared>, headers: HeaderMap) -> Response {
+    done(async {
+        let c = caller(&st, &headers).await?;
+        c.require(READ)?;
+        job(&st, move |db| {
+            let rows = store(db.query(
+                "SELECT id, payment_id, amount, currency, credits, created_at FROM invoices WHERE account_id = $1 ORDER BY created_at, id",
+                &[c.account.as_str().into()],
+            ))?;
+            let list: Vec<Value> = rows.iter().map(|r| json!({ "id": r[0].text(), "number": r[0].text(), "paymentId": r[1].text(),
+                "amount": r[2].text(), "currency": r[3].text(), "credits": r[4].text(), "createdAt": r[5].text() })).collect();
+            Ok(Reply::ok(json!({ "invoices": list })))
+        })
+        .await
+    }
+    .await)
+}
+
+#[derive(Deserialize)]
+struct Page {
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn ledger(State(st): State<Shared>, headers: HeaderMap, Query(p): Query<Page>) -> Response {
+    done(async {
+        let c = caller(&st, &headers).await?;
+        c.require(READ)?;
+        let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+        job(&st, move |db| {
+            let rows = store(db.query(
+                "SELECT seq, at, recorded_at, kind, reference, grant_id, credits, balance_before, balance_after, detail \
+                 FROM ledger WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                &[c.account.as_str().into(), p.after.unwrap_or(0).into(), limit.into()],
+            ))?;
+            let entries: Vec<Value> = rows.iter().map(|r| json!({
+                "seq": r[0].int(), "at": r[1].text(), "recordedAt": r[2].text(), "kind": r[3].text(),
+                "reference": r[4].text(), "grantId": r[5].text(), "credits": r[6].text(),
+                "balanceBefore": r[7].text(), "balanceAfter": r[8].text(),
+                "detail": r[9].text().and_then(|s| serde_json::from_str::<Value>(s).ok()),
+            })).collect();
+            let next = entries.last().and_then(|e| e["seq"].as_i64());
+            Ok(Reply::ok(json!({ "entries": entries, "next": next })))
+        })
+        .await
+    }
+    .await)
+}
+
+// ---- administration ---------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAccount {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub rate_card: Value,
+    pub account: Value,
+    #[serde(default)]
+    pub webhook_url: Option<String>,
+}
+
+pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Reply> {
+    if n.id.is_empty()
+        || n.id.len() > 64
+        || !n
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(Reply::error(
+            400,
+            "invalid_value",
+            Some("id"),
+            "account ids are 1 to 64 of [A-Za-z0-9_-]",
+        ));
+    }
+    let card: RateCard = crate::ops::parse(&n.rate_card)
+        .map_err(|e| Reply::from_error(400, &e.within("rateCard")))?;
+    let snap: Account =
+        crate::ops::parse(&n.account).map_err(|e| Reply::from_error(400, &e.within("account")))?;
+    card.validate()
+        .map_err(|e| Reply::invalid(e.within("rateCard")))?;
+    snap.validate(&card)
+        .map_err(|e| Reply::invalid(e.within("account")))?;
+    if !store(db.query(
+        "SELECT id FROM accounts WHERE id = $1",
+        &[n.id.as_str().into()],
+    ))?
+    .is_empty()
+    {
+        return Err(Reply::error(
+            409,
+            "account_exists",
+            Some("id"),
+            "an account with this id exists",
+        ));
+    }
+    let secret = auth::token("whsec_")?;
+    store(db.exec(
+        "INSERT INTO accounts (id, name, rate_card, snapshot, webhook_url, webhook_secret, created_at, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+        &[n.id.as_str().into(), n.name.clone().unwrap_or_else(|| n.id.clone()).into(), n.rate_card.to_string().into(),
+          "{}".into(), n.webhook_url.clone().into(), secret.as_str().into(), t.to_string().into()],
+    ))?;
+    // Opening grants are ledger entries too, so the ledger explains every credit.
+    let mut a = Acct {
+        id: n.id.clone(),
+        card,
+        snap: Account {
+            grants: vec![],
+            ..snap.clone()
+        },
+        seq: 0,
+    };
+    for g in snap.grants {
+        billing::land(db, &mut a, g, "grant", Some("opening"), t)?;
+    }
+    billing::save(db, &a)?;
+    let ts = t.to_string();
+    let api_key = auth::issue(db, &n.id, "key", &format!("{READ} {WRITE}"), &ts)?;
+    let read_key = auth::issue(db, &n.id, "key", READ, &ts)?;
+    let session = auth::issue(db, &n.id, "session", "", &ts)?;
+    Ok(Reply {
+        status: 201,
+        body: json!({ "accountId": n.id, "apiKey": api_key, "readKey": read_key,
+        "sessionToken": session, "webhookSecret": secret }),
+        replayed: false,
+    })
+}
+
+async fn create_account(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(
+        async {
+            admin(&st, &headers)?;
+            let (n, _): (NewAccount, _) = body(&headers, b).await?;
+            job(&st, move |db| create(db, n, now())).await
+        }
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCredential {
+    kind: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+}
+
+async fn issue_credential(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: Body,
+) -> Response {
+    done(
+        async {
+            admin(&st, &headers)?;
+            let (n, _): (NewCredential, _) = body(&headers, b).await?;
+            if !matches!(n.kind.as_str(), "key" | "session")
+                || n.scopes.iter().any(|s| s != READ && s != WRITE)
+            {
+                return Err(Reply::error(
+                    400,
+                    "invalid_value",
+                    Some("kind"),
+                    "kind is `key` or `session`; scopes are billing:read and billing:write",
+                ));
+            }
+            job(&st, move |db| {
+                load(db, &id, false)?;
+                let t = auth::issue(db, &id, &n.kind, &n.scopes.join(" "), &now().to_string())?;
+                Ok(Reply {
+                    status: 201,
+                    body: json!({ "token": t, "kind": n.kind, "scopes": n.scopes }),
+                    replayed: false,
+                })
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+/// The demo account `drawdown serve --demo` creates: seed 000's card ($10 = 1,000
+/// credits, toll-free +2 credits/min) with a $10 top-up.
+pub async fn demo(st: &Shared, addr: std::net::SocketAddr) -> Result<(), String> {
+    let n = NewAccount {
+        id: "demo".into(),
+        name: Some("Demo".into()),
+        rate_card: serde_json::from_str(include_str!("../../examples/demo-rate-card.json"))
+            .map_err(|e| e.to_string())?,
+        account: json!({ "timeZone": "America/New_York", "grants": [
+            { "id": "topup-opening", "type": "prepaid", "remaining": "1000" } ],
+            "alerts": { "info": { "threshold": "500" }, "warning": { "threshold": "200" }, "critical": { "threshold": "50" } },
+            "limits": { "minTopUp": "10.00", "maxTopUp": "1000.00" } }),
+        webhook_url: None,
+    };
+    let t = now();
+    let r = st
+        .writer
+        .run(Box::new(move |db| {
+            let created = create(db, n, t).unwrap_or_else(|e| e);
+            if created.status == 409 {
+                let ts = t.to_string();
+                let key = auth::issue(db, "demo", "key", &format!("{READ} {WRITE}"), &ts);
+                let session = auth::issue(db, "demo", "session", "", &ts);
+                return match (key, session) {
+                    (Ok(k), Ok(s)) => Reply::ok(json!({ "apiKey": k, "sessionToken": s })),
+                    (Err(e), _) | (_, Err(e)) => e,
+                };
+            }
+            created
+        }))
+        .await?;
+    if !r.is_ok() {
+        return Err(format!("demo account: {}", r.body));
+    }
+    println!("demo account `demo`:");
+    println!(
+        "  API key (billing:read billing:write): {}",
+        r.body["apiKey"].as_str().unwrap_or("")
+    );
+    println!(
+        "  dashboard with a session: http://{addr}/#session={}",
+        r.body["sessionToken"].as_str().unwrap_or("")
+    );
+    Ok(())
+}
+
+// ---- documents and the dashboard ----------------------------------------------------------
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../docs/openapi.json"),
+    )
+        .into_response()
+}
+
+async fn static_files(State(st): State<Shared>, method: Method, uri: Uri) -> Response {
+    let not_found = || {
+        respond(Reply::error(
+            404,
+            "not_found",
+            None,
+            format!("no route for {method} {}", uri.path()),
+        ))
+    };
+    if method != Method::GET {
+        return not_found();
+    }
+    let Some(dir) = &st.config.static_dir else {
+        return not_found();
+    };
+    let path = uri.path().trim_start_matches('/');
+    if path.split('/').any(|p| p == ".." || p.starts_with('.')) {
+        return not_found();
+    }
+    let file = if path.is_empty() {
+        dir.join("index.html")
+    } else {
+        dir.join(path)
+    };
+    let Ok(bytes) = tokio::fs::read(&file).await else {
+        return not_found();
+    };
+    let ct = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") | Some("mjs") => "text/javascript",
+        Some("css") => "text/css",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    };
+    ([(header::CONTENT_TYPE, ct)], bytes).into_response()
+}
