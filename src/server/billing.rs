@@ -246,7 +246,8 @@ pub fn record_usage(
             ));
         }
     }
-    let (mut items, mut reloads, mut alerts) = (vec![], vec![], vec![]);
+    let (mut items, mut reloads, mut alerts, mut payments) =
+        (vec![], vec![], vec![], Vec::<Value>::new());
     let mut first: Option<Decimal> = None;
     let mut last: Option<Preview> = None;
     for u in events {
@@ -319,6 +320,7 @@ pub fn record_usage(
             let pay = payment(
                 db, &mut a, "reload", r.amount, r.credits, &r.id, status, now,
             )?;
+            payments.push(json!({ "id": pay, "grantId": r.id, "status": status, "amount": r.amount.to_string() }));
             if provider.settles_at_once() {
                 let after = balance(&a, r.at);
                 entry(
@@ -371,6 +373,7 @@ pub fn record_usage(
         "grants": last.grants,
         "agentSpend": serde_json::to_value(&last).map(|v| v["agentSpend"].clone()).unwrap_or(Value::Null),
         "pendingReload": a.snap.pending_reload,
+        "payments": payments,
     })))
 }
 

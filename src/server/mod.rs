@@ -9,6 +9,7 @@ pub mod store;
 pub mod webhooks;
 
 use billing::{Provider, Reply};
+pub use routes::ROUTES;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 

@@ -25,6 +25,28 @@ use std::collections::BTreeMap;
 pub const MAX_BODY: usize = 1 << 20;
 pub const MAX_EVENTS: usize = 1000;
 
+/// Every route, as `docs/openapi.json` must describe it (a test compares the two).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("GET", "/billing/wallet"),
+    ("POST", "/billing/wallet/credit"),
+    ("POST", "/billing/wallet/topup"),
+    ("PUT", "/billing/wallet/auto-reload"),
+    ("GET", "/billing/usage"),
+    ("GET", "/billing/usage/items"),
+    ("GET", "/billing/plans"),
+    ("GET", "/billing/subscription"),
+    ("POST", "/billing/subscription"),
+    ("GET", "/billing/invoices"),
+    ("GET", "/billing/ledger"),
+    ("POST", "/usage"),
+    ("POST", "/calls/authorize"),
+    ("POST", "/admin/accounts"),
+    ("POST", "/admin/accounts/{id}/credentials"),
+    ("POST", "/payments/{id}/settle"),
+];
+
 pub fn router(state: Shared) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -815,18 +837,37 @@ pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Reply> {
         &[n.id.as_str().into(), n.name.clone().unwrap_or_else(|| n.id.clone()).into(), n.rate_card.to_string().into(),
           "{}".into(), n.webhook_url.clone().into(), secret.as_str().into(), t.to_string().into()],
     ))?;
-    // Opening grants are ledger entries too, so the ledger explains every credit.
+    // The snapshot is taken as it is (what is owed stays owed); its grants become opening
+    // ledger entries, so the ledger explains every credit.
     let mut a = Acct {
         id: n.id.clone(),
         card,
-        snap: Account {
-            grants: vec![],
-            ..snap.clone()
-        },
+        snap,
         seq: 0,
     };
-    for g in snap.grants {
-        billing::land(db, &mut a, g, "grant", Some("opening"), t)?;
+    let mut running = -a.snap.owed.unwrap_or_default();
+    for g in a.snap.grants.clone() {
+        let credits = if g.kind == GrantType::Plan {
+            Decimal::ZERO
+        } else {
+            g.remaining
+        };
+        billing::entry(
+            db,
+            &mut a,
+            t,
+            billing::Entry {
+                at: g.effective_at.unwrap_or(t),
+                kind: "grant",
+                reference: Some("opening"),
+                grant_id: Some(&g.id),
+                credits: g.remaining,
+                before: running,
+                after: running + credits,
+                detail: json!({ "type": g.kind }),
+            },
+        )?;
+        running += credits;
     }
     billing::save(db, &a)?;
     let ts = t.to_string();

@@ -1,0 +1,233 @@
+//! Helpers for the server tests: start `drawdown serve` on a fresh store (SQLite file or a
+//! fresh PostgreSQL database), create accounts, and make HTTP calls.
+#![allow(dead_code)]
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub const ADMIN: &str = "test-admin-token";
+
+/// The stores to test against: SQLite always; PostgreSQL when `DRAWDOWN_TEST_POSTGRES` names
+/// a server (the test command starts one). `DRAWDOWN_REQUIRE_POSTGRES=1` makes its absence
+/// a failure rather than a skip.
+pub fn backends() -> Vec<&'static str> {
+    let mut b = vec!["sqlite"];
+    if std::env::var("DRAWDOWN_TEST_POSTGRES").is_ok() {
+        b.push("postgres");
+    } else if std::env::var("DRAWDOWN_REQUIRE_POSTGRES").is_ok() {
+        panic!("DRAWDOWN_REQUIRE_POSTGRES is set but DRAWDOWN_TEST_POSTGRES is not");
+    }
+    b
+}
+
+static N: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, empty store of the given kind; returns its `--database-url`.
+pub fn fresh_store(kind: &str) -> String {
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    let tag = format!(
+        "{}_{}_{n}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            % 1_000_000_000
+    );
+    match kind {
+        "sqlite" => {
+            let dir = std::env::temp_dir().join("drawdown-tests");
+            std::fs::create_dir_all(&dir).unwrap();
+            format!("sqlite:{}", dir.join(format!("t{tag}.db")).display())
+        }
+        _ => {
+            let base = std::env::var("DRAWDOWN_TEST_POSTGRES").unwrap();
+            let mut c = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+            let db = format!("dd_test_{tag}");
+            c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+            let (head, _) = base.rsplit_once('/').unwrap();
+            format!("{head}/{db}")
+        }
+    }
+}
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub db: String,
+    pub args: Vec<String>,
+}
+
+impl Server {
+    pub fn start(db: &str, extra: &[&str]) -> Server {
+        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_drawdown"))
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--database-url",
+                db,
+                "--admin-token",
+                ADMIN,
+            ])
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start drawdown serve");
+        let out = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(out).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            url,
+            db: db.to_string(),
+            args,
+        }
+    }
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let extra: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        *self = Server::start(&self.db.clone(), &extra);
+    }
+    pub fn kill9(&mut self) {
+        // SIGKILL: no shutdown hook, no flush; only committed data survives.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub body: Value,
+    pub replayed: bool,
+}
+
+pub fn call(
+    method: &str,
+    url: &str,
+    auth: Option<&str>,
+    key: Option<&str>,
+    body: Option<&str>,
+) -> Resp {
+    call_ct(method, url, auth, key, body, "application/json")
+}
+
+pub fn call_ct(
+    method: &str,
+    url: &str,
+    auth: Option<&str>,
+    key: Option<&str>,
+    body: Option<&str>,
+    ct: &str,
+) -> Resp {
+    let agent = agent();
+    let mut r = agent.request(method, url);
+    if let Some(a) = auth {
+        r = r.set("Authorization", &format!("Bearer {a}"));
+    }
+    if let Some(k) = key {
+        r = r.set("Idempotency-Key", k);
+    }
+    let res = match body {
+        Some(b) => r.set("Content-Type", ct).send_string(b),
+        None => r.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let replayed = resp.header("idempotent-replayed") == Some("true");
+    let text = resp.into_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Resp {
+        status,
+        body,
+        replayed,
+    }
+}
+
+thread_local! {
+    static AGENT: ureq::Agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30)).build();
+}
+
+fn agent() -> ureq::Agent {
+    AGENT.with(|a| a.clone())
+}
+
+pub fn card() -> Value {
+    serde_json::from_str(include_str!("../../examples/demo-rate-card.json")).unwrap()
+}
+
+pub struct Creds {
+    pub id: String,
+    pub key: String,
+    pub read_key: String,
+    pub session: String,
+    pub webhook_secret: String,
+}
+
+pub fn create_account(s: &Server, id: &str, account: Value, webhook: Option<&str>) -> Creds {
+    let body = json!({ "id": id, "rateCard": card(), "account": account, "webhookUrl": webhook });
+    let r = call(
+        "POST",
+        &format!("{}/admin/accounts", s.url),
+        Some(ADMIN),
+        None,
+        Some(&body.to_string()),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    Creds {
+        id: id.into(),
+        key: r.body["apiKey"].as_str().unwrap().into(),
+        read_key: r.body["readKey"].as_str().unwrap().into(),
+        session: r.body["sessionToken"].as_str().unwrap().into(),
+        webhook_secret: r.body["webhookSecret"].as_str().unwrap().into(),
+    }
+}
+
+pub fn call_event(id: &str, at: &str, secs: u64, tf: bool) -> Value {
+    json!({ "id": id, "at": at, "kind": "call", "agentId": "a1",
+            "call": { "direction": if tf { "inbound" } else { "outbound" }, "tollFree": tf, "connectedSeconds": secs } })
+}
+
+pub fn post_usage(s: &Server, key: &str, idem: &str, events: &[Value]) -> Resp {
+    let body = json!({ "events": events }).to_string();
+    call(
+        "POST",
+        &format!("{}/usage", s.url),
+        Some(key),
+        Some(idem),
+        Some(&body),
+    )
+}
+
+pub fn dec(v: &Value) -> rust_decimal::Decimal {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a decimal string: {v}"))
+        .parse()
+        .unwrap()
+}
