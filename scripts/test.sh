@@ -2,6 +2,7 @@
 # Runs every test of the project, after installing whatever is missing (scripts/setup.sh
 # skips what is already there). `.ci/run` runs exactly this.
 #   native: unit, vector, CLI and property tests; the vectors through the CLI
+#   server:   drawdown serve end to end on SQLite and on a private PostgreSQL (scripts/postgres.sh)
 #   package:  build pkg/, vectors over it in Node, TypeScript declarations, native/wasm parity
 #   browser:  the package in a Vite-built page in headless Chromium (playwright-core)
 #   wasm:     every vector inside the wasm build in Node and in headless Chromium
@@ -13,8 +14,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 bash scripts/setup.sh
 
-echo "== native tests (unit, vectors, CLI, properties)"
-cargo test --release
+echo "== native tests (unit, vectors, CLI, properties; the server against SQLite and PostgreSQL)"
+DRAWDOWN_TEST_POSTGRES=$(bash scripts/postgres.sh) DRAWDOWN_REQUIRE_POSTGRES=1 \
+  cargo test --release --features server
 
 echo "== vectors through the CLI"
 cargo run --release --quiet --bin drawdown -- vectors tests/vectors

@@ -72,7 +72,10 @@ pub fn serve(config: Config) -> Result<(), String> {
         println!(
             "  API:       http://{local}/billing/wallet (OpenAPI: http://{local}/openapi.json)"
         );
-        println!("  dashboard: http://{local}/");
+        match &config.static_dir {
+            Some(d) => println!("  dashboard: http://{local}/ (from {})", d.display()),
+            None => println!("  dashboard: not served (no --static DIR)"),
+        }
         println!("  store:     {}", redact(&config.database_url));
         let app = routes::router(state);
         axum::serve(listener, app)

@@ -10,7 +10,7 @@ use crate::amount::{self, dec};
 use crate::calendar::Instant;
 use crate::drawdown::Usage;
 use crate::model::{Account, AutoReload, Grant, GrantType, Plan, RateCard};
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 /// Largest request body accepted (a batch of 1,000 usage events fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
 pub const MAX_EVENTS: usize = 1000;
+/// How much of an oversized body is read (and dropped) before answering 413.
+const MAX_DRAIN: usize = 16 << 20;
 
 /// Every route, as `docs/openapi.json` must describe it (a test compares the two).
 pub const ROUTES: &[(&str, &str)] = &[
@@ -194,14 +196,29 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
             "send the body as application/json",
         ));
     }
-    let bytes: Bytes = axum::body::to_bytes(b, MAX_BODY).await.map_err(|_| {
-        Reply::error(
+    // Read up to MAX_BODY; past it, keep draining (up to MAX_DRAIN) so the client, still
+    // sending, gets the coded 413 rather than a reset connection.
+    use futures_util::StreamExt;
+    let mut stream = b.into_data_stream();
+    let (mut bytes, mut total) = (Vec::new(), 0usize);
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|_| Reply::error(400, "invalid_body", None, "the body could not be read"))?;
+        total += chunk.len();
+        if total <= MAX_BODY {
+            bytes.extend_from_slice(&chunk);
+        } else if total > MAX_DRAIN {
+            break;
+        }
+    }
+    if total > MAX_BODY {
+        return Err(Reply::error(
             413,
             "payload_too_large",
             None,
             format!("the body is over {MAX_BODY} bytes"),
-        )
-    })?;
+        ));
+    }
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Reply::error(400, "invalid_json", None, "the body is not UTF-8"))?;
     let v = crate::ops::parse_text::<T>(text).map_err(|e| Reply::from_error(400, &e))?;

@@ -200,13 +200,28 @@ fn to_sqlite(v: &Val) -> rusqlite::types::Value {
 
 // ---- PostgreSQL ---------------------------------------------------------------------
 
-pub struct Postgres(postgres::Client);
+/// A PostgreSQL connection with its prepared statements kept (one round trip per
+/// statement instead of two).
+pub struct Postgres {
+    client: postgres::Client,
+    prepared: std::collections::HashMap<String, postgres::Statement>,
+}
 
 impl Postgres {
     pub fn connect(url: &str) -> Result<Postgres, String> {
-        postgres::Client::connect(url, postgres::NoTls)
-            .map(Postgres)
-            .map_err(|e| e.to_string())
+        let client = postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
+        Ok(Postgres {
+            client,
+            prepared: Default::default(),
+        })
+    }
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, String> {
+        if let Some(st) = self.prepared.get(sql) {
+            return Ok(st.clone());
+        }
+        let st = self.client.prepare(sql).map_err(|e| e.to_string())?;
+        self.prepared.insert(sql.to_string(), st.clone());
+        Ok(st)
     }
 }
 
@@ -230,18 +245,19 @@ impl Sql for Postgres {
         if params.is_empty() {
             // Simple protocol: lets BEGIN/COMMIT/SAVEPOINT and DDL run without preparing.
             return self
-                .0
+                .client
                 .batch_execute(sql)
                 .map(|_| 0)
                 .map_err(|e| e.to_string());
         }
-        let st = self.0.prepare(sql).map_err(|e| e.to_string())?;
-        self.0.execute(&st, &refs).map_err(|e| e.to_string())
+        let st = self.statement(sql)?;
+        self.client.execute(&st, &refs).map_err(|e| e.to_string())
     }
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, String> {
         let p = pg_params(params);
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = p.iter().map(|b| &**b).collect();
-        let rows = self.0.query(sql, &refs).map_err(|e| e.to_string())?;
+        let st = self.statement(sql)?;
+        let rows = self.client.query(&st, &refs).map_err(|e| e.to_string())?;
         Ok(rows
             .iter()
             .map(|r| {
