@@ -19,7 +19,7 @@ DRAWDOWN_TEST_POSTGRES=$(bash scripts/postgres.sh) DRAWDOWN_REQUIRE_POSTGRES=1 \
   cargo test --release --features server
 
 echo "== vectors through the CLI"
-cargo run --release --quiet --bin drawdown -- vectors tests/vectors
+cargo run --release --quiet --features server --bin drawdown -- vectors tests/vectors
 
 echo "== npm package"
 bash scripts/build-pkg.sh
