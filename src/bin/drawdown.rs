@@ -126,14 +126,16 @@ fn eval_lines() -> ExitCode {
 /// `drawdown serve`: the authoritative server (built with `--features server`).
 #[cfg(feature = "server")]
 fn serve(args: &[String]) -> ExitCode {
-    use drawdown::server::{billing::Provider, serve, Config};
+    use drawdown::server::billing::{ManualProvider, TestProvider};
+    use drawdown::server::{serve, Config};
+    use std::sync::Arc;
     let mut c = Config {
         addr: "127.0.0.1:8080".into(),
         database_url: "sqlite:drawdown.db".into(),
         admin_token: std::env::var("DRAWDOWN_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.is_empty()),
-        provider: Provider::Test,
+        provider: Arc::new(TestProvider),
         static_dir: None,
         demo: false,
     };
@@ -150,8 +152,8 @@ fn serve(args: &[String]) -> ExitCode {
             "--static" => c.static_dir = Some(val().into()),
             "--demo" => c.demo = true,
             "--payments" => match val().as_str() {
-                "test" => c.provider = Provider::Test,
-                "manual" => c.provider = Provider::Manual,
+                "test" => c.provider = Arc::new(TestProvider),
+                "manual" => c.provider = Arc::new(ManualProvider),
                 other => {
                     eprintln!("--payments is `test` or `manual`, not `{other}`");
                     return ExitCode::from(2);

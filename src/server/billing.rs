@@ -66,19 +66,51 @@ pub fn store<T>(r: Result<T, String>) -> R<T> {
     })
 }
 
-/// How payments settle: the built-in test provider at once; `manual` waits for
-/// `POST /payments/{id}/settle` (what a real provider's webhook would call).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Provider {
-    Test,
-    Manual,
+/// The payment-provider interface (seed 000: Stripe checkout). A payment either settles
+/// when it is started, and its credits land in the same transaction, or it stays pending
+/// until the provider confirms it through `POST /payments/{id}/settle` (where a real
+/// provider's webhook lands); a pending auto-reload blocks the next one meanwhile.
+pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
+    fn name(&self) -> &'static str;
+    /// Whether a payment started now is settled at once.
+    fn settles_at_once(&self) -> bool;
+    /// The secret a checkout UI confirms the payment with.
+    fn client_secret(&self, payment_id: &str) -> R<String>;
 }
 
-impl Provider {
-    pub fn settles_at_once(self) -> bool {
-        self == Provider::Test
+/// The built-in test provider: every payment settles at once.
+#[derive(Debug)]
+pub struct TestProvider;
+
+impl PaymentProvider for TestProvider {
+    fn name(&self) -> &'static str {
+        "test"
+    }
+    fn settles_at_once(&self) -> bool {
+        true
+    }
+    fn client_secret(&self, payment_id: &str) -> R<String> {
+        Ok(format!("{payment_id}_secret_{}", super::auth::token("")?))
     }
 }
+
+/// Payments wait for `POST /payments/{id}/settle`, as they would for a card provider.
+#[derive(Debug)]
+pub struct ManualProvider;
+
+impl PaymentProvider for ManualProvider {
+    fn name(&self) -> &'static str {
+        "manual"
+    }
+    fn settles_at_once(&self) -> bool {
+        false
+    }
+    fn client_secret(&self, payment_id: &str) -> R<String> {
+        Ok(format!("{payment_id}_secret_{}", super::auth::token("")?))
+    }
+}
+
+pub type Provider = std::sync::Arc<dyn PaymentProvider>;
 
 /// An account row: its rate card, its snapshot (the core's `Account`), and the sequence
 /// number of its last ledger entry.
@@ -227,7 +259,7 @@ pub fn record_usage(
     db: &mut dyn Sql,
     account: &str,
     mut events: Vec<Usage>,
-    provider: Provider,
+    provider: &dyn PaymentProvider,
     now: Instant,
 ) -> R<Reply> {
     let mut a = load(db, account, true)?;
@@ -318,7 +350,7 @@ pub fn record_usage(
                 "pending"
             };
             let pay = payment(
-                db, &mut a, "reload", r.amount, r.credits, &r.id, status, now,
+                db, provider, &mut a, "reload", r.amount, r.credits, &r.id, status, now,
             )?;
             payments.push(json!({ "id": pay, "grantId": r.id, "status": status, "amount": r.amount.to_string() }));
             if provider.settles_at_once() {
@@ -420,6 +452,7 @@ fn record_expiries(db: &mut dyn Sql, a: &mut Acct, t: Instant, now: Instant) -> 
 #[allow(clippy::too_many_arguments)]
 pub fn payment(
     db: &mut dyn Sql,
+    provider: &dyn PaymentProvider,
     a: &mut Acct,
     purpose: &str,
     amount: Decimal,
@@ -430,7 +463,7 @@ pub fn payment(
 ) -> R<String> {
     a.seq += 1;
     let id = format!("pay_{}_{}", a.id, a.seq);
-    let secret = format!("{id}_secret_{}", super::auth::token("")?);
+    let secret = provider.client_secret(&id)?;
     store(db.exec(
         "INSERT INTO payments (id, account_id, purpose, amount, currency, credits, status, grant_id, client_secret, created_at, settled_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",

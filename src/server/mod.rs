@@ -77,6 +77,7 @@ pub fn serve(config: Config) -> Result<(), String> {
             None => println!("  dashboard: not served (no --static DIR)"),
         }
         println!("  store:     {}", redact(&config.database_url));
+        println!("  payments:  {}", config.provider.name());
         let app = routes::router(state);
         axum::serve(listener, app)
             .with_graceful_shutdown(async {

@@ -265,10 +265,10 @@ async fn record_usage(State(st): State<Shared>, headers: HeaderMap, b: Body) -> 
                     format!("send 1 to {MAX_EVENTS} usage events"),
                 ));
             }
-            let provider = st.config.provider;
+            let provider = st.config.provider.clone();
             job(&st, move |db| {
                 Ok(once(db, &c.account, &key, &hash, |db| {
-                    billing::record_usage(db, &c.account, u.events, provider, now())
+                    billing::record_usage(db, &c.account, u.events, provider.as_ref(), now())
                 }))
             })
             .await
@@ -459,7 +459,7 @@ async fn topup(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respons
         c.require_session()?;
         let key = idempotency_key(&headers)?;
         let (body, hash): (TopUpBody, _) = body(&headers, b).await?;
-        let provider = st.config.provider;
+        let provider = st.config.provider.clone();
         job(&st, move |db| {
             Ok(once(db, &c.account, &key, &hash, |db| {
                 let mut a = load(db, &c.account, true)?;
@@ -476,7 +476,7 @@ async fn topup(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respons
                 let t = now();
                 let grant_id = format!("topup-{}", a.seq + 1);
                 let status = if provider.settles_at_once() { "settled" } else { "pending" };
-                let pay = billing::payment(db, &mut a, "topup", m, credits, &grant_id, status, t)?;
+                let pay = billing::payment(db, provider.as_ref(), &mut a, "topup", m, credits, &grant_id, status, t)?;
                 let secret = store(db.query("SELECT client_secret FROM payments WHERE id = $1", &[pay.as_str().into()]))?
                     .first().and_then(|r| r[0].text().map(str::to_string)).unwrap_or_default();
                 let mut out = json!({ "paymentId": pay, "clientSecret": secret, "status": status,
