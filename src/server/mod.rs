@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod billing;
+mod reports;
 mod routes;
 pub mod store;
 pub mod webhooks;

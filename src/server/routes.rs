@@ -4,14 +4,14 @@
 
 use super::auth::{self, Caller, READ, WRITE};
 use super::billing::{self, load, once, store, Acct, Reply, R};
-use super::store::{Sql, Val};
-use super::{now, Shared};
+use super::store::Sql;
+use super::{now, reports, Shared};
 use crate::amount::{self, dec};
 use crate::calendar::Instant;
 use crate::drawdown::Usage;
-use crate::model::{Account, AutoReload, Grant, GrantType, Plan, RateCard};
+use crate::model::{Account, AutoReload, Grant, GrantType, RateCard};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -19,7 +19,6 @@ use axum::Router;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 /// Largest request body accepted (a batch of 1,000 usage events fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
@@ -57,12 +56,15 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/wallet/credit", post(credit))
         .route("/billing/wallet/topup", post(topup))
         .route("/billing/wallet/auto-reload", put(auto_reload))
-        .route("/billing/usage", get(usage_summary))
-        .route("/billing/usage/items", get(usage_items))
-        .route("/billing/plans", get(plans))
-        .route("/billing/subscription", get(subscription).post(subscribe))
-        .route("/billing/invoices", get(invoices))
-        .route("/billing/ledger", get(ledger))
+        .route("/billing/usage", get(reports::usage_summary))
+        .route("/billing/usage/items", get(reports::usage_items))
+        .route("/billing/plans", get(reports::plans))
+        .route(
+            "/billing/subscription",
+            get(reports::subscription).post(reports::subscribe),
+        )
+        .route("/billing/invoices", get(reports::invoices))
+        .route("/billing/ledger", get(reports::ledger))
         .route("/usage", post(record_usage))
         .route("/calls/authorize", post(authorize))
         .route("/admin/accounts", post(create_account))
@@ -72,7 +74,7 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
-fn respond(r: Reply) -> Response {
+pub(super) fn respond(r: Reply) -> Response {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut res = (
         status,
@@ -89,12 +91,15 @@ fn respond(r: Reply) -> Response {
     res
 }
 
-fn done(r: R<Reply>) -> Response {
+pub(super) fn done(r: R<Reply>) -> Response {
     respond(r.unwrap_or_else(|e| e))
 }
 
 /// Run a job on the writer thread; its answer arrives after the commit.
-async fn job(st: &Shared, f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static) -> R<Reply> {
+pub(super) async fn job(
+    st: &Shared,
+    f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
+) -> R<Reply> {
     let r = st
         .writer
         .run(Box::new(move |db| f(db).unwrap_or_else(|e| e)))
@@ -121,7 +126,7 @@ fn cookie_session(headers: &HeaderMap) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
+pub(super) async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
     let token = bearer(headers)
         .or_else(|| cookie_session(headers))
         .ok_or_else(|| {
@@ -169,7 +174,7 @@ async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
     Ok(c)
 }
 
-fn admin(st: &Shared, headers: &HeaderMap) -> R<()> {
+pub(super) fn admin(st: &Shared, headers: &HeaderMap) -> R<()> {
     match (&st.config.admin_token, bearer(headers)) {
         (Some(want), Some(got)) if auth::hash(want) == auth::hash(&got) => Ok(()),
         _ => Err(Reply::error(
@@ -183,7 +188,10 @@ fn admin(st: &Shared, headers: &HeaderMap) -> R<()> {
 
 /// Read a JSON body: size-limited, JSON only, parsed into the contract's types with the
 /// core's coded errors (`invalid_json`, `unknown_field`, `invalid_decimal`, ...).
-async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R<(T, String)> {
+pub(super) async fn body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    b: Body,
+) -> R<(T, String)> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -225,7 +233,7 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
     Ok((v, auth::hash(text)))
 }
 
-fn idempotency_key(headers: &HeaderMap) -> R<String> {
+pub(super) fn idempotency_key(headers: &HeaderMap) -> R<String> {
     let k = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -542,260 +550,6 @@ async fn auto_reload(State(st): State<Shared>, headers: HeaderMap, b: Body) -> R
         }
         .await,
     )
-}
-
-// ---- usage reports ------------------------------------------------------------------------
-
-#[derive(Deserialize)]
-struct Window {
-    /// First local date (YYYY-MM-DD) in the account's time zone, inclusive.
-    from: Option<String>,
-    /// Last local date, inclusive.
-    to: Option<String>,
-}
-
-fn lines_in(db: &mut dyn Sql, account: &str, w: &Window) -> R<Vec<super::store::Row>> {
-    for d in [&w.from, &w.to].into_iter().flatten() {
-        if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
-            return Err(Reply::error(
-                400,
-                "invalid_date",
-                Some("from"),
-                "dates are YYYY-MM-DD",
-            ));
-        }
-    }
-    store(db.query(
-        "SELECT day, channel, code, unit, quantity, credits FROM usage_lines WHERE account_id = $1 \
-         AND day >= $2 AND day <= $3 ORDER BY day, channel, code",
-        &[
-            account.into(),
-            w.from.clone().unwrap_or_else(|| "0000-01-01".into()).into(),
-            w.to.clone().unwrap_or_else(|| "9999-12-31".into()).into(),
-        ],
-    ))
-}
-
-fn d(v: &Val) -> Decimal {
-    v.text().and_then(|s| s.parse().ok()).unwrap_or_default()
-}
-
-async fn usage_items(
-    State(st): State<Shared>,
-    headers: HeaderMap,
-    Query(w): Query<Window>,
-) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        job(&st, move |db| {
-            let a = load(db, &c.account, false)?;
-            let mut groups: BTreeMap<(String, String, String, String), (Decimal, Decimal, u64)> = BTreeMap::new();
-            for r in lines_in(db, &c.account, &w)? {
-                let k = (r[0].text().unwrap_or("").into(), r[1].text().unwrap_or("").into(), r[2].text().unwrap_or("").into(), r[3].text().unwrap_or("").into());
-                let g = groups.entry(k).or_default();
-                g.0 += d(&r[4]);
-                g.1 += d(&r[5]);
-                g.2 += 1;
-            }
-            let items: Vec<Value> = groups.into_iter().map(|((day, channel, code, unit), (q, cr, n))| json!({
-                "date": day, "channel": channel, "code": code, "unit": unit, "quantity": q.to_string(),
-                "credits": cr.to_string(), "lines": n })).collect();
-            Ok(Reply::ok(json!({ "timeZone": a.snap.time_zone, "items": items })))
-        })
-        .await
-    }
-    .await)
-}
-
-async fn usage_summary(
-    State(st): State<Shared>,
-    headers: HeaderMap,
-    Query(w): Query<Window>,
-) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        job(&st, move |db| {
-            let a = load(db, &c.account, false)?;
-            let mut by: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
-            let mut total = Decimal::ZERO;
-            for r in lines_in(db, &c.account, &w)? {
-                let g = by.entry((r[1].text().unwrap_or("").into(), r[3].text().unwrap_or("").into())).or_default();
-                g.0 += d(&r[4]);
-                g.1 += d(&r[5]);
-                total += d(&r[5]);
-            }
-            let usage: Vec<Value> = by.into_iter().map(|((channel, unit), (q, cr))| json!({
-                "channel": channel, "unit": unit, "quantity": q.to_string(), "credits": cr.to_string() })).collect();
-            let money = a.card.to_money(total, "totalCredits").map_err(Reply::invalid)?;
-            Ok(Reply::ok(json!({ "usage": usage, "summary": { "totalCredits": total.to_string(),
-                "totalMoney": { "amount": money.to_string(), "currency": a.card.currency.code } } })))
-        })
-        .await
-    }
-    .await)
-}
-
-// ---- plans, subscription, invoices, ledger -----------------------------------------------
-
-/// The plan catalogue (seed 000: Starter, Growth, Scale; included minutes at a lower
-/// per-minute rate plus an overage rate beyond them).
-pub fn catalogue() -> Vec<Plan> {
-    let p = |id: &str, name: &str, fee: &str, minutes: u64, overage: &str| Plan {
-        id: id.into(),
-        name: Some(name.into()),
-        monthly_fee: fee.parse().ok(),
-        included_minutes: amount::Seconds(minutes),
-        overage_per_minute: overage.parse().ok(),
-        included_credits: None,
-        rollover_cap: None,
-    };
-    vec![
-        p("starter", "Starter", "29.00", 300, "8"),
-        p("growth", "Growth", "99.00", 1000, "7"),
-        p("scale", "Scale", "299.00", 4000, "6"),
-    ]
-}
-
-async fn plans(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    done(
-        async {
-            let c = caller(&st, &headers).await?;
-            c.require(READ)?;
-            Ok(Reply::ok(json!({ "plans": catalogue() })))
-        }
-        .await,
-    )
-}
-
-async fn subscription(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    done(
-        async {
-            let c = caller(&st, &headers).await?;
-            c.require(READ)?;
-            job(&st, move |db| {
-                let a = load(db, &c.account, false)?;
-                Ok(Reply::ok(
-                    json!({ "plan": a.snap.plan, "cycle": a.snap.cycle,
-                "includedSecondsRemaining": a.snap.included_seconds() }),
-                ))
-            })
-            .await
-        }
-        .await,
-    )
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SubscribeBody {
-    plan_id: String,
-}
-
-async fn subscribe(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
-    done(
-        async {
-            let c = caller(&st, &headers).await?;
-            c.require_session()?;
-            let (body, _): (SubscribeBody, _) = body(&headers, b).await?;
-            job(&st, move |db| {
-                let plan = catalogue()
-                    .into_iter()
-                    .find(|p| p.id == body.plan_id)
-                    .ok_or_else(|| {
-                        Reply::error(
-                            422,
-                            "unknown_plan",
-                            Some("planId"),
-                            format!("no plan `{}`", body.plan_id),
-                        )
-                    })?;
-                let mut a = load(db, &c.account, true)?;
-                let t = now();
-                // A new plan starts a new cycle now, with its full allowance.
-                let end = crate::calendar::add_months(t, 1, a.snap.time_zone).unwrap_or(t);
-                a.snap.cycle = Some(crate::model::Cycle {
-                    start: t,
-                    end,
-                    anchor: None,
-                });
-                a.snap.included_seconds_remaining = Some(amount::Seconds(plan.included_seconds()));
-                a.snap.plan = Some(plan.clone());
-                let bal = billing::balance(&a, t);
-                billing::entry(
-                    db,
-                    &mut a,
-                    t,
-                    billing::Entry {
-                        at: t,
-                        kind: "plan_change",
-                        reference: Some(&plan.id),
-                        grant_id: None,
-                        credits: Decimal::ZERO,
-                        before: bal,
-                        after: bal,
-                        detail: json!({ "plan": plan }),
-                    },
-                )?;
-                billing::save(db, &a)?;
-                Ok(Reply::ok(
-                    json!({ "plan": a.snap.plan, "cycle": a.snap.cycle }),
-                ))
-            })
-            .await
-        }
-        .await,
-    )
-}
-
-async fn invoices(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        job(&st, move |db| {
-            let rows = store(db.query(
-                "SELECT id, payment_id, amount, currency, credits, created_at FROM invoices WHERE account_id = $1 ORDER BY created_at, id",
-                &[c.account.as_str().into()],
-            ))?;
-            let list: Vec<Value> = rows.iter().map(|r| json!({ "id": r[0].text(), "number": r[0].text(), "paymentId": r[1].text(),
-                "amount": r[2].text(), "currency": r[3].text(), "credits": r[4].text(), "createdAt": r[5].text() })).collect();
-            Ok(Reply::ok(json!({ "invoices": list })))
-        })
-        .await
-    }
-    .await)
-}
-
-#[derive(Deserialize)]
-struct Page {
-    after: Option<i64>,
-    limit: Option<i64>,
-}
-
-async fn ledger(State(st): State<Shared>, headers: HeaderMap, Query(p): Query<Page>) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-        job(&st, move |db| {
-            let rows = store(db.query(
-                "SELECT seq, at, recorded_at, kind, reference, grant_id, credits, balance_before, balance_after, detail \
-                 FROM ledger WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                &[c.account.as_str().into(), p.after.unwrap_or(0).into(), limit.into()],
-            ))?;
-            let entries: Vec<Value> = rows.iter().map(|r| json!({
-                "seq": r[0].int(), "at": r[1].text(), "recordedAt": r[2].text(), "kind": r[3].text(),
-                "reference": r[4].text(), "grantId": r[5].text(), "credits": r[6].text(),
-                "balanceBefore": r[7].text(), "balanceAfter": r[8].text(),
-                "detail": r[9].text().and_then(|s| serde_json::from_str::<Value>(s).ok()),
-            })).collect();
-            let next = entries.last().and_then(|e| e["seq"].as_i64());
-            Ok(Reply::ok(json!({ "entries": entries, "next": next })))
-        })
-        .await
-    }
-    .await)
 }
 
 // ---- administration ---------------------------------------------------------------------
