@@ -75,7 +75,9 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     /// Whether a payment started now is settled at once.
     fn settles_at_once(&self) -> bool;
     /// The secret a checkout UI confirms the payment with.
-    fn client_secret(&self, payment_id: &str) -> R<String>;
+    fn client_secret(&self, payment_id: &str) -> R<String> {
+        Ok(format!("{payment_id}_secret_{}", super::auth::token("")?))
+    }
 }
 
 /// The built-in test provider: every payment settles at once.
@@ -89,9 +91,6 @@ impl PaymentProvider for TestProvider {
     fn settles_at_once(&self) -> bool {
         true
     }
-    fn client_secret(&self, payment_id: &str) -> R<String> {
-        Ok(format!("{payment_id}_secret_{}", super::auth::token("")?))
-    }
 }
 
 /// Payments wait for `POST /payments/{id}/settle`, as they would for a card provider.
@@ -104,9 +103,6 @@ impl PaymentProvider for ManualProvider {
     }
     fn settles_at_once(&self) -> bool {
         false
-    }
-    fn client_secret(&self, payment_id: &str) -> R<String> {
-        Ok(format!("{payment_id}_secret_{}", super::auth::token("")?))
     }
 }
 
