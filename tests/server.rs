@@ -92,6 +92,25 @@ fn recorded_usage_equals_the_preview() {
         for k in ["balanceAfter", "owed", "grants"] {
             assert_eq!(last[k], preview[k], "{backend}: {k}");
         }
+        // The dashboard previews on the engine's inputs exactly as the server holds them.
+        let inputs = call(
+            "GET",
+            &format!("{}/billing/account", s.url),
+            Some(&c.read_key),
+            None,
+            None,
+        );
+        assert_eq!(inputs.status, 200, "{}", inputs.body);
+        assert_eq!(inputs.body["rateCard"], card());
+        for g in preview["grants"].as_array().unwrap() {
+            let held = inputs.body["account"]["grants"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["id"] == g["id"])
+                .unwrap_or_else(|| panic!("{backend}: grant {} not in the snapshot", g["id"]));
+            assert_eq!(dec(&held["remaining"]), dec(&g["remaining"]), "{backend}");
+        }
         // The ledger explains every credit: opening grants + reloads + usage = balance.
         let ledger = ledger_all(&s, &c.key);
         let last_entry = ledger.last().unwrap();

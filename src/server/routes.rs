@@ -31,6 +31,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/openapi.json"),
     ("GET", "/billing/wallet"),
+    ("GET", "/billing/account"),
     ("POST", "/billing/wallet/credit"),
     ("POST", "/billing/wallet/topup"),
     ("PUT", "/billing/wallet/auto-reload"),
@@ -53,6 +54,7 @@ pub fn router(state: Shared) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/openapi.json", get(openapi))
         .route("/billing/wallet", get(wallet))
+        .route("/billing/account", get(account_inputs))
         .route("/billing/wallet/credit", post(credit))
         .route("/billing/wallet/topup", post(topup))
         .route("/billing/wallet/auto-reload", put(auto_reload))
@@ -364,6 +366,37 @@ async fn wallet(State(st): State<Shared>, headers: HeaderMap) -> Response {
             c.require(READ)?;
             job(&st, move |db| {
                 Ok(Reply::ok(wallet_json(&load(db, &c.account, false)?, now())))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+/// The engine's own inputs for this account: the rate card and the snapshot exactly as the
+/// server holds them, so a dashboard's `previewDrawdown`/`authorizeCall` run on the same data.
+async fn account_inputs(State(st): State<Shared>, headers: HeaderMap) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(READ)?;
+            job(&st, move |db| {
+                let rows = billing::store(db.query(
+                    "SELECT rate_card, snapshot FROM accounts WHERE id = $1",
+                    &[c.account.as_str().into()],
+                ))?;
+                let row = rows.first().ok_or_else(|| {
+                    Reply::error(404, "account_not_found", None, "no such account")
+                })?;
+                let parse = |v: &super::store::Val| -> Value {
+                    serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
+                };
+                Ok(Reply::ok(json!({
+                    "accountId": c.account,
+                    "asOf": now(),
+                    "rateCard": parse(&row[0]),
+                    "account": parse(&row[1]),
+                })))
             })
             .await
         }
