@@ -1,0 +1,76 @@
+// Small DOM helpers shared by the panels: typed lookups, building elements, and showing an
+// engine error (a DrawdownError's `field` path) next to the input it concerns.
+import { isDrawdownError } from "drawdown";
+
+export function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from the page`);
+  return el as T;
+}
+
+export const input = (id: string) => $<HTMLInputElement>(id);
+export const select = (id: string) => $<HTMLSelectElement>(id);
+
+/** Trimmed text of an input, or null when empty. */
+export function text(id: string): string | null {
+  const v = input(id).value.trim();
+  return v === "" ? null : v;
+}
+
+/** A whole number from a number input, or null when empty. Not money: counts and seconds. */
+export function int(id: string): number | null {
+  const v = input(id).value.trim();
+  if (v === "") return null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : NaN;
+}
+
+export function setValue(id: string, value: string | number | null | undefined): void {
+  input(id).value = value === null || value === undefined ? "" : String(value);
+}
+
+type Child = Node | string | null | undefined | false;
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
+  return e;
+}
+
+/** A figure for a <dl>: term, shown text, and the engine's exact value in data-value. */
+export function figure(dl: HTMLElement, term: string, shown: string, exact: string, key: string): void {
+  dl.append(el("div", {}, el("dt", {}, term), el("dd", { "data-key": key, "data-value": exact }, shown)));
+}
+
+/** Clear the error marks a panel put on its inputs. */
+export function clearMarks(root: HTMLElement, message: HTMLElement): void {
+  for (const i of root.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
+  message.textContent = "";
+}
+
+/**
+ * Show a failure: a DrawdownError marks the input whose data-field is its `field` (the
+ * longest matching prefix), and the panel's message gives code and text. Returns the code.
+ */
+export function showError(root: HTMLElement, message: HTMLElement, err: unknown, fieldPrefix = ""): string {
+  if (!isDrawdownError(err)) {
+    message.textContent = `Unexpected failure: ${String(err)}`;
+    return "unexpected";
+  }
+  const field = err.field ?? "";
+  const local = fieldPrefix && field.startsWith(fieldPrefix) ? field.slice(fieldPrefix.length) : field;
+  let best: HTMLElement | null = null;
+  for (const i of root.querySelectorAll<HTMLElement>("[data-field]")) {
+    const f = i.dataset.field ?? "";
+    if ((local === f || local.startsWith(`${f}.`)) && f.length > (best?.dataset.field?.length ?? -1)) best = i;
+  }
+  best?.setAttribute("aria-invalid", "true");
+  message.textContent = `${err.code}: ${err.message}${field ? ` (${field})` : ""}`;
+  message.dataset.code = err.code;
+  return err.code;
+}

@@ -1,0 +1,70 @@
+// Display formatting straight from the engine's decimal strings. Intl.NumberFormat formats
+// a numeric *string* exactly (ECMA-402 "Intl.NumberFormat v3", in every current browser), so
+// no amount is ever turned into a binary float on its way to the screen.
+import type { Decimal } from "drawdown";
+
+export const locale = "en-US";
+
+/** The engine's decimal strings are numeric literals ("-12.50"), which Intl formats exactly. */
+const exact = (d: Decimal) => d as Intl.StringNumericLiteral;
+
+/** Digits after the point in a decimal string ("12.3400" -> 4). */
+export function decimals(value: string): number {
+  const dot = value.indexOf(".");
+  return dot < 0 ? 0 : value.length - dot - 1;
+}
+
+const cache = new Map<string, Intl.NumberFormat>();
+function formatter(key: string, make: () => Intl.NumberFormat): Intl.NumberFormat {
+  let f = cache.get(key);
+  if (!f) {
+    f = make();
+    cache.set(key, f);
+  }
+  return f;
+}
+
+/** Money in its currency, with every digit the engine gave (never fewer than the currency's). */
+export function money(amount: Decimal, currency: string): string {
+  const digits = Math.min(20, decimals(amount));
+  const f = formatter(`m:${currency}:${digits}`, () => {
+    const base = new Intl.NumberFormat(locale, { style: "currency", currency }).resolvedOptions();
+    const min = base.minimumFractionDigits ?? 2;
+    return new Intl.NumberFormat(locale, {
+      style: "currency",
+      currency,
+      minimumFractionDigits: min,
+      maximumFractionDigits: Math.max(min, digits),
+    });
+  });
+  return f.format(exact(amount));
+}
+
+/** Credits with grouping and exactly the significant digits of the decimal string. */
+export function credits(value: Decimal): string {
+  const digits = Math.min(20, decimals(value));
+  const f = formatter(`c:${digits}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: digits }));
+  return f.format(exact(value));
+}
+
+/** A whole number of seconds as "1 h 02 min 05 s" / "3 min 05 s" / "42 s". */
+export function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (h > 0) return `${h} h ${pad(m)} min ${pad(s)} s`;
+  if (m > 0) return `${m} min ${pad(s)} s`;
+  return `${s} s`;
+}
+
+/** An instant as a short date-time in the given zone. */
+export function when(instant: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+  }).format(new Date(instant));
+}

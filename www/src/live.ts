@@ -1,0 +1,79 @@
+// Live data from `drawdown serve` with a dashboard session (seed 000: the dashboard acts for
+// one account). The session comes from the link the server prints (`/#session=...`) and is
+// kept in sessionStorage for the tab; it is sent as `Authorization: Session <token>`.
+import type { Account, Plan, RateCard } from "drawdown";
+
+export interface Live {
+  accountId: string;
+  /** The server's clock when it answered (RFC 3339). */
+  asOf: string;
+  rateCard: RateCard;
+  account: Account;
+  plan: Plan | null;
+  wallet: {
+    balance: string;
+    balanceMoney: { amount: string; currency: string };
+    owed: string;
+    planCredits: string;
+    includedSecondsRemaining: number;
+    alertState: string | null;
+  };
+  usage: { usage: { channel: string; unit: string; quantity: string; credits: string }[]; summary: { totalCredits: string; totalMoney: { amount: string; currency: string } } };
+}
+
+const KEY = "drawdown.session";
+
+/** The session from the URL fragment (then removed from the address bar) or the tab's storage. */
+export function session(): string | null {
+  const m = /(?:^|[#&])session=([^&]+)/.exec(location.hash);
+  if (m) {
+    const token = decodeURIComponent(m[1]!);
+    try {
+      sessionStorage.setItem(KEY, token);
+    } catch {
+      /* storage may be disabled; the token still works for this load */
+    }
+    history.replaceState(null, "", location.pathname + location.search);
+    return token;
+  }
+  try {
+    return sessionStorage.getItem(KEY);
+  } catch {
+    return null;
+  }
+}
+
+export class LiveError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function get<T>(path: string, token: string): Promise<T> {
+  const r = await fetch(path, { headers: { authorization: `Session ${token}`, accept: "application/json" } });
+  const body = (await r.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  if (!r.ok) throw new LiveError(r.status, body?.error?.code ?? "http_error", body?.error?.message ?? `HTTP ${r.status}`);
+  return body as T;
+}
+
+export async function loadLive(token: string): Promise<Live> {
+  const [inputs, wallet, usage] = await Promise.all([
+    get<{ accountId: string; asOf: string; rateCard: RateCard; account: Account }>("/billing/account", token),
+    get<Live["wallet"]>("/billing/wallet", token),
+    get<Live["usage"]>("/billing/usage", token),
+  ]);
+  const { plan, ...account } = inputs.account;
+  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, account, plan: plan ?? null, wallet, usage };
+}
+
+export function forget(): void {
+  try {
+    sessionStorage.removeItem(KEY);
+  } catch {
+    /* nothing to forget */
+  }
+}

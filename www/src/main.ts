@@ -1,0 +1,141 @@
+// The dashboard: loads the engine (the npm package's WebAssembly), fills the editors from a
+// preset or from the live account, and wires every panel to the shared state.
+import { init as initEngine, quoteCall, version } from "drawdown";
+import { fillCall as fillCalc, mountCalc } from "./calc";
+import { fillCard, mountCard } from "./card";
+import { $, clearMarks, el, figure, showError } from "./dom";
+import { credits, duration, money } from "./format";
+import { LiveError, forget, loadLive, session, type Live } from "./live";
+import { fillPrecall, mountPrecall } from "./precall";
+import { fillScenario, mountPreview } from "./preview";
+import { presets, type Preset } from "./presets";
+import { fillReload, mountReload } from "./reload";
+import { init, state, subscribe, update } from "./state";
+
+function badge(mode: string, text: string): void {
+  const b = $("source-badge");
+  b.dataset.mode = mode;
+  b.textContent = text;
+}
+
+function applyPreset(p: Preset): void {
+  fillCard(p.rateCard, p.plan);
+  fillCalc(p.call, null);
+  fillScenario(p.scenario, p.account, false);
+  fillReload(p.account.autoReload, p.account.limits?.minTopUp);
+  update({
+    mode: "sample",
+    accountId: null,
+    rateCard: p.rateCard,
+    plan: p.plan,
+    account: p.account,
+    autoReload: null,
+    call: p.call,
+    includedSecondsRemaining: null,
+    scenario: p.scenario,
+  });
+  fillPrecall(`${p.scenario.start}T09:00:00Z`);
+}
+
+/** The rate card is shared by every panel: its own errors are shown in its editor. */
+function checkCard(): void {
+  const s = state();
+  const form = $("card-form");
+  const msg = $("card-msg");
+  clearMarks(form, msg);
+  try {
+    quoteCall({ rateCard: s.rateCard, plan: s.plan, call: { direction: "outbound", connectedSeconds: 0 } });
+  } catch (e) {
+    showError(form, msg, e);
+  }
+}
+
+function showLive(l: Live): void {
+  const panel = $("live");
+  panel.hidden = false;
+  const dl = $("live-figures");
+  dl.replaceChildren();
+  figure(dl, "Account", l.accountId, l.accountId, "accountId");
+  figure(dl, "Balance", `${credits(l.wallet.balance)} credits`, l.wallet.balance, "balance");
+  figure(dl, "Worth", money(l.wallet.balanceMoney.amount, l.wallet.balanceMoney.currency), l.wallet.balanceMoney.amount, "balanceMoney");
+  figure(dl, "Owed", `${credits(l.wallet.owed)} credits`, l.wallet.owed, "owed");
+  figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
+  figure(dl, "Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
+  figure(dl, "Alert state", (l.wallet.alertState ?? "ok").replace("_", " "), l.wallet.alertState ?? "ok", "alertState");
+  figure(dl, "Usage this period", `${credits(l.usage.summary.totalCredits)} credits · ${money(l.usage.summary.totalMoney.amount, l.usage.summary.totalMoney.currency)}`, l.usage.summary.totalCredits, "usageCredits");
+  const body = $("live-usage").querySelector("tbody")!;
+  body.replaceChildren(
+    ...l.usage.usage.map((u) =>
+      el("tr", { "data-channel": u.channel }, el("td", {}, u.channel), el("td", {}, `${credits(u.quantity)} ${u.unit}`), el("td", { class: "num", "data-value": u.credits }, credits(u.credits))),
+    ),
+  );
+  if (!l.usage.usage.length) body.append(el("tr", {}, el("td", { colspan: "3" }, "No usage recorded yet.")));
+}
+
+async function goLive(token: string): Promise<boolean> {
+  try {
+    const l = await loadLive(token);
+    // The what-if scenario starts on the server's today, and the pre-call check at its now.
+    const scenario = { ...presets[0]!.scenario, start: l.asOf.slice(0, 10) };
+    fillCard(l.rateCard, l.plan);
+    fillScenario(scenario, l.account, true);
+    fillReload(l.account.autoReload, l.account.limits?.minTopUp);
+    update({ mode: "live", accountId: l.accountId, rateCard: l.rateCard, plan: l.plan, account: l.account, autoReload: null, scenario });
+    fillPrecall(l.asOf);
+    const sel = $<HTMLSelectElement>("preset");
+    sel.querySelector("option[value=live]")?.remove();
+    sel.prepend(new Option(`Live: account ${l.accountId}`, "live", true, true));
+    sel.value = "live";
+    showLive(l);
+    badge("live", `Live: account ${l.accountId}`);
+    return true;
+  } catch (e) {
+    if (e instanceof LiveError && (e.status === 401 || e.status === 403)) forget();
+    const why = e instanceof LiveError ? `${e.code}: ${e.message}` : "the server is not reachable";
+    badge("sample", `Sample data (live data unavailable: ${why})`);
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  await initEngine();
+  $("engine-version").textContent = `engine ${version()}`;
+  const first = presets[0]!;
+  init({
+    mode: "sample",
+    accountId: null,
+    rateCard: first.rateCard,
+    plan: first.plan,
+    account: first.account,
+    autoReload: null,
+    call: first.call,
+    includedSecondsRemaining: null,
+    scenario: first.scenario,
+  });
+  mountCard((p) => {
+    applyPreset(p);
+    badge("sample", `Sample data: ${p.label}`);
+  });
+  applyPreset(first);
+  subscribe(checkCard);
+  mountCalc(subscribe);
+  mountPreview(subscribe);
+  mountReload(subscribe);
+  mountPrecall(subscribe);
+  badge("sample", "Sample data (offline)");
+  const token = session();
+  if (token) await goLive(token);
+  $<HTMLSelectElement>("preset").addEventListener("change", (e) => {
+    const t = session();
+    if ((e.target as HTMLSelectElement).value === "live" && t) void goLive(t);
+  });
+  $("live-refresh").addEventListener("click", () => {
+    const t = session();
+    if (t) void goLive(t);
+  });
+  document.body.dataset.ready = "true";
+}
+
+main().catch((e: unknown) => {
+  badge("error", `The engine failed to load: ${String(e)}`);
+});
