@@ -16,8 +16,8 @@ echo "== quoteCall: 7,200 s at EUR 0.07/min, per-second billing"
 ./target/release/drawdown eval quoteCall <examples/quote.json
 echo
 echo "The npm package is in pkg/ (import from pkg/index.js, pkg/node.js or pkg/workerd.js)."
-static=()
-[ -f www/dist/index.html ] && static=(--static www/dist)
+echo "== the dashboard (www/ -> www/dist)"
+npx --no-install vite build -c www/vite.config.mjs
 echo "== drawdown serve (Ctrl-C stops it)"
 exec ./target/release/drawdown serve --addr "${DRAWDOWN_ADDR:-127.0.0.1:8080}" \
-  --database-url "${DATABASE_URL:-sqlite:drawdown.db}" "${static[@]}" --demo
+  --database-url "${DATABASE_URL:-sqlite:drawdown.db}" --static www/dist --demo

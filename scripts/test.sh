@@ -5,6 +5,7 @@
 #   server:   drawdown serve end to end on SQLite and on a private PostgreSQL (scripts/postgres.sh)
 #   package:  build pkg/, vectors over it in Node, TypeScript declarations, native/wasm parity
 #   browser:  the package in a Vite-built page in headless Chromium (playwright-core)
+#   www:      the dashboard against the engine, offline and live, a11y, screenshots
 #   wasm:     every vector inside the wasm build in Node and in headless Chromium
 #   edge:     the pre-call worker in real workerd (miniflare)
 set -euo pipefail
@@ -37,6 +38,10 @@ node tests/parity.mjs 100000
 
 echo "== the package in a Vite-built page in headless Chromium (every vector, byte-identical to native)"
 node --test tests/browser/vite.test.mjs
+
+echo "== the dashboard (www/): type-check, then driven in headless Chromium, offline and live"
+npx --no-install tsc -p www
+node --test tests/browser/dashboard.test.mjs
 
 echo "== vectors inside the wasm build: Node, then headless Chromium"
 export DRAWDOWN_NATIVE_CANONICAL="$root/target/parity/vectors.native.jsonl" DRAWDOWN_REQUIRE_PARITY=1

@@ -127,8 +127,15 @@ function render(s: AppState): void {
   body.replaceChildren();
   const account = engineAccount(s);
   const usage = usageFor(s.scenario, s.rateCard);
+  // Point the opening-wallet fields at their grants, so an engine error marks the right one.
+  (account.grants ?? []).forEach((g, i) => {
+    const id = g.id === "topup-1" ? "sc-prepaid" : g.id === "welcome-promo" ? "sc-promo" : null;
+    if (id) input(id).dataset.field = `account.grants[${i}].remaining`;
+    if (id === "sc-promo") input("sc-promo-exp").dataset.field = `account.grants[${i}].expiresAt`;
+  });
   let p: Preview;
   let chart: ChartData;
+  $("preview-input").textContent = JSON.stringify({ rateCard: s.rateCard, account, usage }, null, 2);
   try {
     p = previewDrawdown({ rateCard: s.rateCard, account, usage });
     chart = series(s, account, usage, p);

@@ -1,0 +1,366 @@
+// The dashboard (www/) in headless Chromium through playwright-core: every number it shows
+// must equal what the engine (the same package, in Node) gives for the same input; it works
+// offline on sample data and live against `drawdown serve` with a dashboard session; it is
+// usable by keyboard with labelled inputs and visible focus (axe-core finds no WCAG A/AA
+// violations); screenshots at desktop width and at 375 px go to target/screenshots/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
+import { build } from "vite";
+import { chromium } from "playwright-core";
+import * as dd from "../../pkg/node.js";
+
+const root = new URL("../../", import.meta.url).pathname;
+const dist = join(root, "target/www-test");
+const shots = join(root, "target/screenshots");
+const card = JSON.parse(readFileSync(join(root, "examples/demo-rate-card.json"), "utf8"));
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const credits = (v) => new Intl.NumberFormat("en-US", { maximumFractionDigits: v.split(".")[1]?.length ?? 0 }).format(v);
+const usd = (v) => new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", maximumFractionDigits: Math.max(2, v.split(".")[1]?.length ?? 0) }).format(v);
+
+let offline; // a plain static server: no API behind the page
+let server; // drawdown serve --static, with the demo account
+let tmp;
+let browser;
+const live = {};
+
+function staticServer(dir) {
+  const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
+  const s = createServer((req, res) => {
+    const p = join(dir, decodeURIComponent(new URL(req.url, "http://x").pathname.replace(/\/$/, "/index.html")));
+    if (!p.startsWith(dir) || !existsSync(p) || statSync(p).isDirectory()) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": types[extname(p)] ?? "application/octet-stream" }).end(readFileSync(p));
+  });
+  return new Promise((r) => s.listen(0, "127.0.0.1", () => r(s)));
+}
+
+function startDrawdown() {
+  const bin = join(root, "target/release/drawdown");
+  assert.ok(existsSync(bin), "build the server first: cargo build --release --features server");
+  const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--database-url", `sqlite:${join(tmp, "dd.db")}`, "--static", dist, "--demo"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`drawdown serve did not start:\n${out}`)), 20000);
+    child.stdout.on("data", (b) => {
+      out += b;
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      const session = /#session=(\S+)/.exec(out)?.[1];
+      const key = /API key \([^)]*\): (\S+)/.exec(out)?.[1];
+      if (url && session && key) {
+        clearTimeout(timer);
+        resolve({ child, url, session, key });
+      }
+    });
+    child.on("exit", (c) => reject(new Error(`drawdown serve exited ${c}:\n${out}`)));
+  });
+}
+
+async function api(method, path, key, body, idem) {
+  const r = await fetch(`${live.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(idem ? { "idempotency-key": idem } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+async function open(url, width = 1280) {
+  const page = await browser.newPage({ viewport: { width, height: 900 }, locale: "en-US" });
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  page.on("console", (m) => m.type() === "error" && page.errors.push(m.text()));
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]");
+  return page;
+}
+
+const value = (page, sel) => page.getAttribute(sel, "data-value");
+const fig = (page, panel, key) => page.locator(`${panel} dd[data-key="${key}"]`);
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "drawdown-www-"));
+  await build({ configFile: join(root, "www/vite.config.mjs"), logLevel: "warn", build: { outDir: dist, emptyOutDir: true } });
+  offline = await staticServer(dist);
+  Object.assign(live, await startDrawdown());
+  mkdirSync(shots, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  offline?.close();
+  live.child?.kill("SIGTERM");
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const offlineUrl = () => `http://127.0.0.1:${offline.address().port}/`;
+
+test("offline: the call cost shown equals quoteCall for the edited card and call", async () => {
+  const page = await open(offlineUrl());
+  assert.match(await page.textContent("#source-badge"), /^Sample data/);
+  await page.fill("#rc-voice", "9.5");
+  await page.fill("#cc-secs", "125");
+  await page.check("#cc-tf");
+  await page.fill("#cc-bridged", "45");
+  await page.fill("#cc-carrier", "0.15");
+  const q = dd.quoteCall({
+    rateCard: { ...card, voice: { ...card.voice, perMinute: "9.5" } },
+    call: { direction: "outbound", tollFree: true, connectedSeconds: 125, transfer: { bridgedSeconds: 45 },
+      carrierPassThrough: [{ amount: "0.15", reason: "carrier" }] },
+  });
+  await page.waitForFunction((v) => document.getElementById("calc-total").dataset.value === v, q.totalCredits);
+  assert.equal(await page.textContent("#calc-total"), `${credits(q.totalCredits)} credits`);
+  assert.equal(await value(page, "#calc-money"), q.totalMoney.amount);
+  assert.equal(await page.textContent("#calc-money"), usd(q.totalMoney.amount));
+  const rows = await page.$$eval("#calc-lines tbody tr", (trs) => trs.map((t) => [t.dataset.code, t.cells[1].textContent, t.cells[2].dataset.value]));
+  assert.deepEqual(rows.map(([c, , v]) => [c, v]), q.lines.map((l) => [l.code, l.credits]));
+  const ai = rows.find(([c]) => c === "voice.ai_minutes");
+  assert.match(ai[1], /3 min 00 s × 9\.5 credits per minute, billed in 60\/60 s increments/);
+  assert.match(rows.find(([c]) => c === "voice.carrier_pass_through")[1], /\$0\.15 carrier cost passed through at cost/);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("a plan preset: included minutes draw first, the overage is priced at the plan's rate", async () => {
+  const page = await open(offlineUrl());
+  await page.selectOption("#preset", "growth-plan");
+  await page.fill("#cc-incl", "600");
+  const plan = { id: "growth", name: "Growth", monthlyFee: "99.00", includedMinutes: 1000, overagePerMinute: "7", includedCredits: "300", rolloverCap: null };
+  const q = dd.quoteCall({ rateCard: card, plan, includedSecondsRemaining: 600, call: { direction: "outbound", tollFree: false, connectedSeconds: 2000 } });
+  await page.waitForFunction((v) => document.getElementById("calc-total").dataset.value === v, q.totalCredits);
+  const codes = await page.$$eval("#calc-lines tbody tr", (trs) => trs.map((t) => t.dataset.code));
+  assert.deepEqual(codes, q.lines.map((l) => l.code));
+  assert.ok(codes.includes("voice.included_minutes"));
+  await page.close();
+});
+
+test("bad input is shown at its field with the engine's code, and nothing else breaks", async () => {
+  const page = await open(offlineUrl());
+  await page.fill("#rc-voice", "nine");
+  await page.waitForSelector("#rc-voice[aria-invalid=true]");
+  assert.match(await page.textContent("#card-msg"), /^invalid_decimal: .*\(rateCard\.voice\.perMinute\)/);
+  assert.equal(await page.textContent("#calc-total"), "—");
+  await page.fill("#rc-voice", "9");
+  await page.waitForFunction(() => !document.querySelector("#rc-voice[aria-invalid]"));
+  assert.equal(await value(page, "#calc-total"), dd.quoteCall({ rateCard: card, call: { direction: "outbound", connectedSeconds: 125, transfer: { bridgedSeconds: 45 } } }).totalCredits);
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("the drawdown preview: figures, chart sources, reloads and alert bands equal previewDrawdown", async () => {
+  const page = await open(offlineUrl());
+  await page.fill("#sc-prepaid", "250");
+  await page.fill("#sc-days", "5");
+  await page.fill("#sc-calls", "6");
+  const input = JSON.parse(await page.textContent("#preview-input"));
+  // The page's input reflects the edits: 5 days x (6 calls + 1 chat) + 1 number rental.
+  assert.equal(input.usage.length, 36);
+  assert.equal(input.account.grants.find((g) => g.id === "topup-1").remaining, "250");
+  assert.deepEqual(input.rateCard, card);
+  const p = dd.previewDrawdown(input);
+  assert.ok(p.reloads.length >= 2 && p.alerts.length >= 2, "the scenario reloads and changes alert state");
+  for (const k of ["balanceBefore", "balanceAfter", "owed"]) {
+    assert.equal(await fig(page, "#preview", k).getAttribute("data-value"), p[k]);
+    assert.equal(await fig(page, "#preview", k).textContent(), `${credits(p[k])} credits`);
+  }
+  assert.equal(await fig(page, "#preview", "reloads").textContent(), p.reloads.map((r) => usd(r.amount)).join(" + "));
+  // One area per grant, ending at the engine's remaining; a marker per reload.
+  const areas = await page.$$eval("#chart path.area", (ps) => ps.map((x) => [x.dataset.source, x.dataset.value]));
+  // A grant expired by the last usage no longer counts: its area ends at zero.
+  const end = Date.parse(input.usage.at(-1).at);
+  const expired = (id) => input.account.grants.some((g) => g.id === id && g.expiresAt && Date.parse(g.expiresAt) <= end);
+  assert.ok(p.grants.some((g) => expired(g.id)), "the promotion expires inside the scenario");
+  assert.deepEqual(new Map(areas), new Map(p.grants.map((g) => [g.id, expired(g.id) ? "0" : g.remaining])));
+  const marks = await page.$$eval("#chart g.reload", (gs) => gs.map((g) => g.dataset.credits));
+  assert.deepEqual(marks, p.reloads.map((r) => r.credits));
+  const bands = await page.$$eval("#chart rect.band", (rs) => rs.map((r) => r.dataset.state));
+  for (const a of p.alerts) if (a.to !== "ok") assert.ok(bands.includes(a.to), `a band for ${a.to}`);
+  // Every line's credits are listed.
+  const listed = await page.$$eval("#preview-items tbody tr:not(.reload-row) td.num", (ts) => ts.map((t) => t.dataset.value));
+  assert.deepEqual(listed, p.items.flatMap((i) => i.lines.map((l) => l.credits)));
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("amounts are shown exactly, with no float rounding on the way", async () => {
+  const page = await open(offlineUrl());
+  await page.fill("#sc-promo", "");
+  await page.fill("#sc-days", "1");
+  await page.fill("#sc-calls", "0");
+  await page.fill("#sc-msgs", "0");
+  // 19 significant digits: a binary float would show 1,000,000,000,000,000.
+  await page.fill("#sc-prepaid", "999999999999999.9999");
+  await page.waitForFunction(() => document.querySelector('#preview dd[data-key="balanceBefore"]')?.dataset.value === "999999999999999.9999");
+  assert.equal(await fig(page, "#preview", "balanceBefore").textContent(), "999,999,999,999,999.9999 credits");
+  // Past the engine's range the field is marked with the engine's code.
+  await page.fill("#sc-prepaid", "1000000000000000.5");
+  await page.waitForSelector("#sc-prepaid[aria-invalid=true]");
+  assert.match(await page.textContent("#preview-msg"), /^invalid_decimal: .*out of range/);
+  await page.close();
+});
+
+test("auto-reload: the engine's errors and warnings appear inline as the user types", async () => {
+  const page = await open(offlineUrl());
+  const findings = () => page.$$eval("#reload-findings li", (ls) => ls.map((l) => `${l.className} ${l.dataset.field} ${l.dataset.code}`).sort());
+  const expect = (settings, context) => {
+    const v = dd.validateAutoReload({ settings, rateCard: card, account: { limits: { minTopUp: "10.00", maxTopUp: "1000.00" } }, context });
+    return [...v.errors.map((f) => `error ${f.field} ${f.code}`), ...v.warnings.map((f) => `warning ${f.field} ${f.code}`)].sort();
+  };
+  const base = { enabled: true, threshold: "2.00", amount: "10.00", paymentMethod: "pm_card_visa", maxReloadsPerDay: 3 };
+  const ctx = { maxCallSeconds: 1800, expectedDailySpend: null };
+  assert.deepEqual(await findings(), expect(base, ctx));
+  assert.ok((await findings()).some((f) => f.startsWith("warning settings.threshold")), "a too-low threshold warns");
+
+  await page.fill("#ar-amount", "5.001");
+  await page.waitForSelector("#ar-amount[aria-invalid=true]");
+  assert.deepEqual(await findings(), expect({ ...base, amount: "5.001" }, ctx));
+  assert.ok((await page.textContent("#ar-amount-msg")).startsWith("Error:"));
+
+  await page.fill("#ar-pm", "");
+  await page.fill("#ar-amount", "25.00");
+  await page.waitForSelector("#ar-pm[aria-invalid=true]");
+  assert.deepEqual(await findings(), expect({ ...base, amount: "25.00", paymentMethod: null }, ctx));
+  assert.ok((await findings()).includes("error settings.paymentMethod payment_method_required"));
+  assert.equal(await page.getAttribute("#reload-summary", "data-valid"), "false");
+
+  await page.fill("#ar-threshold", "two");
+  await page.waitForSelector("#ar-threshold-msg [data-code=invalid_decimal]");
+  assert.ok(await page.$("#ar-threshold[aria-invalid=true]"));
+
+  await page.fill("#ar-threshold", "20.00");
+  await page.fill("#ar-pm", "pm_card_visa");
+  await page.waitForFunction(() => document.getElementById("reload-summary").dataset.valid === "true");
+  assert.deepEqual(await findings(), expect({ ...base, threshold: "20.00", amount: "25.00" }, ctx));
+  // Valid settings drive the preview's reloads.
+  const input = JSON.parse(await page.textContent("#preview-input"));
+  assert.equal(input.account.autoReload.threshold, "20.00");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("pre-call check: maxSeconds, then the 402 answer and the inbound rejection", async () => {
+  const page = await open(offlineUrl());
+  const check = async () => {
+    const input = JSON.parse(await page.textContent("#precall-input"));
+    const a = dd.authorizeCall(input);
+    assert.equal(await fig(page, "#precall", "maxSeconds").getAttribute("data-value"), String(a.maxSeconds));
+    assert.equal(await fig(page, "#precall", "availableCredits").getAttribute("data-value"), a.availableCredits);
+    return a;
+  };
+  const ok = await check();
+  assert.equal(ok.allowed, true);
+  assert.ok(ok.maxSeconds > 0);
+  await page.fill("#pc-max", "300");
+  assert.equal((await check()).maxSeconds, 300);
+
+  await page.fill("#sc-promo", "");
+  await page.fill("#sc-prepaid", "0.5");
+  await page.waitForSelector("#precall pre[data-status='402']");
+  const refused = await check();
+  assert.equal(refused.code, "insufficient_credits");
+  const shown = await page.textContent("#precall pre[data-status='402']");
+  assert.match(shown, /^HTTP\/1\.1 402 Payment Required/);
+  assert.deepEqual(JSON.parse(shown.slice(shown.indexOf("{"))), { error: refused.error });
+
+  await page.selectOption("#pc-dir", "inbound");
+  await page.waitForSelector("#precall pre[data-action=reject_inbound]");
+  assert.equal((await check()).action, "reject_inbound");
+  await page.close();
+});
+
+test("live: the dashboard reads the wallet, plan and usage through the API with its session", async () => {
+  const at = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const used = await api("POST", "/usage", live.key, { events: [
+    { id: "call-1", at, kind: "call", call: { direction: "outbound", connectedSeconds: 400 } },
+    { id: "chat-1", at, kind: "chat", messages: 30 },
+  ] }, "dash-1");
+  assert.equal(used.status, 200, JSON.stringify(used.body));
+  const page = await open(`${live.url}/#session=${live.session}`);
+  await page.waitForSelector("#source-badge[data-mode=live]");
+  assert.equal(await page.textContent("#source-badge"), "Live: account demo");
+  assert.ok(!page.url().includes("session="), "the token leaves the address bar");
+  const wallet = (await api("GET", "/billing/wallet", live.key)).body;
+  assert.equal(await fig(page, "#live", "balance").getAttribute("data-value"), wallet.balance);
+  assert.equal(await fig(page, "#live", "balance").textContent(), `${credits(wallet.balance)} credits`);
+  assert.equal(await fig(page, "#live", "balanceMoney").textContent(), usd(wallet.balanceMoney.amount));
+  const usage = (await api("GET", "/billing/usage", live.key)).body;
+  const rows = await page.$$eval("#live-usage tbody tr", (trs) => trs.map((t) => [t.dataset.channel, t.cells[2].dataset.value]));
+  assert.deepEqual(rows, usage.usage.map((u) => [u.channel, u.credits]));
+  // The page previews on the server's own snapshot, and its pre-call answer is the server's.
+  const input = JSON.parse(await page.textContent("#precall-input"));
+  assert.equal(dd.previewDrawdown({ rateCard: input.rateCard, account: input.account, usage: [] }).balanceBefore, wallet.balance);
+  const server = await api("POST", "/calls/authorize", live.key, { call: input.call });
+  assert.equal(server.status, 200, JSON.stringify(server.body));
+  assert.equal(await fig(page, "#precall", "maxSeconds").getAttribute("data-value"), String(server.body.maxSeconds));
+  assert.equal(await fig(page, "#precall", "availableCredits").getAttribute("data-value"), server.body.availableCredits);
+  // A reload of the page keeps the session for the tab.
+  await page.reload();
+  await page.waitForSelector("#source-badge[data-mode=live]");
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("without a session, or with a bad one, the served page falls back to sample data", async () => {
+  const page = await open(`${live.url}/#session=dd_sess_forged`);
+  await page.waitForFunction(() => /unavailable/.test(document.getElementById("source-badge").textContent));
+  assert.match(await page.textContent("#source-badge"), /^Sample data \(live data unavailable: unauthorized/);
+  assert.ok(await page.isHidden("#live"));
+  await page.close();
+});
+
+test("accessibility: labelled controls, keyboard use, visible focus, no axe violations", async () => {
+  const page = await open(offlineUrl());
+  const unlabelled = await page.$$eval("input, select, textarea, button", (els) =>
+    els.filter((e) => !(e.labels?.length || e.getAttribute("aria-label") || e.getAttribute("aria-labelledby") || (e.tagName === "BUTTON" && e.textContent.trim()))).map((e) => e.id || e.outerHTML));
+  assert.deepEqual(unlabelled, []);
+  // Keyboard: Tab from the top reaches the skip link, then the preset picker.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.className), "skip");
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "preset");
+  const outline = await page.evaluate(() => {
+    const s = getComputedStyle(document.activeElement);
+    return [s.outlineStyle, parseFloat(s.outlineWidth)];
+  });
+  assert.notEqual(outline[0], "none");
+  assert.ok(outline[1] >= 2, `focus outline ${outline[1]}px`);
+  // Typing a call length by keyboard alone updates the cost.
+  await page.focus("#cc-secs");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("61");
+  const q = dd.quoteCall({ rateCard: card, call: { direction: "outbound", connectedSeconds: 61, transfer: { bridgedSeconds: 45 } } });
+  await page.waitForFunction((v) => document.getElementById("calc-total").dataset.value === v, q.totalCredits);
+  await page.addScriptTag({ content: axeSource });
+  await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+  const result = await page.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] }));
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), []);
+  await page.close();
+});
+
+test("screenshots at desktop width and at 375 px, with nothing wider than the screen", async () => {
+  for (const [name, width] of [["desktop", 1280], ["mobile-375", 375]]) {
+    const page = await open(offlineUrl(), width);
+    const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scroll <= width, `${name}: the page is ${scroll}px wide`);
+    const file = join(shots, `dashboard-${name}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    assert.ok(statSync(file).size > 10_000);
+    await page.close();
+  }
+  const page = await open(`${live.url}/#session=${live.session}`, 375);
+  await page.waitForSelector("#source-badge[data-mode=live]");
+  await page.screenshot({ path: join(shots, "dashboard-live-375.png"), fullPage: true });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 375);
+  await page.close();
+});
