@@ -1,7 +1,8 @@
 // The drawdown preview: previewDrawdown over the scenario's usage, its figures, every line's
 // allocations, and the chart. The per-source series come from the engine too: a preview of
 // each prefix of the usage gives every grant's exact remaining after that event (sampled to
-// at most MAX_POINTS prefixes), so the page never subtracts an amount itself.
+// at most MAX_POINTS prefixes, fewer for long scenarios so that the prefixes hold at most
+// ITEM_BUDGET usage items in all: ~10 us each), so the page never subtracts an amount itself.
 import { evaluateAlerts, previewDrawdown, type Account, type AlertState, type Grant, type Preview, type Usage } from "drawdown";
 import { drawChart, type ChartData, type Point } from "./chart";
 import { $, clearMarks, el, figure, input, int, setValue, showError, text } from "./dom";
@@ -11,6 +12,7 @@ import { usageFor } from "./scenario";
 import { engineAccount, state, update, type AppState } from "./state";
 
 const MAX_POINTS = 120;
+const ITEM_BUDGET = 10_000;
 
 export function fillScenario(s: Scenario, account: Account, live: boolean): void {
   setValue("sc-start", s.start);
@@ -72,7 +74,8 @@ function series(s: AppState, account: Account, usage: Usage[], full: Preview): C
   const start = usage.length ? ms(usage[0]!.at) : Date.now();
   const opening = previewDrawdown({ rateCard: s.rateCard, account, usage: [] });
   const points: Point[] = [point(start - 3_600_000, { ...opening, grants: (account.grants ?? []).map((g) => ({ id: g.id, remaining: String(g.remaining) })) })];
-  const step = Math.max(1, Math.ceil(usage.length / MAX_POINTS));
+  const samples = Math.max(8, Math.min(MAX_POINTS, Math.floor((2 * ITEM_BUDGET) / Math.max(1, usage.length))));
+  const step = Math.max(1, Math.ceil(usage.length / samples));
   for (let k = step; k < usage.length; k += step) {
     points.push(point(ms(usage[k - 1]!.at), previewDrawdown({ rateCard: s.rateCard, account, usage: usage.slice(0, k) })));
   }
