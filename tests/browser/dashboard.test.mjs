@@ -6,13 +6,12 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { extname, join } from "node:path";
+import { join } from "node:path";
 import { build } from "vite";
-import { chromium } from "playwright-core";
+import { launchChromium, serveDir } from "./common.mjs";
 import * as dd from "../../pkg/node.js";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -28,16 +27,6 @@ let server; // drawdown serve --static, with the demo account
 let tmp;
 let browser;
 const live = {};
-
-function staticServer(dir) {
-  const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".wasm": "application/wasm" };
-  const s = createServer((req, res) => {
-    const p = join(dir, decodeURIComponent(new URL(req.url, "http://x").pathname.replace(/\/$/, "/index.html")));
-    if (!p.startsWith(dir) || !existsSync(p) || statSync(p).isDirectory()) return res.writeHead(404).end();
-    res.writeHead(200, { "content-type": types[extname(p)] ?? "application/octet-stream" }).end(readFileSync(p));
-  });
-  return new Promise((r) => s.listen(0, "127.0.0.1", () => r(s)));
-}
 
 function startDrawdown() {
   const bin = join(root, "target/release/drawdown");
@@ -87,14 +76,10 @@ const fig = (page, panel, key) => page.locator(`${panel} dd[data-key="${key}"]`)
 before(async () => {
   tmp = mkdtempSync(join(tmpdir(), "drawdown-www-"));
   await build({ configFile: join(root, "www/vite.config.mjs"), logLevel: "warn", build: { outDir: dist, emptyOutDir: true } });
-  offline = await staticServer(dist);
+  offline = await serveDir(dist);
   Object.assign(live, await startDrawdown());
   mkdirSync(shots, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

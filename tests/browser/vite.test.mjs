@@ -4,11 +4,10 @@
 // in the page must give the native build's canonical output byte for byte.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { mkdirSync, readFileSync, rmSync, symlinkSync, existsSync, readdirSync } from "node:fs";
-import { extname, join } from "node:path";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { build } from "vite";
-import { chromium } from "playwright-core";
+import { launchChromium, serveDir } from "./common.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
 const root = new URL("../../", import.meta.url).pathname;
@@ -23,21 +22,8 @@ before(async () => {
   rmSync(link, { force: true, recursive: true });
   symlinkSync(join(root, "pkg"), link, "dir");
   await build({ root: here, logLevel: "warn", build: { outDir: dist, emptyOutDir: true } });
-  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
-  server = createServer((req, res) => {
-    const path = join(dist, decodeURIComponent(new URL(req.url, "http://x").pathname.replace(/\/$/, "/index.html")));
-    if (!path.startsWith(dist) || !existsSync(path)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": types[extname(path)] ?? "application/octet-stream" }).end(readFileSync(path));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  server = await serveDir(dist);
+  browser = await launchChromium();
 });
 
 after(async () => {
