@@ -248,6 +248,15 @@ test("pre-call check: maxSeconds, then the 402 answer and the inbound rejection"
   assert.ok(ok.maxSeconds > 0);
   await page.fill("#pc-max", "300");
   assert.equal((await check()).maxSeconds, 300);
+  // After the preview's usage: the account the preview leaves (its grants, reloads, owed).
+  await page.fill("#pc-max", "");
+  await page.check("#pc-after");
+  const after = JSON.parse(await page.textContent("#precall-input"));
+  const left = dd.previewDrawdown(JSON.parse(await page.textContent("#preview-input")));
+  assert.deepEqual(after.account.grants.map((g) => [g.id, g.remaining]), left.grants.map((g) => [g.id, g.remaining]));
+  assert.equal(after.account.owed, left.owed);
+  await check();
+  await page.uncheck("#pc-after");
 
   await page.fill("#sc-promo", "");
   await page.fill("#sc-prepaid", "0.5");

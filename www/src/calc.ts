@@ -91,7 +91,7 @@ function render(s: AppState): void {
     totalMoney.textContent = "";
     total.dataset.value = totalMoney.dataset.value = "";
     // A rate-card error belongs to the editor above; a call error to this form.
-    const code = showError(form, msg, e, "");
+    const code = showError(form, msg, e);
     if (code && (e as { field?: string }).field?.startsWith("rateCard")) msg.textContent += " — fix the rate card above.";
   }
 }

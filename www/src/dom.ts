@@ -57,17 +57,16 @@ export function clearMarks(root: HTMLElement, message: HTMLElement): void {
  * Show a failure: a DrawdownError marks the input whose data-field is its `field` (the
  * longest matching prefix), and the panel's message gives code and text. Returns the code.
  */
-export function showError(root: HTMLElement, message: HTMLElement, err: unknown, fieldPrefix = ""): string {
+export function showError(root: HTMLElement, message: HTMLElement, err: unknown): string {
   if (!isDrawdownError(err)) {
     message.textContent = `Unexpected failure: ${String(err)}`;
     return "unexpected";
   }
   const field = err.field ?? "";
-  const local = fieldPrefix && field.startsWith(fieldPrefix) ? field.slice(fieldPrefix.length) : field;
   let best: HTMLElement | null = null;
   for (const i of root.querySelectorAll<HTMLElement>("[data-field]")) {
     const f = i.dataset.field ?? "";
-    if ((local === f || local.startsWith(`${f}.`)) && f.length > (best?.dataset.field?.length ?? -1)) best = i;
+    if ((field === f || field.startsWith(`${f}.`)) && f.length > (best?.dataset.field?.length ?? -1)) best = i;
   }
   best?.setAttribute("aria-invalid", "true");
   message.textContent = `${err.code}: ${err.message}${field ? ` (${field})` : ""}`;

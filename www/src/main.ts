@@ -72,7 +72,7 @@ function showLive(l: Live): void {
   if (!l.usage.usage.length) body.append(el("tr", {}, el("td", { colspan: "3" }, "No usage recorded yet.")));
 }
 
-async function goLive(token: string): Promise<boolean> {
+async function goLive(token: string): Promise<void> {
   try {
     const l = await loadLive(token);
     // The what-if scenario starts on the server's today, and the pre-call check at its now.
@@ -88,12 +88,10 @@ async function goLive(token: string): Promise<boolean> {
     sel.value = "live";
     showLive(l);
     badge("live", `Live: account ${l.accountId}`);
-    return true;
   } catch (e) {
     if (e instanceof LiveError && (e.status === 401 || e.status === 403)) forget();
     const why = e instanceof LiveError ? `${e.code}: ${e.message}` : "the server is not reachable";
     badge("sample", `Sample data (live data unavailable: ${why})`);
-    return false;
   }
 }
 

@@ -1,10 +1,10 @@
 // The pre-call check: authorizeCall on the opening account, or on the account as the
 // preview leaves it. Shows maxSeconds, and the 402 body or the inbound rejection exactly as
 // the server and the edge worker answer them (SEMANTICS 9, seed 001).
-import { authorizeCall, previewDrawdown, type Account, type AuthorizeInput, type Grant } from "drawdown";
+import { authorizeCall, type Account, type AuthorizeInput, type Grant } from "drawdown";
 import { $, clearMarks, el, figure, input, int, select, setValue, showError, text } from "./dom";
 import { credits, duration } from "./format";
-import { usageFor } from "./scenario";
+import { scenarioRun } from "./preview";
 import { engineAccount, state, update, type AppState } from "./state";
 
 export function fillPrecall(at: string): void {
@@ -15,9 +15,10 @@ export function fillPrecall(at: string): void {
 }
 
 /** The account after the scenario: the engine's remaining per grant copied over, reloads added. */
-function afterPreview(s: AppState, account: Account): Account {
-  const usage = usageFor(s.scenario, s.rateCard);
-  const p = previewDrawdown({ rateCard: s.rateCard, account, usage });
+function afterPreview(s: AppState): Account {
+  const run = scenarioRun(s);
+  if (!run.preview) throw run.error;
+  const { preview: p, account } = run;
   const held = new Map((account.grants ?? []).map((g) => [g.id, g]));
   const grants: Grant[] = p.grants.map((g) => ({ ...(held.get(g.id) ?? { id: g.id, type: "prepaid" as const }), remaining: g.remaining }));
   return { ...account, grants, owed: p.owed, includedSecondsRemaining: p.includedSecondsRemaining };
@@ -31,7 +32,7 @@ function render(s: AppState): void {
   out.replaceChildren();
   try {
     const opening = engineAccount(s);
-    const account = input("pc-after").checked ? afterPreview(s, opening) : opening;
+    const account = input("pc-after").checked ? afterPreview(s) : opening;
     const max = int("pc-max");
     const call: AuthorizeInput["call"] = {
       direction: select("pc-dir").value as "inbound" | "outbound",
@@ -58,7 +59,7 @@ function render(s: AppState): void {
       out.append(el("pre", { class: "http", "data-action": "reject_inbound" }, JSON.stringify({ allowed: false, code: a.code, action: a.action }, null, 2)));
     }
   } catch (e) {
-    showError(form, msg, e, "");
+    showError(form, msg, e);
   }
 }
 

@@ -56,6 +56,30 @@ function readWallet(account: Account): Account {
   return { ...account, grants };
 }
 
+/** A state's scenario: its inputs and the engine's preview (or its error). Computed once
+ * per state; the pre-call panel reuses it for "after the preview's usage". */
+interface ScenarioRun {
+  s: AppState;
+  account: Account;
+  usage: Usage[];
+  preview: Preview | null;
+  error: unknown;
+}
+let last: ScenarioRun | null = null;
+export function scenarioRun(s: AppState): ScenarioRun {
+  if (last?.s !== s) {
+    const account = engineAccount(s);
+    const usage = usageFor(s.scenario, s.rateCard);
+    last = { s, account, usage, preview: null, error: null };
+    try {
+      last.preview = previewDrawdown({ rateCard: s.rateCard, account, usage });
+    } catch (e) {
+      last.error = e;
+    }
+  }
+  return last;
+}
+
 const ms = (iso: string) => Date.parse(iso);
 
 function active(g: Grant | undefined, t: number): boolean {
@@ -128,19 +152,19 @@ function render(s: AppState): void {
   clearMarks(form, msg);
   figs.replaceChildren();
   body.replaceChildren();
-  const account = engineAccount(s);
-  const usage = usageFor(s.scenario, s.rateCard);
+  const run = scenarioRun(s);
+  const { account, usage } = run;
   // Point the opening-wallet fields at their grants, so an engine error marks the right one.
   (account.grants ?? []).forEach((g, i) => {
     const id = g.id === "topup-1" ? "sc-prepaid" : g.id === "welcome-promo" ? "sc-promo" : null;
     if (id) input(id).dataset.field = `account.grants[${i}].remaining`;
     if (id === "sc-promo") input("sc-promo-exp").dataset.field = `account.grants[${i}].expiresAt`;
   });
-  let p: Preview;
-  let chart: ChartData;
   $("preview-input").textContent = JSON.stringify({ rateCard: s.rateCard, account, usage }, null, 2);
+  let chart: ChartData;
+  const p = run.preview;
   try {
-    p = previewDrawdown({ rateCard: s.rateCard, account, usage });
+    if (!p) throw run.error;
     chart = series(s, account, usage, p);
   } catch (e) {
     showError(form, msg, e);
