@@ -40,7 +40,8 @@ impl fmt::Display for What<'_> {
             Signed(i) => write!(f, "integer `{i}`"),
             Float(_) => f.write_str("floating point number"),
             Char(c) => write!(f, "character `{c}`"),
-            Str(s) => write!(f, "string {s:?}"),
+            // Quoted by hand: `{:?}` would link the Debug escaper into the .wasm.
+            Str(s) => write!(f, "string \"{s}\""),
             Bytes(_) => f.write_str("byte array"),
             Unit => f.write_str("null"),
             Option => f.write_str("optional value"),

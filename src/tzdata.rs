@@ -1,7 +1,8 @@
 //! The IANA time zones, from a compact table generated from chrono-tz's copy of the
 //! database (examples/gen_tzdata.rs): every zone's UTC offsets and their changes from 1970
-//! to 2100. Same answers as chrono-tz in that range (a test checks every zone), at a tenth
-//! of the size in the WebAssembly module.
+//! to 2100. Same answers as chrono-tz in that range (a test checks every zone), at a small
+//! fraction of the size in the WebAssembly module. Like TZif's footer (RFC 8536 3.3), a
+//! zone's yearly daylight-saving changes are stored once as two rules, not once a year.
 
 use std::sync::OnceLock;
 
@@ -14,6 +15,130 @@ struct Table {
     payloads: Vec<&'static [u8]>,
     /// Sorted by name.
     names: Vec<(&'static str, u16)>,
+}
+
+/// 2100-01-01T00:00:00Z, where the table ends.
+const END: i64 = 4_102_444_800;
+
+/// The day of the month a yearly change falls on (POSIX TZ `Jn`/`Mm.w.d` forms, as tzdata's
+/// `25`, `Sun>=8` and `lastSun`). Weekdays count from Sunday = 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleDay {
+    Fixed(u8),
+    OnOrAfter(u8, u8),
+    Last(u8),
+}
+
+/// A yearly change: at `wall_seconds` after local midnight of the rule's day, in the offset
+/// of the other rule, the zone moves to `offsets[offset]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub month: u8,
+    pub day: RuleDay,
+    pub wall_seconds: i64,
+    pub offset: u8,
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+}
+
+/// The change the `i`th of two rules makes in `year`: UTC seconds and the new offset.
+pub fn rule_change(offsets: &[i32], rules: &[Rule; 2], i: usize, year: i32) -> (i64, i32) {
+    let r = rules[i];
+    let (y, m) = (i64::from(year), i64::from(r.month));
+    // The first day on or after `day` that is weekday `w` (1970-01-01 was a Thursday).
+    let on_or_after = |w: u8, day: i64| day + (i64::from(w) - (day + 4)).rem_euclid(7);
+    let day = match r.day {
+        RuleDay::Fixed(d) => days_from_civil(y, m, i64::from(d)),
+        RuleDay::OnOrAfter(w, d) => on_or_after(w, days_from_civil(y, m, i64::from(d))),
+        RuleDay::Last(w) => on_or_after(w, days_from_civil(y, m + 1, 1) - 7),
+    };
+    let at = |o: u8| offsets.get(usize::from(o)).copied().unwrap_or(0);
+    let t = day * 86_400 + r.wall_seconds - i64::from(at(rules[1 - i].offset));
+    (t, at(r.offset))
+}
+
+/// An era of yearly changes: the two rules' changes from `from_year`, the first `skip` left
+/// out, `count` of them (0: all up to the end of the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Era {
+    pub from_year: i32,
+    pub skip: u8,
+    pub count: u32,
+    pub rules: [Rule; 2],
+}
+
+/// Appends the changes an era gives, in order.
+pub fn expand(offsets: &[i32], era: &Era, out: &mut Vec<(i64, i32)>) {
+    let mut left = if era.count == 0 { u32::MAX } else { era.count };
+    let changes = (era.from_year..2100).flat_map(|y| [(0, y), (1, y)]);
+    for (i, year) in changes.skip(usize::from(era.skip)) {
+        let c = rule_change(offsets, &era.rules, i, year);
+        if left == 0 || c.0 >= END {
+            return;
+        }
+        out.push(c);
+        left -= 1;
+    }
+}
+
+/// One era as the generator writes it (examples/gen_tzdata.rs), and the bytes after it.
+fn read_era(b: &[u8]) -> (Era, &[u8]) {
+    let (from_year, b) = varint(b);
+    let skip = b[0];
+    let (count, mut b) = varint(&b[1..]);
+    let mut rules = [Rule {
+        month: 1,
+        day: RuleDay::Fixed(1),
+        wall_seconds: 0,
+        offset: 0,
+    }; 2];
+    for r in &mut rules {
+        let (z, tail) = varint(&b[4..]);
+        r.month = b[0];
+        r.day = match b[1] {
+            0 => RuleDay::Fixed(b[2]),
+            1 => RuleDay::OnOrAfter(b[3], b[2]),
+            _ => RuleDay::Last(b[3]),
+        };
+        r.wall_seconds = (z >> 1) as i64 ^ -((z & 1) as i64);
+        r.offset = tail[0];
+        b = &tail[1..];
+    }
+    let era = Era {
+        from_year: from_year as i32,
+        skip,
+        count: count as u32,
+        rules,
+    };
+    (era, b)
+}
+
+/// Decodes one zone payload (explicit changes and eras, in order) into `out`, and returns
+/// the bytes after it.
+fn walk<'a>(b: &'a [u8], offsets: &[i32], out: &mut Vec<(i64, i32)>) -> &'a [u8] {
+    let mut rest = &b[1..];
+    loop {
+        let (count, mut r) = varint(rest);
+        for _ in 0..count {
+            let (d, r2) = varint(r);
+            let at = out.last().map_or(0, |c| c.0.max(0)) + d as i64;
+            out.push((at, offsets.get(usize::from(r2[0])).copied().unwrap_or(0)));
+            r = &r2[1..];
+        }
+        if r[0] == 0 {
+            return &r[1..];
+        }
+        let (era, r2) = read_era(&r[1..]);
+        expand(offsets, &era, out);
+        rest = r2;
+    }
 }
 
 fn varint(b: &[u8]) -> (u64, &[u8]) {
@@ -37,7 +162,7 @@ fn table() -> &'static Table {
         let version = std::str::from_utf8(&b[1..1 + vlen]).unwrap_or("");
         b = &b[1 + vlen..];
         let n = u16::from_le_bytes([b[0], b[1]]) as usize;
-        let offsets = (0..n)
+        let offsets: Vec<i32> = (0..n)
             .map(|i| i32::from_le_bytes([b[2 + 4 * i], b[3 + 4 * i], b[4 + 4 * i], b[5 + 4 * i]]))
             .collect();
         b = &b[2 + 4 * n..];
@@ -46,10 +171,7 @@ fn table() -> &'static Table {
         let mut payloads = Vec::with_capacity(n);
         for _ in 0..n {
             let start = b;
-            let (count, mut rest) = varint(&b[1..]);
-            for _ in 0..count {
-                rest = &varint(rest).1[1..];
-            }
+            let rest = walk(b, &offsets, &mut Vec::new());
             payloads.push(&start[..start.len() - rest.len()]);
             b = rest;
         }
@@ -99,16 +221,8 @@ fn decoded(index: u16) -> &'static [(i64, i32)] {
     let cache = CACHE.get_or_init(|| (0..t.payloads.len()).map(|_| OnceLock::new()).collect());
     cache[index as usize].get_or_init(|| {
         let payload = t.payloads[index as usize];
-        let (count, mut rest) = varint(&payload[1..]);
-        let mut out = Vec::with_capacity(count as usize + 1);
-        out.push((i64::MIN, t.offsets[payload[0] as usize]));
-        let mut at = 0i64;
-        for _ in 0..count {
-            let (d, r) = varint(rest);
-            at += d as i64;
-            out.push((at, t.offsets[r[0] as usize]));
-            rest = &r[1..];
-        }
+        let mut out = vec![(i64::MIN, t.offsets[payload[0] as usize])];
+        walk(payload, &t.offsets, &mut out);
         out.into_boxed_slice()
     })
 }
