@@ -120,23 +120,27 @@ fn read_era(b: &[u8]) -> (Era, &[u8]) {
     (era, b)
 }
 
-/// Decodes one zone payload (explicit changes and eras, in order) into `out`, and returns
-/// the bytes after it.
-fn walk<'a>(b: &'a [u8], offsets: &[i32], out: &mut Vec<(i64, i32)>) -> &'a [u8] {
+/// Reads one zone payload (explicit changes and eras, in order), decoding it into `out` when
+/// given (with none, it only finds the payload's end), and returns the bytes after it.
+fn walk<'a>(b: &'a [u8], offsets: &[i32], mut out: Option<&mut Vec<(i64, i32)>>) -> &'a [u8] {
     let mut rest = &b[1..];
     loop {
         let (count, mut r) = varint(rest);
         for _ in 0..count {
             let (d, r2) = varint(r);
-            let at = out.last().map_or(0, |c| c.0.max(0)) + d as i64;
-            out.push((at, offsets.get(usize::from(r2[0])).copied().unwrap_or(0)));
+            if let Some(out) = out.as_deref_mut() {
+                let at = out.last().map_or(0, |c| c.0.max(0)) + d as i64;
+                out.push((at, offsets.get(usize::from(r2[0])).copied().unwrap_or(0)));
+            }
             r = &r2[1..];
         }
         if r[0] == 0 {
             return &r[1..];
         }
         let (era, r2) = read_era(&r[1..]);
-        expand(offsets, &era, out);
+        if let Some(out) = out.as_deref_mut() {
+            expand(offsets, &era, out);
+        }
         rest = r2;
     }
 }
@@ -171,7 +175,7 @@ fn table() -> &'static Table {
         let mut payloads = Vec::with_capacity(n);
         for _ in 0..n {
             let start = b;
-            let rest = walk(b, &offsets, &mut Vec::new());
+            let rest = walk(b, &offsets, None);
             payloads.push(&start[..start.len() - rest.len()]);
             b = rest;
         }
@@ -222,7 +226,7 @@ fn decoded(index: u16) -> &'static [(i64, i32)] {
     cache[index as usize].get_or_init(|| {
         let payload = t.payloads[index as usize];
         let mut out = vec![(i64::MIN, t.offsets[payload[0] as usize])];
-        walk(payload, &t.offsets, &mut out);
+        walk(payload, &t.offsets, Some(&mut out));
         out.into_boxed_slice()
     })
 }
