@@ -29,10 +29,9 @@ use chrono_tz::{Tz, TZ_VARIANTS};
 use std::collections::BTreeMap;
 
 #[cfg(not(target_arch = "wasm32"))]
-use drawdown::tzdata::{expand, rule_change, Era, Rule, RuleDay};
+use drawdown::tzdata::{expand, rule_change, Era, Rule, RuleDay, END};
 
 const START: i64 = 0; // 1970-01-01T00:00:00Z
-const END: i64 = 4_102_444_800; // 2100-01-01T00:00:00Z
 const STEP: i64 = 6 * 3600;
 
 #[cfg(not(target_arch = "wasm32"))]

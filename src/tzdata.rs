@@ -17,8 +17,8 @@ struct Table {
     names: Vec<(&'static str, u16)>,
 }
 
-/// 2100-01-01T00:00:00Z, where the table ends.
-const END: i64 = 4_102_444_800;
+/// 2100-01-01T00:00:00Z, where the table ends (the generator and the tests use it too).
+pub const END: i64 = 4_102_444_800;
 
 /// The day of the month a yearly change falls on (POSIX TZ `Jn`/`Mm.w.d` forms, as tzdata's
 /// `25`, `Sun>=8` and `lastSun`). Weekdays count from Sunday = 0.

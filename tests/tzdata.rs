@@ -6,10 +6,8 @@
 use chrono::{DateTime, LocalResult, Offset, TimeZone, Utc};
 use chrono_tz::{Tz, TZ_VARIANTS};
 use drawdown::calendar::{resolve_local, Instant, Zone};
-use drawdown::tzdata::lookup;
+use drawdown::tzdata::{lookup, END};
 use proptest::prelude::*;
-
-const END: i64 = 4_102_444_800; // 2100-01-01
 
 fn chrono_offset(tz: Tz, t: i64) -> i32 {
     tz.offset_from_utc_datetime(&DateTime::<Utc>::from_timestamp(t, 0).unwrap().naive_utc())
