@@ -4,10 +4,10 @@
 //!
 //! Format (little-endian): "DDTZ", tzdb version (u8 len + bytes), offsets (u16 n, i32 each),
 //! payloads (u16 n; each below), names sorted (u16 n; each: u8 len, bytes, u16 payload
-//! index). Transitions cover 1970-01-01 to 2100-01-01.
+//! index). Transitions cover 2000-01-01 to 2100-01-01.
 //!
 //! A payload: u8 initial offset index, then runs of [varint count, per change a varint delta
-//! in seconds from the previous change (from 1970-01-01 for the first) and a u8 offset index;
+//! in seconds from the previous change (from 2000-01-01 for the first) and a u8 offset index;
 //! u8 tag: 0 ends the payload, 2 an era follows]. An era is TZif's footer idea (RFC 8536
 //! 3.3, the POSIX TZ `M3.5.0/2` form) over a span of years: two yearly rules written once
 //! instead of once a year. Encoded: varint first year, u8 changes skipped in that year,
@@ -29,9 +29,8 @@ use chrono_tz::{Tz, TZ_VARIANTS};
 use std::collections::BTreeMap;
 
 #[cfg(not(target_arch = "wasm32"))]
-use drawdown::tzdata::{expand, rule_change, Era, Rule, RuleDay, END};
+use drawdown::tzdata::{expand, rule_change, Era, Rule, RuleDay, END, START};
 
-const START: i64 = 0; // 1970-01-01T00:00:00Z
 const STEP: i64 = 6 * 3600;
 
 #[cfg(not(target_arch = "wasm32"))]

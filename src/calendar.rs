@@ -61,12 +61,21 @@ impl<'de> Deserialize<'de> for Instant {
                 f.write_str("an RFC 3339 instant")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Instant, E> {
-                Instant::parse(v).ok_or_else(|| {
+                let t = Instant::parse(v).ok_or_else(|| {
                     E::custom(coded(
                         "invalid_instant",
                         format!("`{v}` is not an RFC 3339 instant with an offset"),
                     ))
-                })
+                })?;
+                // The zone table starts in 2000 (src/tzdata.rs): refuse rather than guess
+                // the local time of an earlier instant.
+                if t.0.timestamp() < crate::tzdata::START {
+                    return Err(E::custom(coded(
+                        "instant_out_of_range",
+                        format!("`{v}` is before 2000-01-01T00:00:00Z, the earliest instant drawdown accepts"),
+                    )));
+                }
+                Ok(t)
             }
         }
         d.deserialize_str(V)

@@ -1,5 +1,5 @@
 //! The IANA time zones, from a compact table generated from chrono-tz's copy of the
-//! database (examples/gen_tzdata.rs): every zone's UTC offsets and their changes from 1970
+//! database (examples/gen_tzdata.rs): every zone's UTC offsets and their changes from 2000
 //! to 2100. Same answers as chrono-tz in that range (a test checks every zone), at a small
 //! fraction of the size in the WebAssembly module. Like TZif's footer (RFC 8536 3.3), a
 //! zone's yearly daylight-saving changes are stored once as two rules, not once a year.
@@ -16,6 +16,10 @@ struct Table {
     /// Sorted by name.
     names: Vec<(&'static str, u16)>,
 }
+
+/// 2000-01-01T00:00:00Z, where the table starts: instants before it are refused at the input
+/// (`instant_out_of_range`), so no local time is computed from a guessed offset.
+pub const START: i64 = 946_684_800;
 
 /// 2100-01-01T00:00:00Z, where the table ends (the generator and the tests use it too).
 pub const END: i64 = 4_102_444_800;
@@ -129,7 +133,7 @@ fn walk<'a>(b: &'a [u8], offsets: &[i32], mut out: Option<&mut Vec<(i64, i32)>>)
         for _ in 0..count {
             let (d, r2) = varint(r);
             if let Some(out) = out.as_deref_mut() {
-                let at = out.last().map_or(0, |c| c.0.max(0)) + d as i64;
+                let at = out.last().map_or(START, |c| c.0.max(START)) + d as i64;
                 out.push((at, offsets.get(usize::from(r2[0])).copied().unwrap_or(0)));
             }
             r = &r2[1..];
@@ -217,7 +221,7 @@ pub fn lookup(name: &str) -> Option<ZoneData> {
 }
 
 /// A zone's changes `(utc_seconds, offset_seconds)`, the first at `i64::MIN` (the offset in
-/// effect on 1970-01-01), decoded once per zone and kept.
+/// effect on 2000-01-01), decoded once per zone and kept.
 fn decoded(index: u16) -> &'static [(i64, i32)] {
     type Changes = Box<[(i64, i32)]>;
     static CACHE: OnceLock<Vec<OnceLock<Changes>>> = OnceLock::new();
