@@ -1,49 +1,74 @@
-// The public API over the wasm-bindgen glue. Plain objects cross as JSON text: stringify on
-// the way in, parse on the way out, so outputs are plain objects with string amounts, and
-// a failure is thrown as an Error named DrawdownError with a stable `code` and the `field`.
+// The public API over the wasm-bindgen exports. The module takes and returns plain objects
+// (serde-wasm-bindgen builds the outputs: amounts as strings, maps as plain objects) and
+// throws an Error named DrawdownError with a stable `code` and the `field` it concerns.
 import * as wasm from "./drawdown.js";
 import { assertReady } from "./state.js";
 
-function drawdownError(code, message, field) {
-  const err = new Error(message);
-  err.name = "DrawdownError";
-  err.code = code;
-  err.field = field ?? null;
-  return err;
-}
-
-function call(op, input) {
-  assertReady();
-  let text;
-  try {
-    text = JSON.stringify(input);
-  } catch (e) {
-    throw drawdownError("invalid_input", `input cannot be serialised as JSON: ${e.message}`, null);
-  }
-  if (text === undefined) throw drawdownError("invalid_input", "input must be a JSON object", null);
-  const out = wasm.evalJson(op, text);
-  if (out.charCodeAt(0) === 33 /* "!" */) {
-    const { code, message, field } = JSON.parse(out.slice(1)).error;
-    throw drawdownError(code, message, field);
-  }
-  return JSON.parse(out);
-}
-
 /** Prices one call: its charge lines, total credits and money. */
-export const quoteCall = (input) => call("quoteCall", input);
+export function quoteCall(input) {
+  assertReady();
+  return wasm.quoteCall(input);
+}
+
 /** Applies usage to an account snapshot: lines, allocations, reloads, alerts, balances. */
-export const previewDrawdown = (input) => call("previewDrawdown", input);
+export function previewDrawdown(input) {
+  assertReady();
+  return wasm.previewDrawdown(input);
+}
+
 /** The pre-call check: allowed, reason code and the exact maxSeconds. */
-export const authorizeCall = (input) => call("authorizeCall", input);
+export function authorizeCall(input) {
+  assertReady();
+  return wasm.authorizeCall(input);
+}
+
 /** Validates auto-reload settings: every error and warning with its field. */
-export const validateAutoReload = (input) => call("validateAutoReload", input);
+export function validateAutoReload(input) {
+  assertReady();
+  return wasm.validateAutoReload(input);
+}
+
 /** The balance-alert state for a balance, and whether it changed. */
-export const evaluateAlerts = (input) => call("evaluateAlerts", input);
+export function evaluateAlerts(input) {
+  assertReady();
+  return wasm.evaluateAlerts(input);
+}
+
+// Keys in code point order, which is the UTF-8 byte order of the native build's sorted maps
+// (a plain `sort()` compares UTF-16 units and puts astral characters before U+E000-U+FFFF).
+function byCodePoint(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i);
+    const y = b.codePointAt(i);
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+/** Canonical JSON: keys sorted, no whitespace; the bytes the native `drawdown eval` prints. */
+export function canonical(value) {
+  if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort(byCodePoint);
+    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
+  }
+  return JSON.stringify(value);
+}
 
 /** Any operation over JSON text; canonical JSON text out (`{"error":{...}}` on failure). */
 export function evalCanonical(op, inputJson) {
   assertReady();
-  return wasm.evalCanonical(op, inputJson);
+  try {
+    return canonical(wasm.evalJson(op, inputJson));
+  } catch (e) {
+    if (!isDrawdownError(e)) throw e;
+    const error = { code: e.code };
+    if (e.field !== null) error.field = e.field;
+    error.message = e.message;
+    return canonical({ error });
+  }
 }
 
 export function version() {

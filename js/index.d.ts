@@ -69,6 +69,8 @@ export function authorizeCall(input: AuthorizeInput): Authorization;
 export function validateAutoReload(input: ValidateAutoReloadInput): ReloadValidation;
 /** The balance-alert state for a balance, and whether it changed. */
 export function evaluateAlerts(input: EvaluateAlertsInput): AlertEvaluation;
+/** Canonical JSON of an output: keys sorted by code point, no whitespace; the bytes the native build prints. */
+export function canonical(value: unknown): string;
 /** Any operation over JSON text; canonical JSON text out (`{"error":{...}}` on failure). */
 export function evalCanonical(op: OperationName, inputJson: string): string;
 /** The engine version. */

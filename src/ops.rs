@@ -37,16 +37,6 @@ pub fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T> {
     parse(&value)
 }
 
-/// Output structs declare their fields in sorted order, so direct serialization is already
-/// canonical (tests check it against the `Value` route for every vector).
-fn run_text<I: DeserializeOwned, O: Serialize>(
-    text: &str,
-    f: impl Fn(&I) -> Result<O>,
-) -> Result<String> {
-    let out = f(&parse_text::<I>(text)?)?;
-    serde_json::to_string(&out).map_err(|e| Error::new("internal", None, e.to_string()))
-}
-
 /// Run one operation by its contract name.
 pub fn eval(op: &str, input: &Value) -> Result<Value> {
     match op {
@@ -55,11 +45,7 @@ pub fn eval(op: &str, input: &Value) -> Result<Value> {
         "authorizeCall" => run(input, crate::authorize::authorize_call),
         "validateAutoReload" => run(input, crate::reload::validate_auto_reload),
         "evaluateAlerts" => run(input, crate::alerts::evaluate_alerts),
-        _ => Err(Error::new(
-            "unknown_op",
-            None,
-            format!("`{op}` is not one of {}", OPS.join(", ")),
-        )),
+        _ => Err(unknown_op(op)),
     }
 }
 
@@ -75,18 +61,50 @@ pub fn error_json(e: &Error) -> Value {
     serde_json::json!({ "error": e })
 }
 
-/// `eval` from text to canonical text: `Ok` output or `Err` error document. The npm
-/// package and the CLI both come through here.
-pub fn eval_text(op: &str, input: &str) -> std::result::Result<String, String> {
-    let out = match op {
-        "quoteCall" => run_text(input, crate::rating::quote_call),
-        "previewDrawdown" => run_text(input, crate::drawdown::preview_drawdown),
-        "authorizeCall" => run_text(input, crate::authorize::authorize_call),
-        "validateAutoReload" => run_text(input, crate::reload::validate_auto_reload),
-        "evaluateAlerts" => run_text(input, crate::alerts::evaluate_alerts),
+/// Where an operation's typed output goes: canonical JSON text (the CLI, the server,
+/// `evalCanonical`) or, in the WebAssembly bindings, a plain JS object.
+pub trait Emit {
+    type Out;
+    fn emit<O: Serialize>(self, out: &O) -> Result<Self::Out>;
+}
+
+/// Canonical JSON text. Output structs declare their fields in sorted order, so direct
+/// serialization is already canonical (tests check it against the `Value` route for every
+/// vector).
+pub struct Text;
+
+impl Emit for Text {
+    type Out = String;
+    fn emit<O: Serialize>(self, out: &O) -> Result<String> {
+        serde_json::to_string(out).map_err(|e| Error::new("internal", None, e.to_string()))
+    }
+}
+
+fn run_with<I: DeserializeOwned, O: Serialize, E: Emit>(
+    text: &str,
+    emit: E,
+    f: impl Fn(&I) -> Result<O>,
+) -> Result<E::Out> {
+    emit.emit(&f(&parse_text::<I>(text)?)?)
+}
+
+/// Run one operation by its contract name on JSON text, handing the output to `emit`.
+pub fn eval_with<E: Emit>(op: &str, input: &str, emit: E) -> Result<E::Out> {
+    match op {
+        "quoteCall" => run_with(input, emit, crate::rating::quote_call),
+        "previewDrawdown" => run_with(input, emit, crate::drawdown::preview_drawdown),
+        "authorizeCall" => run_with(input, emit, crate::authorize::authorize_call),
+        "validateAutoReload" => run_with(input, emit, crate::reload::validate_auto_reload),
+        "evaluateAlerts" => run_with(input, emit, crate::alerts::evaluate_alerts),
         _ => Err(unknown_op(op)),
-    };
-    out.map_err(|e| serde_json::to_string(&ErrorDoc { error: &e }).unwrap_or_default())
+    }
+}
+
+/// `eval` from text to canonical text: `Ok` output or `Err` error document. The CLI and
+/// `evalCanonical` come through here.
+pub fn eval_text(op: &str, input: &str) -> std::result::Result<String, String> {
+    eval_with(op, input, Text)
+        .map_err(|e| serde_json::to_string(&ErrorDoc { error: &e }).unwrap_or_default())
 }
 
 #[derive(Serialize)]

@@ -1,6 +1,6 @@
-//! Every vector file, inside the WebAssembly build, through the exported bindings the way
-//! the package's JS glue drives them (plain JS object -> JSON.stringify -> evalJson ->
-//! JSON.parse). Runs in Node (`wasm-pack test --node`) and in headless Chromium
+//! Every vector file, inside the WebAssembly build, through the exported bindings: plain JS
+//! object in (JSON.stringify, the engine's text parser), plain object out (serde-wasm-bindgen),
+//! and the text entry point `evalJson` too. Runs in Node (`wasm-pack test --node`) and in headless Chromium
 //! (`wasm-pack test --headless --chrome`, with WASM_BINDGEN_USE_BROWSER=1). When the test
 //! script provides the native build's canonical outputs, each output must match them byte
 //! for byte.
@@ -19,29 +19,9 @@ fn to_json(v: &JsValue) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// What `js/api.js` does: stringify the object, run, parse the output or the error.
+/// An operation on a plain JS object, as the package's exports run it.
 fn call(op: &str, input: JsValue) -> Result<JsValue, JsValue> {
-    let text = js_sys::JSON::stringify(&input)?
-        .as_string()
-        .unwrap_or_default();
-    let out = drawdown::wasm::eval_json(op, &text);
-    match out.strip_prefix('!') {
-        None => js_sys::JSON::parse(&out),
-        Some(doc) => {
-            let error = prop(&js_sys::JSON::parse(doc)?, "error");
-            let err = js_sys::Error::new(&prop(&error, "message").as_string().unwrap_or_default());
-            err.set_name("DrawdownError");
-            js_sys::Reflect::set(&err, &"code".into(), &prop(&error, "code"))?;
-            let field = prop(&error, "field");
-            let field = if field.is_undefined() {
-                JsValue::NULL
-            } else {
-                field
-            };
-            js_sys::Reflect::set(&err, &"field".into(), &field)?;
-            Err(err.into())
-        }
-    }
+    drawdown::wasm::eval_object(op, &input)
 }
 
 fn prop(v: &JsValue, key: &str) -> JsValue {
@@ -64,10 +44,10 @@ fn native() -> Option<BTreeMap<(String, String), String>> {
     })
 }
 
-/// The object API's answer as canonical JSON: the output, or the thrown Error as the
-/// `{"error":{...}}` document the text entry point returns.
-fn object_api_canonical(op: &str, input: JsValue) -> String {
-    match call(op, input) {
+/// An answer as canonical JSON: the output, or the thrown Error as the `{"error":{...}}`
+/// document the native build prints.
+fn canonical_of(op: &str, answer: Result<JsValue, JsValue>) -> String {
+    match answer {
         Ok(out) => drawdown::canonical(&to_json(&out)),
         Err(err) => {
             // A real JS Error with name, code and field; never a string or an abort.
@@ -108,11 +88,11 @@ fn every_vector_passes_through_the_bindings() {
             let name = v["name"].as_str().unwrap().to_string();
             let op = v["op"].as_str().unwrap();
             let input_text = v["input"].to_string();
-            let canonical = drawdown::wasm::eval_canonical(op, &input_text);
+            let canonical = canonical_of(op, drawdown::wasm::eval_json(op, &input_text));
             if drawdown::ops::OPS.contains(&op) {
                 // Plain JS objects in, plain objects (or a thrown Error) out: the same bytes.
-                let via_objects =
-                    object_api_canonical(op, js_sys::JSON::parse(&input_text).unwrap());
+                let input = js_sys::JSON::parse(&input_text).unwrap();
+                let via_objects = canonical_of(op, call(op, input));
                 if via_objects != canonical {
                     failures.push(format!(
                         "{file} :: {name}: object API {via_objects} != text {canonical}"
@@ -181,9 +161,21 @@ fn floats_are_refused_and_nothing_aborts() {
     ] {
         let _ = call("quoteCall", js_sys::JSON::parse(junk).unwrap());
     }
-    // A non-JSON input is an invalid_json error document, not a trap.
-    assert!(drawdown::wasm::eval_json("previewDrawdown", "undefined")
-        .starts_with("!{\"error\":{\"code\":\"invalid_json\""));
+    // Non-JSON text is a thrown invalid_json error, not a trap.
+    let err = drawdown::wasm::eval_json("previewDrawdown", "undefined").unwrap_err();
+    assert_eq!(
+        prop(&err, "code").as_string().as_deref(),
+        Some("invalid_json")
+    );
+    // What JSON.stringify refuses (a BigInt) is a thrown invalid_input error.
+    let big = js_sys::Object::new();
+    js_sys::Reflect::set(&big, &"balance".into(), &js_sys::BigInt::from(1u32).into()).unwrap();
+    let err = call("evaluateAlerts", big.into()).unwrap_err();
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(
+        prop(&err, "code").as_string().as_deref(),
+        Some("invalid_input")
+    );
     let ok = call(
         "evaluateAlerts",
         js_sys::JSON::parse(r#"{"settings":{},"balance":"1"}"#).unwrap(),

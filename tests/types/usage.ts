@@ -8,6 +8,7 @@ import {
   validateAutoReload,
   evaluateAlerts,
   evalCanonical,
+  canonical,
   isDrawdownError,
   version,
   type RateCard,
@@ -68,5 +69,5 @@ export async function demo(): Promise<string> {
   }
   // @ts-expect-error a quote needs a call
   quoteCall({ rateCard });
-  return evalCanonical("quoteCall", "{}") + version();
+  return evalCanonical("quoteCall", "{}") + canonical(quoteCall({ rateCard, call: { direction: "outbound", connectedSeconds: 60 } })) + version();
 }
