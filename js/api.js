@@ -64,11 +64,16 @@ export function evalCanonical(op, inputJson) {
     return canonical(wasm.evalJson(op, inputJson));
   } catch (e) {
     if (!isDrawdownError(e)) throw e;
-    const error = { code: e.code };
-    if (e.field !== null) error.field = e.field;
-    error.message = e.message;
-    return canonical({ error });
+    return canonical(errorDocument(e));
   }
+}
+
+/** The `{ error: { code, field?, message } }` document the native CLI and server answer with. */
+export function errorDocument(err) {
+  const error = { code: err.code };
+  if (err.field !== null) error.field = err.field;
+  error.message = err.message;
+  return { error };
 }
 
 export function version() {

@@ -75,6 +75,8 @@ export function canonical(value: unknown): string;
 export function evalCanonical(op: OperationName, inputJson: string): string;
 /** The engine version. */
 export function version(): string;
+/** The `{ error: { code, field?, message } }` document the native CLI and server answer with. */
+export function errorDocument(err: DrawdownError): { error: { code: string; field?: string; message: string } };
 /** Type guard for errors thrown by drawdown. */
 export function isDrawdownError(value: unknown): value is DrawdownError;
 /** Instantiates the WebAssembly module (browser); a no-op in Node and workerd. Idempotent. */

@@ -6,9 +6,9 @@
 //   200 { "allowed": true, "code": "ok", "maxSeconds": N, ... }                 the call may start
 //   402 { "error": { "code": "insufficient_credits", "message": ... } }          outbound, no credit (seed 001)
 //   200 { "allowed": false, "action": "reject_inbound", "error": {...}, ... }    inbound: play a message, log it rejected
-//   400 { "error": { "code", "message", "field" } }                              bad input
+//   400 { "error": { "code", "field"?, "message" } }                             bad input
 // The engine is the same code the dashboard previews with and the server deducts with.
-import { authorizeCall, isDrawdownError } from "drawdown";
+import { authorizeCall, errorDocument, isDrawdownError } from "drawdown";
 
 const json = (body, status = 200) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
@@ -36,7 +36,7 @@ export default {
       return json(answer);
     } catch (e) {
       if (isDrawdownError(e)) {
-        return json({ error: { code: e.code, message: e.message, field: e.field } }, 400);
+        return json(errorDocument(e), 400);
       }
       throw e;
     }

@@ -82,7 +82,9 @@ test("inbound with no credit is rejected so the platform plays a message", async
 test("bad input is a coded 400, and the worker keeps serving", async () => {
   const res = await precall({ rateCard: { ...rateCard, creditsPerUnit: 0.5 }, account: wallet("1"), call: { direction: "outbound", at: "2026-03-10T12:00:00Z" } });
   assert.equal(res.status, 400);
-  assert.deepEqual((await res.json()).error.code, "invalid_decimal");
+  const { error } = await res.json();
+  assert.equal(error.code, "invalid_decimal");
+  assert.equal(error.field, "rateCard.creditsPerUnit");
   assert.equal((await precall("not json")).status, 400);
   const again = await precall({ rateCard, account: wallet("9"), call: { direction: "outbound", at: "2026-03-10T12:00:00Z" } });
   assert.equal((await again.json()).maxSeconds, 60);

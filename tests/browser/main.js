@@ -1,15 +1,7 @@
 // A Vite-built page that imports the npm package by name, as a dashboard would, and
 // exposes a runner for the test to drive: every vector through the package's object API.
-import { init, quoteCall, evalCanonical, isDrawdownError, version } from "drawdown";
+import { init, quoteCall, evalCanonical, canonical, errorDocument, isDrawdownError, version } from "drawdown";
 import * as dd from "drawdown";
-
-function canonical(value) {
-  if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
-  if (value !== null && typeof value === "object") {
-    return "{" + Object.keys(value).sort().map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
-  }
-  return JSON.stringify(value);
-}
 
 const OPS = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts"];
 
@@ -20,10 +12,7 @@ window.runCases = (cases) =>
       return canonical(dd[op](input));
     } catch (e) {
       if (!isDrawdownError(e)) return `threw ${e}`;
-      const error = { code: e.code };
-      if (e.field !== null) error.field = e.field;
-      error.message = e.message;
-      return canonical({ error });
+      return canonical(errorDocument(e));
     }
   });
 

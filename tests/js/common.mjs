@@ -1,4 +1,5 @@
-// Shared by the Node test scripts: the contract's vector pattern match and canonical JSON.
+// Shared by the Node test scripts: the contract's vector pattern match, and any operation
+// through the package as the canonical text the native build prints.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 
@@ -47,16 +48,6 @@ export function mismatch(pattern, actual, path = "") {
   return `${path}: got ${JSON.stringify(actual)}, expected ${JSON.stringify(pattern)}`;
 }
 
-/** Canonical JSON: keys sorted, no whitespace; the native build prints the same bytes. */
-export function canonical(value) {
-  if (Array.isArray(value)) return "[" + value.map(canonical).join(",") + "]";
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value).sort();
-    return "{" + keys.map((k) => JSON.stringify(k) + ":" + canonical(value[k])).join(",") + "}";
-  }
-  return JSON.stringify(value);
-}
-
 /** Every *.json vector file under `dir` (or `dir` itself), sorted. */
 export function vectorFiles(dir) {
   if (statSync(dir).isFile()) return [dir];
@@ -79,12 +70,9 @@ export const OPS = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAu
 export function runCanonical(dd, op, input) {
   if (!OPS.includes(op)) return dd.evalCanonical(op, JSON.stringify(input));
   try {
-    return canonical(dd[op](input));
+    return dd.canonical(dd[op](input));
   } catch (e) {
     if (!dd.isDrawdownError(e)) throw e;
-    const error = { code: e.code };
-    if (e.field !== null && e.field !== undefined) error.field = e.field;
-    error.message = e.message;
-    return canonical({ error });
+    return dd.canonical(dd.errorDocument(e));
   }
 }

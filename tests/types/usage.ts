@@ -9,6 +9,7 @@ import {
   evaluateAlerts,
   evalCanonical,
   canonical,
+  errorDocument,
   isDrawdownError,
   version,
   type RateCard,
@@ -64,7 +65,8 @@ export async function demo(): Promise<string> {
     if (isDrawdownError(err)) {
       const code: string = err.code;
       const field: string | null = err.field;
-      return `${code} ${field} ${credits} ${firstCode} ${owed} ${spend} ${status} ${max} ${r.valid} ${state}`;
+      const documented: string | undefined = errorDocument(err).error.field;
+      return `${code} ${field} ${documented} ${credits} ${firstCode} ${owed} ${spend} ${status} ${max} ${r.valid} ${state}`;
     }
   }
   // @ts-expect-error a quote needs a call
