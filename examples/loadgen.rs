@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const ADMIN: &str = "loadgen-admin";
+const ADMIN: &str = "loadgen-admin-token-0123456789abcdef";
 
 struct Opts {
     requests: usize,
@@ -98,12 +98,15 @@ fn run(o: &Opts, name: &str, url: &str) {
         .into_json()
         .unwrap();
     let key = created["apiKey"].as_str().unwrap().to_string();
+    // Usage is dated now: the server refuses instants outside its window (SEMANTICS 14).
+    let at = drawdown::server::now().to_string();
     let next = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(o.seconds);
     let start = Instant::now();
     let threads: Vec<_> = (0..o.clients)
         .map(|_| {
             let (base, key, next, total) = (base.clone(), key.clone(), next.clone(), o.requests);
+            let at = at.clone();
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new().build();
                 let mut lat = Vec::new();
@@ -112,7 +115,7 @@ fn run(o: &Opts, name: &str, url: &str) {
                     if i >= total || Instant::now() >= deadline {
                         return lat;
                     }
-                    let body = json!({ "events": [{ "id": format!("u{i}"), "at": "2026-03-01T10:00:00Z",
+                    let body = json!({ "events": [{ "id": format!("u{i}"), "at": at,
                         "kind": "call", "agentId": "a1", "call": { "direction": "outbound", "connectedSeconds": 61 } }] });
                     let t = Instant::now();
                     let r = agent

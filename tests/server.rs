@@ -534,7 +534,7 @@ fn empty_wallet_answers_402_outbound_and_rejects_inbound() {
     let topped = call(
         "POST",
         &format!("{}/billing/wallet/credit", s.url),
-        Some(&c.key),
+        Some(&c.credit_key),
         Some("cr1"),
         Some(r#"{"credits":"1000"}"#),
     );

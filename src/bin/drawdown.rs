@@ -14,7 +14,7 @@ use std::process::ExitCode;
 const USAGE: &str =
     "usage: drawdown vectors DIR... | drawdown eval OP | drawdown eval-lines | drawdown version\n\
        drawdown serve [--addr HOST:PORT] [--database-url URL] [--admin-token T] [--payments test|manual]\n\
-                      [--static DIR] [--demo]\n\
+                      [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -138,6 +138,7 @@ fn serve(args: &[String]) -> ExitCode {
         provider: Arc::new(TestProvider),
         static_dir: None,
         demo: false,
+        window: Default::default(),
     };
     if let Ok(u) = std::env::var("DATABASE_URL") {
         c.database_url = u;
@@ -151,6 +152,16 @@ fn serve(args: &[String]) -> ExitCode {
             "--admin-token" => c.admin_token = Some(val()),
             "--static" => c.static_dir = Some(val().into()),
             "--demo" => c.demo = true,
+            "--usage-max-age" | "--usage-max-ahead" => {
+                let Some(d) = duration(&val()) else {
+                    eprintln!("{a} takes a duration such as 35d, 12h, 5m or 30s");
+                    return ExitCode::from(2);
+                };
+                match a.as_str() {
+                    "--usage-max-age" => c.window.behind = d,
+                    _ => c.window.ahead = d,
+                }
+            }
             "--payments" => match val().as_str() {
                 "test" => c.provider = Arc::new(TestProvider),
                 "manual" => c.provider = Arc::new(ManualProvider),
@@ -172,6 +183,24 @@ fn serve(args: &[String]) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `35d`, `12h`, `5m`, `30s`: a whole number and its unit.
+#[cfg(feature = "server")]
+fn duration(s: &str) -> Option<chrono::Duration> {
+    let unit = s.chars().last()?;
+    let n: i64 = s[..s.len() - unit.len_utf8()]
+        .parse()
+        .ok()
+        .filter(|n| *n >= 0)?;
+    let secs = n.checked_mul(match unit {
+        'd' => 86_400,
+        'h' => 3_600,
+        'm' => 60,
+        's' => 1,
+        _ => return None,
+    })?;
+    (secs <= 100 * 366 * 86_400).then(|| chrono::Duration::seconds(secs))
 }
 
 #[cfg(not(feature = "server"))]

@@ -8,6 +8,9 @@ use sha2::{Digest, Sha256};
 
 pub const READ: &str = "billing:read";
 pub const WRITE: &str = "billing:write";
+/// Minting credits (`POST /billing/wallet/credit`) is its own scope: a key that records
+/// usage must not be able to create money.
+pub const CREDIT: &str = "billing:credit";
 
 /// Who is calling: the account the credential belongs to and what it may do.
 #[derive(Debug, Clone)]
@@ -103,4 +106,51 @@ pub fn lookup(db: &mut dyn Sql, token: &str) -> R<Caller> {
             .map(str::to_string)
             .collect(),
     })
+}
+
+/// The shortest admin token `drawdown serve` accepts (a guessable token guards every account).
+pub const MIN_ADMIN_TOKEN: usize = 32;
+/// Failed admin attempts allowed per client address in one `THROTTLE_WINDOW_SECS`.
+pub const MAX_ADMIN_FAILURES: u32 = 5;
+pub const THROTTLE_WINDOW_SECS: i64 = 60;
+/// Addresses remembered at most; past it the oldest windows are dropped first.
+const MAX_THROTTLED: usize = 10_000;
+
+/// Failed admin attempts per client address in fixed windows: past the limit the address
+/// gets `429 too_many_attempts` with `Retry-After` until its window ends.
+#[derive(Default)]
+pub struct Throttle {
+    failures: std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, (u32, i64)>>,
+}
+
+impl Throttle {
+    pub fn check(&self, from: std::net::IpAddr, now: crate::calendar::Instant) -> R<()> {
+        let t = now.0.timestamp();
+        let m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        match m.get(&from) {
+            Some(&(n, start)) if n >= MAX_ADMIN_FAILURES && t < start + THROTTLE_WINDOW_SECS => {
+                let wait = (start + THROTTLE_WINDOW_SECS - t).max(1) as u64;
+                Err(Reply::error(
+                    429,
+                    "too_many_attempts",
+                    None,
+                    format!("too many failed admin attempts; try again in {wait} s"),
+                )
+                .retry_after(wait))
+            }
+            _ => Ok(()),
+        }
+    }
+    pub fn failed(&self, from: std::net::IpAddr, now: crate::calendar::Instant) {
+        let t = now.0.timestamp();
+        let mut m = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if m.len() >= MAX_THROTTLED {
+            m.retain(|_, (_, start)| t < *start + THROTTLE_WINDOW_SECS);
+        }
+        let e = m.entry(from).or_insert((0, t));
+        if t >= e.1 + THROTTLE_WINDOW_SECS {
+            *e = (0, t);
+        }
+        e.0 += 1;
+    }
 }

@@ -18,6 +18,8 @@ pub struct Reply {
     pub body: Value,
     /// The answer was stored under the request's idempotency key and is being replayed.
     pub replayed: bool,
+    /// Seconds a client should wait before trying again (`Retry-After`), on 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 impl Reply {
@@ -26,6 +28,7 @@ impl Reply {
             status: 200,
             body,
             replayed: false,
+            retry_after: None,
         }
     }
     pub fn error(
@@ -42,11 +45,16 @@ impl Reply {
             status,
             body: json!({ "error": e }),
             replayed: false,
+            retry_after: None,
         }
     }
     /// A core error: the input was understood but is not acceptable.
     pub fn invalid(e: Error) -> Reply {
         Reply::from_error(422, &e)
+    }
+    pub fn retry_after(mut self, seconds: u64) -> Reply {
+        self.retry_after = Some(seconds);
+        self
     }
     pub fn is_ok(&self) -> bool {
         self.status < 400
@@ -145,6 +153,22 @@ pub fn load(db: &mut dyn Sql, id: &str, lock: bool) -> R<Acct> {
 
 pub fn save(db: &mut dyn Sql, a: &Acct) -> R<()> {
     let snap = serde_json::to_string(&a.snap).unwrap_or_default();
+    // SEMANTICS 14: nothing is stored that the engine could not read back. A snapshot the
+    // parser refuses (a grant or a debt past 10^15) rolls the whole job back instead.
+    if let Err(e) = crate::ops::parse_text::<Account>(&snap) {
+        return Err(Reply::error(
+            422,
+            "amount_out_of_range",
+            e.field
+                .as_deref()
+                .map(|f| format!("account.{f}"))
+                .as_deref(),
+            format!(
+                "this would leave the account past the engine's bounds (|x| <= 10^15): {}",
+                e.message
+            ),
+        ));
+    }
     store(db.exec(
         "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
         &[snap.into(), a.seq.into(), a.id.as_str().into()],
@@ -212,6 +236,7 @@ pub fn idempotent(db: &mut dyn Sql, account: &str, key: &str, hash: &str) -> R<O
         status: row[1].int().unwrap_or(200) as u16,
         body: serde_json::from_str(row[2].text().unwrap_or("null")).unwrap_or(Value::Null),
         replayed: true,
+        retry_after: None,
     }))
 }
 
@@ -248,18 +273,78 @@ pub fn once(
     run().unwrap_or_else(|e| e)
 }
 
-/// `POST /usage`: record usage events through the core, one event at a time in time order
-/// (proven equal to previewing them together), with ledger entries, usage lines for the
-/// day-by-day breakdown, reloads, and alert webhooks queued in the outbox.
-pub fn record_usage(
+/// How far from the server's clock a usage event's `at` may lie (SEMANTICS 14: at most 5
+/// minutes ahead and 35 days behind by default, Stripe's meter-event bounds).
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub behind: chrono::Duration,
+    pub ahead: chrono::Duration,
+}
+
+impl Default for Window {
+    fn default() -> Window {
+        Window {
+            behind: chrono::Duration::days(35),
+            ahead: chrono::Duration::minutes(5),
+        }
+    }
+}
+
+impl Window {
+    fn check(&self, t: Instant, now: Instant, field: &str) -> R<()> {
+        if t.0 < now.0 - self.behind || t.0 > now.0 + self.ahead {
+            return Err(Reply::error(
+                422,
+                "at_out_of_window",
+                Some(field),
+                format!(
+                    "{t} is outside the accepted window around the server's clock {now} \
+                     (at most {} s ahead, {} s behind); nothing was recorded",
+                    self.ahead.num_seconds(),
+                    self.behind.num_seconds()
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The longest usage id (bytes) the server stores.
+pub const MAX_ID: usize = 255;
+
+/// What a usage body must satisfy before anything is recorded: each `at` (and a rental's
+/// `through`) inside the window, and each id new in the account.
+fn check_events(
     db: &mut dyn Sql,
     account: &str,
-    mut events: Vec<Usage>,
-    provider: &dyn PaymentProvider,
+    events: &[Usage],
+    w: Window,
     now: Instant,
-) -> R<Reply> {
-    let mut a = load(db, account, true)?;
-    events.sort_by_key(|u| u.at);
+) -> R<()> {
+    let mut ids = std::collections::BTreeSet::new();
+    for (i, u) in events.iter().enumerate() {
+        let field = format!("events[{i}].id");
+        if u.id.is_empty() || u.id.len() > MAX_ID || u.id.chars().any(char::is_control) {
+            return Err(Reply::error(
+                400,
+                "invalid_id",
+                Some(&field),
+                format!("usage ids are 1 to {MAX_ID} characters without control characters"),
+            ));
+        }
+        if !ids.insert(u.id.as_str()) {
+            return Err(Reply::error(
+                422,
+                "duplicate_id",
+                Some(&field),
+                format!("usage `{}` appears twice in this body", u.id),
+            ));
+        }
+        w.check(u.at, now, &format!("events[{i}].at"))?;
+        if let Some(t) = u.through {
+            w.check(t, now, &format!("events[{i}].through"))?;
+        }
+    }
     for (i, u) in events.iter().enumerate() {
         let seen = store(db.query(
             "SELECT seq FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
@@ -274,12 +359,30 @@ pub fn record_usage(
             ));
         }
     }
+    Ok(())
+}
+
+/// `POST /usage`: record usage events through the core, one event at a time in time order
+/// (proven equal to previewing them together), with ledger entries, usage lines for the
+/// day-by-day breakdown, reloads, and alert webhooks queued in the outbox.
+pub fn record_usage(
+    db: &mut dyn Sql,
+    account: &str,
+    mut events: Vec<Usage>,
+    provider: &dyn PaymentProvider,
+    window: Window,
+    now: Instant,
+) -> R<Reply> {
+    let mut a = load(db, account, true)?;
+    check_events(db, account, &events, window, now)?;
+    events.sort_by_key(|u| u.at);
+    book_expiries(db, &mut a, now)?;
+    let expired = booked_expiries(db, &a.id)?;
     let (mut items, mut reloads, mut alerts, mut payments) =
         (vec![], vec![], vec![], Vec::<Value>::new());
     let mut first: Option<Decimal> = None;
     let mut last: Option<Preview> = None;
     for u in events {
-        record_expiries(db, &mut a, u.at, now)?;
         let input = PreviewInput {
             rate_card: a.card.clone(),
             account: a.snap.clone(),
@@ -289,6 +392,7 @@ pub fn record_usage(
         let applied = crate::ledger::apply(&input, provider.settles_at_once())
             .map_err(|e| Reply::invalid(e.within("events")))?;
         let p = applied.preview;
+        let drawn_after_expiry = drawn_from(&a.snap.grants, &applied.account.grants, &expired);
         a.snap = applied.account;
         let charged: Decimal = p
             .items
@@ -315,6 +419,9 @@ pub fn record_usage(
             "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
             &[account.into(), u.id.as_str().into(), seq.into()],
         ))?;
+        for (grant, credits) in drawn_after_expiry {
+            reverse_expiry(db, &mut a, &grant, credits, &u, now)?;
+        }
         let mut n = 0i64;
         for item in &p.items {
             let day = item.at.local(a.snap.time_zone).date().to_string();
@@ -405,26 +512,25 @@ pub fn record_usage(
     })))
 }
 
-/// Grants that expired with credits left get one `expiry` entry each.
-fn record_expiries(db: &mut dyn Sql, a: &mut Acct, t: Instant, now: Instant) -> R<()> {
-    let expired: Vec<Grant> = a
+/// Grants past their expiry at the server's clock with credits left get one `expiry` entry
+/// each. Booked against `now`, never an event's instant: a far-future event must not expire
+/// grants (SEMANTICS 14), and the wallet (the balance at `now`) then equals the ledger's sum.
+pub fn book_expiries(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
+    let due: Vec<Grant> = a
         .snap
         .grants
         .iter()
         .filter(|g| g.kind != GrantType::Plan && g.remaining > Decimal::ZERO)
-        .filter(|g| g.expires_at.is_some_and(|x| x <= t))
+        .filter(|g| g.expires_at.is_some_and(|x| x <= now))
         .cloned()
         .collect();
-    for g in expired {
-        let done = store(db.query(
-            "SELECT seq FROM ledger WHERE account_id = $1 AND kind = 'expiry' AND grant_id = $2",
-            &[a.id.as_str().into(), g.id.as_str().into()],
-        ))?;
-        if !done.is_empty() {
-            continue;
-        }
-        let x = g.expires_at.unwrap_or(t);
-        let after = balance(a, x);
+    if due.is_empty() {
+        return Ok(());
+    }
+    let booked = booked_expiries(db, &a.id)?;
+    for g in due.into_iter().filter(|g| !booked.contains(&g.id)) {
+        let x = g.expires_at.unwrap_or(now);
+        let after = balance(a, now);
         entry(
             db,
             a,
@@ -440,7 +546,70 @@ fn record_expiries(db: &mut dyn Sql, a: &mut Acct, t: Instant, now: Instant) -> 
                 detail: Value::Null,
             },
         )?;
+        store(db.exec(
+            "INSERT INTO grant_expiries (account_id, grant_id) VALUES ($1, $2)",
+            &[a.id.as_str().into(), g.id.as_str().into()],
+        ))?;
     }
+    Ok(())
+}
+
+/// The grants of an account whose expiry the ledger has booked.
+fn booked_expiries(db: &mut dyn Sql, account: &str) -> R<std::collections::BTreeSet<String>> {
+    let rows = store(db.query(
+        "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
+        &[account.into()],
+    ))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r[0].text().map(str::to_string))
+        .collect())
+}
+
+/// What usage took from grants whose expiry is already booked: late usage, dated while the
+/// grant was still active, rightly draws it (SEMANTICS 5), so the booked expiry was too large.
+fn drawn_from(
+    before: &[Grant],
+    after: &[Grant],
+    expired: &std::collections::BTreeSet<String>,
+) -> Vec<(String, Decimal)> {
+    before
+        .iter()
+        .filter(|g| expired.contains(&g.id))
+        .filter_map(|g| {
+            let now = after.iter().find(|h| h.id == g.id)?.remaining;
+            (now < g.remaining).then(|| (g.id.clone(), g.remaining - now))
+        })
+        .collect()
+}
+
+/// An `expiry_reversal` entry gives back what late usage drew from an expired grant: the
+/// usage entry counted it, the expiry had already written it off, and the wallet (which no
+/// longer counts the grant) did not move, so the ledger's credits still sum to the wallet.
+fn reverse_expiry(
+    db: &mut dyn Sql,
+    a: &mut Acct,
+    grant: &str,
+    credits: Decimal,
+    u: &Usage,
+    now: Instant,
+) -> R<()> {
+    let bal = balance(a, now);
+    entry(
+        db,
+        a,
+        now,
+        Entry {
+            at: u.at,
+            kind: "expiry_reversal",
+            reference: Some(&u.id),
+            grant_id: Some(grant),
+            credits,
+            before: bal,
+            after: bal,
+            detail: json!({ "reason": "usage dated before the grant expired" }),
+        },
+    )?;
     Ok(())
 }
 
@@ -544,6 +713,7 @@ pub fn land(
     let t = grant.effective_at.unwrap_or(now);
     let before = balance(a, t);
     let credits = grant.remaining;
+    check_bounds(a, credits)?;
     let id = grant.id.clone();
     let settled = crate::ledger::land(&mut a.snap, grant).map_err(Reply::invalid)?;
     let after = balance(a, t);
@@ -566,6 +736,25 @@ pub fn land(
         json!({ "grantId": id, "credits": credits.to_string(), "settledOwed": settled.to_string(),
                "balanceBefore": before.to_string(), "balanceAfter": after.to_string() }),
     )
+}
+
+/// SEMANTICS 14: credits that would take a grant or the account's credits past the input
+/// bounds (10^15) are refused, so nothing is stored that the engine could not read back.
+pub fn check_bounds(a: &Acct, credits: Decimal) -> R<()> {
+    let max = Decimal::from(crate::amount::MAX_AMOUNT);
+    let held: Decimal = a.snap.grants.iter().map(|g| g.remaining).sum();
+    if credits > max || held + credits > max {
+        return Err(Reply::error(
+            422,
+            "amount_out_of_range",
+            Some("amount"),
+            format!(
+                "the account would hold {} credits; the bound is 10^15",
+                held + credits
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Settle a pending payment (the provider confirmed it): its credits land.
@@ -593,6 +782,7 @@ pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Reply> {
         return Ok(Reply::ok(json!({ "id": id, "status": "settled" })));
     }
     let mut a = load(db, &account, true)?;
+    book_expiries(db, &mut a, now)?;
     let landed = if row[1].text() == Some("reload") {
         let before = balance(&a, now);
         let (g, settled) = crate::ledger::settle_reload(&mut a.snap).map_err(Reply::invalid)?;

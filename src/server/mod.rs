@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod billing;
+mod listen;
 mod reports;
 mod routes;
 pub mod store;
@@ -25,6 +26,8 @@ pub struct Config {
     pub static_dir: Option<std::path::PathBuf>,
     /// Create a demo account on first start and print its credentials.
     pub demo: bool,
+    /// How far from the server's clock usage may be dated (SEMANTICS 14).
+    pub window: billing::Window,
 }
 
 pub struct State {
@@ -33,6 +36,7 @@ pub struct State {
     /// Credential hash -> caller. Credentials are never changed once issued, so a hit
     /// saves the store a lookup on every request.
     pub callers: RwLock<HashMap<String, auth::Caller>>,
+    pub admin_throttle: auth::Throttle,
 }
 
 pub type Shared = Arc<State>;
@@ -49,6 +53,15 @@ pub fn now() -> crate::calendar::Instant {
 
 /// Open the store, start the writer and the webhook sender, and serve until stopped.
 pub fn serve(config: Config) -> Result<(), String> {
+    if let Some(t) = &config.admin_token {
+        if t.chars().count() < auth::MIN_ADMIN_TOKEN {
+            return Err(format!(
+                "the admin token must be at least {} characters (it guards every account); \
+                 generate one with `openssl rand -hex 32`",
+                auth::MIN_ADMIN_TOKEN
+            ));
+        }
+    }
     let db = store::open(&config.database_url)?;
     let writer = store::Writer::start(db, Reply::is_ok);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -64,6 +77,7 @@ pub fn serve(config: Config) -> Result<(), String> {
             writer,
             config: config.clone(),
             callers: RwLock::new(HashMap::new()),
+            admin_throttle: auth::Throttle::default(),
         });
         if config.demo {
             routes::demo(&state, local).await?;
@@ -79,13 +93,7 @@ pub fn serve(config: Config) -> Result<(), String> {
         }
         println!("  store:     {}", redact(&config.database_url));
         println!("  payments:  {}", config.provider.name());
-        let app = routes::router(state);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|e| e.to_string())
+        listen::serve(listener, routes::router(state)).await
     })
 }
 

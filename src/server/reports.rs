@@ -3,13 +3,14 @@
 
 use super::auth::READ;
 use super::billing::{self, load, store, Reply, R};
+use super::listen::Query;
 use super::routes::{body, caller, done, job};
 use super::store::{Sql, Val};
 use super::{now, Shared};
 use crate::amount;
 use crate::model::Plan;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use rust_decimal::Decimal;

@@ -2,16 +2,16 @@
 //! handler authenticates, parses its body into the contract's types, and hands one job to
 //! the store's writer; `docs/openapi.json` describes every route.
 
-use super::auth::{self, Caller, READ, WRITE};
+use super::auth::{self, Caller, CREDIT, READ, WRITE};
 use super::billing::{self, load, once, store, Acct, Reply, R};
 use super::store::Sql;
-use super::{now, reports, Shared};
+use super::{listen, now, reports, Shared};
 use crate::amount::{self, dec};
 use crate::calendar::Instant;
 use crate::drawdown::Usage;
 use crate::model::{Account, AutoReload, Grant, GrantType, RateCard};
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -19,6 +19,7 @@ use axum::Router;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::net::SocketAddr;
 
 /// Largest request body accepted (a batch of 1,000 usage events fits comfortably).
 pub const MAX_BODY: usize = 1 << 20;
@@ -73,6 +74,8 @@ pub fn router(state: Shared) -> Router {
         .route("/admin/accounts/{id}/credentials", post(issue_credential))
         .route("/payments/{id}/settle", post(settle_payment))
         .fallback(static_files)
+        .layer(axum::middleware::from_fn(listen::coded_errors))
+        .layer(axum::middleware::from_fn(listen::limit_headers))
         .with_state(state)
 }
 
@@ -89,6 +92,10 @@ pub(super) fn respond(r: Reply) -> Response {
             "idempotent-replayed",
             header::HeaderValue::from_static("true"),
         );
+    }
+    if let Some(secs) = r.retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     }
     res
 }
@@ -114,47 +121,88 @@ pub(super) async fn job(
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
-    let h = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = h.split_once(' ')?;
-    matches!(scheme, "Bearer" | "Session").then(|| token.trim().to_string())
+/// A credential as presented: the `Authorization` scheme must match its kind (`Bearer` API
+/// keys and the admin token, `Session` dashboard sessions); the `dd_session` cookie is a
+/// session.
+#[derive(Debug, Clone, PartialEq)]
+enum Presented {
+    Bearer(String),
+    Session(String),
 }
 
-fn cookie_session(headers: &HeaderMap) -> Option<String> {
-    let h = headers.get(header::COOKIE)?.to_str().ok()?;
-    h.split(';')
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == "dd_session")
-        .map(|(_, v)| v.to_string())
+fn presented(headers: &HeaderMap) -> R<Presented> {
+    let unauthorized = |m: &str| Reply::error(401, "unauthorized", None, m);
+    if let Some(h) = headers.get(header::AUTHORIZATION) {
+        let h = h
+            .to_str()
+            .map_err(|_| unauthorized("the Authorization header is not text"))?;
+        let (scheme, token) = h.split_once(' ').unwrap_or((h, ""));
+        let token = token.trim().to_string();
+        return match scheme {
+            _ if token.is_empty() => {
+                Err(unauthorized("the Authorization header has no credential"))
+            }
+            "Bearer" => Ok(Presented::Bearer(token)),
+            "Session" => Ok(Presented::Session(token)),
+            _ => Err(unauthorized(
+                "use `Authorization: Bearer <API key>` or `Authorization: Session <token>`",
+            )),
+        };
+    }
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| {
+            h.split(';')
+                .filter_map(|c| c.trim().split_once('='))
+                .find(|(k, _)| *k == "dd_session")
+                .map(|(_, v)| v.to_string())
+        });
+    cookie.map(Presented::Session).ok_or_else(|| {
+        unauthorized("send `Authorization: Bearer <API key>` or a dashboard session")
+    })
 }
 
 pub(super) async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
-    let token = bearer(headers)
-        .or_else(|| cookie_session(headers))
-        .ok_or_else(|| {
-            Reply::error(
-                401,
-                "unauthorized",
-                None,
-                "send `Authorization: Bearer <API key>` or a dashboard session",
-            )
-        })?;
+    let p = presented(headers)?;
+    let (Presented::Bearer(token) | Presented::Session(token)) = &p;
+    let unknown = || Reply::error(401, "unauthorized", None, "unknown API key or session");
     if token.len() > 200 {
-        return Err(Reply::error(
+        return Err(unknown());
+    }
+    let h = auth::hash(token);
+    let cached = st.callers.read().ok().and_then(|m| m.get(&h).cloned());
+    let c = match cached {
+        Some(c) => c,
+        None => {
+            let c = lookup(st, token.clone()).await?;
+            if let Ok(mut m) = st.callers.write() {
+                m.insert(h, c.clone());
+            }
+            c
+        }
+    };
+    match (&p, c.session) {
+        (Presented::Bearer(_), true) => Err(Reply::error(
             401,
             "unauthorized",
             None,
-            "unknown API key or session",
-        ));
+            "a dashboard session goes under `Authorization: Session <token>`, not `Bearer`",
+        )),
+        (Presented::Session(_), false) => Err(Reply::error(
+            401,
+            "unauthorized",
+            None,
+            "an API key goes under `Authorization: Bearer <key>`, not `Session`",
+        )),
+        _ => Ok(c),
     }
-    let h = auth::hash(&token);
-    if let Some(c) = st.callers.read().ok().and_then(|m| m.get(&h).cloned()) {
-        return Ok(c);
-    }
-    let t = token.clone();
+}
+
+async fn lookup(st: &Shared, token: String) -> R<Caller> {
     let c = st
         .writer
-        .run(Box::new(move |db| match auth::lookup(db, &t) {
+        .run(Box::new(move |db| match auth::lookup(db, &token) {
             Ok(c) => {
                 Reply::ok(json!({ "account": c.account, "scopes": c.scopes, "session": c.session }))
             }
@@ -165,26 +213,28 @@ pub(super) async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
     if !c.is_ok() {
         return Err(c);
     }
-    let c = Caller {
+    Ok(Caller {
         account: c.body["account"].as_str().unwrap_or("").to_string(),
         scopes: serde_json::from_value(c.body["scopes"].clone()).unwrap_or_default(),
         session: c.body["session"].as_bool().unwrap_or(false),
-    };
-    if let Ok(mut m) = st.callers.write() {
-        m.insert(h, c.clone());
-    }
-    Ok(c)
+    })
 }
 
-pub(super) fn admin(st: &Shared, headers: &HeaderMap) -> R<()> {
-    match (&st.config.admin_token, bearer(headers)) {
-        (Some(want), Some(got)) if auth::hash(want) == auth::hash(&got) => Ok(()),
-        _ => Err(Reply::error(
-            401,
-            "unauthorized",
-            None,
-            "this route needs the admin token",
-        )),
+/// The admin token, as `Authorization: Bearer`. Failed attempts are throttled per client
+/// address (`auth::Throttle`), so the token cannot be guessed at network speed.
+pub(super) fn admin(st: &Shared, headers: &HeaderMap, from: std::net::IpAddr) -> R<()> {
+    st.admin_throttle.check(from, now())?;
+    match (&st.config.admin_token, presented(headers)) {
+        (Some(want), Ok(Presented::Bearer(got))) if auth::hash(want) == auth::hash(&got) => Ok(()),
+        _ => {
+            st.admin_throttle.failed(from, now());
+            Err(Reply::error(
+                401,
+                "unauthorized",
+                None,
+                "this route needs the admin token",
+            ))
+        }
     }
 }
 
@@ -198,7 +248,7 @@ pub(super) async fn body<T: serde::de::DeserializeOwned>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !ct.starts_with("application/json") {
+    if !is_json(ct) {
         return Err(Reply::error(
             415,
             "unsupported_media_type",
@@ -211,16 +261,30 @@ pub(super) async fn body<T: serde::de::DeserializeOwned>(
     use futures_util::StreamExt;
     let mut stream = b.into_data_stream();
     let (mut bytes, mut total) = (Vec::new(), 0usize);
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk
-            .map_err(|_| Reply::error(400, "invalid_body", None, "the body could not be read"))?;
-        total += chunk.len();
-        if total <= MAX_BODY {
-            bytes.extend_from_slice(&chunk);
-        } else if total > MAX_DRAIN {
-            break;
+    let read = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| {
+                Reply::error(400, "invalid_body", None, "the body could not be read")
+            })?;
+            total += chunk.len();
+            if total <= MAX_BODY {
+                bytes.extend_from_slice(&chunk);
+            } else if total > MAX_DRAIN {
+                break;
+            }
         }
-    }
+        Ok(())
+    };
+    tokio::time::timeout(listen::BODY_READ_TIMEOUT, read)
+        .await
+        .map_err(|_| {
+            Reply::error(
+                408,
+                "request_timeout",
+                None,
+                "the body did not arrive in time",
+            )
+        })??;
     if total > MAX_BODY {
         return Err(Reply::error(
             413,
@@ -233,6 +297,13 @@ pub(super) async fn body<T: serde::de::DeserializeOwned>(
         .map_err(|_| Reply::error(400, "invalid_json", None, "the body is not UTF-8"))?;
     let v = crate::ops::parse_text::<T>(text).map_err(|e| Reply::from_error(400, &e))?;
     Ok((v, auth::hash(text)))
+}
+
+/// `application/json`, optionally with parameters (`; charset=utf-8`), and nothing else
+/// (not `application/jsonp`).
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
 }
 
 pub(super) fn idempotency_key(headers: &HeaderMap) -> R<String> {
@@ -276,9 +347,17 @@ async fn record_usage(State(st): State<Shared>, headers: HeaderMap, b: Body) -> 
                 ));
             }
             let provider = st.config.provider.clone();
+            let window = st.config.window;
             job(&st, move |db| {
                 Ok(once(db, &c.account, &key, &hash, |db| {
-                    billing::record_usage(db, &c.account, u.events, provider.as_ref(), now())
+                    billing::record_usage(
+                        db,
+                        &c.account,
+                        u.events,
+                        provider.as_ref(),
+                        window,
+                        now(),
+                    )
                 }))
             })
             .await
@@ -324,6 +403,7 @@ async fn authorize(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Res
                         status: 402,
                         body: json!({ "error": e, "authorization": out }),
                         replayed: false,
+                        retry_after: None,
                     });
                 }
                 Ok(Reply::ok(serde_json::to_value(&out).unwrap_or_default()))
@@ -426,12 +506,14 @@ async fn credit(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respon
     done(
         async {
             let c = caller(&st, &headers).await?;
-            c.require(WRITE)?;
+            c.require(CREDIT)?;
             let key = idempotency_key(&headers)?;
             let (body, hash): (CreditBody, _) = body(&headers, b).await?;
             job(&st, move |db| {
                 Ok(once(db, &c.account, &key, &hash, |db| {
                     let mut a = load(db, &c.account, true)?;
+                    let t = now();
+                    billing::book_expiries(db, &mut a, t)?;
                     let credits = match (body.credits, body.amount) {
                         (Some(cr), None) => cr,
                         (None, Some(m)) => {
@@ -456,7 +538,6 @@ async fn credit(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respon
                             "a credit must be positive",
                         ));
                     }
-                    let t = now();
                     let grant = Grant {
                         id: format!("credit-{}", a.seq + 1),
                         kind: body.kind.unwrap_or(GrantType::Promotional),
@@ -504,6 +585,7 @@ async fn topup(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respons
         job(&st, move |db| {
             Ok(once(db, &c.account, &key, &hash, |db| {
                 let mut a = load(db, &c.account, true)?;
+                billing::book_expiries(db, &mut a, now())?;
                 let m = body.amount;
                 amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount").map_err(Reply::invalid)?;
                 let limits = a.snap.limits.clone().unwrap_or_default();
@@ -514,6 +596,7 @@ async fn topup(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respons
                     return Err(Reply::error(422, "amount_out_of_range", Some("amount"), "the amount is outside the account's top-up limits"));
                 }
                 let credits = a.card.to_credits(m, "amount").map_err(Reply::invalid)?;
+                billing::check_bounds(&a, credits)?;
                 let t = now();
                 let grant_id = format!("topup-{}", a.seq + 1);
                 let status = if provider.settles_at_once() { "settled" } else { "pending" };
@@ -538,12 +621,13 @@ async fn topup(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respons
 
 async fn settle_payment(
     State(st): State<Shared>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
     done(
         async {
-            admin(&st, &headers)?;
+            admin(&st, &headers, from.ip())?;
             job(&st, move |db| billing::settle_payment(db, &id, now())).await
         }
         .await,
@@ -571,6 +655,7 @@ async fn auto_reload(State(st): State<Shared>, headers: HeaderMap, b: Body) -> R
                         status: 422,
                         body,
                         replayed: false,
+                        retry_after: None,
                     });
                 }
                 a.snap.auto_reload = Some(settings);
@@ -683,13 +768,19 @@ pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Reply> {
         body: json!({ "accountId": n.id, "apiKey": api_key, "readKey": read_key,
         "sessionToken": session, "webhookSecret": secret }),
         replayed: false,
+        retry_after: None,
     })
 }
 
-async fn create_account(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+async fn create_account(
+    State(st): State<Shared>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    b: Body,
+) -> Response {
     done(
         async {
-            admin(&st, &headers)?;
+            admin(&st, &headers, from.ip())?;
             let (n, _): (NewAccount, _) = body(&headers, b).await?;
             job(&st, move |db| create(db, n, now())).await
         }
@@ -707,22 +798,23 @@ struct NewCredential {
 
 async fn issue_credential(
     State(st): State<Shared>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(id): Path<String>,
     b: Body,
 ) -> Response {
     done(
         async {
-            admin(&st, &headers)?;
+            admin(&st, &headers, from.ip())?;
             let (n, _): (NewCredential, _) = body(&headers, b).await?;
             if !matches!(n.kind.as_str(), "key" | "session")
-                || n.scopes.iter().any(|s| s != READ && s != WRITE)
+                || n.scopes.iter().any(|s| ![READ, WRITE, CREDIT].contains(&s.as_str()))
             {
                 return Err(Reply::error(
                     400,
                     "invalid_value",
                     Some("kind"),
-                    "kind is `key` or `session`; scopes are billing:read and billing:write",
+                    "kind is `key` or `session`; scopes are billing:read, billing:write and billing:credit",
                 ));
             }
             job(&st, move |db| {
@@ -732,6 +824,7 @@ async fn issue_credential(
                     status: 201,
                     body: json!({ "token": t, "kind": n.kind, "scopes": n.scopes }),
                     replayed: false,
+                    retry_after: None,
                 })
             })
             .await

@@ -100,6 +100,11 @@ const MIGRATIONS: &[&str] = &[
         last_error TEXT, delivered_at TEXT);
      CREATE INDEX outbox_due ON outbox (status, next_attempt_ms);
      CREATE INDEX usage_lines_day ON usage_lines (account_id, day);",
+    // Expiries are booked once per grant (SEMANTICS 14); existing books carry theirs over.
+    "CREATE TABLE grant_expiries (account_id TEXT NOT NULL, grant_id TEXT NOT NULL,
+        PRIMARY KEY (account_id, grant_id));
+     INSERT INTO grant_expiries (account_id, grant_id)
+        SELECT DISTINCT account_id, grant_id FROM ledger WHERE kind = 'expiry' AND grant_id IS NOT NULL",
 ];
 
 /// Bring the schema up to date; safe to run on every start and from several servers.
@@ -129,10 +134,21 @@ pub fn migrate(db: &mut dyn Sql) -> Result<(), String> {
 
 // ---- SQLite -------------------------------------------------------------------------
 
-pub struct Sqlite(rusqlite::Connection);
+/// The SQLite store. `_owner` holds an exclusive lock on `PATH.lock` for the life of the
+/// process: SQLite has one writer, so a second server on the same file would only answer
+/// "database is locked"; it is refused at start instead.
+pub struct Sqlite(
+    rusqlite::Connection,
+    #[allow(dead_code)] Option<std::fs::File>,
+);
 
 impl Sqlite {
     pub fn open(path: &str) -> Result<Sqlite, String> {
+        let owner = if path == ":memory:" {
+            None
+        } else {
+            Some(lock_owner(path)?)
+        };
         let c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
         // WAL with synchronous=FULL: a commit is on disk when it returns (kill -9 safe);
         // busy_timeout lets a second process (a test reading the file) wait its turn.
@@ -140,7 +156,25 @@ impl Sqlite {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
         )
         .map_err(|e| e.to_string())?;
-        Ok(Sqlite(c))
+        Ok(Sqlite(c, owner))
+    }
+}
+
+fn lock_owner(path: &str) -> Result<std::fs::File, String> {
+    let lock = format!("{path}.lock");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|e| format!("cannot open {lock}: {e}"))?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another drawdown serve is using {path} (it holds {lock}); SQLite has one \
+             writer, so run one server per file, or several on PostgreSQL"
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {lock}: {e}")),
     }
 }
 

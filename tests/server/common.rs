@@ -7,7 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-pub const ADMIN: &str = "test-admin-token";
+/// At least `auth::MIN_ADMIN_TOKEN` (32) characters: the server refuses shorter ones.
+pub const ADMIN: &str = "test-admin-token-0123456789abcdef";
 
 /// The stores to test against: SQLite always; PostgreSQL when `DRAWDOWN_TEST_POSTGRES` names
 /// a server (the test command starts one). `DRAWDOWN_REQUIRE_POSTGRES=1` makes its absence
@@ -61,8 +62,13 @@ pub struct Server {
 }
 
 impl Server {
+    /// Start a server on `db`. The tests that replay dated scenarios (March 2026) widen the
+    /// usage window (SEMANTICS 14) unless they set it themselves.
     pub fn start(db: &str, extra: &[&str]) -> Server {
-        let args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        if !args.iter().any(|a| a == "--usage-max-age") {
+            args.extend(["--usage-max-age".into(), "36500d".into()]);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_drawdown"))
             .args([
                 "serve",
@@ -145,7 +151,7 @@ pub fn call_ct(
     let agent = agent();
     let mut r = agent.request(method, url);
     if let Some(a) = auth {
-        r = r.set("Authorization", &format!("Bearer {a}"));
+        r = r.set("Authorization", &authorization(a));
     }
     if let Some(k) = key {
         r = r.set("Idempotency-Key", k);
@@ -170,6 +176,15 @@ pub fn call_ct(
     }
 }
 
+/// The `Authorization` header for a credential: sessions under `Session`, keys under `Bearer`.
+pub fn authorization(token: &str) -> String {
+    if token.starts_with("dd_sess_") {
+        format!("Session {token}")
+    } else {
+        format!("Bearer {token}")
+    }
+}
+
 thread_local! {
     static AGENT: ureq::Agent = ureq::AgentBuilder::new().timeout(std::time::Duration::from_secs(30)).build();
 }
@@ -185,6 +200,8 @@ pub fn card() -> Value {
 pub struct Creds {
     pub id: String,
     pub key: String,
+    /// A key with `billing:credit` (minting credits is its own scope).
+    pub credit_key: String,
     pub read_key: String,
     pub session: String,
     pub webhook_secret: String,
@@ -200,7 +217,16 @@ pub fn create_account(s: &Server, id: &str, account: Value, webhook: Option<&str
         Some(&body.to_string()),
     );
     assert_eq!(r.status, 201, "{}", r.body);
+    let k = call(
+        "POST",
+        &format!("{}/admin/accounts/{id}/credentials", s.url),
+        Some(ADMIN),
+        None,
+        Some(r#"{"kind":"key","scopes":["billing:credit"]}"#),
+    );
+    assert_eq!(k.status, 201, "{}", k.body);
     Creds {
+        credit_key: k.body["token"].as_str().unwrap().into(),
         id: id.into(),
         key: r.body["apiKey"].as_str().unwrap().into(),
         read_key: r.body["readKey"].as_str().unwrap().into(),
