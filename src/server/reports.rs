@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Window {
     /// First local date (YYYY-MM-DD) in the account's time zone, inclusive.
     from: Option<String>,
@@ -240,6 +241,7 @@ pub(super) async fn invoices(State(st): State<Shared>, headers: HeaderMap) -> Re
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct Page {
     after: Option<i64>,
     limit: Option<i64>,
