@@ -849,17 +849,13 @@ fn balance_alert_webhooks_retry_until_delivered() {
             };
             let _ = conn
                 .write_all(format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n\r\n").as_bytes());
-            let sig = req
-                .lines()
-                .find_map(|l| l.strip_prefix("Drawdown-Signature: "))
-                .unwrap_or("")
-                .to_string();
+            let sig = header(&req, "drawdown-signature").unwrap_or_default();
             g.lock()
                 .unwrap()
                 .push((sig, req.split("\r\n\r\n").nth(1).unwrap_or("").to_string()));
         }
     });
-    let s = Server::start(&fresh_store("sqlite"), &[]);
+    let s = Server::start(&fresh_store("sqlite"), &["--allow-private-webhooks"]);
     let account = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }],
         "alerts": { "warning": { "threshold": "50" } } });
     let c = create_account(&s, "acme", account, Some(&hook));
@@ -900,10 +896,17 @@ fn balance_alert_webhooks_retry_until_delivered() {
     );
 }
 
+/// A request header's value (names are case-insensitive).
+fn header(req: &str, name: &str) -> Option<String> {
+    req.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
+}
+
 fn content_length(req: &str) -> usize {
-    req.lines()
-        .find_map(|l| l.strip_prefix("Content-Length: "))
-        .and_then(|v| v.trim().parse().ok())
+    header(req, "content-length")
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
 }
 

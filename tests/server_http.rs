@@ -12,7 +12,10 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 fn code(r: &Resp) -> (u16, String) {
-    (r.status, r.body["error"]["code"].as_str().unwrap_or("").into())
+    (
+        r.status,
+        r.body["error"]["code"].as_str().unwrap_or("").into(),
+    )
 }
 
 fn raw(s: &Server, head: &str) -> String {
@@ -30,23 +33,81 @@ fn every_error_answer_is_coded_json() {
     let s = Server::start(&fresh_store("sqlite"), &[]);
     let c = create_account(&s, "acme", json!({ "grants": [] }), None);
     let u = |p: &str| format!("{}{p}", s.url);
-    assert_eq!(code(&call("DELETE", &u("/billing/wallet"), Some(&c.key), None, None)), (405, "method_not_allowed".into()));
-    assert_eq!(code(&call("GET", &u("/no/such/route"), None, None, None)), (404, "not_found".into()));
-    assert_eq!(code(&call("GET", &u("/billing/ledger?limit=many"), Some(&c.read_key), None, None)), (400, "invalid_query".into()));
-    assert_eq!(code(&call("GET", &u("/billing/usage?from=2026-01-01&nope=1"), Some(&c.read_key), None, None)).1, "invalid_query");
-    let post = |ct: &str| call_ct("POST", &u("/usage"), Some(&c.key), Some("k"), Some(r#"{"events":[]}"#), ct);
-    assert_eq!(code(&post("application/jsonpfoo")), (415, "unsupported_media_type".into()));
-    assert_eq!(code(&post("text/json")), (415, "unsupported_media_type".into()));
+    assert_eq!(
+        code(&call(
+            "DELETE",
+            &u("/billing/wallet"),
+            Some(&c.key),
+            None,
+            None
+        )),
+        (405, "method_not_allowed".into())
+    );
+    assert_eq!(
+        code(&call("GET", &u("/no/such/route"), None, None, None)),
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        code(&call(
+            "GET",
+            &u("/billing/ledger?limit=many"),
+            Some(&c.read_key),
+            None,
+            None
+        )),
+        (400, "invalid_query".into())
+    );
+    assert_eq!(
+        code(&call(
+            "GET",
+            &u("/billing/usage?from=2026-01-01&nope=1"),
+            Some(&c.read_key),
+            None,
+            None
+        ))
+        .1,
+        "invalid_query"
+    );
+    let post = |ct: &str| {
+        call_ct(
+            "POST",
+            &u("/usage"),
+            Some(&c.key),
+            Some("k"),
+            Some(r#"{"events":[]}"#),
+            ct,
+        )
+    };
+    assert_eq!(
+        code(&post("application/jsonpfoo")),
+        (415, "unsupported_media_type".into())
+    );
+    assert_eq!(
+        code(&post("text/json")),
+        (415, "unsupported_media_type".into())
+    );
     // Parameters after the media type are fine; the body is then read (and refused as empty).
-    assert_eq!(code(&post("application/json; charset=utf-8")), (400, "invalid_value".into()));
+    assert_eq!(
+        code(&post("application/json; charset=utf-8")),
+        (400, "invalid_value".into())
+    );
     // Too many headers, or too many bytes of them: 431 with the coded body.
     let many: String = (0..80).map(|i| format!("X-Pad-{i}: x\r\n")).collect();
-    let answer = raw(&s, &format!("GET /health HTTP/1.1\r\nHost: x\r\n{many}Connection: close\r\n\r\n"));
+    let answer = raw(
+        &s,
+        &format!("GET /health HTTP/1.1\r\nHost: x\r\n{many}Connection: close\r\n\r\n"),
+    );
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     assert!(answer.contains(r#""code":"headers_too_large""#), "{answer}");
     let big = "y".repeat(20_000);
-    let answer = raw(&s, &format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nConnection: close\r\n\r\n"));
-    assert!(answer.starts_with("HTTP/1.1 431") && answer.contains("headers_too_large"), "{answer}");
+    let answer = raw(
+        &s,
+        &format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\nConnection: close\r\n\r\n"),
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 431") && answer.contains("headers_too_large"),
+        "{answer}"
+    );
 }
 
 #[test]
@@ -54,7 +115,9 @@ fn credentials_go_under_their_own_scheme() {
     let s = Server::start(&fresh_store("sqlite"), &[]);
     let c = create_account(&s, "acme", json!({ "grants": [] }), None);
     let wallet = |auth: &str| {
-        let r = ureq::get(&format!("{}/billing/wallet", s.url)).set("Authorization", auth).call();
+        let r = ureq::get(&format!("{}/billing/wallet", s.url))
+            .set("Authorization", auth)
+            .call();
         match r {
             Ok(r) => r.status(),
             Err(ureq::Error::Status(n, _)) => n,
@@ -63,8 +126,16 @@ fn credentials_go_under_their_own_scheme() {
     };
     assert_eq!(wallet(&format!("Bearer {}", c.key)), 200);
     assert_eq!(wallet(&format!("Session {}", c.session)), 200);
-    assert_eq!(wallet(&format!("Bearer {}", c.session)), 401, "a session is not a bearer key");
-    assert_eq!(wallet(&format!("Session {}", c.key)), 401, "a key is not a session");
+    assert_eq!(
+        wallet(&format!("Bearer {}", c.session)),
+        401,
+        "a session is not a bearer key"
+    );
+    assert_eq!(
+        wallet(&format!("Session {}", c.key)),
+        401,
+        "a key is not a session"
+    );
     assert_eq!(wallet(&format!("Basic {}", c.key)), 401);
     assert_eq!(wallet("Bearer"), 401);
 }
@@ -72,7 +143,15 @@ fn credentials_go_under_their_own_scheme() {
 #[test]
 fn the_admin_token_is_long_and_failed_attempts_are_throttled() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_drawdown"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", &fresh_store("sqlite"), "--admin-token", "short-token"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &fresh_store("sqlite"),
+            "--admin-token",
+            "short-token",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -80,17 +159,27 @@ fn the_admin_token_is_long_and_failed_attempts_are_throttled() {
 
     let s = Server::start(&fresh_store("sqlite"), &[]);
     let create = |token: &str| {
-        call("POST", &format!("{}/admin/accounts", s.url), Some(token), None,
-             Some(&json!({ "id": "x", "rateCard": card(), "account": {} }).to_string()))
+        call(
+            "POST",
+            &format!("{}/admin/accounts", s.url),
+            Some(token),
+            None,
+            Some(&json!({ "id": "x", "rateCard": card(), "account": {} }).to_string()),
+        )
     };
     for _ in 0..5 {
-        assert_eq!(code(&create("wrong-token-wrong-token-wrong-token")), (401, "unauthorized".into()));
+        assert_eq!(
+            code(&create("wrong-token-wrong-token-wrong-token")),
+            (401, "unauthorized".into())
+        );
     }
     // Past five failures in a minute the address waits, even with the right token.
     let r = ureq::post(&format!("{}/admin/accounts", s.url))
         .set("Authorization", &format!("Bearer {ADMIN}"))
         .send_json(json!({ "id": "x", "rateCard": card(), "account": {} }));
-    let Err(ureq::Error::Status(429, r)) = r else { panic!("expected 429: {r:?}") };
+    let Err(ureq::Error::Status(429, r)) = r else {
+        panic!("expected 429: {r:?}")
+    };
     let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert!(r.into_string().unwrap().contains("too_many_attempts"));
@@ -108,7 +197,10 @@ fn a_slow_client_is_cut_off() {
     // The head never ends: the server closes the connection after its header read timeout.
     let n = c.read(&mut buf).unwrap_or(0);
     let waited = t.elapsed();
-    assert!(waited >= Duration::from_secs(9) && waited < Duration::from_secs(20), "{waited:?}");
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(20),
+        "{waited:?}"
+    );
     let answer = String::from_utf8_lossy(&buf[..n]);
     assert!(n == 0 || answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
@@ -118,10 +210,138 @@ fn a_second_server_on_one_sqlite_file_is_refused_at_start() {
     let db = fresh_store("sqlite");
     let _first = Server::start(&db, &[]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_drawdown"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--database-url", &db, "--admin-token", ADMIN])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database-url",
+            &db,
+            "--admin-token",
+            ADMIN,
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("another drawdown serve is using"), "{err}");
+}
+
+/// Webhook URLs (issue 11, item 7): checked when set, and each address again at delivery.
+#[test]
+fn webhook_urls_are_checked_and_managed_from_the_dashboard() {
+    let s = Server::start(&fresh_store("sqlite"), &[]);
+    let create = |id: &str, url: &str| {
+        let body = json!({ "id": id, "rateCard": card(), "account": {}, "webhookUrl": url });
+        call(
+            "POST",
+            &format!("{}/admin/accounts", s.url),
+            Some(ADMIN),
+            None,
+            Some(&body.to_string()),
+        )
+    };
+    for (i, bad) in [
+        "http://169.254.169.254:80/latest/meta-data/",
+        "gopher://example.com/",
+        "not a url",
+        "http://example.com/\r\nX-Injected: 1",
+        "http://user:pass@example.com/",
+        "http://localhost:9000/hook",
+        "http://127.0.0.1:9000/hook",
+        "http://10.1.2.3/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:192.168.0.1]/hook",
+        "http://100.64.0.1/hook",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = create(&format!("bad{i}"), bad);
+        assert_eq!(
+            code(&r),
+            (422, "invalid_webhook_url".into()),
+            "{bad}: {}",
+            r.body
+        );
+    }
+    let c = create_account(
+        &s,
+        "acme",
+        json!({}),
+        Some("https://hooks.example.com/billing"),
+    );
+    let u = format!("{}/billing/webhook", s.url);
+    assert_eq!(
+        call("GET", &u, Some(&c.read_key), None, None).body["url"],
+        "https://hooks.example.com/billing"
+    );
+    // Changing the URL and rotating the secret take a dashboard session.
+    let put = |auth: &str, url: &str| {
+        call(
+            "PUT",
+            &u,
+            Some(auth),
+            None,
+            Some(&json!({ "url": url }).to_string()),
+        )
+    };
+    assert_eq!(
+        code(&put(&c.key, "https://a.example.com/")).1,
+        "dashboard_session_required"
+    );
+    assert_eq!(
+        code(&put(&c.session, "http://192.168.1.1/")).1,
+        "invalid_webhook_url"
+    );
+    let r = put(&c.session, "https://b.example.com/hooks");
+    assert_eq!(
+        (r.status, r.body["url"].as_str()),
+        (200, Some("https://b.example.com/hooks")),
+        "{}",
+        r.body
+    );
+    let rotate = || call("POST", &format!("{u}/secret"), Some(&c.session), None, None);
+    let (s1, s2) = (rotate(), rotate());
+    assert_eq!((s1.status, s2.status), (200, 200), "{}", s1.body);
+    let (a, b) = (
+        s1.body["secret"].as_str().unwrap(),
+        s2.body["secret"].as_str().unwrap(),
+    );
+    assert!(a.starts_with("whsec_") && a != b && a != c.webhook_secret);
+}
+
+/// At delivery a name is resolved again and loopback/private answers are dropped, so a
+/// name that was public when set cannot be pointed at the server's network (DNS rebinding).
+#[test]
+fn delivery_refuses_names_that_resolve_to_private_addresses() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let refused = drawdown::server::webhooks::resolve("localhost", false).await;
+        assert!(refused
+            .unwrap_err()
+            .contains("no address a webhook may reach"));
+        let allowed = drawdown::server::webhooks::resolve("localhost", true)
+            .await
+            .unwrap();
+        assert!(allowed.iter().all(|a| a.ip().is_loopback()));
+    });
+    use std::net::IpAddr;
+    for (ip, ok) in [
+        ("8.8.8.8", true),
+        ("2606:4700::1111", true),
+        ("169.254.169.254", false),
+        ("172.16.0.1", false),
+        ("fd00::1", false),
+        ("fe80::1", false),
+        ("0.0.0.0", false),
+    ] {
+        assert_eq!(
+            drawdown::server::webhooks::public(ip.parse::<IpAddr>().unwrap()),
+            ok,
+            "{ip}"
+        );
+    }
 }

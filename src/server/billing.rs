@@ -71,6 +71,7 @@ pub fn store<T>(r: Result<T, String>) -> R<T> {
             None,
             format!("the store failed: {e}"),
         )
+        .retry_after(1)
     })
 }
 

@@ -28,10 +28,16 @@ pub struct Config {
     pub demo: bool,
     /// How far from the server's clock usage may be dated (SEMANTICS 14).
     pub window: billing::Window,
+    /// Webhooks may go to loopback and private addresses (tests, a receiver on the same
+    /// host); off by default, so a URL cannot reach the server's own network.
+    pub allow_private_webhooks: bool,
 }
 
 pub struct State {
-    pub writer: store::Writer<Reply>,
+    /// The writer thread (every write, group-committed) and the readers (reports, wallet,
+    /// credential look-ups), each on its own connections.
+    pub writer: store::Workers<Reply>,
+    pub readers: store::Workers<Reply>,
     pub config: Config,
     /// Credential hash -> caller. Credentials are never changed once issued, so a hit
     /// saves the store a lookup on every request.
@@ -62,8 +68,9 @@ pub fn serve(config: Config) -> Result<(), String> {
             ));
         }
     }
-    let db = store::open(&config.database_url)?;
-    let writer = store::Writer::start(db, Reply::is_ok);
+    let at = store::Location::parse(&config.database_url);
+    let writer = store::Workers::writer(at.open_writer()?, at.clone(), Reply::is_ok);
+    let readers = store::Workers::readers(store::READERS, at, Reply::is_ok);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,6 +82,7 @@ pub fn serve(config: Config) -> Result<(), String> {
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let state = Arc::new(State {
             writer,
+            readers,
             config: config.clone(),
             callers: RwLock::new(HashMap::new()),
             admin_throttle: auth::Throttle::default(),

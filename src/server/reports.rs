@@ -4,7 +4,7 @@
 use super::auth::READ;
 use super::billing::{self, load, store, Reply, R};
 use super::listen::Query;
-use super::routes::{body, caller, done, job};
+use super::routes::{body, caller, done, job, read};
 use super::store::{Sql, Val};
 use super::{now, Shared};
 use crate::amount;
@@ -61,7 +61,7 @@ pub(super) async fn usage_items(
     done(async {
         let c = caller(&st, &headers).await?;
         c.require(READ)?;
-        job(&st, move |db| {
+        read(&st, move |db| {
             let a = load(db, &c.account, false)?;
             let mut groups: BTreeMap<(String, String, String, String), (Decimal, Decimal, u64)> = BTreeMap::new();
             for r in lines_in(db, &c.account, &w)? {
@@ -89,7 +89,7 @@ pub(super) async fn usage_summary(
     done(async {
         let c = caller(&st, &headers).await?;
         c.require(READ)?;
-        job(&st, move |db| {
+        read(&st, move |db| {
             let a = load(db, &c.account, false)?;
             let mut by: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
             let mut total = Decimal::ZERO;
@@ -147,7 +147,7 @@ pub(super) async fn subscription(State(st): State<Shared>, headers: HeaderMap) -
         async {
             let c = caller(&st, &headers).await?;
             c.require(READ)?;
-            job(&st, move |db| {
+            read(&st, move |db| {
                 let a = load(db, &c.account, false)?;
                 Ok(Reply::ok(
                     json!({ "plan": a.snap.plan, "cycle": a.snap.cycle,
@@ -172,7 +172,7 @@ pub(super) async fn subscribe(State(st): State<Shared>, headers: HeaderMap, b: B
             let c = caller(&st, &headers).await?;
             c.require_session()?;
             let (body, _): (SubscribeBody, _) = body(&headers, b).await?;
-            job(&st, move |db| {
+            job(&st, Some(c.account.clone()), move |db| {
                 let plan = catalogue()
                     .into_iter()
                     .find(|p| p.id == body.plan_id)
@@ -226,7 +226,7 @@ pub(super) async fn invoices(State(st): State<Shared>, headers: HeaderMap) -> Re
     done(async {
         let c = caller(&st, &headers).await?;
         c.require(READ)?;
-        job(&st, move |db| {
+        read(&st, move |db| {
             let rows = store(db.query(
                 "SELECT id, payment_id, amount, currency, credits, created_at FROM invoices WHERE account_id = $1 ORDER BY created_at, id",
                 &[c.account.as_str().into()],
@@ -256,7 +256,7 @@ pub(super) async fn ledger(
         let c = caller(&st, &headers).await?;
         c.require(READ)?;
         let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-        job(&st, move |db| {
+        read(&st, move |db| {
             let rows = store(db.query(
                 "SELECT seq, at, recorded_at, kind, reference, grant_id, credits, balance_before, balance_after, detail \
                  FROM ledger WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",

@@ -4,8 +4,8 @@
 
 use super::auth::{self, Caller, CREDIT, READ, WRITE};
 use super::billing::{self, load, once, store, Acct, Reply, R};
-use super::store::Sql;
-use super::{listen, now, reports, Shared};
+use super::store::{Sql, StoreError};
+use super::{listen, now, reports, webhooks, Shared};
 use crate::amount::{self, dec};
 use crate::calendar::Instant;
 use crate::drawdown::Usage;
@@ -30,12 +30,16 @@ const MAX_DRAIN: usize = 16 << 20;
 /// Every route, as `docs/openapi.json` must describe it (a test compares the two).
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
+    ("GET", "/ready"),
     ("GET", "/openapi.json"),
     ("GET", "/billing/wallet"),
     ("GET", "/billing/account"),
     ("POST", "/billing/wallet/credit"),
     ("POST", "/billing/wallet/topup"),
     ("PUT", "/billing/wallet/auto-reload"),
+    ("GET", "/billing/webhook"),
+    ("PUT", "/billing/webhook"),
+    ("POST", "/billing/webhook/secret"),
     ("GET", "/billing/usage"),
     ("GET", "/billing/usage/items"),
     ("GET", "/billing/plans"),
@@ -52,13 +56,16 @@ pub const ROUTES: &[(&str, &str)] = &[
 
 pub fn router(state: Shared) -> Router {
     Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/openapi.json", get(openapi))
         .route("/billing/wallet", get(wallet))
         .route("/billing/account", get(account_inputs))
         .route("/billing/wallet/credit", post(credit))
         .route("/billing/wallet/topup", post(topup))
         .route("/billing/wallet/auto-reload", put(auto_reload))
+        .route("/billing/webhook", get(webhook_settings).put(set_webhook))
+        .route("/billing/webhook/secret", post(rotate_webhook_secret))
         .route("/billing/usage", get(reports::usage_summary))
         .route("/billing/usage/items", get(reports::usage_items))
         .route("/billing/plans", get(reports::plans))
@@ -104,16 +111,39 @@ pub(super) fn done(r: R<Reply>) -> Response {
     respond(r.unwrap_or_else(|e| e))
 }
 
-/// Run a job on the writer thread; its answer arrives after the commit.
+/// Run a job on the writer thread; its answer arrives after the commit. `account` is the
+/// account it writes (the group locks accounts in one order: no deadlock across servers).
 pub(super) async fn job(
     st: &Shared,
+    account: Option<String>,
     f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
 ) -> R<Reply> {
     let r = st
         .writer
-        .run(Box::new(move |db| f(db).unwrap_or_else(|e| e)))
-        .await
-        .map_err(|e| Reply::error(503, "store_unavailable", None, e))?;
+        .run(account, Box::new(move |db| f(db).unwrap_or_else(|e| e)))
+        .await;
+    answer(r)
+}
+
+/// Run a job that only reads, on a reader's own connection (never queued behind writes).
+pub(super) async fn read(
+    st: &Shared,
+    f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
+) -> R<Reply> {
+    let r = st
+        .readers
+        .run(None, Box::new(move |db| f(db).unwrap_or_else(|e| e)))
+        .await;
+    answer(r)
+}
+
+fn answer(r: Result<Reply, StoreError>) -> R<Reply> {
+    let r = r.map_err(|e| match e {
+        StoreError::Unavailable(_) => {
+            Reply::error(503, "store_unavailable", None, e.to_string()).retry_after(1)
+        }
+        StoreError::Panicked => Reply::error(500, "internal", None, e.to_string()),
+    })?;
     if r.is_ok() {
         Ok(r)
     } else {
@@ -200,19 +230,13 @@ pub(super) async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
 }
 
 async fn lookup(st: &Shared, token: String) -> R<Caller> {
-    let c = st
-        .writer
-        .run(Box::new(move |db| match auth::lookup(db, &token) {
-            Ok(c) => {
-                Reply::ok(json!({ "account": c.account, "scopes": c.scopes, "session": c.session }))
-            }
-            Err(e) => e,
-        }))
-        .await
-        .map_err(|e| Reply::error(503, "store_unavailable", None, e))?;
-    if !c.is_ok() {
-        return Err(c);
-    }
+    let c = read(st, move |db| {
+        let c = auth::lookup(db, &token)?;
+        Ok(Reply::ok(
+            json!({ "account": c.account, "scopes": c.scopes, "session": c.session }),
+        ))
+    })
+    .await?;
     Ok(Caller {
         account: c.body["account"].as_str().unwrap_or("").to_string(),
         scopes: serde_json::from_value(c.body["scopes"].clone()).unwrap_or_default(),
@@ -348,7 +372,7 @@ async fn record_usage(State(st): State<Shared>, headers: HeaderMap, b: Body) -> 
             }
             let provider = st.config.provider.clone();
             let window = st.config.window;
-            job(&st, move |db| {
+            job(&st, Some(c.account.clone()), move |db| {
                 Ok(once(db, &c.account, &key, &hash, |db| {
                     billing::record_usage(
                         db,
@@ -386,7 +410,7 @@ async fn authorize(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Res
             if let Some(o) = call.as_object_mut() {
                 o.entry("at").or_insert_with(|| json!(now()));
             }
-            job(&st, move |db| {
+            read(&st, move |db| {
                 let a = load(db, &c.account, false)?;
                 let input = json!({ "call": call });
                 let call: crate::authorize::CallRequest = crate::ops::parse(&input["call"])
@@ -444,7 +468,7 @@ async fn wallet(State(st): State<Shared>, headers: HeaderMap) -> Response {
         async {
             let c = caller(&st, &headers).await?;
             c.require(READ)?;
-            job(&st, move |db| {
+            read(&st, move |db| {
                 Ok(Reply::ok(wallet_json(&load(db, &c.account, false)?, now())))
             })
             .await
@@ -460,7 +484,7 @@ async fn account_inputs(State(st): State<Shared>, headers: HeaderMap) -> Respons
         async {
             let c = caller(&st, &headers).await?;
             c.require(READ)?;
-            job(&st, move |db| {
+            read(&st, move |db| {
                 let rows = billing::store(db.query(
                     "SELECT rate_card, snapshot FROM accounts WHERE id = $1",
                     &[c.account.as_str().into()],
@@ -509,7 +533,7 @@ async fn credit(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respon
             c.require(CREDIT)?;
             let key = idempotency_key(&headers)?;
             let (body, hash): (CreditBody, _) = body(&headers, b).await?;
-            job(&st, move |db| {
+            job(&st, Some(c.account.clone()), move |db| {
                 Ok(once(db, &c.account, &key, &hash, |db| {
                     let mut a = load(db, &c.account, true)?;
                     let t = now();
@@ -582,7 +606,7 @@ async fn topup(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Respons
         let key = idempotency_key(&headers)?;
         let (body, hash): (TopUpBody, _) = body(&headers, b).await?;
         let provider = st.config.provider.clone();
-        job(&st, move |db| {
+        job(&st, Some(c.account.clone()), move |db| {
             Ok(once(db, &c.account, &key, &hash, |db| {
                 let mut a = load(db, &c.account, true)?;
                 billing::book_expiries(db, &mut a, now())?;
@@ -628,7 +652,20 @@ async fn settle_payment(
     done(
         async {
             admin(&st, &headers, from.ip())?;
-            job(&st, move |db| billing::settle_payment(db, &id, now())).await
+            let pay = id.clone();
+            let owner = read(&st, move |db| {
+                let rows = store(db.query(
+                    "SELECT account_id FROM payments WHERE id = $1",
+                    &[pay.as_str().into()],
+                ))?;
+                Ok(Reply::ok(json!(rows.first().and_then(|r| r[0].text()))))
+            })
+            .await?;
+            let owner = owner.body.as_str().map(str::to_string);
+            job(&st, owner, move |db| {
+                billing::settle_payment(db, &id, now())
+            })
+            .await
         }
         .await,
     )
@@ -640,7 +677,7 @@ async fn auto_reload(State(st): State<Shared>, headers: HeaderMap, b: Body) -> R
             let c = caller(&st, &headers).await?;
             c.require_session()?;
             let (settings, _): (AutoReload, _) = body(&headers, b).await?;
-            job(&st, move |db| {
+            job(&st, Some(c.account.clone()), move |db| {
                 let mut a = load(db, &c.account, true)?;
                 let v = crate::reload::validate_auto_reload(&crate::reload::ValidateInput {
                     settings: settings.clone(),
@@ -663,6 +700,81 @@ async fn auto_reload(State(st): State<Shared>, headers: HeaderMap, b: Body) -> R
                 Ok(Reply::ok(
                     json!({ "validation": body, "autoReload": a.snap.auto_reload }),
                 ))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+// ---- webhook settings (dashboard session) ---------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct WebhookBody {
+    /// Where balance alerts go; `null` stops deliveries (events wait in the outbox).
+    url: Option<String>,
+}
+
+fn webhook_json(db: &mut dyn Sql, account: &str) -> R<Value> {
+    let rows = store(db.query(
+        "SELECT webhook_url FROM accounts WHERE id = $1",
+        &[account.into()],
+    ))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Reply::error(404, "account_not_found", None, "no such account"))?;
+    Ok(json!({ "url": row[0].text() }))
+}
+
+async fn webhook_settings(State(st): State<Shared>, headers: HeaderMap) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require(READ)?;
+            read(&st, move |db| Ok(Reply::ok(webhook_json(db, &c.account)?))).await
+        }
+        .await,
+    )
+}
+
+async fn set_webhook(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require_session()?;
+            let (w, _): (WebhookBody, _) = body(&headers, b).await?;
+            if let Some(u) = &w.url {
+                webhooks::check_url(u, st.config.allow_private_webhooks)?;
+            }
+            job(&st, Some(c.account.clone()), move |db| {
+                store(db.exec(
+                    "UPDATE accounts SET webhook_url = $1 WHERE id = $2",
+                    &[w.url.clone().into(), c.account.as_str().into()],
+                ))?;
+                Ok(Reply::ok(webhook_json(db, &c.account)?))
+            })
+            .await
+        }
+        .await,
+    )
+}
+
+/// A new signing secret, answered once; deliveries from now on are signed with it.
+async fn rotate_webhook_secret(State(st): State<Shared>, headers: HeaderMap) -> Response {
+    done(
+        async {
+            let c = caller(&st, &headers).await?;
+            c.require_session()?;
+            job(&st, Some(c.account.clone()), move |db| {
+                let secret = auth::token("whsec_")?;
+                store(db.exec(
+                    "UPDATE accounts SET webhook_secret = $1 WHERE id = $2",
+                    &[secret.as_str().into(), c.account.as_str().into()],
+                ))?;
+                let mut out = webhook_json(db, &c.account)?;
+                out["secret"] = json!(secret);
+                Ok(Reply::ok(out))
             })
             .await
         }
@@ -782,7 +894,10 @@ async fn create_account(
         async {
             admin(&st, &headers, from.ip())?;
             let (n, _): (NewAccount, _) = body(&headers, b).await?;
-            job(&st, move |db| create(db, n, now())).await
+            if let Some(u) = &n.webhook_url {
+                webhooks::check_url(u, st.config.allow_private_webhooks)?;
+            }
+            job(&st, Some(n.id.clone()), move |db| create(db, n, now())).await
         }
         .await,
     )
@@ -817,7 +932,7 @@ async fn issue_credential(
                     "kind is `key` or `session`; scopes are billing:read, billing:write and billing:credit",
                 ));
             }
-            job(&st, move |db| {
+            job(&st, Some(id.clone()), move |db| {
                 load(db, &id, false)?;
                 let t = auth::issue(db, &id, &n.kind, &n.scopes.join(" "), &now().to_string())?;
                 Ok(Reply {
@@ -850,20 +965,24 @@ pub async fn demo(st: &Shared, addr: std::net::SocketAddr) -> Result<(), String>
     let t = now();
     let r = st
         .writer
-        .run(Box::new(move |db| {
-            let created = create(db, n, t).unwrap_or_else(|e| e);
-            if created.status == 409 {
-                let ts = t.to_string();
-                let key = auth::issue(db, "demo", "key", &format!("{READ} {WRITE}"), &ts);
-                let session = auth::issue(db, "demo", "session", "", &ts);
-                return match (key, session) {
-                    (Ok(k), Ok(s)) => Reply::ok(json!({ "apiKey": k, "sessionToken": s })),
-                    (Err(e), _) | (_, Err(e)) => e,
-                };
-            }
-            created
-        }))
-        .await?;
+        .run(
+            Some("demo".into()),
+            Box::new(move |db| {
+                let created = create(db, n, t).unwrap_or_else(|e| e);
+                if created.status == 409 {
+                    let ts = t.to_string();
+                    let key = auth::issue(db, "demo", "key", &format!("{READ} {WRITE}"), &ts);
+                    let session = auth::issue(db, "demo", "session", "", &ts);
+                    return match (key, session) {
+                        (Ok(k), Ok(s)) => Reply::ok(json!({ "apiKey": k, "sessionToken": s })),
+                        (Err(e), _) | (_, Err(e)) => e,
+                    };
+                }
+                created
+            }),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
     if !r.is_ok() {
         return Err(format!("demo account: {}", r.body));
     }
@@ -877,6 +996,36 @@ pub async fn demo(st: &Shared, addr: std::net::SocketAddr) -> Result<(), String>
         r.body["sessionToken"].as_str().unwrap_or("")
     );
     Ok(())
+}
+
+// ---- operations ----------------------------------------------------------------------------
+
+/// The process lives (a load balancer's liveness probe): answers without the store.
+async fn health() -> Response {
+    respond(Reply::ok(json!({ "status": "ok" })))
+}
+
+/// The store answers (the readiness probe): a statement through the writer and a reader
+/// within `READY_TIMEOUT`, else 503 `store_unavailable`, so traffic goes elsewhere.
+async fn ready(State(st): State<Shared>) -> Response {
+    const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+    let ping = |db: &mut dyn Sql| -> R<Reply> {
+        store(db.query("SELECT 1", &[]))?;
+        Ok(Reply::ok(json!(null)))
+    };
+    let both = async { (job(&st, None, ping).await, read(&st, ping).await) };
+    let r = match tokio::time::timeout(READY_TIMEOUT, both).await {
+        Ok((Ok(_), Ok(_))) => Ok(Reply::ok(json!({ "status": "ready" }))),
+        Ok((Err(e), _)) | Ok((_, Err(e))) => Err(e),
+        Err(_) => Err(Reply::error(
+            503,
+            "store_unavailable",
+            None,
+            "the store did not answer in time",
+        )
+        .retry_after(1)),
+    };
+    done(r)
 }
 
 // ---- documents and the dashboard ----------------------------------------------------------

@@ -60,6 +60,14 @@ pub trait Sql {
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, String>;
     /// `FOR UPDATE` where the database has row locks (PostgreSQL); SQLite has one writer.
     fn for_update(&self) -> &'static str;
+    /// `FOR UPDATE SKIP LOCKED` where several servers may claim the same rows (PostgreSQL).
+    fn skip_locked(&self) -> &'static str {
+        ""
+    }
+    /// Whether the connection still works (PostgreSQL's can be lost; SQLite's cannot).
+    fn alive(&mut self) -> bool {
+        true
+    }
 }
 
 // The schema, one step per migration, identical in meaning for both databases. Columns are
@@ -312,101 +320,340 @@ impl Sql for Postgres {
     fn for_update(&self) -> &'static str {
         " FOR UPDATE"
     }
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
+    fn alive(&mut self) -> bool {
+        !self.client.is_closed()
+    }
 }
 
-/// Open the store a `--database-url` names: `sqlite:PATH` (or a bare path) or
-/// `postgres://...`.
-pub fn open(url: &str) -> Result<Box<dyn Sql + Send>, String> {
-    let mut db: Box<dyn Sql + Send> =
+/// Where the store is, as `--database-url` names it: `sqlite:PATH` (or a bare path) or
+/// `postgres://...`. Opens the writer's connection (once, migrating the schema) and as many
+/// more as the readers and reconnects need.
+#[derive(Debug, Clone)]
+pub enum Location {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl Location {
+    pub fn parse(url: &str) -> Location {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Box::new(Postgres::connect(url)?)
-        } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or(url.strip_prefix("sqlite:"));
-            Box::new(Sqlite::open(path.unwrap_or(url))?)
+            return Location::Postgres(url.to_string());
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or(url.strip_prefix("sqlite:"));
+        Location::Sqlite(path.unwrap_or(url).to_string())
+    }
+
+    /// The writer's connection, with the schema brought up to date. On SQLite it owns the
+    /// file (one server per file); on PostgreSQL migrations run under an advisory lock, so
+    /// servers started together on an empty database all come up.
+    pub fn open_writer(&self) -> Result<Box<dyn Sql + Send>, String> {
+        let mut db: Box<dyn Sql + Send> = match self {
+            Location::Sqlite(path) => Box::new(Sqlite::open(path)?),
+            Location::Postgres(url) => Box::new(Postgres::connect(url)?),
         };
-    migrate(db.as_mut())?;
-    Ok(db)
-}
+        let serialized = matches!(self, Location::Postgres(_));
+        if serialized {
+            db.exec(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"), &[])?;
+        }
+        let r = migrate(db.as_mut());
+        if serialized {
+            db.exec(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"), &[])?;
+        }
+        r.map(|_| db)
+    }
 
-// ---- The writer thread --------------------------------------------------------------
-
-/// How many queued requests one transaction takes at most.
-const GROUP: usize = 256;
-
-pub type Job<R> = Box<dyn FnOnce(&mut dyn Sql) -> R + Send>;
-
-struct Task<R> {
-    job: Job<R>,
-    reply: tokio::sync::oneshot::Sender<Result<R, String>>,
-}
-
-/// A handle to the writer thread. `R` is what a job answers (the server's HTTP reply);
-/// `ok(&R)` says whether the job's writes should stay (else its savepoint is rolled back).
-pub struct Writer<R> {
-    tx: mpsc::Sender<Task<R>>,
-}
-
-impl<R> Clone for Writer<R> {
-    fn clone(&self) -> Self {
-        Writer {
-            tx: self.tx.clone(),
+    /// A connection for the readers, or for the writer after its connection was lost.
+    pub fn reconnect(&self, reader: bool) -> Result<Box<dyn Sql + Send>, String> {
+        match self {
+            Location::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+                c.execute_batch(&format!(
+                    "PRAGMA busy_timeout=5000; PRAGMA query_only={};",
+                    if reader { 1 } else { 0 }
+                ))
+                .map_err(|e| e.to_string())?;
+                Ok(Box::new(Sqlite(c, None)))
+            }
+            Location::Postgres(url) => Ok(Box::new(Postgres::connect(url)?)),
         }
     }
 }
 
-impl<R: Send + 'static> Writer<R> {
-    pub fn start(mut db: Box<dyn Sql + Send>, ok: fn(&R) -> bool) -> Writer<R> {
-        let (tx, rx) = mpsc::channel::<Task<R>>();
-        std::thread::Builder::new()
-            .name("drawdown-writer".into())
-            .spawn(move || {
-                while let Ok(first) = rx.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < GROUP {
-                        match rx.try_recv() {
-                            Ok(t) => batch.push(t),
-                            Err(_) => break,
-                        }
-                    }
-                    run_group(db.as_mut(), batch, ok);
-                }
-            })
-            .map(|_| ())
-            .unwrap_or_else(|e| eprintln!("drawdown: cannot start the writer thread: {e}"));
-        Writer { tx }
-    }
+/// The advisory-lock key migrations run under (any constant shared by every server).
+const MIGRATION_LOCK: i64 = 0x6472_6177_646f_776e; // "drawdown"
 
-    /// Run `job` in the next group; the answer arrives after its commit.
-    pub async fn run(&self, job: Job<R>) -> Result<R, String> {
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx
-            .send(Task { job, reply })
-            .map_err(|_| "the store is closed".to_string())?;
-        rx.await.map_err(|_| "the store stopped".to_string())?
+// ---- Workers: the writer thread and the readers ----------------------------------------
+
+/// How many queued requests one transaction takes at most.
+const GROUP: usize = 256;
+/// Reader threads, each with its own connection (SQLite WAL readers run beside the writer).
+pub const READERS: usize = 2;
+/// Reconnect backoff after a lost connection: from the first to the last delay, doubling.
+const RECONNECT_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
+const RECONNECT_LAST: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Why a job did not run to an answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StoreError {
+    /// The database cannot be reached now (lost connection, failed commit); retry later.
+    Unavailable(String),
+    /// The job panicked: its own request fails, its writes are rolled back.
+    Panicked,
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Unavailable(e) => write!(f, "the store is unavailable: {e}"),
+            StoreError::Panicked => write!(f, "the request failed inside the server"),
+        }
     }
 }
 
-fn run_group<R>(db: &mut dyn Sql, batch: Vec<Task<R>>, ok: fn(&R) -> bool) {
-    if let Err(e) = db.exec("BEGIN", &[]) {
+pub type Job<R> = Box<dyn FnOnce(&mut dyn Sql) -> R + Send>;
+
+struct Task<R> {
+    /// The account the job writes, if any: a group locks its accounts in this order first,
+    /// so two servers' groups on one PostgreSQL can never wait on each other in a cycle.
+    account: Option<String>,
+    job: Job<R>,
+    reply: tokio::sync::oneshot::Sender<Result<R, StoreError>>,
+}
+
+/// A handle to a worker: the writer (one thread, group commit) or the readers.
+pub struct Workers<R> {
+    tx: mpsc::Sender<Task<R>>,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<R> Clone for Workers<R> {
+    fn clone(&self) -> Self {
+        Workers {
+            tx: self.tx.clone(),
+            up: self.up.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    /// One transaction per group, a savepoint per job, commit before any answer.
+    Write,
+    /// A read-only transaction per job (a consistent snapshot), rolled back.
+    Read,
+}
+
+impl<R: Send + 'static> Workers<R> {
+    /// The writer: owns `db`, reopens it through `at` when it is lost. `ok(&R)` says
+    /// whether a job's writes stay (else its savepoint is rolled back).
+    pub fn writer(db: Box<dyn Sql + Send>, at: Location, ok: fn(&R) -> bool) -> Workers<R> {
+        Self::spawn("drawdown-writer", vec![Some(db)], at, Mode::Write, ok)
+    }
+
+    /// `n` reader threads with their own connections, for jobs that only read.
+    pub fn readers(n: usize, at: Location, ok: fn(&R) -> bool) -> Workers<R> {
+        let first = (0..n).map(|_| at.reconnect(true).ok()).collect();
+        Self::spawn("drawdown-reader", first, at, Mode::Read, ok)
+    }
+
+    fn spawn(
+        name: &str,
+        dbs: Vec<Option<Box<dyn Sql + Send>>>,
+        at: Location,
+        mode: Mode,
+        ok: fn(&R) -> bool,
+    ) -> Workers<R> {
+        let (tx, rx) = mpsc::channel::<Task<R>>();
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        let up = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(
+            dbs.iter().all(Option::is_some),
+        ));
+        for db in dbs {
+            let w = Worker {
+                db,
+                at: at.clone(),
+                mode,
+                ok,
+                up: up.clone(),
+                delay: RECONNECT_FIRST,
+            };
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || w.run(&rx));
+            if let Err(e) = spawned {
+                eprintln!("drawdown: cannot start {name}: {e}");
+            }
+        }
+        Workers { tx, up }
+    }
+
+    /// Run `job` (in the writer: in the next group; the answer arrives after its commit).
+    pub async fn run(&self, account: Option<String>, job: Job<R>) -> Result<R, StoreError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.tx
+            .send(Task {
+                account,
+                job,
+                reply,
+            })
+            .map_err(|_| StoreError::Unavailable("the store is closed".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Unavailable("the store stopped".into()))?
+    }
+
+    /// Whether every connection of these workers was working at its last use.
+    pub fn is_up(&self) -> bool {
+        self.up.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+struct Worker<R> {
+    db: Option<Box<dyn Sql + Send>>,
+    at: Location,
+    mode: Mode,
+    ok: fn(&R) -> bool,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    delay: std::time::Duration,
+}
+
+impl<R> Worker<R> {
+    fn run(mut self, rx: &std::sync::Mutex<mpsc::Receiver<Task<R>>>) {
+        loop {
+            let batch = match self.take(rx) {
+                Some(b) => b,
+                None => return,
+            };
+            if self.db.is_none() {
+                self.reconnect();
+            }
+            let Some(db) = self.db.as_mut() else {
+                let why =
+                    StoreError::Unavailable("the database connection is being reopened".into());
+                for t in batch {
+                    let _ = t.reply.send(Err(why.clone()));
+                }
+                continue;
+            };
+            match self.mode {
+                Mode::Write => run_group(db.as_mut(), batch, self.ok),
+                Mode::Read => batch.into_iter().for_each(|t| run_read(db.as_mut(), t)),
+            }
+            if !db.alive() {
+                self.db = None;
+                self.up.store(false, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// The next tasks (up to a group for the writer). While the connection is down, wake
+    /// up at the backoff delay even without tasks, so the store comes back by itself.
+    fn take(&mut self, rx: &std::sync::Mutex<mpsc::Receiver<Task<R>>>) -> Option<Vec<Task<R>>> {
+        let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
+        let first = loop {
+            if self.db.is_some() {
+                break rx.recv().ok()?;
+            }
+            match rx.recv_timeout(self.delay) {
+                Ok(t) => break t,
+                Err(mpsc::RecvTimeoutError::Timeout) => self.reconnect(),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return None,
+            }
+        };
+        let mut batch = vec![first];
+        let max = if self.mode == Mode::Write { GROUP } else { 1 };
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(t) => batch.push(t),
+                Err(_) => break,
+            }
+        }
+        Some(batch)
+    }
+
+    fn reconnect(&mut self) {
+        match self.at.reconnect(self.mode == Mode::Read) {
+            Ok(db) => {
+                self.db = Some(db);
+                self.delay = RECONNECT_FIRST;
+                self.up.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(_) => self.delay = (self.delay * 2).min(RECONNECT_LAST),
+        }
+    }
+}
+
+/// Run a job, containing a panic to the job itself.
+fn guarded<R>(db: &mut dyn Sql, job: Job<R>) -> Result<R, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(db)))
+        .map_err(|_| StoreError::Panicked)
+}
+
+fn run_read<R>(db: &mut dyn Sql, t: Task<R>) {
+    let r = match db.exec("BEGIN", &[]) {
+        Ok(_) => {
+            let out = guarded(db, t.job);
+            let _ = db.exec("ROLLBACK", &[]);
+            out
+        }
+        Err(e) => Err(StoreError::Unavailable(e)),
+    };
+    let _ = t.reply.send(r);
+}
+
+/// Lock the group's accounts in one order (PostgreSQL; SQLite has one writer anyway).
+fn lock_accounts<R>(db: &mut dyn Sql, batch: &[Task<R>]) -> Result<(), String> {
+    let lock = db.for_update();
+    if lock.is_empty() {
+        return Ok(());
+    }
+    let ids: std::collections::BTreeSet<&str> =
+        batch.iter().filter_map(|t| t.account.as_deref()).collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id{lock}",
+        marks.join(", ")
+    );
+    let params: Vec<Val> = ids.into_iter().map(Val::from).collect();
+    db.query(&sql, &params).map(|_| ())
+}
+
+fn run_group<R>(db: &mut dyn Sql, mut batch: Vec<Task<R>>, ok: fn(&R) -> bool) {
+    batch.sort_by(|a, b| a.account.cmp(&b.account));
+    if let Err(e) = db
+        .exec("BEGIN", &[])
+        .and_then(|_| lock_accounts(db, &batch))
+    {
+        let _ = db.exec("ROLLBACK", &[]);
         for t in batch {
-            let _ = t.reply.send(Err(e.clone()));
+            let _ = t.reply.send(Err(StoreError::Unavailable(e.clone())));
         }
         return;
     }
     let mut done = Vec::with_capacity(batch.len());
     for t in batch {
-        let r = db.exec("SAVEPOINT job", &[]).and_then(|_| {
-            let out = (t.job)(db);
-            if ok(&out) {
-                db.exec("RELEASE SAVEPOINT job", &[])?;
-            } else {
-                db.exec("ROLLBACK TO SAVEPOINT job", &[])?;
-                db.exec("RELEASE SAVEPOINT job", &[])?;
+        let r = match db.exec("SAVEPOINT job", &[]) {
+            Err(e) => Err(StoreError::Unavailable(e)),
+            Ok(_) => {
+                let out = guarded(db, t.job);
+                let keep = matches!(&out, Ok(r) if ok(r));
+                let end = if keep {
+                    db.exec("RELEASE SAVEPOINT job", &[])
+                } else {
+                    db.exec("ROLLBACK TO SAVEPOINT job", &[])
+                        .and_then(|_| db.exec("RELEASE SAVEPOINT job", &[]))
+                };
+                end.map_err(StoreError::Unavailable).and(out)
             }
-            Ok(out)
-        });
+        };
         done.push((t.reply, r));
     }
     // Nothing is acknowledged before the commit that makes it durable has returned.
@@ -419,7 +666,7 @@ fn run_group<R>(db: &mut dyn Sql, batch: Vec<Task<R>>, ok: fn(&R) -> bool) {
         Err(e) => {
             let _ = db.exec("ROLLBACK", &[]);
             for (reply, _) in done {
-                let _ = reply.send(Err(format!("commit failed: {e}")));
+                let _ = reply.send(Err(StoreError::Unavailable(format!("commit failed: {e}"))));
             }
         }
     }

@@ -4,16 +4,32 @@
 //! account's webhook secret (header `Drawdown-Signature: t=...,v1=...`, as Stripe signs).
 //! Failures retry with exponential backoff (2 s, 4 s, ... capped at 10 min) up to
 //! `MAX_ATTEMPTS`, then the event is marked `dead`.
+//!
+//! A webhook URL names a host the server will connect to, so it is checked when it is set
+//! (`check_url`) and its resolved addresses again at every delivery (`Guard`, against DNS
+//! rebinding): loopback, private, link-local and metadata addresses are refused unless the
+//! server runs with `--allow-private-webhooks`. Several servers on one PostgreSQL claim due
+//! events with `FOR UPDATE SKIP LOCKED`, so each is delivered once.
 
-use super::billing::{store, Reply};
+use super::billing::{store, Reply, R};
+use super::store::Sql;
 use super::{now, Shared};
 use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const MAX_ATTEMPTS: i64 = 12;
+/// Events claimed per round, delivered concurrently.
+const CLAIM: i64 = 32;
+/// A delivery's whole time, connection included.
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// A claim keeps other servers off an event this long (well past `DELIVERY_TIMEOUT`); a
+/// server that dies mid-delivery leaves it to the others after that.
+const CLAIM_MS: i64 = 60_000;
+/// The longest webhook URL accepted.
+pub const MAX_URL: usize = 2048;
 
 struct Due {
     id: String,
@@ -23,15 +39,28 @@ struct Due {
     secret: String,
 }
 
+/// Deliver due events until the process ends.
 pub async fn run(st: Shared) {
+    let client = match client(st.config.allow_private_webhooks) {
+        Ok(c) => c,
+        Err(e) => return eprintln!("drawdown: webhooks disabled: {e}"),
+    };
     loop {
-        let due = fetch(&st).await;
+        let due = claim(&st).await;
         let idle = due.is_empty();
+        let mut sending = tokio::task::JoinSet::new();
         for d in due {
-            let result = match &d.url {
-                Some(url) => deliver(url, &d.secret, &d.payload).await,
-                None => Err("the account has no webhook URL".to_string()),
-            };
+            let client = client.clone();
+            let allow_private = st.config.allow_private_webhooks;
+            sending.spawn(async move {
+                let result = match &d.url {
+                    Some(url) => deliver(&client, url, &d.secret, &d.payload, allow_private).await,
+                    None => Err("the account has no webhook URL".to_string()),
+                };
+                (d, result)
+            });
+        }
+        while let Some(Ok((d, result))) = sending.join_next().await {
             mark(&st, &d, result).await;
         }
         if idle {
@@ -40,69 +69,77 @@ pub async fn run(st: Shared) {
     }
 }
 
-async fn fetch(st: &Shared) -> Vec<Due> {
+/// Take up to `CLAIM` due events: skip those another server holds, and push each taken
+/// one's next attempt past the claim, in the writer's transaction.
+async fn claim(st: &Shared) -> Vec<Due> {
     let t = now().0.timestamp_millis();
-    let r = st
-        .writer
-        .run(Box::new(move |db| {
-            match store(db.query(
-                "SELECT o.id, o.payload, o.attempts, a.webhook_url, a.webhook_secret FROM outbox o \
-                 JOIN accounts a ON a.id = o.account_id \
-                 WHERE o.status = 'pending' AND o.next_attempt_ms <= $1 ORDER BY o.next_attempt_ms LIMIT 32",
-                &[t.into()],
-            )) {
-                Ok(rows) => Reply::ok(json!(rows
-                    .iter()
-                    .map(|r| json!([r[0].text(), r[1].text(), r[2].int(), r[3].text(), r[4].text()]))
-                    .collect::<Vec<_>>())),
-                Err(e) => e,
+    let job = move |db: &mut dyn Sql| -> R<Reply> {
+        let sql = format!(
+            "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1 \
+             ORDER BY next_attempt_ms LIMIT {CLAIM}{}",
+            db.skip_locked()
+        );
+        let mut out = vec![];
+        for row in store(db.query(&sql, &[t.into()]))? {
+            let id = row[0].text().unwrap_or("").to_string();
+            store(db.exec(
+                "UPDATE outbox SET next_attempt_ms = $1 WHERE id = $2",
+                &[(t + CLAIM_MS).into(), id.as_str().into()],
+            ))?;
+            let r = store(db.query(
+                "SELECT o.payload, o.attempts, a.webhook_url, a.webhook_secret FROM outbox o \
+                 JOIN accounts a ON a.id = o.account_id WHERE o.id = $1",
+                &[id.as_str().into()],
+            ))?;
+            if let Some(r) = r.first() {
+                out.push(json!([
+                    id,
+                    r[0].text(),
+                    r[1].int(),
+                    r[2].text(),
+                    r[3].text()
+                ]));
             }
-        }))
-        .await;
-    let Ok(r) = r else { return vec![] };
-    r.body
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|r| Due {
-                    id: r[0].as_str().unwrap_or("").into(),
-                    payload: r[1].as_str().unwrap_or("").into(),
-                    attempts: r[2].as_i64().unwrap_or(0),
-                    url: r[3].as_str().map(str::to_string),
-                    secret: r[4].as_str().unwrap_or("").into(),
-                })
-                .collect()
+        }
+        Ok(Reply::ok(json!(out)))
+    };
+    let Ok(r) = super::routes::job(st, None, job).await else {
+        return vec![];
+    };
+    let rows = r.body.as_array().cloned().unwrap_or_default();
+    rows.iter()
+        .map(|r| Due {
+            id: r[0].as_str().unwrap_or("").into(),
+            payload: r[1].as_str().unwrap_or("").into(),
+            attempts: r[2].as_i64().unwrap_or(0),
+            url: r[3].as_str().map(str::to_string),
+            secret: r[4].as_str().unwrap_or("").into(),
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 async fn mark(st: &Shared, d: &Due, result: Result<(), String>) {
     let attempts = d.attempts + 1;
     let id = d.id.clone();
     let t = now();
-    let _ = st
-        .writer
-        .run(Box::new(move |db| {
-            let r = match result {
-                Ok(()) => db.exec(
-                    "UPDATE outbox SET status = 'delivered', attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3",
-                    &[attempts.into(), t.to_string().into(), id.as_str().into()],
-                ),
-                Err(e) => {
-                    let backoff = 1000i64 << attempts.min(9);
-                    let status = if attempts >= MAX_ATTEMPTS { "dead" } else { "pending" };
-                    db.exec(
-                        "UPDATE outbox SET status = $1, attempts = $2, next_attempt_ms = $3, last_error = $4 WHERE id = $5",
-                        &[status.into(), attempts.into(), (t.0.timestamp_millis() + backoff.min(600_000)).into(), e.into(), id.as_str().into()],
-                    )
-                }
-            };
-            match r {
-                Ok(_) => Reply::ok(json!(null)),
-                Err(e) => Reply::error(503, "store_unavailable", None, e),
+    let job = move |db: &mut dyn Sql| -> R<Reply> {
+        match result {
+            Ok(()) => store(db.exec(
+                "UPDATE outbox SET status = 'delivered', attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3",
+                &[attempts.into(), t.to_string().into(), id.as_str().into()],
+            ))?,
+            Err(e) => {
+                let backoff = (1000i64 << attempts.min(9)).min(600_000);
+                let status = if attempts >= MAX_ATTEMPTS { "dead" } else { "pending" };
+                store(db.exec(
+                    "UPDATE outbox SET status = $1, attempts = $2, next_attempt_ms = $3, last_error = $4 WHERE id = $5",
+                    &[status.into(), attempts.into(), (t.0.timestamp_millis() + backoff).into(), e.into(), id.as_str().into()],
+                ))?
             }
-        }))
-        .await;
+        };
+        Ok(Reply::ok(json!(null)))
+    };
+    let _ = super::routes::job(st, None, job).await;
 }
 
 /// The signature header value for a payload sent at unix time `t`.
@@ -118,43 +155,148 @@ pub fn sign(secret: &str, t: i64, payload: &str) -> String {
     )
 }
 
-/// POST over plain HTTP/1.1 (webhook receivers behind TLS sit behind a local proxy); a 2xx
-/// answer within 10 s is a delivery.
-async fn deliver(url: &str, secret: &str, payload: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| "only http:// webhook URLs are supported".to_string())?;
-    let (host, path) = rest
-        .split_once('/')
-        .map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
+/// The HTTP client: rustls for `https`, no redirects (a redirect could point anywhere), and
+/// a resolver that drops forbidden addresses (`Guard`).
+fn client(allow_private: bool) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(DELIVERY_TIMEOUT)
+        .connect_timeout(DELIVERY_TIMEOUT)
+        .dns_resolver(std::sync::Arc::new(Guard { allow_private }))
+        .user_agent(concat!("drawdown-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// A 2xx answer within `DELIVERY_TIMEOUT` is a delivery.
+async fn deliver(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    payload: &str,
+    allow_private: bool,
+) -> Result<(), String> {
+    // The URL was checked when it was set; check again (the rules may have tightened), and
+    // an address literal here never reaches the resolver.
+    let url = check_url(url, allow_private).map_err(|e| e.body["error"]["message"].to_string())?;
     let sig = sign(secret, now().0.timestamp(), payload);
-    let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-         Drawdown-Signature: {sig}\r\nConnection: close\r\n\r\n{payload}",
-        payload.len()
-    );
-    let io = async {
-        let mut s = tokio::net::TcpStream::connect(host)
-            .await
-            .map_err(|e| e.to_string())?;
-        s.write_all(req.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut head = vec![0u8; 64];
-        let n = s.read(&mut head).await.map_err(|e| e.to_string())?;
-        let line = String::from_utf8_lossy(&head[..n]);
-        let code: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        if (200..300).contains(&code) {
-            Ok(())
-        } else {
-            Err(format!("the receiver answered {code}"))
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), io)
+    let res = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("drawdown-signature", sig)
+        .body(payload.to_string())
+        .send()
         .await
-        .map_err(|_| "timed out".to_string())?
+        .map_err(|e| {
+            format!(
+                "{e}: {}",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            )
+        })?;
+    if res.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("the receiver answered {}", res.status().as_u16()))
+    }
+}
+
+/// Resolves a webhook host and keeps only addresses a webhook may reach.
+struct Guard {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for Guard {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let ok = resolve(&host, allow_private).await?;
+            Ok(Box::new(ok.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The addresses `host` resolves to that a webhook may reach, at the moment of delivery
+/// (a name that passed `check_url` may since point at the server's own network).
+pub async fn resolve(host: &str, allow_private: bool) -> Result<Vec<SocketAddr>, String> {
+    let found = tokio::net::lookup_host((host, 0))
+        .await
+        .map_err(|e| format!("{host}: {e}"))?;
+    let ok: Vec<SocketAddr> = found.filter(|a| allow_private || public(a.ip())).collect();
+    if ok.is_empty() {
+        return Err(format!("{host} resolves to no address a webhook may reach"));
+    }
+    Ok(ok)
+}
+
+/// Whether a webhook may connect to `ip`: not loopback, private, link-local (the cloud
+/// metadata service at 169.254.169.254 among them), shared (CGNAT), unspecified, multicast,
+/// broadcast or documentation space, in IPv4 or IPv6 (mapped addresses included).
+pub fn public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                || (s[0] == 0x64 && s[1] == 0xff9b))
+        }
+    }
+}
+
+/// Check a webhook URL as it is set: `http` or `https`, at most `MAX_URL` bytes, no
+/// whitespace or control characters, no user name or password, a host, and (unless private
+/// addresses are allowed) not `localhost` nor an address literal `public` refuses.
+pub fn check_url(url: &str, allow_private: bool) -> R<reqwest::Url> {
+    let bad = |m: &str| Reply::error(422, "invalid_webhook_url", Some("webhookUrl"), m);
+    if url.len() > MAX_URL || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad(
+            "a webhook URL has no spaces or control characters and at most 2048 bytes",
+        ));
+    }
+    let u = reqwest::Url::parse(url).map_err(|e| bad(&format!("not a URL: {e}")))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(bad("a webhook URL is http:// or https://"));
+    }
+    if !u.username().is_empty() || u.password().is_some() {
+        return Err(bad("a webhook URL carries no user name or password"));
+    }
+    let host = u.host().ok_or_else(|| bad("a webhook URL names a host"))?;
+    if !allow_private {
+        let refused = match host {
+            url::Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            url::Host::Ipv4(ip) => !public(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => !public(IpAddr::V6(ip)),
+        };
+        if refused {
+            return Err(bad("webhooks go to public addresses, not loopback, private, link-local or metadata ones"));
+        }
+    }
+    Ok(u)
 }
