@@ -68,6 +68,10 @@ pub trait Sql {
     fn alive(&mut self) -> bool {
         true
     }
+    /// Ask the database whether the connection works (a round trip; used when idle).
+    fn ping(&mut self) -> bool {
+        true
+    }
 }
 
 // The schema, one step per migration, identical in meaning for both databases. Columns are
@@ -326,6 +330,9 @@ impl Sql for Postgres {
     fn alive(&mut self) -> bool {
         !self.client.is_closed()
     }
+    fn ping(&mut self) -> bool {
+        self.client.is_valid(IDLE_PING).is_ok()
+    }
 }
 
 /// Where the store is, as `--database-url` names it: `sqlite:PATH` (or a bare path) or
@@ -396,6 +403,9 @@ pub const READERS: usize = 2;
 /// Reconnect backoff after a lost connection: from the first to the last delay, doubling.
 const RECONNECT_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
 const RECONNECT_LAST: std::time::Duration = std::time::Duration::from_secs(5);
+/// An idle connection is pinged this often, so a database restart is noticed before the
+/// next request meets the dead connection.
+const IDLE_PING: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Why a job did not run to an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -545,8 +555,7 @@ impl<R> Worker<R> {
                 Mode::Read => batch.into_iter().for_each(|t| run_read(db.as_mut(), t)),
             }
             if !db.alive() {
-                self.db = None;
-                self.up.store(false, std::sync::atomic::Ordering::Relaxed);
+                self.lost();
             }
         }
     }
@@ -556,12 +565,14 @@ impl<R> Worker<R> {
     fn take(&mut self, rx: &std::sync::Mutex<mpsc::Receiver<Task<R>>>) -> Option<Vec<Task<R>>> {
         let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
         let first = loop {
-            if self.db.is_some() {
-                break rx.recv().ok()?;
-            }
-            match rx.recv_timeout(self.delay) {
+            let wait = if self.db.is_some() {
+                IDLE_PING
+            } else {
+                self.delay
+            };
+            match rx.recv_timeout(wait) {
                 Ok(t) => break t,
-                Err(mpsc::RecvTimeoutError::Timeout) => self.reconnect(),
+                Err(mpsc::RecvTimeoutError::Timeout) => self.idle(),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return None,
             }
         };
@@ -574,6 +585,20 @@ impl<R> Worker<R> {
             }
         }
         Some(batch)
+    }
+
+    /// Nothing to do: check the connection, or try to reopen it.
+    fn idle(&mut self) {
+        match self.db.as_mut().map(|db| db.ping()) {
+            Some(true) => {}
+            Some(false) => self.lost(),
+            None => self.reconnect(),
+        }
+    }
+
+    fn lost(&mut self) {
+        self.db = None;
+        self.up.store(false, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn reconnect(&mut self) {
