@@ -3,13 +3,14 @@
 //! (`ledger::apply`, `ledger::land`, `authorize_call`, `validate_auto_reload`), so what the
 //! server deducts is what the dashboard previews (SEMANTICS 10).
 
-use super::store::{Sql, Val};
+use super::store::{AccountRow, Sql, Val};
 use crate::calendar::Instant;
 use crate::drawdown::{spendable, Preview, PreviewInput, Usage};
 use crate::error::Error;
 use crate::model::{Account, Grant, GrantType, RateCard};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 
 /// What a job answers: an HTTP status and a JSON body.
 #[derive(Debug, Clone)]
@@ -126,32 +127,47 @@ pub struct Acct {
     pub seq: i64,
 }
 
+/// The account, locked for the job (`FOR UPDATE` on PostgreSQL) when `lock`. Within the
+/// writer's group it is read once and then kept (`store::Memo`).
 pub fn load(db: &mut dyn Sql, id: &str, lock: bool) -> R<Acct> {
-    let sql = format!(
-        "SELECT rate_card, snapshot, seq FROM accounts WHERE id = $1{}",
-        if lock { db.for_update() } else { "" }
-    );
-    let rows = store(db.query(&sql, &[id.into()]))?;
-    let Some(row) = rows.first() else {
-        return Err(Reply::error(
-            404,
-            "account_not_found",
-            None,
-            "no such account",
-        ));
+    let row = match db.memo().get(id) {
+        Some(row) => row,
+        None => {
+            let sql = format!(
+                "SELECT rate_card, snapshot, seq FROM accounts WHERE id = $1{}",
+                if lock { db.for_update() } else { "" }
+            );
+            let rows = store(db.query(&sql, &[id.into()]))?;
+            let Some(r) = rows.first() else {
+                return Err(Reply::error(
+                    404,
+                    "account_not_found",
+                    None,
+                    "no such account",
+                ));
+            };
+            let row = AccountRow {
+                rate_card: r[0].text().unwrap_or("").to_string(),
+                snapshot: r[1].text().unwrap_or("").to_string(),
+                seq: r[2].int().unwrap_or(0),
+            };
+            db.memo().remember(id, row.clone());
+            row
+        }
     };
-    let card = crate::ops::parse_text::<RateCard>(row[0].text().unwrap_or(""))
+    let card = crate::ops::parse_text::<RateCard>(&row.rate_card)
         .map_err(|e| Reply::from_error(500, &e))?;
-    let snap = crate::ops::parse_text::<Account>(row[1].text().unwrap_or(""))
-        .map_err(|e| Reply::from_error(500, &e))?;
+    let snap =
+        crate::ops::parse_text::<Account>(&row.snapshot).map_err(|e| Reply::from_error(500, &e))?;
     Ok(Acct {
         id: id.to_string(),
         card,
         snap,
-        seq: row[2].int().unwrap_or(0),
+        seq: row.seq,
     })
 }
 
+/// Keep the job's account: written to the table once, before the group commits.
 pub fn save(db: &mut dyn Sql, a: &Acct) -> R<()> {
     let snap = serde_json::to_string(&a.snap).unwrap_or_default();
     // SEMANTICS 14: nothing is stored that the engine could not read back. A snapshot the
@@ -170,10 +186,22 @@ pub fn save(db: &mut dyn Sql, a: &Acct) -> R<()> {
             ),
         ));
     }
-    store(db.exec(
-        "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
-        &[snap.into(), a.seq.into(), a.id.as_str().into()],
-    ))?;
+    match db.memo().get(&a.id) {
+        Some(r) => {
+            let row = AccountRow {
+                rate_card: r.rate_card,
+                snapshot: snap,
+                seq: a.seq,
+            };
+            db.memo().change(&a.id, row);
+        }
+        None => {
+            store(db.exec(
+                "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
+                &[snap.into(), a.seq.into(), a.id.as_str().into()],
+            ))?;
+        }
+    }
     Ok(())
 }
 
@@ -218,11 +246,16 @@ pub fn entry(db: &mut dyn Sql, a: &mut Acct, now: Instant, e: Entry) -> R<i64> {
 /// The stored answer for an idempotency key: `Some(reply)` to replay it, an error when the
 /// key was used for a different request, `None` when the key is new.
 pub fn idempotent(db: &mut dyn Sql, account: &str, key: &str, hash: &str) -> R<Option<Reply>> {
-    let rows = store(db.query(
-        "SELECT request_hash, status, response FROM idempotency WHERE account_id = $1 AND key = $2",
-        &[account.into(), key.into()],
-    ))?;
-    let Some(row) = rows.first() else {
+    let rows = store(db.query(IDEMPOTENCY, &[account.into(), key.into()]))?;
+    replay(rows.first(), hash)
+}
+
+const IDEMPOTENCY: &str =
+    "SELECT request_hash, status, response FROM idempotency WHERE account_id = $1 AND key = $2";
+
+/// The recorded answer of an idempotency row, if the request is the same.
+fn replay(row: Option<&super::store::Row>, hash: &str) -> R<Option<Reply>> {
+    let Some(row) = row else {
         return Ok(None);
     };
     if row[0].text() != Some(hash) {
@@ -313,16 +346,10 @@ impl Window {
 /// The longest usage id (bytes) the server stores.
 pub const MAX_ID: usize = 255;
 
-/// What a usage body must satisfy before anything is recorded: each `at` (and a rental's
-/// `through`) inside the window, and each id new in the account.
-fn check_events(
-    db: &mut dyn Sql,
-    account: &str,
-    events: &[Usage],
-    w: Window,
-    now: Instant,
-) -> R<()> {
-    let mut ids = std::collections::BTreeSet::new();
+/// Usage ids are 1 to `MAX_ID` bytes without control characters (a NUL cannot be stored),
+/// each once in a body: checked before anything is read.
+fn check_ids(events: &[Usage]) -> R<()> {
+    let mut ids = BTreeSet::new();
     for (i, u) in events.iter().enumerate() {
         let field = format!("events[{i}].id");
         if u.id.is_empty() || u.id.len() > MAX_ID || u.id.chars().any(char::is_control) {
@@ -341,17 +368,25 @@ fn check_events(
                 format!("usage `{}` appears twice in this body", u.id),
             ));
         }
+    }
+    Ok(())
+}
+
+/// Each `at` (and a rental's `through`) inside the window (SEMANTICS 14).
+fn check_window(events: &[Usage], w: Window, now: Instant) -> R<()> {
+    for (i, u) in events.iter().enumerate() {
         w.check(u.at, now, &format!("events[{i}].at"))?;
         if let Some(t) = u.through {
             w.check(t, now, &format!("events[{i}].through"))?;
         }
     }
+    Ok(())
+}
+
+/// Events recorded before are `409 duplicate_usage`.
+fn check_unseen(events: &[Usage], seen: &BTreeSet<String>) -> R<()> {
     for (i, u) in events.iter().enumerate() {
-        let seen = store(db.query(
-            "SELECT seq FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
-            &[account.into(), u.id.as_str().into()],
-        ))?;
-        if !seen.is_empty() {
+        if seen.contains(&u.id) {
             return Err(Reply::error(
                 409,
                 "duplicate_usage",
@@ -363,22 +398,68 @@ fn check_events(
     Ok(())
 }
 
-/// `POST /usage`: record usage events through the core, one event at a time in time order
-/// (proven equal to previewing them together), with ledger entries, usage lines for the
-/// day-by-day breakdown, reloads, and alert webhooks queued in the outbox.
-pub fn record_usage(
+/// `POST /usage` under its idempotency key: what the job must know before it decides (the
+/// key's recorded answer, which event ids are recorded, which expiries are booked) is read
+/// in one round trip; then the events are recorded and the answer remembered.
+pub fn record_usage_once(
+    db: &mut dyn Sql,
+    account: &str,
+    (key, hash): (&str, &str),
+    events: Vec<Usage>,
+    provider: &dyn PaymentProvider,
+    window: Window,
+    now: Instant,
+) -> Reply {
+    let run = || -> R<Reply> {
+        check_ids(&events)?;
+        let ids: Vec<Val> = events.iter().map(|u| Val::from(u.id.as_str())).collect();
+        let marks: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
+        let seen_sql = format!(
+            "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id IN ({})",
+            marks.join(", ")
+        );
+        let known = store(db.query_many(&[
+            (IDEMPOTENCY, vec![account.into(), key.into()]),
+            (&seen_sql, [vec![account.into()], ids].concat()),
+            (
+                "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
+                vec![account.into()],
+            ),
+        ]))?;
+        let texts = |i: usize| -> BTreeSet<String> {
+            let rows = known.get(i).into_iter().flatten();
+            rows.filter_map(|r| r[0].text().map(str::to_string))
+                .collect()
+        };
+        if let Some(r) = replay(known.first().and_then(|rows| rows.first()), hash)? {
+            return Ok(r);
+        }
+        let known = (texts(1), texts(2));
+        let r = record_usage(db, account, events, provider, window, now, known)?;
+        remember(db, account, key, hash, &r)?;
+        Ok(r)
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+/// Record usage events through the core, one event at a time in time order (proven equal
+/// to previewing them together), with ledger entries, usage lines for the day-by-day
+/// breakdown, reloads, and alert webhooks queued in the outbox. `known`: the event ids
+/// already recorded and the grants whose expiry is booked.
+fn record_usage(
     db: &mut dyn Sql,
     account: &str,
     mut events: Vec<Usage>,
     provider: &dyn PaymentProvider,
     window: Window,
     now: Instant,
+    (seen, mut expired): (BTreeSet<String>, BTreeSet<String>),
 ) -> R<Reply> {
     let mut a = load(db, account, true)?;
-    check_events(db, account, &events, window, now)?;
+    check_window(&events, window, now)?;
+    check_unseen(&events, &seen)?;
     events.sort_by_key(|u| u.at);
-    book_expiries(db, &mut a, now)?;
-    let expired = booked_expiries(db, &a.id)?;
+    expired.extend(book_expiries(db, &mut a, now)?);
     let (mut items, mut reloads, mut alerts, mut payments) =
         (vec![], vec![], vec![], Vec::<Value>::new());
     let mut first: Option<Decimal> = None;
@@ -516,7 +597,7 @@ pub fn record_usage(
 /// Grants past their expiry at the server's clock with credits left get one `expiry` entry
 /// each. Booked against `now`, never an event's instant: a far-future event must not expire
 /// grants (SEMANTICS 14), and the wallet (the balance at `now`) then equals the ledger's sum.
-pub fn book_expiries(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
+pub fn book_expiries(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<Vec<String>> {
     let due: Vec<Grant> = a
         .snap
         .grants
@@ -526,9 +607,10 @@ pub fn book_expiries(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
         .cloned()
         .collect();
     if due.is_empty() {
-        return Ok(());
+        return Ok(vec![]);
     }
     let booked = booked_expiries(db, &a.id)?;
+    let mut now_booked = vec![];
     for g in due.into_iter().filter(|g| !booked.contains(&g.id)) {
         let x = g.expires_at.unwrap_or(now);
         let after = balance(a, now);
@@ -551,12 +633,13 @@ pub fn book_expiries(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
             "INSERT INTO grant_expiries (account_id, grant_id) VALUES ($1, $2)",
             &[a.id.as_str().into(), g.id.as_str().into()],
         ))?;
+        now_booked.push(g.id);
     }
-    Ok(())
+    Ok(now_booked)
 }
 
 /// The grants of an account whose expiry the ledger has booked.
-fn booked_expiries(db: &mut dyn Sql, account: &str) -> R<std::collections::BTreeSet<String>> {
+fn booked_expiries(db: &mut dyn Sql, account: &str) -> R<BTreeSet<String>> {
     let rows = store(db.query(
         "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
         &[account.into()],
@@ -572,7 +655,7 @@ fn booked_expiries(db: &mut dyn Sql, account: &str) -> R<std::collections::BTree
 fn drawn_from(
     before: &[Grant],
     after: &[Grant],
-    expired: &std::collections::BTreeSet<String>,
+    expired: &BTreeSet<String>,
 ) -> Vec<(String, Decimal)> {
     before
         .iter()

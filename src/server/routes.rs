@@ -373,16 +373,15 @@ async fn record_usage(State(st): State<Shared>, headers: HeaderMap, b: Body) -> 
             let provider = st.config.provider.clone();
             let window = st.config.window;
             job(&st, Some(c.account.clone()), move |db| {
-                Ok(once(db, &c.account, &key, &hash, |db| {
-                    billing::record_usage(
-                        db,
-                        &c.account,
-                        u.events,
-                        provider.as_ref(),
-                        window,
-                        now(),
-                    )
-                }))
+                Ok(billing::record_usage_once(
+                    db,
+                    &c.account,
+                    (&key, &hash),
+                    u.events,
+                    provider.as_ref(),
+                    window,
+                    now(),
+                ))
             })
             .await
         }
