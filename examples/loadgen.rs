@@ -1,27 +1,38 @@
-//! Load benchmark for `drawdown serve`: 64 concurrent clients on loopback, each recording
-//! usage events (one durable deduction per request, each with its own idempotency key) on
-//! one account, bounded in count and in time. Prints deductions per second and latency
-//! percentiles for each store.
+//! Load benchmark for `drawdown serve`: concurrent clients on loopback, each recording usage
+//! events (one durable deduction per request, each with its own idempotency key), bounded in
+//! count and in time. Prints deductions per second and latency percentiles for each store,
+//! and checks afterwards that every account fell by exactly what was acknowledged.
 //!
 //!   cargo run --release --features server --example loadgen -- [--requests N] [--seconds S]
-//!       [--clients C] [--postgres URL]
+//!       [--clients C] [--accounts A] [--instances I] [--report-clients R] [--postgres URL]
+//!       [--only-postgres]
 //!
+//! `--instances` starts that many servers on the one database (PostgreSQL) and spreads the
+//! clients over them; `--report-clients` adds clients that loop the full-year usage report
+//! and the ledger's first page meanwhile (reads must not slow deductions).
 //! It starts `target/release/drawdown serve` itself (build it first) on a fresh store.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "loadgen-admin-token-0123456789abcdef";
+/// Each request records one 61-second outbound call: 18 credits on the demo card.
+const COST: i64 = 18;
+const OPENING: i64 = 100_000_000;
 
 struct Opts {
     requests: usize,
     seconds: u64,
     clients: usize,
+    accounts: usize,
+    instances: usize,
+    report_clients: usize,
     postgres: Option<String>,
+    only_postgres: bool,
 }
 
 fn main() {
@@ -29,44 +40,70 @@ fn main() {
         requests: 40_000,
         seconds: 20,
         clients: 64,
+        accounts: 1,
+        instances: 1,
+        report_clients: 0,
         postgres: None,
+        only_postgres: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
+        if a == "--only-postgres" {
+            o.only_postgres = true;
+            continue;
+        }
         let v = it.next().cloned().unwrap_or_default();
+        let n = || {
+            v.parse::<usize>()
+                .unwrap_or_else(|_| panic!("{a} takes a number"))
+        };
         match a.as_str() {
-            "--requests" => o.requests = v.parse().expect("--requests N"),
-            "--seconds" => o.seconds = v.parse().expect("--seconds S"),
-            "--clients" => o.clients = v.parse().expect("--clients C"),
+            "--requests" => o.requests = n(),
+            "--seconds" => o.seconds = n() as u64,
+            "--clients" => o.clients = n(),
+            "--accounts" => o.accounts = n().max(1),
+            "--instances" => o.instances = n().max(1),
+            "--report-clients" => o.report_clients = n(),
             "--postgres" => o.postgres = Some(v),
             _ => panic!("unknown option {a}"),
         }
     }
+    println!("| store | instances | accounts | clients | report clients | deductions | seconds | deductions/s | p50 ms | p99 ms | max ms | reports |");
     println!(
-        "| store | clients | deductions | seconds | deductions/s | p50 ms | p99 ms | max ms |"
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     let dir = std::env::temp_dir().join(format!("drawdown-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    run(
-        &o,
-        "sqlite",
-        &format!("sqlite:{}", dir.join("load.db").display()),
-    );
+    if !o.only_postgres {
+        let url = format!("sqlite:{}", dir.join("load.db").display());
+        run(&o, "sqlite", &url, 1);
+    }
     if let Some(base) = &o.postgres {
         let mut c =
             postgres::Client::connect(base, postgres::NoTls).expect("connect to PostgreSQL");
         let db = format!("dd_test_load_{}", std::process::id());
         c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
         let (head, _) = base.rsplit_once('/').unwrap();
-        run(&o, "postgres", &format!("{head}/{db}"));
-        drop(c);
+        run(&o, "postgres", &format!("{head}/{db}"), o.instances);
+        let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-fn run(o: &Opts, name: &str, url: &str) {
+struct Instance {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(url: &str) -> Instance {
     let exe = std::env::var("DRAWDOWN_BIN").unwrap_or_else(|_| "target/release/drawdown".into());
     let mut child = Command::new(exe)
         .args([
@@ -89,77 +126,140 @@ fn run(o: &Opts, name: &str, url: &str) {
         }
     };
     std::thread::spawn(move || for _ in lines {});
+    Instance { child, base }
+}
+
+fn create_accounts(base: &str, n: usize) -> Vec<String> {
     let card: Value = serde_json::from_str(include_str!("demo-rate-card.json")).unwrap();
-    let created: Value = ureq::post(&format!("{base}/admin/accounts"))
-        .set("Authorization", &format!("Bearer {ADMIN}"))
-        .send_json(json!({ "id": "load", "rateCard": card,
-            "account": { "grants": [{ "id": "w", "type": "prepaid", "remaining": "100000000" }] } }))
-        .expect("create the account")
-        .into_json()
-        .unwrap();
-    let key = created["apiKey"].as_str().unwrap().to_string();
+    (0..n)
+        .map(|i| {
+            let created: Value = ureq::post(&format!("{base}/admin/accounts"))
+                .set("Authorization", &format!("Bearer {ADMIN}"))
+                .send_json(json!({ "id": format!("load{i}"), "rateCard": card,
+                    "account": { "grants": [{ "id": "w", "type": "prepaid", "remaining": OPENING.to_string() }] } }))
+                .expect("create the account")
+                .into_json()
+                .unwrap();
+            created["apiKey"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
+
+/// One client: deductions until the shared count or the deadline runs out.
+fn deduct(
+    bases: Vec<String>,
+    keys: Arc<Vec<String>>,
+    next: Arc<AtomicUsize>,
+    total: usize,
+    deadline: Instant,
+    at: String,
+) -> Vec<(usize, Duration)> {
+    let agent = ureq::AgentBuilder::new().build();
+    let mut lat = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= total || Instant::now() >= deadline {
+            return lat;
+        }
+        let (account, base) = (i % keys.len(), &bases[i % bases.len()]);
+        let body = json!({ "events": [{ "id": format!("u{i}"), "at": at,
+            "kind": "call", "agentId": "a1", "call": { "direction": "outbound", "connectedSeconds": 61 } }] });
+        let t = Instant::now();
+        let r = agent
+            .post(&format!("{base}/usage"))
+            .set("Authorization", &format!("Bearer {}", keys[account]))
+            .set("Idempotency-Key", &format!("u{i}"))
+            .send_json(body);
+        assert!(r.is_ok(), "request {i} failed: {:?}", r.err());
+        lat.push((account, t.elapsed()));
+    }
+}
+
+/// One report client: the full-year usage report and the ledger's first page, in a loop.
+fn report(base: String, key: String, stop: Arc<AtomicBool>) -> usize {
+    let agent = ureq::AgentBuilder::new().build();
+    let today = drawdown::server::now().0.date_naive();
+    let from = today - chrono::Duration::days(365);
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        for path in [
+            format!("/billing/usage?from={from}&to={today}"),
+            "/billing/ledger?limit=1000".to_string(),
+        ] {
+            let r = agent
+                .get(&format!("{base}{path}"))
+                .set("Authorization", &format!("Bearer {key}"))
+                .call();
+            assert!(r.is_ok(), "report failed: {:?}", r.err());
+            n += 1;
+        }
+    }
+    n
+}
+
+fn run(o: &Opts, name: &str, url: &str, instances: usize) {
+    let servers: Vec<Instance> = (0..instances).map(|_| start(url)).collect();
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    let keys = Arc::new(create_accounts(&bases[0], o.accounts));
     // Usage is dated now: the server refuses instants outside its window (SEMANTICS 14).
     let at = drawdown::server::now().to_string();
     let next = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
     let deadline = Instant::now() + Duration::from_secs(o.seconds);
     let start = Instant::now();
-    let threads: Vec<_> = (0..o.clients)
-        .map(|_| {
-            let (base, key, next, total) = (base.clone(), key.clone(), next.clone(), o.requests);
-            let at = at.clone();
-            std::thread::spawn(move || {
-                let agent = ureq::AgentBuilder::new().build();
-                let mut lat = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= total || Instant::now() >= deadline {
-                        return lat;
-                    }
-                    let body = json!({ "events": [{ "id": format!("u{i}"), "at": at,
-                        "kind": "call", "agentId": "a1", "call": { "direction": "outbound", "connectedSeconds": 61 } }] });
-                    let t = Instant::now();
-                    let r = agent
-                        .post(&format!("{base}/usage"))
-                        .set("Authorization", &format!("Bearer {key}"))
-                        .set("Idempotency-Key", &format!("u{i}"))
-                        .send_json(body);
-                    assert!(r.is_ok(), "request {i} failed: {:?}", r.err());
-                    lat.push(t.elapsed());
-                }
-            })
+    let readers: Vec<_> = (0..o.report_clients)
+        .map(|i| {
+            let (base, key, stop) = (
+                bases[i % bases.len()].clone(),
+                keys[0].clone(),
+                stop.clone(),
+            );
+            std::thread::spawn(move || report(base, key, stop))
         })
         .collect();
-    let mut lat: Vec<Duration> = threads
+    let threads: Vec<_> = (0..o.clients)
+        .map(|_| {
+            let (bases, keys, next, at) = (bases.clone(), keys.clone(), next.clone(), at.clone());
+            let total = o.requests;
+            std::thread::spawn(move || deduct(bases, keys, next, total, deadline, at))
+        })
+        .collect();
+    let done: Vec<(usize, Duration)> = threads
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
     let secs = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let reports: usize = readers.into_iter().map(|t| t.join().unwrap()).sum();
+    let mut lat: Vec<Duration> = done.iter().map(|d| d.1).collect();
     lat.sort();
     let pct =
         |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)].as_secs_f64() * 1e3;
-    // Every acknowledged deduction is in the ledger: the wallet fell by exactly 18 each.
-    let w: Value = ureq::get(&format!("{base}/billing/wallet"))
-        .set("Authorization", &format!("Bearer {key}"))
-        .call()
-        .unwrap()
-        .into_json()
-        .unwrap();
-    let expect = 100_000_000 - 18 * lat.len() as i64;
-    let bal: rust_decimal::Decimal = w["balance"].as_str().unwrap().parse().unwrap();
-    assert_eq!(
-        bal,
-        rust_decimal::Decimal::from(expect),
-        "{name}: balance after the load"
-    );
+    // Every acknowledged deduction is in the books: each wallet fell by exactly 18 each.
+    for (i, key) in keys.iter().enumerate() {
+        let w: Value = ureq::get(&format!("{}/billing/wallet", bases[0]))
+            .set("Authorization", &format!("Bearer {key}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        let n = done.iter().filter(|d| d.0 == i).count() as i64;
+        let bal: rust_decimal::Decimal = w["balance"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            bal,
+            rust_decimal::Decimal::from(OPENING - COST * n),
+            "{name}: account {i} after the load"
+        );
+    }
     println!(
-        "| {name} | {} | {} | {secs:.1} | {:.0} | {:.2} | {:.2} | {:.2} |",
+        "| {name} | {instances} | {} | {} | {} | {} | {secs:.1} | {:.0} | {:.2} | {:.2} | {:.2} | {reports} |",
+        o.accounts,
         o.clients,
+        o.report_clients,
         lat.len(),
         lat.len() as f64 / secs,
         pct(0.50),
         pct(0.99),
         lat.last().unwrap().as_secs_f64() * 1e3
     );
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -2,7 +2,9 @@
 # Runs every test of the project, after installing whatever is missing (scripts/setup.sh
 # skips what is already there). `.ci/run` runs exactly this.
 #   native: unit, vector, CLI and property tests; the vectors through the CLI
-#   server:   drawdown serve end to end on SQLite and on a private PostgreSQL (scripts/postgres.sh)
+#   server:   drawdown serve end to end on SQLite and on a private PostgreSQL (scripts/postgres.sh),
+#             a PostgreSQL restart under load, several instances on one database
+#   openapi:  docs/openapi.json linted (Redocly) and its generated types checked against real answers
 #   package:  build pkg/, vectors over it in Node, TypeScript declarations, native/wasm parity
 #   browser:  the package in a Vite-built page in headless Chromium (playwright-core)
 #   www:      the dashboard against the engine, offline and live, a11y, screenshots
@@ -18,6 +20,9 @@ bash scripts/setup.sh
 echo "== native tests (unit, vectors, CLI, properties; the server against SQLite and PostgreSQL)"
 DRAWDOWN_TEST_POSTGRES=$(bash scripts/postgres.sh) DRAWDOWN_REQUIRE_POSTGRES=1 \
   cargo test --release --features server
+
+echo "== the OpenAPI document: Redocly lint, and openapi-typescript's types against the server's answers"
+node --test tests/openapi/client.test.mjs
 
 echo "== vectors through the CLI"
 cargo run --release --quiet --features server --bin drawdown -- vectors tests/vectors

@@ -796,13 +796,19 @@ fn keys_scopes_sessions_and_hostile_bodies() {
     // Usage reports.
     let items = call(
         "GET",
-        &u("/billing/usage/items"),
+        &u("/billing/usage/items?from=2026-03-01&to=2026-03-31"),
         Some(&b.read_key),
         None,
         None,
     );
     assert_eq!(dec(&items.body["items"][0]["credits"]), Decimal::from(9));
-    let sum = call("GET", &u("/billing/usage"), Some(&b.read_key), None, None);
+    let sum = call(
+        "GET",
+        &u("/billing/usage?from=2026-03-01&to=2026-03-31"),
+        Some(&b.read_key),
+        None,
+        None,
+    );
     assert_eq!(
         sum.body["summary"]["totalMoney"],
         json!({ "amount": "0.09", "currency": "USD" })

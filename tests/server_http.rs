@@ -68,6 +68,18 @@ fn every_error_answer_is_coded_json() {
         .1,
         "invalid_query"
     );
+    let long = call(
+        "GET",
+        &u("/billing/usage?from=2020-01-01&to=2026-01-01"),
+        Some(&c.read_key),
+        None,
+        None,
+    );
+    assert_eq!(
+        code(&long),
+        (400, "invalid_date_range".into()),
+        "reports are bounded to 366 days"
+    );
     let post = |ct: &str| {
         call_ct(
             "POST",

@@ -27,25 +27,38 @@ pub(super) struct Window {
     to: Option<String>,
 }
 
-fn lines_in(db: &mut dyn Sql, account: &str, w: &Window) -> R<Vec<super::store::Row>> {
-    for d in [&w.from, &w.to].into_iter().flatten() {
-        if chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_err() {
-            return Err(Reply::error(
-                400,
-                "invalid_date",
-                Some("from"),
-                "dates are YYYY-MM-DD",
-            ));
-        }
+/// The longest report window in days: a report is bounded work, whatever the history.
+pub const MAX_REPORT_DAYS: i64 = 366;
+
+/// The window's local dates: `to` defaults to tomorrow in the account's zone (usage may be
+/// dated a few minutes ahead), `from` to `MAX_REPORT_DAYS` before `to`.
+fn dates(w: &Window, a: &billing::Acct) -> R<(chrono::NaiveDate, chrono::NaiveDate)> {
+    let parse = |d: &Option<String>, field: &str| -> R<Option<chrono::NaiveDate>> {
+        d.as_deref()
+            .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
+            .transpose()
+            .map_err(|_| Reply::error(400, "invalid_date", Some(field), "dates are YYYY-MM-DD"))
+    };
+    let today = now().local(a.snap.time_zone).date();
+    let to = parse(&w.to, "to")?.unwrap_or(today + chrono::Duration::days(1));
+    let from = parse(&w.from, "from")?.unwrap_or(to - chrono::Duration::days(MAX_REPORT_DAYS - 1));
+    if to < from || (to - from).num_days() >= MAX_REPORT_DAYS {
+        return Err(Reply::error(
+            400,
+            "invalid_date_range",
+            Some("from"),
+            format!("`from` is on or before `to`, at most {MAX_REPORT_DAYS} days apart"),
+        ));
     }
+    Ok((from, to))
+}
+
+fn lines_in(db: &mut dyn Sql, a: &billing::Acct, w: &Window) -> R<Vec<super::store::Row>> {
+    let (from, to) = dates(w, a)?;
     store(db.query(
         "SELECT day, channel, code, unit, quantity, credits FROM usage_lines WHERE account_id = $1 \
          AND day >= $2 AND day <= $3 ORDER BY day, channel, code",
-        &[
-            account.into(),
-            w.from.clone().unwrap_or_else(|| "0000-01-01".into()).into(),
-            w.to.clone().unwrap_or_else(|| "9999-12-31".into()).into(),
-        ],
+        &[a.id.as_str().into(), from.to_string().into(), to.to_string().into()],
     ))
 }
 
@@ -64,7 +77,7 @@ pub(super) async fn usage_items(
         read(&st, move |db| {
             let a = load(db, &c.account, false)?;
             let mut groups: BTreeMap<(String, String, String, String), (Decimal, Decimal, u64)> = BTreeMap::new();
-            for r in lines_in(db, &c.account, &w)? {
+            for r in lines_in(db, &a, &w)? {
                 let k = (r[0].text().unwrap_or("").into(), r[1].text().unwrap_or("").into(), r[2].text().unwrap_or("").into(), r[3].text().unwrap_or("").into());
                 let g = groups.entry(k).or_default();
                 g.0 += d(&r[4]);
@@ -93,7 +106,7 @@ pub(super) async fn usage_summary(
             let a = load(db, &c.account, false)?;
             let mut by: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
             let mut total = Decimal::ZERO;
-            for r in lines_in(db, &c.account, &w)? {
+            for r in lines_in(db, &a, &w)? {
                 let g = by.entry((r[1].text().unwrap_or("").into(), r[3].text().unwrap_or("").into())).or_default();
                 g.0 += d(&r[4]);
                 g.1 += d(&r[5]);

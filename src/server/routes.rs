@@ -845,7 +845,7 @@ pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Reply> {
         snap,
         seq: 0,
     };
-    let mut running = -a.snap.owed.unwrap_or_default();
+    let mut running = Decimal::ZERO - a.snap.owed.unwrap_or_default();
     for g in a.snap.grants.clone() {
         let credits = if g.kind == GrantType::Plan {
             Decimal::ZERO
