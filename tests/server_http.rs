@@ -357,3 +357,79 @@ fn delivery_refuses_names_that_resolve_to_private_addresses() {
         );
     }
 }
+
+/// Webhooks are delivered over `https` (rustls), here to a receiver whose self-signed
+/// certificate the server is told to trust (`--webhook-ca`, as for a private CA).
+#[test]
+fn webhooks_are_delivered_over_https() {
+    use std::sync::{Arc, Mutex};
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let ca = std::env::temp_dir().join(format!("drawdown-hook-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, made.cert.pem()).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(made.key_pair.serialize_der().into());
+    let tls = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![made.cert.der().clone()], key)
+    .unwrap();
+    let tls = Arc::new(tls);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let got = Arc::new(Mutex::new(Vec::<String>::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let (tls, g) = (tls.clone(), g.clone());
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(tls).unwrap();
+                let mut s = rustls::StreamOwned::new(conn, tcp.unwrap());
+                let mut req = Vec::new();
+                let mut buf = [0u8; 16384];
+                while !String::from_utf8_lossy(&req).trim_end().ends_with('}') {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = s.write_all(
+                    b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+                let _ = s.flush();
+                g.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&req).into_owned());
+            });
+        }
+    });
+    let hook = format!("https://localhost:{port}/hook");
+    let ca_arg = ca.display().to_string();
+    let s = Server::start(
+        &fresh_store("sqlite"),
+        &["--allow-private-webhooks", "--webhook-ca", &ca_arg],
+    );
+    let account = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }],
+        "alerts": { "warning": { "threshold": "50" } } });
+    let c = create_account(&s, "acme", account, Some(&hook));
+    let at = drawdown::server::now()
+        .0
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let r = post_usage(&s, &c.key, "u1", &[call_event("u1", &at, 360, false)]);
+    assert_eq!(r.body["alerts"][0]["to"], "warning", "{}", r.body);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while got.lock().unwrap().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "one delivery over TLS");
+    let req = got[0].to_ascii_lowercase();
+    assert!(
+        req.starts_with("post /hook http/1.1") && req.contains("drawdown-signature: t="),
+        "{req}"
+    );
+    assert!(req.contains(r#""type":"balance.alert""#), "{req}");
+    let _ = std::fs::remove_file(&ca);
+}

@@ -15,7 +15,7 @@ const USAGE: &str =
     "usage: drawdown vectors DIR... | drawdown eval OP | drawdown eval-lines | drawdown version\n\
        drawdown serve [--addr HOST:PORT] [--database-url URL] [--admin-token T] [--payments test|manual]\n\
                       [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m]\n\
-                      [--allow-private-webhooks]\n\
+                      [--allow-private-webhooks] [--webhook-ca PEM]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
@@ -141,6 +141,7 @@ fn serve(args: &[String]) -> ExitCode {
         demo: false,
         window: Default::default(),
         allow_private_webhooks: false,
+        webhook_ca: None,
     };
     if let Ok(u) = std::env::var("DATABASE_URL") {
         c.database_url = u;
@@ -155,6 +156,7 @@ fn serve(args: &[String]) -> ExitCode {
             "--static" => c.static_dir = Some(val().into()),
             "--demo" => c.demo = true,
             "--allow-private-webhooks" => c.allow_private_webhooks = true,
+            "--webhook-ca" => c.webhook_ca = Some(val().into()),
             "--usage-max-age" | "--usage-max-ahead" => {
                 let Some(d) = duration(&val()) else {
                     eprintln!("{a} takes a duration such as 35d, 12h, 5m or 30s");

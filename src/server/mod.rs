@@ -31,6 +31,8 @@ pub struct Config {
     /// Webhooks may go to loopback and private addresses (tests, a receiver on the same
     /// host); off by default, so a URL cannot reach the server's own network.
     pub allow_private_webhooks: bool,
+    /// A root certificate (PEM) webhook deliveries trust besides the public roots.
+    pub webhook_ca: Option<std::path::PathBuf>,
 }
 
 pub struct State {
@@ -90,7 +92,8 @@ pub fn serve(config: Config) -> Result<(), String> {
         if config.demo {
             routes::demo(&state, local).await?;
         }
-        tokio::spawn(webhooks::run(state.clone()));
+        let hooks = webhooks::client(&config)?;
+        tokio::spawn(webhooks::run(state.clone(), hooks));
         println!("drawdown {} listening on http://{local}", crate::version());
         println!(
             "  API:       http://{local}/billing/wallet (OpenAPI: http://{local}/openapi.json)"

@@ -40,11 +40,7 @@ struct Due {
 }
 
 /// Deliver due events until the process ends.
-pub async fn run(st: Shared) {
-    let client = match client(st.config.allow_private_webhooks) {
-        Ok(c) => c,
-        Err(e) => return eprintln!("drawdown: webhooks disabled: {e}"),
-    };
+pub async fn run(st: Shared, client: reqwest::Client) {
     loop {
         let due = claim(&st).await;
         let idle = due.is_empty();
@@ -157,15 +153,28 @@ pub fn sign(secret: &str, t: i64, payload: &str) -> String {
 
 /// The HTTP client: rustls for `https`, no redirects (a redirect could point anywhere), and
 /// a resolver that drops forbidden addresses (`Guard`).
-fn client(allow_private: bool) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+/// `--webhook-ca FILE` adds a root certificate (PEM) for receivers behind a private CA.
+pub fn client(config: &super::Config) -> Result<reqwest::Client, String> {
+    let mut b = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(DELIVERY_TIMEOUT)
         .connect_timeout(DELIVERY_TIMEOUT)
-        .dns_resolver(std::sync::Arc::new(Guard { allow_private }))
-        .user_agent(concat!("drawdown-webhooks/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| e.to_string())
+        .dns_resolver(std::sync::Arc::new(Guard {
+            allow_private: config.allow_private_webhooks,
+        }))
+        .user_agent(concat!("drawdown-webhooks/", env!("CARGO_PKG_VERSION")));
+    if let Some(path) = &config.webhook_ca {
+        let pem =
+            std::fs::read(path).map_err(|e| format!("--webhook-ca {}: {e}", path.display()))?;
+        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| {
+            format!(
+                "--webhook-ca {}: not a PEM certificate: {e}",
+                path.display()
+            )
+        })?;
+        b = b.add_root_certificate(ca);
+    }
+    b.build().map_err(|e| format!("the webhook client: {e}"))
 }
 
 /// A 2xx answer within `DELIVERY_TIMEOUT` is a delivery.
