@@ -3,7 +3,7 @@
 //! including the ones axum and hyper produce themselves, the coded JSON body.
 
 use super::billing::Reply;
-use super::routes::respond;
+use super::extract::respond;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::{header, request::Parts, StatusCode};

@@ -2,12 +2,16 @@
 //! core and the store; no credit arithmetic lives here (that is `ledger`, `authorize`,
 //! `reload` in the core).
 
+mod admin;
 pub mod auth;
 pub mod billing;
+mod extract;
 mod listen;
 mod reports;
 mod routes;
 pub mod store;
+mod usage;
+mod wallet;
 pub mod webhooks;
 
 use billing::{Provider, Reply};
@@ -90,7 +94,7 @@ pub fn serve(config: Config) -> Result<(), String> {
             admin_throttle: auth::Throttle::default(),
         });
         if config.demo {
-            routes::demo(&state, local).await?;
+            admin::demo(&state, local).await?;
         }
         let hooks = webhooks::client(&config)?;
         tokio::spawn(webhooks::run(state.clone(), hooks));

@@ -1,18 +1,16 @@
 //! Usage reports, plans and subscription, invoices and the ledger: the read side of the
 //! billing API (seed 000), plus the one plan change a dashboard session may make.
 
-use super::auth::READ;
+use super::auth::{Caller, READ};
 use super::billing::{self, load, store, Reply, R};
+use super::extract::JsonBody;
 use super::listen::Query;
-use super::routes::{body, caller, done, job, read};
+use super::routes::{job, read};
 use super::store::{Sql, Val};
 use super::{now, Shared};
 use crate::amount;
 use crate::model::Plan;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::Response;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -68,59 +66,64 @@ fn d(v: &Val) -> Decimal {
 
 pub(super) async fn usage_items(
     State(st): State<Shared>,
-    headers: HeaderMap,
     Query(w): Query<Window>,
-) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        read(&st, move |db| {
-            let a = load(db, &c.account, false)?;
-            let mut groups: BTreeMap<(String, String, String, String), (Decimal, Decimal, u64)> = BTreeMap::new();
-            for r in lines_in(db, &a, &w)? {
-                let k = (r[0].text().unwrap_or("").into(), r[1].text().unwrap_or("").into(), r[2].text().unwrap_or("").into(), r[3].text().unwrap_or("").into());
-                let g = groups.entry(k).or_default();
-                g.0 += d(&r[4]);
-                g.1 += d(&r[5]);
-                g.2 += 1;
-            }
-            let items: Vec<Value> = groups.into_iter().map(|((day, channel, code, unit), (q, cr, n))| json!({
-                "date": day, "channel": channel, "code": code, "unit": unit, "quantity": q.to_string(),
-                "credits": cr.to_string(), "lines": n })).collect();
-            Ok(Reply::ok(json!({ "timeZone": a.snap.time_zone, "items": items })))
-        })
-        .await
-    }
-    .await)
+    c: Caller,
+) -> R<Reply> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        let mut groups: BTreeMap<(String, String, String, String), (Decimal, Decimal, u64)> =
+            BTreeMap::new();
+        for r in lines_in(db, &a, &w)? {
+            let k = (
+                r[0].text().unwrap_or("").into(),
+                r[1].text().unwrap_or("").into(),
+                r[2].text().unwrap_or("").into(),
+                r[3].text().unwrap_or("").into(),
+            );
+            let g = groups.entry(k).or_default();
+            g.0 += d(&r[4]);
+            g.1 += d(&r[5]);
+            g.2 += 1;
+        }
+        let items: Vec<Value> = groups
+            .into_iter()
+            .map(|((day, channel, code, unit), (q, cr, n))| {
+                json!({
+            "date": day, "channel": channel, "code": code, "unit": unit, "quantity": q.to_string(),
+            "credits": cr.to_string(), "lines": n })
+            })
+            .collect();
+        Ok(Reply::ok(
+            json!({ "timeZone": a.snap.time_zone, "items": items }),
+        ))
+    })
+    .await
 }
 
 pub(super) async fn usage_summary(
     State(st): State<Shared>,
-    headers: HeaderMap,
     Query(w): Query<Window>,
-) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        read(&st, move |db| {
-            let a = load(db, &c.account, false)?;
-            let mut by: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
-            let mut total = Decimal::ZERO;
-            for r in lines_in(db, &a, &w)? {
-                let g = by.entry((r[1].text().unwrap_or("").into(), r[3].text().unwrap_or("").into())).or_default();
-                g.0 += d(&r[4]);
-                g.1 += d(&r[5]);
-                total += d(&r[5]);
-            }
-            let usage: Vec<Value> = by.into_iter().map(|((channel, unit), (q, cr))| json!({
-                "channel": channel, "unit": unit, "quantity": q.to_string(), "credits": cr.to_string() })).collect();
-            let money = a.card.to_money(total, "totalCredits").map_err(Reply::invalid)?;
-            Ok(Reply::ok(json!({ "usage": usage, "summary": { "totalCredits": total.to_string(),
-                "totalMoney": { "amount": money.to_string(), "currency": a.card.currency.code } } })))
-        })
-        .await
-    }
-    .await)
+    c: Caller,
+) -> R<Reply> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        let mut by: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
+        let mut total = Decimal::ZERO;
+        for r in lines_in(db, &a, &w)? {
+            let g = by.entry((r[1].text().unwrap_or("").into(), r[3].text().unwrap_or("").into())).or_default();
+            g.0 += d(&r[4]);
+            g.1 += d(&r[5]);
+            total += d(&r[5]);
+        }
+        let usage: Vec<Value> = by.into_iter().map(|((channel, unit), (q, cr))| json!({
+            "channel": channel, "unit": unit, "quantity": q.to_string(), "credits": cr.to_string() })).collect();
+        let money = a.card.to_money(total, "totalCredits").map_err(Reply::invalid)?;
+        Ok(Reply::ok(json!({ "usage": usage, "summary": { "totalCredits": total.to_string(),
+            "totalMoney": { "amount": money.to_string(), "currency": a.card.currency.code } } })))
+    })
+    .await
 }
 
 // ---- plans, subscription, invoices, ledger -----------------------------------------------
@@ -144,33 +147,21 @@ pub fn catalogue() -> Vec<Plan> {
     ]
 }
 
-pub(super) async fn plans(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    done(
-        async {
-            let c = caller(&st, &headers).await?;
-            c.require(READ)?;
-            Ok(Reply::ok(json!({ "plans": catalogue() })))
-        }
-        .await,
-    )
+pub(super) async fn plans(c: Caller) -> R<Reply> {
+    c.require(READ)?;
+    Ok(Reply::ok(json!({ "plans": catalogue() })))
 }
 
-pub(super) async fn subscription(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    done(
-        async {
-            let c = caller(&st, &headers).await?;
-            c.require(READ)?;
-            read(&st, move |db| {
-                let a = load(db, &c.account, false)?;
-                Ok(Reply::ok(
-                    json!({ "plan": a.snap.plan, "cycle": a.snap.cycle,
-                "includedSecondsRemaining": a.snap.included_seconds() }),
-                ))
-            })
-            .await
-        }
-        .await,
-    )
+pub(super) async fn subscription(State(st): State<Shared>, c: Caller) -> R<Reply> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        Ok(Reply::ok(
+            json!({ "plan": a.snap.plan, "cycle": a.snap.cycle,
+        "includedSecondsRemaining": a.snap.included_seconds() }),
+        ))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -179,78 +170,71 @@ pub(super) struct SubscribeBody {
     plan_id: String,
 }
 
-pub(super) async fn subscribe(State(st): State<Shared>, headers: HeaderMap, b: Body) -> Response {
-    done(
-        async {
-            let c = caller(&st, &headers).await?;
-            c.require_session()?;
-            let (body, _): (SubscribeBody, _) = body(&headers, b).await?;
-            job(&st, Some(c.account.clone()), move |db| {
-                let plan = catalogue()
-                    .into_iter()
-                    .find(|p| p.id == body.plan_id)
-                    .ok_or_else(|| {
-                        Reply::error(
-                            422,
-                            "unknown_plan",
-                            Some("planId"),
-                            format!("no plan `{}`", body.plan_id),
-                        )
-                    })?;
-                let mut a = load(db, &c.account, true)?;
-                let t = now();
-                // A new plan starts a new cycle now, with its full allowance.
-                let end = crate::calendar::add_months(t, 1, a.snap.time_zone).unwrap_or(t);
-                a.snap.cycle = Some(crate::model::Cycle {
-                    start: t,
-                    end,
-                    anchor: None,
-                });
-                a.snap.included_seconds_remaining = Some(amount::Seconds(plan.included_seconds()));
-                a.snap.plan = Some(plan.clone());
-                let bal = billing::balance(&a, t);
-                billing::entry(
-                    db,
-                    &mut a,
-                    t,
-                    billing::Entry {
-                        at: t,
-                        kind: "plan_change",
-                        reference: Some(&plan.id),
-                        grant_id: None,
-                        credits: Decimal::ZERO,
-                        before: bal,
-                        after: bal,
-                        detail: json!({ "plan": plan }),
-                    },
-                )?;
-                billing::save(db, &a)?;
-                Ok(Reply::ok(
-                    json!({ "plan": a.snap.plan, "cycle": a.snap.cycle }),
-                ))
-            })
-            .await
-        }
-        .await,
-    )
+pub(super) async fn subscribe(
+    State(st): State<Shared>,
+    c: Caller,
+    JsonBody(body, _): JsonBody<SubscribeBody>,
+) -> R<Reply> {
+    c.require_session()?;
+    job(&st, Some(c.account.clone()), move |db| {
+        let plan = catalogue()
+            .into_iter()
+            .find(|p| p.id == body.plan_id)
+            .ok_or_else(|| {
+                Reply::error(
+                    422,
+                    "unknown_plan",
+                    Some("planId"),
+                    format!("no plan `{}`", body.plan_id),
+                )
+            })?;
+        let mut a = load(db, &c.account, true)?;
+        let t = now();
+        // A new plan starts a new cycle now, with its full allowance.
+        let end = crate::calendar::add_months(t, 1, a.snap.time_zone).unwrap_or(t);
+        a.snap.cycle = Some(crate::model::Cycle {
+            start: t,
+            end,
+            anchor: None,
+        });
+        a.snap.included_seconds_remaining = Some(amount::Seconds(plan.included_seconds()));
+        a.snap.plan = Some(plan.clone());
+        let bal = billing::balance(&a, t);
+        billing::entry(
+            db,
+            &mut a,
+            t,
+            billing::Entry {
+                at: t,
+                kind: "plan_change",
+                reference: Some(&plan.id),
+                grant_id: None,
+                credits: Decimal::ZERO,
+                before: bal,
+                after: bal,
+                detail: json!({ "plan": plan }),
+            },
+        )?;
+        billing::save(db, &a)?;
+        Ok(Reply::ok(
+            json!({ "plan": a.snap.plan, "cycle": a.snap.cycle }),
+        ))
+    })
+    .await
 }
 
-pub(super) async fn invoices(State(st): State<Shared>, headers: HeaderMap) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        read(&st, move |db| {
-            let rows = store(db.query(
-                "SELECT id, payment_id, amount, currency, credits, created_at FROM invoices WHERE account_id = $1 ORDER BY created_at, id",
-                &[c.account.as_str().into()],
-            ))?;
-            let list: Vec<Value> = rows.iter().map(|r| json!({ "id": r[0].text(), "number": r[0].text(), "paymentId": r[1].text(),
-                "amount": r[2].text(), "currency": r[3].text(), "credits": r[4].text(), "createdAt": r[5].text() })).collect();
-            Ok(Reply::ok(json!({ "invoices": list })))
-        })
-        .await
-    }
-    .await)
+pub(super) async fn invoices(State(st): State<Shared>, c: Caller) -> R<Reply> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let rows = store(db.query(
+            "SELECT id, payment_id, amount, currency, credits, created_at FROM invoices WHERE account_id = $1 ORDER BY created_at, id",
+            &[c.account.as_str().into()],
+        ))?;
+        let list: Vec<Value> = rows.iter().map(|r| json!({ "id": r[0].text(), "number": r[0].text(), "paymentId": r[1].text(),
+            "amount": r[2].text(), "currency": r[3].text(), "credits": r[4].text(), "createdAt": r[5].text() })).collect();
+        Ok(Reply::ok(json!({ "invoices": list })))
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -260,31 +244,23 @@ pub(super) struct Page {
     limit: Option<i64>,
 }
 
-pub(super) async fn ledger(
-    State(st): State<Shared>,
-    headers: HeaderMap,
-    Query(p): Query<Page>,
-) -> Response {
-    done(async {
-        let c = caller(&st, &headers).await?;
-        c.require(READ)?;
-        let limit = p.limit.unwrap_or(100).clamp(1, 1000);
-        read(&st, move |db| {
-            let rows = store(db.query(
-                "SELECT seq, at, recorded_at, kind, reference, grant_id, credits, balance_before, balance_after, detail \
-                 FROM ledger WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                &[c.account.as_str().into(), p.after.unwrap_or(0).into(), limit.into()],
-            ))?;
-            let entries: Vec<Value> = rows.iter().map(|r| json!({
-                "seq": r[0].int(), "at": r[1].text(), "recordedAt": r[2].text(), "kind": r[3].text(),
-                "reference": r[4].text(), "grantId": r[5].text(), "credits": r[6].text(),
-                "balanceBefore": r[7].text(), "balanceAfter": r[8].text(),
-                "detail": r[9].text().and_then(|s| serde_json::from_str::<Value>(s).ok()),
-            })).collect();
-            let next = entries.last().and_then(|e| e["seq"].as_i64());
-            Ok(Reply::ok(json!({ "entries": entries, "next": next })))
-        })
-        .await
-    }
-    .await)
+pub(super) async fn ledger(State(st): State<Shared>, Query(p): Query<Page>, c: Caller) -> R<Reply> {
+    c.require(READ)?;
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    read(&st, move |db| {
+        let rows = store(db.query(
+            "SELECT seq, at, recorded_at, kind, reference, grant_id, credits, balance_before, balance_after, detail \
+             FROM ledger WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            &[c.account.as_str().into(), p.after.unwrap_or(0).into(), limit.into()],
+        ))?;
+        let entries: Vec<Value> = rows.iter().map(|r| json!({
+            "seq": r[0].int(), "at": r[1].text(), "recordedAt": r[2].text(), "kind": r[3].text(),
+            "reference": r[4].text(), "grantId": r[5].text(), "credits": r[6].text(),
+            "balanceBefore": r[7].text(), "balanceAfter": r[8].text(),
+            "detail": r[9].text().and_then(|s| serde_json::from_str::<Value>(s).ok()),
+        })).collect();
+        let next = entries.last().and_then(|e| e["seq"].as_i64());
+        Ok(Reply::ok(json!({ "entries": entries, "next": next })))
+    })
+    .await
 }

@@ -436,7 +436,6 @@ impl Sql for Postgres {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
         let sql = literal(sql, params)?;
         let head = sql
-            .trim_start()
             .split_whitespace()
             .next()
             .unwrap_or("")

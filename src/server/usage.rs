@@ -1,0 +1,96 @@
+//! `POST /usage` and the pre-call check `POST /calls/authorize`.
+
+use super::auth::{Caller, READ, WRITE};
+use super::billing::{self, load, Reply, R};
+use super::extract::{IdempotencyKey, JsonBody};
+use super::routes::{job, read};
+use super::{now, Shared};
+use crate::drawdown::Usage;
+use axum::extract::State;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The most usage events one `POST /usage` takes.
+pub const MAX_EVENTS: usize = 1000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UsageBody {
+    events: Vec<Usage>,
+}
+
+pub(super) async fn record_usage(
+    State(st): State<Shared>,
+    c: Caller,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(u, hash): JsonBody<UsageBody>,
+) -> R<Reply> {
+    c.require(WRITE)?;
+    if u.events.is_empty() || u.events.len() > MAX_EVENTS {
+        return Err(Reply::error(
+            400,
+            "invalid_value",
+            Some("events"),
+            format!("send 1 to {MAX_EVENTS} usage events"),
+        ));
+    }
+    let provider = st.config.provider.clone();
+    let window = st.config.window;
+    job(&st, Some(c.account.clone()), move |db| {
+        Ok(billing::record_usage_once(
+            db,
+            &c.account,
+            (&key, &hash),
+            u.events,
+            provider.as_ref(),
+            window,
+            now(),
+        ))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(super) struct AuthorizeBody {
+    call: Value,
+}
+
+pub(super) async fn authorize(
+    State(st): State<Shared>,
+    c: Caller,
+    JsonBody(v, _): JsonBody<Value>,
+) -> R<Reply> {
+    c.require(READ)?;
+    // `{ "call": {...} }` or the call itself.
+    let mut call = match serde_json::from_value::<AuthorizeBody>(v.clone()) {
+        Ok(a) if v.as_object().is_some_and(|o| o.len() == 1) => a.call,
+        _ => v,
+    };
+    // A check without `at` is about a call starting now.
+    if let Some(o) = call.as_object_mut() {
+        o.entry("at").or_insert_with(|| json!(now()));
+    }
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        let input = json!({ "call": call });
+        let call: crate::authorize::CallRequest = crate::ops::parse(&input["call"])
+            .map_err(|e| Reply::from_error(400, &e.within("call")))?;
+        let out = crate::authorize::authorize_call(&crate::authorize::AuthorizeInput {
+            rate_card: a.card,
+            account: a.snap,
+            call,
+        })
+        .map_err(Reply::invalid)?;
+        // Seed 001: outbound with nothing left is HTTP 402 with the error document.
+        if let (Some(402), Some(e)) = (out.http_status, &out.error) {
+            return Ok(Reply {
+                status: 402,
+                body: json!({ "error": e, "authorization": out }),
+                replayed: false,
+                retry_after: None,
+            });
+        }
+        Ok(Reply::ok(serde_json::to_value(&out).unwrap_or_default()))
+    })
+    .await
+}

@@ -1,0 +1,327 @@
+//! The wallet (seed 000): balance, the engine's inputs, credits, top-ups, auto-reload and the
+//! webhook settings.
+
+use super::auth::{self, Caller, CREDIT, READ};
+use super::billing::{self, load, once, store, Acct, Reply, R};
+use super::extract::{IdempotencyKey, JsonBody};
+use super::routes::{job, read};
+use super::store::Sql;
+use super::{now, webhooks, Shared};
+use crate::amount::{self, dec};
+use crate::calendar::Instant;
+use crate::model::{AutoReload, Grant, GrantType};
+use axum::extract::State;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn wallet_json(a: &Acct, t: Instant) -> Value {
+    let bal = billing::balance(a, t);
+    let money = a
+        .card
+        .to_money(bal, "balance")
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    json!({
+        "accountId": a.id,
+        "asOf": t,
+        "currency": a.card.currency.code,
+        "balance": bal.to_string(),
+        "balanceMoney": { "amount": money, "currency": a.card.currency.code },
+        "owed": a.snap.owed.unwrap_or_default().to_string(),
+        "planCredits": crate::drawdown::plan_credits(&a.snap.grants, t).to_string(),
+        "includedSecondsRemaining": a.snap.included_seconds(),
+        "grants": a.snap.grants,
+        "autoReload": a.snap.auto_reload,
+        "pendingReload": a.snap.pending_reload,
+        "alertState": a.snap.alerts.as_ref().and_then(|x| x.state),
+    })
+}
+
+pub(super) async fn wallet(State(st): State<Shared>, c: Caller) -> R<Reply> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        Ok(Reply::ok(wallet_json(&load(db, &c.account, false)?, now())))
+    })
+    .await
+}
+
+/// The engine's own inputs for this account: the rate card and the snapshot exactly as the
+/// server holds them, so a dashboard's `previewDrawdown`/`authorizeCall` run on the same data.
+pub(super) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Reply> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let rows = billing::store(db.query(
+            "SELECT rate_card, snapshot FROM accounts WHERE id = $1",
+            &[c.account.as_str().into()],
+        ))?;
+        let row = rows
+            .first()
+            .ok_or_else(|| Reply::error(404, "account_not_found", None, "no such account"))?;
+        let parse = |v: &super::store::Val| -> Value {
+            serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
+        };
+        Ok(Reply::ok(json!({
+            "accountId": c.account,
+            "asOf": now(),
+            "rateCard": parse(&row[0]),
+            "account": parse(&row[1]),
+        })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct CreditBody {
+    #[serde(default, with = "amount::opt_dec")]
+    credits: Option<Decimal>,
+    /// Money in the account currency, converted at `creditsPerUnit`.
+    #[serde(default, with = "amount::opt_dec")]
+    amount: Option<Decimal>,
+    #[serde(default, rename = "type")]
+    kind: Option<GrantType>,
+    #[serde(default)]
+    priority: Option<i64>,
+    #[serde(default)]
+    expires_at: Option<Instant>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+pub(super) async fn credit(
+    State(st): State<Shared>,
+    c: Caller,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(body, hash): JsonBody<CreditBody>,
+) -> R<Reply> {
+    c.require(CREDIT)?;
+    job(&st, Some(c.account.clone()), move |db| {
+        Ok(once(db, &c.account, &key, &hash, |db| {
+            let mut a = load(db, &c.account, true)?;
+            let t = now();
+            billing::book_expiries(db, &mut a, t)?;
+            let credits = match (body.credits, body.amount) {
+                (Some(cr), None) => cr,
+                (None, Some(m)) => {
+                    amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount")
+                        .map_err(Reply::invalid)?;
+                    a.card.to_credits(m, "amount").map_err(Reply::invalid)?
+                }
+                _ => {
+                    return Err(Reply::error(
+                        400,
+                        "invalid_value",
+                        Some("credits"),
+                        "send exactly one of `credits` and `amount`",
+                    ))
+                }
+            };
+            if credits <= Decimal::ZERO {
+                return Err(Reply::error(
+                    422,
+                    "invalid_value",
+                    Some("credits"),
+                    "a credit must be positive",
+                ));
+            }
+            let grant = Grant {
+                id: format!("credit-{}", a.seq + 1),
+                kind: body.kind.unwrap_or(GrantType::Promotional),
+                remaining: credits,
+                priority: body.priority.unwrap_or(50),
+                effective_at: Some(t),
+                expires_at: body.expires_at,
+                created_at: Some(t),
+            };
+            if grant.expires_at.is_some_and(|x| x <= t) {
+                return Err(Reply::error(
+                    422,
+                    "invalid_grant_window",
+                    Some("expiresAt"),
+                    "a credit must expire in the future",
+                ));
+            }
+            let mut out = billing::land(db, &mut a, grant, "credit", body.reason.as_deref(), t)?;
+            billing::save(db, &a)?;
+            out["wallet"] = wallet_json(&a, t);
+            Ok(Reply::ok(out))
+        }))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct TopUpBody {
+    #[serde(with = "dec", alias = "amountUsd")]
+    amount: Decimal,
+}
+
+pub(super) async fn topup(
+    State(st): State<Shared>,
+    c: Caller,
+    IdempotencyKey(key): IdempotencyKey,
+    JsonBody(body, hash): JsonBody<TopUpBody>,
+) -> R<Reply> {
+    c.require_session()?;
+    let provider = st.config.provider.clone();
+    job(&st, Some(c.account.clone()), move |db| {
+        Ok(once(db, &c.account, &key, &hash, |db| {
+            let mut a = load(db, &c.account, true)?;
+            billing::book_expiries(db, &mut a, now())?;
+            let m = body.amount;
+            amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount")
+                .map_err(Reply::invalid)?;
+            let limits = a.snap.limits.clone().unwrap_or_default();
+            if m <= Decimal::ZERO
+                || limits.min_top_up.is_some_and(|min| m < min)
+                || limits.max_top_up.is_some_and(|max| m > max)
+            {
+                return Err(Reply::error(
+                    422,
+                    "amount_out_of_range",
+                    Some("amount"),
+                    "the amount is outside the account's top-up limits",
+                ));
+            }
+            let credits = a.card.to_credits(m, "amount").map_err(Reply::invalid)?;
+            billing::check_bounds(&a, credits)?;
+            let t = now();
+            let grant_id = format!("topup-{}", a.seq + 1);
+            let status = if provider.settles_at_once() {
+                "settled"
+            } else {
+                "pending"
+            };
+            let pay = billing::payment(
+                db,
+                provider.as_ref(),
+                &mut a,
+                "topup",
+                m,
+                credits,
+                &grant_id,
+                status,
+                t,
+            )?;
+            let secret = store(db.query(
+                "SELECT client_secret FROM payments WHERE id = $1",
+                &[pay.as_str().into()],
+            ))?
+            .first()
+            .and_then(|r| r[0].text().map(str::to_string))
+            .unwrap_or_default();
+            let mut out = json!({ "paymentId": pay, "clientSecret": secret, "status": status,
+                                  "amount": m.to_string(), "credits": credits.to_string() });
+            if provider.settles_at_once() {
+                let grant = Grant {
+                    id: grant_id,
+                    kind: GrantType::Prepaid,
+                    remaining: credits,
+                    priority: 50,
+                    effective_at: Some(t),
+                    expires_at: None,
+                    created_at: Some(t),
+                };
+                out["landed"] = billing::land(db, &mut a, grant, "topup", Some(&pay), t)?;
+            }
+            billing::save(db, &a)?;
+            Ok(Reply::ok(out))
+        }))
+    })
+    .await
+}
+
+pub(super) async fn auto_reload(
+    State(st): State<Shared>,
+    c: Caller,
+    JsonBody(settings, _): JsonBody<AutoReload>,
+) -> R<Reply> {
+    c.require_session()?;
+    job(&st, Some(c.account.clone()), move |db| {
+        let mut a = load(db, &c.account, true)?;
+        let v = crate::reload::validate_auto_reload(&crate::reload::ValidateInput {
+            settings: settings.clone(),
+            rate_card: Some(a.card.clone()),
+            account: Some(a.snap.clone()),
+            context: None,
+        })
+        .map_err(|e| Reply::from_error(400, &e))?;
+        let body = serde_json::to_value(&v).unwrap_or_default();
+        if !v.valid {
+            return Ok(Reply {
+                status: 422,
+                body,
+                replayed: false,
+                retry_after: None,
+            });
+        }
+        a.snap.auto_reload = Some(settings);
+        billing::save(db, &a)?;
+        Ok(Reply::ok(
+            json!({ "validation": body, "autoReload": a.snap.auto_reload }),
+        ))
+    })
+    .await
+}
+
+// ---- webhook settings (dashboard session) ---------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct WebhookBody {
+    /// Where balance alerts go; `null` stops deliveries (events wait in the outbox).
+    url: Option<String>,
+}
+
+fn webhook_json(db: &mut dyn Sql, account: &str) -> R<Value> {
+    let rows = store(db.query(
+        "SELECT webhook_url FROM accounts WHERE id = $1",
+        &[account.into()],
+    ))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Reply::error(404, "account_not_found", None, "no such account"))?;
+    Ok(json!({ "url": row[0].text() }))
+}
+
+pub(super) async fn webhook_settings(State(st): State<Shared>, c: Caller) -> R<Reply> {
+    c.require(READ)?;
+    read(&st, move |db| Ok(Reply::ok(webhook_json(db, &c.account)?))).await
+}
+
+pub(super) async fn set_webhook(
+    State(st): State<Shared>,
+    c: Caller,
+    JsonBody(w, _): JsonBody<WebhookBody>,
+) -> R<Reply> {
+    c.require_session()?;
+    if let Some(u) = &w.url {
+        webhooks::check_url(u, st.config.allow_private_webhooks)?;
+    }
+    job(&st, Some(c.account.clone()), move |db| {
+        store(db.exec(
+            "UPDATE accounts SET webhook_url = $1 WHERE id = $2",
+            &[w.url.clone().into(), c.account.as_str().into()],
+        ))?;
+        Ok(Reply::ok(webhook_json(db, &c.account)?))
+    })
+    .await
+}
+
+/// A new signing secret, answered once; deliveries from now on are signed with it.
+pub(super) async fn rotate_webhook_secret(State(st): State<Shared>, c: Caller) -> R<Reply> {
+    c.require_session()?;
+    job(&st, Some(c.account.clone()), move |db| {
+        let secret = auth::token("whsec_")?;
+        store(db.exec(
+            "UPDATE accounts SET webhook_secret = $1 WHERE id = $2",
+            &[secret.as_str().into(), c.account.as_str().into()],
+        ))?;
+        let mut out = webhook_json(db, &c.account)?;
+        out["secret"] = json!(secret);
+        Ok(Reply::ok(out))
+    })
+    .await
+}
