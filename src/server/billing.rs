@@ -3,6 +3,7 @@
 //! (`ledger::apply`, `ledger::land`, `authorize_call`, `validate_auto_reload`), so what the
 //! server deducts is what the dashboard previews (SEMANTICS 10).
 
+use super::rollup;
 use super::store::{AccountRow, Sql, Val};
 use crate::calendar::Instant;
 use crate::drawdown::{spendable, Preview, PreviewInput, Usage};
@@ -418,12 +419,26 @@ pub fn record_usage_once(
             "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id IN ({})",
             marks.join(", ")
         );
+        // Local dates lie within a day of the UTC date, whatever the account's zone.
+        let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
+        let (first, last) = (
+            events.iter().map(|u| u.at).min(),
+            events.iter().map(|u| u.at).max(),
+        );
+        let span = first
+            .zip(last)
+            .map(|(f, l)| (day(f, -1), day(l, 1)))
+            .unwrap_or_default();
         let known = store(db.query_many(&[
             (IDEMPOTENCY, vec![account.into(), key.into()]),
             (&seen_sql, [vec![account.into()], ids].concat()),
             (
                 "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
                 vec![account.into()],
+            ),
+            (
+                rollup::BETWEEN,
+                vec![account.into(), span.0.into(), span.1.into()],
             ),
         ]))?;
         let texts = |i: usize| -> BTreeSet<String> {
@@ -434,7 +449,11 @@ pub fn record_usage_once(
         if let Some(r) = replay(known.first().and_then(|rows| rows.first()), hash)? {
             return Ok(r);
         }
-        let known = (texts(1), texts(2));
+        let known = Known {
+            seen: texts(1),
+            expired: texts(2),
+            days: rollup::parse(known.get(3).map_or(&[][..], Vec::as_slice)),
+        };
         let r = record_usage(db, account, events, provider, window, now, known)?;
         remember(db, account, key, hash, &r)?;
         Ok(r)
@@ -442,10 +461,17 @@ pub fn record_usage_once(
     run().unwrap_or_else(|e| e)
 }
 
+/// What a usage job read before deciding: the event ids already recorded, the grants whose
+/// expiry is booked, and the day-by-day totals around the events' dates.
+struct Known {
+    seen: BTreeSet<String>,
+    expired: BTreeSet<String>,
+    days: rollup::Days,
+}
+
 /// Record usage events through the core, one event at a time in time order (proven equal
-/// to previewing them together), with ledger entries, usage lines for the day-by-day
-/// breakdown, reloads, and alert webhooks queued in the outbox. `known`: the event ids
-/// already recorded and the grants whose expiry is booked.
+/// to previewing them together), with ledger entries, usage lines and the day-by-day totals,
+/// reloads, and alert webhooks queued in the outbox.
 fn record_usage(
     db: &mut dyn Sql,
     account: &str,
@@ -453,8 +479,14 @@ fn record_usage(
     provider: &dyn PaymentProvider,
     window: Window,
     now: Instant,
-    (seen, mut expired): (BTreeSet<String>, BTreeSet<String>),
+    known: Known,
 ) -> R<Reply> {
+    let Known {
+        seen,
+        mut expired,
+        mut days,
+    } = known;
+    let mut touched = BTreeSet::new();
     let mut a = load(db, account, true)?;
     check_window(&events, window, now)?;
     check_unseen(&events, &seen)?;
@@ -526,6 +558,14 @@ fn record_usage(
                         l.line.credits.to_string().into(),
                     ],
                 ))?;
+                let key = (
+                    day.clone(),
+                    l.line.channel.to_string(),
+                    l.line.code.to_string(),
+                    l.line.unit.to_string(),
+                );
+                rollup::add(&mut days, key.clone(), l.line.quantity, l.line.credits);
+                touched.insert(key);
             }
         }
         for r in &p.reloads {
@@ -570,6 +610,7 @@ fn record_usage(
         alerts.extend(p.alerts.iter().cloned());
         last = Some(p);
     }
+    rollup::write(db, account, &days, touched.iter())?;
     save(db, &a)?;
     let last = last.ok_or_else(|| {
         Reply::error(

@@ -8,6 +8,7 @@ pub mod billing;
 mod extract;
 mod listen;
 mod reports;
+mod rollup;
 mod routes;
 pub mod store;
 mod usage;

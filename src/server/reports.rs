@@ -5,8 +5,9 @@ use super::auth::{Caller, READ};
 use super::billing::{self, load, store, Reply, R};
 use super::extract::JsonBody;
 use super::listen::Query;
+use super::rollup;
 use super::routes::{job, read};
-use super::store::{Sql, Val};
+use super::store::Sql;
 use super::{now, Shared};
 use crate::amount;
 use crate::model::Plan;
@@ -51,17 +52,10 @@ fn dates(w: &Window, a: &billing::Acct) -> R<(chrono::NaiveDate, chrono::NaiveDa
     Ok((from, to))
 }
 
-fn lines_in(db: &mut dyn Sql, a: &billing::Acct, w: &Window) -> R<Vec<super::store::Row>> {
+/// The day-by-day totals in the report's window.
+fn days_in(db: &mut dyn Sql, a: &billing::Acct, w: &Window) -> R<rollup::Days> {
     let (from, to) = dates(w, a)?;
-    store(db.query(
-        "SELECT day, channel, code, unit, quantity, credits FROM usage_lines WHERE account_id = $1 \
-         AND day >= $2 AND day <= $3 ORDER BY day, channel, code",
-        &[a.id.as_str().into(), from.to_string().into(), to.to_string().into()],
-    ))
-}
-
-fn d(v: &Val) -> Decimal {
-    v.text().and_then(|s| s.parse().ok()).unwrap_or_default()
+    rollup::read(db, &a.id, &from.to_string(), &to.to_string())
 }
 
 pub(super) async fn usage_items(
@@ -72,26 +66,13 @@ pub(super) async fn usage_items(
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
-        let mut groups: BTreeMap<(String, String, String, String), (Decimal, Decimal, u64)> =
-            BTreeMap::new();
-        for r in lines_in(db, &a, &w)? {
-            let k = (
-                r[0].text().unwrap_or("").into(),
-                r[1].text().unwrap_or("").into(),
-                r[2].text().unwrap_or("").into(),
-                r[3].text().unwrap_or("").into(),
-            );
-            let g = groups.entry(k).or_default();
-            g.0 += d(&r[4]);
-            g.1 += d(&r[5]);
-            g.2 += 1;
-        }
+        let groups = days_in(db, &a, &w)?;
         let items: Vec<Value> = groups
             .into_iter()
-            .map(|((day, channel, code, unit), (q, cr, n))| {
-                json!({
-            "date": day, "channel": channel, "code": code, "unit": unit, "quantity": q.to_string(),
-            "credits": cr.to_string(), "lines": n })
+            .map(|((day, channel, code, unit), t)| {
+                json!({ "date": day, "channel": channel, "code": code, "unit": unit,
+                        "quantity": t.quantity.to_string(), "credits": t.credits.to_string(),
+                        "lines": t.lines })
             })
             .collect();
         Ok(Reply::ok(
@@ -111,11 +92,11 @@ pub(super) async fn usage_summary(
         let a = load(db, &c.account, false)?;
         let mut by: BTreeMap<(String, String), (Decimal, Decimal)> = BTreeMap::new();
         let mut total = Decimal::ZERO;
-        for r in lines_in(db, &a, &w)? {
-            let g = by.entry((r[1].text().unwrap_or("").into(), r[3].text().unwrap_or("").into())).or_default();
-            g.0 += d(&r[4]);
-            g.1 += d(&r[5]);
-            total += d(&r[5]);
+        for ((_, channel, _, unit), t) in days_in(db, &a, &w)? {
+            let g = by.entry((channel, unit)).or_default();
+            g.0 += t.quantity;
+            g.1 += t.credits;
+            total += t.credits;
         }
         let usage: Vec<Value> = by.into_iter().map(|((channel, unit), (q, cr))| json!({
             "channel": channel, "unit": unit, "quantity": q.to_string(), "credits": cr.to_string() })).collect();

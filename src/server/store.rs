@@ -190,7 +190,17 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account_id, grant_id));
      INSERT INTO grant_expiries (account_id, grant_id)
         SELECT DISTINCT account_id, grant_id FROM ledger WHERE kind = 'expiry' AND grant_id IS NOT NULL",
+    // Usage by day as running totals (`rollup`); the lines recorded so far are summed in
+    // `BACKFILLS` within the same transaction.
+    "CREATE TABLE usage_days (
+        account_id TEXT NOT NULL, day TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL,
+        unit TEXT NOT NULL, quantity TEXT NOT NULL, credits TEXT NOT NULL, lines BIGINT NOT NULL,
+        PRIMARY KEY (account_id, day, channel, code, unit))",
 ];
+
+/// Migration steps that need exact decimal arithmetic (done in Rust), by version.
+type Backfill = fn(&mut dyn Sql) -> Result<(), String>;
+const BACKFILLS: &[(i64, Backfill)] = &[(3, super::rollup::backfill)];
 
 /// Bring the schema up to date; safe to run on every start and from several servers.
 pub fn migrate(db: &mut dyn Sql) -> Result<(), String> {
@@ -207,6 +217,9 @@ pub fn migrate(db: &mut dyn Sql) -> Result<(), String> {
         db.exec("BEGIN", &[])?;
         for stmt in step.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             db.exec(stmt, &[])?;
+        }
+        for (_, backfill) in BACKFILLS.iter().filter(|(version, _)| *version == v) {
+            backfill(db)?;
         }
         db.exec(
             "INSERT INTO schema_migrations (version) VALUES ($1)",
@@ -902,6 +915,88 @@ mod tests {
         assert_eq!(sql.unwrap(), "SELECT 'it''s \\ $2', -7, NULL, 10");
         assert!(literal("SELECT $1", &[Val::Text("a\0b".into())]).is_err());
         assert!(literal("SELECT $2", &[Val::Int(1)]).is_err());
+    }
+
+    /// Migration 3 sums, exactly, the usage lines recorded before `usage_days` existed.
+    #[test]
+    fn the_day_totals_migration_sums_earlier_lines() {
+        let mut db = Sqlite(
+            rusqlite::Connection::open_in_memory().unwrap(),
+            None,
+            Memo::default(),
+        );
+        db.exec(
+            "CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY)",
+            &[],
+        )
+        .unwrap();
+        for (i, step) in MIGRATIONS[..2].iter().enumerate() {
+            for stmt in step.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                db.exec(stmt, &[]).unwrap();
+            }
+            db.exec(
+                "INSERT INTO schema_migrations (version) VALUES ($1)",
+                &[(i as i64 + 1).into()],
+            )
+            .unwrap();
+        }
+        for (id, day, channel, code, unit, q, cr) in [
+            (
+                "u1",
+                "2026-11-01",
+                "voice",
+                "voice.ai_minutes",
+                "second",
+                "60",
+                "9.0000",
+            ),
+            (
+                "u2",
+                "2026-11-01",
+                "voice",
+                "voice.ai_minutes",
+                "second",
+                "120",
+                "18",
+            ),
+            (
+                "u3",
+                "2026-11-02",
+                "chat",
+                "chat.message",
+                "message",
+                "3",
+                "1.5",
+            ),
+        ] {
+            db.exec(
+                "INSERT INTO usage_lines (account_id, usage_id, line, at, day, agent_id, channel, code, quantity, unit, credits) \
+                 VALUES ('a', $1, 1, 't', $2, NULL, $3, $4, $5, $6, $7)",
+                &[id.into(), day.into(), channel.into(), code.into(), q.into(), unit.into(), cr.into()],
+            )
+            .unwrap();
+        }
+        migrate(&mut db).unwrap();
+        let days = super::super::rollup::read(&mut db, "a", "2026-11-01", "2026-11-02").unwrap();
+        let key = |d: &str, ch: &str, code: &str, unit: &str| {
+            (d.into(), ch.into(), code.into(), unit.into())
+        };
+        let voice = days[&key("2026-11-01", "voice", "voice.ai_minutes", "second")];
+        assert_eq!(
+            (
+                voice.quantity.to_string(),
+                voice.credits.to_string(),
+                voice.lines
+            ),
+            ("180".into(), "27.0000".into(), 2)
+        );
+        assert_eq!(
+            days[&key("2026-11-02", "chat", "chat.message", "message")]
+                .credits
+                .to_string(),
+            "1.5"
+        );
+        assert_eq!(days.len(), 2);
     }
 
     fn memory_writer() -> Workers<Result<i64, String>> {
