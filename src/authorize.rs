@@ -102,7 +102,7 @@ fn max_billable(
         f,
     )?;
     let s = if req.toll_free && req.direction == CallDirection::Inbound {
-        amount::checked(card.toll_free_per_minute().checked_div(sixty), f)?
+        amount::checked(card.toll_free_per_minute()?.checked_div(sixty), f)?
     } else {
         Decimal::ZERO
     };

@@ -252,10 +252,16 @@ impl RateCard {
             )
         })
     }
-    pub fn toll_free_per_minute(&self) -> Decimal {
-        self.toll_free_surcharge
-            .as_ref()
-            .map_or(Decimal::TWO, |t| t.per_minute)
+    /// The toll-free surcharge per minute. SEMANTICS 3: no implicit default (seed 000's
+    /// 2 credits/min would be $2/min on a card where 1 credit = $1): `missing_rate`.
+    pub fn toll_free_per_minute(&self) -> Result<Decimal> {
+        self.toll_free_surcharge.as_ref().map(|t| t.per_minute).ok_or_else(|| {
+            Error::at(
+                "missing_rate",
+                "rateCard.tollFreeSurcharge",
+                "an inbound toll-free call needs the card's tollFreeSurcharge.perMinute (there is no default)",
+            )
+        })
     }
     /// Money -> credits multiplies (SEMANTICS 2), exact.
     pub fn to_credits(&self, money: Decimal, field: &str) -> Result<Decimal> {

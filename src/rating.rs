@@ -122,7 +122,7 @@ pub fn voice_lines(
     // Seed 000: toll-free inbound adds a flat per-minute surcharge on the AI line's billable
     // seconds, on every plan, never covered by included minutes.
     if toll_free && direction == CallDirection::Inbound {
-        let rate = card.toll_free_per_minute();
+        let rate = card.toll_free_per_minute()?;
         let credits = per_minute(card, b, rate, "rateCard.tollFreeSurcharge.perMinute")?;
         let mut l = line(
             "voice.toll_free_surcharge",
@@ -139,6 +139,9 @@ pub fn voice_lines(
     Ok(out)
 }
 
+/// The most decimals a carrier pass-through cost may carry (SEMANTICS 1), in any currency.
+pub const PASS_THROUGH_DECIMALS: u32 = 6;
+
 /// Every line of one call: voice, carrier pass-through at cost, transfer minutes.
 pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<ChargeLine>> {
     let mut out = voice_lines(
@@ -148,11 +151,11 @@ pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<
         call.toll_free,
         call.connected_seconds.0,
     )?;
-    let minor = card.minor();
     for (i, p) in call.carrier_pass_through.iter().enumerate() {
         let f = format!("call.carrierPassThrough[{i}].amount");
         non_negative(p.amount, &f)?;
-        check_money(p.amount, minor, &card.currency.code, &f)?;
+        // SEMANTICS 1: what a carrier bills, often fractions of a cent ("0.0045").
+        check_money(p.amount, PASS_THROUGH_DECIMALS, &card.currency.code, &f)?;
         // Seed 000: carrier cost above the surcharge passes through at cost, no markup.
         let credits = times(card, p.amount, card.credits_per_unit, &f)?;
         let mut l = line(

@@ -172,14 +172,10 @@ pub fn validate_auto_reload(input: &ValidateInput) -> Result<Validation> {
     }
     let ctx = input.context.clone().unwrap_or_default();
     if let (Some(card), Some(secs)) = (&input.rate_card, ctx.max_call_seconds) {
-        // The costliest call of that length: inbound toll-free with the connect fee, no plan.
-        let lines = voice_lines(
-            card,
-            PlanTerms::default(),
-            CallDirection::Inbound,
-            true,
-            secs.0,
-        )?;
+        // The costliest call of that length: inbound toll-free (where the card has a
+        // surcharge) with the connect fee, no plan.
+        let toll_free = card.toll_free_surcharge.is_some();
+        let lines = voice_lines(card, PlanTerms::default(), CallDirection::Inbound, toll_free, secs.0)?;
         let cost = crate::rating::total(card, &lines)?;
         let threshold = card.to_credits(s.threshold, "settings.threshold")?;
         if threshold < cost {
