@@ -183,10 +183,18 @@ fn report(base: String, key: String, stop: Arc<AtomicBool>) -> usize {
     let url = format!("{base}/billing/usage?from={from}&to={today}");
     let mut n = 0;
     while !stop.load(Ordering::Relaxed) {
-        let r = agent.get(&url).set("Authorization", &format!("Bearer {key}")).call();
+        let r = agent
+            .get(&url)
+            .set("Authorization", &format!("Bearer {key}"))
+            .call();
         // Read the whole answer, so the connection is kept and reused (as a client would).
-        let text = r.map(|r| r.into_string()).unwrap_or_else(|e| panic!("report failed: {e}"));
-        assert!(text.is_ok_and(|t| t.contains("totalCredits")), "the report answered");
+        let text = r
+            .map(|r| r.into_string())
+            .unwrap_or_else(|e| panic!("report failed: {e}"));
+        assert!(
+            text.is_ok_and(|t| t.contains("totalCredits")),
+            "the report answered"
+        );
         n += 1;
     }
     n

@@ -9,7 +9,8 @@ use super::store::Sql;
 use super::{now, webhooks, Shared};
 use crate::amount::{self, dec};
 use crate::calendar::Instant;
-use crate::model::{AutoReload, Grant, GrantType};
+use crate::model::{Grant, GrantType};
+use crate::reload::{read_settings, SettingsForm};
 use axum::extract::State;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -236,27 +237,29 @@ pub(super) async fn topup(
 pub(super) async fn auto_reload(
     State(st): State<Shared>,
     c: Caller,
-    JsonBody(settings, _): JsonBody<AutoReload>,
+    JsonBody(form, _): JsonBody<SettingsForm>,
 ) -> R<Reply> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let mut a = load(db, &c.account, true)?;
+        // The form's findings, every one at once (SEMANTICS 7), then the settings it reads as.
+        let settings = read_settings(&form).0.complete();
         let v = crate::reload::validate_auto_reload(&crate::reload::ValidateInput {
-            settings: settings.clone(),
+            settings: form,
             rate_card: Some(a.card.clone()),
             account: Some(a.snap.clone()),
             context: None,
         })
         .map_err(|e| Reply::from_error(400, &e))?;
         let body = serde_json::to_value(&v).unwrap_or_default();
-        if !v.valid {
+        let Some(settings) = settings.filter(|_| v.valid) else {
             return Ok(Reply {
                 status: 422,
                 body,
                 replayed: false,
                 retry_after: None,
             });
-        }
+        };
         a.snap.auto_reload = Some(settings);
         billing::save(db, &a)?;
         Ok(Reply::ok(

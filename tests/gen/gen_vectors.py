@@ -588,7 +588,42 @@ def rl(name, settings, expect, **kw):
     return v(name, "validateAutoReload", i, expect)
 
 OK = {"enabled": True, "threshold": "20.00", "amount": "50.00", "paymentMethod": "pm_1"}
+
+def bad(field, code):
+    return {"field": "settings." + field, "code": code}
+
 reload = [
+    # SEMANTICS 7 (this turn): a form as a person fills it in; each field's finding, all at once.
+    rl("a float reload amount is a finding on its field", dict(OK, amount=50.5),
+       {"valid": False, "errors": [bad("amount", "invalid_decimal")]}, rateCard=CARD),
+    rl("an empty threshold is missing_field", dict(OK, threshold=""),
+       {"valid": False, "errors": [bad("threshold", "missing_field")]}, rateCard=CARD),
+    rl("a blank amount is missing_field", dict(OK, amount="   "),
+       {"valid": False, "errors": [bad("amount", "missing_field")]}, rateCard=CARD),
+    rl("a missing amount is missing_field", {"enabled": True, "threshold": "20", "paymentMethod": "pm"},
+       {"valid": False, "errors": [bad("amount", "missing_field")]}, rateCard=CARD),
+    rl("a null threshold is missing_field", dict(OK, threshold=None),
+       {"valid": False, "errors": [bad("threshold", "missing_field")]}, rateCard=CARD),
+    rl("a thousands separator is invalid_decimal", dict(OK, amount="1,000"),
+       {"valid": False, "errors": [bad("amount", "invalid_decimal")]}, rateCard=CARD),
+    rl("a currency sign is invalid_decimal", dict(OK, threshold="$10"),
+       {"valid": False, "errors": [bad("threshold", "invalid_decimal")]}, rateCard=CARD),
+    rl("a whole JSON number is read as that many units", dict(OK, threshold=20, amount=50),
+       {"valid": True, "errors": []}, rateCard=CARD),
+    rl("a half-filled form reports all four findings at once",
+       {"enabled": True, "threshold": "", "amount": "$10", "paymentMethod": None, "maxReloadsPerDay": 0},
+       {"valid": False, "errors": [bad("threshold", "missing_field"), bad("amount", "invalid_decimal"),
+                                   bad("paymentMethod", "payment_method_required"),
+                                   bad("maxReloadsPerDay", "invalid_max_reloads")]}, rateCard=CARD),
+    rl("a form with the seed's field names and bad values", {"enabled": True, "thresholdUsd": "1,000", "amountUsd": 5.5},
+       {"valid": False, "errors": [bad("threshold", "invalid_decimal"), bad("amount", "invalid_decimal"),
+                                   bad("paymentMethod", "payment_method_required")]}, rateCard=CARD),
+    rl("a field the settings do not have is a finding", dict(OK, thresholdEur="5"),
+       {"valid": False, "errors": [bad("thresholdEur", "unknown_field")]}, rateCard=CARD),
+    rl("enabled that is not a boolean is a finding", dict(OK, enabled="yes"),
+       {"valid": False, "errors": [bad("enabled", "invalid_type")]}, rateCard=CARD),
+    rl("a bad field does not hide another field's precision error", dict(OK, threshold="x", amount="10.001"),
+       {"valid": False, "errors": [bad("threshold", "invalid_decimal"), bad("amount", "invalid_money_precision")]}, rateCard=CARD),
     rl("valid settings have no errors and no warnings", OK, {"valid": True, "errors": [], "warnings": []}, rateCard=CARD),
     rl("disabled settings need no payment method", {"enabled": False, "threshold": "20", "amount": "50"},
        {"valid": True, "errors": []}, rateCard=CARD),
@@ -808,9 +843,9 @@ errors = [
       error={"code": "invalid_enum", "field": "previousState"}),
     v("a float balance for alerts", "evaluateAlerts", {"settings": {}, "balance": 1.5},
       error={"code": "invalid_decimal", "field": "balance"}),
-    v("a float reload amount fails the whole call", "validateAutoReload",
-      {"settings": {"enabled": True, "threshold": "20", "amount": 50.5, "paymentMethod": "pm"}},
-      error={"code": "invalid_decimal", "field": "settings.amount"}),
+    v("a malformed rate card still fails the whole reload validation", "validateAutoReload",
+      {"settings": OK, "rateCard": card(creditsPerUnit="1,00")},
+      error={"code": "invalid_decimal", "field": "rateCard.creditsPerUnit"}),
     v("authorize without a voice rate", "authorizeCall",
       {"rateCard": {"currency": "USD", "creditsPerUnit": "100"}, "account": account([]), "call": {"direction": "outbound", "at": T0}},
       error={"code": "missing_rate", "field": "rateCard.voice"}),
