@@ -75,6 +75,7 @@ fn usage_json() -> impl Strategy<Value = Value> {
 fn card(mode: &str, dp: u32, inc: &str, rate: &str) -> Value {
     json!({"currency": "USD", "creditsPerUnit": "100", "rounding": {"mode": mode, "creditDecimals": dp},
            "voice": {"perMinute": rate, "increment": inc, "connectFee": "0.05"},
+           "tollFreeSurcharge": {"perMinute": "2"},
            "transfer": {"perMinute": "6", "increment": inc}, "chat": {"perMessage": "0.37"},
            "numbers": {"local": {"monthly": "150"}}})
 }
