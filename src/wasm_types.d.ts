@@ -72,6 +72,23 @@ export interface AutoReloadSettings {
   maxReloadsPerDay?: number | null;
 }
 
+/**
+ * Auto-reload settings as a form holds them while a person fills it in: any field may be
+ * empty, missing or malformed (`""`, `"1,000"`, `"$10"`, `5.5`), and `validateAutoReload`
+ * reports a finding on each such field, all at once. Money in the account currency.
+ */
+export interface AutoReloadForm {
+  enabled?: boolean | null;
+  threshold?: DecimalInput | null;
+  amount?: DecimalInput | null;
+  /** Seed 000's name for `threshold`. */
+  thresholdUsd?: DecimalInput | null;
+  /** Seed 000's name for `amount`. */
+  amountUsd?: DecimalInput | null;
+  paymentMethod?: string | null;
+  maxReloadsPerDay?: number | null;
+}
+
 export interface AlertLevel {
   threshold: DecimalInput;
   direction?: AlertDirection;
@@ -210,7 +227,7 @@ export interface Authorization {
 }
 
 export interface ValidateAutoReloadInput {
-  settings: AutoReloadSettings;
+  settings: AutoReloadForm;
   rateCard?: RateCard | null;
   account?: Account | null;
   context?: { maxCallSeconds?: number | null; expectedDailySpend?: DecimalInput | null } | null;
