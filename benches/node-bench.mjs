@@ -52,7 +52,8 @@ function quoteCallDecimalJs({ rateCard: c, plan: p, includedSecondsRemaining, ca
     const fee = new Decimal(c.voice.connectFee ?? 0);
     if (!fee.isZero()) lines.push({ code: "voice.connect_fee", quantity: "1", credits: round(fee).toFixed(dp) });
     if (call.tollFree && call.direction === "inbound") {
-      const s = new Decimal(c.tollFreeSurcharge?.perMinute ?? 2);
+      if (!c.tollFreeSurcharge) throw new Error("missing_rate: rateCard.tollFreeSurcharge"); // SEMANTICS 3: no default
+      const s = new Decimal(c.tollFreeSurcharge.perMinute);
       lines.push({ code: "voice.toll_free_surcharge", quantity: String(b), credits: round(s.times(b).div(60)).toFixed(dp) });
     }
   }

@@ -766,15 +766,7 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
                         amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
                     money.rescale(minor);
                     let id = st.next_reload_id();
-                    let grant = Grant {
-                        id: id.clone(),
-                        kind: GrantType::Prepaid,
-                        remaining: credits,
-                        priority: 50,
-                        effective_at: Some(t),
-                        expires_at: None,
-                        created_at: Some(t),
-                    };
+                    let grant = Grant::prepaid(id.clone(), credits, t);
                     let settled = if settle_at_once {
                         let settled = st.land(grant);
                         st.refresh(t);

@@ -354,6 +354,19 @@ fn default_priority() -> i64 {
 }
 
 impl Grant {
+    /// Credits that land in the wallet at `t` (a top-up, a settled reload): SEMANTICS 5 calls
+    /// a top-up a `prepaid` grant without expiry, at the default priority.
+    pub fn prepaid(id: String, credits: Decimal, t: Instant) -> Grant {
+        Grant {
+            id,
+            kind: GrantType::Prepaid,
+            remaining: credits,
+            priority: 50,
+            effective_at: Some(t),
+            expires_at: None,
+            created_at: Some(t),
+        }
+    }
     /// Active at `t`: `effectiveAt <= t < expiresAt` (expiry exclusive).
     pub fn active_at(&self, t: Instant) -> bool {
         self.effective_at.is_none_or(|e| e <= t) && self.expires_at.is_none_or(|x| t < x)

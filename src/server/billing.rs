@@ -929,15 +929,7 @@ pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Reply> {
         )?;
         json!({ "grantId": g.id, "balanceAfter": after.to_string() })
     } else {
-        let grant = Grant {
-            id: row[5].text().unwrap_or("").to_string(),
-            kind: GrantType::Prepaid,
-            remaining: credits,
-            priority: 50,
-            effective_at: Some(now),
-            expires_at: None,
-            created_at: Some(now),
-        };
+        let grant = Grant::prepaid(row[5].text().unwrap_or("").to_string(), credits, now);
         land(db, &mut a, grant, "topup", Some(id), now)?
     };
     store(db.exec(

@@ -216,15 +216,7 @@ pub(super) async fn topup(
             let mut out = json!({ "paymentId": pay, "clientSecret": secret, "status": status,
                                   "amount": m.to_string(), "credits": credits.to_string() });
             if provider.settles_at_once() {
-                let grant = Grant {
-                    id: grant_id,
-                    kind: GrantType::Prepaid,
-                    remaining: credits,
-                    priority: 50,
-                    effective_at: Some(t),
-                    expires_at: None,
-                    created_at: Some(t),
-                };
+                let grant = Grant::prepaid(grant_id, credits, t);
                 out["landed"] = billing::land(db, &mut a, grant, "topup", Some(&pay), t)?;
             }
             billing::save(db, &a)?;

@@ -18,7 +18,8 @@ window.runCases = (cases) =>
 
 await init();
 const q = quoteCall({
-  rateCard: { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9", increment: "60/60" } },
+  rateCard: { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9", increment: "60/60" },
+              tollFreeSurcharge: { perMinute: "2" } },
   call: { direction: "inbound", tollFree: true, connectedSeconds: 120 },
 });
 document.getElementById("status").textContent = `ready ${version()} ${q.totalCredits}`;
