@@ -1,10 +1,13 @@
 //! Storage: one small SQL interface over the embedded SQLite store and PostgreSQL, the same
-//! schema in both (migrations below), and the writer thread that owns the connection.
+//! schema in both (migrations below), and the workers that own the connections.
 //!
-//! Every request runs as a closure on that one thread. The thread takes whatever requests
-//! are queued (up to `GROUP`), runs each inside its own savepoint of one transaction and
-//! commits once: group commit, so a durable (fsynced) commit is shared by many deductions
-//! and nobody is told "done" before the commit that makes it so has returned.
+//! Every write runs as a closure on the one writer thread. It takes whatever requests are
+//! queued (up to `GROUP`), locks their accounts in one order, runs each inside its own
+//! savepoint of one transaction and commits once: group commit, so a durable (fsynced)
+//! commit is shared by many deductions and nobody is told "done" before the commit that
+//! makes it so has returned. Reads run on `READERS` threads with connections of their own.
+//! A lost connection is reopened with backoff; meanwhile jobs fail with
+//! `StoreError::Unavailable`, and a job that panics fails alone (`StoreError::Panicked`).
 
 use std::sync::mpsc;
 
