@@ -4,7 +4,7 @@
 //! server deducts is what the dashboard previews (SEMANTICS 10).
 
 use super::rollup;
-use super::store::{AccountRow, Sql, Val};
+use super::store::{placeholders, AccountRow, Sql, Val};
 use crate::calendar::Instant;
 use crate::drawdown::{spendable, Preview, PreviewInput, Usage};
 use crate::error::Error;
@@ -414,10 +414,9 @@ pub fn record_usage_once(
     let run = || -> R<Reply> {
         check_ids(&events)?;
         let ids: Vec<Val> = events.iter().map(|u| Val::from(u.id.as_str())).collect();
-        let marks: Vec<String> = (2..ids.len() + 2).map(|i| format!("${i}")).collect();
         let seen_sql = format!(
             "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id IN ({})",
-            marks.join(", ")
+            placeholders(2, ids.len())
         );
         // Local dates lie within a day of the UTC date, whatever the account's zone.
         let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
@@ -491,7 +490,8 @@ fn record_usage(
     check_window(&events, window, now)?;
     check_unseen(&events, &seen)?;
     events.sort_by_key(|u| u.at);
-    expired.extend(book_expiries(db, &mut a, now)?);
+    let booked_now = book_due(db, &mut a, now, &expired)?;
+    expired.extend(booked_now);
     let (mut items, mut reloads, mut alerts, mut payments) =
         (vec![], vec![], vec![], Vec::<Value>::new());
     let mut first: Option<Decimal> = None;
@@ -639,20 +639,34 @@ fn record_usage(
 /// each. Booked against `now`, never an event's instant: a far-future event must not expire
 /// grants (SEMANTICS 14), and the wallet (the balance at `now`) then equals the ledger's sum.
 pub fn book_expiries(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<Vec<String>> {
-    let due: Vec<Grant> = a
-        .snap
+    if due(a, now).is_empty() {
+        return Ok(vec![]);
+    }
+    let booked = booked_expiries(db, &a.id)?;
+    book_due(db, a, now, &booked)
+}
+
+/// Grants past their expiry at `now` with credits left.
+fn due(a: &Acct, now: Instant) -> Vec<Grant> {
+    a.snap
         .grants
         .iter()
         .filter(|g| g.kind != GrantType::Plan && g.remaining > Decimal::ZERO)
         .filter(|g| g.expires_at.is_some_and(|x| x <= now))
         .cloned()
-        .collect();
-    if due.is_empty() {
-        return Ok(vec![]);
-    }
-    let booked = booked_expiries(db, &a.id)?;
+        .collect()
+}
+
+/// Book the due expiries not in `booked` (the account's booked expiries, already read);
+/// answers the grants it booked.
+fn book_due(
+    db: &mut dyn Sql,
+    a: &mut Acct,
+    now: Instant,
+    booked: &BTreeSet<String>,
+) -> R<Vec<String>> {
     let mut now_booked = vec![];
-    for g in due.into_iter().filter(|g| !booked.contains(&g.id)) {
+    for g in due(a, now).into_iter().filter(|g| !booked.contains(&g.id)) {
         let x = g.expires_at.unwrap_or(now);
         let after = balance(a, now);
         entry(

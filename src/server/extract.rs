@@ -284,3 +284,17 @@ fn idempotency_key(headers: &HeaderMap) -> R<String> {
     }
     Ok(k.to_string())
 }
+
+/// A query string parsed into `T`, or the coded 400 `invalid_query`.
+pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| Query(q.0))
+            .map_err(|e| {
+                respond(Reply::error(400, "invalid_query", None, e.body_text())).into_response()
+            })
+    }
+}

@@ -5,10 +5,10 @@
 use super::billing::Reply;
 use super::extract::respond;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
-use axum::http::{header, request::Parts, StatusCode};
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -110,18 +110,4 @@ pub async fn coded_errors(req: Request, next: Next) -> Response {
         *out.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     }
     out
-}
-
-/// A query string parsed into `T`, or the coded 400 `invalid_query`.
-pub struct Query<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = Response;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        axum::extract::Query::<T>::try_from_uri(&parts.uri)
-            .map(|q| Query(q.0))
-            .map_err(|e| {
-                respond(Reply::error(400, "invalid_query", None, e.body_text())).into_response()
-            })
-    }
 }

@@ -3,8 +3,7 @@
 
 use super::auth::{Caller, READ};
 use super::billing::{self, load, store, Reply, R};
-use super::extract::JsonBody;
-use super::listen::Query;
+use super::extract::{JsonBody, Query};
 use super::rollup;
 use super::routes::{job, read};
 use super::store::Sql;

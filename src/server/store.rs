@@ -124,6 +124,12 @@ impl Memo {
     }
 }
 
+/// `$first, $first+1, ...`: `n` numbered placeholders for an `IN (...)` list.
+pub fn placeholders(first: usize, n: usize) -> String {
+    let marks: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+    marks.join(", ")
+}
+
 /// The statements the server needs, written once with `$1, $2, ...` placeholders.
 pub trait Sql {
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String>;
@@ -818,10 +824,9 @@ fn lock_accounts<R>(db: &mut dyn Sql, batch: &[Task<R>]) -> Result<(), String> {
     if ids.is_empty() {
         return Ok(());
     }
-    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id{lock}",
-        marks.join(", ")
+        placeholders(1, ids.len())
     );
     let params: Vec<Val> = ids.into_iter().map(Val::from).collect();
     db.query(&sql, &params).map(|_| ())
