@@ -15,11 +15,6 @@ fn start(backend: &str) -> Server {
     Server::start(&fresh_store(backend), &["--usage-max-age", "35d"])
 }
 
-fn instant(offset_secs: i64) -> String {
-    let t = drawdown::server::now().0 + chrono::Duration::seconds(offset_secs);
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
-}
-
 fn ledger(s: &Server, key: &str) -> Vec<Value> {
     let r = call(
         "GET",

@@ -413,10 +413,7 @@ fn webhooks_are_delivered_over_https() {
     let account = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }],
         "alerts": { "warning": { "threshold": "50" } } });
     let c = create_account(&s, "acme", account, Some(&hook));
-    let at = drawdown::server::now()
-        .0
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string();
+    let at = instant(0);
     let r = post_usage(&s, &c.key, "u1", &[call_event("u1", &at, 360, false)]);
     assert_eq!(r.body["alerts"][0]["to"], "warning", "{}", r.body);
     let deadline = Instant::now() + Duration::from_secs(15);

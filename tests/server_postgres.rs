@@ -18,13 +18,6 @@ fn postgres_available() -> bool {
     backends().contains(&"postgres")
 }
 
-fn now_at() -> String {
-    drawdown::server::now()
-        .0
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
 /// A PostgreSQL cluster of the test's own (so stopping it disturbs no other test), run by
 /// Debian's binaries as the `postgres` user, on loopback.
 struct Cluster {
@@ -114,7 +107,7 @@ fn status(s: &Server, path: &str) -> u16 {
 /// Post one event until the server acknowledges it (same idempotency key every time), the
 /// way a client with retries does. Returns the answers' statuses in order.
 fn post_until_acknowledged(url: &str, key: &str, id: &str, deadline: Instant) -> Vec<u16> {
-    let body = json!({ "events": [call_event(id, &now_at(), 60, false)] }).to_string();
+    let body = json!({ "events": [call_event(id, &instant(0), 60, false)] }).to_string();
     let mut seen = vec![];
     while Instant::now() < deadline {
         let r = ureq::AgentBuilder::new()
@@ -300,7 +293,7 @@ fn two_instances_share_one_database() {
                     // Every event is sent to both instances at once: a racing replay.
                     let id = format!("a{account}-t{t}-{n}");
                     let body =
-                        json!({ "events": [call_event(&id, &now_at(), 60, false)] }).to_string();
+                        json!({ "events": [call_event(&id, &instant(0), 60, false)] }).to_string();
                     let both: Vec<_> = urls
                         .iter()
                         .map(|u| {
@@ -405,7 +398,7 @@ fn two_instances_deliver_each_webhook_once() {
                 if n % 2 == 0 { &a } else { &b },
                 &c.key,
                 &format!("u{n}"),
-                &[call_event(&format!("u{n}"), &now_at(), 70, false)],
+                &[call_event(&format!("u{n}"), &instant(0), 70, false)],
             );
             assert_eq!(r.status, 200, "{}", r.body);
             events += r.body["alerts"].as_array().unwrap().len();

@@ -257,3 +257,10 @@ pub fn dec(v: &Value) -> rust_decimal::Decimal {
         .parse()
         .unwrap()
 }
+
+/// The server's clock moved by `offset_secs`, as a whole-second RFC 3339 instant (usage is
+/// dated within the server's window, SEMANTICS 14).
+pub fn instant(offset_secs: i64) -> String {
+    let t = drawdown::server::now().0 + chrono::Duration::seconds(offset_secs);
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
