@@ -183,6 +183,7 @@ pub async fn demo(st: &Shared, addr: std::net::SocketAddr) -> Result<(), String>
         .writer
         .run(
             Some("demo".into()),
+            None,
             Box::new(move |db| {
                 let created = create(db, n, t).unwrap_or_else(|e| e);
                 if created.status == 409 {

@@ -3,8 +3,9 @@
 //! (`ledger::apply`, `ledger::land`, `authorize_call`, `validate_auto_reload`), so what the
 //! server deducts is what the dashboard previews (SEMANTICS 10).
 
+use super::memo::{self, Known};
 use super::rollup;
-use super::store::{placeholders, AccountRow, Sql, Val};
+use super::store::{AccountRow, Needs, Row, Sql, Val};
 use crate::calendar::Instant;
 use crate::drawdown::{spendable, Preview, PreviewInput, Usage};
 use crate::error::Error;
@@ -247,6 +248,9 @@ pub fn entry(db: &mut dyn Sql, a: &mut Acct, now: Instant, e: Entry) -> R<i64> {
 /// The stored answer for an idempotency key: `Some(reply)` to replay it, an error when the
 /// key was used for a different request, `None` when the key is new.
 pub fn idempotent(db: &mut dyn Sql, account: &str, key: &str, hash: &str) -> R<Option<Reply>> {
+    if let Some(row) = db.memo().key(account, key) {
+        return replay(row.as_ref(), hash);
+    }
     let rows = store(db.query(IDEMPOTENCY, &[account.into(), key.into()]))?;
     replay(rows.first(), hash)
 }
@@ -255,7 +259,7 @@ const IDEMPOTENCY: &str =
     "SELECT request_hash, status, response FROM idempotency WHERE account_id = $1 AND key = $2";
 
 /// The recorded answer of an idempotency row, if the request is the same.
-fn replay(row: Option<&super::store::Row>, hash: &str) -> R<Option<Reply>> {
+fn replay(row: Option<&Row>, hash: &str) -> R<Option<Reply>> {
     let Some(row) = row else {
         return Ok(None);
     };
@@ -276,16 +280,17 @@ fn replay(row: Option<&super::store::Row>, hash: &str) -> R<Option<Reply>> {
 }
 
 pub fn remember(db: &mut dyn Sql, account: &str, key: &str, hash: &str, r: &Reply) -> R<()> {
+    let row: Row = vec![
+        hash.into(),
+        (r.status as i64).into(),
+        r.body.to_string().into(),
+    ];
+    let params = [vec![account.into(), key.into()], row.clone()].concat();
     store(db.exec(
         "INSERT INTO idempotency (account_id, key, request_hash, status, response) VALUES ($1, $2, $3, $4, $5)",
-        &[
-            account.into(),
-            key.into(),
-            hash.into(),
-            (r.status as i64).into(),
-            r.body.to_string().into(),
-        ],
+        &params,
     ))?;
+    db.memo().remember_key(account, key, row);
     Ok(())
 }
 
@@ -412,47 +417,11 @@ pub fn record_usage_once(
     now: Instant,
 ) -> Reply {
     let run = || -> R<Reply> {
-        check_ids(&events)?;
-        let ids: Vec<Val> = events.iter().map(|u| Val::from(u.id.as_str())).collect();
-        let seen_sql = format!(
-            "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id IN ({})",
-            placeholders(2, ids.len())
-        );
-        // Local dates lie within a day of the UTC date, whatever the account's zone.
-        let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
-        let (first, last) = (
-            events.iter().map(|u| u.at).min(),
-            events.iter().map(|u| u.at).max(),
-        );
-        let span = first
-            .zip(last)
-            .map(|(f, l)| (day(f, -1), day(l, 1)))
-            .unwrap_or_default();
-        let known = store(db.query_many(&[
-            (IDEMPOTENCY, vec![account.into(), key.into()]),
-            (&seen_sql, [vec![account.into()], ids].concat()),
-            (
-                "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
-                vec![account.into()],
-            ),
-            (
-                rollup::BETWEEN,
-                vec![account.into(), span.0.into(), span.1.into()],
-            ),
-        ]))?;
-        let texts = |i: usize| -> BTreeSet<String> {
-            let rows = known.get(i).into_iter().flatten();
-            rows.filter_map(|r| r[0].text().map(str::to_string))
-                .collect()
-        };
-        if let Some(r) = replay(known.first().and_then(|rows| rows.first()), hash)? {
+        let needs = usage_needs(key, &events)?;
+        let known = store(memo::read_known(db, account, &needs))?;
+        if let Some(r) = replay(known.replay.as_ref(), hash)? {
             return Ok(r);
         }
-        let known = Known {
-            seen: texts(1),
-            expired: texts(2),
-            days: rollup::parse(known.get(3).map_or(&[][..], Vec::as_slice)),
-        };
         let r = record_usage(db, account, events, provider, window, now, known)?;
         remember(db, account, key, hash, &r)?;
         Ok(r)
@@ -460,12 +429,20 @@ pub fn record_usage_once(
     run().unwrap_or_else(|e| e)
 }
 
-/// What a usage job read before deciding: the event ids already recorded, the grants whose
-/// expiry is booked, and the day-by-day totals around the events' dates.
-struct Known {
-    seen: BTreeSet<String>,
-    expired: BTreeSet<String>,
-    days: rollup::Days,
+/// What a usage job reads before deciding: its key's recorded answer, which of its event
+/// ids are recorded, the booked expiries, and the day totals around its events' dates
+/// (local dates lie within a day of the UTC date, whatever the account's zone). The ids are
+/// checked first, so nothing unreadable is asked of the database.
+pub fn usage_needs(key: &str, events: &[Usage]) -> R<Needs> {
+    check_ids(events)?;
+    let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
+    let first = events.iter().map(|u| u.at).min();
+    let last = events.iter().map(|u| u.at).max();
+    Ok(Needs {
+        key: Some(key.to_string()),
+        usage_ids: events.iter().map(|u| u.id.clone()).collect(),
+        days: first.zip(last).map(|(f, l)| (day(f, -1), day(l, 1))),
+    })
 }
 
 /// Record usage events through the core, one event at a time in time order (proven equal
@@ -484,6 +461,7 @@ fn record_usage(
         seen,
         mut expired,
         mut days,
+        ..
     } = known;
     let mut touched = BTreeSet::new();
     let mut a = load(db, account, true)?;
@@ -533,6 +511,7 @@ fn record_usage(
             "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
             &[account.into(), u.id.as_str().into(), seq.into()],
         ))?;
+        db.memo().record_id(account, &u.id);
         for (grant, credits) in drawn_after_expiry {
             reverse_expiry(db, &mut a, &grant, credits, &u, now)?;
         }
@@ -610,7 +589,9 @@ fn record_usage(
         alerts.extend(p.alerts.iter().cloned());
         last = Some(p);
     }
-    rollup::write(db, account, &days, touched.iter())?;
+    if !db.memo().change_days(account, &days, touched.iter()) {
+        rollup::write(db, account, &days, touched.iter())?;
+    }
     save(db, &a)?;
     let last = last.ok_or_else(|| {
         Reply::error(
@@ -688,6 +669,7 @@ fn book_due(
             "INSERT INTO grant_expiries (account_id, grant_id) VALUES ($1, $2)",
             &[a.id.as_str().into(), g.id.as_str().into()],
         ))?;
+        db.memo().book_expiry(&a.id, &g.id);
         now_booked.push(g.id);
     }
     Ok(now_booked)
@@ -695,6 +677,9 @@ fn book_due(
 
 /// The grants of an account whose expiry the ledger has booked.
 fn booked_expiries(db: &mut dyn Sql, account: &str) -> R<BTreeSet<String>> {
+    if let Some(set) = db.memo().expired(account) {
+        return Ok(set);
+    }
     let rows = store(db.query(
         "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
         &[account.into()],

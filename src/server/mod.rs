@@ -7,6 +7,8 @@ pub mod auth;
 pub mod billing;
 mod extract;
 mod listen;
+mod memo;
+mod postgres;
 mod reports;
 mod rollup;
 mod routes;

@@ -4,7 +4,7 @@
 //! `usage`, `wallet`, `reports` and `admin`; `docs/openapi.json` describes every route.
 
 use super::billing::{store, Reply, R};
-use super::store::{Sql, StoreError};
+use super::store::{Needs, Sql, StoreError};
 use super::{admin, listen, reports, usage, wallet, Shared};
 use axum::extract::State;
 use axum::http::header;
@@ -94,9 +94,23 @@ pub(super) async fn job(
     account: Option<String>,
     f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
 ) -> R<Reply> {
+    job_needing(st, account, None, f).await
+}
+
+/// `job`, saying what it will read (`Needs`), so its group reads it ahead with the others'.
+pub(super) async fn job_needing(
+    st: &Shared,
+    account: Option<String>,
+    needs: Option<Needs>,
+    f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
+) -> R<Reply> {
     let r = st
         .writer
-        .run(account, Box::new(move |db| f(db).unwrap_or_else(|e| e)))
+        .run(
+            account,
+            needs,
+            Box::new(move |db| f(db).unwrap_or_else(|e| e)),
+        )
         .await;
     answer(r)
 }
@@ -108,7 +122,7 @@ pub(super) async fn read(
 ) -> R<Reply> {
     let r = st
         .readers
-        .run(None, Box::new(move |db| f(db).unwrap_or_else(|e| e)))
+        .run(None, None, Box::new(move |db| f(db).unwrap_or_else(|e| e)))
         .await;
     answer(r)
 }

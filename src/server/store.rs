@@ -2,8 +2,9 @@
 //! schema in both (migrations below), and the workers that own the connections.
 //!
 //! Every write runs as a closure on the one writer thread. It takes whatever requests are
-//! queued (up to `GROUP`), locks their accounts in one order, runs each inside its own
-//! savepoint of one transaction and commits once: group commit, so a durable (fsynced)
+//! queued (up to `GROUP`), locks their accounts in one order while it reads what the jobs
+//! announced they need (`memo::Needs`), runs each inside its own savepoint of one
+//! transaction and commits once: group commit, so a durable (fsynced)
 //! commit is shared by many deductions and nobody is told "done" before the commit that
 //! makes it so has returned. Reads run on `READERS` threads with connections of their own.
 //! A lost connection is reopened with backoff; meanwhile jobs fail with
@@ -59,70 +60,7 @@ impl<T: Into<Val>> From<Option<T>> for Val {
 
 pub type Row = Vec<Val>;
 
-/// Account rows as the writer's current transaction has them: read once per group, then
-/// kept here while the group holds their locks, and saved to the table once, before the
-/// commit. A job's changes are undone with its savepoint (`mark`, `undo`).
-#[derive(Default)]
-pub struct Memo {
-    rows: std::collections::HashMap<String, AccountRow>,
-    dirty: std::collections::BTreeSet<String>,
-    /// Values before the job's changes, to restore if its savepoint is rolled back.
-    journal: Vec<(String, Option<AccountRow>, bool)>,
-}
-
-/// An account row: its rate card and snapshot (JSON text) and its ledger sequence.
-#[derive(Debug, Clone)]
-pub struct AccountRow {
-    pub rate_card: String,
-    pub snapshot: String,
-    pub seq: i64,
-}
-
-impl Memo {
-    pub fn get(&self, id: &str) -> Option<AccountRow> {
-        self.rows.get(id).cloned()
-    }
-    /// A row as read from the table.
-    pub fn remember(&mut self, id: &str, row: AccountRow) {
-        let before = self.rows.insert(id.to_string(), row);
-        self.journal
-            .push((id.to_string(), before, self.dirty.contains(id)));
-    }
-    /// A row as the job changed it: written to the table before the commit.
-    pub fn change(&mut self, id: &str, row: AccountRow) {
-        self.remember(id, row);
-        self.dirty.insert(id.to_string());
-    }
-    fn mark(&mut self) {
-        self.journal.clear();
-    }
-    fn clear(&mut self) {
-        *self = Memo::default();
-    }
-    fn undo(&mut self) {
-        while let Some((id, row, dirty)) = self.journal.pop() {
-            match row {
-                Some(r) => self.rows.insert(id.clone(), r),
-                None => self.rows.remove(&id),
-            };
-            if !dirty {
-                self.dirty.remove(&id);
-            }
-        }
-    }
-    /// Write the changed rows (before the commit); the memo is spent.
-    fn flush(self, db: &mut dyn Sql) -> Result<(), String> {
-        for id in &self.dirty {
-            if let Some(r) = self.rows.get(id) {
-                db.exec(
-                    "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
-                    &[r.snapshot.as_str().into(), r.seq.into(), id.as_str().into()],
-                )?;
-            }
-        }
-        Ok(())
-    }
-}
+pub use super::memo::{AccountRow, Memo, Needs};
 
 /// `$first, $first+1, ...`: `n` numbered placeholders for an `IN (...)` list.
 pub fn placeholders(first: usize, n: usize) -> String {
@@ -152,7 +90,7 @@ pub trait Sql {
     fn ping(&mut self) -> bool {
         true
     }
-    /// The account rows of the current group (`Memo`).
+    /// What the writer's current group holds of its accounts (`Memo`).
     fn memo(&mut self) -> &mut Memo;
 }
 
@@ -343,179 +281,6 @@ fn to_sqlite(v: &Val) -> rusqlite::types::Value {
     }
 }
 
-// ---- PostgreSQL ---------------------------------------------------------------------
-
-/// A PostgreSQL connection that spends as few network round trips as it can: statements
-/// that answer nothing (savepoints, INSERT/UPDATE/DELETE inside a transaction) wait in
-/// `pending` and travel with the next statement that must answer, or with the savepoint
-/// release or commit that ends the job, in one simple-protocol message. So a deduction takes
-/// two round trips (its reads; its writes with the release) instead of about fourteen.
-/// Values are written as literals (`literal`), with `standard_conforming_strings` on.
-pub struct Postgres {
-    client: postgres::Client,
-    pending: String,
-    /// Statements in `pending`: each answers one CommandComplete before the reads' rows.
-    pending_count: usize,
-    in_transaction: bool,
-    /// A deferred write failed after its job was released: the group must not commit.
-    poisoned: bool,
-    /// `pending` holds a released job's writes.
-    released: bool,
-    memo: Memo,
-}
-
-impl Postgres {
-    pub fn connect(url: &str) -> Result<Postgres, String> {
-        let mut client =
-            postgres::Client::connect(url, postgres::NoTls).map_err(|e| e.to_string())?;
-        client
-            .batch_execute("SET standard_conforming_strings = on")
-            .map_err(|e| e.to_string())?;
-        Ok(Postgres {
-            client,
-            pending: String::new(),
-            pending_count: 0,
-            in_transaction: false,
-            poisoned: false,
-            released: false,
-            memo: Memo::default(),
-        })
-    }
-
-    fn defer(&mut self, sql: &str) {
-        self.pending.push_str(sql);
-        self.pending.push_str(";\n");
-        self.pending_count += 1;
-    }
-
-    /// Send what waits plus `sql` in one message; answer each statement's rows after the
-    /// waiting ones (each statement ends with its CommandComplete).
-    fn send(&mut self, sql: &str) -> Result<Vec<Vec<Row>>, String> {
-        let batch = std::mem::take(&mut self.pending) + sql;
-        let skip = std::mem::take(&mut self.pending_count);
-        let released = std::mem::take(&mut self.released);
-        let msgs = self.client.simple_query(&batch).map_err(|e| {
-            // Writes of a job already answered (released) did not land: nothing of this
-            // group may commit.
-            self.poisoned |= released;
-            e.to_string()
-        })?;
-        let (mut done, mut out, mut rows) = (0usize, vec![], vec![]);
-        for m in msgs {
-            match m {
-                postgres::SimpleQueryMessage::Row(r) => rows.push(
-                    (0..r.len())
-                        .map(|i| r.get(i).map_or(Val::Null, |v| Val::Text(v.to_string())))
-                        .collect(),
-                ),
-                postgres::SimpleQueryMessage::CommandComplete(_) => {
-                    done += 1;
-                    if done > skip {
-                        out.push(std::mem::take(&mut rows));
-                    }
-                }
-                _ => {}
-            }
-        }
-        Ok(out)
-    }
-}
-
-/// `sql` with `$n` replaced by the literal of `params[n-1]`: integers as digits, text in
-/// single quotes with quotes doubled (safe with `standard_conforming_strings` on, where a
-/// backslash is an ordinary character), NULL. Text with NUL cannot be stored and is refused.
-fn literal(sql: &str, params: &[Val]) -> Result<String, String> {
-    let mut out = String::with_capacity(sql.len() + 16 * params.len());
-    let mut chars = sql.char_indices().peekable();
-    while let Some((_, c)) = chars.next() {
-        if c != '$' || !chars.peek().is_some_and(|(_, d)| d.is_ascii_digit()) {
-            out.push(c);
-            continue;
-        }
-        let mut n = 0usize;
-        while let Some((_, d)) = chars.peek().filter(|(_, d)| d.is_ascii_digit()) {
-            n = n * 10 + (*d as usize - '0' as usize);
-            chars.next();
-        }
-        match params.get(n.wrapping_sub(1)) {
-            Some(Val::Null) => out.push_str("NULL"),
-            Some(Val::Int(i)) => out.push_str(&i.to_string()),
-            Some(Val::Text(t)) if t.contains('\0') => {
-                return Err("text with a NUL character".into())
-            }
-            Some(Val::Text(t)) => {
-                out.push('\'');
-                out.push_str(&t.replace('\'', "''"));
-                out.push('\'');
-            }
-            None => return Err(format!("no parameter ${n}")),
-        }
-    }
-    Ok(out)
-}
-
-impl Sql for Postgres {
-    fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, String> {
-        let sql = literal(sql, params)?;
-        let head = sql
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_ascii_uppercase();
-        let deferrable = matches!(
-            head.as_str(),
-            "INSERT" | "UPDATE" | "DELETE" | "SAVEPOINT" | "RELEASE"
-        );
-        if head == "BEGIN" {
-            self.poisoned = false;
-        }
-        if head == "BEGIN" || (self.in_transaction && deferrable) {
-            self.in_transaction = true;
-            self.released |= head == "RELEASE";
-            self.defer(&sql);
-            return Ok(0);
-        }
-        let whole = !sql.to_ascii_uppercase().contains(" TO ");
-        if matches!(head.as_str(), "COMMIT" | "ROLLBACK") && whole {
-            self.in_transaction = false;
-        }
-        if head == "COMMIT" && self.poisoned {
-            self.pending.clear();
-            self.pending_count = 0;
-            let _ = self.client.batch_execute("ROLLBACK");
-            return Err("a write of this group failed; nothing of it was committed".into());
-        }
-        self.send(&sql).map(|_| 0)
-    }
-    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Row>, String> {
-        let sql = literal(sql, params)?;
-        Ok(self.send(&sql)?.pop().unwrap_or_default())
-    }
-    fn query_many(&mut self, queries: &[(&str, Vec<Val>)]) -> Result<Vec<Vec<Row>>, String> {
-        let mut batch = String::new();
-        for (sql, params) in queries {
-            batch.push_str(&literal(sql, params)?);
-            batch.push_str(";\n");
-        }
-        self.send(&batch)
-    }
-    fn for_update(&self) -> &'static str {
-        " FOR UPDATE"
-    }
-    fn skip_locked(&self) -> &'static str {
-        " FOR UPDATE SKIP LOCKED"
-    }
-    fn alive(&mut self) -> bool {
-        !self.client.is_closed()
-    }
-    fn ping(&mut self) -> bool {
-        self.client.is_valid(IDLE_PING).is_ok()
-    }
-    fn memo(&mut self) -> &mut Memo {
-        &mut self.memo
-    }
-}
-
 /// Where the store is, as `--database-url` names it: `sqlite:PATH` (or a bare path) or
 /// `postgres://...`. Opens the writer's connection (once, migrating the schema) and as many
 /// more as the readers and reconnects need.
@@ -542,7 +307,7 @@ impl Location {
     pub fn open_writer(&self) -> Result<Box<dyn Sql + Send>, String> {
         let mut db: Box<dyn Sql + Send> = match self {
             Location::Sqlite(path) => Box::new(Sqlite::open(path)?),
-            Location::Postgres(url) => Box::new(Postgres::connect(url)?),
+            Location::Postgres(url) => Box::new(super::postgres::Postgres::connect(url)?),
         };
         let serialized = matches!(self, Location::Postgres(_));
         if serialized {
@@ -567,7 +332,7 @@ impl Location {
                 .map_err(|e| e.to_string())?;
                 Ok(Box::new(Sqlite(c, None, Memo::default())))
             }
-            Location::Postgres(url) => Ok(Box::new(Postgres::connect(url)?)),
+            Location::Postgres(url) => Ok(Box::new(super::postgres::Postgres::connect(url)?)),
         }
     }
 }
@@ -586,7 +351,7 @@ const RECONNECT_FIRST: std::time::Duration = std::time::Duration::from_millis(10
 const RECONNECT_LAST: std::time::Duration = std::time::Duration::from_secs(5);
 /// An idle connection is pinged this often, so a database restart is noticed before the
 /// next request meets the dead connection.
-const IDLE_PING: std::time::Duration = std::time::Duration::from_secs(1);
+pub(super) const IDLE_PING: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Why a job did not run to an answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -612,6 +377,8 @@ struct Task<R> {
     /// The account the job writes, if any: a group locks its accounts in this order first,
     /// so two servers' groups on one PostgreSQL can never wait on each other in a cycle.
     account: Option<String>,
+    /// What the job will read, so the group reads it ahead for all its jobs at once.
+    needs: Option<Needs>,
     job: Job<R>,
     reply: tokio::sync::oneshot::Sender<Result<R, StoreError>>,
 }
@@ -685,11 +452,17 @@ impl<R: Send + 'static> Workers<R> {
     }
 
     /// Run `job` (in the writer: in the next group; the answer arrives after its commit).
-    pub async fn run(&self, account: Option<String>, job: Job<R>) -> Result<R, StoreError> {
+    pub async fn run(
+        &self,
+        account: Option<String>,
+        needs: Option<Needs>,
+        job: Job<R>,
+    ) -> Result<R, StoreError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.tx
             .send(Task {
                 account,
+                needs,
                 job,
                 reply,
             })
@@ -813,25 +586,6 @@ fn run_read<R>(db: &mut dyn Sql, t: Task<R>) {
     let _ = t.reply.send(r);
 }
 
-/// Lock the group's accounts in one order (PostgreSQL; SQLite has one writer anyway).
-fn lock_accounts<R>(db: &mut dyn Sql, batch: &[Task<R>]) -> Result<(), String> {
-    let lock = db.for_update();
-    if lock.is_empty() {
-        return Ok(());
-    }
-    let ids: std::collections::BTreeSet<&str> =
-        batch.iter().filter_map(|t| t.account.as_deref()).collect();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let sql = format!(
-        "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id{lock}",
-        placeholders(1, ids.len())
-    );
-    let params: Vec<Val> = ids.into_iter().map(Val::from).collect();
-    db.query(&sql, &params).map(|_| ())
-}
-
 /// End a job's savepoint: keep its writes when it succeeded, else undo them (rows, memo).
 /// On PostgreSQL the release travels with the next statement; a write that fails there
 /// poisons the group (`Postgres::poisoned`), so nothing of it commits.
@@ -858,11 +612,16 @@ fn end_job<R>(
 
 fn run_group<R>(db: &mut dyn Sql, mut batch: Vec<Task<R>>, ok: fn(&R) -> bool) {
     batch.sort_by(|a, b| a.account.cmp(&b.account));
-    db.memo().clear();
-    if let Err(e) = db
+    let jobs: Vec<(Option<&str>, Option<&Needs>)> = batch
+        .iter()
+        .map(|t| (t.account.as_deref(), t.needs.as_ref()))
+        .collect();
+    let mut memo = Memo::default();
+    let ready = db
         .exec("BEGIN", &[])
-        .and_then(|_| lock_accounts(db, &batch))
-    {
+        .and_then(|_| memo.read_ahead(db, &jobs));
+    *db.memo() = memo;
+    if let Err(e) = ready {
         let _ = db.exec("ROLLBACK", &[]);
         for t in batch {
             let _ = t.reply.send(Err(StoreError::Unavailable(e.clone())));
@@ -903,29 +662,6 @@ fn run_group<R>(db: &mut dyn Sql, mut batch: Vec<Task<R>>, ok: fn(&R) -> bool) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn literals_quote_text_and_refuse_nul() {
-        let sql = literal(
-            "SELECT $1, $2, $3, $10",
-            &[
-                Val::Text("it's \\ $2".into()),
-                Val::Int(-7),
-                Val::Null,
-                Val::Null,
-                Val::Null,
-                Val::Null,
-                Val::Null,
-                Val::Null,
-                Val::Null,
-                Val::Int(10),
-            ],
-        );
-        assert_eq!(sql.unwrap(), "SELECT 'it''s \\ $2', -7, NULL, 10");
-        assert!(literal("SELECT $1", &[Val::Text("a\0b".into())]).is_err());
-        assert!(literal("SELECT $2", &[Val::Int(1)]).is_err());
-    }
-
-    /// Migration 3 sums, exactly, the usage lines recorded before `usage_days` existed.
     #[test]
     fn the_day_totals_migration_sums_earlier_lines() {
         let mut db = Sqlite(
@@ -1036,9 +772,9 @@ mod tests {
                 panic!("a bug in one job")
             });
             let (a, b, c) = tokio::join!(
-                w.run(None, insert(1)),
-                w.run(None, boom),
-                w.run(None, insert(2))
+                w.run(None, None, insert(1)),
+                w.run(None, None, boom),
+                w.run(None, None, insert(2))
             );
             assert_eq!((a, b, c), (Ok(Ok(1)), Err(StoreError::Panicked), Ok(Ok(2))));
             let count: Job<Result<i64, String>> = Box::new(|db| {
@@ -1046,7 +782,7 @@ mod tests {
                 Ok(rows.iter().filter_map(|r| r[0].int()).sum())
             });
             assert_eq!(
-                w.run(None, count).await,
+                w.run(None, None, count).await,
                 Ok(Ok(3)),
                 "the panicking job's write is gone"
             );

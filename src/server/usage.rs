@@ -3,7 +3,7 @@
 use super::auth::{Caller, READ, WRITE};
 use super::billing::{self, load, Reply, R};
 use super::extract::{IdempotencyKey, JsonBody};
-use super::routes::{job, read};
+use super::routes::{job_needing, read};
 use super::{now, Shared};
 use crate::drawdown::Usage;
 use axum::extract::State;
@@ -36,7 +36,8 @@ pub(super) async fn record_usage(
     }
     let provider = st.config.provider.clone();
     let window = st.config.window;
-    job(&st, Some(c.account.clone()), move |db| {
+    let needs = billing::usage_needs(&key, &u.events)?;
+    job_needing(&st, Some(c.account.clone()), Some(needs), move |db| {
         Ok(billing::record_usage_once(
             db,
             &c.account,
