@@ -70,7 +70,7 @@ fn recorded_usage_equals_the_preview() {
         let (mut items, mut reloads, mut alerts) = (vec![], vec![], vec![]);
         let mut last = Value::Null;
         for (i, e) in events.iter().enumerate() {
-            let r = post_usage(&s, &c.key, &format!("k{i}"), &[e.clone()]);
+            let r = post_usage(&s, &c.key, &format!("k{i}"), std::slice::from_ref(e));
             assert_eq!(r.status, 200, "{backend}: {}", r.body);
             items.extend(r.body["items"].as_array().unwrap().clone());
             reloads.extend(r.body["reloads"].as_array().unwrap().clone());
@@ -173,11 +173,11 @@ fn idempotency_keys_make_deductions_happen_once() {
             None,
         );
         let e = call_event("call-1", "2026-03-01T10:00:00Z", 61, false);
-        let first = post_usage(&s, &c.key, "key-1", &[e.clone()]);
+        let first = post_usage(&s, &c.key, "key-1", std::slice::from_ref(&e));
         assert_eq!(first.status, 200);
         assert!(!first.replayed);
         assert_eq!(first.body["balanceAfter"], json!("982.0000"));
-        let again = post_usage(&s, &c.key, "key-1", &[e.clone()]);
+        let again = post_usage(&s, &c.key, "key-1", std::slice::from_ref(&e));
         assert_eq!((again.status, again.replayed), (200, true));
         assert_eq!(
             again.body, first.body,
@@ -248,7 +248,8 @@ fn sixty_four_concurrent_clients_lose_and_double_nothing() {
                 std::thread::spawn(move || {
                     for i in 0..20 {
                         let e = call_event(&format!("t{t}-{i}"), "2026-03-01T10:00:00Z", 60, false);
-                        let r = post_usage(&s, &key, &format!("t{t}-{i}"), &[e.clone()]);
+                        let r =
+                            post_usage(&s, &key, &format!("t{t}-{i}"), std::slice::from_ref(&e));
                         assert_eq!(r.status, 200, "{}", r.body);
                         if i % 4 == 0 {
                             let again = post_usage(&s, &key, &format!("t{t}-{i}"), &[e]);

@@ -2,8 +2,9 @@
 //! confirmation; and the demo account of `drawdown serve --demo`.
 
 use super::auth::{self, CREDIT, READ, WRITE};
-use super::billing::{self, load, store, Acct, Reply, R};
+use super::billing::{self, load, Acct};
 use super::extract::{Admin, JsonBody};
+use super::outcome::{store, Done, Failure, Kind, R};
 use super::routes::{job, read};
 use super::store::Sql;
 use super::{now, webhooks, Shared};
@@ -26,7 +27,7 @@ pub struct NewAccount {
     pub webhook_url: Option<String>,
 }
 
-pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Reply> {
+pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Done> {
     if n.id.is_empty()
         || n.id.len() > 64
         || !n
@@ -34,29 +35,29 @@ pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Reply> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(Reply::error(
-            400,
+        return Err(Failure::new(
+            Kind::Malformed,
             "invalid_value",
             Some("id"),
             "account ids are 1 to 64 of [A-Za-z0-9_-]",
         ));
     }
     let card: RateCard = crate::ops::parse(&n.rate_card)
-        .map_err(|e| Reply::from_error(400, &e.within("rateCard")))?;
-    let snap: Account =
-        crate::ops::parse(&n.account).map_err(|e| Reply::from_error(400, &e.within("account")))?;
+        .map_err(|e| Failure::from_error(Kind::Malformed, &e.within("rateCard")))?;
+    let snap: Account = crate::ops::parse(&n.account)
+        .map_err(|e| Failure::from_error(Kind::Malformed, &e.within("account")))?;
     card.validate()
-        .map_err(|e| Reply::invalid(e.within("rateCard")))?;
+        .map_err(|e| Failure::invalid(e.within("rateCard")))?;
     snap.validate(&card)
-        .map_err(|e| Reply::invalid(e.within("account")))?;
+        .map_err(|e| Failure::invalid(e.within("account")))?;
     if !store(db.query(
         "SELECT id FROM accounts WHERE id = $1",
         &[n.id.as_str().into()],
     ))?
     .is_empty()
     {
-        return Err(Reply::error(
-            409,
+        return Err(Failure::new(
+            Kind::Conflict,
             "account_exists",
             Some("id"),
             "an account with this id exists",
@@ -105,20 +106,17 @@ pub fn create(db: &mut dyn Sql, n: NewAccount, t: Instant) -> R<Reply> {
     let api_key = auth::issue(db, &n.id, "key", &format!("{READ} {WRITE}"), &ts)?;
     let read_key = auth::issue(db, &n.id, "key", READ, &ts)?;
     let session = auth::issue(db, &n.id, "session", "", &ts)?;
-    Ok(Reply {
-        status: 201,
-        body: json!({ "accountId": n.id, "apiKey": api_key, "readKey": read_key,
+    Ok(Done::created(
+        json!({ "accountId": n.id, "apiKey": api_key, "readKey": read_key,
         "sessionToken": session, "webhookSecret": secret }),
-        replayed: false,
-        retry_after: None,
-    })
+    ))
 }
 
 pub(super) async fn create_account(
     State(st): State<Shared>,
     _: Admin,
     JsonBody(n, _): JsonBody<NewAccount>,
-) -> R<Reply> {
+) -> R<Done> {
     if let Some(u) = &n.webhook_url {
         webhooks::check_url(u, st.config.allow_private_webhooks)?;
     }
@@ -138,14 +136,14 @@ pub(super) async fn issue_credential(
     Path(id): Path<String>,
     _: Admin,
     JsonBody(n, _): JsonBody<NewCredential>,
-) -> R<Reply> {
+) -> R<Done> {
     if !matches!(n.kind.as_str(), "key" | "session")
         || n.scopes
             .iter()
             .any(|s| ![READ, WRITE, CREDIT].contains(&s.as_str()))
     {
-        return Err(Reply::error(
-            400,
+        return Err(Failure::new(
+            Kind::Malformed,
             "invalid_value",
             Some("kind"),
             "kind is `key` or `session`; scopes are billing:read, billing:write and billing:credit",
@@ -154,12 +152,9 @@ pub(super) async fn issue_credential(
     job(&st, Some(id.clone()), move |db| {
         load(db, &id, false)?;
         let t = auth::issue(db, &id, &n.kind, &n.scopes.join(" "), &now().to_string())?;
-        Ok(Reply {
-            status: 201,
-            body: json!({ "token": t, "kind": n.kind, "scopes": n.scopes }),
-            replayed: false,
-            retry_after: None,
-        })
+        Ok(Done::created(
+            json!({ "token": t, "kind": n.kind, "scopes": n.scopes }),
+        ))
     })
     .await
 }
@@ -185,24 +180,19 @@ pub async fn demo(st: &Shared, addr: std::net::SocketAddr) -> Result<(), String>
             Some("demo".into()),
             None,
             Box::new(move |db| {
-                let created = create(db, n, t).unwrap_or_else(|e| e);
-                if created.status == 409 {
+                let created = create(db, n, t);
+                if created.as_ref().is_err_and(|e| e.kind == Kind::Conflict) {
                     let ts = t.to_string();
-                    let key = auth::issue(db, "demo", "key", &format!("{READ} {WRITE}"), &ts);
-                    let session = auth::issue(db, "demo", "session", "", &ts);
-                    return match (key, session) {
-                        (Ok(k), Ok(s)) => Reply::ok(json!({ "apiKey": k, "sessionToken": s })),
-                        (Err(e), _) | (_, Err(e)) => e,
-                    };
+                    let key = auth::issue(db, "demo", "key", &format!("{READ} {WRITE}"), &ts)?;
+                    let session = auth::issue(db, "demo", "session", "", &ts)?;
+                    return Ok(Done::ok(json!({ "apiKey": key, "sessionToken": session })));
                 }
                 created
             }),
         )
         .await
-        .map_err(|e| e.to_string())?;
-    if !r.is_ok() {
-        return Err(format!("demo account: {}", r.body));
-    }
+        .map_err(|e| e.to_string())?
+        .map_err(|f| format!("demo account: {}", f.body))?;
     println!("demo account `demo`:");
     println!(
         "  API key (billing:read billing:write): {}",
@@ -220,14 +210,14 @@ pub(super) async fn settle_payment(
     State(st): State<Shared>,
     Path(id): Path<String>,
     _: Admin,
-) -> R<Reply> {
+) -> R<Done> {
     let pay = id.clone();
     let owner = read(&st, move |db| {
         let rows = store(db.query(
             "SELECT account_id FROM payments WHERE id = $1",
             &[pay.as_str().into()],
         ))?;
-        Ok(Reply::ok(json!(rows.first().and_then(|r| r[0].text()))))
+        Ok(Done::ok(json!(rows.first().and_then(|r| r[0].text()))))
     })
     .await?;
     let owner = owner.body.as_str().map(str::to_string);

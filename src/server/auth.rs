@@ -2,7 +2,7 @@
 //! auto-reload and plan changes need a dashboard session instead. Both are random tokens
 //! stored only as SHA-256 hashes, each bound to one account.
 
-use super::billing::{store, Reply, R};
+use super::outcome::{store, Failure, Kind, R};
 use super::store::Sql;
 use sha2::{Digest, Sha256};
 
@@ -26,8 +26,8 @@ impl Caller {
         if self.session || self.scopes.iter().any(|s| s == scope) {
             Ok(())
         } else {
-            Err(Reply::error(
-                403,
+            Err(Failure::new(
+                Kind::Forbidden,
                 "insufficient_scope",
                 None,
                 format!("this key lacks the `{scope}` scope"),
@@ -38,8 +38,8 @@ impl Caller {
         if self.session {
             Ok(())
         } else {
-            Err(Reply::error(
-                403,
+            Err(Failure::new(
+                Kind::Forbidden,
                 "dashboard_session_required",
                 None,
                 "top-up, auto-reload and plan changes are completed through a dashboard session, not an API key",
@@ -52,8 +52,8 @@ impl Caller {
 pub fn token(prefix: &str) -> R<String> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| {
-        Reply::error(
-            503,
+        Failure::new(
+            Kind::Unavailable,
             "no_randomness",
             None,
             format!("the OS gave no randomness: {e}"),
@@ -89,8 +89,8 @@ pub fn lookup(db: &mut dyn Sql, token: &str) -> R<Caller> {
         &[hash(token).into()],
     ))?;
     let Some(r) = rows.first() else {
-        return Err(Reply::error(
-            401,
+        return Err(Failure::new(
+            Kind::Unauthenticated,
             "unauthorized",
             None,
             "unknown API key or session",
@@ -130,8 +130,8 @@ impl Throttle {
         match m.get(&from) {
             Some(&(n, start)) if n >= MAX_ADMIN_FAILURES && t < start + THROTTLE_WINDOW_SECS => {
                 let wait = (start + THROTTLE_WINDOW_SECS - t).max(1) as u64;
-                Err(Reply::error(
-                    429,
+                Err(Failure::new(
+                    Kind::Throttled,
                     "too_many_attempts",
                     None,
                     format!("too many failed admin attempts; try again in {wait} s"),

@@ -8,75 +8,12 @@ use super::rollup;
 use super::store::{AccountRow, Needs, Row, Sql, Val};
 use crate::calendar::Instant;
 use crate::drawdown::{spendable, Preview, PreviewInput, Usage};
-use crate::error::Error;
 use crate::model::{Account, Grant, GrantType, RateCard};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
-/// What a job answers: an HTTP status and a JSON body.
-#[derive(Debug, Clone)]
-pub struct Reply {
-    pub status: u16,
-    pub body: Value,
-    /// The answer was stored under the request's idempotency key and is being replayed.
-    pub replayed: bool,
-    /// Seconds a client should wait before trying again (`Retry-After`), on 429 and 503.
-    pub retry_after: Option<u64>,
-}
-
-impl Reply {
-    pub fn ok(body: Value) -> Reply {
-        Reply {
-            status: 200,
-            body,
-            replayed: false,
-            retry_after: None,
-        }
-    }
-    pub fn error(
-        status: u16,
-        code: &str,
-        field: Option<&str>,
-        message: impl Into<String>,
-    ) -> Reply {
-        let e = Error::new(code, field.map(str::to_string), message);
-        Reply::from_error(status, &e)
-    }
-    pub fn from_error(status: u16, e: &Error) -> Reply {
-        Reply {
-            status,
-            body: json!({ "error": e }),
-            replayed: false,
-            retry_after: None,
-        }
-    }
-    /// A core error: the input was understood but is not acceptable.
-    pub fn invalid(e: Error) -> Reply {
-        Reply::from_error(422, &e)
-    }
-    pub fn retry_after(mut self, seconds: u64) -> Reply {
-        self.retry_after = Some(seconds);
-        self
-    }
-    pub fn is_ok(&self) -> bool {
-        self.status < 400
-    }
-}
-
-pub type R<T> = std::result::Result<T, Reply>;
-
-pub fn store<T>(r: Result<T, String>) -> R<T> {
-    r.map_err(|e| {
-        Reply::error(
-            503,
-            "store_unavailable",
-            None,
-            format!("the store failed: {e}"),
-        )
-        .retry_after(1)
-    })
-}
+pub use super::outcome::{store, Done, Failure, Kind, R};
 
 /// The payment-provider interface (seed 000: Stripe checkout). A payment either settles
 /// when it is started, and its credits land in the same transaction, or it stays pending
@@ -141,8 +78,8 @@ pub fn load(db: &mut dyn Sql, id: &str, lock: bool) -> R<Acct> {
             );
             let rows = store(db.query(&sql, &[id.into()]))?;
             let Some(r) = rows.first() else {
-                return Err(Reply::error(
-                    404,
+                return Err(Failure::new(
+                    Kind::NotFound,
                     "account_not_found",
                     None,
                     "no such account",
@@ -158,9 +95,9 @@ pub fn load(db: &mut dyn Sql, id: &str, lock: bool) -> R<Acct> {
         }
     };
     let card = crate::ops::parse_text::<RateCard>(&row.rate_card)
-        .map_err(|e| Reply::from_error(500, &e))?;
-    let snap =
-        crate::ops::parse_text::<Account>(&row.snapshot).map_err(|e| Reply::from_error(500, &e))?;
+        .map_err(|e| Failure::from_error(Kind::Internal, &e))?;
+    let snap = crate::ops::parse_text::<Account>(&row.snapshot)
+        .map_err(|e| Failure::from_error(Kind::Internal, &e))?;
     Ok(Acct {
         id: id.to_string(),
         card,
@@ -175,8 +112,8 @@ pub fn save(db: &mut dyn Sql, a: &Acct) -> R<()> {
     // SEMANTICS 14: nothing is stored that the engine could not read back. A snapshot the
     // parser refuses (a grant or a debt past 10^15) rolls the whole job back instead.
     if let Err(e) = crate::ops::parse_text::<Account>(&snap) {
-        return Err(Reply::error(
-            422,
+        return Err(Failure::new(
+            Kind::Invalid,
             "amount_out_of_range",
             e.field
                 .as_deref()
@@ -247,7 +184,7 @@ pub fn entry(db: &mut dyn Sql, a: &mut Acct, now: Instant, e: Entry) -> R<i64> {
 
 /// The stored answer for an idempotency key: `Some(reply)` to replay it, an error when the
 /// key was used for a different request, `None` when the key is new.
-pub fn idempotent(db: &mut dyn Sql, account: &str, key: &str, hash: &str) -> R<Option<Reply>> {
+pub fn idempotent(db: &mut dyn Sql, account: &str, key: &str, hash: &str) -> R<Option<Done>> {
     if let Some(row) = db.memo().key(account, key) {
         return replay(row.as_ref(), hash);
     }
@@ -259,32 +196,39 @@ const IDEMPOTENCY: &str =
     "SELECT request_hash, status, response FROM idempotency WHERE account_id = $1 AND key = $2";
 
 /// The recorded answer of an idempotency row, if the request is the same.
-fn replay(row: Option<&Row>, hash: &str) -> R<Option<Reply>> {
+fn replay(row: Option<&Row>, hash: &str) -> R<Option<Done>> {
     let Some(row) = row else {
         return Ok(None);
     };
     if row[0].text() != Some(hash) {
-        return Err(Reply::error(
-            422,
+        return Err(Failure::new(
+            Kind::Invalid,
             "idempotency_key_reused",
             Some("Idempotency-Key"),
             "this idempotency key was used for a different request",
         ));
     }
-    Ok(Some(Reply {
-        status: row[1].int().unwrap_or(200) as u16,
-        body: serde_json::from_str(row[2].text().unwrap_or("null")).unwrap_or(Value::Null),
-        replayed: true,
-        retry_after: None,
-    }))
+    let status = row[1].int().unwrap_or(200);
+    let body = serde_json::from_str(row[2].text().unwrap_or("null")).unwrap_or(Value::Null);
+    match status {
+        200 | 201 => Ok(Some(Done {
+            body,
+            created: status == 201,
+            replayed: true,
+        })),
+        // Answers recorded before jobs told failures apart kept their status.
+        _ => Err(Failure {
+            replayed: true,
+            ..Failure::with_body(Kind::from_status(status as u16), body)
+        }),
+    }
 }
 
-pub fn remember(db: &mut dyn Sql, account: &str, key: &str, hash: &str, r: &Reply) -> R<()> {
-    let row: Row = vec![
-        hash.into(),
-        (r.status as i64).into(),
-        r.body.to_string().into(),
-    ];
+/// Record a job's answer under its idempotency key (failures are not recorded: nothing of
+/// them was kept, so the request may be tried again).
+pub fn remember(db: &mut dyn Sql, account: &str, key: &str, hash: &str, r: &Done) -> R<()> {
+    let status: i64 = if r.created { 201 } else { 200 };
+    let row: Row = vec![hash.into(), status.into(), r.body.to_string().into()];
     let params = [vec![account.into(), key.into()], row.clone()].concat();
     store(db.exec(
         "INSERT INTO idempotency (account_id, key, request_hash, status, response) VALUES ($1, $2, $3, $4, $5)",
@@ -300,17 +244,14 @@ pub fn once(
     account: &str,
     key: &str,
     hash: &str,
-    f: impl FnOnce(&mut dyn Sql) -> R<Reply>,
-) -> Reply {
-    let run = || -> R<Reply> {
-        if let Some(r) = idempotent(db, account, key, hash)? {
-            return Ok(r);
-        }
-        let r = f(db)?;
-        remember(db, account, key, hash, &r)?;
-        Ok(r)
-    };
-    run().unwrap_or_else(|e| e)
+    f: impl FnOnce(&mut dyn Sql) -> R<Done>,
+) -> R<Done> {
+    if let Some(r) = idempotent(db, account, key, hash)? {
+        return Ok(r);
+    }
+    let r = f(db)?;
+    remember(db, account, key, hash, &r)?;
+    Ok(r)
 }
 
 /// How far from the server's clock a usage event's `at` may lie (SEMANTICS 14: at most 5
@@ -333,8 +274,8 @@ impl Default for Window {
 impl Window {
     fn check(&self, t: Instant, now: Instant, field: &str) -> R<()> {
         if t.0 < now.0 - self.behind || t.0 > now.0 + self.ahead {
-            return Err(Reply::error(
-                422,
+            return Err(Failure::new(
+                Kind::Invalid,
                 "at_out_of_window",
                 Some(field),
                 format!(
@@ -359,16 +300,16 @@ fn check_ids(events: &[Usage]) -> R<()> {
     for (i, u) in events.iter().enumerate() {
         let field = format!("events[{i}].id");
         if u.id.is_empty() || u.id.len() > MAX_ID || u.id.chars().any(char::is_control) {
-            return Err(Reply::error(
-                400,
+            return Err(Failure::new(
+                Kind::Malformed,
                 "invalid_id",
                 Some(&field),
                 format!("usage ids are 1 to {MAX_ID} characters without control characters"),
             ));
         }
         if !ids.insert(u.id.as_str()) {
-            return Err(Reply::error(
-                422,
+            return Err(Failure::new(
+                Kind::Invalid,
                 "duplicate_id",
                 Some(&field),
                 format!("usage `{}` appears twice in this body", u.id),
@@ -393,8 +334,8 @@ fn check_window(events: &[Usage], w: Window, now: Instant) -> R<()> {
 fn check_unseen(events: &[Usage], seen: &BTreeSet<String>) -> R<()> {
     for (i, u) in events.iter().enumerate() {
         if seen.contains(&u.id) {
-            return Err(Reply::error(
-                409,
+            return Err(Failure::new(
+                Kind::Conflict,
                 "duplicate_usage",
                 Some(&format!("events[{i}].id")),
                 format!("usage `{}` is already recorded", u.id),
@@ -405,8 +346,9 @@ fn check_unseen(events: &[Usage], seen: &BTreeSet<String>) -> R<()> {
 }
 
 /// `POST /usage` under its idempotency key: what the job must know before it decides (the
-/// key's recorded answer, which event ids are recorded, which expiries are booked) is read
-/// in one round trip; then the events are recorded and the answer remembered.
+/// key's recorded answer, which event ids are recorded, which expiries are booked, the day
+/// totals) comes from the group's memo (`memo::read_known`); then the events are recorded
+/// and the answer remembered.
 pub fn record_usage_once(
     db: &mut dyn Sql,
     account: &str,
@@ -415,18 +357,15 @@ pub fn record_usage_once(
     provider: &dyn PaymentProvider,
     window: Window,
     now: Instant,
-) -> Reply {
-    let run = || -> R<Reply> {
-        let needs = usage_needs(key, &events)?;
-        let known = store(memo::read_known(db, account, &needs))?;
-        if let Some(r) = replay(known.replay.as_ref(), hash)? {
-            return Ok(r);
-        }
-        let r = record_usage(db, account, events, provider, window, now, known)?;
-        remember(db, account, key, hash, &r)?;
-        Ok(r)
-    };
-    run().unwrap_or_else(|e| e)
+) -> R<Done> {
+    let needs = usage_needs(key, &events)?;
+    let known = store(memo::read_known(db, account, &needs))?;
+    if let Some(r) = replay(known.replay.as_ref(), hash)? {
+        return Ok(r);
+    }
+    let r = record_usage(db, account, events, provider, window, now, known)?;
+    remember(db, account, key, hash, &r)?;
+    Ok(r)
 }
 
 /// What a usage job reads before deciding: its key's recorded answer, which of its event
@@ -456,7 +395,7 @@ fn record_usage(
     window: Window,
     now: Instant,
     known: Known,
-) -> R<Reply> {
+) -> R<Done> {
     let Known {
         seen,
         mut expired,
@@ -482,7 +421,7 @@ fn record_usage(
             as_of: None,
         };
         let applied = crate::ledger::apply(&input, provider.settles_at_once())
-            .map_err(|e| Reply::invalid(e.within("events")))?;
+            .map_err(|e| Failure::invalid(e.within("events")))?;
         let p = applied.preview;
         let drawn_after_expiry = drawn_from(&a.snap.grants, &applied.account.grants, &expired);
         a.snap = applied.account;
@@ -594,14 +533,14 @@ fn record_usage(
     }
     save(db, &a)?;
     let last = last.ok_or_else(|| {
-        Reply::error(
-            400,
+        Failure::new(
+            Kind::Malformed,
             "missing_field",
             Some("events"),
             "send at least one usage event",
         )
     })?;
-    Ok(Reply::ok(json!({
+    Ok(Done::ok(json!({
         "items": items,
         "reloads": reloads,
         "alerts": alerts,
@@ -839,7 +778,7 @@ pub fn land(
     let credits = grant.remaining;
     check_bounds(a, credits)?;
     let id = grant.id.clone();
-    let settled = crate::ledger::land(&mut a.snap, grant).map_err(Reply::invalid)?;
+    let settled = crate::ledger::land(&mut a.snap, grant).map_err(Failure::invalid)?;
     let after = balance(a, t);
     entry(
         db,
@@ -868,8 +807,8 @@ pub fn check_bounds(a: &Acct, credits: Decimal) -> R<()> {
     let max = Decimal::from(crate::amount::MAX_AMOUNT);
     let held: Decimal = a.snap.grants.iter().map(|g| g.remaining).sum();
     if credits > max || held + credits > max {
-        return Err(Reply::error(
-            422,
+        return Err(Failure::new(
+            Kind::Invalid,
             "amount_out_of_range",
             Some("amount"),
             format!(
@@ -882,14 +821,14 @@ pub fn check_bounds(a: &Acct, credits: Decimal) -> R<()> {
 }
 
 /// Settle a pending payment (the provider confirmed it): its credits land.
-pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Reply> {
+pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Done> {
     let rows = store(db.query(
         "SELECT account_id, purpose, amount, credits, status, grant_id FROM payments WHERE id = $1",
         &[id.into()],
     ))?;
     let Some(row) = rows.first() else {
-        return Err(Reply::error(
-            404,
+        return Err(Failure::new(
+            Kind::NotFound,
             "payment_not_found",
             None,
             "no such payment",
@@ -903,13 +842,13 @@ pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Reply> {
     };
     let (amount, credits) = (dec(&row[2]), dec(&row[3]));
     if row[4].text() == Some("settled") {
-        return Ok(Reply::ok(json!({ "id": id, "status": "settled" })));
+        return Ok(Done::ok(json!({ "id": id, "status": "settled" })));
     }
     let mut a = load(db, &account, true)?;
     book_expiries(db, &mut a, now)?;
     let landed = if row[1].text() == Some("reload") {
         let before = balance(&a, now);
-        let (g, settled) = crate::ledger::settle_reload(&mut a.snap).map_err(Reply::invalid)?;
+        let (g, settled) = crate::ledger::settle_reload(&mut a.snap).map_err(Failure::invalid)?;
         let after = balance(&a, now);
         entry(
             db,
@@ -937,7 +876,7 @@ pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Reply> {
     ))?;
     invoice(db, &a, id, amount, credits, now)?;
     save(db, &a)?;
-    Ok(Reply::ok(
+    Ok(Done::ok(
         json!({ "id": id, "status": "settled", "landed": landed }),
     ))
 }

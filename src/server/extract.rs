@@ -1,10 +1,11 @@
 //! What a handler needs from a request, as axum extractors: the caller (`Caller`), the
 //! admin token (`Admin`), the `Idempotency-Key` and the JSON body (`JsonBody`), each
-//! refusing with the coded error document. `Reply` is the answer and the error type: it
-//! implements `IntoResponse`, so a handler returns `R<Reply>` and `?` does the rest.
+//! refusing with the coded error document. A job's `Done` and `Failure` (`outcome.rs`)
+//! implement `IntoResponse` here, where a failure's kind becomes its status, so a handler
+//! returns `R<Done>` and `?` does the rest.
 
 use super::auth::{self, Caller};
-use super::billing::{Reply, R};
+use super::outcome::{Done, Failure, Kind, R};
 use super::{listen, now, Shared};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -20,27 +21,44 @@ const MAX_DRAIN: usize = 16 << 20;
 /// The longest idempotency key (bytes).
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-impl IntoResponse for Reply {
+impl IntoResponse for Done {
     fn into_response(self) -> Response {
-        respond(self)
+        let status = if self.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        respond(status, &self.body, self.replayed, None)
     }
 }
 
-pub fn respond(r: Reply) -> Response {
-    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let status =
+            StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        respond(status, &self.body, self.replayed, self.retry_after)
+    }
+}
+
+pub fn respond(
+    status: StatusCode,
+    body: &serde_json::Value,
+    replayed: bool,
+    retry_after: Option<u64>,
+) -> Response {
     let mut res = (
         status,
         [(header::CONTENT_TYPE, "application/json")],
-        r.body.to_string(),
+        body.to_string(),
     )
         .into_response();
-    if r.replayed {
+    if replayed {
         res.headers_mut().insert(
             "idempotent-replayed",
             header::HeaderValue::from_static("true"),
         );
     }
-    if let Some(secs) = r.retry_after {
+    if let Some(secs) = retry_after {
         res.headers_mut()
             .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
     }
@@ -48,7 +66,7 @@ pub fn respond(r: Reply) -> Response {
 }
 
 impl FromRequestParts<Shared> for Caller {
-    type Rejection = Reply;
+    type Rejection = Failure;
     async fn from_request_parts(parts: &mut Parts, st: &Shared) -> R<Caller> {
         caller(st, &parts.headers).await
     }
@@ -58,7 +76,7 @@ impl FromRequestParts<Shared> for Caller {
 pub struct Admin;
 
 impl FromRequestParts<Shared> for Admin {
-    type Rejection = Reply;
+    type Rejection = Failure;
     async fn from_request_parts(parts: &mut Parts, st: &Shared) -> R<Admin> {
         let from = parts
             .extensions
@@ -73,7 +91,7 @@ impl FromRequestParts<Shared> for Admin {
 pub struct IdempotencyKey(pub String);
 
 impl FromRequestParts<Shared> for IdempotencyKey {
-    type Rejection = Reply;
+    type Rejection = Failure;
     async fn from_request_parts(parts: &mut Parts, _: &Shared) -> R<IdempotencyKey> {
         idempotency_key(&parts.headers).map(IdempotencyKey)
     }
@@ -84,7 +102,7 @@ impl FromRequestParts<Shared> for IdempotencyKey {
 pub struct JsonBody<T>(pub T, pub String);
 
 impl<T: serde::de::DeserializeOwned> FromRequest<Shared> for JsonBody<T> {
-    type Rejection = Reply;
+    type Rejection = Failure;
     async fn from_request(req: Request, _: &Shared) -> R<JsonBody<T>> {
         let (parts, b) = req.into_parts();
         let (v, hash) = body(&parts.headers, b).await?;
@@ -102,7 +120,7 @@ enum Presented {
 }
 
 fn presented(headers: &HeaderMap) -> R<Presented> {
-    let unauthorized = |m: &str| Reply::error(401, "unauthorized", None, m);
+    let unauthorized = |m: &str| Failure::new(Kind::Unauthenticated, "unauthorized", None, m);
     if let Some(h) = headers.get(header::AUTHORIZATION) {
         let h = h
             .to_str()
@@ -137,7 +155,14 @@ fn presented(headers: &HeaderMap) -> R<Presented> {
 async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
     let p = presented(headers)?;
     let (Presented::Bearer(token) | Presented::Session(token)) = &p;
-    let unknown = || Reply::error(401, "unauthorized", None, "unknown API key or session");
+    let unknown = || {
+        Failure::new(
+            Kind::Unauthenticated,
+            "unauthorized",
+            None,
+            "unknown API key or session",
+        )
+    };
     if token.len() > 200 {
         return Err(unknown());
     }
@@ -154,14 +179,14 @@ async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
         }
     };
     match (&p, c.session) {
-        (Presented::Bearer(_), true) => Err(Reply::error(
-            401,
+        (Presented::Bearer(_), true) => Err(Failure::new(
+            Kind::Unauthenticated,
             "unauthorized",
             None,
             "a dashboard session goes under `Authorization: Session <token>`, not `Bearer`",
         )),
-        (Presented::Session(_), false) => Err(Reply::error(
-            401,
+        (Presented::Session(_), false) => Err(Failure::new(
+            Kind::Unauthenticated,
             "unauthorized",
             None,
             "an API key goes under `Authorization: Bearer <key>`, not `Session`",
@@ -173,7 +198,7 @@ async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
 async fn lookup(st: &Shared, token: String) -> R<Caller> {
     let c = super::routes::read(st, move |db| {
         let c = auth::lookup(db, &token)?;
-        Ok(Reply::ok(
+        Ok(Done::ok(
             json!({ "account": c.account, "scopes": c.scopes, "session": c.session }),
         ))
     })
@@ -193,8 +218,8 @@ fn admin(st: &Shared, headers: &HeaderMap, from: std::net::IpAddr) -> R<()> {
         (Some(want), Ok(Presented::Bearer(got))) if auth::hash(want) == auth::hash(&got) => Ok(()),
         _ => {
             st.admin_throttle.failed(from, now());
-            Err(Reply::error(
-                401,
+            Err(Failure::new(
+                Kind::Unauthenticated,
                 "unauthorized",
                 None,
                 "this route needs the admin token",
@@ -211,8 +236,8 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !is_json(ct) {
-        return Err(Reply::error(
-            415,
+        return Err(Failure::new(
+            Kind::UnsupportedMediaType,
             "unsupported_media_type",
             None,
             "send the body as application/json",
@@ -226,7 +251,12 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
     let read = async {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|_| {
-                Reply::error(400, "invalid_body", None, "the body could not be read")
+                Failure::new(
+                    Kind::Malformed,
+                    "invalid_body",
+                    None,
+                    "the body could not be read",
+                )
             })?;
             total += chunk.len();
             if total <= MAX_BODY {
@@ -240,24 +270,31 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
     tokio::time::timeout(listen::BODY_READ_TIMEOUT, read)
         .await
         .map_err(|_| {
-            Reply::error(
-                408,
+            Failure::new(
+                Kind::Timeout,
                 "request_timeout",
                 None,
                 "the body did not arrive in time",
             )
         })??;
     if total > MAX_BODY {
-        return Err(Reply::error(
-            413,
+        return Err(Failure::new(
+            Kind::TooLarge,
             "payload_too_large",
             None,
             format!("the body is over {MAX_BODY} bytes"),
         ));
     }
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| Reply::error(400, "invalid_json", None, "the body is not UTF-8"))?;
-    let v = crate::ops::parse_text::<T>(text).map_err(|e| Reply::from_error(400, &e))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        Failure::new(
+            Kind::Malformed,
+            "invalid_json",
+            None,
+            "the body is not UTF-8",
+        )
+    })?;
+    let v =
+        crate::ops::parse_text::<T>(text).map_err(|e| Failure::from_error(Kind::Malformed, &e))?;
     Ok((v, auth::hash(text)))
 }
 
@@ -275,8 +312,8 @@ fn idempotency_key(headers: &HeaderMap) -> R<String> {
         .map(str::trim)
         .unwrap_or("");
     if k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY {
-        return Err(Reply::error(
-            400,
+        return Err(Failure::new(
+            Kind::Malformed,
             "idempotency_key_required",
             Some("Idempotency-Key"),
             "deductions and credits need an Idempotency-Key header (1 to 255 characters)",
@@ -294,7 +331,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Query(q.0))
             .map_err(|e| {
-                respond(Reply::error(400, "invalid_query", None, e.body_text())).into_response()
+                Failure::new(Kind::Malformed, "invalid_query", None, e.body_text()).into_response()
             })
     }
 }

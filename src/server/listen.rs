@@ -2,13 +2,13 @@
 //! (axum's `serve` sets no read timeout), and the middleware that gives every error answer,
 //! including the ones axum and hyper produce themselves, the coded JSON body.
 
-use super::billing::Reply;
 use super::extract::respond;
+use super::outcome::{Failure, Kind};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -67,12 +67,13 @@ pub async fn limit_headers(req: Request, next: Next) -> Response {
     let h = req.headers();
     let bytes: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if bytes > MAX_HEADER_BYTES || h.len() > MAX_HEADERS {
-        return respond(Reply::error(
-            431,
+        return Failure::new(
+            Kind::HeadersTooLarge,
             "headers_too_large",
             None,
             format!("send at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them"),
-        ));
+        )
+        .into_response();
     }
     next.run(req).await
 }
@@ -105,9 +106,6 @@ pub async fn coded_errors(req: Request, next: Next) -> Response {
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
-    let mut out = respond(Reply::error(status.as_u16(), code, None, text));
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        *out.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
-    }
-    out
+    let e = crate::error::Error::new(code, None, text);
+    respond(status, &serde_json::json!({ "error": e }), false, None)
 }

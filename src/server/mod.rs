@@ -8,6 +8,7 @@ pub mod billing;
 mod extract;
 mod listen;
 mod memo;
+mod outcome;
 mod postgres;
 mod reports;
 mod rollup;
@@ -17,7 +18,8 @@ mod usage;
 mod wallet;
 pub mod webhooks;
 
-use billing::{Provider, Reply};
+use billing::Provider;
+use outcome::{Done, R};
 pub use routes::ROUTES;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -45,8 +47,8 @@ pub struct Config {
 pub struct State {
     /// The writer thread (every write, group-committed) and the readers (reports, wallet,
     /// credential look-ups), each on its own connections.
-    pub writer: store::Workers<Reply>,
-    pub readers: store::Workers<Reply>,
+    pub writer: store::Workers<R<Done>>,
+    pub readers: store::Workers<R<Done>>,
     pub config: Config,
     /// Credential hash -> caller. Credentials are never changed once issued, so a hit
     /// saves the store a lookup on every request.
@@ -78,8 +80,8 @@ pub fn serve(config: Config) -> Result<(), String> {
         }
     }
     let at = store::Location::parse(&config.database_url);
-    let writer = store::Workers::writer(at.open_writer()?, at.clone(), Reply::is_ok);
-    let readers = store::Workers::readers(store::READERS, at, Reply::is_ok);
+    let writer = store::Workers::writer(at.open_writer()?, at.clone(), Result::is_ok);
+    let readers = store::Workers::readers(store::READERS, at, Result::is_ok);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -2,8 +2,9 @@
 //! billing API (seed 000), plus the one plan change a dashboard session may make.
 
 use super::auth::{Caller, READ};
-use super::billing::{self, load, store, Reply, R};
+use super::billing::{self, load};
 use super::extract::{JsonBody, Query};
+use super::outcome::{store, Done, Failure, Kind, R};
 use super::rollup;
 use super::routes::{job, read};
 use super::store::Sql;
@@ -35,14 +36,21 @@ fn dates(w: &Window, a: &billing::Acct) -> R<(chrono::NaiveDate, chrono::NaiveDa
         d.as_deref()
             .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
             .transpose()
-            .map_err(|_| Reply::error(400, "invalid_date", Some(field), "dates are YYYY-MM-DD"))
+            .map_err(|_| {
+                Failure::new(
+                    Kind::Malformed,
+                    "invalid_date",
+                    Some(field),
+                    "dates are YYYY-MM-DD",
+                )
+            })
     };
     let today = now().local(a.snap.time_zone).date();
     let to = parse(&w.to, "to")?.unwrap_or(today + chrono::Duration::days(1));
     let from = parse(&w.from, "from")?.unwrap_or(to - chrono::Duration::days(MAX_REPORT_DAYS - 1));
     if to < from || (to - from).num_days() >= MAX_REPORT_DAYS {
-        return Err(Reply::error(
-            400,
+        return Err(Failure::new(
+            Kind::Malformed,
             "invalid_date_range",
             Some("from"),
             format!("`from` is on or before `to`, at most {MAX_REPORT_DAYS} days apart"),
@@ -61,7 +69,7 @@ pub(super) async fn usage_items(
     State(st): State<Shared>,
     Query(w): Query<Window>,
     c: Caller,
-) -> R<Reply> {
+) -> R<Done> {
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
@@ -74,7 +82,7 @@ pub(super) async fn usage_items(
                         "lines": t.lines })
             })
             .collect();
-        Ok(Reply::ok(
+        Ok(Done::ok(
             json!({ "timeZone": a.snap.time_zone, "items": items }),
         ))
     })
@@ -85,7 +93,7 @@ pub(super) async fn usage_summary(
     State(st): State<Shared>,
     Query(w): Query<Window>,
     c: Caller,
-) -> R<Reply> {
+) -> R<Done> {
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
@@ -99,8 +107,8 @@ pub(super) async fn usage_summary(
         }
         let usage: Vec<Value> = by.into_iter().map(|((channel, unit), (q, cr))| json!({
             "channel": channel, "unit": unit, "quantity": q.to_string(), "credits": cr.to_string() })).collect();
-        let money = a.card.to_money(total, "totalCredits").map_err(Reply::invalid)?;
-        Ok(Reply::ok(json!({ "usage": usage, "summary": { "totalCredits": total.to_string(),
+        let money = a.card.to_money(total, "totalCredits").map_err(Failure::invalid)?;
+        Ok(Done::ok(json!({ "usage": usage, "summary": { "totalCredits": total.to_string(),
             "totalMoney": { "amount": money.to_string(), "currency": a.card.currency.code } } })))
     })
     .await
@@ -127,16 +135,16 @@ pub fn catalogue() -> Vec<Plan> {
     ]
 }
 
-pub(super) async fn plans(c: Caller) -> R<Reply> {
+pub(super) async fn plans(c: Caller) -> R<Done> {
     c.require(READ)?;
-    Ok(Reply::ok(json!({ "plans": catalogue() })))
+    Ok(Done::ok(json!({ "plans": catalogue() })))
 }
 
-pub(super) async fn subscription(State(st): State<Shared>, c: Caller) -> R<Reply> {
+pub(super) async fn subscription(State(st): State<Shared>, c: Caller) -> R<Done> {
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
-        Ok(Reply::ok(
+        Ok(Done::ok(
             json!({ "plan": a.snap.plan, "cycle": a.snap.cycle,
         "includedSecondsRemaining": a.snap.included_seconds() }),
         ))
@@ -154,15 +162,15 @@ pub(super) async fn subscribe(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(body, _): JsonBody<SubscribeBody>,
-) -> R<Reply> {
+) -> R<Done> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let plan = catalogue()
             .into_iter()
             .find(|p| p.id == body.plan_id)
             .ok_or_else(|| {
-                Reply::error(
-                    422,
+                Failure::new(
+                    Kind::Invalid,
                     "unknown_plan",
                     Some("planId"),
                     format!("no plan `{}`", body.plan_id),
@@ -196,14 +204,14 @@ pub(super) async fn subscribe(
             },
         )?;
         billing::save(db, &a)?;
-        Ok(Reply::ok(
+        Ok(Done::ok(
             json!({ "plan": a.snap.plan, "cycle": a.snap.cycle }),
         ))
     })
     .await
 }
 
-pub(super) async fn invoices(State(st): State<Shared>, c: Caller) -> R<Reply> {
+pub(super) async fn invoices(State(st): State<Shared>, c: Caller) -> R<Done> {
     c.require(READ)?;
     read(&st, move |db| {
         let rows = store(db.query(
@@ -212,7 +220,7 @@ pub(super) async fn invoices(State(st): State<Shared>, c: Caller) -> R<Reply> {
         ))?;
         let list: Vec<Value> = rows.iter().map(|r| json!({ "id": r[0].text(), "number": r[0].text(), "paymentId": r[1].text(),
             "amount": r[2].text(), "currency": r[3].text(), "credits": r[4].text(), "createdAt": r[5].text() })).collect();
-        Ok(Reply::ok(json!({ "invoices": list })))
+        Ok(Done::ok(json!({ "invoices": list })))
     })
     .await
 }
@@ -224,7 +232,7 @@ pub(super) struct Page {
     limit: Option<i64>,
 }
 
-pub(super) async fn ledger(State(st): State<Shared>, Query(p): Query<Page>, c: Caller) -> R<Reply> {
+pub(super) async fn ledger(State(st): State<Shared>, Query(p): Query<Page>, c: Caller) -> R<Done> {
     c.require(READ)?;
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     read(&st, move |db| {
@@ -240,7 +248,7 @@ pub(super) async fn ledger(State(st): State<Shared>, Query(p): Query<Page>, c: C
             "detail": r[9].text().and_then(|s| serde_json::from_str::<Value>(s).ok()),
         })).collect();
         let next = entries.last().and_then(|e| e["seq"].as_i64());
-        Ok(Reply::ok(json!({ "entries": entries, "next": next })))
+        Ok(Done::ok(json!({ "entries": entries, "next": next })))
     })
     .await
 }

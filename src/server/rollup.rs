@@ -3,7 +3,7 @@
 //! and code instead of every usage line. Totals are exact decimals summed here, in Rust:
 //! SQLite has no exact decimal type, so the database only stores the text.
 
-use super::billing::{store, R};
+use super::outcome::{store, R};
 use super::store::{Row, Sql, Val};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;

@@ -3,7 +3,7 @@
 //! writer, `read` on a reader), and the operational routes. Handlers live by concern in
 //! `usage`, `wallet`, `reports` and `admin`; `docs/openapi.json` describes every route.
 
-use super::billing::{store, Reply, R};
+use super::outcome::{store, Done, Failure, Kind, R};
 use super::store::{Needs, Sql, StoreError};
 use super::{admin, listen, reports, usage, wallet, Shared};
 use axum::extract::State;
@@ -92,8 +92,8 @@ pub fn router(state: Shared) -> Router {
 pub(super) async fn job(
     st: &Shared,
     account: Option<String>,
-    f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
-) -> R<Reply> {
+    f: impl FnOnce(&mut dyn Sql) -> R<Done> + Send + 'static,
+) -> R<Done> {
     job_needing(st, account, None, f).await
 }
 
@@ -102,66 +102,49 @@ pub(super) async fn job_needing(
     st: &Shared,
     account: Option<String>,
     needs: Option<Needs>,
-    f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
-) -> R<Reply> {
-    let r = st
-        .writer
-        .run(
-            account,
-            needs,
-            Box::new(move |db| f(db).unwrap_or_else(|e| e)),
-        )
-        .await;
+    f: impl FnOnce(&mut dyn Sql) -> R<Done> + Send + 'static,
+) -> R<Done> {
+    let r = st.writer.run(account, needs, Box::new(f)).await;
     answer(r)
 }
 
 /// Run a job that only reads, on a reader's own connection (never queued behind writes).
 pub(super) async fn read(
     st: &Shared,
-    f: impl FnOnce(&mut dyn Sql) -> R<Reply> + Send + 'static,
-) -> R<Reply> {
-    let r = st
-        .readers
-        .run(None, None, Box::new(move |db| f(db).unwrap_or_else(|e| e)))
-        .await;
+    f: impl FnOnce(&mut dyn Sql) -> R<Done> + Send + 'static,
+) -> R<Done> {
+    let r = st.readers.run(None, None, Box::new(f)).await;
     answer(r)
 }
 
-fn answer(r: Result<Reply, StoreError>) -> R<Reply> {
-    let r = r.map_err(|e| match e {
-        StoreError::Unavailable(_) => {
-            Reply::error(503, "store_unavailable", None, e.to_string()).retry_after(1)
-        }
-        StoreError::Panicked => Reply::error(500, "internal", None, e.to_string()),
-    })?;
-    if r.is_ok() {
-        Ok(r)
-    } else {
-        Err(r)
-    }
+fn answer(r: Result<R<Done>, StoreError>) -> R<Done> {
+    r.map_err(|e| match e {
+        StoreError::Unavailable(_) => Failure::unavailable(e.to_string()),
+        StoreError::Panicked => Failure::new(Kind::Internal, "internal", None, e.to_string()),
+    })?
 }
 
 // ---- operations ----------------------------------------------------------------------------
 
 /// The process lives (a load balancer's liveness probe): answers without the store.
-async fn health() -> Reply {
-    Reply::ok(json!({ "status": "ok" }))
+async fn health() -> Done {
+    Done::ok(json!({ "status": "ok" }))
 }
 
 /// The store answers (the readiness probe): a statement through the writer and a reader
 /// within `READY_TIMEOUT`, else 503 `store_unavailable`, so traffic goes elsewhere.
-async fn ready(State(st): State<Shared>) -> R<Reply> {
+async fn ready(State(st): State<Shared>) -> R<Done> {
     const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-    let ping = |db: &mut dyn Sql| -> R<Reply> {
+    let ping = |db: &mut dyn Sql| -> R<Done> {
         store(db.query("SELECT 1", &[]))?;
-        Ok(Reply::ok(json!(null)))
+        Ok(Done::ok(json!(null)))
     };
     let both = async { (job(&st, None, ping).await, read(&st, ping).await) };
     let r = match tokio::time::timeout(READY_TIMEOUT, both).await {
-        Ok((Ok(_), Ok(_))) => Ok(Reply::ok(json!({ "status": "ready" }))),
+        Ok((Ok(_), Ok(_))) => Ok(Done::ok(json!({ "status": "ready" }))),
         Ok((Err(e), _)) | Ok((_, Err(e))) => Err(e),
-        Err(_) => Err(Reply::error(
-            503,
+        Err(_) => Err(Failure::new(
+            Kind::Unavailable,
             "store_unavailable",
             None,
             "the store did not answer in time",
@@ -181,9 +164,9 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-async fn not_found(uri: axum::http::Uri) -> Reply {
-    Reply::error(
-        404,
+async fn not_found(uri: axum::http::Uri) -> Failure {
+    Failure::new(
+        Kind::NotFound,
         "not_found",
         None,
         format!("no route for {}", uri.path()),

@@ -1,8 +1,9 @@
 //! `POST /usage` and the pre-call check `POST /calls/authorize`.
 
 use super::auth::{Caller, READ, WRITE};
-use super::billing::{self, load, Reply, R};
+use super::billing::{self, load};
 use super::extract::{IdempotencyKey, JsonBody};
+use super::outcome::{Done, Failure, Kind, R};
 use super::routes::{job_needing, read};
 use super::{now, Shared};
 use crate::drawdown::Usage;
@@ -24,11 +25,11 @@ pub(super) async fn record_usage(
     c: Caller,
     IdempotencyKey(key): IdempotencyKey,
     JsonBody(u, hash): JsonBody<UsageBody>,
-) -> R<Reply> {
+) -> R<Done> {
     c.require(WRITE)?;
     if u.events.is_empty() || u.events.len() > MAX_EVENTS {
-        return Err(Reply::error(
-            400,
+        return Err(Failure::new(
+            Kind::Malformed,
             "invalid_value",
             Some("events"),
             format!("send 1 to {MAX_EVENTS} usage events"),
@@ -38,7 +39,7 @@ pub(super) async fn record_usage(
     let window = st.config.window;
     let needs = billing::usage_needs(&key, &u.events)?;
     job_needing(&st, Some(c.account.clone()), Some(needs), move |db| {
-        Ok(billing::record_usage_once(
+        billing::record_usage_once(
             db,
             &c.account,
             (&key, &hash),
@@ -46,7 +47,7 @@ pub(super) async fn record_usage(
             provider.as_ref(),
             window,
             now(),
-        ))
+        )
     })
     .await
 }
@@ -60,7 +61,7 @@ pub(super) async fn authorize(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(v, _): JsonBody<Value>,
-) -> R<Reply> {
+) -> R<Done> {
     c.require(READ)?;
     // `{ "call": {...} }` or the call itself.
     let mut call = match serde_json::from_value::<AuthorizeBody>(v.clone()) {
@@ -75,23 +76,21 @@ pub(super) async fn authorize(
         let a = load(db, &c.account, false)?;
         let input = json!({ "call": call });
         let call: crate::authorize::CallRequest = crate::ops::parse(&input["call"])
-            .map_err(|e| Reply::from_error(400, &e.within("call")))?;
+            .map_err(|e| Failure::from_error(Kind::Malformed, &e.within("call")))?;
         let out = crate::authorize::authorize_call(&crate::authorize::AuthorizeInput {
             rate_card: a.card,
             account: a.snap,
             call,
         })
-        .map_err(Reply::invalid)?;
+        .map_err(Failure::invalid)?;
         // Seed 001: outbound with nothing left is HTTP 402 with the error document.
         if let (Some(402), Some(e)) = (out.http_status, &out.error) {
-            return Ok(Reply {
-                status: 402,
-                body: json!({ "error": e, "authorization": out }),
-                replayed: false,
-                retry_after: None,
-            });
+            return Err(Failure::with_body(
+                Kind::PaymentRequired,
+                json!({ "error": e, "authorization": out }),
+            ));
         }
-        Ok(Reply::ok(serde_json::to_value(&out).unwrap_or_default()))
+        Ok(Done::ok(serde_json::to_value(&out).unwrap_or_default()))
     })
     .await
 }

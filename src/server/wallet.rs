@@ -2,8 +2,9 @@
 //! webhook settings.
 
 use super::auth::{self, Caller, CREDIT, READ};
-use super::billing::{self, load, once, store, Acct, Reply, R};
+use super::billing::{self, load, once, Acct};
 use super::extract::{IdempotencyKey, JsonBody};
+use super::outcome::{store, Done, Failure, Kind, R};
 use super::routes::{job, read};
 use super::store::Sql;
 use super::{now, webhooks, Shared};
@@ -39,30 +40,30 @@ fn wallet_json(a: &Acct, t: Instant) -> Value {
     })
 }
 
-pub(super) async fn wallet(State(st): State<Shared>, c: Caller) -> R<Reply> {
+pub(super) async fn wallet(State(st): State<Shared>, c: Caller) -> R<Done> {
     c.require(READ)?;
     read(&st, move |db| {
-        Ok(Reply::ok(wallet_json(&load(db, &c.account, false)?, now())))
+        Ok(Done::ok(wallet_json(&load(db, &c.account, false)?, now())))
     })
     .await
 }
 
 /// The engine's own inputs for this account: the rate card and the snapshot exactly as the
 /// server holds them, so a dashboard's `previewDrawdown`/`authorizeCall` run on the same data.
-pub(super) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Reply> {
+pub(super) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Done> {
     c.require(READ)?;
     read(&st, move |db| {
         let rows = billing::store(db.query(
             "SELECT rate_card, snapshot FROM accounts WHERE id = $1",
             &[c.account.as_str().into()],
         ))?;
-        let row = rows
-            .first()
-            .ok_or_else(|| Reply::error(404, "account_not_found", None, "no such account"))?;
+        let row = rows.first().ok_or_else(|| {
+            Failure::new(Kind::NotFound, "account_not_found", None, "no such account")
+        })?;
         let parse = |v: &super::store::Val| -> Value {
             serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
         };
-        Ok(Reply::ok(json!({
+        Ok(Done::ok(json!({
             "accountId": c.account,
             "asOf": now(),
             "rateCard": parse(&row[0]),
@@ -95,10 +96,10 @@ pub(super) async fn credit(
     c: Caller,
     IdempotencyKey(key): IdempotencyKey,
     JsonBody(body, hash): JsonBody<CreditBody>,
-) -> R<Reply> {
+) -> R<Done> {
     c.require(CREDIT)?;
     job(&st, Some(c.account.clone()), move |db| {
-        Ok(once(db, &c.account, &key, &hash, |db| {
+        once(db, &c.account, &key, &hash, |db| {
             let mut a = load(db, &c.account, true)?;
             let t = now();
             billing::book_expiries(db, &mut a, t)?;
@@ -106,12 +107,12 @@ pub(super) async fn credit(
                 (Some(cr), None) => cr,
                 (None, Some(m)) => {
                     amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount")
-                        .map_err(Reply::invalid)?;
-                    a.card.to_credits(m, "amount").map_err(Reply::invalid)?
+                        .map_err(Failure::invalid)?;
+                    a.card.to_credits(m, "amount").map_err(Failure::invalid)?
                 }
                 _ => {
-                    return Err(Reply::error(
-                        400,
+                    return Err(Failure::new(
+                        Kind::Malformed,
                         "invalid_value",
                         Some("credits"),
                         "send exactly one of `credits` and `amount`",
@@ -119,8 +120,8 @@ pub(super) async fn credit(
                 }
             };
             if credits <= Decimal::ZERO {
-                return Err(Reply::error(
-                    422,
+                return Err(Failure::new(
+                    Kind::Invalid,
                     "invalid_value",
                     Some("credits"),
                     "a credit must be positive",
@@ -136,8 +137,8 @@ pub(super) async fn credit(
                 created_at: Some(t),
             };
             if grant.expires_at.is_some_and(|x| x <= t) {
-                return Err(Reply::error(
-                    422,
+                return Err(Failure::new(
+                    Kind::Invalid,
                     "invalid_grant_window",
                     Some("expiresAt"),
                     "a credit must expire in the future",
@@ -146,8 +147,8 @@ pub(super) async fn credit(
             let mut out = billing::land(db, &mut a, grant, "credit", body.reason.as_deref(), t)?;
             billing::save(db, &a)?;
             out["wallet"] = wallet_json(&a, t);
-            Ok(Reply::ok(out))
-        }))
+            Ok(Done::ok(out))
+        })
     })
     .await
 }
@@ -164,29 +165,29 @@ pub(super) async fn topup(
     c: Caller,
     IdempotencyKey(key): IdempotencyKey,
     JsonBody(body, hash): JsonBody<TopUpBody>,
-) -> R<Reply> {
+) -> R<Done> {
     c.require_session()?;
     let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
-        Ok(once(db, &c.account, &key, &hash, |db| {
+        once(db, &c.account, &key, &hash, |db| {
             let mut a = load(db, &c.account, true)?;
             billing::book_expiries(db, &mut a, now())?;
             let m = body.amount;
             amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount")
-                .map_err(Reply::invalid)?;
+                .map_err(Failure::invalid)?;
             let limits = a.snap.limits.clone().unwrap_or_default();
             if m <= Decimal::ZERO
                 || limits.min_top_up.is_some_and(|min| m < min)
                 || limits.max_top_up.is_some_and(|max| m > max)
             {
-                return Err(Reply::error(
-                    422,
+                return Err(Failure::new(
+                    Kind::Invalid,
                     "amount_out_of_range",
                     Some("amount"),
                     "the amount is outside the account's top-up limits",
                 ));
             }
-            let credits = a.card.to_credits(m, "amount").map_err(Reply::invalid)?;
+            let credits = a.card.to_credits(m, "amount").map_err(Failure::invalid)?;
             billing::check_bounds(&a, credits)?;
             let t = now();
             let grant_id = format!("topup-{}", a.seq + 1);
@@ -220,8 +221,8 @@ pub(super) async fn topup(
                 out["landed"] = billing::land(db, &mut a, grant, "topup", Some(&pay), t)?;
             }
             billing::save(db, &a)?;
-            Ok(Reply::ok(out))
-        }))
+            Ok(Done::ok(out))
+        })
     })
     .await
 }
@@ -230,7 +231,7 @@ pub(super) async fn auto_reload(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(form, _): JsonBody<SettingsForm>,
-) -> R<Reply> {
+) -> R<Done> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let mut a = load(db, &c.account, true)?;
@@ -242,19 +243,14 @@ pub(super) async fn auto_reload(
             account: Some(a.snap.clone()),
             context: None,
         })
-        .map_err(|e| Reply::from_error(400, &e))?;
+        .map_err(|e| Failure::from_error(Kind::Malformed, &e))?;
         let body = serde_json::to_value(&v).unwrap_or_default();
         let Some(settings) = settings.filter(|_| v.valid) else {
-            return Ok(Reply {
-                status: 422,
-                body,
-                replayed: false,
-                retry_after: None,
-            });
+            return Err(Failure::with_body(Kind::Invalid, body));
         };
         a.snap.auto_reload = Some(settings);
         billing::save(db, &a)?;
-        Ok(Reply::ok(
+        Ok(Done::ok(
             json!({ "validation": body, "autoReload": a.snap.auto_reload }),
         ))
     })
@@ -275,22 +271,22 @@ fn webhook_json(db: &mut dyn Sql, account: &str) -> R<Value> {
         "SELECT webhook_url FROM accounts WHERE id = $1",
         &[account.into()],
     ))?;
-    let row = rows
-        .first()
-        .ok_or_else(|| Reply::error(404, "account_not_found", None, "no such account"))?;
+    let row = rows.first().ok_or_else(|| {
+        Failure::new(Kind::NotFound, "account_not_found", None, "no such account")
+    })?;
     Ok(json!({ "url": row[0].text() }))
 }
 
-pub(super) async fn webhook_settings(State(st): State<Shared>, c: Caller) -> R<Reply> {
+pub(super) async fn webhook_settings(State(st): State<Shared>, c: Caller) -> R<Done> {
     c.require(READ)?;
-    read(&st, move |db| Ok(Reply::ok(webhook_json(db, &c.account)?))).await
+    read(&st, move |db| Ok(Done::ok(webhook_json(db, &c.account)?))).await
 }
 
 pub(super) async fn set_webhook(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(w, _): JsonBody<WebhookBody>,
-) -> R<Reply> {
+) -> R<Done> {
     c.require_session()?;
     if let Some(u) = &w.url {
         webhooks::check_url(u, st.config.allow_private_webhooks)?;
@@ -300,13 +296,13 @@ pub(super) async fn set_webhook(
             "UPDATE accounts SET webhook_url = $1 WHERE id = $2",
             &[w.url.clone().into(), c.account.as_str().into()],
         ))?;
-        Ok(Reply::ok(webhook_json(db, &c.account)?))
+        Ok(Done::ok(webhook_json(db, &c.account)?))
     })
     .await
 }
 
 /// A new signing secret, answered once; deliveries from now on are signed with it.
-pub(super) async fn rotate_webhook_secret(State(st): State<Shared>, c: Caller) -> R<Reply> {
+pub(super) async fn rotate_webhook_secret(State(st): State<Shared>, c: Caller) -> R<Done> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let secret = auth::token("whsec_")?;
@@ -316,7 +312,7 @@ pub(super) async fn rotate_webhook_secret(State(st): State<Shared>, c: Caller) -
         ))?;
         let mut out = webhook_json(db, &c.account)?;
         out["secret"] = json!(secret);
-        Ok(Reply::ok(out))
+        Ok(Done::ok(out))
     })
     .await
 }

@@ -11,7 +11,7 @@
 //! server runs with `--allow-private-webhooks`. Several servers on one PostgreSQL claim due
 //! events with `FOR UPDATE SKIP LOCKED`, so each is delivered once.
 
-use super::billing::{store, Reply, R};
+use super::outcome::{store, Done, Failure, Kind, R};
 use super::store::Sql;
 use super::{now, Shared};
 use hmac::{Hmac, Mac};
@@ -69,7 +69,7 @@ pub async fn run(st: Shared, client: reqwest::Client) {
 /// one's next attempt past the claim, in the writer's transaction.
 async fn claim(st: &Shared) -> Vec<Due> {
     let t = now().0.timestamp_millis();
-    let job = move |db: &mut dyn Sql| -> R<Reply> {
+    let job = move |db: &mut dyn Sql| -> R<Done> {
         let sql = format!(
             "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_ms <= $1 \
              ORDER BY next_attempt_ms LIMIT {CLAIM}{}",
@@ -97,7 +97,7 @@ async fn claim(st: &Shared) -> Vec<Due> {
                 ]));
             }
         }
-        Ok(Reply::ok(json!(out)))
+        Ok(Done::ok(json!(out)))
     };
     let Ok(r) = super::routes::job(st, None, job).await else {
         return vec![];
@@ -118,7 +118,7 @@ async fn mark(st: &Shared, d: &Due, result: Result<(), String>) {
     let attempts = d.attempts + 1;
     let id = d.id.clone();
     let t = now();
-    let job = move |db: &mut dyn Sql| -> R<Reply> {
+    let job = move |db: &mut dyn Sql| -> R<Done> {
         match result {
             Ok(()) => store(db.exec(
                 "UPDATE outbox SET status = 'delivered', attempts = $1, delivered_at = $2, last_error = NULL WHERE id = $3",
@@ -133,7 +133,7 @@ async fn mark(st: &Shared, d: &Due, result: Result<(), String>) {
                 ))?
             }
         };
-        Ok(Reply::ok(json!(null)))
+        Ok(Done::ok(json!(null)))
     };
     let _ = super::routes::job(st, None, job).await;
 }
@@ -280,7 +280,7 @@ pub fn public(ip: IpAddr) -> bool {
 /// whitespace or control characters, no user name or password, a host, and (unless private
 /// addresses are allowed) not `localhost` nor an address literal `public` refuses.
 pub fn check_url(url: &str, allow_private: bool) -> R<reqwest::Url> {
-    let bad = |m: &str| Reply::error(422, "invalid_webhook_url", Some("webhookUrl"), m);
+    let bad = |m: &str| Failure::new(Kind::Invalid, "invalid_webhook_url", Some("webhookUrl"), m);
     if url.len() > MAX_URL || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad(
             "a webhook URL has no spaces or control characters and at most 2048 bytes",
