@@ -34,6 +34,24 @@ export function evaluateAlerts(input) {
   return wasm.evaluateAlerts(input);
 }
 
+/** Starts a live call: its first quota, and the account holding its cost. */
+export function startCall(input) {
+  assertReady();
+  return wasm.startCall(input);
+}
+
+/** The next quota of a live call, pricing the whole call once. */
+export function extendCall(input) {
+  assertReady();
+  return wasm.extendCall(input);
+}
+
+/** Ends a live call: bills it as a usage item and releases its hold. */
+export function endCall(input) {
+  assertReady();
+  return wasm.endCall(input);
+}
+
 // Keys in code point order, which is the UTF-8 byte order of the native build's sorted maps
 // (a plain `sort()` compares UTF-16 units and puts astral characters before U+E000-U+FFFF).
 function byCodePoint(a, b) {

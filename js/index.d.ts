@@ -9,6 +9,12 @@ import type {
   ReloadValidation,
   EvaluateAlertsInput,
   AlertEvaluation,
+  Hold,
+  StartCallInput,
+  ExtendCallInput,
+  QuotaGrant,
+  EndCallInput,
+  CallEnd,
   DrawdownError,
 } from "./drawdown.js";
 
@@ -53,11 +59,25 @@ export type {
   ReloadValidation,
   EvaluateAlertsInput,
   AlertEvaluation,
+  Hold,
+  StartCallInput,
+  ExtendCallInput,
+  QuotaGrant,
+  EndCallInput,
+  CallEnd,
   DrawdownError,
 } from "./drawdown.js";
 
 /** Operation names accepted by `evalCanonical`. */
-export type OperationName = "quoteCall" | "previewDrawdown" | "authorizeCall" | "validateAutoReload" | "evaluateAlerts";
+export type OperationName =
+  | "quoteCall"
+  | "previewDrawdown"
+  | "authorizeCall"
+  | "validateAutoReload"
+  | "evaluateAlerts"
+  | "startCall"
+  | "extendCall"
+  | "endCall";
 
 /** Prices one call: its charge lines, total credits and money. Throws DrawdownError on bad input. */
 export function quoteCall(input: QuoteInput): Quote;
@@ -69,6 +89,12 @@ export function authorizeCall(input: AuthorizeInput): Authorization;
 export function validateAutoReload(input: ValidateAutoReloadInput): ReloadValidation;
 /** The balance-alert state for a balance, and whether it changed. */
 export function evaluateAlerts(input: EvaluateAlertsInput): AlertEvaluation;
+/** Starts a live call (SEMANTICS 11): the first quota, and `account` with the call's hold. */
+export function startCall(input: StartCallInput): QuotaGrant;
+/** The next quota of a live call, pricing the whole call once; `hold_expired`/`unknown_call` on error. */
+export function extendCall(input: ExtendCallInput): QuotaGrant;
+/** Ends a live call: the usage item `previewDrawdown` would give, and `account` without the hold. */
+export function endCall(input: EndCallInput): CallEnd;
 /** Canonical JSON of an output: keys sorted by code point, no whitespace; the bytes the native build prints. */
 export function canonical(value: unknown): string;
 /** Any operation over JSON text; canonical JSON text out (`{"error":{...}}` on failure). */

@@ -17,6 +17,13 @@ impl Instant {
             .ok()
             .map(|d| Instant(d.with_timezone(&Utc)))
     }
+    /// `self` plus `s` seconds, while it stays within the years RFC 3339 can write.
+    pub fn plus_seconds(&self, s: u64) -> Option<Instant> {
+        let d = self
+            .0
+            .checked_add_signed(chrono::Duration::seconds(i64::try_from(s).ok()?))?;
+        (d.year() <= 9999).then_some(Instant(d))
+    }
     pub fn local(&self, tz: Zone) -> NaiveDateTime {
         self.0.naive_utc()
             + chrono::Duration::seconds(i64::from(tz.0.offset_at(self.0.timestamp())))

@@ -743,7 +743,9 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
         if let (Some(r), Some((threshold, per))) = (reload, reload_credits) {
             // One reload at a time: a pending payment blocks the next (ledger mode).
             let k = if charged > Decimal::ZERO && st.pending.is_none() {
-                reload_multiple(balance, threshold, per)
+                // SEMANTICS 11: against the available wallet, what live calls hold set aside.
+                let held = crate::live::held_credits(&account.holds, t);
+                reload_multiple(balance - held, threshold, per)
             } else {
                 None
             };

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod drawdown;
 pub mod error;
 pub mod ledger;
+pub mod live;
 pub mod model;
 pub mod ops;
 mod pathde;

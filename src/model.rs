@@ -505,6 +505,9 @@ pub struct Account {
     /// No other reload starts while it waits (ledger mode; a preview settles at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_reload: Option<Grant>,
+    /// Calls in progress and what each may still spend (SEMANTICS 11).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holds: Vec<crate::live::Hold>,
 }
 
 impl Account {
@@ -521,6 +524,7 @@ impl Account {
                 ));
             }
         }
+        self.validate_holds()?;
         let ids: Vec<&str> = self.grants.iter().map(|g| g.id.as_str()).collect();
         let duplicate = first_duplicate(&ids);
         for (i, g) in self.grants.iter().enumerate() {
@@ -554,6 +558,22 @@ impl Account {
         }
         if let Some(a) = &self.alerts {
             crate::alerts::validate(a).map_err(|e| e.within("alerts"))?;
+        }
+        Ok(())
+    }
+    /// Each hold once, with shares that are not negative.
+    fn validate_holds(&self) -> Result<()> {
+        let ids: Vec<&str> = self.holds.iter().map(|h| h.id.as_str()).collect();
+        if let Some(i) = first_duplicate(&ids) {
+            return Err(Error::at(
+                "duplicate_id",
+                &format!("holds[{i}].id"),
+                format!("hold id `{}` appears twice", ids[i]),
+            ));
+        }
+        for (i, h) in self.holds.iter().enumerate() {
+            non_negative_with(h.credits, || format!("holds[{i}].credits"))?;
+            non_negative_with(h.plan_credits, || format!("holds[{i}].planCredits"))?;
         }
         Ok(())
     }

@@ -1,4 +1,4 @@
-//! The five contract operations over JSON values, and canonical JSON. The native CLI,
+//! The contract operations over JSON values, and canonical JSON. The native CLI,
 //! the WebAssembly bindings and the test vectors all come through here.
 
 use crate::error::{from_serde, Error, Result};
@@ -6,12 +6,15 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub const OPS: [&str; 5] = [
+pub const OPS: [&str; 8] = [
     "quoteCall",
     "previewDrawdown",
     "authorizeCall",
     "validateAutoReload",
     "evaluateAlerts",
+    "startCall",
+    "extendCall",
+    "endCall",
 ];
 
 /// Deserialize with the path of any failure (`rateCard.voice.perMinute`).
@@ -45,6 +48,9 @@ pub fn eval(op: &str, input: &Value) -> Result<Value> {
         "authorizeCall" => run(input, crate::authorize::authorize_call),
         "validateAutoReload" => run(input, crate::reload::validate_auto_reload),
         "evaluateAlerts" => run(input, crate::alerts::evaluate_alerts),
+        "startCall" => run(input, crate::live::start_call),
+        "extendCall" => run(input, crate::live::extend_call),
+        "endCall" => run(input, crate::live::end_call),
         _ => Err(unknown_op(op)),
     }
 }
@@ -96,6 +102,9 @@ pub fn eval_with<E: Emit>(op: &str, input: &str, emit: E) -> Result<E::Out> {
         "authorizeCall" => run_with(input, emit, crate::authorize::authorize_call),
         "validateAutoReload" => run_with(input, emit, crate::reload::validate_auto_reload),
         "evaluateAlerts" => run_with(input, emit, crate::alerts::evaluate_alerts),
+        "startCall" => run_with(input, emit, crate::live::start_call),
+        "extendCall" => run_with(input, emit, crate::live::extend_call),
+        "endCall" => run_with(input, emit, crate::live::end_call),
         _ => Err(unknown_op(op)),
     }
 }

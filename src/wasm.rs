@@ -98,6 +98,30 @@ pub fn evaluate_alerts(
     eval_object("evaluateAlerts", &input)
 }
 
+/// Starts a live call: grants its first quota and holds its cost in the returned account.
+#[wasm_bindgen(js_name = startCall, unchecked_return_type = "QuotaGrant")]
+pub fn start_call(
+    #[wasm_bindgen(unchecked_param_type = "StartCallInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    eval_object("startCall", &input)
+}
+
+/// The next quota of a live call, pricing the whole call once.
+#[wasm_bindgen(js_name = extendCall, unchecked_return_type = "QuotaGrant")]
+pub fn extend_call(
+    #[wasm_bindgen(unchecked_param_type = "ExtendCallInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    eval_object("extendCall", &input)
+}
+
+/// Ends a live call: bills it as a usage item and releases its hold.
+#[wasm_bindgen(js_name = endCall, unchecked_return_type = "CallEnd")]
+pub fn end_call(
+    #[wasm_bindgen(unchecked_param_type = "EndCallInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    eval_object("endCall", &input)
+}
+
 /// Any operation on JSON text, its output as a plain object. The package's `evalCanonical`
 /// prints that canonically in JS: a second, text serializer per output type here would cost
 /// about 5 KB gzipped, and the parity test checks the JS printing byte for byte.

@@ -112,6 +112,28 @@ export interface Account {
   autoReload?: AutoReloadSettings | null;
   alerts?: AlertSettings | null;
   limits?: { minTopUp?: DecimalInput | null; maxTopUp?: DecimalInput | null; maxBalance?: DecimalInput | null } | null;
+  /** Calls in progress and what each may still spend (`startCall`, `extendCall`). */
+  holds?: Hold[];
+}
+
+/** What a call in progress may still spend, by pool. Credits (not money). */
+export interface Hold {
+  id: string;
+  kind: "call" | "lease";
+  agentId?: string | null;
+  direction: CallDirection;
+  tollFree?: boolean;
+  startedAt: Instant;
+  /** Seconds granted so far; the platform must not let the call run past them when `finalQuota`. */
+  grantedSeconds: number;
+  /** Plan-included seconds set aside. */
+  includedSeconds: number;
+  /** Plan credits set aside. */
+  planCredits: Decimal;
+  /** Wallet credits set aside. */
+  credits: Decimal;
+  /** The hold stops counting here (grantedSeconds plus a grace after startedAt). */
+  validUntil: Instant;
 }
 
 export interface Call {
@@ -224,6 +246,72 @@ export interface Authorization {
   httpStatus?: 402;
   error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
   action?: "reject_inbound";
+}
+
+export interface StartCallInput {
+  rateCard: RateCard;
+  account: Account;
+  call: {
+    id: string;
+    direction: CallDirection;
+    tollFree?: boolean;
+    agentId?: string | null;
+    at: Instant;
+    /** Seconds asked for now (default 300). */
+    quotaSeconds?: number | null;
+    requestedMaxSeconds?: number | null;
+    /** How long the hold outlives its grant (default 60). */
+    graceSeconds?: number | null;
+  };
+}
+
+export interface ExtendCallInput {
+  rateCard: RateCard;
+  account: Account;
+  callId: string;
+  at: Instant;
+  quotaSeconds?: number | null;
+}
+
+/** A quota: what `startCall` and `extendCall` grant. `account` carries the hold. */
+export interface QuotaGrant {
+  allowed: boolean;
+  code: AuthorizationCode;
+  grantedSeconds: number;
+  /** The pools, not the quota, set the grant: end the call at `grantedSeconds`. */
+  finalQuota: boolean;
+  validUntil: Instant | null;
+  hold: Hold | null;
+  account: Account;
+  httpStatus?: 402;
+  error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
+  action?: "reject_inbound";
+}
+
+export interface EndCallInput {
+  rateCard: RateCard;
+  account: Account;
+  callId: string;
+  at: Instant;
+  call: {
+    connectedSeconds: number;
+    transfer?: { bridgedSeconds: number } | null;
+    carrierPassThrough?: { amount: DecimalInput; reason?: string | null }[];
+    /** Only for a call that holds nothing: what it was. */
+    direction?: CallDirection | null;
+    tollFree?: boolean | null;
+    agentId?: string | null;
+    startedAt?: Instant | null;
+  };
+}
+
+/** The billed call; `account` is the snapshot after it, the hold released. */
+export interface CallEnd {
+  item: PreviewItem;
+  /** Seconds past the grant (all of them for a call that held nothing); charged too. */
+  overrunSeconds: number;
+  balanceAfter: Decimal;
+  account: Account;
 }
 
 export interface ValidateAutoReloadInput {

@@ -16,7 +16,8 @@ const USAGE: &str =
        drawdown serve [--addr HOST:PORT] [--database-url URL] [--admin-token T] [--payments test|manual]\n\
                       [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m]\n\
                       [--allow-private-webhooks] [--webhook-ca PEM]\n\
-OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts";
+OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts,\n\
+             startCall, extendCall, endCall";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     if dir.is_file() {

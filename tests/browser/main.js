@@ -3,7 +3,16 @@
 import { init, quoteCall, evalCanonical, canonical, errorDocument, isDrawdownError, version } from "drawdown";
 import * as dd from "drawdown";
 
-const OPS = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts"];
+const OPS = [
+  "quoteCall",
+  "previewDrawdown",
+  "authorizeCall",
+  "validateAutoReload",
+  "evaluateAlerts",
+  "startCall",
+  "extendCall",
+  "endCall",
+];
 
 window.runCases = (cases) =>
   cases.map(({ op, input }) => {

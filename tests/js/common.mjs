@@ -61,7 +61,16 @@ export function readVectors(file) {
   return JSON.parse(readFileSync(file, "utf8"));
 }
 
-export const OPS = ["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts"];
+export const OPS = [
+  "quoteCall",
+  "previewDrawdown",
+  "authorizeCall",
+  "validateAutoReload",
+  "evaluateAlerts",
+  "startCall",
+  "extendCall",
+  "endCall",
+];
 
 /**
  * One operation through the package's object API, as the canonical text the native build

@@ -1,0 +1,485 @@
+//! Live calls (SEMANTICS 11): a call in progress holds what it may still spend, quotas are
+//! granted from what the pools have left after every active hold, and the end bills the
+//! call once, exactly as `previewDrawdown` would. The protocol is telecom's online charging
+//! (RFC 4006: granted units, used units, final-unit indication, validity time) and
+//! TigerBeetle's pending transfers (a hold that times out stops counting).
+
+use crate::amount::{self, Seconds};
+use crate::authorize::{authorize_call, ApiError, AuthorizeInput, CallRequest, MAX_CALL_SECONDS};
+use crate::calendar::Instant;
+use crate::drawdown::{burn_order, Item, PreviewInput, Usage, UsageKind};
+use crate::error::{Error, Result};
+use crate::model::{Account, Call, CallDirection, GrantType, PassThrough, RateCard, Transfer};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The seconds a start or an extend asks for when the platform names none (SEMANTICS 11).
+pub const DEFAULT_QUOTA_SECONDS: u64 = 300;
+/// How long a hold outlives its granted seconds before it stops counting (SEMANTICS 11).
+pub const DEFAULT_GRACE_SECONDS: u64 = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldKind {
+    /// A call in progress (SEMANTICS 11).
+    Call,
+    /// Credits lent to an edge (SEMANTICS 12).
+    Lease,
+}
+
+/// What a call in progress may still spend, by pool (fields in canonical order).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Hold {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    /// Wallet credits held.
+    #[serde(with = "amount::dec")]
+    pub credits: Decimal,
+    pub direction: CallDirection,
+    pub granted_seconds: Seconds,
+    pub id: String,
+    /// Plan-included seconds held (the AI line's).
+    pub included_seconds: Seconds,
+    pub kind: HoldKind,
+    /// Plan credits held.
+    #[serde(with = "amount::dec")]
+    pub plan_credits: Decimal,
+    pub started_at: Instant,
+    #[serde(default)]
+    pub toll_free: bool,
+    /// The hold stops counting at this instant (`startedAt + grantedSeconds + grace`).
+    pub valid_until: Instant,
+}
+
+impl Hold {
+    pub fn active_at(&self, t: Instant) -> bool {
+        t < self.valid_until
+    }
+}
+
+/// Wallet credits held at `t` (the auto-reload trigger counts them, SEMANTICS 11).
+pub fn held_credits(holds: &[Hold], t: Instant) -> Decimal {
+    holds
+        .iter()
+        .filter(|h| h.active_at(t))
+        .map(|h| h.credits)
+        .sum()
+}
+
+/// The account as `authorizeCall` should see it at `t`: every active hold's shares taken
+/// out of the pools they came from (included seconds, plan credits in burn order, wallet
+/// credits in burn order, beyond them owed) and counted in its agent's spend. `except`: a
+/// hold left out (an extend prices its own call against the pools plus its own hold).
+pub fn available(account: &Account, t: Instant, except: Option<&str>) -> Account {
+    let mut view = account.clone();
+    view.holds.clear();
+    view.auto_reload = None;
+    view.alerts = None;
+    let holds = account
+        .holds
+        .iter()
+        .filter(|h| h.active_at(t) && Some(h.id.as_str()) != except);
+    let (mut seconds, mut plan, mut wallet) = (0u64, Decimal::ZERO, Decimal::ZERO);
+    for h in holds {
+        seconds = seconds.saturating_add(h.included_seconds.0);
+        plan += h.plan_credits;
+        wallet += h.credits;
+        if let Some(a) = h.agent_id.as_ref().and_then(|a| view.agents.get_mut(a)) {
+            a.spent_this_cycle =
+                Some(a.spent_this_cycle.unwrap_or_default() + h.credits + h.plan_credits);
+        }
+    }
+    if view.plan.is_some() {
+        let left = view.included_seconds().saturating_sub(seconds);
+        view.included_seconds_remaining = Some(Seconds(left));
+    }
+    take_from_grants(&mut view, t, true, plan);
+    let short = take_from_grants(&mut view, t, false, wallet);
+    view.owed = Some(view.owed.unwrap_or_default() + short);
+    view
+}
+
+/// Take `credits` from the active plan (or non-plan) grants in burn order; what they lack.
+fn take_from_grants(view: &mut Account, t: Instant, plan: bool, mut credits: Decimal) -> Decimal {
+    let mut order: Vec<usize> = (0..view.grants.len())
+        .filter(|&i| {
+            let g = &view.grants[i];
+            (g.kind == GrantType::Plan) == plan && g.active_at(t)
+        })
+        .collect();
+    order.sort_by(|&a, &b| burn_order(&view.grants[a], &view.grants[b]));
+    for i in order {
+        let g = &mut view.grants[i];
+        let take = credits.min(g.remaining);
+        g.remaining -= take;
+        credits -= take;
+    }
+    credits
+}
+
+/// `startCall`'s call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartCall {
+    pub id: String,
+    pub direction: CallDirection,
+    #[serde(default)]
+    pub toll_free: bool,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    pub at: Instant,
+    #[serde(default)]
+    pub quota_seconds: Option<Seconds>,
+    #[serde(default)]
+    pub requested_max_seconds: Option<Seconds>,
+    #[serde(default)]
+    pub grace_seconds: Option<Seconds>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartInput {
+    pub rate_card: RateCard,
+    pub account: Account,
+    pub call: StartCall,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExtendInput {
+    pub rate_card: RateCard,
+    pub account: Account,
+    pub call_id: String,
+    pub at: Instant,
+    #[serde(default)]
+    pub quota_seconds: Option<Seconds>,
+}
+
+/// What a start or an extend grants (fields in canonical order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuotaGrant {
+    /// The account with the hold in it (or unchanged when nothing was granted).
+    pub account: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
+    pub allowed: bool,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+    /// The platform must end the call at `grantedSeconds` (RFC 4006 final-unit indication).
+    pub final_quota: bool,
+    pub granted_seconds: u64,
+    pub hold: Option<Hold>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    pub valid_until: Option<Instant>,
+}
+
+fn call_id_error(code: &str, field: &str, message: String) -> Error {
+    Error::at(code, field, message)
+}
+
+/// `startCall`: grant the first quota and hold its cost.
+pub fn start_call(input: &StartInput) -> Result<QuotaGrant> {
+    let c = &input.call;
+    if input.account.holds.iter().any(|h| h.id == c.id) {
+        return Err(call_id_error(
+            "duplicate_id",
+            "call.id",
+            format!("call `{}` already holds credits", c.id),
+        ));
+    }
+    let cap = c
+        .quota_seconds
+        .map_or(DEFAULT_QUOTA_SECONDS, |q| q.0)
+        .min(c.requested_max_seconds.map_or(MAX_CALL_SECONDS, |r| r.0))
+        .min(MAX_CALL_SECONDS);
+    let hold = Hold {
+        agent_id: c.agent_id.clone(),
+        credits: Decimal::ZERO,
+        direction: c.direction,
+        granted_seconds: Seconds(0),
+        id: c.id.clone(),
+        included_seconds: Seconds(0),
+        kind: HoldKind::Call,
+        plan_credits: Decimal::ZERO,
+        started_at: c.at,
+        toll_free: c.toll_free,
+        valid_until: c.at,
+    };
+    let grace = c.grace_seconds.map_or(DEFAULT_GRACE_SECONDS, |g| g.0);
+    grant(&input.rate_card, &input.account, hold, c.at, cap, grace)
+}
+
+/// `extendCall`: the next quota, pricing the whole call once against the pools plus the
+/// call's own hold.
+pub fn extend_call(input: &ExtendInput) -> Result<QuotaGrant> {
+    let a = &input.account;
+    let Some(h) = a.holds.iter().find(|h| h.id == input.call_id) else {
+        return Err(call_id_error(
+            "unknown_call",
+            "callId",
+            format!("the account holds nothing for call `{}`", input.call_id),
+        ));
+    };
+    if !h.active_at(input.at) {
+        return Err(call_id_error(
+            "hold_expired",
+            "callId",
+            format!(
+                "the hold of call `{}` expired at {}; end the call",
+                h.id, h.valid_until
+            ),
+        ));
+    }
+    let quota = input.quota_seconds.map_or(DEFAULT_QUOTA_SECONDS, |q| q.0);
+    let cap = h
+        .granted_seconds
+        .0
+        .saturating_add(quota)
+        .min(MAX_CALL_SECONDS);
+    let grace = seconds_between(h.started_at, h.valid_until).saturating_sub(h.granted_seconds.0);
+    grant(&input.rate_card, a, h.clone(), input.at, cap, grace)
+}
+
+fn seconds_between(a: Instant, b: Instant) -> u64 {
+    u64::try_from((b.0 - a.0).num_seconds()).unwrap_or(0)
+}
+
+/// The largest duration up to `cap` whose whole-call cost fits the pools available at `at`
+/// (with `hold` itself left out), and the hold of that cost, in the account.
+fn grant(
+    card: &RateCard,
+    account: &Account,
+    hold: Hold,
+    at: Instant,
+    cap: u64,
+    grace: u64,
+) -> Result<QuotaGrant> {
+    let view = available(account, at, Some(&hold.id));
+    let auth = authorize_call(&AuthorizeInput {
+        rate_card: card.clone(),
+        account: view.clone(),
+        call: CallRequest {
+            direction: hold.direction,
+            toll_free: hold.toll_free,
+            agent_id: hold.agent_id.clone(),
+            at,
+            requested_max_seconds: Some(Seconds(cap)),
+        },
+    })?;
+    let granted = auth.max_seconds.min(cap);
+    let mut out = QuotaGrant {
+        account: to_value(account)?,
+        action: auth.action,
+        allowed: auth.allowed,
+        code: auth.code,
+        error: auth.error,
+        final_quota: granted < cap,
+        granted_seconds: granted,
+        hold: None,
+        http_status: auth.http_status,
+        valid_until: None,
+    };
+    if granted == 0 {
+        return Ok(out);
+    }
+    let (included, plan, wallet) = shares(card, &view, &hold, at, granted)?;
+    let valid_until = hold
+        .started_at
+        .plus_seconds(granted.saturating_add(grace))
+        .ok_or_else(|| {
+            Error::at(
+                "invalid_instant",
+                "call.at",
+                "the hold's end leaves the calendar",
+            )
+        })?;
+    let held = Hold {
+        granted_seconds: Seconds(granted),
+        included_seconds: Seconds(included),
+        plan_credits: plan,
+        credits: wallet,
+        valid_until,
+        ..hold
+    };
+    let mut next = account.clone();
+    next.holds.retain(|h| h.id != held.id);
+    next.holds.push(held.clone());
+    out.account = to_value(&next)?;
+    out.valid_until = Some(valid_until);
+    out.hold = Some(held);
+    Ok(out)
+}
+
+/// What a call of `seconds` takes from each pool of `view` in the order of SEMANTICS 5:
+/// included seconds, plan credits, wallet credits.
+fn shares(
+    card: &RateCard,
+    view: &Account,
+    hold: &Hold,
+    at: Instant,
+    seconds: u64,
+) -> Result<(u64, Decimal, Decimal)> {
+    let usage = Usage {
+        id: hold.id.clone(),
+        at,
+        kind: UsageKind::Call,
+        agent_id: hold.agent_id.clone(),
+        call: Some(Call {
+            direction: hold.direction,
+            toll_free: hold.toll_free,
+            connected_seconds: Seconds(seconds),
+            transfer: None,
+            carrier_pass_through: vec![],
+        }),
+        messages: None,
+        number_kind: None,
+        count: None,
+        through: None,
+        prorate: false,
+    };
+    let p = crate::drawdown::preview_drawdown(&PreviewInput {
+        rate_card: card.clone(),
+        account: view.clone(),
+        usage: vec![usage],
+        as_of: None,
+    })?;
+    let (mut included, mut plan, mut wallet) = (0u64, Decimal::ZERO, Decimal::ZERO);
+    for line in p.items.iter().flat_map(|i| &i.lines) {
+        for a in &line.allocations {
+            match a.source.as_str() {
+                "included_minutes" => included += a.seconds.unwrap_or(0),
+                "plan_credits" => plan += a.credits.unwrap_or_default(),
+                _ => wallet += a.credits.unwrap_or_default(),
+            }
+        }
+        // What no pool covers cannot happen within a grant; held as wallet credits anyway.
+        wallet += line.uncovered;
+    }
+    Ok((included, plan, wallet))
+}
+
+fn to_value(a: &Account) -> Result<Value> {
+    serde_json::to_value(a).map_err(|e| Error::new("internal", None, e.to_string()))
+}
+
+/// `endCall`'s call: what happened, and for a call without a hold what it was.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndCall {
+    pub connected_seconds: Seconds,
+    #[serde(default)]
+    pub transfer: Option<Transfer>,
+    #[serde(default)]
+    pub carrier_pass_through: Vec<PassThrough>,
+    #[serde(default)]
+    pub direction: Option<CallDirection>,
+    #[serde(default)]
+    pub toll_free: Option<bool>,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    #[serde(default)]
+    pub started_at: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndInput {
+    pub rate_card: RateCard,
+    pub account: Account,
+    pub call_id: String,
+    pub at: Instant,
+    pub call: EndCall,
+}
+
+/// The billed call (fields in canonical order).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ended {
+    pub account: Value,
+    #[serde(with = "amount::dec")]
+    pub balance_after: Decimal,
+    pub item: Item,
+    /// Seconds past the grant (all of them for a call that held nothing); charged too.
+    pub overrun_seconds: u64,
+}
+
+/// `endCall`: the call becomes a usage item at its start, drawn down as `previewDrawdown`
+/// draws it, and its hold is released, in one step. A call that ran is always billed: an
+/// expired hold, or none at all, still ends in a charge.
+pub fn end_call(input: &EndInput) -> Result<Ended> {
+    let c = &input.call;
+    let hold = input.account.holds.iter().find(|h| h.id == input.call_id);
+    let missing = |f: &str| {
+        Error::at(
+            "missing_field",
+            &format!("call.{f}"),
+            format!(
+                "call `{}` holds nothing here, so its end must say `{f}`",
+                input.call_id
+            ),
+        )
+    };
+    let (direction, toll_free, agent_id, started_at, granted) = match hold {
+        Some(h) => (
+            h.direction,
+            h.toll_free,
+            h.agent_id.clone(),
+            h.started_at,
+            h.granted_seconds.0,
+        ),
+        None => (
+            c.direction.ok_or_else(|| missing("direction"))?,
+            c.toll_free.unwrap_or(false),
+            c.agent_id.clone(),
+            c.started_at.ok_or_else(|| missing("startedAt"))?,
+            0,
+        ),
+    };
+    let mut account = input.account.clone();
+    account.holds.retain(|h| h.id != input.call_id);
+    let usage = Usage {
+        id: input.call_id.clone(),
+        at: started_at,
+        kind: UsageKind::Call,
+        agent_id,
+        call: Some(Call {
+            direction,
+            toll_free,
+            connected_seconds: c.connected_seconds,
+            transfer: c.transfer.clone(),
+            carrier_pass_through: c.carrier_pass_through.clone(),
+        }),
+        messages: None,
+        number_kind: None,
+        count: None,
+        through: None,
+        prorate: false,
+    };
+    let applied = crate::ledger::apply(
+        &PreviewInput {
+            rate_card: input.rate_card.clone(),
+            account,
+            usage: vec![usage],
+            as_of: None,
+        },
+        true,
+    )
+    .map_err(|e| e.within("call"))?;
+    let item = applied
+        .preview
+        .items
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::new("internal", None, "the call's usage item is missing"))?;
+    Ok(Ended {
+        account: to_value(&applied.account)?,
+        balance_after: applied.preview.balance_after,
+        item,
+        overrun_seconds: c.connected_seconds.0.saturating_sub(granted),
+    })
+}
