@@ -176,11 +176,21 @@ fn max_billable(
 /// `authorizeCall`.
 pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     let card = &input.rate_card;
-    let account = &input.account;
     card.validate().map_err(|e| e.within("rateCard"))?;
-    account.validate(card).map_err(|e| e.within("account"))?;
+    input
+        .account
+        .validate(card)
+        .map_err(|e| e.within("account"))?;
     let req = &input.call;
     let t = req.at;
+    // SEMANTICS 11: live calls' holds are set aside first; the check sees what is left.
+    let view;
+    let account = if input.account.holds.is_empty() {
+        &input.account
+    } else {
+        view = crate::live::available(&input.account, t, None);
+        &view
+    };
     let voice = card.voice_rate()?;
     let policy = account.agent(req.agent_id.as_deref());
     let spent = policy.spent_this_cycle.unwrap_or_default();

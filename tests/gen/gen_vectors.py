@@ -857,9 +857,279 @@ errors = [
       error={"code": "negative_amount", "field": "account.owed"}),
 ]
 
+# ---------------------------------------------------------------- live calls (SEMANTICS 11)
+# 9 credits/min on 60/60 unless said; a call of d seconds costs 9 * ceil(d/60) credits.
+from datetime import datetime, timedelta
+
+T0D = datetime(2026, 3, 10, 12, 0, 0)
+
+
+def at(s):
+    """T0 plus s seconds."""
+    return (T0D + timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def hold(id, granted, credits="0", plan="0", incl=0, start=0, grace=60, direction="outbound",
+         tf=False, agent=None):
+    h = {"id": id, "kind": "call", "direction": direction, "tollFree": tf, "startedAt": at(start),
+         "grantedSeconds": granted, "includedSeconds": incl, "planCredits": plan, "credits": credits,
+         "validUntil": at(start + granted + grace)}
+    if agent:
+        h["agentId"] = agent
+    return h
+
+
+def start(name, acct, c, expect=None, rc=CARD, error=None):
+    call_ = {"id": "c1", "direction": "outbound", "at": T0}
+    call_.update(c)
+    return v(name, "startCall", {"rateCard": rc, "account": acct, "call": call_}, expect, error)
+
+
+def extend(name, acct, when, expect=None, quota=None, rc=CARD, error=None, call_id="c1"):
+    i = {"rateCard": rc, "account": acct, "callId": call_id, "at": at(when)}
+    if quota is not None:
+        i["quotaSeconds"] = quota
+    return v(name, "extendCall", i, expect, error)
+
+
+def end(name, acct, when, c, expect=None, rc=CARD, error=None, call_id="c1"):
+    return v(name, "endCall", {"rateCard": rc, "account": acct, "callId": call_id, "at": at(when), "call": c},
+             expect, error)
+
+
+def ai(quantity, credits, allocations=None):
+    line = {"code": "voice.ai_minutes", "quantity": str(quantity), "credits": credits}
+    if allocations is not None:
+        line["allocations"] = allocations
+    return line
+
+
+W = lambda amount="1000", **kw: account([grant("w", amount)], **kw)
+PLANNED = lambda plan_credits="50", wallet="100", incl=120, **kw: account(
+    [grant("p", plan_credits, type="plan"), grant("w", wallet)], plan=PLAN, includedSecondsRemaining=incl, **kw)
+STOP = {"a1": {"onPlanExhausted": "stop", "monthlyLimit": "20"}}
+USE_BALANCE = {"a1": {"onPlanExhausted": "use_balance", "monthlyLimit": "20"}}
+RELOAD = {"enabled": True, "threshold": "0.60", "amount": "10.00", "paymentMethod": "pm"}
+REFUSED = {"allowed": False, "grantedSeconds": 0, "finalQuota": True, "hold": None, "validUntil": None}
+
+
+def c3006(mode):
+    return card(voice={"perMinute": "9", "increment": "30/6"}, rounding={"mode": mode, "creditDecimals": 0})
+
+
+live = [
+    # -- startCall: the quota against the pools
+    start("start: the default 300-second quota when the wallet covers it", W(), {},
+          {"allowed": True, "code": "ok", "grantedSeconds": 300, "finalQuota": False, "validUntil": at(360),
+           "hold": {"id": "c1", "kind": "call", "direction": "outbound", "startedAt": T0, "grantedSeconds": 300,
+                    "includedSeconds": 0, "planCredits": "0", "credits": "45", "validUntil": at(360)},
+           "account": {"holds": [{"id": "c1", "credits": "45"}], "grants": [{"id": "w", "remaining": "1000"}]}}),
+    start("start: a quota of 120 seconds holds two minutes", W(), {"quotaSeconds": 120},
+          {"grantedSeconds": 120, "finalQuota": False, "hold": {"credits": "18"}, "validUntil": at(180)}),
+    start("start: the pools, not the quota, set a final grant", W("30"), {},
+          {"allowed": True, "grantedSeconds": 180, "finalQuota": True, "hold": {"credits": "27"}, "validUntil": at(240)}),
+    start("start: pools exactly the quota's cost grant it in full, not final", W("45"), {},
+          {"grantedSeconds": 300, "finalQuota": False, "hold": {"credits": "45"}}),
+    start("start: one ten-thousandth short of the quota's cost", W("44.9999"), {},
+          {"grantedSeconds": 240, "finalQuota": True, "hold": {"credits": "36"}}),
+    start("start: a request below the quota caps the grant, not final", W(), {"requestedMaxSeconds": 90},
+          {"grantedSeconds": 90, "finalQuota": False, "hold": {"credits": "18"}, "validUntil": at(150)}),
+    start("start: a request and thin pools, the pools decide", W("10"), {"requestedMaxSeconds": 90},
+          {"grantedSeconds": 60, "finalQuota": True, "hold": {"credits": "9"}}),
+    start("start: an outbound call with nothing available is refused with 402", W("0"), {},
+          dict(REFUSED, code="insufficient_credits", httpStatus=402, error={"code": "insufficient_credits"})),
+    start("start: an inbound call with nothing available is rejected", W("0"), {"direction": "inbound"},
+          dict(REFUSED, code="insufficient_credits", action="reject_inbound")),
+    start("start: grace 0 ends the hold at the grant", W(), {"graceSeconds": 0}, {"validUntil": at(300)}),
+    start("start: a grace of 600 seconds", W(), {"graceSeconds": 600}, {"validUntil": at(900)}),
+    start("start: a day-long quota", W("1000000"), {"quotaSeconds": 86400},
+          {"grantedSeconds": 86400, "finalQuota": False, "hold": {"credits": "12960"}}),
+    start("start: no quota past a day", W("1000000"), {"quotaSeconds": 100000},
+          {"grantedSeconds": 86400, "finalQuota": False}),
+    start("start: another call's active hold is set aside first", W("100", holds=[hold("c0", 300, "45")]), {},
+          {"grantedSeconds": 300, "finalQuota": False, "hold": {"credits": "45"},
+           "account": {"holds": [{"id": "c0"}, {"id": "c1", "credits": "45"}]}}),
+    start("start: two holds leave one minute", W("100", holds=[hold("c0", 300, "45"), hold("c2", 300, "45")]), {},
+          {"grantedSeconds": 60, "finalQuota": True, "hold": {"credits": "9"}}),
+    start("start: a hold that ran out stops counting", W("100", holds=[hold("c0", 300, "95")]), {"at": at(400)},
+          {"grantedSeconds": 300, "hold": {"credits": "45", "startedAt": at(400)}, "validUntil": at(760)}),
+    start("start: a hold no longer counts at its validUntil", W("100", holds=[hold("c0", 300, "95")]), {"at": at(360)},
+          {"grantedSeconds": 300}),
+    start("start: holds beyond the wallet refuse the next call", W("100", holds=[hold("c0", 600, "95")]), {},
+          dict(REFUSED, code="insufficient_credits", httpStatus=402)),
+    start("start: a call id that already holds credits", W(holds=[hold("c1", 300, "45")]), {},
+          error={"code": "duplicate_id", "field": "call.id"}),
+    start("start: an unknown direction", W(), {"direction": "sideways"},
+          error={"code": "invalid_enum", "field": "call.direction"}),
+    # -- the pools in order: included seconds, plan credits, wallet
+    start("hold: included seconds first, then plan credits", PLANNED(), {},
+          {"grantedSeconds": 300, "hold": {"includedSeconds": 120, "planCredits": "21", "credits": "0"}}),
+    start("hold: plan credits, then the wallet", PLANNED(plan_credits="10"), {},
+          {"grantedSeconds": 300, "hold": {"includedSeconds": 120, "planCredits": "10", "credits": "11"}}),
+    start("hold: a second call after the first holds the included seconds",
+          PLANNED(holds=[hold("c0", 300, plan="21", incl=120)]), {},
+          {"grantedSeconds": 300, "hold": {"includedSeconds": 0, "planCredits": "29", "credits": "6"}}),
+    start("hold: included seconds only", PLANNED(incl=600), {},
+          {"grantedSeconds": 300, "hold": {"includedSeconds": 300, "planCredits": "0", "credits": "0"}}),
+    start("hold: included seconds left after another call's hold", PLANNED(incl=600, holds=[hold("c0", 480, incl=480)]), {},
+          {"grantedSeconds": 300, "hold": {"includedSeconds": 120, "planCredits": "21", "credits": "0"}}),
+    # -- an agent's monthly limit counts its holds (seed 002)
+    start("agent stop: the monthly limit bounds the grant",
+          PLANNED(plan_credits="100", incl=0, agents=STOP), {"agentId": "a1"},
+          {"grantedSeconds": 120, "finalQuota": True, "hold": {"agentId": "a1", "planCredits": "14", "credits": "0"}}),
+    start("agent stop: its own hold counts toward the limit",
+          PLANNED(plan_credits="100", incl=0, agents=STOP, holds=[hold("c0", 120, plan="14", agent="a1")]),
+          {"agentId": "a1"}, dict(REFUSED, code="insufficient_credits", httpStatus=402)),
+    start("agent stop: holds at the limit refuse with agent_limit_reached",
+          PLANNED(plan_credits="100", incl=0, agents=STOP, holds=[hold("c0", 180, plan="21", agent="a1")]),
+          {"agentId": "a1"}, dict(REFUSED, code="agent_limit_reached", httpStatus=402)),
+    start("agent stop: another agent's hold does not count toward the limit",
+          PLANNED(plan_credits="100", incl=0, agents=STOP, holds=[hold("c0", 180, plan="21", agent="a2")]),
+          {"agentId": "a1"}, {"grantedSeconds": 120, "hold": {"planCredits": "14"}}),
+    start("agent use_balance: holds past the limit move it to the wallet",
+          PLANNED(plan_credits="100", incl=0, agents=USE_BALANCE, holds=[hold("c0", 180, plan="21", agent="a1")]),
+          {"agentId": "a1"}, {"grantedSeconds": 300, "hold": {"planCredits": "0", "credits": "35"}}),
+    start("agent use_balance: under the limit the plan comes first",
+          PLANNED(plan_credits="100", incl=0, agents=USE_BALANCE), {"agentId": "a1"},
+          {"grantedSeconds": 300, "hold": {"planCredits": "35", "credits": "0"}}),
+    # -- surcharges inside holds
+    start("hold: an inbound toll-free call holds its surcharge", W(), {"direction": "inbound", "tollFree": True},
+          {"grantedSeconds": 300, "hold": {"credits": "55", "tollFree": True, "direction": "inbound"}}),
+    start("hold: an outbound toll-free call has no surcharge", W(), {"tollFree": True},
+          {"grantedSeconds": 300, "hold": {"credits": "45"}}),
+    start("hold: the connect fee is held", W(), {}, {"grantedSeconds": 300, "hold": {"credits": "50"}},
+          rc=card(voice={"perMinute": "9", "increment": "60/60", "connectFee": "5"})),
+    start("hold: a toll-free surcharge shortens a thin grant", W("30"), {"direction": "inbound", "tollFree": True},
+          {"grantedSeconds": 120, "finalQuota": True, "hold": {"credits": "22"}}),
+    start("hold: a connect fee shortens a thin grant", W("20"), {}, {"grantedSeconds": 60, "finalQuota": True, "hold": {"credits": "14"}},
+          rc=card(voice={"perMinute": "9", "increment": "60/60", "connectFee": "5"})),
+    start("start: a toll-free inbound call on a card without a surcharge", W(), {"direction": "inbound", "tollFree": True},
+          rc={k: x for k, x in CARD.items() if k != "tollFreeSurcharge"},
+          error={"code": "missing_rate", "field": "rateCard.tollFreeSurcharge"}),
+] + [
+    start(f"30/6, {m}: a 100-second quota holds the rounded cost of 102 seconds", W(), {"quotaSeconds": 100},
+          {"grantedSeconds": 100, "hold": {"credits": cr}}, rc=c3006(m))
+    for m, cr in [("half_up", "15"), ("half_even", "15"), ("up", "16"), ("down", "15")]
+] + [
+    extend(f"30/6, {m}: an extend prices the whole call once (204 s, not 102 s twice)",
+           W(holds=[hold("c1", 100, "15")]), 60, {"grantedSeconds": 200, "finalQuota": False, "hold": {"credits": cr}},
+           quota=100, rc=c3006(m))
+    for m, cr in [("half_up", "31"), ("half_even", "31"), ("up", "31"), ("down", "30")]
+] + [
+    # -- extendCall
+    extend("extend: the grant grows by the default quota", W(holds=[hold("c1", 300, "45")]), 240,
+           {"allowed": True, "grantedSeconds": 600, "finalQuota": False, "validUntil": at(660),
+            "hold": {"grantedSeconds": 600, "credits": "90", "startedAt": T0},
+            "account": {"holds": [{"id": "c1", "credits": "90"}], "grants": [{"id": "w", "remaining": "1000"}]}}),
+    extend("extend: a quota of 60 seconds", W(holds=[hold("c1", 300, "45")]), 240,
+           {"grantedSeconds": 360, "hold": {"credits": "54"}, "validUntil": at(420)}, quota=60),
+    extend("extend: the pools plus the call's own hold set a final grant", W("60", holds=[hold("c1", 300, "45")]), 240,
+           {"grantedSeconds": 360, "finalQuota": True, "hold": {"credits": "54"}}),
+    extend("extend: 60/60 prices the whole call once (3 minutes, not 2 + 2)", W(holds=[hold("c1", 90, "18")]), 60,
+           {"grantedSeconds": 180, "hold": {"credits": "27"}, "validUntil": at(240)}, quota=90),
+    extend("extend: connect fee once for the whole call",
+           W(holds=[hold("c1", 60, "14")]), 30, {"grantedSeconds": 120, "hold": {"credits": "23"}}, quota=60,
+           rc=card(voice={"perMinute": "9", "increment": "60/60", "connectFee": "5"})),
+    extend("extend: other calls' holds are set aside", W("100", holds=[hold("c0", 300, "45"), hold("c1", 300, "45")]), 240,
+           {"grantedSeconds": 360, "finalQuota": True, "hold": {"credits": "54"}}),
+    extend("extend: a wallet drawn elsewhere shrinks the grant", W("30", holds=[hold("c1", 300, "45")]), 100,
+           {"grantedSeconds": 180, "finalQuota": True, "hold": {"credits": "27"}}),
+    extend("extend: the hold keeps its grace", W(holds=[hold("c1", 300, "45", grace=100)]), 240,
+           {"grantedSeconds": 600, "validUntil": at(700)}),
+    extend("extend: up to a day and no further", W("1000000", holds=[hold("c1", 86300, "12945")]), 86000,
+           {"grantedSeconds": 86400, "finalQuota": False, "hold": {"credits": "12960"}}),
+    extend("extend: included seconds and plan credits, priced for the whole call",
+           PLANNED(holds=[hold("c1", 300, plan="21", incl=120)]), 240,
+           {"grantedSeconds": 600, "hold": {"includedSeconds": 120, "planCredits": "50", "credits": "6"}}),
+    extend("extend: a call the account does not hold", W(), 10, error={"code": "unknown_call", "field": "callId"}),
+    extend("extend: a hold that expired", W(holds=[hold("c1", 300, "45")]), 360,
+           error={"code": "hold_expired", "field": "callId"}),
+    extend("extend: another call's id", W(holds=[hold("c0", 300, "45")]), 10,
+           error={"code": "unknown_call", "field": "callId"}),
+    # -- endCall
+    end("end: within the grant, billed as previewDrawdown bills it", W(holds=[hold("c1", 300, "45")]), 200,
+        {"connectedSeconds": 200},
+        {"item": {"id": "c1", "at": T0, "status": "charged",
+                  "lines": [ai(240, "36", [{"source": "w", "credits": "36"}])]},
+         "overrunSeconds": 0, "balanceAfter": "964", "account": {"grants": [{"id": "w", "remaining": "964"}]}}),
+    end("end: at the grant", W(holds=[hold("c1", 300, "45")]), 300, {"connectedSeconds": 300},
+        {"item": {"lines": [ai(300, "45")]}, "overrunSeconds": 0, "balanceAfter": "955"}),
+    end("end: past the grant, the overrun is charged too", W(holds=[hold("c1", 300, "45")]), 330, {"connectedSeconds": 330},
+        {"item": {"lines": [ai(360, "54")]}, "overrunSeconds": 30, "balanceAfter": "946"}),
+    end("end: an overrun past the wallet is owed", W("50", holds=[hold("c1", 300, "45")]), 400, {"connectedSeconds": 400},
+        {"item": {"lines": [{"credits": "63", "uncovered": "13"}]}, "overrunSeconds": 100, "balanceAfter": "-13",
+         "account": {"owed": "13"}}),
+    end("end: a call without a hold is billed from its description", W(), 60,
+        {"connectedSeconds": 60, "direction": "outbound", "startedAt": T0},
+        {"item": {"id": "c1", "at": T0, "lines": [ai(60, "9")]}, "overrunSeconds": 60, "balanceAfter": "991"}),
+    end("end: a call without a hold needs its direction", W(), 60, {"connectedSeconds": 60, "startedAt": T0},
+        error={"code": "missing_field", "field": "call.direction"}),
+    end("end: a call without a hold needs its start", W(), 60, {"connectedSeconds": 60, "direction": "outbound"},
+        error={"code": "missing_field", "field": "call.startedAt"}),
+    end("end: a second end finds no hold and, without the call's description, is refused", W("955"), 400,
+        {"connectedSeconds": 300}, error={"code": "missing_field", "field": "call.direction"}),
+    end("end: an expired hold is still billed", W(holds=[hold("c1", 300, "45")]), 3600, {"connectedSeconds": 600},
+        {"item": {"lines": [ai(600, "90")]}, "overrunSeconds": 300, "balanceAfter": "910"}),
+    end("end: a transfer is billed with the call", W(holds=[hold("c1", 300, "45")]), 120,
+        {"connectedSeconds": 120, "transfer": {"bridgedSeconds": 60}},
+        {"item": {"lines": [ai(120, "18"), {"code": "transfer_minute", "credits": "6"}]}, "balanceAfter": "976"}),
+    end("end: a carrier pass-through is billed at cost", W(holds=[hold("c1", 300, "45")]), 60,
+        {"connectedSeconds": 60, "carrierPassThrough": [{"amount": "0.013", "reason": "carrier"}]},
+        {"item": {"lines": [ai(60, "9"), {"code": "voice.carrier_pass_through", "credits": "1.3"}]},
+         "balanceAfter": "989.7"}),
+    end("end: an inbound toll-free hold bills its surcharge",
+        W(holds=[hold("c1", 300, "55", direction="inbound", tf=True)]), 120, {"connectedSeconds": 120},
+        {"item": {"lines": [ai(120, "18"), {"code": "voice.toll_free_surcharge", "credits": "4"}]}, "balanceAfter": "978"}),
+    end("end: included seconds and plan credits, as the preview draws them",
+        PLANNED(holds=[hold("c1", 300, plan="21", incl=120)]), 300, {"connectedSeconds": 300},
+        {"item": {"lines": [{"code": "voice.included_minutes", "quantity": "120"},
+                            ai(180, "21", [{"source": "plan_credits", "credits": "21"}])]},
+         "balanceAfter": "100",
+         "account": {"includedSecondsRemaining": 0, "grants": [{"id": "p", "remaining": "29"}, {"id": "w", "remaining": "100"}]}}),
+    end("end: only the ended call's hold is released", W(holds=[hold("c0", 300, "45"), hold("c1", 300, "45")]), 60,
+        {"connectedSeconds": 60}, {"account": {"holds": [{"id": "c0"}]}, "balanceAfter": "991"}),
+    end("end: the agent's spend counts the call", W(agents={"a1": {"onPlanExhausted": "use_balance"}},
+                                                   holds=[hold("c1", 300, "45", agent="a1")]), 60,
+        {"connectedSeconds": 60}, {"account": {"agents": {"a1": {"spentThisCycle": "9"}}}}),
+    end("end: a call held before a cycle renewal, ended after it, draws the old cycle",
+        PLANNED(plan_credits="0", incl=60, cycle={"start": "2026-02-10T12:02:00Z", "end": at(120)},
+                holds=[hold("c1", 300, incl=60, credits="28")]), 400, {"connectedSeconds": 300},
+        {"item": {"at": T0, "lines": [{"code": "voice.included_minutes", "quantity": "60"}, ai(240, "28")]},
+         "balanceAfter": "72"}),
+    end("end: a negative connected duration", W(holds=[hold("c1", 300, "45")]), 60, {"connectedSeconds": -1},
+        error={"code": "invalid_duration", "field": "call.connectedSeconds"}),
+    # -- the other operations see holds
+    v("authorize: another call's hold is set aside", "authorizeCall",
+      {"rateCard": CARD, "account": W("100", holds=[hold("c0", 300, "45")]), "call": {"direction": "outbound", "at": T0}},
+      {"allowed": True, "maxSeconds": 360}),
+    v("authorize: an expired hold is not", "authorizeCall",
+      {"rateCard": CARD, "account": W("100", holds=[hold("c0", 300, "45")]), "call": {"direction": "outbound", "at": at(360)}},
+      {"maxSeconds": 660}),
+    v("authorize: holds beyond the wallet refuse", "authorizeCall",
+      {"rateCard": CARD, "account": W("100", holds=[hold("c0", 300, "95")]), "call": {"direction": "outbound", "at": T0}},
+      {"allowed": False, "httpStatus": 402}),
+    v("preview: a hold is not a deduction", "previewDrawdown",
+      {"rateCard": CARD, "account": W("100", holds=[hold("c0", 300, "45")]), "usage": [chat("m", 10)]},
+      {"balanceBefore": "100", "balanceAfter": "95", "reloads": []}),
+    v("preview: auto-reload fires against the wallet less its holds", "previewDrawdown",
+      {"rateCard": CARD, "account": W("100", holds=[hold("c0", 300, "45")], autoReload=RELOAD), "usage": [chat("m", 10)]},
+      {"balanceAfter": "1095", "reloads": [{"credits": "1000", "multiple": 1}]}),
+    v("preview: an expired hold does not trigger auto-reload", "previewDrawdown",
+      {"rateCard": CARD, "account": W("100", holds=[hold("c0", 300, "45")], autoReload=RELOAD),
+       "usage": [chat("m", 10, at=at(400))]},
+      {"balanceAfter": "95", "reloads": []}),
+    v("a hold with negative credits", "previewDrawdown",
+      {"rateCard": CARD, "account": W(holds=[hold("c0", 300, "-1")]), "usage": []},
+      error={"code": "negative_amount", "field": "account.holds[0].credits"}),
+    v("two holds with one id", "authorizeCall",
+      {"rateCard": CARD, "account": W(holds=[hold("c0", 300, "45"), hold("c0", 300, "45")]),
+       "call": {"direction": "outbound", "at": T0}},
+      error={"code": "duplicate_id", "field": "account.holds[1].id"}),
+]
+
 n = 0
 for fname, vs in [("seeds.json", seeds), ("quote.json", quote), ("drawdown.json", drawdown),
                   ("authorize.json", authorize), ("reload.json", reload), ("alerts.json", alerts),
-                  ("errors.json", errors)]:
+                  ("errors.json", errors), ("live.json", live)]:
     n += write(fname, vs)
 print(n, "vectors")
