@@ -4,12 +4,15 @@
 //! (RFC 4006: granted units, used units, final-unit indication, validity time) and
 //! TigerBeetle's pending transfers (a hold that times out stops counting).
 
+use crate::alerts::state_for;
 use crate::amount::{self, Seconds};
 use crate::authorize::{authorize_call, ApiError, AuthorizeInput, CallRequest, MAX_CALL_SECONDS};
 use crate::calendar::Instant;
-use crate::drawdown::{burn_order, Item, PreviewInput, Usage, UsageKind};
+use crate::drawdown::{burn_order, spendable, Item, PreviewInput, Usage, UsageKind};
 use crate::error::{Error, Result};
-use crate::model::{Account, Call, CallDirection, GrantType, PassThrough, RateCard, Transfer};
+use crate::model::{
+    Account, Call, CallDirection, GrantType, OnPlanExhausted, PassThrough, RateCard, Transfer,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -68,15 +71,22 @@ pub fn held_credits(holds: &[Hold], t: Instant) -> Decimal {
         .sum()
 }
 
-/// The account as `authorizeCall` should see it at `t`: every active hold's shares taken
-/// out of the pools they came from (included seconds, plan credits in burn order, wallet
-/// credits in burn order, beyond them owed) and counted in its agent's spend. `except`: a
-/// hold left out (an extend prices its own call against the pools plus its own hold).
-pub fn available(account: &Account, t: Instant, except: Option<&str>) -> Account {
+/// What `set_aside` took out of an account's pools, to put back after a drawdown.
+#[derive(Debug, Default)]
+struct SetAside {
+    grants: Vec<(String, Decimal)>,
+    seconds: u64,
+    owed: Decimal,
+    agents: Vec<(String, Decimal)>,
+}
+
+/// The account with every hold active at `t` (but `except`) taken out of the pools it came
+/// from: included seconds, plan credits in burn order, wallet credits in burn order (beyond
+/// them, owed), and counted in its agent's spend. The holds themselves are cleared.
+fn set_aside(account: &Account, t: Instant, except: Option<&str>) -> (Account, SetAside) {
     let mut view = account.clone();
     view.holds.clear();
-    view.auto_reload = None;
-    view.alerts = None;
+    let mut aside = SetAside::default();
     let holds = account
         .holds
         .iter()
@@ -86,23 +96,63 @@ pub fn available(account: &Account, t: Instant, except: Option<&str>) -> Account
         seconds = seconds.saturating_add(h.included_seconds.0);
         plan += h.plan_credits;
         wallet += h.credits;
-        if let Some(a) = h.agent_id.as_ref().and_then(|a| view.agents.get_mut(a)) {
-            a.spent_this_cycle =
-                Some(a.spent_this_cycle.unwrap_or_default() + h.credits + h.plan_credits);
+        let Some(agent) = h.agent_id.as_ref() else {
+            continue;
+        };
+        if let Some(a) = view.agents.get_mut(agent) {
+            let held = h.credits + h.plan_credits;
+            a.spent_this_cycle = Some(a.spent_this_cycle.unwrap_or_default() + held);
+            aside.agents.push((agent.clone(), held));
         }
     }
     if view.plan.is_some() {
-        let left = view.included_seconds().saturating_sub(seconds);
-        view.included_seconds_remaining = Some(Seconds(left));
+        let included = view.included_seconds();
+        aside.seconds = seconds.min(included);
+        view.included_seconds_remaining = Some(Seconds(included - aside.seconds));
     }
-    take_from_grants(&mut view, t, true, plan);
-    let short = take_from_grants(&mut view, t, false, wallet);
+    take_from_grants(&mut view, t, true, plan, &mut aside);
+    let short = take_from_grants(&mut view, t, false, wallet, &mut aside);
     view.owed = Some(view.owed.unwrap_or_default() + short);
+    aside.owed = short;
+    (view, aside)
+}
+
+/// Undo `set_aside` on the account a drawdown left (its grants keep their ids).
+fn put_back(account: &mut Account, aside: &SetAside) {
+    for (id, credits) in &aside.grants {
+        if let Some(g) = account.grants.iter_mut().find(|g| g.id == *id) {
+            g.remaining += *credits;
+        }
+    }
+    if let Some(s) = account.included_seconds_remaining.as_mut() {
+        s.0 = s.0.saturating_add(aside.seconds);
+    }
+    account.owed = Some(account.owed.unwrap_or_default() - aside.owed);
+    for (id, held) in &aside.agents {
+        if let Some(a) = account.agents.get_mut(id) {
+            a.spent_this_cycle = Some(a.spent_this_cycle.unwrap_or_default() - *held);
+        }
+    }
+}
+
+/// The account as `authorizeCall` should see it at `t` (SEMANTICS 11's available pools):
+/// every active hold but `except` set aside. An extend leaves its own hold out, so it prices
+/// its call against the pools plus that hold.
+pub fn available(account: &Account, t: Instant, except: Option<&str>) -> Account {
+    let mut view = set_aside(account, t, except).0;
+    view.auto_reload = None;
+    view.alerts = None;
     view
 }
 
 /// Take `credits` from the active plan (or non-plan) grants in burn order; what they lack.
-fn take_from_grants(view: &mut Account, t: Instant, plan: bool, mut credits: Decimal) -> Decimal {
+fn take_from_grants(
+    view: &mut Account,
+    t: Instant,
+    plan: bool,
+    mut credits: Decimal,
+    aside: &mut SetAside,
+) -> Decimal {
     let mut order: Vec<usize> = (0..view.grants.len())
         .filter(|&i| {
             let g = &view.grants[i];
@@ -113,8 +163,11 @@ fn take_from_grants(view: &mut Account, t: Instant, plan: bool, mut credits: Dec
     for i in order {
         let g = &mut view.grants[i];
         let take = credits.min(g.remaining);
-        g.remaining -= take;
-        credits -= take;
+        if take > Decimal::ZERO {
+            g.remaining -= take;
+            credits -= take;
+            aside.grants.push((g.id.clone(), take));
+        }
     }
     credits
 }
@@ -440,13 +493,26 @@ pub fn end_call(input: &EndInput) -> Result<Ended> {
             0,
         ),
     };
-    let mut account = input.account.clone();
-    account.holds.retain(|h| h.id != input.call_id);
+    // Billed from the pools the other live calls' holds leave (as its own hold was taken),
+    // so every other hold still fits the pools it came from (SEMANTICS 11's invariant); the
+    // auto-reload trigger then sees the available wallet. Alerts follow the real balance.
+    let mut others = input.account.clone();
+    others.holds.retain(|h| h.id != input.call_id);
+    let (mut view, aside) = set_aside(&others, input.at, None);
+    view.alerts = None;
+    // An agent's limit and `stop` decide what a call is granted, not whether a call that ran
+    // is billed: the end is drawn plan first, as its grant was, and is never refused.
+    let policy = agent_id.as_ref().and_then(|a| view.agents.get_mut(a));
+    let kept = policy.map(|p| {
+        let kept = (p.monthly_limit.take(), p.on_plan_exhausted);
+        p.on_plan_exhausted = OnPlanExhausted::UseBalance;
+        kept
+    });
     let usage = Usage {
         id: input.call_id.clone(),
         at: started_at,
         kind: UsageKind::Call,
-        agent_id,
+        agent_id: agent_id.clone(),
         call: Some(Call {
             direction,
             toll_free,
@@ -463,22 +529,39 @@ pub fn end_call(input: &EndInput) -> Result<Ended> {
     let applied = crate::ledger::apply(
         &PreviewInput {
             rate_card: input.rate_card.clone(),
-            account,
+            account: view,
             usage: vec![usage],
             as_of: None,
         },
         true,
-    )
-    .map_err(|e| e.within("call"))?;
+    )?;
     let item = applied
         .preview
         .items
         .into_iter()
         .next()
         .ok_or_else(|| Error::new("internal", None, "the call's usage item is missing"))?;
+    let mut next = applied.account;
+    put_back(&mut next, &aside);
+    if let (Some((limit, stop)), Some(p)) =
+        (kept, agent_id.as_ref().and_then(|a| next.agents.get_mut(a)))
+    {
+        p.monthly_limit = limit;
+        p.on_plan_exhausted = stop;
+    }
+    next.holds = others.holds;
+    let balance_after = spendable(
+        &next.grants,
+        next.owed.unwrap_or_default(),
+        Some(started_at),
+    );
+    next.alerts = others.alerts.map(|mut a| {
+        a.state = Some(state_for(&a, balance_after));
+        a
+    });
     Ok(Ended {
-        account: to_value(&applied.account)?,
-        balance_after: applied.preview.balance_after,
+        account: to_value(&next)?,
+        balance_after,
         item,
         overrun_seconds: c.connected_seconds.0.saturating_sub(granted),
     })
