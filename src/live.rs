@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::model::{
     Account, Call, CallDirection, GrantType, OnPlanExhausted, PassThrough, RateCard, Transfer,
 };
+use crate::reload::ReloadEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -465,6 +466,18 @@ pub struct Ended {
 /// draws it, and its hold is released, in one step. A call that ran is always billed: an
 /// expired hold, or none at all, still ends in a charge.
 pub fn end_call(input: &EndInput) -> Result<Ended> {
+    end_call_books(input, true).map(|b| b.ended)
+}
+
+/// `endCall` with what a ledger books beside it: the account as a struct and the
+/// auto-reloads the end triggered (`settle_at_once`: they land now, else one waits pending).
+pub struct EndBooks {
+    pub ended: Ended,
+    pub account: Account,
+    pub reloads: Vec<ReloadEvent>,
+}
+
+pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks> {
     let c = &input.call;
     let hold = input.account.holds.iter().find(|h| h.id == input.call_id);
     let missing = |f: &str| {
@@ -533,8 +546,9 @@ pub fn end_call(input: &EndInput) -> Result<Ended> {
             usage: vec![usage],
             as_of: None,
         },
-        true,
+        settle_at_once,
     )?;
+    let reloads = applied.preview.reloads;
     let item = applied
         .preview
         .items
@@ -559,10 +573,15 @@ pub fn end_call(input: &EndInput) -> Result<Ended> {
         a.state = Some(state_for(&a, balance_after));
         a
     });
-    Ok(Ended {
+    let ended = Ended {
         account: to_value(&next)?,
         balance_after,
         item,
         overrun_seconds: c.connected_seconds.0.saturating_sub(granted),
+    };
+    Ok(EndBooks {
+        ended,
+        account: next,
+        reloads,
     })
 }

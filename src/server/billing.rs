@@ -272,7 +272,7 @@ impl Default for Window {
 }
 
 impl Window {
-    fn check(&self, t: Instant, now: Instant, field: &str) -> R<()> {
+    pub fn check(&self, t: Instant, now: Instant, field: &str) -> R<()> {
         if t.0 < now.0 - self.behind || t.0 > now.0 + self.ahead {
             return Err(Failure::new(
                 Kind::Invalid,
@@ -456,65 +456,16 @@ fn record_usage(
         }
         let mut n = 0i64;
         for item in &p.items {
-            let day = item.at.local(a.snap.time_zone).date().to_string();
-            for l in &item.lines {
-                n += 1;
-                store(db.exec(
-                    "INSERT INTO usage_lines (account_id, usage_id, line, at, day, agent_id, channel, code, quantity, unit, credits) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    &[
-                        account.into(),
-                        u.id.as_str().into(),
-                        n.into(),
-                        item.at.to_string().into(),
-                        day.as_str().into(),
-                        u.agent_id.clone().into(),
-                        l.line.channel.into(),
-                        l.line.code.into(),
-                        l.line.quantity.to_string().into(),
-                        l.line.unit.to_string().into(),
-                        l.line.credits.to_string().into(),
-                    ],
-                ))?;
-                let key = (
-                    day.clone(),
-                    l.line.channel.to_string(),
-                    l.line.code.to_string(),
-                    l.line.unit.to_string(),
-                );
-                rollup::add(&mut days, key.clone(), l.line.quantity, l.line.credits);
-                touched.insert(key);
-            }
-        }
-        for r in &p.reloads {
-            let status = if provider.settles_at_once() {
-                "settled"
-            } else {
-                "pending"
-            };
-            let pay = payment(
-                db, provider, &mut a, "reload", r.amount, r.credits, &r.id, status, now,
+            book_lines(
+                db,
+                account,
+                (&u.id, u.agent_id.as_deref(), &mut n),
+                item,
+                a.snap.time_zone,
+                (&mut days, &mut touched),
             )?;
-            payments.push(json!({ "id": pay, "grantId": r.id, "status": status, "amount": r.amount.to_string() }));
-            if provider.settles_at_once() {
-                let after = balance(&a, r.at);
-                entry(
-                    db,
-                    &mut a,
-                    now,
-                    Entry {
-                        at: r.at,
-                        kind: "reload",
-                        reference: Some(&pay),
-                        grant_id: Some(&r.id),
-                        credits: r.credits,
-                        before: after - r.credits,
-                        after,
-                        detail: json!({ "multiple": r.multiple, "settledOwed": r.settled_owed.to_string(), "amount": r.amount.to_string() }),
-                    },
-                )?;
-            }
         }
+        payments.extend(book_reloads(db, provider, &mut a, &p.reloads, now)?);
         for al in &p.alerts {
             let payload = json!({
                 "type": "balance.alert", "accountId": account, "at": al.at,
@@ -553,6 +504,92 @@ fn record_usage(
         "pendingReload": a.snap.pending_reload,
         "payments": payments,
     })))
+}
+
+/// A usage item's lines in `usage_lines` (numbered on from `n`, across the items of one
+/// usage event) and the day-by-day totals (`days`, `touched`).
+pub fn book_lines(
+    db: &mut dyn Sql,
+    account: &str,
+    (usage_id, agent, n): (&str, Option<&str>, &mut i64),
+    item: &crate::drawdown::Item,
+    tz: crate::calendar::Zone,
+    (days, touched): (&mut rollup::Days, &mut BTreeSet<rollup::Key>),
+) -> R<()> {
+    let day = item.at.local(tz).date().to_string();
+    for l in &item.lines {
+        *n += 1;
+        store(db.exec(
+            "INSERT INTO usage_lines (account_id, usage_id, line, at, day, agent_id, channel, code, quantity, unit, credits) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            &[
+                account.into(),
+                usage_id.into(),
+                (*n).into(),
+                item.at.to_string().into(),
+                day.as_str().into(),
+                agent.into(),
+                l.line.channel.into(),
+                l.line.code.into(),
+                l.line.quantity.to_string().into(),
+                l.line.unit.to_string().into(),
+                l.line.credits.to_string().into(),
+            ],
+        ))?;
+        let key = (
+            day.clone(),
+            l.line.channel.to_string(),
+            l.line.code.to_string(),
+            l.line.unit.to_string(),
+        );
+        rollup::add(days, key.clone(), l.line.quantity, l.line.credits);
+        touched.insert(key);
+    }
+    Ok(())
+}
+
+/// The payments of auto-reloads a drawdown triggered, and the ledger entry of each that
+/// settled at once; answers the payments as `POST /usage` reports them.
+pub fn book_reloads(
+    db: &mut dyn Sql,
+    provider: &dyn PaymentProvider,
+    a: &mut Acct,
+    reloads: &[crate::reload::ReloadEvent],
+    now: Instant,
+) -> R<Vec<Value>> {
+    let mut payments = vec![];
+    for r in reloads {
+        let status = if provider.settles_at_once() {
+            "settled"
+        } else {
+            "pending"
+        };
+        let pay = payment(
+            db, provider, a, "reload", r.amount, r.credits, &r.id, status, now,
+        )?;
+        payments.push(
+            json!({ "id": pay, "grantId": r.id, "status": status, "amount": r.amount.to_string() }),
+        );
+        if provider.settles_at_once() {
+            let after = balance(a, r.at);
+            entry(
+                db,
+                a,
+                now,
+                Entry {
+                    at: r.at,
+                    kind: "reload",
+                    reference: Some(&pay),
+                    grant_id: Some(&r.id),
+                    credits: r.credits,
+                    before: after - r.credits,
+                    after,
+                    detail: json!({ "multiple": r.multiple, "settledOwed": r.settled_owed.to_string(), "amount": r.amount.to_string() }),
+                },
+            )?;
+        }
+    }
+    Ok(payments)
 }
 
 /// Grants past their expiry at the server's clock with credits left get one `expiry` entry

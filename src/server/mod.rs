@@ -5,6 +5,7 @@
 mod admin;
 pub mod auth;
 pub mod billing;
+mod calls;
 mod extract;
 mod listen;
 mod memo;

@@ -5,7 +5,7 @@
 
 use super::outcome::{store, Done, Failure, Kind, R};
 use super::store::{Needs, Sql, StoreError};
-use super::{admin, listen, reports, usage, wallet, Shared};
+use super::{admin, calls, listen, reports, usage, wallet, Shared};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -35,6 +35,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/billing/ledger"),
     ("POST", "/usage"),
     ("POST", "/calls/authorize"),
+    ("POST", "/calls"),
+    ("GET", "/calls"),
+    ("POST", "/calls/{id}/extend"),
+    ("POST", "/calls/{id}/end"),
     ("POST", "/admin/accounts"),
     ("POST", "/admin/accounts/{id}/credentials"),
     ("POST", "/payments/{id}/settle"),
@@ -75,6 +79,9 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/ledger", get(reports::ledger))
         .route("/usage", post(usage::record_usage))
         .route("/calls/authorize", post(usage::authorize))
+        .route("/calls", post(calls::start).get(calls::list))
+        .route("/calls/{id}/extend", post(calls::extend))
+        .route("/calls/{id}/end", post(calls::end))
         .route("/admin/accounts", post(admin::create_account))
         .route(
             "/admin/accounts/{id}/credentials",

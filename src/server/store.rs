@@ -143,6 +143,11 @@ const MIGRATIONS: &[&str] = &[
         account_id TEXT NOT NULL, day TEXT NOT NULL, channel TEXT NOT NULL, code TEXT NOT NULL,
         unit TEXT NOT NULL, quantity TEXT NOT NULL, credits TEXT NOT NULL, lines BIGINT NOT NULL,
         PRIMARY KEY (account_id, day, channel, code, unit))",
+    // Live calls (SEMANTICS 11): the holds are in the snapshot; this keeps each call's
+    // state and the answers a retried start or end replays.
+    "CREATE TABLE calls (
+        account_id TEXT NOT NULL, call_id TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT,
+        start_answer TEXT, end_answer TEXT, ended_at TEXT, PRIMARY KEY (account_id, call_id))",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.

@@ -24,11 +24,16 @@ fn wallet_json(a: &Acct, t: Instant) -> Value {
         .to_money(bal, "balance")
         .map(|m| m.to_string())
         .unwrap_or_default();
+    // SEMANTICS 11: live calls' holds are not deducted; `available` is what is left to start
+    // new calls with.
+    let held = crate::live::held_credits(&a.snap.holds, t);
     json!({
         "accountId": a.id,
         "asOf": t,
         "currency": a.card.currency.code,
         "balance": bal.to_string(),
+        "held": held.to_string(),
+        "available": (bal - held).to_string(),
         "balanceMoney": { "amount": money, "currency": a.card.currency.code },
         "owed": a.snap.owed.unwrap_or_default().to_string(),
         "planCredits": crate::drawdown::plan_credits(&a.snap.grants, t).to_string(),

@@ -1,0 +1,446 @@
+//! Live calls at the authoritative server (SEMANTICS 11; CONTRACT's live-call routes). The
+//! holds live in the account snapshot, so they are exactly as durable as the balance; each
+//! call also has a row in `calls` with the answers a retried start or end replays. Grants
+//! and bills are the core's (`live::start_call`, `extend_call`, `end_call_books`).
+
+use super::auth::{Caller, READ, WRITE};
+use super::billing::{self, load, save, Acct, Entry, Window};
+use super::extract::{JsonBody, Query};
+use super::outcome::{store, Done, Failure, Kind, R};
+use super::routes::{job, read};
+use super::store::{Row, Sql};
+use super::{now, rollup, Shared};
+use crate::amount::Seconds;
+use crate::calendar::Instant;
+use crate::live::{self, EndCall, EndInput, ExtendInput, QuotaGrant, StartCall, StartInput};
+use crate::model::{Account, CallDirection, PassThrough, Transfer};
+use axum::extract::{Path, State};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// The most calls `GET /calls` lists.
+const MAX_LISTED: i64 = 500;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct StartBody {
+    id: String,
+    direction: CallDirection,
+    #[serde(default)]
+    toll_free: bool,
+    #[serde(default)]
+    agent_id: Option<String>,
+    #[serde(default)]
+    at: Option<Instant>,
+    #[serde(default)]
+    quota_seconds: Option<Seconds>,
+    #[serde(default)]
+    requested_max_seconds: Option<Seconds>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct ExtendBody {
+    #[serde(default)]
+    at: Option<Instant>,
+    #[serde(default)]
+    quota_seconds: Option<Seconds>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct EndBody {
+    #[serde(default)]
+    at: Option<Instant>,
+    connected_seconds: Seconds,
+    #[serde(default)]
+    transfer: Option<Transfer>,
+    #[serde(default)]
+    carrier_pass_through: Vec<PassThrough>,
+    /// For a call the server never saw start: what it was.
+    #[serde(default)]
+    direction: Option<CallDirection>,
+    #[serde(default)]
+    toll_free: Option<bool>,
+    #[serde(default)]
+    agent_id: Option<String>,
+    #[serde(default)]
+    started_at: Option<Instant>,
+}
+
+/// `POST /calls`: the first quota, idempotent by call id.
+pub(super) async fn start(
+    State(st): State<Shared>,
+    c: Caller,
+    JsonBody(b, _): JsonBody<StartBody>,
+) -> R<Done> {
+    c.require(WRITE)?;
+    check_id(&b.id, "id")?;
+    let window = st.config.window;
+    job(&st, Some(c.account.clone()), move |db| {
+        start_job(db, &c.account, b, window, now())
+    })
+    .await
+}
+
+/// `POST /calls/{id}/extend`: the next quota.
+pub(super) async fn extend(
+    State(st): State<Shared>,
+    c: Caller,
+    Path(id): Path<String>,
+    JsonBody(b, _): JsonBody<ExtendBody>,
+) -> R<Done> {
+    c.require(WRITE)?;
+    check_id(&id, "id")?;
+    let window = st.config.window;
+    job(&st, Some(c.account.clone()), move |db| {
+        extend_job(db, &c.account, &id, b, window, now())
+    })
+    .await
+}
+
+/// `POST /calls/{id}/end`: the bill, idempotent by call id.
+pub(super) async fn end(
+    State(st): State<Shared>,
+    c: Caller,
+    Path(id): Path<String>,
+    JsonBody(b, _): JsonBody<EndBody>,
+) -> R<Done> {
+    c.require(WRITE)?;
+    check_id(&id, "id")?;
+    let provider = st.config.provider.clone();
+    job(&st, Some(c.account.clone()), move |db| {
+        end_job(db, &c.account, &id, b, provider.as_ref(), now())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    #[serde(default)]
+    state: Option<String>,
+}
+
+/// `GET /calls?state=live|ended|expired`: the account's calls with their holds.
+pub(super) async fn list(
+    State(st): State<Shared>,
+    c: Caller,
+    Query(q): Query<ListQuery>,
+) -> R<Done> {
+    c.require(READ)?;
+    let wanted = q.state.clone();
+    if let Some(s) = wanted.as_deref() {
+        if !matches!(s, "live" | "ended" | "expired") {
+            return Err(Failure::new(
+                Kind::Malformed,
+                "invalid_query",
+                Some("state"),
+                "state is live, ended or expired",
+            ));
+        }
+    }
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        let rows = store(db.query(
+            &format!(
+                "SELECT call_id, state, started_at, start_answer, end_answer, ended_at FROM calls \
+                 WHERE account_id = $1 ORDER BY started_at DESC, call_id LIMIT {MAX_LISTED}"
+            ),
+            &[c.account.as_str().into()],
+        ))?;
+        let t = now();
+        let calls: Vec<Value> = rows
+            .iter()
+            .map(|r| listed(r, &a.snap, t))
+            .filter(|v| wanted.as_deref().is_none_or(|s| v["state"] == s))
+            .collect();
+        Ok(Done::ok(json!({ "calls": calls, "asOf": t })))
+    })
+    .await
+}
+
+/// A call as `GET /calls` lists it: a recorded live call whose hold has lapsed is `expired`.
+fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
+    let text = |i: usize| r[i].text().unwrap_or("").to_string();
+    let parse = |i: usize| serde_json::from_str::<Value>(r[i].text().unwrap_or("null")).unwrap_or(Value::Null);
+    let id = text(0);
+    let hold = snap.holds.iter().find(|h| h.id == id);
+    let state = match (text(1).as_str(), hold) {
+        ("ended", _) => "ended",
+        (_, Some(h)) if h.active_at(t) => "live",
+        _ => "expired",
+    };
+    json!({
+        "id": id, "state": state, "startedAt": text(2), "hold": hold,
+        "start": parse(3), "end": parse(4), "endedAt": r[5].text(),
+    })
+}
+
+/// Call ids follow the rules of usage ids (they become one when the call is billed).
+fn check_id(id: &str, field: &str) -> R<()> {
+    if id.is_empty() || id.len() > billing::MAX_ID || id.chars().any(char::is_control) {
+        return Err(Failure::new(
+            Kind::Malformed,
+            "invalid_id",
+            Some(field),
+            format!("call ids are 1 to {} characters without control characters", billing::MAX_ID),
+        ));
+    }
+    Ok(())
+}
+
+/// The recorded row of a call: (state, start answer, end answer).
+fn recorded(db: &mut dyn Sql, account: &str, id: &str) -> R<Option<(String, Value, Value)>> {
+    let rows = store(db.query(
+        "SELECT state, start_answer, end_answer FROM calls WHERE account_id = $1 AND call_id = $2",
+        &[account.into(), id.into()],
+    ))?;
+    let parse = |v: &super::store::Val| serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null);
+    Ok(rows.first().map(|r| (r[0].text().unwrap_or("").to_string(), parse(&r[1]), parse(&r[2]))))
+}
+
+/// A grant's answer without the account (CONTRACT), and the account it holds.
+fn split_grant(out: QuotaGrant) -> R<(Value, Account)> {
+    let account = crate::ops::parse::<Account>(&out.account).map_err(|e| Failure::from_error(Kind::Internal, &e))?;
+    let mut body = serde_json::to_value(&out).unwrap_or_default();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("account");
+    }
+    Ok((body, account))
+}
+
+/// A refused outbound grant is the seed's 402; an inbound refusal answers 200 with
+/// `action: reject_inbound` (seed 001).
+fn grant_answer(body: Value) -> R<Done> {
+    if body["httpStatus"] == 402 {
+        return Err(Failure::with_body(Kind::PaymentRequired, body));
+    }
+    Ok(Done::ok(body))
+}
+
+fn start_job(db: &mut dyn Sql, account: &str, b: StartBody, window: Window, now: Instant) -> R<Done> {
+    if let Some((_, start, _)) = recorded(db, account, &b.id)? {
+        return Ok(Done { replayed: true, ..Done::ok(start) });
+    }
+    let at = b.at.unwrap_or(now);
+    window.check(at, now, "at")?;
+    let mut a = load(db, account, true)?;
+    billing::book_expiries(db, &mut a, now)?;
+    lapse_holds(db, &mut a, now)?;
+    let out = live::start_call(&StartInput {
+        rate_card: a.card.clone(),
+        account: a.snap.clone(),
+        call: StartCall {
+            id: b.id.clone(),
+            direction: b.direction,
+            toll_free: b.toll_free,
+            agent_id: b.agent_id,
+            at,
+            quota_seconds: b.quota_seconds,
+            requested_max_seconds: b.requested_max_seconds,
+            grace_seconds: None,
+        },
+    })
+    .map_err(Failure::invalid)?;
+    let final_quota = out.final_quota && out.allowed;
+    let (body, snap) = split_grant(out)?;
+    if body["allowed"] != true {
+        // Nothing is held or recorded: a retry with the same id is a new question.
+        save(db, &a)?;
+        return grant_answer(body);
+    }
+    a.snap = snap;
+    store(db.exec(
+        "INSERT INTO calls (account_id, call_id, state, started_at, start_answer) VALUES ($1, $2, 'live', $3, $4)",
+        &[account.into(), b.id.as_str().into(), at.to_string().into(), body.to_string().into()],
+    ))?;
+    if final_quota {
+        final_quota_event(db, &mut a, &b.id, &body, now)?;
+    }
+    save(db, &a)?;
+    grant_answer(body)
+}
+
+fn extend_job(
+    db: &mut dyn Sql,
+    account: &str,
+    id: &str,
+    b: ExtendBody,
+    window: Window,
+    now: Instant,
+) -> R<Done> {
+    let Some((state, _, _)) = recorded(db, account, id)? else {
+        return Err(unknown_call(id));
+    };
+    if state == "ended" {
+        return Err(Failure::new(Kind::Conflict, "call_ended", Some("id"), format!("call `{id}` has ended")));
+    }
+    let at = b.at.unwrap_or(now);
+    window.check(at, now, "at")?;
+    let mut a = load(db, account, true)?;
+    billing::book_expiries(db, &mut a, now)?;
+    lapse_holds(db, &mut a, now)?;
+    let out = live::extend_call(&ExtendInput {
+        rate_card: a.card.clone(),
+        account: a.snap.clone(),
+        call_id: id.to_string(),
+        at,
+        quota_seconds: b.quota_seconds,
+    })
+    .map_err(|e| match e.code.as_str() {
+        "unknown_call" => Failure::from_error(Kind::NotFound, &e),
+        _ => Failure::invalid(e),
+    })?;
+    let final_quota = out.final_quota;
+    let (body, snap) = split_grant(out)?;
+    a.snap = snap;
+    if final_quota {
+        final_quota_event(db, &mut a, id, &body, now)?;
+    }
+    save(db, &a)?;
+    Ok(Done::ok(body))
+}
+
+fn end_job(
+    db: &mut dyn Sql,
+    account: &str,
+    id: &str,
+    b: EndBody,
+    provider: &dyn billing::PaymentProvider,
+    now: Instant,
+) -> R<Done> {
+    let known = recorded(db, account, id)?;
+    if let Some(("ended", _, end)) = known.as_ref().map(|(s, st, e)| (s.as_str(), st, e)) {
+        return Ok(Done { replayed: true, ..Done::ok(end.clone()) });
+    }
+    let seen = store(db.query(
+        "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
+        &[account.into(), id.into()],
+    ))?;
+    if !seen.is_empty() {
+        return Err(Failure::new(
+            Kind::Conflict,
+            "duplicate_usage",
+            Some("id"),
+            format!("usage `{id}` is already recorded"),
+        ));
+    }
+    let mut a = load(db, account, true)?;
+    billing::book_expiries(db, &mut a, now)?;
+    let held = a.snap.holds.iter().find(|h| h.id == id);
+    let agent = held.and_then(|h| h.agent_id.clone()).or(b.agent_id.clone());
+    let input = EndInput {
+        rate_card: a.card.clone(),
+        account: a.snap.clone(),
+        call_id: id.to_string(),
+        at: b.at.unwrap_or(now),
+        call: EndCall {
+            connected_seconds: b.connected_seconds,
+            transfer: b.transfer,
+            carrier_pass_through: b.carrier_pass_through,
+            direction: b.direction,
+            toll_free: b.toll_free,
+            agent_id: b.agent_id,
+            started_at: b.started_at,
+        },
+    };
+    let books = live::end_call_books(&input, provider.settles_at_once()).map_err(Failure::invalid)?;
+    let before = billing::balance(&a, books.ended.item.at);
+    let alert_before = a.snap.alerts.as_ref().and_then(|x| x.state);
+    a.snap = books.account;
+    let item = &books.ended.item;
+    let charged: Decimal = item.lines.iter().map(|l| l.line.credits).sum();
+    let owed = a.snap.owed.unwrap_or_default().to_string();
+    let seq = billing::entry(
+        db,
+        &mut a,
+        now,
+        Entry {
+            at: item.at,
+            kind: "usage",
+            reference: Some(id),
+            grant_id: None,
+            credits: -charged,
+            before,
+            after: books.ended.balance_after,
+            detail: json!({ "items": [item], "owed": owed, "call": true }),
+        },
+    )?;
+    store(db.exec(
+        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
+        &[account.into(), id.into(), seq.into()],
+    ))?;
+    book_day_totals(db, &a, id, agent.as_deref(), item)?;
+    billing::book_reloads(db, provider, &mut a, &books.reloads, now)?;
+    let alert_after = a.snap.alerts.as_ref().and_then(|x| x.state);
+    if let (Some(from), Some(to)) = (alert_before, alert_after) {
+        if from != to {
+            let payload = json!({ "type": "balance.alert", "accountId": account, "at": now,
+                "from": from, "to": to, "balance": books.ended.balance_after.to_string() });
+            billing::enqueue(db, &mut a, "balance.alert", &payload, now)?;
+        }
+    }
+    let mut body = serde_json::to_value(&books.ended).unwrap_or_default();
+    if let Some(o) = body.as_object_mut() {
+        o.remove("account");
+    }
+    let started = item.at.to_string();
+    let sql = if known.is_some() {
+        "UPDATE calls SET state = 'ended', end_answer = $3, ended_at = $4 WHERE account_id = $1 AND call_id = $2"
+    } else {
+        "INSERT INTO calls (account_id, call_id, state, end_answer, ended_at, started_at) VALUES ($1, $2, 'ended', $3, $4, $5)"
+    };
+    let mut params = vec![account.into(), id.into(), body.to_string().into(), now.to_string().into()];
+    if known.is_none() {
+        params.push(started.into());
+    }
+    store(db.exec(sql, &params))?;
+    save(db, &a)?;
+    Ok(Done::ok(body))
+}
+
+/// The call's lines in `usage_lines` and the day totals, as `POST /usage` books them.
+fn book_day_totals(db: &mut dyn Sql, a: &Acct, id: &str, agent: Option<&str>, item: &crate::drawdown::Item) -> R<()> {
+    let day = item.at.local(a.snap.time_zone).date();
+    let span = ((day - chrono::Duration::days(1)).to_string(), (day + chrono::Duration::days(1)).to_string());
+    let mut days = rollup::read(db, &a.id, &span.0, &span.1)?;
+    let mut touched = BTreeSet::new();
+    let mut n = 0i64;
+    billing::book_lines(db, &a.id, (id, agent, &mut n), item, a.snap.time_zone, (&mut days, &mut touched))?;
+    if !db.memo().change_days(&a.id, &days, touched.iter()) {
+        rollup::write(db, &a.id, &days, touched.iter())?;
+    }
+    Ok(())
+}
+
+/// Holds whose `validUntil` has passed stop counting (the core ignores them); their calls
+/// become `expired` once, with a `call.expired` webhook. The hold stays until the end comes,
+/// so a late end still bills the call.
+fn lapse_holds(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
+    let lapsed: Vec<String> = a.snap.holds.iter().filter(|h| !h.active_at(now)).map(|h| h.id.clone()).collect();
+    for id in lapsed {
+        let changed = store(db.query(
+            "UPDATE calls SET state = 'expired' WHERE account_id = $1 AND call_id = $2 AND state = 'live' RETURNING call_id",
+            &[a.id.as_str().into(), id.as_str().into()],
+        ))?;
+        if !changed.is_empty() {
+            let payload = json!({ "type": "call.expired", "accountId": a.id, "callId": id, "at": now });
+            billing::enqueue(db, a, "call.expired", &payload, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// `call.final_quota`: the platform must end the call at its granted seconds.
+fn final_quota_event(db: &mut dyn Sql, a: &mut Acct, id: &str, body: &Value, now: Instant) -> R<()> {
+    let payload = json!({ "type": "call.final_quota", "accountId": a.id, "callId": id, "at": now,
+        "grantedSeconds": body["grantedSeconds"], "validUntil": body["validUntil"] });
+    billing::enqueue(db, a, "call.final_quota", &payload, now)
+}
+
+fn unknown_call(id: &str) -> Failure {
+    Failure::new(Kind::NotFound, "unknown_call", Some("id"), format!("no call `{id}` on this account"))
+}
