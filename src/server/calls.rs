@@ -165,7 +165,9 @@ pub(super) async fn list(
 /// A call as `GET /calls` lists it: a recorded live call whose hold has lapsed is `expired`.
 fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
     let text = |i: usize| r[i].text().unwrap_or("").to_string();
-    let parse = |i: usize| serde_json::from_str::<Value>(r[i].text().unwrap_or("null")).unwrap_or(Value::Null);
+    let parse = |i: usize| {
+        serde_json::from_str::<Value>(r[i].text().unwrap_or("null")).unwrap_or(Value::Null)
+    };
     let id = text(0);
     let hold = snap.holds.iter().find(|h| h.id == id);
     let state = match (text(1).as_str(), hold) {
@@ -186,7 +188,10 @@ fn check_id(id: &str, field: &str) -> R<()> {
             Kind::Malformed,
             "invalid_id",
             Some(field),
-            format!("call ids are 1 to {} characters without control characters", billing::MAX_ID),
+            format!(
+                "call ids are 1 to {} characters without control characters",
+                billing::MAX_ID
+            ),
         ));
     }
     Ok(())
@@ -198,13 +203,22 @@ fn recorded(db: &mut dyn Sql, account: &str, id: &str) -> R<Option<(String, Valu
         "SELECT state, start_answer, end_answer FROM calls WHERE account_id = $1 AND call_id = $2",
         &[account.into(), id.into()],
     ))?;
-    let parse = |v: &super::store::Val| serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null);
-    Ok(rows.first().map(|r| (r[0].text().unwrap_or("").to_string(), parse(&r[1]), parse(&r[2]))))
+    let parse = |v: &super::store::Val| {
+        serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
+    };
+    Ok(rows.first().map(|r| {
+        (
+            r[0].text().unwrap_or("").to_string(),
+            parse(&r[1]),
+            parse(&r[2]),
+        )
+    }))
 }
 
 /// A grant's answer without the account (CONTRACT), and the account it holds.
 fn split_grant(out: QuotaGrant) -> R<(Value, Account)> {
-    let account = crate::ops::parse::<Account>(&out.account).map_err(|e| Failure::from_error(Kind::Internal, &e))?;
+    let account = crate::ops::parse::<Account>(&out.account)
+        .map_err(|e| Failure::from_error(Kind::Internal, &e))?;
     let mut body = serde_json::to_value(&out).unwrap_or_default();
     if let Some(o) = body.as_object_mut() {
         o.remove("account");
@@ -221,9 +235,18 @@ fn grant_answer(body: Value) -> R<Done> {
     Ok(Done::ok(body))
 }
 
-fn start_job(db: &mut dyn Sql, account: &str, b: StartBody, window: Window, now: Instant) -> R<Done> {
+fn start_job(
+    db: &mut dyn Sql,
+    account: &str,
+    b: StartBody,
+    window: Window,
+    now: Instant,
+) -> R<Done> {
     if let Some((_, start, _)) = recorded(db, account, &b.id)? {
-        return Ok(Done { replayed: true, ..Done::ok(start) });
+        return Ok(Done {
+            replayed: true,
+            ..Done::ok(start)
+        });
     }
     let at = b.at.unwrap_or(now);
     window.check(at, now, "at")?;
@@ -276,7 +299,12 @@ fn extend_job(
         return Err(unknown_call(id));
     };
     if state == "ended" {
-        return Err(Failure::new(Kind::Conflict, "call_ended", Some("id"), format!("call `{id}` has ended")));
+        return Err(Failure::new(
+            Kind::Conflict,
+            "call_ended",
+            Some("id"),
+            format!("call `{id}` has ended"),
+        ));
     }
     let at = b.at.unwrap_or(now);
     window.check(at, now, "at")?;
@@ -314,7 +342,10 @@ fn end_job(
 ) -> R<Done> {
     let known = recorded(db, account, id)?;
     if let Some(("ended", _, end)) = known.as_ref().map(|(s, st, e)| (s.as_str(), st, e)) {
-        return Ok(Done { replayed: true, ..Done::ok(end.clone()) });
+        return Ok(Done {
+            replayed: true,
+            ..Done::ok(end.clone())
+        });
     }
     let seen = store(db.query(
         "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
@@ -347,7 +378,8 @@ fn end_job(
             started_at: b.started_at,
         },
     };
-    let books = live::end_call_books(&input, provider.settles_at_once()).map_err(Failure::invalid)?;
+    let books =
+        live::end_call_books(&input, provider.settles_at_once()).map_err(Failure::invalid)?;
     let before = billing::balance(&a, books.ended.item.at);
     let alert_before = a.snap.alerts.as_ref().and_then(|x| x.state);
     a.snap = books.account;
@@ -393,7 +425,12 @@ fn end_job(
     } else {
         "INSERT INTO calls (account_id, call_id, state, end_answer, ended_at, started_at) VALUES ($1, $2, 'ended', $3, $4, $5)"
     };
-    let mut params = vec![account.into(), id.into(), body.to_string().into(), now.to_string().into()];
+    let mut params = vec![
+        account.into(),
+        id.into(),
+        body.to_string().into(),
+        now.to_string().into(),
+    ];
     if known.is_none() {
         params.push(started.into());
     }
@@ -403,13 +440,29 @@ fn end_job(
 }
 
 /// The call's lines in `usage_lines` and the day totals, as `POST /usage` books them.
-fn book_day_totals(db: &mut dyn Sql, a: &Acct, id: &str, agent: Option<&str>, item: &crate::drawdown::Item) -> R<()> {
+fn book_day_totals(
+    db: &mut dyn Sql,
+    a: &Acct,
+    id: &str,
+    agent: Option<&str>,
+    item: &crate::drawdown::Item,
+) -> R<()> {
     let day = item.at.local(a.snap.time_zone).date();
-    let span = ((day - chrono::Duration::days(1)).to_string(), (day + chrono::Duration::days(1)).to_string());
+    let span = (
+        (day - chrono::Duration::days(1)).to_string(),
+        (day + chrono::Duration::days(1)).to_string(),
+    );
     let mut days = rollup::read(db, &a.id, &span.0, &span.1)?;
     let mut touched = BTreeSet::new();
     let mut n = 0i64;
-    billing::book_lines(db, &a.id, (id, agent, &mut n), item, a.snap.time_zone, (&mut days, &mut touched))?;
+    billing::book_lines(
+        db,
+        &a.id,
+        (id, agent, &mut n),
+        item,
+        a.snap.time_zone,
+        (&mut days, &mut touched),
+    )?;
     if !db.memo().change_days(&a.id, &days, touched.iter()) {
         rollup::write(db, &a.id, &days, touched.iter())?;
     }
@@ -420,14 +473,21 @@ fn book_day_totals(db: &mut dyn Sql, a: &Acct, id: &str, agent: Option<&str>, it
 /// become `expired` once, with a `call.expired` webhook. The hold stays until the end comes,
 /// so a late end still bills the call.
 fn lapse_holds(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
-    let lapsed: Vec<String> = a.snap.holds.iter().filter(|h| !h.active_at(now)).map(|h| h.id.clone()).collect();
+    let lapsed: Vec<String> = a
+        .snap
+        .holds
+        .iter()
+        .filter(|h| !h.active_at(now))
+        .map(|h| h.id.clone())
+        .collect();
     for id in lapsed {
         let changed = store(db.query(
             "UPDATE calls SET state = 'expired' WHERE account_id = $1 AND call_id = $2 AND state = 'live' RETURNING call_id",
             &[a.id.as_str().into(), id.as_str().into()],
         ))?;
         if !changed.is_empty() {
-            let payload = json!({ "type": "call.expired", "accountId": a.id, "callId": id, "at": now });
+            let payload =
+                json!({ "type": "call.expired", "accountId": a.id, "callId": id, "at": now });
             billing::enqueue(db, a, "call.expired", &payload, now)?;
         }
     }
@@ -435,12 +495,23 @@ fn lapse_holds(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
 }
 
 /// `call.final_quota`: the platform must end the call at its granted seconds.
-fn final_quota_event(db: &mut dyn Sql, a: &mut Acct, id: &str, body: &Value, now: Instant) -> R<()> {
+fn final_quota_event(
+    db: &mut dyn Sql,
+    a: &mut Acct,
+    id: &str,
+    body: &Value,
+    now: Instant,
+) -> R<()> {
     let payload = json!({ "type": "call.final_quota", "accountId": a.id, "callId": id, "at": now,
         "grantedSeconds": body["grantedSeconds"], "validUntil": body["validUntil"] });
     billing::enqueue(db, a, "call.final_quota", &payload, now)
 }
 
 fn unknown_call(id: &str) -> Failure {
-    Failure::new(Kind::NotFound, "unknown_call", Some("id"), format!("no call `{id}` on this account"))
+    Failure::new(
+        Kind::NotFound,
+        "unknown_call",
+        Some("id"),
+        format!("no call `{id}` on this account"),
+    )
 }
