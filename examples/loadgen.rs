@@ -5,8 +5,12 @@
 //!
 //!   cargo run --release --features server --example loadgen -- [--requests N] [--seconds S]
 //!       [--clients C] [--accounts A] [--instances I] [--report-clients R] [--postgres URL]
-//!       [--only-postgres]
+//!       [--only-postgres] [--calls]
 //!
+//! `--calls` runs live calls instead (issue 12): each client loops start (a 60-second
+//! quota), extend (60 more), end at 120 seconds, so one call is three requests and 18 credits;
+//! it prints calls per second and each route's latency, and checks that the wallet fell by
+//! 18 per ended call with nothing left held.
 //! `--instances` starts that many servers on the one database (PostgreSQL) and spreads the
 //! clients over them; `--report-clients` adds clients that loop the full-year usage report
 //! meanwhile (reads must not slow deductions).
@@ -33,6 +37,7 @@ struct Opts {
     report_clients: usize,
     postgres: Option<String>,
     only_postgres: bool,
+    calls: bool,
 }
 
 fn main() {
@@ -45,12 +50,17 @@ fn main() {
         report_clients: 0,
         postgres: None,
         only_postgres: false,
+        calls: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         if a == "--only-postgres" {
             o.only_postgres = true;
+            continue;
+        }
+        if a == "--calls" {
+            o.calls = true;
             continue;
         }
         let v = it.next().cloned().unwrap_or_default();
@@ -69,15 +79,24 @@ fn main() {
             _ => panic!("unknown option {a}"),
         }
     }
-    println!("| store | instances | accounts | clients | report clients | deductions | seconds | deductions/s | p50 ms | p99 ms | max ms | reports |");
-    println!(
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    );
+    if o.calls {
+        println!("| store | instances | clients | calls | seconds | calls/s | requests/s | start p50/p99 ms | extend p50/p99 ms | end p50/p99 ms |");
+        println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    } else {
+        println!("| store | instances | accounts | clients | report clients | deductions | seconds | deductions/s | p50 ms | p99 ms | max ms | reports |");
+        println!(
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        );
+    }
     let dir = std::env::temp_dir().join(format!("drawdown-loadgen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     if !o.only_postgres {
         let url = format!("sqlite:{}", dir.join("load.db").display());
-        run(&o, "sqlite", &url, 1);
+        if o.calls {
+            run_calls(&o, "sqlite", &url, 1);
+        } else {
+            run(&o, "sqlite", &url, 1);
+        }
     }
     if let Some(base) = &o.postgres {
         let mut c =
@@ -85,7 +104,12 @@ fn main() {
         let db = format!("dd_test_load_{}", std::process::id());
         c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
         let (head, _) = base.rsplit_once('/').unwrap();
-        run(&o, "postgres", &format!("{head}/{db}"), o.instances);
+        let url = format!("{head}/{db}");
+        if o.calls {
+            run_calls(&o, "postgres", &url, o.instances);
+        } else {
+            run(&o, "postgres", &url, o.instances);
+        }
         let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -264,5 +288,104 @@ fn run(o: &Opts, name: &str, url: &str, instances: usize) {
         pct(0.50),
         pct(0.99),
         lat.last().unwrap().as_secs_f64() * 1e3
+    );
+}
+
+/// Latencies of one client's live calls: (start, extend, end) per call.
+type CallTimes = Vec<[Duration; 3]>;
+
+/// One client: live calls (start, extend, end at 120 s) until the count or the deadline.
+fn live_calls(
+    bases: Vec<String>,
+    key: String,
+    next: Arc<AtomicUsize>,
+    total: usize,
+    deadline: Instant,
+) -> CallTimes {
+    let agent = ureq::AgentBuilder::new().build();
+    let mut out = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= total || Instant::now() >= deadline {
+            return out;
+        }
+        let base = &bases[i % bases.len()];
+        let post = |path: String, body: Value| -> Duration {
+            let t = Instant::now();
+            let r = agent
+                .post(&format!("{base}{path}"))
+                .set("Authorization", &format!("Bearer {key}"))
+                .send_json(body);
+            assert!(r.is_ok(), "call {i} {path} failed: {:?}", r.err());
+            t.elapsed()
+        };
+        let start = post(
+            "/calls".into(),
+            json!({ "id": format!("c{i}"), "direction": "outbound", "quotaSeconds": 60 }),
+        );
+        let extend = post(format!("/calls/c{i}/extend"), json!({ "quotaSeconds": 60 }));
+        let end = post(
+            format!("/calls/c{i}/end"),
+            json!({ "connectedSeconds": 120 }),
+        );
+        out.push([start, extend, end]);
+    }
+}
+
+fn run_calls(o: &Opts, name: &str, url: &str, instances: usize) {
+    let servers: Vec<Instance> = (0..instances).map(|_| start(url)).collect();
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+    let key = create_accounts(&bases[0], 1).remove(0);
+    let next = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(o.seconds);
+    let begun = Instant::now();
+    let threads: Vec<_> = (0..o.clients)
+        .map(|_| {
+            let (bases, key, next, total) =
+                (bases.clone(), key.clone(), next.clone(), o.requests / 3);
+            std::thread::spawn(move || live_calls(bases, key, next, total, deadline))
+        })
+        .collect();
+    let done: CallTimes = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let secs = begun.elapsed().as_secs_f64();
+    let w: Value = ureq::get(&format!("{}/billing/wallet", bases[0]))
+        .set("Authorization", &format!("Bearer {key}"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let dec = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    assert_eq!(
+        dec(&w["balance"]),
+        rust_decimal::Decimal::from(OPENING - COST * done.len() as i64),
+        "{name}: the wallet after the calls"
+    );
+    assert!(
+        dec(&w["held"]).is_zero(),
+        "{name}: nothing held after every call ended"
+    );
+    let pct = |k: usize| {
+        let mut l: Vec<Duration> = done.iter().map(|d| d[k]).collect();
+        l.sort();
+        let at = |p: f64| l[((l.len() as f64 * p) as usize).min(l.len() - 1)].as_secs_f64() * 1e3;
+        format!("{:.2} / {:.2}", at(0.5), at(0.99))
+    };
+    println!(
+        "| {name} | {instances} | {} | {} | {secs:.1} | {:.0} | {:.0} | {} | {} | {} |",
+        o.clients,
+        done.len(),
+        done.len() as f64 / secs,
+        3.0 * done.len() as f64 / secs,
+        pct(0),
+        pct(1),
+        pct(2)
     );
 }

@@ -215,8 +215,10 @@ pub struct ExtendInput {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QuotaGrant {
-    /// The account with the hold in it (or unchanged when nothing was granted).
-    pub account: Value,
+    /// The account with the hold in it (or unchanged when nothing was granted); left out by
+    /// `start_call_books`/`extend_call_books`, whose callers keep the account as a struct.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<&'static str>,
     pub allowed: bool,
@@ -238,6 +240,22 @@ fn call_id_error(code: &str, field: &str, message: String) -> Error {
 
 /// `startCall`: grant the first quota and hold its cost.
 pub fn start_call(input: &StartInput) -> Result<QuotaGrant> {
+    start_call_books(input).and_then(with_account)
+}
+
+/// `extendCall`: the next quota, pricing the whole call once against the pools plus the
+/// call's own hold.
+pub fn extend_call(input: &ExtendInput) -> Result<QuotaGrant> {
+    extend_call_books(input).and_then(with_account)
+}
+
+fn with_account((mut grant, account): (QuotaGrant, Account)) -> Result<QuotaGrant> {
+    grant.account = Some(to_value(&account)?);
+    Ok(grant)
+}
+
+/// `startCall`'s grant and the account after it, as a struct (the server saves it).
+pub fn start_call_books(input: &StartInput) -> Result<(QuotaGrant, Account)> {
     let c = &input.call;
     if input.account.holds.iter().any(|h| h.id == c.id) {
         return Err(call_id_error(
@@ -268,9 +286,8 @@ pub fn start_call(input: &StartInput) -> Result<QuotaGrant> {
     grant(&input.rate_card, &input.account, hold, c.at, cap, grace)
 }
 
-/// `extendCall`: the next quota, pricing the whole call once against the pools plus the
-/// call's own hold.
-pub fn extend_call(input: &ExtendInput) -> Result<QuotaGrant> {
+/// `extendCall`'s grant and the account after it, as a struct.
+pub fn extend_call_books(input: &ExtendInput) -> Result<(QuotaGrant, Account)> {
     let a = &input.account;
     let Some(h) = a.holds.iter().find(|h| h.id == input.call_id) else {
         return Err(call_id_error(
@@ -312,7 +329,7 @@ fn grant(
     at: Instant,
     cap: u64,
     grace: u64,
-) -> Result<QuotaGrant> {
+) -> Result<(QuotaGrant, Account)> {
     let view = available(account, at, Some(&hold.id));
     let auth = authorize_call(&AuthorizeInput {
         rate_card: card.clone(),
@@ -327,7 +344,7 @@ fn grant(
     })?;
     let granted = auth.max_seconds.min(cap);
     let mut out = QuotaGrant {
-        account: to_value(account)?,
+        account: None,
         action: auth.action,
         allowed: auth.allowed,
         code: auth.code,
@@ -339,7 +356,7 @@ fn grant(
         valid_until: None,
     };
     if granted == 0 {
-        return Ok(out);
+        return Ok((out, account.clone()));
     }
     let (included, plan, wallet) = shares(card, &view, &hold, at, granted)?;
     let valid_until = hold
@@ -363,10 +380,10 @@ fn grant(
     let mut next = account.clone();
     next.holds.retain(|h| h.id != held.id);
     next.holds.push(held.clone());
-    out.account = to_value(&next)?;
+
     out.valid_until = Some(valid_until);
     out.hold = Some(held);
-    Ok(out)
+    Ok((out, next))
 }
 
 /// What a call of `seconds` takes from each pool of `view` in the order of SEMANTICS 5:
@@ -454,7 +471,9 @@ pub struct EndInput {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Ended {
-    pub account: Value,
+    /// The account after the call (left out by `end_call_books`, which keeps the struct).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Value>,
     #[serde(with = "amount::dec")]
     pub balance_after: Decimal,
     pub item: Item,
@@ -466,7 +485,9 @@ pub struct Ended {
 /// draws it, and its hold is released, in one step. A call that ran is always billed: an
 /// expired hold, or none at all, still ends in a charge.
 pub fn end_call(input: &EndInput) -> Result<Ended> {
-    end_call_books(input, true).map(|b| b.ended)
+    let mut books = end_call_books(input, true)?;
+    books.ended.account = Some(to_value(&books.account)?);
+    Ok(books.ended)
 }
 
 /// `endCall` with what a ledger books beside it: the account as a struct and the
@@ -574,7 +595,7 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
         a
     });
     let ended = Ended {
-        account: to_value(&next)?,
+        account: None,
         balance_after,
         item,
         overrun_seconds: c.connected_seconds.0.saturating_sub(granted),

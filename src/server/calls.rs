@@ -216,14 +216,8 @@ fn recorded(db: &mut dyn Sql, account: &str, id: &str) -> R<Option<(String, Valu
 }
 
 /// A grant's answer without the account (CONTRACT), and the account it holds.
-fn split_grant(out: QuotaGrant) -> R<(Value, Account)> {
-    let account = crate::ops::parse::<Account>(&out.account)
-        .map_err(|e| Failure::from_error(Kind::Internal, &e))?;
-    let mut body = serde_json::to_value(&out).unwrap_or_default();
-    if let Some(o) = body.as_object_mut() {
-        o.remove("account");
-    }
-    Ok((body, account))
+fn split_grant((out, account): (QuotaGrant, Account)) -> R<(Value, Account)> {
+    Ok((serde_json::to_value(&out).unwrap_or_default(), account))
 }
 
 /// A refused outbound grant is the seed's 402; an inbound refusal answers 200 with
@@ -253,7 +247,7 @@ fn start_job(
     let mut a = load(db, account, true)?;
     billing::book_expiries(db, &mut a, now)?;
     lapse_holds(db, &mut a, now)?;
-    let out = live::start_call(&StartInput {
+    let out = live::start_call_books(&StartInput {
         rate_card: a.card.clone(),
         account: a.snap.clone(),
         call: StartCall {
@@ -268,7 +262,7 @@ fn start_job(
         },
     })
     .map_err(Failure::invalid)?;
-    let final_quota = out.final_quota && out.allowed;
+    let final_quota = out.0.final_quota && out.0.allowed;
     let (body, snap) = split_grant(out)?;
     if body["allowed"] != true {
         // Nothing is held or recorded: a retry with the same id is a new question.
@@ -311,7 +305,7 @@ fn extend_job(
     let mut a = load(db, account, true)?;
     billing::book_expiries(db, &mut a, now)?;
     lapse_holds(db, &mut a, now)?;
-    let out = live::extend_call(&ExtendInput {
+    let out = live::extend_call_books(&ExtendInput {
         rate_card: a.card.clone(),
         account: a.snap.clone(),
         call_id: id.to_string(),
@@ -322,7 +316,7 @@ fn extend_job(
         "unknown_call" => Failure::from_error(Kind::NotFound, &e),
         _ => Failure::invalid(e),
     })?;
-    let final_quota = out.final_quota;
+    let final_quota = out.0.final_quota;
     let (body, snap) = split_grant(out)?;
     a.snap = snap;
     if final_quota {
@@ -415,10 +409,7 @@ fn end_job(
             billing::enqueue(db, &mut a, "balance.alert", &payload, now)?;
         }
     }
-    let mut body = serde_json::to_value(&books.ended).unwrap_or_default();
-    if let Some(o) = body.as_object_mut() {
-        o.remove("account");
-    }
+    let body = serde_json::to_value(&books.ended).unwrap_or_default();
     let started = item.at.to_string();
     let sql = if known.is_some() {
         "UPDATE calls SET state = 'ended', end_answer = $3, ended_at = $4 WHERE account_id = $1 AND call_id = $2"
