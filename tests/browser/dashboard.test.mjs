@@ -280,6 +280,9 @@ test("live: the dashboard reads the wallet, plan and usage through the API with 
     { id: "chat-1", at, kind: "chat", messages: 30 },
   ] }, "dash-1");
   assert.equal(used.status, 200, JSON.stringify(used.body));
+  // A call in progress: the live view shows it and what it holds (issue 12).
+  const started = await api("POST", "/calls", live.key, { id: "dash-call", direction: "outbound", quotaSeconds: 120 });
+  assert.equal(started.status, 200, JSON.stringify(started.body));
   const page = await open(`${live.url}/#session=${live.session}`);
   await page.waitForSelector("#source-badge[data-mode=live]");
   assert.equal(await page.textContent("#source-badge"), "Live: account demo");
@@ -298,6 +301,20 @@ test("live: the dashboard reads the wallet, plan and usage through the API with 
   assert.equal(server.status, 200, JSON.stringify(server.body));
   assert.equal(await fig(page, "#precall", "maxSeconds").getAttribute("data-value"), String(server.body.maxSeconds));
   assert.equal(await fig(page, "#precall", "availableCredits").getAttribute("data-value"), server.body.availableCredits);
+  assert.equal(await fig(page, "#live", "held").getAttribute("data-value"), wallet.held);
+  assert.equal(wallet.held, started.body.hold.credits);
+  assert.equal(await fig(page, "#live", "available").getAttribute("data-value"), wallet.available);
+  const callRow = await page.$$eval("#live-calls tbody tr", (trs) => trs.map((t) => [t.dataset.call, t.cells[3].dataset.value]));
+  assert.deepEqual(callRow, [["dash-call", started.body.hold.credits]]);
+  // The pre-call panel's grant is what the server grants a start of the same call.
+  const probe = await api("POST", "/calls", live.key, { id: "probe", direction: input.call.direction, tollFree: input.call.tollFree,
+    agentId: input.call.agentId, at: input.call.at });
+  assert.equal(probe.status, 200, JSON.stringify(probe.body));
+  assert.equal(await fig(page, "#precall", "grantedSeconds").getAttribute("data-value"), String(probe.body.grantedSeconds));
+  assert.equal(await fig(page, "#precall", "holdCredits").getAttribute("data-value"), probe.body.hold.credits);
+  for (const id of ["dash-call", "probe"]) {
+    assert.equal((await api("POST", `/calls/${id}/end`, live.key, { connectedSeconds: 30 })).status, 200);
+  }
   // A reload of the page keeps the session for the tab.
   await page.reload();
   await page.waitForSelector("#source-badge[data-mode=live]");

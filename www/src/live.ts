@@ -1,7 +1,15 @@
 // Live data from `drawdown serve` with a dashboard session (seed 000: the dashboard acts for
 // one account). The session comes from the link the server prints (`/#session=...`) and is
 // kept in sessionStorage for the tab; it is sent as `Authorization: Session <token>`.
-import type { Account, Plan, RateCard } from "drawdown";
+import type { Account, Hold, Plan, RateCard } from "drawdown";
+
+/** A call in progress at the server (`GET /calls?state=live`) and what it holds. */
+export interface LiveCall {
+  id: string;
+  state: "live" | "ended" | "expired";
+  startedAt: string;
+  hold: Hold | null;
+}
 
 export interface Live {
   accountId: string;
@@ -14,11 +22,15 @@ export interface Live {
     balance: string;
     balanceMoney: { amount: string; currency: string };
     owed: string;
+    /** Credits set aside by live calls' holds, and what is left to start calls with. */
+    held: string;
+    available: string;
     planCredits: string;
     includedSecondsRemaining: number;
     alertState: string | null;
   };
   usage: { usage: { channel: string; unit: string; quantity: string; credits: string }[]; summary: { totalCredits: string; totalMoney: { amount: string; currency: string } } };
+  calls: LiveCall[];
 }
 
 const KEY = "drawdown.session";
@@ -61,13 +73,14 @@ async function get<T>(path: string, token: string): Promise<T> {
 }
 
 export async function loadLive(token: string): Promise<Live> {
-  const [inputs, wallet, usage] = await Promise.all([
+  const [inputs, wallet, usage, calls] = await Promise.all([
     get<{ accountId: string; asOf: string; rateCard: RateCard; account: Account }>("/billing/account", token),
     get<Live["wallet"]>("/billing/wallet", token),
     get<Live["usage"]>("/billing/usage", token),
+    get<{ calls: LiveCall[] }>("/calls?state=live", token),
   ]);
   const { plan, ...account } = inputs.account;
-  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, account, plan: plan ?? null, wallet, usage };
+  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, account, plan: plan ?? null, wallet, usage, calls: calls.calls };
 }
 
 export function forget(): void {

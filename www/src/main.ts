@@ -4,7 +4,7 @@ import { init as initEngine, quoteCall, version } from "drawdown";
 import { fillCall as fillCalc, mountCalc } from "./calc";
 import { fillCard, mountCard } from "./card";
 import { $, clearMarks, el, figure, showError } from "./dom";
-import { credits, duration, money } from "./format";
+import { credits, duration, money, when } from "./format";
 import { LiveError, forget, loadLive, session, type Live } from "./live";
 import { fillPrecall, mountPrecall } from "./precall";
 import { fillScenario, mountPreview } from "./preview";
@@ -59,6 +59,8 @@ function showLive(l: Live): void {
   figure(dl, "Balance", `${credits(l.wallet.balance)} credits`, l.wallet.balance, "balance");
   figure(dl, "Worth", money(l.wallet.balanceMoney.amount, l.wallet.balanceMoney.currency), l.wallet.balanceMoney.amount, "balanceMoney");
   figure(dl, "Owed", `${credits(l.wallet.owed)} credits`, l.wallet.owed, "owed");
+  figure(dl, "Held by live calls", `${credits(l.wallet.held)} credits`, l.wallet.held, "held");
+  figure(dl, "Available for new calls", `${credits(l.wallet.available)} credits`, l.wallet.available, "available");
   figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
   figure(dl, "Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
   figure(dl, "Alert state", (l.wallet.alertState ?? "ok").replace("_", " "), l.wallet.alertState ?? "ok", "alertState");
@@ -70,6 +72,24 @@ function showLive(l: Live): void {
     ),
   );
   if (!l.usage.usage.length) body.append(el("tr", {}, el("td", { colspan: "3" }, "No usage recorded yet.")));
+  const tz = l.account.timeZone ?? "UTC";
+  const calls = $("live-calls").querySelector("tbody")!;
+  calls.replaceChildren(
+    ...l.calls.map((c) => {
+      const h = c.hold;
+      return el(
+        "tr",
+        { "data-call": c.id },
+        el("td", {}, c.id),
+        el("td", {}, when(c.startedAt, tz)),
+        el("td", { "data-value": String(h?.grantedSeconds ?? 0) }, h ? duration(h.grantedSeconds) : "—"),
+        el("td", { class: "num", "data-value": h?.credits ?? "0" }, credits(h?.credits ?? "0")),
+        el("td", { class: "num", "data-value": h?.planCredits ?? "0" }, `${credits(h?.planCredits ?? "0")}${h && h.includedSeconds > 0 ? ` + ${duration(h.includedSeconds)} included` : ""}`),
+        el("td", {}, h ? when(h.validUntil, tz) : "—"),
+      );
+    }),
+  );
+  if (!l.calls.length) calls.append(el("tr", {}, el("td", { colspan: "6" }, "No calls in progress.")));
 }
 
 async function goLive(token: string): Promise<void> {

@@ -1,7 +1,7 @@
 // The pre-call check: authorizeCall on the opening account, or on the account as the
 // preview leaves it. Shows maxSeconds, and the 402 body or the inbound rejection exactly as
 // the server and the edge worker answer them (SEMANTICS 9, seed 001).
-import { authorizeCall, type Account, type AuthorizeInput, type Grant } from "drawdown";
+import { authorizeCall, startCall, type Account, type AuthorizeInput, type Grant } from "drawdown";
 import { $, clearMarks, el, figure, input, int, select, setValue, showError, text } from "./dom";
 import { credits, duration } from "./format";
 import { scenarioRun } from "./preview";
@@ -50,6 +50,13 @@ function render(s: AppState): void {
     figure(dl, "Spendable credits", credits(a.availableCredits), a.availableCredits, "availableCredits");
     figure(dl, "Included seconds", String(a.includedSeconds), String(a.includedSeconds), "includedSeconds");
     out.append(el("p", { class: `verdict ${a.allowed ? "ok" : "no"}`, "data-code": a.code }, a.allowed ? `Allowed: the call may last ${duration(a.maxSeconds)}.` : verdict(a.code, a.action)), dl);
+    // What a live start would be granted now (SEMANTICS 11): the default 5-minute quota,
+    // against the pools the account's live calls leave.
+    if (a.allowed) {
+      const g = startCall({ rateCard: s.rateCard, account, call: { id: "precall-probe", ...call } });
+      figure(dl, "A start now is granted", `${duration(g.grantedSeconds)}${g.finalQuota ? " (final: end the call then)" : ", then extend"}`, String(g.grantedSeconds), "grantedSeconds");
+      figure(dl, "Credits it holds", credits(g.hold?.credits ?? "0"), g.hold?.credits ?? "0", "holdCredits");
+    }
     if (a.httpStatus === 402 && a.error) {
       out.append(
         el("p", {}, "The server and the edge worker answer:"),
