@@ -222,6 +222,64 @@ impl Serialize for Seconds {
     }
 }
 
+/// The largest count (messages, numbers, minutes, reloads) an input may carry: the same
+/// bound as durations, so every product with a rate stays far inside the decimal range.
+pub const MAX_COUNT: u64 = MAX_SECONDS;
+
+/// A whole, non-negative count of things (messages, numbers, plan minutes, reloads): not a
+/// duration, so its errors say so (`invalid_count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Count(pub u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Count, E> {
+                if v > MAX_COUNT {
+                    return Err(E::custom(coded(
+                        "invalid_count",
+                        format!("{v} is more than the largest count, {MAX_COUNT}"),
+                    )));
+                }
+                Ok(Count(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Count, E> {
+                if v < 0 {
+                    return Err(E::custom(coded("invalid_count", "counts are not negative")));
+                }
+                self.visit_u64(v as u64)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Count, E> {
+                Err(E::custom(coded(
+                    "invalid_count",
+                    "counts are whole numbers",
+                )))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Count, E> {
+                match v.parse::<u64>() {
+                    Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
+                    _ => Err(E::custom(coded(
+                        "invalid_count",
+                        format!("`{v}` is not a whole number"),
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
+    }
+}
+
 /// Rounding modes of the rate card (SEMANTICS 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,7 +3,7 @@
 //! on the server, so both give the same lines and balances.
 
 use crate::alerts::state_for;
-use crate::amount::{self, dec, Seconds};
+use crate::amount::{self, dec, Count};
 use crate::calendar::{add_months, local_days, resolve_local, Instant};
 use crate::error::{Error, Result};
 use crate::model::{
@@ -51,12 +51,12 @@ pub struct Usage {
     #[serde(default)]
     pub call: Option<Call>,
     #[serde(default)]
-    pub messages: Option<Seconds>,
+    pub messages: Option<Count>,
     #[serde(default)]
     pub number_kind: Option<String>,
     /// How many numbers this rental covers (default 1).
     #[serde(default)]
-    pub count: Option<Seconds>,
+    pub count: Option<Count>,
     /// Charge every monthly period that starts before this instant (default: the first only).
     #[serde(default)]
     pub through: Option<Instant>,
@@ -330,6 +330,24 @@ fn rental_events<'a>(
     Ok(())
 }
 
+/// The billing cycle a drawdown is in: its anchor (cycles renew on the anchor's day of the
+/// month, SEMANTICS 4), the current cycle's start and end, and its index from the anchor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CycleAt {
+    pub(crate) anchor: Instant,
+    pub(crate) start: Instant,
+    pub(crate) end: Instant,
+    pub(crate) index: i64,
+}
+
+/// The local day of the last auto-reload (`maxReloadsPerDay`, SEMANTICS 7): the first
+/// instant of the next day, and how many reloads the day had.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReloadDay {
+    pub(crate) ends: Instant,
+    pub(crate) reloads: u32,
+}
+
 pub(crate) struct State {
     pub(crate) grants: Vec<Grant>,
     /// Grants active at the current instant with credits left, in burn order.
@@ -341,10 +359,8 @@ pub(crate) struct State {
     pub(crate) included: u64,
     pub(crate) owed: Decimal,
     pub(crate) spent: BTreeMap<String, Decimal>,
-    /// The cycle anchor, the current cycle's start and end, and its index from the anchor.
-    pub(crate) cycle: Option<(Instant, Instant, Instant, i64)>,
-    /// End of the local day of the last reload, and how many reloads that day had.
-    pub(crate) reload_day: Option<(Instant, u32)>,
+    pub(crate) cycle: Option<CycleAt>,
+    pub(crate) reload_day: Option<ReloadDay>,
     /// A reload waiting for its payment (ledger mode only); it blocks further reloads.
     pub(crate) pending: Option<Grant>,
     /// The alert state after the last item.
@@ -424,7 +440,13 @@ impl State {
 
 fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
     let tz = account.time_zone;
-    while let Some((anchor, _, end, n)) = st.cycle.filter(|c| t >= c.2) {
+    while let Some(CycleAt {
+        anchor,
+        end,
+        index: n,
+        ..
+    }) = st.cycle.filter(|c| t >= c.end)
+    {
         let new_end = add_months(anchor, n + 2, tz).ok_or_else(|| {
             Error::at(
                 "invalid_cycle",
@@ -432,7 +454,12 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
                 "the cycle leaves the calendar",
             )
         })?;
-        st.cycle = Some((anchor, end, new_end, n + 1));
+        st.cycle = Some(CycleAt {
+            anchor,
+            start: end,
+            end: new_end,
+            index: n + 1,
+        });
         st.spent.values_mut().for_each(|s| *s = Decimal::ZERO);
         if let Some(plan) = &account.plan {
             // Included minutes lapse; plan credits carry over up to the cap (OpenMeter rollover).
@@ -646,12 +673,20 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
             Some(c) => {
                 let anchor = c.anchor.unwrap_or(c.start);
                 let n = months_from(anchor, c.start, tz).unwrap_or(0);
-                Some((anchor, c.start, c.end, n))
+                Some(CycleAt {
+                    anchor,
+                    start: c.start,
+                    end: c.end,
+                    index: n,
+                })
             }
             None => None,
         },
         reload_day: match (account.reload_day_ends, account.reloads_today) {
-            (Some(until), Some(n)) => Some((until, u32::try_from(n.0).unwrap_or(u32::MAX))),
+            (Some(ends), Some(n)) => Some(ReloadDay {
+                ends,
+                reloads: u32::try_from(n.0).unwrap_or(u32::MAX),
+            }),
             _ => None,
         },
         pending: account.pending_reload.clone(),
@@ -755,12 +790,24 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
                     return Err(Error::overflow("account.autoReload.amount"));
                 }
                 // maxReloadsPerDay counts the account's local calendar day.
-                if st.reload_day.is_none_or(|(end, _)| t >= end) {
-                    st.reload_day = Some((local_day_end(t, tz)?, 0));
+                if st.reload_day.is_none_or(|d| t >= d.ends) {
+                    st.reload_day = Some(ReloadDay {
+                        ends: local_day_end(t, tz)?,
+                        reloads: 0,
+                    });
                 }
-                let (end, today) = st.reload_day.unwrap_or((t, 0));
+                let ReloadDay {
+                    ends: end,
+                    reloads: today,
+                } = st.reload_day.unwrap_or(ReloadDay {
+                    ends: t,
+                    reloads: 0,
+                });
                 if r.max_reloads_per_day.is_none_or(|m| today < m) {
-                    st.reload_day = Some((end, today + 1));
+                    st.reload_day = Some(ReloadDay {
+                        ends: end,
+                        reloads: today + 1,
+                    });
                     let kd = Decimal::from(k);
                     let credits =
                         amount::checked(per.checked_mul(kd), "account.autoReload.amount")?;

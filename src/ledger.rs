@@ -38,16 +38,18 @@ pub fn apply(input: &PreviewInput, settle_at_once: bool) -> Result<Applied> {
                 ..AgentPolicy::default()
             });
     }
-    if let (Some(c), Some((anchor, start, end, _))) = (account.cycle.as_mut(), st.cycle) {
-        c.anchor = Some(anchor);
-        c.start = start;
-        c.end = end;
+    if let (Some(c), Some(at)) = (account.cycle.as_mut(), st.cycle) {
+        c.anchor = Some(at.anchor);
+        c.start = at.start;
+        c.end = at.end;
     }
     if let (Some(a), Some(state)) = (account.alerts.as_mut(), st.alert) {
         a.state = Some(state);
     }
-    account.reload_day_ends = st.reload_day.map(|d| d.0);
-    account.reloads_today = st.reload_day.map(|d| crate::amount::Seconds(d.1.into()));
+    account.reload_day_ends = st.reload_day.map(|d| d.ends);
+    account.reloads_today = st
+        .reload_day
+        .map(|d| crate::amount::Count(d.reloads.into()));
     account.pending_reload = st.pending;
     Ok(Applied { preview, account })
 }

@@ -3,7 +3,7 @@
 //! prices at a default.
 
 use crate::amount::{
-    self, dec, minor_units, non_negative, non_negative_with, opt_dec, RoundingMode, Seconds,
+    self, dec, minor_units, non_negative, non_negative_with, opt_dec, Count, RoundingMode, Seconds,
 };
 use crate::calendar::{Instant, Zone};
 use crate::error::{coded, Error, Result};
@@ -285,7 +285,7 @@ pub struct Plan {
     #[serde(default, with = "opt_dec")]
     pub monthly_fee: Option<Decimal>,
     #[serde(default)]
-    pub included_minutes: Seconds,
+    pub included_minutes: Count,
     /// Replaces the card's voice rate when set (SEMANTICS 4).
     #[serde(default, with = "opt_dec")]
     pub overage_per_minute: Option<Decimal>,
@@ -498,7 +498,7 @@ pub struct Account {
     /// Auto-reloads so far on the account's current local day (`maxReloadsPerDay`), and
     /// the first instant of the next local day, when the count starts over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reloads_today: Option<Seconds>,
+    pub reloads_today: Option<Count>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reload_day_ends: Option<Instant>,
     /// An auto-reload whose payment has not settled, as the `prepaid` grant it lands as.

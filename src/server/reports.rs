@@ -123,7 +123,7 @@ pub fn catalogue() -> Vec<Plan> {
         id: id.into(),
         name: Some(name.into()),
         monthly_fee: fee.parse().ok(),
-        included_minutes: amount::Seconds(minutes),
+        included_minutes: amount::Count(minutes),
         overage_per_minute: overage.parse().ok(),
         included_credits: None,
         rollover_cap: None,
