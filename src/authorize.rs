@@ -3,9 +3,10 @@
 
 use crate::amount::{self, Seconds};
 use crate::calendar::Instant;
-use crate::drawdown::{gate, has_plan, plan_credits, spendable, Gate};
+use crate::drawdown::{gate, has_plan, Gate};
 use crate::error::Result;
 use crate::model::{Account, CallDirection, Increment, OnPlanExhausted, RateCard};
+use crate::pools::{plan_credits, plan_left, spendable};
 use crate::rating::{total, voice_lines, PlanTerms};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -188,7 +189,7 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     let account = if input.account.holds.is_empty() {
         &input.account
     } else {
-        view = crate::live::available(&input.account, t, None);
+        view = crate::pools::available(&input.account, t, None);
         &view
     };
     let voice = card.voice_rate()?;
@@ -196,7 +197,7 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     let spent = policy.spent_this_cycle.unwrap_or_default();
     let included = account.included_seconds();
     let active_plan_credits = plan_credits(&account.grants, t);
-    let plan_left = included > 0 || active_plan_credits > Decimal::ZERO;
+    let plan_left = plan_left(included, active_plan_credits);
     let g = gate(
         account,
         req.agent_id.as_deref(),

@@ -10,6 +10,7 @@ use crate::model::{
     first_duplicate, sort_indices, Account, AlertState, Call, ChargeLine, Grant, GrantType,
     OnPlanExhausted, RateCard,
 };
+use crate::pools::spendable;
 use crate::rating::{call_lines, chat_line, rental_line, total, PlanTerms};
 use crate::reload::{reload_multiple, ReloadEvent};
 use chrono::Datelike;
@@ -206,24 +207,6 @@ pub fn burn_order(a: &Grant, b: &Grant) -> Ordering {
         .then_with(|| a.id.cmp(&b.id))
 }
 
-/// Spendable balance at `t`: active non-plan grants minus what is owed (SEMANTICS 7).
-pub fn spendable(grants: &[Grant], owed: Decimal, t: Option<Instant>) -> Decimal {
-    let held: Decimal = grants
-        .iter()
-        .filter(|g| g.kind != GrantType::Plan && t.is_none_or(|t| g.active_at(t)))
-        .map(|g| g.remaining)
-        .sum();
-    held - owed
-}
-
-pub fn plan_credits(grants: &[Grant], t: Instant) -> Decimal {
-    grants
-        .iter()
-        .filter(|g| g.kind == GrantType::Plan && g.active_at(t))
-        .map(|g| g.remaining)
-        .sum()
-}
-
 /// What an agent's policy allows at the start of a usage item (seed 002).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
@@ -404,12 +387,16 @@ impl State {
             .sum();
         held - self.owed
     }
+    /// `pools::plan_left` over the active set (its grants all have credits left).
     fn plan_left(&self, use_included: bool) -> bool {
-        (use_included && self.included > 0)
-            || self
-                .active
-                .iter()
-                .any(|&i| self.grants[i].kind == GrantType::Plan)
+        let plan_credits: Decimal = self
+            .active
+            .iter()
+            .map(|&i| &self.grants[i])
+            .filter(|g| g.kind == GrantType::Plan)
+            .map(|g| g.remaining)
+            .sum();
+        crate::pools::plan_left(if use_included { self.included } else { 0 }, plan_credits)
     }
     /// `reload-N` with the smallest N no grant or pending reload uses yet.
     fn next_reload_id(&self) -> String {
@@ -425,9 +412,7 @@ impl State {
     /// Credits that land settle what is owed first (SEMANTICS 5.3); the rest is the grant.
     /// Returns the credits that went to what was owed.
     pub(crate) fn land(&mut self, mut g: Grant) -> Decimal {
-        let settled = g.remaining.min(self.owed);
-        self.owed -= settled;
-        g.remaining -= settled;
+        let settled = crate::pools::settle_owed(&mut self.owed, &mut g);
         self.add_grant(g);
         settled
     }
@@ -779,7 +764,7 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
             // One reload at a time: a pending payment blocks the next (ledger mode).
             let k = if charged > Decimal::ZERO && st.pending.is_none() {
                 // SEMANTICS 11: against the available wallet, what live calls hold set aside.
-                let held = crate::live::held_credits(&account.holds, t);
+                let held = crate::pools::held_credits(&account.holds, t);
                 reload_multiple(balance - held, threshold, per)
             } else {
                 None

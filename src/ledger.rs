@@ -5,7 +5,7 @@
 
 use crate::drawdown::{run, Preview, PreviewInput};
 use crate::error::{Error, Result};
-use crate::model::{Account, AgentPolicy, Grant, GrantType};
+use crate::model::{Account, AgentPolicy, Grant};
 use rust_decimal::Decimal;
 
 /// The result of applying usage: what the preview shows, and the snapshot to continue from.
@@ -64,14 +64,9 @@ pub fn land(account: &mut Account, mut grant: Grant) -> Result<Decimal> {
             format!("grant id `{}` is already in use", grant.id),
         ));
     }
-    let owed = account.owed.unwrap_or_default();
-    let settled = if grant.kind == GrantType::Plan {
-        Decimal::ZERO
-    } else {
-        grant.remaining.min(owed)
-    };
-    grant.remaining -= settled;
-    account.owed = Some(owed - settled);
+    let mut owed = account.owed.unwrap_or_default();
+    let settled = crate::pools::settle_owed(&mut owed, &mut grant);
+    account.owed = Some(owed);
     account.grants.push(grant);
     Ok(settled)
 }

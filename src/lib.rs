@@ -15,6 +15,7 @@ pub mod live;
 pub mod model;
 pub mod ops;
 mod pathde;
+pub mod pools;
 pub mod rating;
 pub mod reload;
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]

@@ -8,11 +8,12 @@ use crate::alerts::state_for;
 use crate::amount::{self, Seconds};
 use crate::authorize::{authorize_call, ApiError, AuthorizeInput, CallRequest, MAX_CALL_SECONDS};
 use crate::calendar::Instant;
-use crate::drawdown::{burn_order, spendable, Item, PreviewInput, Usage, UsageKind};
+use crate::drawdown::{Item, PreviewInput, Usage, UsageKind};
 use crate::error::{Error, Result};
 use crate::model::{
-    Account, Call, CallDirection, GrantType, OnPlanExhausted, PassThrough, RateCard, Transfer,
+    Account, Call, CallDirection, OnPlanExhausted, PassThrough, RateCard, Transfer,
 };
+use crate::pools::{available, put_back, set_aside, spendable};
 use crate::reload::ReloadEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -61,116 +62,6 @@ impl Hold {
     pub fn active_at(&self, t: Instant) -> bool {
         t < self.valid_until
     }
-}
-
-/// Wallet credits held at `t` (the auto-reload trigger counts them, SEMANTICS 11).
-pub fn held_credits(holds: &[Hold], t: Instant) -> Decimal {
-    holds
-        .iter()
-        .filter(|h| h.active_at(t))
-        .map(|h| h.credits)
-        .sum()
-}
-
-/// What `set_aside` took out of an account's pools, to put back after a drawdown.
-#[derive(Debug, Default)]
-struct SetAside {
-    grants: Vec<(String, Decimal)>,
-    seconds: u64,
-    owed: Decimal,
-    agents: Vec<(String, Decimal)>,
-}
-
-/// The account with every hold active at `t` (but `except`) taken out of the pools it came
-/// from: included seconds, plan credits in burn order, wallet credits in burn order (beyond
-/// them, owed), and counted in its agent's spend. The holds themselves are cleared.
-fn set_aside(account: &Account, t: Instant, except: Option<&str>) -> (Account, SetAside) {
-    let mut view = account.clone();
-    view.holds.clear();
-    let mut aside = SetAside::default();
-    let holds = account
-        .holds
-        .iter()
-        .filter(|h| h.active_at(t) && Some(h.id.as_str()) != except);
-    let (mut seconds, mut plan, mut wallet) = (0u64, Decimal::ZERO, Decimal::ZERO);
-    for h in holds {
-        seconds = seconds.saturating_add(h.included_seconds.0);
-        plan += h.plan_credits;
-        wallet += h.credits;
-        let Some(agent) = h.agent_id.as_ref() else {
-            continue;
-        };
-        if let Some(a) = view.agents.get_mut(agent) {
-            let held = h.credits + h.plan_credits;
-            a.spent_this_cycle = Some(a.spent_this_cycle.unwrap_or_default() + held);
-            aside.agents.push((agent.clone(), held));
-        }
-    }
-    if view.plan.is_some() {
-        let included = view.included_seconds();
-        aside.seconds = seconds.min(included);
-        view.included_seconds_remaining = Some(Seconds(included - aside.seconds));
-    }
-    take_from_grants(&mut view, t, true, plan, &mut aside);
-    let short = take_from_grants(&mut view, t, false, wallet, &mut aside);
-    view.owed = Some(view.owed.unwrap_or_default() + short);
-    aside.owed = short;
-    (view, aside)
-}
-
-/// Undo `set_aside` on the account a drawdown left (its grants keep their ids).
-fn put_back(account: &mut Account, aside: &SetAside) {
-    for (id, credits) in &aside.grants {
-        if let Some(g) = account.grants.iter_mut().find(|g| g.id == *id) {
-            g.remaining += *credits;
-        }
-    }
-    if let Some(s) = account.included_seconds_remaining.as_mut() {
-        s.0 = s.0.saturating_add(aside.seconds);
-    }
-    account.owed = Some(account.owed.unwrap_or_default() - aside.owed);
-    for (id, held) in &aside.agents {
-        if let Some(a) = account.agents.get_mut(id) {
-            a.spent_this_cycle = Some(a.spent_this_cycle.unwrap_or_default() - *held);
-        }
-    }
-}
-
-/// The account as `authorizeCall` should see it at `t` (SEMANTICS 11's available pools):
-/// every active hold but `except` set aside. An extend leaves its own hold out, so it prices
-/// its call against the pools plus that hold.
-pub fn available(account: &Account, t: Instant, except: Option<&str>) -> Account {
-    let mut view = set_aside(account, t, except).0;
-    view.auto_reload = None;
-    view.alerts = None;
-    view
-}
-
-/// Take `credits` from the active plan (or non-plan) grants in burn order; what they lack.
-fn take_from_grants(
-    view: &mut Account,
-    t: Instant,
-    plan: bool,
-    mut credits: Decimal,
-    aside: &mut SetAside,
-) -> Decimal {
-    let mut order: Vec<usize> = (0..view.grants.len())
-        .filter(|&i| {
-            let g = &view.grants[i];
-            (g.kind == GrantType::Plan) == plan && g.active_at(t)
-        })
-        .collect();
-    order.sort_by(|&a, &b| burn_order(&view.grants[a], &view.grants[b]));
-    for i in order {
-        let g = &mut view.grants[i];
-        let take = credits.min(g.remaining);
-        if take > Decimal::ZERO {
-            g.remaining -= take;
-            credits -= take;
-            aside.grants.push((g.id.clone(), take));
-        }
-    }
-    credits
 }
 
 /// `startCall`'s call.

@@ -26,7 +26,7 @@ fn wallet_json(a: &Acct, t: Instant) -> Value {
         .unwrap_or_default();
     // SEMANTICS 11: live calls' holds are not deducted; `available` is what is left to start
     // new calls with.
-    let held = crate::live::held_credits(&a.snap.holds, t);
+    let held = crate::pools::held_credits(&a.snap.holds, t);
     json!({
         "accountId": a.id,
         "asOf": t,
@@ -36,7 +36,7 @@ fn wallet_json(a: &Acct, t: Instant) -> Value {
         "available": (bal - held).to_string(),
         "balanceMoney": { "amount": money, "currency": a.card.currency.code },
         "owed": a.snap.owed.unwrap_or_default().to_string(),
-        "planCredits": crate::drawdown::plan_credits(&a.snap.grants, t).to_string(),
+        "planCredits": crate::pools::plan_credits(&a.snap.grants, t).to_string(),
         "includedSecondsRemaining": a.snap.included_seconds(),
         "grants": a.snap.grants,
         "autoReload": a.snap.auto_reload,
