@@ -7,8 +7,8 @@ use crate::amount::{self, dec, Count};
 use crate::calendar::{add_months, local_days, resolve_local, Instant};
 use crate::error::{Error, Result};
 use crate::model::{
-    first_duplicate, sort_indices, Account, AlertState, Call, ChargeLine, Grant, GrantType,
-    OnPlanExhausted, RateCard,
+    first_duplicate, sort_indices, Account, AlertSettings, AlertState, AutoReload, Call,
+    ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard,
 };
 use crate::pools::spendable;
 use crate::rating::{call_lines, chat_line, rental_line, total, PlanTerms};
@@ -351,6 +351,44 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The state a drawdown opens with: the account's grants, debt, included seconds,
+    /// agents' spend, cycle, reload day and pending reload.
+    fn open(account: &Account) -> State {
+        let tz = account.time_zone;
+        State {
+            grants: account.grants.clone(),
+            active: Vec::with_capacity(account.grants.len() + 4),
+            active_until: None,
+            active_dirty: true,
+            has_plan: has_plan(account, &account.grants),
+            included: account.included_seconds(),
+            owed: account.owed.unwrap_or_default(),
+            spent: account
+                .agents
+                .iter()
+                .map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default()))
+                .collect(),
+            cycle: account.cycle.as_ref().map(|c| {
+                let anchor = c.anchor.unwrap_or(c.start);
+                CycleAt {
+                    anchor,
+                    start: c.start,
+                    end: c.end,
+                    index: months_from(anchor, c.start, tz).unwrap_or(0),
+                }
+            }),
+            reload_day: match (account.reload_day_ends, account.reloads_today) {
+                (Some(ends), Some(n)) => Some(ReloadDay {
+                    ends,
+                    reloads: u32::try_from(n.0).unwrap_or(u32::MAX),
+                }),
+                _ => None,
+            },
+            pending: account.pending_reload.clone(),
+            alert: None,
+        }
+    }
+
     /// Re-derive the active set when time crosses a grant boundary or grants were added;
     /// between those moments it only shrinks as grants run dry.
     fn refresh(&mut self, t: Instant) {
@@ -387,13 +425,13 @@ impl State {
             .sum();
         held - self.owed
     }
-    /// `pools::plan_left` over the active set (its grants all have credits left).
+    /// `pools::plan_left` over the active set, whose burn order puts plan grants first.
     fn plan_left(&self, use_included: bool) -> bool {
         let plan_credits: Decimal = self
             .active
             .iter()
             .map(|&i| &self.grants[i])
-            .filter(|g| g.kind == GrantType::Plan)
+            .take_while(|g| g.kind == GrantType::Plan)
             .map(|g| g.remaining)
             .sum();
         crate::pools::plan_left(if use_included { self.included } else { 0 }, plan_credits)
@@ -602,240 +640,55 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
 /// The drawdown itself. `settle_at_once`: auto-reloads land immediately (a preview, or a
 /// ledger whose payment provider settles at once); otherwise a reload waits as pending.
 /// Also returns the closing state, from which `ledger` builds the next snapshot.
+///
+/// The steps: the usage in time order (`events_in_order`), the opening state
+/// (`State::open`), then per item: renew the cycle, charge it (`charge`), reload if the
+/// available wallet crossed the threshold (`Reloader::after`), move the alert state
+/// (`alert_after`); finally the closing figures.
 pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview, State)> {
     let card = &input.rate_card;
     let account = &input.account;
     card.validate().map_err(|e| e.within("rateCard"))?;
     account.validate(card).map_err(|e| e.within("account"))?;
-    let dp = card.dp();
-    let tz = account.time_zone;
-
-    let mut events = Vec::with_capacity(input.usage.len());
-    let ids: Vec<&str> = input.usage.iter().map(|u| u.id.as_str()).collect();
-    if let Some(idx) = first_duplicate(&ids) {
-        return Err(Error::at(
-            "duplicate_id",
-            &format!("usage[{idx}].id"),
-            format!("usage id `{}` appears twice", ids[idx]),
-        ));
-    }
-    for (idx, u) in input.usage.iter().enumerate() {
-        match u.kind {
-            UsageKind::Number => rental_events(u, idx, account, &mut events)?,
-            _ => events.push(Event {
-                usage: u,
-                idx,
-                at: u.at,
-                period: None,
-                days: None,
-            }),
-        }
-    }
-    // Time order; ties keep input order.
-    let mut order: Vec<usize> = (0..events.len()).collect();
-    sort_indices(&mut order, &|a, b| {
-        events[a]
-            .at
-            .cmp(&events[b].at)
-            .then(events[a].idx.cmp(&events[b].idx))
-    });
+    let (events, order) = events_in_order(input)?;
     let events: Vec<&Event> = order.iter().map(|&i| &events[i]).collect();
-
-    let mut st = State {
-        grants: account.grants.clone(),
-        active: Vec::with_capacity(account.grants.len() + 4),
-        active_until: None,
-        active_dirty: true,
-        has_plan: has_plan(account, &account.grants),
-        included: account.included_seconds(),
-        owed: account.owed.unwrap_or_default(),
-        spent: account
-            .agents
-            .iter()
-            .map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default()))
-            .collect(),
-        cycle: match &account.cycle {
-            Some(c) => {
-                let anchor = c.anchor.unwrap_or(c.start);
-                let n = months_from(anchor, c.start, tz).unwrap_or(0);
-                Some(CycleAt {
-                    anchor,
-                    start: c.start,
-                    end: c.end,
-                    index: n,
-                })
-            }
-            None => None,
-        },
-        reload_day: match (account.reload_day_ends, account.reloads_today) {
-            (Some(ends), Some(n)) => Some(ReloadDay {
-                ends,
-                reloads: u32::try_from(n.0).unwrap_or(u32::MAX),
-            }),
-            _ => None,
-        },
-        pending: account.pending_reload.clone(),
-        alert: None,
-    };
+    let mut st = State::open(account);
     let opening_t = events.first().map(|e| e.at).or(input.as_of);
     let balance_before = spendable(&st.grants, st.owed, opening_t);
     let alert_settings = account.alerts.as_ref();
     let mut alert_state =
         alert_settings.map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
-    let reload = account.auto_reload.as_ref().filter(|r| {
-        r.enabled
-            && r.payment_method
-                .as_deref()
-                .is_some_and(|p| !p.trim().is_empty())
-            && r.amount > Decimal::ZERO
-    });
-    let reload_credits = match reload {
-        Some(r) => Some((
-            card.to_credits(r.threshold, "account.autoReload.threshold")?,
-            card.to_credits(r.amount, "account.autoReload.amount")?,
-        )),
-        None => None,
-    };
-    let minor = card.minor();
-
-    let mut items = Vec::with_capacity(events.len());
-    let mut reloads = Vec::new();
-    let mut alerts = Vec::new();
+    let reloader = Reloader::of(card, account, settle_at_once)?;
+    let (mut items, mut reloads, mut alerts) = (Vec::with_capacity(events.len()), vec![], vec![]);
     let mut last_t = opening_t;
     for &ev in &events {
         let t = ev.at;
         last_t = Some(t);
-        let u = ev.usage;
         renew_cycle(&mut st, account, t)?;
         st.refresh(t);
-        let agent = if u.kind == UsageKind::Number {
-            None
-        } else {
-            u.agent_id.as_deref()
-        };
-        let spent = agent
-            .and_then(|a| st.spent.get(a))
-            .copied()
-            .unwrap_or_default();
-        let g = gate(
-            account,
-            agent,
-            spent,
-            st.has_plan,
-            st.plan_left(account.plan.is_some()),
-        );
-        if let Gate::Refused(reason) = g {
-            items.push(Item {
-                id: u.id.clone(),
-                at: t,
-                period: ev.period,
-                status: ItemStatus::Refused,
-                reason: Some(reason),
-                lines: vec![],
-            });
+        let (item, charged) = charge(card, &mut st, account, ev)?;
+        items.push(item);
+        if charged.is_none() {
             continue;
         }
-        let use_plan = g == Gate::PlanThenWallet;
-        let lines = lines_for(card, &st, account, ev, use_plan)?;
-        let charged = total(card, &lines)?;
-        let mut drawn = Vec::with_capacity(lines.len());
-        for line in lines {
-            drawn.push(allocate(&mut st, line, use_plan)?);
-        }
-        if let Some(a) = agent {
-            match st.spent.get_mut(a) {
-                Some(s) => *s = amount::checked(s.checked_add(charged), "agentSpend")?,
-                None => {
-                    st.spent.insert(a.to_string(), charged);
-                }
-            }
-        }
-        items.push(Item {
-            id: u.id.clone(),
-            at: t,
-            period: ev.period,
-            status: ItemStatus::Charged,
-            reason: None,
-            lines: drawn,
-        });
-
         let mut balance = st.spendable();
-        if let (Some(r), Some((threshold, per))) = (reload, reload_credits) {
-            // One reload at a time: a pending payment blocks the next (ledger mode).
-            let k = if charged > Decimal::ZERO && st.pending.is_none() {
-                // SEMANTICS 11: against the available wallet, what live calls hold set aside.
-                let held = crate::pools::held_credits(&account.holds, t);
-                reload_multiple(balance - held, threshold, per)
-            } else {
-                None
-            };
-            if let Some(k) = k {
-                // The multiple crosses to JavaScript as a number: keep it exact there.
-                if k > amount::MAX_SAFE_INTEGER {
-                    return Err(Error::overflow("account.autoReload.amount"));
+        if let Some(r) = &reloader {
+            let reload = r.after(&mut st, account, (t, balance), charged.unwrap_or_default())?;
+            if let Some(e) = reload {
+                if settle_at_once {
+                    balance = st.spendable();
                 }
-                // maxReloadsPerDay counts the account's local calendar day.
-                if st.reload_day.is_none_or(|d| t >= d.ends) {
-                    st.reload_day = Some(ReloadDay {
-                        ends: local_day_end(t, tz)?,
-                        reloads: 0,
-                    });
-                }
-                let ReloadDay {
-                    ends: end,
-                    reloads: today,
-                } = st.reload_day.unwrap_or(ReloadDay {
-                    ends: t,
-                    reloads: 0,
-                });
-                if r.max_reloads_per_day.is_none_or(|m| today < m) {
-                    st.reload_day = Some(ReloadDay {
-                        ends: end,
-                        reloads: today + 1,
-                    });
-                    let kd = Decimal::from(k);
-                    let credits =
-                        amount::checked(per.checked_mul(kd), "account.autoReload.amount")?;
-                    let mut money =
-                        amount::checked(r.amount.checked_mul(kd), "account.autoReload.amount")?;
-                    money.rescale(minor);
-                    let id = st.next_reload_id();
-                    let grant = Grant::prepaid(id.clone(), credits, t);
-                    let settled = if settle_at_once {
-                        let settled = st.land(grant);
-                        st.refresh(t);
-                        balance = st.spendable();
-                        settled
-                    } else {
-                        st.pending = Some(grant);
-                        Decimal::ZERO
-                    };
-                    reloads.push(ReloadEvent {
-                        amount: money,
-                        at: t,
-                        credits,
-                        id,
-                        multiple: k,
-                        settled_owed: settled,
-                    });
-                }
+                reloads.push(e);
             }
         }
         if let (Some(settings), Some(prev)) = (alert_settings, alert_state) {
-            let now = state_for(settings, balance);
-            if now != prev {
-                alerts.push(AlertEvent {
-                    at: t,
-                    from: prev,
-                    to: now,
-                    balance,
-                });
-                alert_state = Some(now);
-            }
+            let a = alert_after(settings, prev, balance, t);
+            alert_state = Some(a.as_ref().map_or(prev, |a| a.to));
+            alerts.extend(a);
         }
     }
     let mut owed = st.owed;
-    owed.rescale(owed.scale().max(dp));
+    owed.rescale(owed.scale().max(card.dp()));
     st.alert = alert_state;
     let preview = Preview {
         items,
@@ -856,6 +709,214 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
         agent_spend: st.spent.clone(),
     };
     Ok((preview, st))
+}
+
+/// The usage as events in time order (ties keep input order), a number rental expanded to
+/// one event per period; ids must be unique. Answers the events and their time order.
+fn events_in_order(input: &PreviewInput) -> Result<(Vec<Event<'_>>, Vec<usize>)> {
+    let ids: Vec<&str> = input.usage.iter().map(|u| u.id.as_str()).collect();
+    if let Some(idx) = first_duplicate(&ids) {
+        return Err(Error::at(
+            "duplicate_id",
+            &format!("usage[{idx}].id"),
+            format!("usage id `{}` appears twice", ids[idx]),
+        ));
+    }
+    let mut events = Vec::with_capacity(input.usage.len());
+    for (idx, u) in input.usage.iter().enumerate() {
+        match u.kind {
+            UsageKind::Number => rental_events(u, idx, &input.account, &mut events)?,
+            _ => events.push(Event {
+                usage: u,
+                idx,
+                at: u.at,
+                period: None,
+                days: None,
+            }),
+        }
+    }
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    sort_indices(&mut order, &|a, b| {
+        events[a]
+            .at
+            .cmp(&events[b].at)
+            .then(events[a].idx.cmp(&events[b].idx))
+    });
+    Ok((events, order))
+}
+
+/// One usage event charged: the agent's gate (seed 002), its lines drawn down in burn
+/// order, the agent's spend. Answers the item and its credits (`None` when refused). The
+/// item is built after the lines on purpose: allocating its id first made glibc's allocator
+/// fragment and the 100,000-item benchmark 25 % slower (BENCHMARKS.md).
+fn charge(
+    card: &RateCard,
+    st: &mut State,
+    account: &Account,
+    ev: &Event,
+) -> Result<(Item, Option<Decimal>)> {
+    let u = ev.usage;
+    let agent = if u.kind == UsageKind::Number {
+        None
+    } else {
+        u.agent_id.as_deref()
+    };
+    let spent = agent
+        .and_then(|a| st.spent.get(a))
+        .copied()
+        .unwrap_or_default();
+    let plan_left = st.plan_left(account.plan.is_some());
+    let g = gate(account, agent, spent, st.has_plan, plan_left);
+    if let Gate::Refused(reason) = g {
+        let item = Item {
+            id: u.id.clone(),
+            at: ev.at,
+            period: ev.period,
+            status: ItemStatus::Refused,
+            reason: Some(reason),
+            lines: vec![],
+        };
+        return Ok((item, None));
+    }
+    let use_plan = g == Gate::PlanThenWallet;
+    let lines = lines_for(card, st, account, ev, use_plan)?;
+    let charged = total(card, &lines)?;
+    let mut drawn = Vec::with_capacity(lines.len());
+    for line in lines {
+        drawn.push(allocate(st, line, use_plan)?);
+    }
+    if let Some(a) = agent {
+        // `get_mut` first: most items' agents are known, and a key costs an allocation.
+        match st.spent.get_mut(a) {
+            Some(s) => *s = amount::checked(s.checked_add(charged), "agentSpend")?,
+            None => {
+                st.spent.insert(a.to_string(), charged);
+            }
+        }
+    }
+    let item = Item {
+        id: u.id.clone(),
+        at: ev.at,
+        period: ev.period,
+        status: ItemStatus::Charged,
+        reason: None,
+        lines: drawn,
+    };
+    Ok((item, Some(charged)))
+}
+
+/// Auto-reload as the account configures it (SEMANTICS 7), in credits.
+struct Reloader<'a> {
+    settings: &'a AutoReload,
+    threshold: Decimal,
+    per: Decimal,
+    minor: u32,
+    settle_at_once: bool,
+}
+
+impl<'a> Reloader<'a> {
+    /// `None` when auto-reload is off, has no payment method or no amount.
+    fn of(card: &RateCard, account: &'a Account, settle_at_once: bool) -> Result<Option<Self>> {
+        let Some(r) = account.auto_reload.as_ref().filter(|r| {
+            r.enabled
+                && r.payment_method
+                    .as_deref()
+                    .is_some_and(|p| !p.trim().is_empty())
+                && r.amount > Decimal::ZERO
+        }) else {
+            return Ok(None);
+        };
+        Ok(Some(Reloader {
+            settings: r,
+            threshold: card.to_credits(r.threshold, "account.autoReload.threshold")?,
+            per: card.to_credits(r.amount, "account.autoReload.amount")?,
+            minor: card.minor(),
+            settle_at_once,
+        }))
+    }
+
+    /// After a charge: the reload the available wallet (spendable less live calls' holds,
+    /// SEMANTICS 11) calls for, within `maxReloadsPerDay` of the account's local day; one at
+    /// a time (a pending payment blocks the next).
+    fn after(
+        &self,
+        st: &mut State,
+        account: &Account,
+        (t, balance): (Instant, Decimal),
+        charged: Decimal,
+    ) -> Result<Option<ReloadEvent>> {
+        if charged <= Decimal::ZERO || st.pending.is_some() {
+            return Ok(None);
+        }
+        let available = balance - crate::pools::held_credits(&account.holds, t);
+        let Some(k) = reload_multiple(available, self.threshold, self.per) else {
+            return Ok(None);
+        };
+        // The multiple crosses to JavaScript as a number: keep it exact there.
+        if k > amount::MAX_SAFE_INTEGER {
+            return Err(Error::overflow("account.autoReload.amount"));
+        }
+        if st.reload_day.is_none_or(|d| t >= d.ends) {
+            st.reload_day = Some(ReloadDay {
+                ends: local_day_end(t, account.time_zone)?,
+                reloads: 0,
+            });
+        }
+        let day = st.reload_day.unwrap_or(ReloadDay {
+            ends: t,
+            reloads: 0,
+        });
+        if self
+            .settings
+            .max_reloads_per_day
+            .is_some_and(|m| day.reloads >= m)
+        {
+            return Ok(None);
+        }
+        st.reload_day = Some(ReloadDay {
+            reloads: day.reloads + 1,
+            ..day
+        });
+        let kd = Decimal::from(k);
+        let field = "account.autoReload.amount";
+        let credits = amount::checked(self.per.checked_mul(kd), field)?;
+        let mut money = amount::checked(self.settings.amount.checked_mul(kd), field)?;
+        money.rescale(self.minor);
+        let id = st.next_reload_id();
+        let grant = Grant::prepaid(id.clone(), credits, t);
+        let settled = if self.settle_at_once {
+            let settled = st.land(grant);
+            st.refresh(t);
+            settled
+        } else {
+            st.pending = Some(grant);
+            Decimal::ZERO
+        };
+        Ok(Some(ReloadEvent {
+            amount: money,
+            at: t,
+            credits,
+            id,
+            multiple: k,
+            settled_owed: settled,
+        }))
+    }
+}
+
+/// The alert transition a balance makes from `prev` (SEMANTICS 8), if any.
+fn alert_after(
+    settings: &AlertSettings,
+    prev: AlertState,
+    balance: Decimal,
+    t: Instant,
+) -> Option<AlertEvent> {
+    let now = state_for(settings, balance);
+    (now != prev).then_some(AlertEvent {
+        at: t,
+        from: prev,
+        to: now,
+        balance,
+    })
 }
 
 /// The index `k` of the monthly occurrence of `anchor` at or before `t` in `tz`
