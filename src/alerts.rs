@@ -2,7 +2,7 @@
 //! (seed 004, after Flexprice's wallet alerts). Thresholds and balance are credits.
 
 use crate::amount::dec;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::model::{AlertLevel, AlertSettings, AlertState, Direction};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,7 @@ pub fn validate(s: &AlertSettings) -> Result<()> {
                     "<="
                 };
                 return Err(Error::at(
-                    "alert_thresholds_unordered",
+                    Code::AlertThresholdsUnordered,
                     &format!("{name}.threshold"),
                     format!(
                         "{name} ({}) must be {rel} {severe_name} ({}) for direction {}",

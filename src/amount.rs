@@ -2,7 +2,7 @@
 //! Rules from SEMANTICS.md section 1: strings in and out, integers only up to 2^53 - 1,
 //! no floats anywhere, one rounding per charge line.
 
-use crate::error::{coded, Error, Result};
+use crate::error::{coded, Code, Error, Result};
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -65,12 +65,12 @@ struct DecVisitor;
 fn safe_integer<E: de::Error>(v: i128) -> std::result::Result<Decimal, E> {
     if v.unsigned_abs() > u128::from(MAX_SAFE_INTEGER) {
         return Err(E::custom(coded(
-            "invalid_decimal",
+            Code::InvalidDecimal,
             "integer beyond 2^53 - 1; pass amounts as decimal strings",
         )));
     }
     check_range(Decimal::from(v))
-        .map_err(|_| E::custom(coded("invalid_decimal", "out of range (|x| <= 10^15)")))
+        .map_err(|_| E::custom(coded(Code::InvalidDecimal, "out of range (|x| <= 10^15)")))
 }
 
 impl<'de> de::Visitor<'de> for DecVisitor {
@@ -79,7 +79,7 @@ impl<'de> de::Visitor<'de> for DecVisitor {
         f.write_str("a decimal string")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Decimal, E> {
-        parse_decimal(v).map_err(|m| E::custom(coded("invalid_decimal", m)))
+        parse_decimal(v).map_err(|m| E::custom(coded(Code::InvalidDecimal, m)))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Decimal, E> {
         safe_integer(v.into())
@@ -91,36 +91,36 @@ impl<'de> de::Visitor<'de> for DecVisitor {
         // JavaScript hands over integers beyond 2^53 - 1 as floats: say the same as for JSON text.
         if v.fract() == 0.0 && v.abs() > MAX_SAFE_INTEGER as f64 {
             return Err(E::custom(coded(
-                "invalid_decimal",
+                Code::InvalidDecimal,
                 "integer beyond 2^53 - 1; pass amounts as decimal strings",
             )));
         }
         Err(E::custom(coded(
-            "invalid_decimal",
+            Code::InvalidDecimal,
             "fractional or exponent JSON numbers are not exact; pass decimals as strings (\"0.07\")",
         )))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Decimal, E> {
         Err(E::custom(coded(
-            "invalid_decimal",
+            Code::InvalidDecimal,
             "expected a decimal string, got a boolean",
         )))
     }
     fn visit_unit<E: de::Error>(self) -> std::result::Result<Decimal, E> {
         Err(E::custom(coded(
-            "invalid_decimal",
+            Code::InvalidDecimal,
             "expected a decimal string, got null",
         )))
     }
     fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> std::result::Result<Decimal, A::Error> {
         Err(de::Error::custom(coded(
-            "invalid_decimal",
+            Code::InvalidDecimal,
             "expected a decimal string, got an object",
         )))
     }
     fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> std::result::Result<Decimal, A::Error> {
         Err(de::Error::custom(coded(
-            "invalid_decimal",
+            Code::InvalidDecimal,
             "expected a decimal string, got an array",
         )))
     }
@@ -181,7 +181,7 @@ impl<'de> Deserialize<'de> for Seconds {
             fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Seconds, E> {
                 if v > MAX_SECONDS {
                     return Err(E::custom(coded(
-                        "invalid_duration",
+                        Code::InvalidDuration,
                         format!("{v} s is more than ten years"),
                     )));
                 }
@@ -190,7 +190,7 @@ impl<'de> Deserialize<'de> for Seconds {
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Seconds, E> {
                 if v < 0 {
                     return Err(E::custom(coded(
-                        "invalid_duration",
+                        Code::InvalidDuration,
                         "durations are non-negative whole seconds",
                     )));
                 }
@@ -198,7 +198,7 @@ impl<'de> Deserialize<'de> for Seconds {
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Seconds, E> {
                 Err(E::custom(coded(
-                    "invalid_duration",
+                    Code::InvalidDuration,
                     "durations are whole seconds; round partial seconds up",
                 )))
             }
@@ -206,7 +206,7 @@ impl<'de> Deserialize<'de> for Seconds {
                 match v.parse::<u64>() {
                     Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
                     _ => Err(E::custom(coded(
-                        "invalid_duration",
+                        Code::InvalidDuration,
                         format!("`{v}` is not a whole number of seconds"),
                     ))),
                 }
@@ -242,7 +242,7 @@ impl<'de> Deserialize<'de> for Count {
             fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Count, E> {
                 if v > MAX_COUNT {
                     return Err(E::custom(coded(
-                        "invalid_count",
+                        Code::InvalidCount,
                         format!("{v} is more than the largest count, {MAX_COUNT}"),
                     )));
                 }
@@ -250,13 +250,16 @@ impl<'de> Deserialize<'de> for Count {
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Count, E> {
                 if v < 0 {
-                    return Err(E::custom(coded("invalid_count", "counts are not negative")));
+                    return Err(E::custom(coded(
+                        Code::InvalidCount,
+                        "counts are not negative",
+                    )));
                 }
                 self.visit_u64(v as u64)
             }
             fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Count, E> {
                 Err(E::custom(coded(
-                    "invalid_count",
+                    Code::InvalidCount,
                     "counts are whole numbers",
                 )))
             }
@@ -264,7 +267,7 @@ impl<'de> Deserialize<'de> for Count {
                 match v.parse::<u64>() {
                     Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
                     _ => Err(E::custom(coded(
-                        "invalid_count",
+                        Code::InvalidCount,
                         format!("`{v}` is not a whole number"),
                     ))),
                 }
@@ -460,7 +463,7 @@ pub fn minor_units(code: &str) -> Option<u32> {
 pub fn check_money(v: Decimal, minor: u32, currency: &str, field: &str) -> Result<()> {
     if v.normalize().scale() > minor {
         return Err(Error::at(
-            "invalid_money_precision",
+            Code::InvalidMoneyPrecision,
             field,
             format!("{currency} amounts have at most {minor} decimals, got {v}"),
         ));
@@ -476,7 +479,7 @@ pub fn non_negative(v: Decimal, field: &str) -> Result<Decimal> {
 pub fn non_negative_with(v: Decimal, field: impl FnOnce() -> String) -> Result<Decimal> {
     if v.is_sign_negative() && !v.is_zero() {
         return Err(Error::at(
-            "negative_amount",
+            Code::NegativeAmount,
             &field(),
             format!("must not be negative, got {v}"),
         ));

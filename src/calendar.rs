@@ -1,7 +1,7 @@
 //! Instants and calendar work in the account's IANA time zone (SEMANTICS 1 and 6).
 //! Time is always an input: nothing here reads a clock.
 
-use crate::error::coded;
+use crate::error::{coded, Code};
 use crate::tzdata::{lookup, ZoneData};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
@@ -70,7 +70,7 @@ impl<'de> Deserialize<'de> for Instant {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Instant, E> {
                 let t = Instant::parse(v).ok_or_else(|| {
                     E::custom(coded(
-                        "invalid_instant",
+                        Code::InvalidInstant,
                         format!("`{v}` is not an RFC 3339 instant with an offset"),
                     ))
                 })?;
@@ -78,7 +78,7 @@ impl<'de> Deserialize<'de> for Instant {
                 // the local time of an earlier instant.
                 if t.0.timestamp() < crate::tzdata::START {
                     return Err(E::custom(coded(
-                        "instant_out_of_range",
+                        Code::InstantOutOfRange,
                         format!("`{v}` is before 2000-01-01T00:00:00Z, the earliest instant drawdown accepts"),
                     )));
                 }
@@ -110,7 +110,7 @@ impl<'de> Deserialize<'de> for Zone {
         let s = String::deserialize(d)?;
         lookup(&s).map(Zone).ok_or_else(|| {
             de::Error::custom(coded(
-                "invalid_time_zone",
+                Code::InvalidTimeZone,
                 format!("`{s}` is not an IANA time zone"),
             ))
         })

@@ -5,7 +5,7 @@
 use crate::alerts::state_for;
 use crate::amount::{self, dec, Count};
 use crate::calendar::{add_months, local_days, resolve_local, Instant};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::model::{
     first_duplicate, sort_indices, Account, AlertSettings, AlertState, AutoReload, Call,
     ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard,
@@ -264,7 +264,7 @@ fn rental_events<'a>(
     let tz = account.time_zone;
     let bad = || {
         Error::at(
-            "invalid_instant",
+            Code::InvalidInstant,
             &format!("{field}.at"),
             "the rental schedule leaves the calendar",
         )
@@ -295,7 +295,7 @@ fn rental_events<'a>(
         n += 1;
         if n as i64 > MAX_RENTAL_PERIODS {
             return Err(Error::at(
-                "too_many_periods",
+                Code::TooManyPeriods,
                 &format!("{field}.through"),
                 format!("a rental expands to at most {MAX_RENTAL_PERIODS} periods"),
             ));
@@ -472,7 +472,7 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
     {
         let new_end = add_months(anchor, n + 2, tz).ok_or_else(|| {
             Error::at(
-                "invalid_cycle",
+                Code::InvalidCycle,
                 "account.cycle",
                 "the cycle leaves the calendar",
             )
@@ -575,7 +575,7 @@ fn lines_for(
     let field = || format!("usage[{}]", ev.idx);
     let missing = |name: &str| {
         Error::at(
-            "missing_field",
+            Code::MissingField,
             &format!("{}.{name}", field()),
             format!("a `{}` item needs `{name}`", u.kind.name()),
         )
@@ -613,8 +613,13 @@ fn local_day_end(t: Instant, tz: crate::calendar::Zone) -> Result<Instant> {
         .date()
         .succ_opt()
         .and_then(|d| d.and_hms_opt(0, 0, 0));
-    next.and_then(|n| resolve_local(tz, n))
-        .ok_or_else(|| Error::at("invalid_instant", "usage", "the date leaves the calendar"))
+    next.and_then(|n| resolve_local(tz, n)).ok_or_else(|| {
+        Error::at(
+            Code::InvalidInstant,
+            "usage",
+            "the date leaves the calendar",
+        )
+    })
 }
 
 /// Errors about the call are reported under the usage item's path.
@@ -717,7 +722,7 @@ fn events_in_order(input: &PreviewInput) -> Result<(Vec<Event<'_>>, Vec<usize>)>
     let ids: Vec<&str> = input.usage.iter().map(|u| u.id.as_str()).collect();
     if let Some(idx) = first_duplicate(&ids) {
         return Err(Error::at(
-            "duplicate_id",
+            Code::DuplicateId,
             &format!("usage[{idx}].id"),
             format!("usage id `{}` appears twice", ids[idx]),
         ));

@@ -4,9 +4,136 @@
 use serde::Serialize;
 use std::fmt;
 
+/// Every code the engine's errors carry (CONTRACT's stable codes), one variant each, so the
+/// compiler checks each use; they cross boundaries as their snake_case names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    AlertThresholdsUnordered,
+    ArithmeticOverflow,
+    DuplicateId,
+    HoldExpired,
+    InstantOutOfRange,
+    Internal,
+    InvalidCount,
+    InvalidCurrency,
+    InvalidCycle,
+    InvalidDecimal,
+    InvalidDuration,
+    InvalidEnum,
+    InvalidGrantWindow,
+    InvalidIncrement,
+    InvalidInput,
+    InvalidInstant,
+    InvalidJson,
+    InvalidMoneyPrecision,
+    InvalidTimeZone,
+    InvalidType,
+    InvalidValue,
+    MissingField,
+    MissingRate,
+    NegativeAmount,
+    NoPendingReload,
+    TooManyPeriods,
+    UnknownCall,
+    UnknownField,
+    UnknownOp,
+}
+
+/// Every code, for `parse` and the test that each name is unique (a new variant goes here
+/// too; `as_str`'s match makes sure it gets a name).
+const ALL: &[Code] = &[
+    Code::AlertThresholdsUnordered,
+    Code::ArithmeticOverflow,
+    Code::DuplicateId,
+    Code::HoldExpired,
+    Code::InstantOutOfRange,
+    Code::Internal,
+    Code::InvalidCount,
+    Code::InvalidCurrency,
+    Code::InvalidCycle,
+    Code::InvalidDecimal,
+    Code::InvalidDuration,
+    Code::InvalidEnum,
+    Code::InvalidGrantWindow,
+    Code::InvalidIncrement,
+    Code::InvalidInput,
+    Code::InvalidInstant,
+    Code::InvalidJson,
+    Code::InvalidMoneyPrecision,
+    Code::InvalidTimeZone,
+    Code::InvalidType,
+    Code::InvalidValue,
+    Code::MissingField,
+    Code::MissingRate,
+    Code::NegativeAmount,
+    Code::NoPendingReload,
+    Code::TooManyPeriods,
+    Code::UnknownCall,
+    Code::UnknownField,
+    Code::UnknownOp,
+];
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::AlertThresholdsUnordered => "alert_thresholds_unordered",
+            Code::ArithmeticOverflow => "arithmetic_overflow",
+            Code::DuplicateId => "duplicate_id",
+            Code::HoldExpired => "hold_expired",
+            Code::InstantOutOfRange => "instant_out_of_range",
+            Code::Internal => "internal",
+            Code::InvalidCount => "invalid_count",
+            Code::InvalidCurrency => "invalid_currency",
+            Code::InvalidCycle => "invalid_cycle",
+            Code::InvalidDecimal => "invalid_decimal",
+            Code::InvalidDuration => "invalid_duration",
+            Code::InvalidEnum => "invalid_enum",
+            Code::InvalidGrantWindow => "invalid_grant_window",
+            Code::InvalidIncrement => "invalid_increment",
+            Code::InvalidInput => "invalid_input",
+            Code::InvalidInstant => "invalid_instant",
+            Code::InvalidJson => "invalid_json",
+            Code::InvalidMoneyPrecision => "invalid_money_precision",
+            Code::InvalidTimeZone => "invalid_time_zone",
+            Code::InvalidType => "invalid_type",
+            Code::InvalidValue => "invalid_value",
+            Code::MissingField => "missing_field",
+            Code::MissingRate => "missing_rate",
+            Code::NegativeAmount => "negative_amount",
+            Code::NoPendingReload => "no_pending_reload",
+            Code::TooManyPeriods => "too_many_periods",
+            Code::UnknownCall => "unknown_call",
+            Code::UnknownField => "unknown_field",
+            Code::UnknownOp => "unknown_op",
+        }
+    }
+    /// The code a name stands for (serde errors carry theirs as text, `coded`).
+    pub fn parse(name: &str) -> Option<Code> {
+        ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Error {
-    pub code: String,
+    pub code: Code,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     pub message: String,
@@ -15,19 +142,19 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    pub fn new(code: &str, field: impl Into<Option<String>>, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, field: impl Into<Option<String>>, message: impl Into<String>) -> Self {
         Error {
-            code: code.to_string(),
+            code,
             message: message.into(),
             field: field.into(),
         }
     }
-    pub fn at(code: &str, field: &str, message: impl Into<String>) -> Self {
+    pub fn at(code: Code, field: &str, message: impl Into<String>) -> Self {
         Self::new(code, Some(field.to_string()), message)
     }
     pub fn overflow(field: &str) -> Self {
         Self::at(
-            "arithmetic_overflow",
+            Code::ArithmeticOverflow,
             field,
             "the result does not fit an exact decimal; use smaller amounts",
         )
@@ -54,7 +181,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Custom serde errors carry their code as a `[code] ` prefix of the message; see `amount`.
-pub(crate) fn coded(code: &str, message: impl fmt::Display) -> String {
+pub(crate) fn coded(code: Code, message: impl fmt::Display) -> String {
     format!("[{code}] {message}")
 }
 
@@ -68,7 +195,8 @@ pub(crate) fn from_serde(path: String, msg: String) -> Error {
     };
     if let Some(rest) = msg.strip_prefix('[') {
         if let Some(end) = rest.find("] ") {
-            return Error::new(&rest[..end], field, rest[end + 2..].to_string());
+            let code = Code::parse(&rest[..end]).unwrap_or(Code::InvalidValue);
+            return Error::new(code, field, rest[end + 2..].to_string());
         }
     }
     let quoted = |m: &str| m.split('`').nth(1).map(str::to_string);
@@ -78,16 +206,36 @@ pub(crate) fn from_serde(path: String, msg: String) -> Error {
         (f, None) => f.clone(),
     };
     let (code, field) = if msg.starts_with("missing field") {
-        ("missing_field", join(quoted(&msg)))
+        (Code::MissingField, join(quoted(&msg)))
     } else if msg.starts_with("unknown field") {
         // The path already ends with the unknown key.
-        ("unknown_field", field)
+        (Code::UnknownField, field)
     } else if msg.starts_with("unknown variant") {
-        ("invalid_enum", field)
+        (Code::InvalidEnum, field)
     } else if msg.starts_with("invalid type") {
-        ("invalid_type", field)
+        (Code::InvalidType, field)
     } else {
-        ("invalid_value", field)
+        (Code::InvalidValue, field)
     };
     Error::new(code, field, msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_one_snake_case_name_that_parses_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ALL {
+            let name = code.as_str();
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
+            assert!(seen.insert(name), "{name} twice");
+            assert_eq!(Code::parse(name), Some(*code));
+        }
+        assert_eq!(Code::parse("no_such_code"), None);
+    }
 }

@@ -4,7 +4,7 @@
 //! Pure functions over plain data, like the rest of the core; storage lives in the server.
 
 use crate::drawdown::{run, Preview, PreviewInput};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::model::{Account, AgentPolicy, Grant};
 use rust_decimal::Decimal;
 
@@ -59,7 +59,7 @@ pub fn apply(input: &PreviewInput, settle_at_once: bool) -> Result<Applied> {
 pub fn land(account: &mut Account, mut grant: Grant) -> Result<Decimal> {
     if account.grants.iter().any(|g| g.id == grant.id) {
         return Err(Error::at(
-            "duplicate_id",
+            Code::DuplicateId,
             "grant.id",
             format!("grant id `{}` is already in use", grant.id),
         ));
@@ -77,7 +77,7 @@ pub fn land(account: &mut Account, mut grant: Grant) -> Result<Decimal> {
 pub fn settle_reload(account: &mut Account) -> Result<(Grant, Decimal)> {
     let Some(grant) = account.pending_reload.take() else {
         return Err(Error::at(
-            "no_pending_reload",
+            Code::NoPendingReload,
             "pendingReload",
             "the account has no reload waiting for payment",
         ));

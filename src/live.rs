@@ -9,7 +9,7 @@ use crate::amount::{self, Seconds};
 use crate::authorize::{authorize_call, ApiError, AuthorizeInput, CallRequest, MAX_CALL_SECONDS};
 use crate::calendar::Instant;
 use crate::drawdown::{Item, PreviewInput, Usage, UsageKind};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::model::{
     Account, Call, CallDirection, OnPlanExhausted, PassThrough, RateCard, Transfer,
 };
@@ -125,7 +125,7 @@ pub struct QuotaGrant {
     pub valid_until: Option<Instant>,
 }
 
-fn call_id_error(code: &str, field: &str, message: String) -> Error {
+fn call_id_error(code: Code, field: &str, message: String) -> Error {
     Error::at(code, field, message)
 }
 
@@ -150,7 +150,7 @@ pub fn start_call_books(input: &StartInput) -> Result<(QuotaGrant, Account)> {
     let c = &input.call;
     if input.account.holds.iter().any(|h| h.id == c.id) {
         return Err(call_id_error(
-            "duplicate_id",
+            Code::DuplicateId,
             "call.id",
             format!("call `{}` already holds credits", c.id),
         ));
@@ -182,14 +182,14 @@ pub fn extend_call_books(input: &ExtendInput) -> Result<(QuotaGrant, Account)> {
     let a = &input.account;
     let Some(h) = a.holds.iter().find(|h| h.id == input.call_id) else {
         return Err(call_id_error(
-            "unknown_call",
+            Code::UnknownCall,
             "callId",
             format!("the account holds nothing for call `{}`", input.call_id),
         ));
     };
     if !h.active_at(input.at) {
         return Err(call_id_error(
-            "hold_expired",
+            Code::HoldExpired,
             "callId",
             format!(
                 "the hold of call `{}` expired at {}; end the call",
@@ -255,7 +255,7 @@ fn grant(
         .plus_seconds(granted.saturating_add(grace))
         .ok_or_else(|| {
             Error::at(
-                "invalid_instant",
+                Code::InvalidInstant,
                 "call.at",
                 "the hold's end leaves the calendar",
             )
@@ -326,7 +326,7 @@ fn shares(
 }
 
 fn to_value(a: &Account) -> Result<Value> {
-    serde_json::to_value(a).map_err(|e| Error::new("internal", None, e.to_string()))
+    serde_json::to_value(a).map_err(|e| Error::new(Code::Internal, None, e.to_string()))
 }
 
 /// `endCall`'s call: what happened, and for a call without a hold what it was.
@@ -394,7 +394,7 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
     let hold = input.account.holds.iter().find(|h| h.id == input.call_id);
     let missing = |f: &str| {
         Error::at(
-            "missing_field",
+            Code::MissingField,
             &format!("call.{f}"),
             format!(
                 "call `{}` holds nothing here, so its end must say `{f}`",
@@ -466,7 +466,7 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
         .items
         .into_iter()
         .next()
-        .ok_or_else(|| Error::new("internal", None, "the call's usage item is missing"))?;
+        .ok_or_else(|| Error::new(Code::Internal, None, "the call's usage item is missing"))?;
     let mut next = applied.account;
     put_back(&mut next, &aside);
     if let (Some((limit, stop)), Some(p)) =

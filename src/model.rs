@@ -6,7 +6,7 @@ use crate::amount::{
     self, dec, minor_units, non_negative, non_negative_with, opt_dec, Count, RoundingMode, Seconds,
 };
 use crate::calendar::{Instant, Zone};
-use crate::error::{coded, Error, Result};
+use crate::error::{coded, Code, Error, Result};
 use rust_decimal::Decimal;
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -75,7 +75,7 @@ impl<'de> Deserialize<'de> for Increment {
         let s = String::deserialize(d)?;
         let bad = || {
             de::Error::custom(coded(
-                "invalid_increment",
+                Code::InvalidIncrement,
                 format!("`{s}` is not `first/next` in whole seconds >= 1, like \"60/60\""),
             ))
         };
@@ -168,7 +168,7 @@ impl<'de> Deserialize<'de> for Currency {
         match minor_units(&code) {
             Some(minor) => Ok(Currency { code, minor }),
             None => Err(de::Error::custom(coded(
-                "invalid_currency",
+                Code::InvalidCurrency,
                 format!("`{code}` is not a supported ISO 4217 code"),
             ))),
         }
@@ -202,14 +202,14 @@ impl RateCard {
     pub fn validate(&self) -> Result<()> {
         if self.credits_per_unit <= Decimal::ZERO {
             return Err(Error::at(
-                "invalid_value",
+                Code::InvalidValue,
                 "creditsPerUnit",
                 "must be greater than zero",
             ));
         }
         if self.rounding.credit_decimals > MAX_CREDIT_DECIMALS {
             return Err(Error::at(
-                "invalid_value",
+                Code::InvalidValue,
                 "rounding.creditDecimals",
                 format!("at most {MAX_CREDIT_DECIMALS} decimals"),
             ));
@@ -246,7 +246,7 @@ impl RateCard {
     pub fn voice_rate(&self) -> Result<&VoiceRate> {
         self.voice.as_ref().ok_or_else(|| {
             Error::at(
-                "missing_rate",
+                Code::MissingRate,
                 "rateCard.voice",
                 "the rate card has no voice rate",
             )
@@ -257,7 +257,7 @@ impl RateCard {
     pub fn toll_free_per_minute(&self) -> Result<Decimal> {
         self.toll_free_surcharge.as_ref().map(|t| t.per_minute).ok_or_else(|| {
             Error::at(
-                "missing_rate",
+                Code::MissingRate,
                 "rateCard.tollFreeSurcharge",
                 "an inbound toll-free call needs the card's tollFreeSurcharge.perMinute (there is no default)",
             )
@@ -518,7 +518,7 @@ impl Account {
         if let Some(c) = &self.cycle {
             if c.end <= c.start {
                 return Err(Error::at(
-                    "invalid_cycle",
+                    Code::InvalidCycle,
                     "cycle.end",
                     "the cycle must end after it starts",
                 ));
@@ -532,7 +532,7 @@ impl Account {
             non_negative_with(g.remaining, || format!("{}.remaining", f()))?;
             if duplicate == Some(i) {
                 return Err(Error::at(
-                    "duplicate_id",
+                    Code::DuplicateId,
                     &format!("{}.id", f()),
                     format!("grant id `{}` appears twice", g.id),
                 ));
@@ -540,7 +540,7 @@ impl Account {
             if let (Some(e), Some(x)) = (g.effective_at, g.expires_at) {
                 if x <= e {
                     return Err(Error::at(
-                        "invalid_grant_window",
+                        Code::InvalidGrantWindow,
                         &format!("{}.expiresAt", f()),
                         "a grant must expire after it takes effect",
                     ));
@@ -566,7 +566,7 @@ impl Account {
         let ids: Vec<&str> = self.holds.iter().map(|h| h.id.as_str()).collect();
         if let Some(i) = first_duplicate(&ids) {
             return Err(Error::at(
-                "duplicate_id",
+                Code::DuplicateId,
                 &format!("holds[{i}].id"),
                 format!("hold id `{}` appears twice", ids[i]),
             ));

@@ -1,7 +1,7 @@
 //! The contract operations over JSON values, and canonical JSON. The native CLI,
 //! the WebAssembly bindings and the test vectors all come through here.
 
-use crate::error::{from_serde, Error, Result};
+use crate::error::{from_serde, Code, Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -30,13 +30,13 @@ fn run<I: DeserializeOwned, O: Serialize>(
     f: impl Fn(&I) -> Result<O>,
 ) -> Result<Value> {
     let out = f(&parse::<I>(input)?)?;
-    serde_json::to_value(out).map_err(|e| Error::new("internal", None, e.to_string()))
+    serde_json::to_value(out).map_err(|e| Error::new(Code::Internal, None, e.to_string()))
 }
 
 /// Deserialize from JSON text, with the path of any failure.
 pub fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| Error::new("invalid_json", None, e.to_string()))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|e| Error::new(Code::InvalidJson, None, e.to_string()))?;
     parse(&value)
 }
 
@@ -82,7 +82,7 @@ pub struct Text;
 impl Emit for Text {
     type Out = String;
     fn emit<O: Serialize>(self, out: &O) -> Result<String> {
-        serde_json::to_string(out).map_err(|e| Error::new("internal", None, e.to_string()))
+        serde_json::to_string(out).map_err(|e| Error::new(Code::Internal, None, e.to_string()))
     }
 }
 
@@ -123,7 +123,7 @@ struct ErrorDoc<'a> {
 
 fn unknown_op(op: &str) -> Error {
     Error::new(
-        "unknown_op",
+        Code::UnknownOp,
         None,
         format!("`{op}` is not one of {}", OPS.join(", ")),
     )

@@ -2,7 +2,7 @@
 //! once at the end with the card's mode and `creditDecimals`.
 
 use crate::amount::{self, check_money, non_negative, round_div};
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::model::{Call, CallDirection, ChargeLine, Money, Plan, RateCard};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -175,7 +175,7 @@ pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<
     if let Some(t) = call.transfer.as_ref().filter(|t| t.bridged_seconds.0 > 0) {
         let rate = card.transfer.as_ref().ok_or_else(|| {
             Error::at(
-                "missing_rate",
+                Code::MissingRate,
                 "rateCard.transfer",
                 "the rate card has no transfer rate",
             )
@@ -202,7 +202,7 @@ pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<
 pub fn chat_line(card: &RateCard, messages: u64) -> Result<ChargeLine> {
     let rate = card.chat.as_ref().ok_or_else(|| {
         Error::at(
-            "missing_rate",
+            Code::MissingRate,
             "rateCard.chat",
             "the rate card has no chat rate",
         )
@@ -233,7 +233,7 @@ pub fn rental_line(
 ) -> Result<ChargeLine> {
     let rate = card.numbers.get(kind).ok_or_else(|| {
         Error::at(
-            "missing_rate",
+            Code::MissingRate,
             &format!("rateCard.numbers.{kind}"),
             format!("the rate card has no `{kind}` number rental"),
         )

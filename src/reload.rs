@@ -295,7 +295,7 @@ fn setting_errors(s: &Partial, input: &ValidateInput) -> Vec<Finding> {
             ("settings.amount", s.amount),
         ] {
             if let Some(Err(e)) = v.map(|v| check_money(v, card.minor(), &card.currency.code, f)) {
-                errors.push(finding(f, &e.code, e.message));
+                errors.push(finding(f, e.code.as_str(), e.message));
             }
         }
     }

@@ -9,7 +9,7 @@
 //! first would save 1.5 KB gzipped but cost 40% more time per call. Failures are thrown as a
 //! JS `Error` named `DrawdownError` with `code` and `field`; nothing here can trap.
 
-use crate::error::Error;
+use crate::error::{Code, Error};
 use crate::ops::{self, Emit};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -23,7 +23,7 @@ struct Js;
 impl Emit for Js {
     type Out = JsValue;
     fn emit<O: Serialize>(self, out: &O) -> crate::error::Result<JsValue> {
-        let internal = |e: &dyn std::fmt::Display| Error::new("internal", None, e.to_string());
+        let internal = |e: &dyn std::fmt::Display| Error::new(Code::Internal, None, e.to_string());
         out.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
             .map_err(|e| internal(&e))
     }
@@ -36,7 +36,7 @@ fn js_error(e: &Error) -> JsValue {
     err.set_name("DrawdownError");
     let field = e.field.as_deref().map_or(JsValue::NULL, JsValue::from_str);
     // Defining a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &JsValue::from_str(&e.code));
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &JsValue::from_str(e.code.as_str()));
     let _ = js_sys::Reflect::set(&err, &"field".into(), &field);
     err.into()
 }
@@ -50,7 +50,7 @@ pub fn eval_object(op: &str, input: &JsValue) -> Result<JsValue, JsValue> {
         .and_then(|s| s.as_string())
         .ok_or_else(|| {
             js_error(&Error::new(
-                "invalid_input",
+                Code::InvalidInput,
                 None,
                 "the input must be a plain object that JSON.stringify accepts (no BigInt, no cycles)",
             ))

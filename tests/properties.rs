@@ -200,7 +200,8 @@ proptest! {
     fn no_panic_on_arbitrary_json(v in arbitrary_json()) {
         for op in drawdown::ops::OPS {
             if let Err(e) = drawdown::eval(op, &v) {
-                prop_assert!(!e.code.is_empty() && e.code.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+                let code = e.code.as_str();
+                prop_assert!(!code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
             }
         }
     }

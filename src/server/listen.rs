@@ -106,6 +106,10 @@ pub async fn coded_errors(req: Request, next: Next) -> Response {
         .and_then(|b| String::from_utf8(b.to_vec()).ok())
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_string());
-    let e = crate::error::Error::new(code, None, text);
-    respond(status, &serde_json::json!({ "error": e }), false, None)
+    respond(
+        status,
+        &super::outcome::error_body(code, None, &text),
+        false,
+        None,
+    )
 }

@@ -112,8 +112,10 @@ pub struct Failure {
 pub type R<T> = std::result::Result<T, Failure>;
 
 impl Failure {
+    /// A failure with one of the server's own codes (`account_not_found`, `unauthorized`,
+    /// ...); the engine's errors come through `from_error` with theirs.
     pub fn new(kind: Kind, code: &str, field: Option<&str>, message: impl Into<String>) -> Failure {
-        Failure::from_error(kind, &Error::new(code, field.map(str::to_string), message))
+        Failure::with_body(kind, error_body(code, field, &message.into()))
     }
     pub fn from_error(kind: Kind, e: &Error) -> Failure {
         Failure::with_body(kind, json!({ "error": e }))
@@ -138,6 +140,16 @@ impl Failure {
         self.retry_after = Some(seconds);
         self
     }
+}
+
+/// The error document CONTRACT gives every failure: `{"error":{"code","message","field"}}`
+/// (`field` left out when there is none), as `crate::error::Error` serializes.
+pub fn error_body(code: &str, field: Option<&str>, message: &str) -> Value {
+    let mut e = json!({ "code": code, "message": message });
+    if let Some(f) = field {
+        e["field"] = json!(f);
+    }
+    json!({ "error": e })
 }
 
 /// A storage error as the job's failure.
