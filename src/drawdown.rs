@@ -353,7 +353,7 @@ pub(crate) struct State {
 impl State {
     /// The state a drawdown opens with: the account's grants, debt, included seconds,
     /// agents' spend, cycle, reload day and pending reload.
-    fn open(account: &Account) -> State {
+    pub(crate) fn open(account: &Account) -> State {
         let tz = account.time_zone;
         State {
             grants: account.grants.clone(),
@@ -906,6 +906,26 @@ impl<'a> Reloader<'a> {
             settled_owed: settled,
         }))
     }
+}
+
+/// SEMANTICS 11: auto-reload is checked after a hold is taken or grown too, against the
+/// available wallet (spendable less every active hold, the new one included). Answers the
+/// reload and the closing state (`ledger::snapshot` makes it the next account).
+pub(crate) fn reload_after_hold(
+    card: &RateCard,
+    account: &Account,
+    t: Instant,
+    settle_at_once: bool,
+) -> Result<Option<(ReloadEvent, State)>> {
+    let Some(r) = Reloader::of(card, account, settle_at_once)? else {
+        return Ok(None);
+    };
+    let mut st = State::open(account);
+    st.refresh(t);
+    let balance = st.spendable();
+    // A hold is not a charge, but it moved the available wallet as one would.
+    let reload = r.after(&mut st, account, (t, balance), Decimal::ONE)?;
+    Ok(reload.map(|e| (e, st)))
 }
 
 /// The alert transition a balance makes from `prev` (SEMANTICS 8), if any.

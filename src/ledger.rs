@@ -3,7 +3,7 @@
 //! land on exactly what `previewDrawdown` shows for the same usage in one go.
 //! Pure functions over plain data, like the rest of the core; storage lives in the server.
 
-use crate::drawdown::{run, Preview, PreviewInput};
+use crate::drawdown::{run, Preview, PreviewInput, State};
 use crate::error::{Code, Error, Result};
 use crate::model::{Account, AgentPolicy, Grant};
 use rust_decimal::Decimal;
@@ -20,7 +20,14 @@ pub struct Applied {
 /// [`settle_reload`] lands it, and no second reload starts meanwhile.
 pub fn apply(input: &PreviewInput, settle_at_once: bool) -> Result<Applied> {
     let (preview, st) = run(input, settle_at_once)?;
-    let mut account = input.account.clone();
+    let account = snapshot(&input.account, st);
+    Ok(Applied { preview, account })
+}
+
+/// The snapshot a drawdown's closing state leaves: grants, debt, included seconds, agents'
+/// spend, cycle, alert state, reload day and pending reload carried forward.
+pub(crate) fn snapshot(opening: &Account, st: State) -> Account {
+    let mut account = opening.clone();
     account.grants = st.grants;
     account.owed = Some(st.owed);
     if account.plan.is_some() {
@@ -51,7 +58,7 @@ pub fn apply(input: &PreviewInput, settle_at_once: bool) -> Result<Applied> {
         .reload_day
         .map(|d| crate::amount::Count(d.reloads.into()));
     account.pending_reload = st.pending;
-    Ok(Applied { preview, account })
+    account
 }
 
 /// Credits that land (a top-up, a manual credit, a settled reload) pay what is owed first

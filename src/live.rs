@@ -122,6 +122,9 @@ pub struct QuotaGrant {
     pub hold: Option<Hold>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The auto-reload the hold triggered (SEMANTICS 11: it counts against the available
+    /// wallet); its grant is in `account` (or pending there, when payments settle later).
+    pub reloads: Vec<ReloadEvent>,
     pub valid_until: Option<Instant>,
 }
 
@@ -131,13 +134,13 @@ fn call_id_error(code: Code, field: &str, message: String) -> Error {
 
 /// `startCall`: grant the first quota and hold its cost.
 pub fn start_call(input: &StartInput) -> Result<QuotaGrant> {
-    start_call_books(input).and_then(with_account)
+    start_call_books(input, true).and_then(with_account)
 }
 
 /// `extendCall`: the next quota, pricing the whole call once against the pools plus the
 /// call's own hold.
 pub fn extend_call(input: &ExtendInput) -> Result<QuotaGrant> {
-    extend_call_books(input).and_then(with_account)
+    extend_call_books(input, true).and_then(with_account)
 }
 
 fn with_account((mut grant, account): (QuotaGrant, Account)) -> Result<QuotaGrant> {
@@ -146,7 +149,8 @@ fn with_account((mut grant, account): (QuotaGrant, Account)) -> Result<QuotaGran
 }
 
 /// `startCall`'s grant and the account after it, as a struct (the server saves it).
-pub fn start_call_books(input: &StartInput) -> Result<(QuotaGrant, Account)> {
+/// `settle_at_once`: a reload the hold triggers lands now, else it waits pending.
+pub fn start_call_books(input: &StartInput, settle_at_once: bool) -> Result<(QuotaGrant, Account)> {
     let c = &input.call;
     if input.account.holds.iter().any(|h| h.id == c.id) {
         return Err(call_id_error(
@@ -174,11 +178,20 @@ pub fn start_call_books(input: &StartInput) -> Result<(QuotaGrant, Account)> {
         valid_until: c.at,
     };
     let grace = c.grace_seconds.map_or(DEFAULT_GRACE_SECONDS, |g| g.0);
-    grant(&input.rate_card, &input.account, hold, c.at, cap, grace)
+    grant(
+        &input.rate_card,
+        &input.account,
+        hold,
+        (c.at, cap, grace),
+        settle_at_once,
+    )
 }
 
 /// `extendCall`'s grant and the account after it, as a struct.
-pub fn extend_call_books(input: &ExtendInput) -> Result<(QuotaGrant, Account)> {
+pub fn extend_call_books(
+    input: &ExtendInput,
+    settle_at_once: bool,
+) -> Result<(QuotaGrant, Account)> {
     let a = &input.account;
     let Some(h) = a.holds.iter().find(|h| h.id == input.call_id) else {
         return Err(call_id_error(
@@ -204,7 +217,13 @@ pub fn extend_call_books(input: &ExtendInput) -> Result<(QuotaGrant, Account)> {
         .saturating_add(quota)
         .min(MAX_CALL_SECONDS);
     let grace = seconds_between(h.started_at, h.valid_until).saturating_sub(h.granted_seconds.0);
-    grant(&input.rate_card, a, h.clone(), input.at, cap, grace)
+    grant(
+        &input.rate_card,
+        a,
+        h.clone(),
+        (input.at, cap, grace),
+        settle_at_once,
+    )
 }
 
 fn seconds_between(a: Instant, b: Instant) -> u64 {
@@ -217,9 +236,8 @@ fn grant(
     card: &RateCard,
     account: &Account,
     hold: Hold,
-    at: Instant,
-    cap: u64,
-    grace: u64,
+    (at, cap, grace): (Instant, u64, u64),
+    settle_at_once: bool,
 ) -> Result<(QuotaGrant, Account)> {
     let view = available(account, at, Some(&hold.id));
     let auth = authorize_call(&AuthorizeInput {
@@ -244,6 +262,7 @@ fn grant(
         granted_seconds: granted,
         hold: None,
         http_status: auth.http_status,
+        reloads: vec![],
         valid_until: None,
     };
     if granted == 0 {
@@ -274,6 +293,11 @@ fn grant(
 
     out.valid_until = Some(valid_until);
     out.hold = Some(held);
+    if let Some((reload, st)) = crate::drawdown::reload_after_hold(card, &next, at, settle_at_once)?
+    {
+        next = crate::ledger::snapshot(&next, st);
+        out.reloads.push(reload);
+    }
     Ok((out, next))
 }
 

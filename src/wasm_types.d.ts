@@ -286,6 +286,8 @@ export interface QuotaGrant {
   httpStatus?: 402;
   error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
   action?: "reject_inbound";
+  /** The auto-reload the hold triggered (it counts against the available wallet); its grant is in `account`. */
+  reloads: Preview["reloads"];
 }
 
 export interface EndCallInput {

@@ -79,8 +79,9 @@ pub(super) async fn start(
     c.require(WRITE)?;
     check_id(&b.id, "id")?;
     let window = st.config.window;
+    let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
-        start_job(db, &c.account, b, window, now())
+        start_job(db, &c.account, b, (window, provider.as_ref()), now())
     })
     .await
 }
@@ -95,8 +96,9 @@ pub(super) async fn extend(
     c.require(WRITE)?;
     check_id(&id, "id")?;
     let window = st.config.window;
+    let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
-        extend_job(db, &c.account, &id, b, window, now())
+        extend_job(db, &c.account, &id, b, (window, provider.as_ref()), now())
     })
     .await
 }
@@ -233,7 +235,7 @@ fn start_job(
     db: &mut dyn Sql,
     account: &str,
     b: StartBody,
-    window: Window,
+    (window, provider): (Window, &dyn billing::PaymentProvider),
     now: Instant,
 ) -> R<Done> {
     if let Some((_, start, _)) = recorded(db, account, &b.id)? {
@@ -247,22 +249,26 @@ fn start_job(
     let mut a = load(db, account, true)?;
     billing::book_expiries(db, &mut a, now)?;
     lapse_holds(db, &mut a, now)?;
-    let out = live::start_call_books(&StartInput {
-        rate_card: a.card.clone(),
-        account: a.snap.clone(),
-        call: StartCall {
-            id: b.id.clone(),
-            direction: b.direction,
-            toll_free: b.toll_free,
-            agent_id: b.agent_id,
-            at,
-            quota_seconds: b.quota_seconds,
-            requested_max_seconds: b.requested_max_seconds,
-            grace_seconds: None,
+    let out = live::start_call_books(
+        &StartInput {
+            rate_card: a.card.clone(),
+            account: a.snap.clone(),
+            call: StartCall {
+                id: b.id.clone(),
+                direction: b.direction,
+                toll_free: b.toll_free,
+                agent_id: b.agent_id,
+                at,
+                quota_seconds: b.quota_seconds,
+                requested_max_seconds: b.requested_max_seconds,
+                grace_seconds: None,
+            },
         },
-    })
+        provider.settles_at_once(),
+    )
     .map_err(Failure::invalid)?;
     let final_quota = out.0.final_quota && out.0.allowed;
+    let reloads = out.0.reloads.clone();
     let (body, snap) = split_grant(out)?;
     if body["allowed"] != true {
         // Nothing is held or recorded: a retry with the same id is a new question.
@@ -270,6 +276,7 @@ fn start_job(
         return grant_answer(body);
     }
     a.snap = snap;
+    billing::book_reloads(db, provider, &mut a, &reloads, now)?;
     store(db.exec(
         "INSERT INTO calls (account_id, call_id, state, started_at, start_answer) VALUES ($1, $2, 'live', $3, $4)",
         &[account.into(), b.id.as_str().into(), at.to_string().into(), body.to_string().into()],
@@ -286,7 +293,7 @@ fn extend_job(
     account: &str,
     id: &str,
     b: ExtendBody,
-    window: Window,
+    (window, provider): (Window, &dyn billing::PaymentProvider),
     now: Instant,
 ) -> R<Done> {
     let Some((state, _, _)) = recorded(db, account, id)? else {
@@ -305,20 +312,24 @@ fn extend_job(
     let mut a = load(db, account, true)?;
     billing::book_expiries(db, &mut a, now)?;
     lapse_holds(db, &mut a, now)?;
-    let out = live::extend_call_books(&ExtendInput {
+    let input = ExtendInput {
         rate_card: a.card.clone(),
         account: a.snap.clone(),
         call_id: id.to_string(),
         at,
         quota_seconds: b.quota_seconds,
-    })
-    .map_err(|e| match e.code.as_str() {
-        "unknown_call" => Failure::from_error(Kind::NotFound, &e),
-        _ => Failure::invalid(e),
+    };
+    let out = live::extend_call_books(&input, provider.settles_at_once()).map_err(|e| {
+        match e.code.as_str() {
+            "unknown_call" => Failure::from_error(Kind::NotFound, &e),
+            _ => Failure::invalid(e),
+        }
     })?;
     let final_quota = out.0.final_quota;
+    let reloads = out.0.reloads.clone();
     let (body, snap) = split_grant(out)?;
     a.snap = snap;
+    billing::book_reloads(db, provider, &mut a, &reloads, now)?;
     if final_quota {
         final_quota_event(db, &mut a, id, &body, now)?;
     }

@@ -967,6 +967,18 @@ live = [
           error={"code": "duplicate_id", "field": "call.id"}),
     start("start: an unknown direction", W(), {"direction": "sideways"},
           error={"code": "invalid_enum", "field": "call.direction"}),
+    # -- a hold taken or grown triggers auto-reload against the available wallet
+    start("start: a hold that leaves the available wallet under the threshold reloads", W("100", autoReload=RELOAD), {},
+          {"grantedSeconds": 300, "hold": {"credits": "45"}, "reloads": [{"credits": "1000", "multiple": 1, "amount": "10.00"}],
+           "account": {"grants": [{"id": "w", "remaining": "100"}, {"id": "reload-1", "remaining": "1000"}],
+                       "holds": [{"id": "c1", "credits": "45"}]}}),
+    start("start: no reload while the available wallet stays at or above the threshold", W("105", autoReload=RELOAD), {},
+          {"grantedSeconds": 300, "reloads": [], "account": {"grants": [{"id": "w", "remaining": "105"}]}}),
+    start("start: a refused start holds nothing and reloads nothing", W("0", autoReload=RELOAD), {},
+          dict(REFUSED, code="insufficient_credits", reloads=[])),
+    extend("extend: growing a hold can reload", W("100", holds=[hold("c1", 300, "45")], autoReload=RELOAD), 240,
+           {"grantedSeconds": 600, "hold": {"credits": "90"}, "reloads": [{"credits": "1000"}],
+            "account": {"grants": [{"id": "w", "remaining": "100"}, {"id": "reload-1", "remaining": "1000"}]}}),
     # -- the pools in order: included seconds, plan credits, wallet
     start("hold: included seconds first, then plan credits", PLANNED(), {},
           {"grantedSeconds": 300, "hold": {"includedSeconds": 120, "planCredits": "21", "credits": "0"}}),

@@ -7,6 +7,9 @@ import {
   authorizeCall,
   validateAutoReload,
   evaluateAlerts,
+  startCall,
+  extendCall,
+  endCall,
   evalCanonical,
   canonical,
   errorDocument,
@@ -72,4 +75,18 @@ export async function demo(): Promise<string> {
   // @ts-expect-error a quote needs a call
   quoteCall({ rateCard });
   return evalCanonical("quoteCall", "{}") + canonical(quoteCall({ rateCard, call: { direction: "outbound", connectedSeconds: 60 } })) + version();
+}
+
+/** A live call as a platform runs it (SEMANTICS 11): the types carry the hold through. */
+export function liveCall(rateCard: RateCard): string {
+  const account = { grants: [{ id: "w", type: "prepaid" as const, remaining: "1000" }] };
+  const at = "2026-03-10T12:00:00Z";
+  const start = startCall({ rateCard, account, call: { id: "c1", direction: "outbound", at, quotaSeconds: 300 } });
+  const held: string | undefined = start.hold?.credits;
+  const more = extendCall({ rateCard, account: start.account, callId: "c1", at, quotaSeconds: 60 });
+  const reloaded: number = more.reloads.length;
+  const end = endCall({ rateCard, account: more.account, callId: "c1", at, call: { connectedSeconds: more.grantedSeconds } });
+  // @ts-expect-error an end says how long the call was connected
+  endCall({ rateCard, account, callId: "c1", at, call: {} });
+  return `${held} ${reloaded} ${end.overrunSeconds} ${end.balanceAfter} ${end.item.lines.length} ${end.account.holds?.length}`;
 }
