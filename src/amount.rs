@@ -170,58 +170,6 @@ pub mod opt_dec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Seconds(pub u64);
 
-impl<'de> Deserialize<'de> for Seconds {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> de::Visitor<'de> for V {
-            type Value = Seconds;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("whole seconds")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Seconds, E> {
-                if v > MAX_SECONDS {
-                    return Err(E::custom(coded(
-                        Code::InvalidDuration,
-                        format!("{v} s is more than ten years"),
-                    )));
-                }
-                Ok(Seconds(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Seconds, E> {
-                if v < 0 {
-                    return Err(E::custom(coded(
-                        Code::InvalidDuration,
-                        "durations are non-negative whole seconds",
-                    )));
-                }
-                self.visit_u64(v as u64)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Seconds, E> {
-                Err(E::custom(coded(
-                    Code::InvalidDuration,
-                    "durations are whole seconds; round partial seconds up",
-                )))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Seconds, E> {
-                match v.parse::<u64>() {
-                    Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
-                    _ => Err(E::custom(coded(
-                        Code::InvalidDuration,
-                        format!("`{v}` is not a whole number of seconds"),
-                    ))),
-                }
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl Serialize for Seconds {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.serialize_u64(self.0)
-    }
-}
-
 /// The largest count (messages, numbers, minutes, reloads) an input may carry: the same
 /// bound as durations, so every product with a rate stays far inside the decimal range.
 pub const MAX_COUNT: u64 = MAX_SECONDS;
@@ -231,49 +179,84 @@ pub const MAX_COUNT: u64 = MAX_SECONDS;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct Count(pub u64);
 
+/// How a whole-number input type refuses what it cannot hold: its code and its words.
+struct Whole {
+    code: Code,
+    max: u64,
+    expecting: &'static str,
+    negative: &'static str,
+    fraction: &'static str,
+    /// `not a whole number{unit}` for text.
+    unit: &'static str,
+    too_big: fn(u64) -> String,
+}
+
+const SECONDS: Whole = Whole {
+    code: Code::InvalidDuration,
+    max: MAX_SECONDS,
+    expecting: "whole seconds",
+    negative: "durations are non-negative whole seconds",
+    fraction: "durations are whole seconds; round partial seconds up",
+    unit: " of seconds",
+    too_big: |v| format!("{v} s is more than ten years"),
+};
+
+const COUNT: Whole = Whole {
+    code: Code::InvalidCount,
+    max: MAX_COUNT,
+    expecting: "a whole number",
+    negative: "counts are not negative",
+    fraction: "counts are whole numbers",
+    unit: "",
+    too_big: |v| format!("{v} is more than the largest count, {MAX_COUNT}"),
+};
+
+impl<'de> de::Visitor<'de> for &'static Whole {
+    type Value = u64;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<u64, E> {
+        if v > self.max {
+            return Err(E::custom(coded(self.code, (self.too_big)(v))));
+        }
+        Ok(v)
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<u64, E> {
+        if v < 0 {
+            return Err(E::custom(coded(self.code, self.negative)));
+        }
+        self.visit_u64(v as u64)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<u64, E> {
+        Err(E::custom(coded(self.code, self.fraction)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<u64, E> {
+        match v.parse::<u64>() {
+            Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
+            _ => Err(E::custom(coded(
+                self.code,
+                format!("`{v}` is not a whole number{}", self.unit),
+            ))),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        d.deserialize_any(&SECONDS).map(Seconds)
+    }
+}
+
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> de::Visitor<'de> for V {
-            type Value = Count;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a whole number")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Count, E> {
-                if v > MAX_COUNT {
-                    return Err(E::custom(coded(
-                        Code::InvalidCount,
-                        format!("{v} is more than the largest count, {MAX_COUNT}"),
-                    )));
-                }
-                Ok(Count(v))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Count, E> {
-                if v < 0 {
-                    return Err(E::custom(coded(
-                        Code::InvalidCount,
-                        "counts are not negative",
-                    )));
-                }
-                self.visit_u64(v as u64)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Count, E> {
-                Err(E::custom(coded(
-                    Code::InvalidCount,
-                    "counts are whole numbers",
-                )))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Count, E> {
-                match v.parse::<u64>() {
-                    Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
-                    _ => Err(E::custom(coded(
-                        Code::InvalidCount,
-                        format!("`{v}` is not a whole number"),
-                    ))),
-                }
-            }
-        }
-        d.deserialize_any(V)
+        d.deserialize_any(&COUNT).map(Count)
+    }
+}
+
+impl Serialize for Seconds {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_u64(self.0)
     }
 }
 
