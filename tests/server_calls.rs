@@ -368,3 +368,54 @@ fn an_expired_hold_stops_counting_and_a_late_end_still_bills() {
         );
     }
 }
+
+/// Call ends and `POST /usage` land in the same write groups: the day-by-day totals the
+/// usage report reads equal what the ledger charged (both go through the group's memo).
+#[test]
+fn call_ends_and_usage_in_one_group_keep_the_day_totals() {
+    for backend in backends() {
+        let s = Arc::new(Server::start(&fresh_store(backend), &[]));
+        let c = create_account(
+            &s,
+            "acme",
+            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "1000000" }] }),
+            None,
+        );
+        let threads: Vec<_> = (0..16)
+            .map(|t| {
+                let (s, key) = (s.clone(), c.key.clone());
+                std::thread::spawn(move || {
+                    for i in 0..10 {
+                        let id = format!("t{t}-{i}");
+                        if t % 2 == 0 {
+                            let r = post_usage(&s, &key, &id, &[json!({ "id": id, "at": instant(0), "kind": "chat", "messages": 3 })]);
+                            assert_eq!(r.status, 200, "{}", r.body);
+                        } else {
+                            let r = post(&s, &key, "/calls", json!({ "id": id, "direction": "outbound" }));
+                            assert_eq!(r.status, 200, "{}", r.body);
+                            let r = post(&s, &key, &format!("/calls/{id}/end"), json!({ "connectedSeconds": 61 }));
+                            assert_eq!(r.status, 200, "{}", r.body);
+                        }
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let charged: Decimal = usage_entries(&s, &c.read_key)
+            .iter()
+            .map(|e| -dec(&e["credits"]))
+            .sum();
+        // 80 chats of 3 messages at 0.5, and 80 calls of two minutes at 9.
+        assert_eq!(
+            charged,
+            Decimal::from(80 * 3) / Decimal::from(2) + Decimal::from(80 * 18),
+            "{backend}"
+        );
+        let report = get(&s, &c.read_key, "/billing/usage").body;
+        assert_eq!(
+            dec(&report["summary"]["totalCredits"]),
+            charged,
+            "{backend}: {report}"
+        );
+    }
+}

@@ -454,7 +454,14 @@ fn book_day_totals(
         (day - chrono::Duration::days(1)).to_string(),
         (day + chrono::Duration::days(1)).to_string(),
     );
-    let mut days = rollup::read(db, &a.id, &span.0, &span.1)?;
+    // Through the group's memo, as `POST /usage` reads them: a usage job earlier in the same
+    // group may have changed these days without writing them yet.
+    let needs = super::memo::Needs {
+        key: None,
+        usage_ids: vec![],
+        days: Some(span),
+    };
+    let mut days = store(super::memo::read_known(db, &a.id, &needs))?.days;
     let mut touched = BTreeSet::new();
     let mut n = 0i64;
     billing::book_lines(

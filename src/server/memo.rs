@@ -151,7 +151,10 @@ impl Memo {
             .map(|(k, t)| (k.clone(), *t))
             .collect();
         Some(Known {
-            replay: a.keys.get(needs.key.as_deref()?)?.clone(),
+            replay: match needs.key.as_deref() {
+                Some(k) => a.keys.get(k)?.clone(),
+                None => None,
+            },
             seen,
             expired: a.expired.clone()?,
             days,
