@@ -405,27 +405,19 @@ pub fn end_call(input: &EndInput) -> Result<Ended> {
     Ok(books.ended)
 }
 
-/// `endCall` with what a ledger books beside it: the account as a struct and the
-/// auto-reloads the end triggered (`settle_at_once`: they land now, else one waits pending).
-pub struct EndBooks {
-    pub ended: Ended,
-    pub account: Account,
-    pub reloads: Vec<ReloadEvent>,
-}
-
-pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks> {
+/// The ended call as a usage item at its start, and the seconds it was granted: from its
+/// hold, or for a call that holds nothing (expired and ended, or never seen) from the end's
+/// own description, which must then say what the call was.
+fn usage_of(input: &EndInput) -> Result<(Usage, u64)> {
     let c = &input.call;
-    let hold = input.account.holds.iter().find(|h| h.id == input.call_id);
     let missing = |f: &str| {
-        Error::at(
-            Code::MissingField,
-            &format!("call.{f}"),
-            format!(
-                "call `{}` holds nothing here, so its end must say `{f}`",
-                input.call_id
-            ),
-        )
+        let message = format!(
+            "call `{}` holds nothing here, so its end must say `{f}`",
+            input.call_id
+        );
+        Error::at(Code::MissingField, &format!("call.{f}"), message)
     };
+    let hold = input.account.holds.iter().find(|h| h.id == input.call_id);
     let (direction, toll_free, agent_id, started_at, granted) = match hold {
         Some(h) => (
             h.direction,
@@ -442,6 +434,40 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
             0,
         ),
     };
+    let usage = Usage {
+        id: input.call_id.clone(),
+        at: started_at,
+        kind: UsageKind::Call,
+        agent_id,
+        call: Some(Call {
+            direction,
+            toll_free,
+            connected_seconds: c.connected_seconds,
+            transfer: c.transfer.clone(),
+            carrier_pass_through: c.carrier_pass_through.clone(),
+        }),
+        messages: None,
+        number_kind: None,
+        count: None,
+        through: None,
+        prorate: false,
+    };
+    Ok((usage, granted))
+}
+
+/// `endCall` with what a ledger books beside it: the account as a struct and the
+/// auto-reloads the end triggered (`settle_at_once`: they land now, else one waits pending).
+pub struct EndBooks {
+    pub ended: Ended,
+    pub account: Account,
+    pub reloads: Vec<ReloadEvent>,
+}
+
+pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks> {
+    let c = &input.call;
+    let (usage, granted) = usage_of(input)?;
+    let agent_id = usage.agent_id.clone();
+    let started_at = usage.at;
     // Billed from the pools the other live calls' holds leave (as its own hold was taken),
     // so every other hold still fits the pools it came from (SEMANTICS 11's invariant); the
     // auto-reload trigger then sees the available wallet. Alerts follow the real balance.
@@ -457,24 +483,6 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
         p.on_plan_exhausted = OnPlanExhausted::UseBalance;
         kept
     });
-    let usage = Usage {
-        id: input.call_id.clone(),
-        at: started_at,
-        kind: UsageKind::Call,
-        agent_id: agent_id.clone(),
-        call: Some(Call {
-            direction,
-            toll_free,
-            connected_seconds: c.connected_seconds,
-            transfer: c.transfer.clone(),
-            carrier_pass_through: c.carrier_pass_through.clone(),
-        }),
-        messages: None,
-        number_kind: None,
-        count: None,
-        through: None,
-        prorate: false,
-    };
     let applied = crate::ledger::apply(
         &PreviewInput {
             rate_card: input.rate_card.clone(),

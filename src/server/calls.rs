@@ -12,7 +12,9 @@ use super::store::{Row, Sql};
 use super::{now, rollup, Shared};
 use crate::amount::Seconds;
 use crate::calendar::Instant;
-use crate::live::{self, EndCall, EndInput, ExtendInput, QuotaGrant, StartCall, StartInput};
+use crate::live::{
+    self, EndBooks, EndCall, EndInput, ExtendInput, QuotaGrant, StartCall, StartInput,
+};
 use crate::model::{Account, CallDirection, PassThrough, Transfer};
 use axum::extract::{Path, State};
 use rust_decimal::Decimal;
@@ -385,44 +387,50 @@ fn end_job(
     };
     let books =
         live::end_call_books(&input, provider.settles_at_once()).map_err(Failure::invalid)?;
-    let before = billing::balance(&a, books.ended.item.at);
-    let alert_before = a.snap.alerts.as_ref().and_then(|x| x.state);
-    a.snap = books.account;
-    let item = &books.ended.item;
-    let charged: Decimal = item.lines.iter().map(|l| l.line.credits).sum();
-    let owed = a.snap.owed.unwrap_or_default().to_string();
-    let seq = billing::entry(
+    let EndBooks {
+        ended,
+        account: snap,
+        reloads,
+    } = books;
+    let opening = (
+        billing::balance(&a, ended.item.at),
+        a.snap.alerts.as_ref().and_then(|x| x.state),
+    );
+    a.snap = snap;
+    book_end(
         db,
         &mut a,
+        (id, agent.as_deref()),
+        (&ended, &reloads),
+        provider,
+        opening,
         now,
-        Entry {
-            at: item.at,
-            kind: "usage",
-            reference: Some(id),
-            grant_id: None,
-            credits: -charged,
-            before,
-            after: books.ended.balance_after,
-            detail: json!({ "items": [item], "owed": owed, "call": true }),
-        },
     )?;
-    store(db.exec(
-        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
-        &[account.into(), id.into(), seq.into()],
-    ))?;
-    book_day_totals(db, &a, id, agent.as_deref(), item)?;
-    billing::book_reloads(db, provider, &mut a, &books.reloads, now)?;
-    let alert_after = a.snap.alerts.as_ref().and_then(|x| x.state);
-    if let (Some(from), Some(to)) = (alert_before, alert_after) {
-        if from != to {
-            let payload = json!({ "type": "balance.alert", "accountId": account, "at": now,
-                "from": from, "to": to, "balance": books.ended.balance_after.to_string() });
-            billing::enqueue(db, &mut a, "balance.alert", &payload, now)?;
-        }
-    }
-    let body = serde_json::to_value(&books.ended).unwrap_or_default();
-    let started = item.at.to_string();
-    let sql = if known.is_some() {
+    let body = serde_json::to_value(&ended).unwrap_or_default();
+    record_end(
+        db,
+        account,
+        id,
+        known.is_some(),
+        (&body, ended.item.at),
+        now,
+    )?;
+    save(db, &a)?;
+    Ok(Done::ok(body))
+}
+
+/// The call's row: ended, with the answer a retried end replays (a row is made for a call
+/// the server never saw start).
+fn record_end(
+    db: &mut dyn Sql,
+    account: &str,
+    id: &str,
+    known: bool,
+    (body, started): (&Value, Instant),
+    now: Instant,
+) -> R<()> {
+    let started = started.to_string();
+    let sql = if known {
         "UPDATE calls SET state = 'ended', end_answer = $3, ended_at = $4 WHERE account_id = $1 AND call_id = $2"
     } else {
         "INSERT INTO calls (account_id, call_id, state, end_answer, ended_at, started_at) VALUES ($1, $2, 'ended', $3, $4, $5)"
@@ -433,12 +441,58 @@ fn end_job(
         body.to_string().into(),
         now.to_string().into(),
     ];
-    if known.is_none() {
+    if !known {
         params.push(started.into());
     }
     store(db.exec(sql, &params))?;
-    save(db, &a)?;
-    Ok(Done::ok(body))
+    Ok(())
+}
+
+/// The end in the books: one `usage` ledger entry, the usage id, the lines and day totals,
+/// the reloads it triggered, and a `balance.alert` when the alert state moved. `opening`:
+/// the balance before the call and the alert state before the end.
+fn book_end(
+    db: &mut dyn Sql,
+    a: &mut Acct,
+    (id, agent): (&str, Option<&str>),
+    (ended, reloads): (&live::Ended, &[crate::reload::ReloadEvent]),
+    provider: &dyn billing::PaymentProvider,
+    (before, alert_before): (Decimal, Option<crate::model::AlertState>),
+    now: Instant,
+) -> R<()> {
+    let item = &ended.item;
+    let charged: Decimal = item.lines.iter().map(|l| l.line.credits).sum();
+    let owed = a.snap.owed.unwrap_or_default().to_string();
+    let seq = billing::entry(
+        db,
+        a,
+        now,
+        Entry {
+            at: item.at,
+            kind: "usage",
+            reference: Some(id),
+            grant_id: None,
+            credits: -charged,
+            before,
+            after: ended.balance_after,
+            detail: json!({ "items": [item], "owed": owed, "call": true }),
+        },
+    )?;
+    store(db.exec(
+        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
+        &[a.id.as_str().into(), id.into(), seq.into()],
+    ))?;
+    book_day_totals(db, a, id, agent, item)?;
+    billing::book_reloads(db, provider, a, reloads, now)?;
+    let alert_after = a.snap.alerts.as_ref().and_then(|x| x.state);
+    if let (Some(from), Some(to)) = (alert_before, alert_after) {
+        if from != to {
+            let payload = json!({ "type": "balance.alert", "accountId": a.id, "at": now,
+                "from": from, "to": to, "balance": ended.balance_after.to_string() });
+            billing::enqueue(db, a, "balance.alert", &payload, now)?;
+        }
+    }
+    Ok(())
 }
 
 /// The call's lines in `usage_lines` and the day totals, as `POST /usage` books them.
