@@ -239,10 +239,10 @@ fn grant(
     (at, cap, grace): (Instant, u64, u64),
     settle_at_once: bool,
 ) -> Result<(QuotaGrant, Account)> {
-    let view = available(account, at, Some(&hold.id));
-    let auth = authorize_call(&AuthorizeInput {
+    // One copy of the card and the available pools serves the check and the hold's shares.
+    let check = AuthorizeInput {
         rate_card: card.clone(),
-        account: view.clone(),
+        account: available(account, at, Some(&hold.id)),
         call: CallRequest {
             direction: hold.direction,
             toll_free: hold.toll_free,
@@ -250,7 +250,8 @@ fn grant(
             at,
             requested_max_seconds: Some(Seconds(cap)),
         },
-    })?;
+    };
+    let auth = authorize_call(&check)?;
     let granted = auth.max_seconds.min(cap);
     let mut out = QuotaGrant {
         account: None,
@@ -268,7 +269,7 @@ fn grant(
     if granted == 0 {
         return Ok((out, account.clone()));
     }
-    let (included, plan, wallet) = shares(card, &view, &hold, at, granted)?;
+    let (included, plan, wallet) = shares(check, &hold, granted)?;
     let valid_until = hold
         .started_at
         .plus_seconds(granted.saturating_add(grace))
@@ -301,15 +302,10 @@ fn grant(
     Ok((out, next))
 }
 
-/// What a call of `seconds` takes from each pool of `view` in the order of SEMANTICS 5:
-/// included seconds, plan credits, wallet credits.
-fn shares(
-    card: &RateCard,
-    view: &Account,
-    hold: &Hold,
-    at: Instant,
-    seconds: u64,
-) -> Result<(u64, Decimal, Decimal)> {
+/// What a call of `seconds` takes from each pool the pre-call `check` saw (its available
+/// account), in the order of SEMANTICS 5: included seconds, plan credits, wallet credits.
+fn shares(check: AuthorizeInput, hold: &Hold, seconds: u64) -> Result<(u64, Decimal, Decimal)> {
+    let at = check.call.at;
     let usage = Usage {
         id: hold.id.clone(),
         at,
@@ -329,8 +325,8 @@ fn shares(
         prorate: false,
     };
     let p = crate::drawdown::preview_drawdown(&PreviewInput {
-        rate_card: card.clone(),
-        account: view.clone(),
+        rate_card: check.rate_card,
+        account: check.account,
         usage: vec![usage],
         as_of: None,
     })?;
