@@ -42,7 +42,9 @@ pub struct Hold {
     /// Wallet credits held.
     #[serde(with = "amount::dec")]
     pub credits: Decimal,
-    pub direction: CallDirection,
+    /// A call's direction (a lease has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<CallDirection>,
     pub granted_seconds: Seconds,
     pub id: String,
     /// Plan-included seconds held (the AI line's).
@@ -62,6 +64,24 @@ impl Hold {
     pub fn active_at(&self, t: Instant) -> bool {
         t < self.valid_until
     }
+    pub fn is_call(&self) -> bool {
+        self.kind == HoldKind::Call
+    }
+    /// A call hold's direction (`Account::validate` insists every call hold has one).
+    fn call_direction(&self) -> Result<CallDirection> {
+        self.direction.ok_or_else(|| {
+            Error::at(
+                Code::MissingField,
+                "holds.direction",
+                format!("the hold of call `{}` has no direction", self.id),
+            )
+        })
+    }
+}
+
+/// The hold of call `id` (a lease of the same id is not a call's).
+pub fn call_hold<'a>(account: &'a Account, id: &str) -> Option<&'a Hold> {
+    account.holds.iter().find(|h| h.id == id && h.is_call())
 }
 
 /// `startCall`'s call.
@@ -167,7 +187,7 @@ pub fn start_call_books(input: &StartInput, settle_at_once: bool) -> Result<(Quo
     let hold = Hold {
         agent_id: c.agent_id.clone(),
         credits: Decimal::ZERO,
-        direction: c.direction,
+        direction: Some(c.direction),
         granted_seconds: Seconds(0),
         id: c.id.clone(),
         included_seconds: Seconds(0),
@@ -193,7 +213,7 @@ pub fn extend_call_books(
     settle_at_once: bool,
 ) -> Result<(QuotaGrant, Account)> {
     let a = &input.account;
-    let Some(h) = a.holds.iter().find(|h| h.id == input.call_id) else {
+    let Some(h) = call_hold(a, &input.call_id) else {
         return Err(call_id_error(
             Code::UnknownCall,
             "callId",
@@ -244,7 +264,7 @@ fn grant(
         rate_card: card.clone(),
         account: available(account, at, Some(&hold.id)),
         call: CallRequest {
-            direction: hold.direction,
+            direction: hold.call_direction()?,
             toll_free: hold.toll_free,
             agent_id: hold.agent_id.clone(),
             at,
@@ -312,7 +332,7 @@ fn shares(check: AuthorizeInput, hold: &Hold, seconds: u64) -> Result<(u64, Deci
         kind: UsageKind::Call,
         agent_id: hold.agent_id.clone(),
         call: Some(Call {
-            direction: hold.direction,
+            direction: hold.call_direction()?,
             toll_free: hold.toll_free,
             connected_seconds: Seconds(seconds),
             transfer: None,
@@ -413,10 +433,10 @@ fn usage_of(input: &EndInput) -> Result<(Usage, u64)> {
         );
         Error::at(Code::MissingField, &format!("call.{f}"), message)
     };
-    let hold = input.account.holds.iter().find(|h| h.id == input.call_id);
+    let hold = call_hold(&input.account, &input.call_id);
     let (direction, toll_free, agent_id, started_at, granted) = match hold {
         Some(h) => (
-            h.direction,
+            h.call_direction()?,
             h.toll_free,
             h.agent_id.clone(),
             h.started_at,
@@ -468,7 +488,7 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
     // so every other hold still fits the pools it came from (SEMANTICS 11's invariant); the
     // auto-reload trigger then sees the available wallet. Alerts follow the real balance.
     let mut others = input.account.clone();
-    others.holds.retain(|h| h.id != input.call_id);
+    others.holds.retain(|h| !(h.id == input.call_id && h.is_call()));
     let (mut view, aside) = set_aside(&others, input.at, None);
     view.alerts = None;
     // An agent's limit and `stop` decide what a call is granted, not whether a call that ran

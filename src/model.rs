@@ -574,6 +574,13 @@ impl Account {
         for (i, h) in self.holds.iter().enumerate() {
             non_negative_with(h.credits, || format!("holds[{i}].credits"))?;
             non_negative_with(h.plan_credits, || format!("holds[{i}].planCredits"))?;
+            if h.is_call() && h.direction.is_none() {
+                return Err(Error::at(
+                    Code::MissingField,
+                    &format!("holds[{i}].direction"),
+                    "a call's hold says its direction",
+                ));
+            }
         }
         Ok(())
     }

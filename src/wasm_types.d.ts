@@ -121,7 +121,8 @@ export interface Hold {
   id: string;
   kind: "call" | "lease";
   agentId?: string | null;
-  direction: CallDirection;
+  /** A call's direction; a lease (SEMANTICS 12) has none. */
+  direction?: CallDirection;
   tollFree?: boolean;
   startedAt: Instant;
   /** Seconds granted so far; the platform must not let the call run past them when `finalQuota`. */

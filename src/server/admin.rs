@@ -1,7 +1,7 @@
 //! Administration with the admin token: accounts, credentials, and the payment provider's
 //! confirmation; and the demo account of `drawdown serve --demo`.
 
-use super::auth::{self, CREDIT, READ, WRITE};
+use super::auth::{self, CREDIT, LEASE, READ, WRITE};
 use super::billing::{self, load, Acct};
 use super::extract::{Admin, JsonBody};
 use super::outcome::{store, Done, Failure, Kind, R};
@@ -140,13 +140,13 @@ pub(super) async fn issue_credential(
     if !matches!(n.kind.as_str(), "key" | "session")
         || n.scopes
             .iter()
-            .any(|s| ![READ, WRITE, CREDIT].contains(&s.as_str()))
+            .any(|s| ![READ, WRITE, CREDIT, LEASE].contains(&s.as_str()))
     {
         return Err(Failure::new(
             Kind::Malformed,
             "invalid_value",
             Some("kind"),
-            "kind is `key` or `session`; scopes are billing:read, billing:write and billing:credit",
+            "kind is `key` or `session`; scopes are billing:read, billing:write, billing:credit and billing:lease",
         ));
     }
     job(&st, Some(id.clone()), move |db| {

@@ -11,6 +11,9 @@ pub const WRITE: &str = "billing:write";
 /// Minting credits (`POST /billing/wallet/credit`) is its own scope: a key that records
 /// usage must not be able to create money.
 pub const CREDIT: &str = "billing:credit";
+/// Edge credentials (SEMANTICS 12): take, renew and release leases and report the calls
+/// granted under them; nothing else.
+pub const LEASE: &str = "billing:lease";
 
 /// Who is calling: the account the credential belongs to and what it may do.
 #[derive(Debug, Clone)]

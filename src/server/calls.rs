@@ -55,21 +55,24 @@ pub(super) struct ExtendBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct EndBody {
     #[serde(default)]
-    at: Option<Instant>,
-    connected_seconds: Seconds,
+    pub(super) at: Option<Instant>,
+    pub(super) connected_seconds: Seconds,
     #[serde(default)]
-    transfer: Option<Transfer>,
+    pub(super) transfer: Option<Transfer>,
     #[serde(default)]
-    carrier_pass_through: Vec<PassThrough>,
+    pub(super) carrier_pass_through: Vec<PassThrough>,
     /// For a call the server never saw start: what it was.
     #[serde(default)]
-    direction: Option<CallDirection>,
+    pub(super) direction: Option<CallDirection>,
     #[serde(default)]
-    toll_free: Option<bool>,
+    pub(super) toll_free: Option<bool>,
     #[serde(default)]
-    agent_id: Option<String>,
+    pub(super) agent_id: Option<String>,
     #[serde(default)]
-    started_at: Option<Instant>,
+    pub(super) started_at: Option<Instant>,
+    /// The lease the call was granted under at an edge (SEMANTICS 12): it is drawn first.
+    #[serde(default)]
+    pub(super) lease_id: Option<String>,
 }
 
 /// `POST /calls`: the first quota, idempotent by call id.
@@ -173,7 +176,7 @@ fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
         serde_json::from_str::<Value>(r[i].text().unwrap_or("null")).unwrap_or(Value::Null)
     };
     let id = text(0);
-    let hold = snap.holds.iter().find(|h| h.id == id);
+    let hold = live::call_hold(snap, &id);
     let state = match (text(1).as_str(), hold) {
         ("ended", _) => "ended",
         (_, Some(h)) if h.active_at(t) => "live",
@@ -186,7 +189,7 @@ fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
 }
 
 /// Call ids follow the rules of usage ids (they become one when the call is billed).
-fn check_id(id: &str, field: &str) -> R<()> {
+pub(super) fn check_id(id: &str, field: &str) -> R<()> {
     if id.is_empty() || id.len() > billing::MAX_ID || id.chars().any(char::is_control) {
         return Err(Failure::new(
             Kind::Malformed,
@@ -339,7 +342,7 @@ fn extend_job(
     Ok(Done::ok(body))
 }
 
-fn end_job(
+pub(super) fn end_job(
     db: &mut dyn Sql,
     account: &str,
     id: &str,
@@ -368,8 +371,9 @@ fn end_job(
     }
     let mut a = load(db, account, true)?;
     billing::book_expiries(db, &mut a, now)?;
-    let held = a.snap.holds.iter().find(|h| h.id == id);
+    let held = live::call_hold(&a.snap, id);
     let agent = held.and_then(|h| h.agent_id.clone()).or(b.agent_id.clone());
+    let lease_id = b.lease_id;
     let input = EndInput {
         rate_card: a.card.clone(),
         account: a.snap.clone(),
@@ -385,8 +389,11 @@ fn end_job(
             started_at: b.started_at,
         },
     };
-    let books =
-        live::end_call_books(&input, provider.settles_at_once()).map_err(Failure::invalid)?;
+    let books = match lease_id {
+        Some(l) => crate::lease::end_call_on_lease(&input, &l, provider.settles_at_once()),
+        None => live::end_call_books(&input, provider.settles_at_once()),
+    }
+    .map_err(Failure::invalid)?;
     let EndBooks {
         ended,
         account: snap,
@@ -535,7 +542,7 @@ fn book_day_totals(
 /// Holds whose `validUntil` has passed stop counting (the core ignores them); their calls
 /// become `expired` once, with a `call.expired` webhook. The hold stays until the end comes,
 /// so a late end still bills the call.
-fn lapse_holds(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
+pub(super) fn lapse_holds(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
     let lapsed: Vec<String> = a
         .snap
         .holds

@@ -6,6 +6,7 @@ mod admin;
 pub mod auth;
 pub mod billing;
 mod calls;
+mod leases;
 mod extract;
 mod listen;
 mod memo;

@@ -136,6 +136,17 @@ impl Failure {
     pub fn unavailable(message: impl Into<String>) -> Failure {
         Failure::new(Kind::Unavailable, "store_unavailable", None, message).retry_after(1)
     }
+    /// The failure of one part of a request: its field gains the part's path in front.
+    pub fn within(mut self, prefix: &str) -> Failure {
+        if let Some(e) = self.body.get_mut("error") {
+            let field = match e.get("field").and_then(Value::as_str) {
+                Some(f) => format!("{prefix}.{f}"),
+                None => prefix.to_string(),
+            };
+            e["field"] = json!(field);
+        }
+        self
+    }
     pub fn retry_after(mut self, seconds: u64) -> Failure {
         self.retry_after = Some(seconds);
         self

@@ -5,7 +5,7 @@
 
 use super::outcome::{store, Done, Failure, Kind, R};
 use super::store::{Needs, Sql, StoreError};
-use super::{admin, calls, listen, reports, usage, wallet, Shared};
+use super::{admin, calls, leases, listen, reports, usage, wallet, Shared};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -39,6 +39,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/calls"),
     ("POST", "/calls/{id}/extend"),
     ("POST", "/calls/{id}/end"),
+    ("GET", "/leases"),
+    ("PUT", "/leases/{id}"),
+    ("POST", "/leases/{id}/release"),
+    ("GET", "/auth/whoami"),
     ("POST", "/admin/accounts"),
     ("POST", "/admin/accounts/{id}/credentials"),
     ("POST", "/payments/{id}/settle"),
@@ -82,6 +86,10 @@ pub fn router(state: Shared) -> Router {
         .route("/calls", post(calls::start).get(calls::list))
         .route("/calls/{id}/extend", post(calls::extend))
         .route("/calls/{id}/end", post(calls::end))
+        .route("/leases", get(leases::list))
+        .route("/leases/{id}", put(leases::put))
+        .route("/leases/{id}/release", post(leases::release))
+        .route("/auth/whoami", get(leases::whoami))
         .route("/admin/accounts", post(admin::create_account))
         .route(
             "/admin/accounts/{id}/credentials",

@@ -1,0 +1,187 @@
+//! Edge leases (SEMANTICS 12): the authoritative ledger sets part of an account's available
+//! pools aside for one edge runtime, which then grants calls from exactly that part with the
+//! same `startCall` / `extendCall` / `endCall` (on `edge_account`, its copy of the account).
+//! A lease is a hold of kind `lease`; like a call's hold it stops counting at `validUntil`,
+//! so a crashed edge frees what it held (TigerBeetle's pending timeout again).
+
+use crate::amount::Seconds;
+use crate::calendar::Instant;
+use crate::error::{Code, Error, Result};
+use crate::live::{self, EndBooks, EndInput, Hold, HoldKind};
+use crate::model::{Account, Grant, GrantType, RateCard};
+use crate::pools::{plan_credits, set_aside, spendable};
+use crate::reload::ReloadEvent;
+use rust_decimal::Decimal;
+
+/// How long a lease lives when the edge names no TTL, and the longest it may ask for: a
+/// crashed edge locks its lease up for at most this long.
+pub const DEFAULT_LEASE_SECONDS: u64 = 300;
+pub const MAX_LEASE_SECONDS: u64 = 3_600;
+
+/// The grant ids of the edge's copy (`edge_account`).
+pub const LEASE_WALLET: &str = "lease";
+pub const LEASE_PLAN: &str = "lease-plan";
+
+/// What an edge asks for: the size of its lease in each pool, from `at`, for `ttl`.
+#[derive(Debug, Clone)]
+pub struct LeaseRequest {
+    pub id: String,
+    pub at: Instant,
+    pub credits: Decimal,
+    pub included_seconds: Seconds,
+    pub plan_credits: Decimal,
+    pub ttl_seconds: u64,
+}
+
+/// Take, renew, grow or shrink lease `req.id`: in each pool it becomes the smaller of what
+/// was asked and what the pools have left after every other active hold (its own old share
+/// counts as left), valid `ttl` from `at`. The auto-reload trigger is checked after, as after
+/// any hold (SEMANTICS 11). Answers the lease, the account and the reload it triggered.
+pub fn lease(
+    card: &RateCard,
+    account: &Account,
+    req: &LeaseRequest,
+    settle_at_once: bool,
+) -> Result<(Hold, Account, Option<ReloadEvent>)> {
+    if live::call_hold(account, &req.id).is_some() {
+        return Err(Error::at(
+            Code::DuplicateId,
+            "id",
+            format!("`{}` is a call's hold, not a lease", req.id),
+        ));
+    }
+    let ttl = req.ttl_seconds.min(MAX_LEASE_SECONDS);
+    let valid_until = req.at.plus_seconds(ttl).ok_or_else(|| {
+        Error::at(Code::InvalidInstant, "at", "the lease's end leaves the calendar")
+    })?;
+    let (view, _) = set_aside(account, req.at, Some(&req.id));
+    let wallet = spendable(&view.grants, view.owed.unwrap_or_default(), Some(req.at));
+    let held = Hold {
+        agent_id: None,
+        credits: req.credits.min(wallet.max(Decimal::ZERO)),
+        direction: None,
+        granted_seconds: Seconds(0),
+        id: req.id.clone(),
+        included_seconds: Seconds(req.included_seconds.0.min(view.included_seconds())),
+        kind: HoldKind::Lease,
+        plan_credits: req.plan_credits.min(plan_credits(&view.grants, req.at)),
+        started_at: req.at,
+        toll_free: false,
+        valid_until,
+    };
+    let mut next = account.clone();
+    next.holds.retain(|h| h.id != req.id);
+    next.holds.push(held.clone());
+    let mut reload = None;
+    if let Some((r, st)) = crate::drawdown::reload_after_hold(card, &next, req.at, settle_at_once)?
+    {
+        next = crate::ledger::snapshot(&next, st);
+        reload = Some(r);
+    }
+    Ok((held, next, reload))
+}
+
+/// The lease `id` (any lease of that id, lapsed or not).
+pub fn find<'a>(account: &'a Account, id: &str) -> Option<&'a Hold> {
+    account
+        .holds
+        .iter()
+        .find(|h| h.id == id && h.kind == HoldKind::Lease)
+}
+
+/// Release lease `id`: what is left of it goes back to the pools. Answers what it held.
+pub fn release(account: &mut Account, id: &str) -> Option<Hold> {
+    let i = account
+        .holds
+        .iter()
+        .position(|h| h.id == id && h.kind == HoldKind::Lease)?;
+    Some(account.holds.remove(i))
+}
+
+/// The edge's copy of the account under `lease` at `at`: its pools are exactly the lease
+/// (a wallet grant `lease`, a plan grant `lease-plan`, the lease's included seconds), with
+/// the plan's rates but no cycle to renew, the agents' limits and spend as the ledger has
+/// them (other holds counted), and nothing the edge must not do itself (auto-reload,
+/// alerts, top-up limits: the ledger does those).
+pub fn edge_account(account: &Account, lease: &Hold, at: Instant) -> Account {
+    let (view, _) = set_aside(account, at, Some(&lease.id));
+    let grant = |id: &str, kind, remaining| Grant {
+        id: id.to_string(),
+        kind,
+        remaining,
+        priority: 50,
+        effective_at: None,
+        expires_at: None,
+        created_at: None,
+    };
+    let mut grants = vec![grant(LEASE_WALLET, GrantType::Prepaid, lease.credits)];
+    if lease.plan_credits > Decimal::ZERO {
+        grants.push(grant(LEASE_PLAN, GrantType::Plan, lease.plan_credits));
+    }
+    Account {
+        time_zone: account.time_zone,
+        plan: account.plan.clone(),
+        cycle: None,
+        included_seconds_remaining: account.plan.as_ref().map(|_| lease.included_seconds),
+        grants,
+        owed: None,
+        agents: view.agents,
+        auto_reload: None,
+        alerts: None,
+        limits: None,
+        reloads_today: None,
+        reload_day_ends: None,
+        pending_reload: None,
+        holds: vec![],
+    }
+}
+
+/// `endCall` for a call an edge granted under lease `lease_id`: the call is billed from the
+/// pools with the lease's shares put back, and the lease gives up what the call took from
+/// each pool (the lease's shares first, SEMANTICS 12). A call that holds its own hold here,
+/// or whose lease is gone or has lapsed at the end's `at`, ends as any call does.
+pub fn end_call_on_lease(
+    input: &EndInput,
+    lease_id: &str,
+    settle_at_once: bool,
+) -> Result<EndBooks> {
+    let own = live::call_hold(&input.account, &input.call_id).is_some();
+    let lease = find(&input.account, lease_id).filter(|l| l.active_at(input.at) && !own);
+    let Some(lease) = lease.cloned() else {
+        return live::end_call_books(input, settle_at_once);
+    };
+    let mut without = input.clone();
+    release(&mut without.account, lease_id);
+    let mut books = live::end_call_books(&without, settle_at_once)?;
+    books.account.holds.push(drawn_down(lease, &books.ended.item));
+    if books.reloads.is_empty() {
+        let checked =
+            crate::drawdown::reload_after_hold(&input.rate_card, &books.account, input.at, settle_at_once)?;
+        if let Some((r, st)) = checked {
+            books.account = crate::ledger::snapshot(&books.account, st);
+            books.reloads.push(r);
+        }
+    }
+    Ok(books)
+}
+
+/// The lease less what the billed `item` took from each pool, never below zero.
+fn drawn_down(mut lease: Hold, item: &crate::drawdown::Item) -> Hold {
+    for a in item.lines.iter().flat_map(|l| &l.allocations) {
+        match a.source.as_str() {
+            "included_minutes" => {
+                let s = a.seconds.unwrap_or(0);
+                lease.included_seconds = Seconds(lease.included_seconds.0.saturating_sub(s));
+            }
+            "plan_credits" => {
+                let c = a.credits.unwrap_or_default();
+                lease.plan_credits = (lease.plan_credits - c).max(Decimal::ZERO);
+            }
+            _ => {
+                let c = a.credits.unwrap_or_default();
+                lease.credits = (lease.credits - c).max(Decimal::ZERO);
+            }
+        }
+    }
+    lease
+}
