@@ -1,96 +1,228 @@
-// Runs the edge worker in real workerd (Cloudflare's runtime) through miniflare, with the
-// built package loaded exactly as a bundler would resolve it for workers: the package's
-// `workerd` entry and its .wasm as a compiled WebAssembly module.
+// The edge Worker in real workerd (miniflare), against a real `drawdown serve` on loopback
+// (issue 13): 64 concurrent calls through the Worker beside usage posted straight to the
+// server; the object restarted mid-call (memory lost, storage kept); the server away for a
+// while; a lease that lapses while its calls run; the key check. Afterwards the server's
+// books are checked: nothing owed, every call billed once, the lease accounting exact.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Miniflare } from "miniflare";
 
 const here = new URL(".", import.meta.url);
-const pkg = new URL("../../pkg/", import.meta.url);
+const root = new URL("../../", import.meta.url);
+const pkg = new URL("pkg/", root);
 const read = (url) => readFileSync(url, "utf8");
+const ADMIN = "edge-test-admin-token-0123456789abcdef";
 
+const tmp = mkdtempSync(join(tmpdir(), "drawdown-edge-"));
+let server; // { child, url, port }
 let mf;
-before(async () => {
-  mf = new Miniflare({
+
+function startServer(port = 0) {
+  const bin = new URL("target/release/drawdown", root).pathname;
+  const args = ["serve", "--addr", `127.0.0.1:${port}`, "--database-url", `sqlite:${join(tmp, "dd.db")}`, "--admin-token", ADMIN];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`drawdown serve did not start:\n${out}`)), 20000);
+    child.stdout.on("data", (b) => {
+      out += b;
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve({ child, url, port: Number(new URL(url).port) });
+      }
+    });
+    child.on("exit", (c) => reject(new Error(`drawdown serve exited ${c}:\n${out}`)));
+  });
+}
+
+async function stopServer() {
+  const exited = new Promise((r) => server.child.once("exit", r));
+  server.child.kill("SIGKILL");
+  await exited;
+}
+
+async function api(method, path, token, body, idem) {
+  const r = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(idem ? { "idempotency-key": idem } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+const card = JSON.parse(read(new URL("examples/demo-rate-card.json", root)));
+
+/** An account with `credits` in its wallet, its write key and an edge key (`billing:lease`). */
+async function account(id, credits) {
+  const made = await api("POST", "/admin/accounts", ADMIN, {
+    id,
+    rateCard: card,
+    account: { grants: [{ id: "w", type: "prepaid", remaining: credits }] },
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const edge = await api("POST", `/admin/accounts/${id}/credentials`, ADMIN, { kind: "key", scopes: ["billing:lease"] });
+  assert.equal(edge.status, 201, JSON.stringify(edge.body));
+  return { id, key: made.body.apiKey, read: made.body.readKey, edge: edge.body.token };
+}
+
+/** The Worker in workerd; `leaseSeconds` short enough for a lapse to happen within a test. */
+function miniflare(leaseSeconds = 600, dir = "objects") {
+  const pkgModule = (name, type = "ESModule") => ({
+    type,
+    path: `/${name === "workerd.js" ? "drawdown" : name}`,
+    contents: type === "CompiledWasm" ? readFileSync(new URL(name, pkg)) : read(new URL(name, pkg)),
+  });
+  return new Miniflare({
     compatibilityDate: "2025-01-01",
     modulesRoot: "/",
     modules: [
       { type: "ESModule", path: "/worker.mjs", contents: read(new URL("worker.mjs", here)) },
+      { type: "ESModule", path: "/account.mjs", contents: read(new URL("account.mjs", here)) },
+      { type: "ESModule", path: "/units.mjs", contents: read(new URL("units.mjs", here)) },
       // A bare `import ... from "drawdown"` resolves to the module named "drawdown".
-      { type: "ESModule", path: "/drawdown", contents: read(new URL("workerd.js", pkg)) },
-      { type: "ESModule", path: "/drawdown.js", contents: read(new URL("drawdown.js", pkg)) },
-      { type: "ESModule", path: "/api.js", contents: read(new URL("api.js", pkg)) },
-      { type: "ESModule", path: "/state.js", contents: read(new URL("state.js", pkg)) },
-      { type: "CompiledWasm", path: "/drawdown_bg.wasm", contents: readFileSync(new URL("drawdown_bg.wasm", pkg)) },
+      pkgModule("workerd.js"),
+      pkgModule("drawdown.js"),
+      pkgModule("api.js"),
+      pkgModule("state.js"),
+      pkgModule("drawdown_bg.wasm", "CompiledWasm"),
     ],
-  });
-  await mf.ready;
-});
-after(async () => {
-  await mf?.dispose();
-});
-
-const rateCard = {
-  currency: "USD",
-  creditsPerUnit: "100",
-  voice: { perMinute: "9", increment: "60/60" },
-  tollFreeSurcharge: { perMinute: "2" },
-};
-const wallet = (remaining) => ({ grants: [{ id: "w", type: "prepaid", remaining }] });
-const precall = (body) =>
-  mf.dispatchFetch("http://edge.test/precall", { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body) });
-
-test("a funded outbound call is allowed with its exact maximum", async () => {
-  const res = await precall({ rateCard, account: wallet("100"), call: { direction: "outbound", at: "2026-03-10T12:00:00Z" } });
-  assert.equal(res.status, 200);
-  const body = await res.json();
-  assert.equal(body.allowed, true);
-  assert.equal(body.code, "ok");
-  assert.equal(body.maxSeconds, 660); // 11 whole minutes at 9 credits fit in 100
-});
-
-test("toll-free inbound counts the surcharge", async () => {
-  const res = await precall({
-    rateCard,
-    account: wallet("100"),
-    call: { direction: "inbound", tollFree: true, at: "2026-03-10T12:00:00Z" },
-  });
-  assert.equal((await res.json()).maxSeconds, 540); // 9 minutes at 9 + 2
-});
-
-test("outbound with no credit answers 402 insufficient_credits (seed 001)", async () => {
-  const res = await precall({ rateCard, account: wallet("0"), call: { direction: "outbound", at: "2026-03-10T12:00:00Z" } });
-  assert.equal(res.status, 402);
-  assert.deepEqual(await res.json(), {
-    error: {
-      code: "insufficient_credits",
-      message: "Insufficient credits to make outbound call. Please add credits in your billing dashboard.",
+    durableObjects: { ACCOUNTS: "AccountEdge" },
+    durableObjectsPersist: join(tmp, dir),
+    bindings: {
+      DRAWDOWN_URL: server.url,
+      LEASE_CREDITS: "300",
+      LEASE_SECONDS: String(leaseSeconds),
+      AUTH_CACHE_SECONDS: "60",
     },
   });
+}
+
+async function edge(method, path, key, body) {
+  const r = await mf.dispatchFetch(`http://edge.test${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null, replayed: r.headers.get("x-replayed") === "true" };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Until the object has reported every ended call (bounded: the test fails past `ms`). */
+async function drained(key, ms = 15000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const s = (await edge("GET", "/edge/state", key)).body;
+    if (s.pending === 0) return s;
+    assert.ok(Date.now() < until, `ended calls still waiting to be reported: ${JSON.stringify(s)}`);
+    await sleep(100);
+  }
+}
+
+/** Every `usage` entry of the account's ledger, by reference. */
+async function usageEntries(acct) {
+  const refs = new Map();
+  let afterSeq = 0;
+  for (;;) {
+    const page = await api("GET", `/billing/ledger?after=${afterSeq}&limit=500`, acct.read);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    if (page.body.entries.length === 0) return refs;
+    for (const e of page.body.entries) {
+      afterSeq = e.seq;
+      if (e.kind === "usage") refs.set(e.reference, (refs.get(e.reference) ?? 0) + 1);
+    }
+  }
+}
+
+const minutes = (seconds) => Math.ceil(seconds / 60);
+/** A decimal string without trailing zeros, to compare amounts as text. */
+const plain = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
+
+before(async () => {
+  server = await startServer();
+  mf = miniflare();
+  await mf.ready;
 });
 
-test("inbound with no credit is rejected so the platform plays a message", async () => {
-  const res = await precall({ rateCard, account: wallet("0"), call: { direction: "inbound", at: "2026-03-10T12:00:00Z" } });
-  assert.equal(res.status, 200);
-  const body = await res.json();
-  assert.equal(body.allowed, false);
-  assert.equal(body.action, "reject_inbound");
-  assert.equal(body.error.code, "insufficient_credits");
+after(async () => {
+  await mf?.dispose();
+  server?.child.kill("SIGKILL");
+  rmSync(tmp, { recursive: true, force: true });
 });
 
-test("bad input is a coded 400, and the worker keeps serving", async () => {
-  const res = await precall({ rateCard: { ...rateCard, creditsPerUnit: 0.5 }, account: wallet("1"), call: { direction: "outbound", at: "2026-03-10T12:00:00Z" } });
-  assert.equal(res.status, 400);
-  const { error } = await res.json();
-  assert.equal(error.code, "invalid_decimal");
-  assert.equal(error.field, "rateCard.creditsPerUnit");
-  assert.equal((await precall("not json")).status, 400);
-  const again = await precall({ rateCard, account: wallet("9"), call: { direction: "outbound", at: "2026-03-10T12:00:00Z" } });
-  assert.equal((await again.json()).maxSeconds, 60);
+test("the Worker checks the platform's key with the server and needs the lease scope", async () => {
+  const a = await account("keys", "100");
+  const none = await mf.dispatchFetch("http://edge.test/calls", { method: "POST", body: "{}" });
+  assert.equal(none.status, 401);
+  assert.equal((await edge("POST", "/calls", "dd_sk_not-a-key", {})).body.error.code, "unauthorized");
+  const wrongScope = await edge("POST", "/calls", a.key, { id: "x", direction: "outbound" });
+  assert.equal(wrongScope.status, 403);
+  assert.equal(wrongScope.body.error.code, "insufficient_scope");
+  assert.equal((await edge("GET", "/calls", a.edge)).status, 405);
+  assert.equal((await edge("POST", "/precall", a.edge, {})).status, 404);
 });
 
-test("other paths and methods", async () => {
-  assert.equal((await mf.dispatchFetch("http://edge.test/")).status, 404);
-  assert.equal((await mf.dispatchFetch("http://edge.test/precall")).status, 405);
+test("64 concurrent calls at the edge beside usage at the server: each billed once, nothing owed", async () => {
+  const a = await account("busy", "5000");
+  const seconds = (i) => 20 + ((i * 37) % 170); // 20 s to 3 min 9 s, ended within their grants
+  const startTimes = [];
+  const calls = Array.from({ length: 64 }, async (_, i) => {
+    await sleep((i % 16) * 15);
+    const t0 = performance.now();
+    const s = await edge("POST", "/calls", a.edge, { id: `c${i}`, direction: i % 4 === 0 ? "inbound" : "outbound", quotaSeconds: 120 });
+    startTimes.push(performance.now() - t0);
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    assert.equal(s.body.allowed, true);
+    let granted = s.body.grantedSeconds;
+    while (granted < seconds(i)) {
+      const x = await edge("POST", `/calls/c${i}/extend`, a.edge, { quotaSeconds: 120 });
+      assert.equal(x.status, 200, JSON.stringify(x.body));
+      assert.ok(x.body.grantedSeconds > granted, JSON.stringify(x.body));
+      granted = x.body.grantedSeconds;
+    }
+    const end = { connectedSeconds: seconds(i) };
+    const e = await edge("POST", `/calls/c${i}/end`, a.edge, end);
+    assert.equal(e.status, 200, JSON.stringify(e.body));
+    assert.equal(e.body.overrunSeconds, 0);
+    const again = await edge("POST", `/calls/c${i}/end`, a.edge, end);
+    assert.ok(again.replayed);
+    assert.deepEqual(again.body, e.body);
+  });
+  // Usage for the same account straight to the server, meanwhile: 32 one-minute calls.
+  const direct = Array.from({ length: 32 }, async (_, i) => {
+    await sleep(i * 10);
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const r = await api("POST", "/usage", a.key, {
+      events: [{ id: `d${i}`, at, kind: "call", call: { direction: "outbound", connectedSeconds: 60 } }],
+    }, `direct-${i}`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  });
+  await Promise.all([...calls, ...direct]);
+  const state = await drained(a.edge);
+
+  // The server's books: one usage entry per call and per direct item, nothing owed, and the
+  // balance down by exactly what they cost (9 credits a started minute, +0 for outbound).
+  const refs = await usageEntries(a);
+  assert.equal(refs.size, 96);
+  assert.ok([...refs.values()].every((n) => n === 1), "each call billed once");
+  const cost = Array.from({ length: 64 }, (_, i) => minutes(seconds(i)) * 9).reduce((x, y) => x + y, 0) + 32 * 9;
+  const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+  assert.equal(plain(wallet.owed), "0");
+  assert.equal(plain(wallet.balance), String(5000 - cost));
+  // The lease accounting: what the server holds for the lease is what the edge has free.
+  const leases = (await api("GET", "/leases", a.edge)).body.leases;
+  assert.equal(leases.length, 1);
+  assert.equal(plain(leases[0].lease.credits), state.free);
+  assert.equal(plain(wallet.held), plain(leases[0].lease.credits));
+  assert.deepEqual(state.live, []);
+  const sorted = startTimes.sort((x, y) => x - y);
+  const p = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))].toFixed(2);
+  console.log(`# 64 starts: ${state.stats.local}/${state.stats.starts} answered without the server; ` +
+    `p50 ${p(0.5)} ms, p99 ${p(0.99)} ms (dispatchFetch round trip); ${state.stats.syncs} renewals`);
 });

@@ -1,0 +1,409 @@
+// One Durable Object per account: the edge's serialization point for that account's calls.
+//
+// It holds a lease from the authoritative server (SEMANTICS 12: a part of the account's
+// available pools set aside for this object alone) and grants calls from it with the
+// package's startCall / extendCall / endCall, the code the server runs, on its own copy of
+// the account, whose pools are exactly the lease. So no edge grants what the server has not
+// set aside, and a call start is answered here without a round trip to the origin.
+//
+// The object's state, in memory and in its storage (so a restart loses nothing):
+//   lease    the lease as the server last answered it (`PUT /leases/{id}`)
+//   base     the server's copy of the account under that lease, and the rate card
+//   pending  calls ended here and not yet acknowledged by the server, oldest first
+//   copy     base, with the pending calls billed on it and the live calls' holds in it
+// Ended calls go to the server in batches with every renewal (idempotent by call id, so a
+// retried batch bills nothing twice); the alarm renews the lease before it lapses and
+// retries failed deliveries with backoff. Every renewal brings a fresh base, so a top-up or
+// usage from other paths (the server's version moving) reaches the edge with it.
+import { DurableObject } from "cloudflare:workers";
+import { authorizeCall, endCall, errorDocument, extendCall, isDrawdownError, startCall } from "drawdown";
+import { Units } from "./units.mjs";
+
+/** The server takes at most this many ended calls per report (`MAX_ENDS_PER_REPORT`). */
+const MAX_ENDS_PER_REPORT = 256;
+/** Ended calls wait this long for company before they are sent. */
+const FLUSH_DELAY_MS = 100;
+/** A start the lease cannot cover waits for a renewal at most once per this interval when
+ * the server had no more to lend (the account itself is low). */
+const RESYNC_SHORT_MS = 1_000;
+/** Renewals one grant waits for at most (a burst of starts grows the lease round by round:
+ * each renewal asks for the target plus everything held). */
+const MAX_WAITS = 5;
+/** Delivery retries back off from 250 ms, doubling, to this. */
+const MAX_BACKOFF_MS = 30_000;
+/** End answers kept for replays of a retried end. */
+const ENDS_KEPT = 5_000;
+
+/** The object's settings, from the Worker's bindings (strings, as wrangler passes vars). */
+export function settings(env) {
+  return {
+    server: String(env.DRAWDOWN_URL ?? "").replace(/\/$/, ""),
+    credits: String(env.LEASE_CREDITS ?? "1000"),
+    includedSeconds: Number.parseInt(env.LEASE_INCLUDED_SECONDS ?? "3600", 10),
+    planCredits: String(env.LEASE_PLAN_CREDITS ?? "1000"),
+    ttlSeconds: Number.parseInt(env.LEASE_SECONDS ?? "300", 10),
+    idleSeconds: Number.parseInt(env.LEASE_IDLE_SECONDS ?? "900", 10),
+  };
+}
+
+const json = (body, status = 200, headers = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+const failure = (status, code, message, field) =>
+  json({ error: { code, message, ...(field ? { field } : {}) } }, status);
+
+/** Instants as the engine writes them; milliseconds since the epoch from any RFC 3339 text. */
+const iso = (ms) => new Date(ms).toISOString();
+const ms = (instant) => Date.parse(instant.replace(/(\.\d{3})\d+/, "$1"));
+
+class Unavailable extends Error {}
+
+export class AccountEdge extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.cfg = settings(env);
+    this.s = null;
+    this.syncing = null;
+    this.stats = { starts: 0, local: 0, waited: 0, syncs: 0, failures: 0, versionMoves: 0 };
+    ctx.blockConcurrencyWhile(async () => {
+      this.s = (await ctx.storage.get("state")) ?? null;
+    });
+  }
+
+  async fetch(request) {
+    const url = new URL(request.url);
+    const account = request.headers.get("x-drawdown-account");
+    const key = request.headers.get("x-drawdown-key");
+    this.adopt(account, key);
+    const body = request.method === "POST" ? await readJson(request) : {};
+    if (body instanceof Response) return body;
+    const path = url.pathname;
+    try {
+      if (path === "/calls/authorize") return await this.authorize(body);
+      if (path === "/calls") return await this.start(body);
+      const m = /^\/calls\/([^/]+)\/(extend|end)$/.exec(path);
+      if (m) {
+        const id = decodeURIComponent(m[1]);
+        return await (m[2] === "extend" ? this.extend(id, body) : this.end(id, body));
+      }
+      if (path === "/edge/state") return json(this.describe());
+      if (path === "/edge/release") return await this.release();
+      return failure(404, "not_found", `no route ${path}`);
+    } catch (e) {
+      if (e instanceof Unavailable) return failure(503, "edge_unavailable", e.message);
+      if (isDrawdownError(e)) return json(errorDocument(e), e.code === "unknown_call" ? 404 : 422);
+      throw e;
+    }
+  }
+
+  /** The account and the platform key the Worker authenticated this request with. */
+  adopt(account, key) {
+    if (!this.s) {
+      this.s = { account, key, leaseId: `edge-${crypto.randomUUID()}`, lease: null, card: null, base: null,
+        copy: null, version: null, pending: [], starts: {}, ends: 0, dead: [], failures: 0, lastSync: 0,
+        short: false, lastActivity: Date.now() };
+    }
+    this.s.key = key ?? this.s.key;
+    this.s.lastActivity = Date.now();
+  }
+
+  /** The pre-call check against what this edge may grant (the lease less the live holds). */
+  async authorize(body) {
+    await this.ready();
+    const at = body.call?.at ?? iso(Date.now());
+    const ask = () => authorizeCall({ rateCard: this.s.card, account: this.s.copy, call: { ...body.call, at } });
+    let answer = ask();
+    for (let i = 0; i < MAX_WAITS && !answer.allowed && (await this.grow()); i++) answer = ask();
+    return !answer.allowed && answer.httpStatus === 402 ? json({ error: answer.error }, 402) : json(answer);
+  }
+
+  /** POST /calls: the first quota, idempotent by call id. */
+  async start(body) {
+    if (typeof body.id !== "string") return failure(400, "missing_field", "a call has an id", "id");
+    if (this.s.starts[body.id]) return json(this.s.starts[body.id]);
+    if (await this.ctx.storage.get(`end:${body.id}`)) return failure(409, "call_ended", `call \`${body.id}\` has ended`, "id");
+    this.stats.starts++;
+    let waited = await this.ready();
+    const at = body.at ?? iso(Date.now());
+    let out = this.grantStart(body, at);
+    for (let i = 0; i < MAX_WAITS && needsMore(out) && (await this.grow()); i++) {
+      waited = true;
+      out = this.grantStart(body, at);
+    }
+    if (!waited) this.stats.local++;
+    if (!out) return failure(503, "edge_unavailable", "the lease has run out of time and cannot be renewed");
+    const { account, ...answer } = out;
+    if (!answer.allowed) return answer.httpStatus === 402 ? json({ error: answer.error }, 402) : json(answer);
+    this.s.copy = account;
+    this.s.starts[body.id] = answer;
+    this.save();
+    this.renewIfLow();
+    return json(answer);
+  }
+
+  /** startCall on the copy, its grant ending before the lease does. */
+  grantStart(body, at) {
+    const left = this.leaseSecondsLeft(ms(at));
+    if (left <= 0) return null;
+    const requested = Math.min(body.requestedMaxSeconds ?? left, left);
+    const { at: _at, ...call } = body;
+    return startCall({ rateCard: this.s.card, account: this.s.copy, call: { ...call, at, requestedMaxSeconds: requested } });
+  }
+
+  /** POST /calls/{id}/extend: the next quota, within the lease's time and pools. */
+  async extend(id, body) {
+    if (await this.ctx.storage.get(`end:${id}`)) return failure(409, "call_ended", `call \`${id}\` has ended`, "id");
+    await this.ready();
+    const at = body.at ?? iso(Date.now());
+    let out = this.grantExtend(id, body, at);
+    for (let i = 0; i < MAX_WAITS && needsMore(out) && (await this.grow()); i++) out = this.grantExtend(id, body, at);
+    const { account, ...answer } = out;
+    this.s.copy = account;
+    this.save();
+    this.renewIfLow();
+    return json(answer);
+  }
+
+  grantExtend(id, body, at) {
+    const hold = this.s.copy.holds?.find((h) => h.id === id && h.kind === "call");
+    const room = hold ? Math.floor((ms(this.s.lease.validUntil) - ms(hold.startedAt)) / 1000) - hold.grantedSeconds : 0;
+    const quota = Math.max(0, Math.min(body.quotaSeconds ?? 300, room));
+    return extendCall({ rateCard: this.s.card, account: this.s.copy, callId: id, at, quotaSeconds: quota });
+  }
+
+  /** POST /calls/{id}/end: billed here on the copy at once, and on the server's books with
+   * the next report; idempotent by call id. */
+  async end(id, body) {
+    const kept = await this.ctx.storage.get(`end:${id}`);
+    if (kept) return json(kept, 200, { "x-replayed": "true" });
+    await this.ready();
+    const hold = this.s.copy.holds?.find((h) => h.id === id && h.kind === "call");
+    const { at = iso(Date.now()), ...call } = body;
+    const out = endCall({ rateCard: this.s.card, account: this.s.copy, callId: id, at, call });
+    const report = {
+      id,
+      connectedSeconds: call.connectedSeconds,
+      ...(call.transfer ? { transfer: call.transfer } : {}),
+      ...(call.carrierPassThrough ? { carrierPassThrough: call.carrierPassThrough } : {}),
+      direction: hold?.direction ?? call.direction,
+      tollFree: hold?.tollFree ?? call.tollFree ?? false,
+      ...((hold?.agentId ?? call.agentId) ? { agentId: hold?.agentId ?? call.agentId } : {}),
+      startedAt: hold?.startedAt ?? call.startedAt,
+    };
+    const answer = { item: out.item, overrunSeconds: out.overrunSeconds, reported: false };
+    this.s.copy = out.account;
+    this.s.pending.push(report);
+    delete this.s.starts[id];
+    this.save();
+    await this.remember(id, answer);
+    await this.schedule(Date.now() + FLUSH_DELAY_MS);
+    return json(answer);
+  }
+
+  /** A retried end replays its first answer; the oldest answers are forgotten past ENDS_KEPT
+   * (`endseq:n` names the n-th end, so forgetting is one read and two deletes). */
+  async remember(id, answer) {
+    const n = ++this.s.ends;
+    this.ctx.storage.put({ [`end:${id}`]: answer, [`endseq:${n}`]: id });
+    if (n > ENDS_KEPT) {
+      const old = await this.ctx.storage.get(`endseq:${n - ENDS_KEPT}`);
+      this.ctx.storage.delete([`endseq:${n - ENDS_KEPT}`, ...(old ? [`end:${old}`] : [])]);
+    }
+  }
+
+  /** A lease with time left to grant in; renewed first (true: the request waited on the
+   * server) when it has none, or is near its end. */
+  async ready() {
+    const left = this.s.lease ? this.leaseSecondsLeft(Date.now()) : 0;
+    if (left > this.cfg.ttlSeconds / 3) return false;
+    try {
+      this.stats.waited++;
+      await this.sync();
+    } catch (e) {
+      if (left > 0 && e instanceof Unavailable) return true; // keep granting within what is left
+      throw e;
+    }
+    return true;
+  }
+
+  /** Renew now because a grant came up short; false when the server has just said it has no more. */
+  async grow() {
+    if (this.s.short && Date.now() - this.s.lastSync < RESYNC_SHORT_MS) return false;
+    try {
+      this.stats.waited++;
+      await this.sync();
+      return true;
+    } catch (e) {
+      if (e instanceof Unavailable) return false;
+      throw e;
+    }
+  }
+
+  renewIfLow() {
+    const free = this.freeCredits();
+    if (free !== null && free * 2n < Units.of(this.cfg.credits) && !this.s.short) {
+      this.ctx.waitUntil(this.sync().catch(() => {}));
+    }
+  }
+
+  /** Wallet credits of the lease neither spent here nor held by a live call, in units. */
+  freeCredits() {
+    const grant = this.s.copy?.grants?.find((g) => g.id === "lease");
+    if (!grant) return null;
+    const now = Date.now();
+    const held = (this.s.copy.holds ?? []).filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
+    return Units.of(grant.remaining) - Units.of(this.s.copy.owed ?? "0") - held;
+  }
+
+  leaseSecondsLeft(atMs) {
+    return this.s.lease ? Math.floor((ms(this.s.lease.validUntil) - atMs) / 1000) : 0;
+  }
+
+  /** One renewal at a time: report the oldest pending ends, ask for the lease's size again. */
+  sync() {
+    this.syncing ??= this.renew().finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  async renew() {
+    const batch = this.s.pending.slice(0, MAX_ENDS_PER_REPORT);
+    const now = Date.now();
+    const held = (this.s.copy?.holds ?? []).filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
+    const body = {
+      credits: Units.text(Units.of(this.cfg.credits) + held),
+      includedSeconds: this.cfg.includedSeconds,
+      planCredits: this.cfg.planCredits,
+      ttlSeconds: this.cfg.ttlSeconds,
+      ended: batch,
+    };
+    const res = await this.server("PUT", `/leases/${encodeURIComponent(this.s.leaseId)}`, body);
+    if (res.status === 400 || res.status === 422) return this.setAside(batch, await res.json());
+    if (!res.ok) throw await this.failed(res);
+    const answer = await res.json();
+    this.s.pending.splice(0, batch.length);
+    this.stats.syncs++;
+    if (this.s.version !== null && answer.version !== this.s.version) this.stats.versionMoves++;
+    Object.assign(this.s, { lease: answer.lease, base: answer.account, card: answer.rateCard, version: answer.version });
+    this.s.short = Units.of(answer.lease.credits) < Units.of(body.credits);
+    this.s.lastSync = Date.now();
+    this.s.failures = 0;
+    this.s.copy = this.rebuild();
+    this.save();
+    await this.schedule(this.s.pending.length ? Date.now() + FLUSH_DELAY_MS : this.renewalTime());
+  }
+
+  /** The server's copy with the calls it has not seen yet billed on it, and the live holds. */
+  rebuild() {
+    let account = this.s.base;
+    for (const r of this.s.pending) {
+      const { id, ...call } = r;
+      account = endCall({ rateCard: this.s.card, account, callId: id, at: iso(Date.now()), call }).account;
+    }
+    return { ...account, holds: this.s.copy?.holds ?? [] };
+  }
+
+  /** A report the server refused as malformed: the ended call it names is kept aside (listed
+   * in /edge/state for an operator) so it does not block the others. */
+  async setAside(batch, body) {
+    const m = /^ended\[(\d+)\]/.exec(body?.error?.field ?? "");
+    const i = m ? Number(m[1]) : -1;
+    if (i < 0 || i >= batch.length) throw new Unavailable(`the server refused the lease renewal: ${JSON.stringify(body)}`);
+    this.s.dead.push({ end: batch[i], error: body.error });
+    this.s.pending.splice(this.s.pending.indexOf(batch[i]), 1);
+    this.save();
+    return this.renew();
+  }
+
+  async failed(res) {
+    this.s.failures++;
+    this.stats.failures++;
+    this.save();
+    await this.schedule(Date.now() + this.backoff());
+    const text = res ? `${res.status} ${await res.text()}` : "unreachable";
+    return new Unavailable(`the server did not renew the lease: ${text}`);
+  }
+
+  backoff() {
+    const base = Math.min(250 * 2 ** Math.min(this.s.failures, 16), MAX_BACKOFF_MS);
+    return base / 2 + Math.floor(Math.random() * (base / 2));
+  }
+
+  async server(method, path, body) {
+    try {
+      return await fetch(`${this.cfg.server}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.s.key}`, "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw await this.failed(null);
+    }
+  }
+
+  /** Renew at half the lease's life; an idle object with nothing live gives its lease back. */
+  renewalTime() {
+    if (!this.s.lease) return Date.now() + this.backoff();
+    const until = ms(this.s.lease.validUntil);
+    return Math.max(Date.now() + FLUSH_DELAY_MS, until - (this.cfg.ttlSeconds * 1000) / 2);
+  }
+
+  async alarm() {
+    if (!this.s) return;
+    const idle = Date.now() - this.s.lastActivity > this.cfg.idleSeconds * 1000;
+    const live = (this.s.copy?.holds ?? []).some((h) => ms(h.validUntil) > Date.now());
+    try {
+      if (idle && !live && this.s.lease) await this.release();
+      else if (this.s.lease || this.s.pending.length) await this.sync();
+    } catch (e) {
+      if (!(e instanceof Unavailable)) throw e;
+    }
+  }
+
+  /** Report everything, then give the lease back (the server takes back what is left). */
+  async release() {
+    while (this.s.pending.length > MAX_ENDS_PER_REPORT) await this.sync();
+    const ended = this.s.pending.slice();
+    const res = await this.server("POST", `/leases/${encodeURIComponent(this.s.leaseId)}/release`, { ended });
+    if (!res.ok) throw await this.failed(res);
+    const answer = await res.json();
+    this.s.pending.splice(0, ended.length);
+    Object.assign(this.s, { lease: null, base: null, copy: { holds: this.s.copy?.holds ?? [] }, version: answer.version });
+    this.save();
+    return json({ released: answer.released, reported: ended.length });
+  }
+
+  async schedule(at) {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+
+  /** Written without waiting: the output gate holds each answer until its write is durable. */
+  save() {
+    this.ctx.storage.put("state", this.s);
+  }
+
+  describe() {
+    const s = this.s;
+    return {
+      account: s.account, leaseId: s.leaseId, lease: s.lease, version: s.version,
+      pending: s.pending.length, dead: s.dead, live: (s.copy?.holds ?? []).map((h) => h.id),
+      free: (() => { const f = this.freeCredits(); return f === null ? null : Units.text(f); })(),
+      stats: this.stats,
+    };
+  }
+}
+
+/** A grant the lease may have cut short: refused, final, or nothing left in the lease's time. */
+function needsMore(out) {
+  return out === null || !out.allowed || out.finalQuota;
+}
+
+async function readJson(request) {
+  try {
+    const text = await request.text();
+    return text ? JSON.parse(text) : {};
+  } catch {
+    return failure(400, "invalid_json", "the body is not JSON");
+  }
+}
