@@ -122,22 +122,36 @@ export class AccountEdge extends DurableObject {
     if (this.s.starts[body.id]) return json(this.s.starts[body.id]);
     if (await this.ctx.storage.get(`end:${body.id}`)) return failure(409, "call_ended", `call \`${body.id}\` has ended`, "id");
     this.stats.starts++;
-    let waited = await this.ready();
+    const waited = await this.ready();
     const at = body.at ?? iso(Date.now());
-    let out = this.grantStart(body, at);
-    for (let i = 0; i < MAX_WAITS && needsMore(out) && (await this.grow()); i++) {
+    return this.granting(
+      () => this.grantStart(body, at),
+      (out, waitedToo) => {
+        if (!waited && !waitedToo) this.stats.local++;
+        if (this.s.starts[body.id]) return json(this.s.starts[body.id]); // a concurrent retry won
+        if (!out) return failure(503, "edge_unavailable", "the lease has run out of time and cannot be renewed");
+        const { account, ...answer } = out;
+        if (!answer.allowed) return answer.httpStatus === 402 ? json({ error: answer.error }, 402) : json(answer);
+        this.s.copy = account;
+        this.s.starts[body.id] = answer;
+        this.save();
+        this.renewIfLow();
+        return json(answer);
+      },
+    );
+  }
+
+  /** `grant()` applied with `apply(grant, waited)`, renewing the lease first (at most
+   * MAX_WAITS times) while the lease cuts the grant short. The last grant is computed and
+   * applied with no await between: requests resumed by the same renewal interleave at every
+   * await, and a grant carried across one would overwrite the copy and drop their holds. */
+  async granting(grant, apply) {
+    let waited = false;
+    for (let i = 0; i < MAX_WAITS && needsMore(grant()); i++) {
+      if (!(await this.grow())) break;
       waited = true;
-      out = this.grantStart(body, at);
     }
-    if (!waited) this.stats.local++;
-    if (!out) return failure(503, "edge_unavailable", "the lease has run out of time and cannot be renewed");
-    const { account, ...answer } = out;
-    if (!answer.allowed) return answer.httpStatus === 402 ? json({ error: answer.error }, 402) : json(answer);
-    this.s.copy = account;
-    this.s.starts[body.id] = answer;
-    this.save();
-    this.renewIfLow();
-    return json(answer);
+    return apply(grant(), waited);
   }
 
   /** startCall on the copy, its grant ending before the lease does. */
@@ -154,13 +168,15 @@ export class AccountEdge extends DurableObject {
     if (await this.ctx.storage.get(`end:${id}`)) return failure(409, "call_ended", `call \`${id}\` has ended`, "id");
     await this.ready();
     const at = body.at ?? iso(Date.now());
-    let out = this.grantExtend(id, body, at);
-    for (let i = 0; i < MAX_WAITS && needsMore(out) && (await this.grow()); i++) out = this.grantExtend(id, body, at);
-    const { account, ...answer } = out;
-    this.s.copy = account;
-    this.save();
-    this.renewIfLow();
-    return json(answer);
+    return this.granting(
+      () => this.grantExtend(id, body, at),
+      ({ account, ...answer }) => {
+        this.s.copy = account;
+        this.save();
+        this.renewIfLow();
+        return json(answer);
+      },
+    );
   }
 
   grantExtend(id, body, at) {
@@ -175,7 +191,8 @@ export class AccountEdge extends DurableObject {
   async end(id, body) {
     const kept = await this.ctx.storage.get(`end:${id}`);
     if (kept) return json(kept, 200, { "x-replayed": "true" });
-    await this.ready();
+    // A call that ran is billed whatever the lease's state: an end needs only the copy.
+    if (!this.s.copy?.grants) await this.ready();
     const hold = this.s.copy.holds?.find((h) => h.id === id && h.kind === "call");
     const { at = iso(Date.now()), ...call } = body;
     const out = endCall({ rateCard: this.s.card, account: this.s.copy, callId: id, at, call });

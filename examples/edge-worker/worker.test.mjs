@@ -226,3 +226,123 @@ test("64 concurrent calls at the edge beside usage at the server: each billed on
   console.log(`# 64 starts: ${state.stats.local}/${state.stats.starts} answered without the server; ` +
     `p50 ${p(0.5)} ms, p99 ${p(0.99)} ms (dispatchFetch round trip); ${state.stats.syncs} renewals`);
 });
+
+test("20 concurrent starts on a 100-credit wallet are granted 100 credits' worth, no more", async () => {
+  const a = await account("tight", "100");
+  const starts = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => edge("POST", "/calls", a.edge, { id: `t${i}`, direction: "outbound" })),
+  );
+  const granted = starts.filter((s) => s.status === 200);
+  if (process.env.DEBUG_EDGE) console.log(JSON.stringify(starts.map((s) => [s.status, s.body.grantedSeconds, s.body.hold?.credits])), JSON.stringify((await edge("GET", "/edge/state", a.edge)).body));
+  assert.ok(starts.some((s) => s.status === 402 && s.body.error.code === "insufficient_credits"));
+  const worth = granted.reduce((n, s) => n + minutes(s.body.grantedSeconds) * 9, 0);
+  assert.ok(worth <= 100, `granted ${worth} credits' worth on a 100-credit wallet`);
+  assert.ok(worth > 100 - 9, `the wallet is used to its last minute (${worth})`);
+  for (const s of granted) {
+    const e = await edge("POST", `/calls/${s.body.hold.id}/end`, a.edge, { connectedSeconds: s.body.grantedSeconds });
+    assert.equal(e.status, 200, JSON.stringify(e.body));
+  }
+  await drained(a.edge);
+  const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+  assert.equal(plain(wallet.owed), "0");
+  assert.equal(plain(wallet.balance), String(100 - worth));
+});
+
+test("an object restarted mid-call (memory lost, storage kept) loses no call and bills none twice", async () => {
+  const a = await account("restart", "1000");
+  const check = await edge("POST", "/calls/authorize", a.edge, { call: { direction: "outbound" } });
+  assert.equal(check.status, 200, JSON.stringify(check.body));
+  assert.ok(check.body.allowed && check.body.maxSeconds > 0);
+  for (let i = 0; i < 8; i++) {
+    const s = await edge("POST", "/calls", a.edge, { id: `r${i}`, direction: "outbound", quotaSeconds: 60 });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+  }
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await edge("POST", `/calls/r${i}/end`, a.edge, { connectedSeconds: 45 })).status, 200);
+  }
+  // Restarted at once: the four ends wait in storage, not yet reported.
+  await mf.dispose();
+  mf = miniflare();
+  await mf.ready;
+  const replay = await edge("POST", "/calls/r0/end", a.edge, { connectedSeconds: 45 });
+  assert.ok(replay.replayed, "the end answered before the restart replays");
+  for (let i = 4; i < 8; i++) {
+    const x = await edge("POST", `/calls/r${i}/extend`, a.edge, { quotaSeconds: 60 });
+    assert.equal(x.body.grantedSeconds, 120, JSON.stringify(x.body));
+    assert.equal((await edge("POST", `/calls/r${i}/end`, a.edge, { connectedSeconds: 100 })).status, 200);
+  }
+  await drained(a.edge);
+  const refs = await usageEntries(a);
+  assert.deepEqual([...refs.keys()].sort(), ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"]);
+  assert.ok([...refs.values()].every((n) => n === 1));
+  const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+  assert.equal(plain(wallet.balance), String(1000 - 4 * 9 - 4 * 18));
+  assert.equal(plain(wallet.owed), "0");
+});
+
+test("with the server away the object grants within its lease and delivers the ends later", async () => {
+  const a = await account("away", "1000");
+  for (let i = 0; i < 4; i++) {
+    assert.equal((await edge("POST", "/calls", a.edge, { id: `w${i}`, direction: "outbound", quotaSeconds: 60 })).status, 200);
+  }
+  await stopServer();
+  for (let i = 4; i < 8; i++) {
+    const s = await edge("POST", "/calls", a.edge, { id: `w${i}`, direction: "outbound", quotaSeconds: 60 });
+    assert.equal(s.status, 200, `granted from the lease while the server is away: ${JSON.stringify(s.body)}`);
+  }
+  for (let i = 0; i < 8; i++) {
+    assert.equal((await edge("POST", `/calls/w${i}/end`, a.edge, { connectedSeconds: 60 })).status, 200);
+  }
+  await sleep(600);
+  const waiting = (await edge("GET", "/edge/state", a.edge)).body;
+  assert.equal(waiting.pending, 8, JSON.stringify(waiting));
+  assert.ok(waiting.stats.failures > 0);
+  server = await startServer(server.port);
+  await drained(a.edge, 40000);
+  const refs = await usageEntries(a);
+  assert.equal(refs.size, 8);
+  const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+  assert.equal(plain(wallet.balance), String(1000 - 8 * 9));
+  assert.equal(plain(wallet.owed), "0");
+});
+
+test("a lease that lapses while its calls run: the edge grants no further, and their ends are still billed", async () => {
+  const a = await account("lapse", "1000");
+  const short = miniflare(4, "objects-lapse");
+  await short.ready;
+  const at = (path, body) =>
+    short.dispatchFetch(`http://edge.test${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${a.edge}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const s = await at("/calls", { id: `l${i}`, direction: "outbound", quotaSeconds: 60 });
+      const body = await s.json();
+      assert.equal(s.status, 200, JSON.stringify(body));
+      assert.ok(body.grantedSeconds <= 4, `a grant never outlives the lease: ${JSON.stringify(body)}`);
+    }
+    await stopServer();
+    await sleep(4500);
+    const x = await at("/calls/l0/extend", { quotaSeconds: 60 });
+    assert.equal(x.status, 503, "no lease, no grant");
+    for (let i = 0; i < 3; i++) {
+      const e = await at(`/calls/l${i}/end`, { connectedSeconds: 30 });
+      assert.equal(e.status, 200);
+    }
+    server = await startServer(server.port);
+    const until = Date.now() + 40000;
+    for (;;) {
+      const refs = await usageEntries(a);
+      if (refs.size === 3) break;
+      assert.ok(Date.now() < until, "the ends reach the server");
+      await sleep(200);
+    }
+    const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+    assert.equal(plain(wallet.balance), String(1000 - 3 * 9));
+    assert.equal(plain(wallet.owed), "0");
+  } finally {
+    await short.dispose();
+  }
+});
