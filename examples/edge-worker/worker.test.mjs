@@ -1,164 +1,28 @@
 // The edge Worker in real workerd (miniflare), against a real `drawdown serve` on loopback
 // (issue 13): 64 concurrent calls through the Worker beside usage posted straight to the
-// server; the object restarted mid-call (memory lost, storage kept); the server away for a
-// while; a lease that lapses while its calls run; the key check. Afterwards the server's
-// books are checked: nothing owed, every call billed once, the lease accounting exact.
+// server; a tight wallet; the object restarted mid-call (memory lost, storage kept); the
+// server away for a while; a lease that lapses while its calls run; the key check. After
+// each, the server's books are checked: nothing owed, every call billed once, the lease
+// accounting exact.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { spawn } from "node:child_process";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import { Harness, minutes, plain, sleep } from "./harness.mjs";
 
-const here = new URL(".", import.meta.url);
-const root = new URL("../../", import.meta.url);
-const pkg = new URL("pkg/", root);
-const read = (url) => readFileSync(url, "utf8");
-const ADMIN = "edge-test-admin-token-0123456789abcdef";
-
-const tmp = mkdtempSync(join(tmpdir(), "drawdown-edge-"));
-let server; // { child, url, port }
-let mf;
-
-function startServer(port = 0) {
-  const bin = new URL("target/release/drawdown", root).pathname;
-  const args = ["serve", "--addr", `127.0.0.1:${port}`, "--database-url", `sqlite:${join(tmp, "dd.db")}`, "--admin-token", ADMIN];
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "inherit"] });
-  let out = "";
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`drawdown serve did not start:\n${out}`)), 20000);
-    child.stdout.on("data", (b) => {
-      out += b;
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolve({ child, url, port: Number(new URL(url).port) });
-      }
-    });
-    child.on("exit", (c) => reject(new Error(`drawdown serve exited ${c}:\n${out}`)));
-  });
-}
-
-async function stopServer() {
-  const exited = new Promise((r) => server.child.once("exit", r));
-  server.child.kill("SIGKILL");
-  await exited;
-}
-
-async function api(method, path, token, body, idem) {
-  const r = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(idem ? { "idempotency-key": idem } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, body: await r.json() };
-}
-
-const card = JSON.parse(read(new URL("examples/demo-rate-card.json", root)));
-
-/** An account with `credits` in its wallet, its write key and an edge key (`billing:lease`). */
-async function account(id, credits) {
-  const made = await api("POST", "/admin/accounts", ADMIN, {
-    id,
-    rateCard: card,
-    account: { grants: [{ id: "w", type: "prepaid", remaining: credits }] },
-  });
-  assert.equal(made.status, 201, JSON.stringify(made.body));
-  const edge = await api("POST", `/admin/accounts/${id}/credentials`, ADMIN, { kind: "key", scopes: ["billing:lease"] });
-  assert.equal(edge.status, 201, JSON.stringify(edge.body));
-  return { id, key: made.body.apiKey, read: made.body.readKey, edge: edge.body.token };
-}
-
-/** The Worker in workerd; `leaseSeconds` short enough for a lapse to happen within a test. */
-function miniflare(leaseSeconds = 600, dir = "objects") {
-  const pkgModule = (name, type = "ESModule") => ({
-    type,
-    path: `/${name === "workerd.js" ? "drawdown" : name}`,
-    contents: type === "CompiledWasm" ? readFileSync(new URL(name, pkg)) : read(new URL(name, pkg)),
-  });
-  return new Miniflare({
-    compatibilityDate: "2025-01-01",
-    modulesRoot: "/",
-    modules: [
-      { type: "ESModule", path: "/worker.mjs", contents: read(new URL("worker.mjs", here)) },
-      { type: "ESModule", path: "/account.mjs", contents: read(new URL("account.mjs", here)) },
-      { type: "ESModule", path: "/units.mjs", contents: read(new URL("units.mjs", here)) },
-      // A bare `import ... from "drawdown"` resolves to the module named "drawdown".
-      pkgModule("workerd.js"),
-      pkgModule("drawdown.js"),
-      pkgModule("api.js"),
-      pkgModule("state.js"),
-      pkgModule("drawdown_bg.wasm", "CompiledWasm"),
-    ],
-    durableObjects: { ACCOUNTS: "AccountEdge" },
-    durableObjectsPersist: join(tmp, dir),
-    bindings: {
-      DRAWDOWN_URL: server.url,
-      LEASE_CREDITS: "300",
-      LEASE_SECONDS: String(leaseSeconds),
-      AUTH_CACHE_SECONDS: "60",
-    },
-  });
-}
-
-async function edge(method, path, key, body) {
-  const r = await mf.dispatchFetch(`http://edge.test${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, body: text ? JSON.parse(text) : null, replayed: r.headers.get("x-replayed") === "true" };
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Until the object has reported every ended call (bounded: the test fails past `ms`). */
-async function drained(key, ms = 15000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const s = (await edge("GET", "/edge/state", key)).body;
-    if (s.pending === 0) return s;
-    assert.ok(Date.now() < until, `ended calls still waiting to be reported: ${JSON.stringify(s)}`);
-    await sleep(100);
-  }
-}
-
-/** Every `usage` entry of the account's ledger, by reference. */
-async function usageEntries(acct) {
-  const refs = new Map();
-  let afterSeq = 0;
-  for (;;) {
-    const page = await api("GET", `/billing/ledger?after=${afterSeq}&limit=500`, acct.read);
-    assert.equal(page.status, 200, JSON.stringify(page.body));
-    if (page.body.entries.length === 0) return refs;
-    for (const e of page.body.entries) {
-      afterSeq = e.seq;
-      if (e.kind === "usage") refs.set(e.reference, (refs.get(e.reference) ?? 0) + 1);
-    }
-  }
-}
-
-const minutes = (seconds) => Math.ceil(seconds / 60);
-/** A decimal string without trailing zeros, to compare amounts as text. */
-const plain = (s) => (s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s);
+const h = new Harness();
+const edge = (...args) => h.edge(...args);
+const api = (...args) => h.api(...args);
 
 before(async () => {
-  server = await startServer();
-  mf = miniflare();
-  await mf.ready;
+  await h.startServer();
+  h.mf = h.miniflare();
+  await h.mf.ready;
 });
 
-after(async () => {
-  await mf?.dispose();
-  server?.child.kill("SIGKILL");
-  rmSync(tmp, { recursive: true, force: true });
-});
+after(() => h.close());
 
 test("the Worker checks the platform's key with the server and needs the lease scope", async () => {
-  const a = await account("keys", "100");
-  const none = await mf.dispatchFetch("http://edge.test/calls", { method: "POST", body: "{}" });
+  const a = await h.account("keys", "100");
+  const none = await h.mf.dispatchFetch("http://edge.test/calls", { method: "POST", body: "{}" });
   assert.equal(none.status, 401);
   assert.equal((await edge("POST", "/calls", "dd_sk_not-a-key", {})).body.error.code, "unauthorized");
   const wrongScope = await edge("POST", "/calls", a.key, { id: "x", direction: "outbound" });
@@ -169,7 +33,7 @@ test("the Worker checks the platform's key with the server and needs the lease s
 });
 
 test("64 concurrent calls at the edge beside usage at the server: each billed once, nothing owed", async () => {
-  const a = await account("busy", "5000");
+  const a = await h.account("busy", "5000");
   const seconds = (i) => 20 + ((i * 37) % 170); // 20 s to 3 min 9 s, ended within their grants
   const startTimes = [];
   const calls = Array.from({ length: 64 }, async (_, i) => {
@@ -204,11 +68,11 @@ test("64 concurrent calls at the edge beside usage at the server: each billed on
     assert.equal(r.status, 200, JSON.stringify(r.body));
   });
   await Promise.all([...calls, ...direct]);
-  const state = await drained(a.edge);
+  const state = await h.drained(a.edge);
 
   // The server's books: one usage entry per call and per direct item, nothing owed, and the
   // balance down by exactly what they cost (9 credits a started minute, +0 for outbound).
-  const refs = await usageEntries(a);
+  const refs = await h.usageEntries(a);
   assert.equal(refs.size, 96);
   assert.ok([...refs.values()].every((n) => n === 1), "each call billed once");
   const cost = Array.from({ length: 64 }, (_, i) => minutes(seconds(i)) * 9).reduce((x, y) => x + y, 0) + 32 * 9;
@@ -228,12 +92,11 @@ test("64 concurrent calls at the edge beside usage at the server: each billed on
 });
 
 test("20 concurrent starts on a 100-credit wallet are granted 100 credits' worth, no more", async () => {
-  const a = await account("tight", "100");
+  const a = await h.account("tight", "100");
   const starts = await Promise.all(
     Array.from({ length: 20 }, (_, i) => edge("POST", "/calls", a.edge, { id: `t${i}`, direction: "outbound" })),
   );
   const granted = starts.filter((s) => s.status === 200);
-  if (process.env.DEBUG_EDGE) console.log(JSON.stringify(starts.map((s) => [s.status, s.body.grantedSeconds, s.body.hold?.credits])), JSON.stringify((await edge("GET", "/edge/state", a.edge)).body));
   assert.ok(starts.some((s) => s.status === 402 && s.body.error.code === "insufficient_credits"));
   const worth = granted.reduce((n, s) => n + minutes(s.body.grantedSeconds) * 9, 0);
   assert.ok(worth <= 100, `granted ${worth} credits' worth on a 100-credit wallet`);
@@ -242,14 +105,14 @@ test("20 concurrent starts on a 100-credit wallet are granted 100 credits' worth
     const e = await edge("POST", `/calls/${s.body.hold.id}/end`, a.edge, { connectedSeconds: s.body.grantedSeconds });
     assert.equal(e.status, 200, JSON.stringify(e.body));
   }
-  await drained(a.edge);
+  await h.drained(a.edge);
   const wallet = (await api("GET", "/billing/wallet", a.read)).body;
   assert.equal(plain(wallet.owed), "0");
   assert.equal(plain(wallet.balance), String(100 - worth));
 });
 
 test("an object restarted mid-call (memory lost, storage kept) loses no call and bills none twice", async () => {
-  const a = await account("restart", "1000");
+  const a = await h.account("restart", "1000");
   const check = await edge("POST", "/calls/authorize", a.edge, { call: { direction: "outbound" } });
   assert.equal(check.status, 200, JSON.stringify(check.body));
   assert.ok(check.body.allowed && check.body.maxSeconds > 0);
@@ -261,9 +124,9 @@ test("an object restarted mid-call (memory lost, storage kept) loses no call and
     assert.equal((await edge("POST", `/calls/r${i}/end`, a.edge, { connectedSeconds: 45 })).status, 200);
   }
   // Restarted at once: the four ends wait in storage, not yet reported.
-  await mf.dispose();
-  mf = miniflare();
-  await mf.ready;
+  await h.mf.dispose();
+  h.mf = h.miniflare();
+  await h.mf.ready;
   const replay = await edge("POST", "/calls/r0/end", a.edge, { connectedSeconds: 45 });
   assert.ok(replay.replayed, "the end answered before the restart replays");
   for (let i = 4; i < 8; i++) {
@@ -271,8 +134,8 @@ test("an object restarted mid-call (memory lost, storage kept) loses no call and
     assert.equal(x.body.grantedSeconds, 120, JSON.stringify(x.body));
     assert.equal((await edge("POST", `/calls/r${i}/end`, a.edge, { connectedSeconds: 100 })).status, 200);
   }
-  await drained(a.edge);
-  const refs = await usageEntries(a);
+  await h.drained(a.edge);
+  const refs = await h.usageEntries(a);
   assert.deepEqual([...refs.keys()].sort(), ["r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7"]);
   assert.ok([...refs.values()].every((n) => n === 1));
   const wallet = (await api("GET", "/billing/wallet", a.read)).body;
@@ -281,11 +144,11 @@ test("an object restarted mid-call (memory lost, storage kept) loses no call and
 });
 
 test("with the server away the object grants within its lease and delivers the ends later", async () => {
-  const a = await account("away", "1000");
+  const a = await h.account("away", "1000");
   for (let i = 0; i < 4; i++) {
     assert.equal((await edge("POST", "/calls", a.edge, { id: `w${i}`, direction: "outbound", quotaSeconds: 60 })).status, 200);
   }
-  await stopServer();
+  await h.stopServer();
   for (let i = 4; i < 8; i++) {
     const s = await edge("POST", "/calls", a.edge, { id: `w${i}`, direction: "outbound", quotaSeconds: 60 });
     assert.equal(s.status, 200, `granted from the lease while the server is away: ${JSON.stringify(s.body)}`);
@@ -297,9 +160,9 @@ test("with the server away the object grants within its lease and delivers the e
   const waiting = (await edge("GET", "/edge/state", a.edge)).body;
   assert.equal(waiting.pending, 8, JSON.stringify(waiting));
   assert.ok(waiting.stats.failures > 0);
-  server = await startServer(server.port);
-  await drained(a.edge, 40000);
-  const refs = await usageEntries(a);
+  await h.startServer(h.server.port);
+  await h.drained(a.edge, 40000);
+  const refs = await h.usageEntries(a);
   assert.equal(refs.size, 8);
   const wallet = (await api("GET", "/billing/wallet", a.read)).body;
   assert.equal(plain(wallet.balance), String(1000 - 8 * 9));
@@ -307,8 +170,8 @@ test("with the server away the object grants within its lease and delivers the e
 });
 
 test("a lease that lapses while its calls run: the edge grants no further, and their ends are still billed", async () => {
-  const a = await account("lapse", "1000");
-  const short = miniflare(4, "objects-lapse");
+  const a = await h.account("lapse", "1000");
+  const short = h.miniflare({ leaseSeconds: 4, dir: "objects-lapse" });
   await short.ready;
   const at = (path, body) =>
     short.dispatchFetch(`http://edge.test${path}`, {
@@ -323,7 +186,7 @@ test("a lease that lapses while its calls run: the edge grants no further, and t
       assert.equal(s.status, 200, JSON.stringify(body));
       assert.ok(body.grantedSeconds <= 4, `a grant never outlives the lease: ${JSON.stringify(body)}`);
     }
-    await stopServer();
+    await h.stopServer();
     await sleep(4500);
     const x = await at("/calls/l0/extend", { quotaSeconds: 60 });
     assert.equal(x.status, 503, "no lease, no grant");
@@ -331,10 +194,10 @@ test("a lease that lapses while its calls run: the edge grants no further, and t
       const e = await at(`/calls/l${i}/end`, { connectedSeconds: 30 });
       assert.equal(e.status, 200);
     }
-    server = await startServer(server.port);
+    await h.startServer(h.server.port);
     const until = Date.now() + 40000;
     for (;;) {
-      const refs = await usageEntries(a);
+      const refs = await h.usageEntries(a);
       if (refs.size === 3) break;
       assert.ok(Date.now() < until, "the ends reach the server");
       await sleep(200);
