@@ -10,7 +10,12 @@
 //   lease    the lease as the server last answered it (`PUT /leases/{id}`)
 //   base     the server's copy of the account under that lease, and the rate card
 //   pending  calls ended here and not yet acknowledged by the server, oldest first
-//   copy     base, with the pending calls billed on it and the live calls' holds in it
+//   copy     base, with the pending calls billed on it
+//   holds    the live calls' holds
+// The engine is handed the copy with the holds of the calls it is not working on summed
+// per agent (`view`): the available pools depend only on those sums (SEMANTICS 11), and a
+// call then costs the same however many others are live (64 holds passed one by one made
+// every start 20 times slower).
 // Ended calls go to the server in batches with every renewal (idempotent by call id, so a
 // retried batch bills nothing twice); the alarm renews the lease before it lapses and
 // retries failed deliveries with backoff. Every renewal brings a fresh base, so a top-up or
@@ -26,6 +31,8 @@ const FLUSH_DELAY_MS = 100;
 /** A start the lease cannot cover waits for a renewal at most once per this interval when
  * the server had no more to lend (the account itself is low). */
 const RESYNC_SHORT_MS = 1_000;
+/** The ids of the summed holds in `view` (a call id may not start with it). */
+export const HELD = "edge-held:";
 /** Renewals one grant waits for at most (a burst of starts grows the lease round by round:
  * each renewal asks for the target plus everything held). */
 const MAX_WAITS = 5;
@@ -99,7 +106,7 @@ export class AccountEdge extends DurableObject {
   adopt(account, key) {
     if (!this.s) {
       this.s = { account, key, leaseId: `edge-${crypto.randomUUID()}`, lease: null, card: null, base: null,
-        copy: null, version: null, pending: [], starts: {}, ends: 0, dead: [], failures: 0, lastSync: 0,
+        copy: null, holds: [], version: null, pending: [], starts: {}, ends: 0, dead: [], failures: 0, lastSync: 0,
         short: false, lastActivity: Date.now() };
     }
     this.s.key = key ?? this.s.key;
@@ -110,7 +117,7 @@ export class AccountEdge extends DurableObject {
   async authorize(body) {
     await this.ready();
     const at = body.call?.at ?? iso(Date.now());
-    const ask = () => authorizeCall({ rateCard: this.s.card, account: this.s.copy, call: { ...body.call, at } });
+    const ask = () => authorizeCall({ rateCard: this.s.card, account: this.view(at), call: { ...body.call, at } });
     let answer = ask();
     for (let i = 0; i < MAX_WAITS && !answer.allowed && (await this.grow()); i++) answer = ask();
     return !answer.allowed && answer.httpStatus === 402 ? json({ error: answer.error }, 402) : json(answer);
@@ -119,6 +126,7 @@ export class AccountEdge extends DurableObject {
   /** POST /calls: the first quota, idempotent by call id. */
   async start(body) {
     if (typeof body.id !== "string") return failure(400, "missing_field", "a call has an id", "id");
+    if (body.id.startsWith(HELD)) return failure(400, "invalid_id", `call ids may not start with \`${HELD}\``, "id");
     if (this.s.starts[body.id]) return json(this.s.starts[body.id]);
     if (await this.ctx.storage.get(`end:${body.id}`)) return failure(409, "call_ended", `call \`${body.id}\` has ended`, "id");
     this.stats.starts++;
@@ -130,9 +138,9 @@ export class AccountEdge extends DurableObject {
         if (!waited && !waitedToo) this.stats.local++;
         if (this.s.starts[body.id]) return json(this.s.starts[body.id]); // a concurrent retry won
         if (!out) return failure(503, "edge_unavailable", "the lease has run out of time and cannot be renewed");
-        const { account, ...answer } = out;
+        const { account: _, ...answer } = out;
         if (!answer.allowed) return answer.httpStatus === 402 ? json({ error: answer.error }, 402) : json(answer);
-        this.s.copy = account;
+        this.s.holds.push(answer.hold);
         this.s.starts[body.id] = answer;
         this.save();
         this.renewIfLow();
@@ -160,7 +168,7 @@ export class AccountEdge extends DurableObject {
     if (left <= 0) return null;
     const requested = Math.min(body.requestedMaxSeconds ?? left, left);
     const { at: _at, ...call } = body;
-    return startCall({ rateCard: this.s.card, account: this.s.copy, call: { ...call, at, requestedMaxSeconds: requested } });
+    return startCall({ rateCard: this.s.card, account: this.view(at), call: { ...call, at, requestedMaxSeconds: requested } });
   }
 
   /** POST /calls/{id}/extend: the next quota, within the lease's time and pools. */
@@ -170,8 +178,8 @@ export class AccountEdge extends DurableObject {
     const at = body.at ?? iso(Date.now());
     return this.granting(
       () => this.grantExtend(id, body, at),
-      ({ account, ...answer }) => {
-        this.s.copy = account;
+      ({ account: _, ...answer }) => {
+        this.s.holds = this.s.holds.map((h) => (h.id === id ? answer.hold : h));
         this.save();
         this.renewIfLow();
         return json(answer);
@@ -180,10 +188,10 @@ export class AccountEdge extends DurableObject {
   }
 
   grantExtend(id, body, at) {
-    const hold = this.s.copy.holds?.find((h) => h.id === id && h.kind === "call");
+    const hold = this.s.holds.find((h) => h.id === id);
     const room = hold ? Math.floor((ms(this.s.lease.validUntil) - ms(hold.startedAt)) / 1000) - hold.grantedSeconds : 0;
     const quota = Math.max(0, Math.min(body.quotaSeconds ?? 300, room));
-    return extendCall({ rateCard: this.s.card, account: this.s.copy, callId: id, at, quotaSeconds: quota });
+    return extendCall({ rateCard: this.s.card, account: this.view(at, id), callId: id, at, quotaSeconds: quota });
   }
 
   /** POST /calls/{id}/end: billed here on the copy at once, and on the server's books with
@@ -193,9 +201,9 @@ export class AccountEdge extends DurableObject {
     if (kept) return json(kept, 200, { "x-replayed": "true" });
     // A call that ran is billed whatever the lease's state: an end needs only the copy.
     if (!this.s.copy?.grants) await this.ready();
-    const hold = this.s.copy.holds?.find((h) => h.id === id && h.kind === "call");
+    const hold = this.s.holds.find((h) => h.id === id);
     const { at = iso(Date.now()), ...call } = body;
-    const out = endCall({ rateCard: this.s.card, account: this.s.copy, callId: id, at, call });
+    const out = endCall({ rateCard: this.s.card, account: this.view(at, id), callId: id, at, call });
     const report = {
       id,
       connectedSeconds: call.connectedSeconds,
@@ -207,7 +215,8 @@ export class AccountEdge extends DurableObject {
       startedAt: hold?.startedAt ?? call.startedAt,
     };
     const answer = { item: out.item, overrunSeconds: out.overrunSeconds, reported: false };
-    this.s.copy = out.account;
+    this.s.copy = { ...out.account, holds: [] };
+    this.s.holds = this.s.holds.filter((h) => h.id !== id);
     this.s.pending.push(report);
     delete this.s.starts[id];
     this.save();
@@ -267,8 +276,35 @@ export class AccountEdge extends DurableObject {
     const grant = this.s.copy?.grants?.find((g) => g.id === "lease");
     if (!grant) return null;
     const now = Date.now();
-    const held = (this.s.copy.holds ?? []).filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
+    const held = this.s.holds.filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
     return Units.of(grant.remaining) - Units.of(this.s.copy.owed ?? "0") - held;
+  }
+
+  /** The copy as the engine sees it at `at`: the hold of call `own` as it is, every other
+   * hold active at `at` summed per agent into one (what set-aside takes from each pool and
+   * each agent's spend are sums, SEMANTICS 11). */
+  view(at, own) {
+    const t = ms(at);
+    const byAgent = new Map();
+    const holds = [];
+    for (const h of this.s.holds) {
+      if (h.id === own) holds.push(h);
+      if (h.id === own || ms(h.validUntil) <= t) continue;
+      const sum = byAgent.get(h.agentId ?? "") ?? { credits: 0n, planCredits: 0n, includedSeconds: 0 };
+      sum.credits += Units.of(h.credits);
+      sum.planCredits += Units.of(h.planCredits);
+      sum.includedSeconds += h.includedSeconds;
+      byAgent.set(h.agentId ?? "", sum);
+    }
+    let i = 0;
+    for (const [agent, sum] of byAgent) {
+      holds.push({
+        id: `${HELD}${i++}`, kind: "call", direction: "outbound", ...(agent ? { agentId: agent } : {}),
+        credits: Units.text(sum.credits), planCredits: Units.text(sum.planCredits), includedSeconds: sum.includedSeconds,
+        grantedSeconds: 0, startedAt: at, validUntil: iso(t + 1000),
+      });
+    }
+    return { ...this.s.copy, holds };
   }
 
   leaseSecondsLeft(atMs) {
@@ -286,7 +322,7 @@ export class AccountEdge extends DurableObject {
   async renew() {
     const batch = this.s.pending.slice(0, MAX_ENDS_PER_REPORT);
     const now = Date.now();
-    const held = (this.s.copy?.holds ?? []).filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
+    const held = this.s.holds.filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
     const body = {
       credits: Units.text(Units.of(this.cfg.credits) + held),
       includedSeconds: this.cfg.includedSeconds,
@@ -310,14 +346,14 @@ export class AccountEdge extends DurableObject {
     await this.schedule(this.s.pending.length ? Date.now() + FLUSH_DELAY_MS : this.renewalTime());
   }
 
-  /** The server's copy with the calls it has not seen yet billed on it, and the live holds. */
+  /** The server's copy with the calls it has not seen yet billed on it. */
   rebuild() {
     let account = this.s.base;
     for (const r of this.s.pending) {
       const { id, ...call } = r;
       account = endCall({ rateCard: this.s.card, account, callId: id, at: iso(Date.now()), call }).account;
     }
-    return { ...account, holds: this.s.copy?.holds ?? [] };
+    return account;
   }
 
   /** A report the server refused as malformed: the ended call it names is kept aside (listed
@@ -368,7 +404,7 @@ export class AccountEdge extends DurableObject {
   async alarm() {
     if (!this.s) return;
     const idle = Date.now() - this.s.lastActivity > this.cfg.idleSeconds * 1000;
-    const live = (this.s.copy?.holds ?? []).some((h) => ms(h.validUntil) > Date.now());
+    const live = this.s.holds.some((h) => ms(h.validUntil) > Date.now());
     try {
       if (idle && !live && this.s.lease) await this.release();
       else if (this.s.lease || this.s.pending.length) await this.sync();
@@ -385,7 +421,7 @@ export class AccountEdge extends DurableObject {
     if (!res.ok) throw await this.failed(res);
     const answer = await res.json();
     this.s.pending.splice(0, ended.length);
-    Object.assign(this.s, { lease: null, base: null, copy: { holds: this.s.copy?.holds ?? [] }, version: answer.version });
+    Object.assign(this.s, { lease: null, base: null, copy: null, version: answer.version });
     this.save();
     return json({ released: answer.released, reported: ended.length });
   }
@@ -404,7 +440,7 @@ export class AccountEdge extends DurableObject {
     const s = this.s;
     return {
       account: s.account, leaseId: s.leaseId, lease: s.lease, version: s.version,
-      pending: s.pending.length, dead: s.dead, live: (s.copy?.holds ?? []).map((h) => h.id),
+      pending: s.pending.length, dead: s.dead, live: s.holds.map((h) => h.id),
       free: (() => { const f = this.freeCredits(); return f === null ? null : Units.text(f); })(),
       stats: this.stats,
     };
