@@ -1,18 +1,22 @@
 // What the edge Worker's tests and benchmark share: a real `drawdown serve` on loopback (its
 // SQLite file kept across restarts), accounts made through its admin API, and the Worker in
-// real workerd through miniflare with the built package loaded as wrangler would resolve it
-// (the `workerd` entry, the .wasm as a compiled module) and Durable Object storage on disk.
+// real workerd through miniflare: the bundle `wrangler deploy --dry-run` makes from this
+// directory (the package resolved through its `workerd` export, its .wasm a compiled
+// module), with the bindings of wrangler.jsonc and Durable Object storage on disk.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
 
 const here = new URL(".", import.meta.url);
 const root = new URL("../../", import.meta.url);
 const pkg = new URL("pkg/", root);
 const read = (url) => readFileSync(url, "utf8");
+/** The files a deployment is made of (what `wrangler deploy` reads in this directory). */
+const SOURCES = ["worker.mjs", "account.mjs", "units.mjs", "wrangler.jsonc", "package.json"];
 const ADMIN = "edge-test-admin-token-0123456789abcdef";
 const card = JSON.parse(read(new URL("examples/demo-rate-card.json", root)));
 
@@ -26,6 +30,24 @@ export class Harness {
     this.tmp = mkdtempSync(join(tmpdir(), "drawdown-edge-"));
     this.server = null; // { child, url, port }
     this.mf = null;
+    this.bundle = null;
+  }
+
+  /** The Worker as `wrangler deploy` would upload it, built offline with `--dry-run`, the
+   * package installed as `drawdown` (a link to the built pkg/, as `npm install` makes). */
+  build() {
+    const dir = join(this.tmp, "deploy");
+    mkdirSync(join(dir, "node_modules"), { recursive: true });
+    for (const f of SOURCES) copyFileSync(new URL(f, here), join(dir, f));
+    symlinkSync(new URL(pkg).pathname, join(dir, "node_modules", "drawdown"));
+    const wrangler = new URL("node_modules/.bin/wrangler", root).pathname;
+    execFileSync(wrangler, ["deploy", "--dry-run", "--outdir", "out"], {
+      cwd: dir,
+      stdio: "pipe",
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+    });
+    const { workerOptions } = unstable_getMiniflareWorkerOptions(join(dir, "wrangler.jsonc"));
+    this.bundle = { script: join(dir, "out", "worker.js"), options: workerOptions };
   }
 
   /** `drawdown serve` on `port` (0: any), on the harness's SQLite file. */
@@ -79,33 +101,22 @@ export class Harness {
 
   /** The Worker in workerd, its objects' storage in `dir` (kept across a new Miniflare). */
   miniflare({ leaseSeconds = 600, leaseCredits = "300", dir = "objects" } = {}) {
-    const pkgModule = (name, type = "ESModule") => ({
-      type,
-      // A bare `import ... from "drawdown"` resolves to the module named "drawdown".
-      path: `/${name === "workerd.js" ? "drawdown" : name}`,
-      contents: type === "CompiledWasm" ? readFileSync(new URL(name, pkg)) : read(new URL(name, pkg)),
-    });
-    const own = (name) => ({ type: "ESModule", path: `/${name}`, contents: read(new URL(name, here)) });
+    if (!this.bundle) this.build();
+    const o = this.bundle.options;
     return new Miniflare({
-      compatibilityDate: "2025-01-01",
-      modulesRoot: "/",
-      modules: [
-        own("worker.mjs"),
-        own("account.mjs"),
-        own("units.mjs"),
-        pkgModule("workerd.js"),
-        pkgModule("drawdown.js"),
-        pkgModule("api.js"),
-        pkgModule("state.js"),
-        pkgModule("drawdown_bg.wasm", "CompiledWasm"),
-      ],
-      durableObjects: { ACCOUNTS: "AccountEdge" },
+      compatibilityDate: o.compatibilityDate,
+      compatibilityFlags: o.compatibilityFlags,
+      modules: true,
+      modulesRules: o.modulesRules,
+      modulesRoot: dirname(this.bundle.script),
+      scriptPath: this.bundle.script,
+      durableObjects: o.durableObjects,
       durableObjectsPersist: join(this.tmp, dir),
       bindings: {
+        ...o.bindings,
         DRAWDOWN_URL: this.server.url,
         LEASE_CREDITS: leaseCredits,
         LEASE_SECONDS: String(leaseSeconds),
-        AUTH_CACHE_SECONDS: "60",
       },
     });
   }
