@@ -136,13 +136,47 @@ pub fn edge_account(account: &Account, lease: &Hold, at: Instant) -> Account {
     }
 }
 
-/// `endCall` for a call an edge granted under lease `lease_id`: the call is billed from the
-/// pools with the lease's shares put back, and the lease gives up what the call took from
-/// each pool (the lease's shares first, SEMANTICS 12). A call that holds its own hold here,
-/// or whose lease is gone or has lapsed at the end's `at`, ends as any call does.
+/// What an edge's own bill of a call took from its lease, pool by pool (its item's
+/// allocations: included seconds, plan credits, wallet credits).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LeaseUsage {
+    #[serde(default)]
+    pub included_seconds: Seconds,
+    #[serde(default, with = "crate::amount::dec")]
+    pub plan_credits: Decimal,
+    #[serde(default, with = "crate::amount::dec")]
+    pub credits: Decimal,
+}
+
+impl LeaseUsage {
+    /// What a billed item took from each pool.
+    pub fn of(item: &crate::drawdown::Item) -> LeaseUsage {
+        let mut u = LeaseUsage::default();
+        for a in item.lines.iter().flat_map(|l| &l.allocations) {
+            match a.source.as_str() {
+                "included_minutes" => {
+                    u.included_seconds = Seconds(u.included_seconds.0 + a.seconds.unwrap_or(0));
+                }
+                "plan_credits" => u.plan_credits += a.credits.unwrap_or_default(),
+                _ => u.credits += a.credits.unwrap_or_default(),
+            }
+        }
+        u
+    }
+}
+
+/// `endCall` for a call an edge granted under lease `lease_id` and billed on its copy, where
+/// it took `used` from the lease (SEMANTICS 12: the lease's shares first). The lease gives up
+/// exactly `used` (at most its shares), and the call is billed from what that frees and the
+/// pools no hold has: never from the rest of the lease, which the edge's other live calls
+/// may hold. So the edge's copy and the server's lease stay equal, pool by pool. A call that
+/// has its own hold here, or whose lease is gone or lapsed at the end's `at`, ends as any
+/// call does.
 pub fn end_call_on_lease(
     input: &EndInput,
     lease_id: &str,
+    used: LeaseUsage,
     settle_at_once: bool,
 ) -> Result<EndBooks> {
     let own = live::call_hold(&input.account, &input.call_id).is_some();
@@ -150,38 +184,14 @@ pub fn end_call_on_lease(
     let Some(lease) = lease.cloned() else {
         return live::end_call_books(input, settle_at_once);
     };
-    let mut without = input.clone();
-    release(&mut without.account, lease_id);
-    let mut books = live::end_call_books(&without, settle_at_once)?;
-    books.account.holds.push(drawn_down(lease, &books.ended.item));
-    if books.reloads.is_empty() {
-        let checked =
-            crate::drawdown::reload_after_hold(&input.rate_card, &books.account, input.at, settle_at_once)?;
-        if let Some((r, st)) = checked {
-            books.account = crate::ledger::snapshot(&books.account, st);
-            books.reloads.push(r);
-        }
-    }
-    Ok(books)
-}
-
-/// The lease less what the billed `item` took from each pool, never below zero.
-fn drawn_down(mut lease: Hold, item: &crate::drawdown::Item) -> Hold {
-    for a in item.lines.iter().flat_map(|l| &l.allocations) {
-        match a.source.as_str() {
-            "included_minutes" => {
-                let s = a.seconds.unwrap_or(0);
-                lease.included_seconds = Seconds(lease.included_seconds.0.saturating_sub(s));
-            }
-            "plan_credits" => {
-                let c = a.credits.unwrap_or_default();
-                lease.plan_credits = (lease.plan_credits - c).max(Decimal::ZERO);
-            }
-            _ => {
-                let c = a.credits.unwrap_or_default();
-                lease.credits = (lease.credits - c).max(Decimal::ZERO);
-            }
-        }
-    }
-    lease
+    let rest = Hold {
+        included_seconds: Seconds(lease.included_seconds.0.saturating_sub(used.included_seconds.0)),
+        plan_credits: (lease.plan_credits - used.plan_credits).max(Decimal::ZERO),
+        credits: (lease.credits - used.credits).max(Decimal::ZERO),
+        ..lease
+    };
+    let mut drawn = input.clone();
+    drawn.account.holds.retain(|h| h.id != lease_id);
+    drawn.account.holds.push(rest);
+    live::end_call_books(&drawn, settle_at_once)
 }

@@ -35,7 +35,9 @@ fn wallet(s: &Server, c: &Creds) -> Value {
 
 /// An outbound call the edge granted and ended, as it reports it.
 fn ended(id: &str, secs: u64) -> Value {
-    json!({ "id": id, "connectedSeconds": secs, "direction": "outbound", "startedAt": instant(-(secs as i64)) })
+    let credits = (secs.div_ceil(60) * 9).to_string();
+    json!({ "id": id, "connectedSeconds": secs, "direction": "outbound", "startedAt": instant(-(secs as i64)),
+            "leaseUsage": { "credits": credits } })
 }
 
 #[test]

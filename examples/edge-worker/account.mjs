@@ -213,6 +213,7 @@ export class AccountEdge extends DurableObject {
       tollFree: hold?.tollFree ?? call.tollFree ?? false,
       ...((hold?.agentId ?? call.agentId) ? { agentId: hold?.agentId ?? call.agentId } : {}),
       startedAt: hold?.startedAt ?? call.startedAt,
+      leaseUsage: leaseUsage(out.item),
     };
     const answer = { item: out.item, overrunSeconds: out.overrunSeconds, reported: false };
     this.s.copy = { ...out.account, holds: [] };
@@ -350,8 +351,11 @@ export class AccountEdge extends DurableObject {
   rebuild() {
     let account = this.s.base;
     for (const r of this.s.pending) {
-      const { id, ...call } = r;
-      account = endCall({ rateCard: this.s.card, account, callId: id, at: iso(Date.now()), call }).account;
+      const { id, leaseUsage: _, ...call } = r;
+      const out = endCall({ rateCard: this.s.card, account, callId: id, at: iso(Date.now()), call });
+      // The report says what the bill on this copy took, so the server's lease gives up the same.
+      r.leaseUsage = leaseUsage(out.item);
+      account = out.account;
     }
     return account;
   }
@@ -445,6 +449,20 @@ export class AccountEdge extends DurableObject {
       stats: this.stats,
     };
   }
+}
+
+/** What a bill on the copy took from the lease, pool by pool (SEMANTICS 12): the server's
+ * lease gives up exactly this, so the two stay equal. */
+function leaseUsage(item) {
+  let seconds = 0;
+  let plan = 0n;
+  let credits = 0n;
+  for (const a of item.lines.flatMap((l) => l.allocations)) {
+    if (a.source === "included_minutes") seconds += a.seconds ?? 0;
+    else if (a.source === "plan_credits") plan += Units.of(a.credits ?? "0");
+    else credits += Units.of(a.credits ?? "0");
+  }
+  return { includedSeconds: seconds, planCredits: Units.text(plan), credits: Units.text(credits) };
 }
 
 /** A grant the lease may have cut short: refused, final, or nothing left in the lease's time. */

@@ -70,9 +70,12 @@ pub(super) struct EndBody {
     pub(super) agent_id: Option<String>,
     #[serde(default)]
     pub(super) started_at: Option<Instant>,
-    /// The lease the call was granted under at an edge (SEMANTICS 12): it is drawn first.
+    /// The lease the call was granted under at an edge (SEMANTICS 12), and what the edge's
+    /// own bill took from it (`leaseUsage`, required with `leaseId`): the lease gives that up.
     #[serde(default)]
     pub(super) lease_id: Option<String>,
+    #[serde(default)]
+    pub(super) lease_usage: Option<crate::lease::LeaseUsage>,
 }
 
 /// `POST /calls`: the first quota, idempotent by call id.
@@ -373,7 +376,18 @@ pub(super) fn end_job(
     billing::book_expiries(db, &mut a, now)?;
     let held = live::call_hold(&a.snap, id);
     let agent = held.and_then(|h| h.agent_id.clone()).or(b.agent_id.clone());
-    let lease_id = b.lease_id;
+    let lease = match (b.lease_id, b.lease_usage) {
+        (Some(id), Some(used)) => Some((id, used)),
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(Failure::new(
+                Kind::Malformed,
+                "missing_field",
+                Some("leaseUsage"),
+                "an end under a lease says what the edge's bill took from it (leaseUsage)",
+            ))
+        }
+    };
     let input = EndInput {
         rate_card: a.card.clone(),
         account: a.snap.clone(),
@@ -389,8 +403,8 @@ pub(super) fn end_job(
             started_at: b.started_at,
         },
     };
-    let books = match lease_id {
-        Some(l) => crate::lease::end_call_on_lease(&input, &l, provider.settles_at_once()),
+    let books = match lease {
+        Some((l, used)) => crate::lease::end_call_on_lease(&input, &l, used, provider.settles_at_once()),
         None => live::end_call_books(&input, provider.settles_at_once()),
     }
     .map_err(Failure::invalid)?;

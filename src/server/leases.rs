@@ -14,7 +14,7 @@ use super::routes::{job, read};
 use super::{now, Shared};
 use crate::amount::Seconds;
 use crate::calendar::Instant;
-use crate::lease::{self, LeaseRequest, DEFAULT_LEASE_SECONDS, MAX_LEASE_SECONDS};
+use crate::lease::{self, LeaseRequest, LeaseUsage, DEFAULT_LEASE_SECONDS, MAX_LEASE_SECONDS};
 use crate::live::Hold;
 use crate::model::{CallDirection, PassThrough, Transfer};
 use axum::extract::{Path, State};
@@ -44,6 +44,8 @@ pub(super) struct EndedCall {
     #[serde(default)]
     agent_id: Option<String>,
     started_at: Instant,
+    /// What the edge's own bill of the call took from the lease, pool by pool.
+    lease_usage: LeaseUsage,
 }
 
 impl EndedCall {
@@ -58,6 +60,7 @@ impl EndedCall {
             agent_id: self.agent_id,
             started_at: Some(self.started_at),
             lease_id: Some(lease.to_string()),
+            lease_usage: Some(self.lease_usage),
         };
         (self.id, body)
     }
