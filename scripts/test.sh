@@ -9,7 +9,7 @@
 #   browser:  the package in a Vite-built page in headless Chromium (playwright-core)
 #   www:      the dashboard against the engine, offline and live, a11y, screenshots
 #   wasm:     every vector inside the wasm build in Node and in headless Chromium
-#   edge:     the pre-call worker in real workerd (miniflare)
+#   edge:     the edge Worker (wrangler dry-run bundle) in real workerd (miniflare) against drawdown serve
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -53,5 +53,5 @@ export DRAWDOWN_NATIVE_CANONICAL="$root/target/parity/vectors.native.jsonl" DRAW
 wasm-pack test --node
 CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver} WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome
 
-echo "== edge worker in workerd"
+echo "== the edge Worker in workerd, on leases from drawdown serve"
 node --test examples/edge-worker/worker.test.mjs
