@@ -17,18 +17,6 @@ fn send(s: &Server, method: &str, key: &str, path: &str, body: Option<Value>) ->
     call(method, &format!("{}{path}", s.url), Some(key), None, body.as_deref())
 }
 
-fn lease_key(s: &Server, account: &str) -> String {
-    let k = call(
-        "POST",
-        &format!("{}/admin/accounts/{account}/credentials", s.url),
-        Some(ADMIN),
-        None,
-        Some(r#"{"kind":"key","scopes":["billing:lease"]}"#),
-    );
-    assert_eq!(k.status, 201, "{}", k.body);
-    k.body["token"].as_str().unwrap().to_string()
-}
-
 fn wallet(s: &Server, c: &Creds) -> Value {
     send(s, "GET", &c.read_key, "/billing/wallet", None).body
 }
@@ -47,7 +35,7 @@ fn leases_bound_what_an_edge_may_grant_and_bill_their_calls_once() {
         let s = Server::start(&db, &[]);
         let wallet_grant = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "1000" }] });
         let c = create_account(&s, "acme", wallet_grant, None);
-        let lk = lease_key(&s, "acme");
+        let lk = issue_key(&s, "acme", "billing:lease");
 
         let who = send(&s, "GET", &lk, "/auth/whoami", None);
         assert_eq!(who.body["accountId"], "acme", "{backend}: {}", who.body);
@@ -131,7 +119,7 @@ fn the_lease_scope_does_lease_work_and_nothing_else() {
         let db = fresh_store(backend);
         let s = Server::start(&db, &[]);
         let c = create_account(&s, "acme", json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "50" }] }), None);
-        let lk = lease_key(&s, "acme");
+        let lk = issue_key(&s, "acme", "billing:lease");
         let r = post_usage(&s, &lk, "k1", &[call_event("u1", &instant(-60), 60, false)]);
         assert_eq!((r.status, r.body["error"]["code"].clone()), (403, json!("insufficient_scope")), "{backend}");
         let r = send(&s, "PUT", &c.key, "/leases/l", Some(json!({ "credits": "10" })));

@@ -116,8 +116,10 @@ export class AccountEdge extends DurableObject {
   /** The pre-call check against what this edge may grant (the lease less the live holds). */
   async authorize(body) {
     await this.ready();
-    const at = body.call?.at ?? iso(Date.now());
-    const ask = () => authorizeCall({ rateCard: this.s.card, account: this.view(at), call: { ...body.call, at } });
+    // `{ "call": {...} }` or the call itself, as the server takes it.
+    const call = body.call && Object.keys(body).length === 1 ? body.call : body;
+    const at = call.at ?? iso(Date.now());
+    const ask = () => authorizeCall({ rateCard: this.s.card, account: this.view(at), call: { ...call, at } });
     let answer = ask();
     for (let i = 0; i < MAX_WAITS && !answer.allowed && (await this.grow()); i++) answer = ask();
     return !answer.allowed && answer.httpStatus === 402 ? json({ error: answer.error }, 402) : json(answer);

@@ -1,7 +1,7 @@
 // A Cloudflare Worker: the pre-call check and the live-call routes at the edge, next to the
 // platform's telephony, granting from a lease of the authoritative server (SEMANTICS 12).
 //
-//   POST /calls/authorize       { call: { direction, tollFree?, agentId?, at?, requestedMaxSeconds? } }
+//   POST /calls/authorize       { direction, tollFree?, agentId?, at?, requestedMaxSeconds? } (or { call })
 //   POST /calls                 { id, direction, tollFree?, agentId?, at?, quotaSeconds?, requestedMaxSeconds? }
 //   POST /calls/{id}/extend     { at?, quotaSeconds? }
 //   POST /calls/{id}/end        { at?, connectedSeconds, transfer?, carrierPassThrough? }

@@ -113,7 +113,7 @@ test("20 concurrent starts on a 100-credit wallet are granted 100 credits' worth
 
 test("an object restarted mid-call (memory lost, storage kept) loses no call and bills none twice", async () => {
   const a = await h.account("restart", "1000");
-  const check = await edge("POST", "/calls/authorize", a.edge, { call: { direction: "outbound" } });
+  const check = await edge("POST", "/calls/authorize", a.edge, { direction: "outbound" });
   assert.equal(check.status, 200, JSON.stringify(check.body));
   assert.ok(check.body.allowed && check.body.maxSeconds > 0);
   for (let i = 0; i < 8; i++) {

@@ -105,10 +105,10 @@ pub(super) async fn put(
     let window = st.config.window;
     let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
-        let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
-        let mut a = load(db, &c.account, true)?;
         let at = b.at.unwrap_or(now());
         window.check(at, now(), "at")?;
+        let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
+        let mut a = load(db, &c.account, true)?;
         refresh(db, &mut a)?;
         let current = lease::find(&a.snap, &id).filter(|l| l.active_at(at)).cloned();
         let req = LeaseRequest {

@@ -217,22 +217,28 @@ pub fn create_account(s: &Server, id: &str, account: Value, webhook: Option<&str
         Some(&body.to_string()),
     );
     assert_eq!(r.status, 201, "{}", r.body);
-    let k = call(
-        "POST",
-        &format!("{}/admin/accounts/{id}/credentials", s.url),
-        Some(ADMIN),
-        None,
-        Some(r#"{"kind":"key","scopes":["billing:credit"]}"#),
-    );
-    assert_eq!(k.status, 201, "{}", k.body);
     Creds {
-        credit_key: k.body["token"].as_str().unwrap().into(),
+        credit_key: issue_key(s, id, "billing:credit"),
         id: id.into(),
         key: r.body["apiKey"].as_str().unwrap().into(),
         read_key: r.body["readKey"].as_str().unwrap().into(),
         session: r.body["sessionToken"].as_str().unwrap().into(),
         webhook_secret: r.body["webhookSecret"].as_str().unwrap().into(),
     }
+}
+
+/// A new API key of account `id` with one scope.
+pub fn issue_key(s: &Server, id: &str, scope: &str) -> String {
+    let body = serde_json::json!({ "kind": "key", "scopes": [scope] }).to_string();
+    let k = call(
+        "POST",
+        &format!("{}/admin/accounts/{id}/credentials", s.url),
+        Some(ADMIN),
+        None,
+        Some(&body),
+    );
+    assert_eq!(k.status, 201, "{}", k.body);
+    k.body["token"].as_str().unwrap().into()
 }
 
 pub fn call_event(id: &str, at: &str, secs: u64, tf: bool) -> Value {
