@@ -33,9 +33,9 @@ const FLUSH_DELAY_MS = 100;
 const RESYNC_SHORT_MS = 1_000;
 /** The ids of the summed holds in `view` (a call id may not start with it). */
 export const HELD = "edge-held:";
-/** Renewals one grant waits for at most (a burst of starts grows the lease round by round:
- * each renewal asks for the target plus everything held). */
-const MAX_WAITS = 5;
+/** Renewals one grant waits for at most (a burst of starts grows the lease round by round,
+ * each at least doubling it: 2^8 times the target covers any burst the server can fund). */
+const MAX_WAITS = 8;
 /** Delivery retries back off from 250 ms, doubling, to this. */
 const MAX_BACKOFF_MS = 30_000;
 /** End answers kept for replays of a retried end. */
@@ -259,6 +259,7 @@ export class AccountEdge extends DurableObject {
     if (this.s.short && Date.now() - this.s.lastSync < RESYNC_SHORT_MS) return false;
     try {
       this.stats.waited++;
+      this.growing = true;
       await this.sync();
       return true;
     } catch (e) {
@@ -324,15 +325,8 @@ export class AccountEdge extends DurableObject {
 
   async renew() {
     const batch = this.s.pending.slice(0, MAX_ENDS_PER_REPORT);
-    const now = Date.now();
-    const held = this.s.holds.filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
-    const body = {
-      credits: Units.text(Units.of(this.cfg.credits) + held),
-      includedSeconds: this.cfg.includedSeconds,
-      planCredits: this.cfg.planCredits,
-      ttlSeconds: this.cfg.ttlSeconds,
-      ended: batch,
-    };
+    const body = { ...this.wanted(), ttlSeconds: this.cfg.ttlSeconds, ended: batch };
+    this.growing = false;
     const res = await this.server("PUT", `/leases/${encodeURIComponent(this.s.leaseId)}`, body);
     if (res.status === 400 || res.status === 422) return this.setAside(batch, await res.json());
     if (!res.ok) throw await this.failed(res);
@@ -347,6 +341,24 @@ export class AccountEdge extends DurableObject {
     this.s.copy = this.rebuild();
     this.save();
     await this.schedule(this.s.pending.length ? Date.now() + FLUSH_DELAY_MS : this.renewalTime());
+  }
+
+  /** The lease's size to ask for: in each pool the target beyond what the live calls hold;
+   * when grants are waiting (`grow`), at least twice the lease, so a burst of starts is
+   * covered in a few renewals rather than one per target's worth. */
+  wanted() {
+    const now = Date.now();
+    const live = this.s.holds.filter((h) => ms(h.validUntil) > now);
+    const held = (f) => live.reduce((n, h) => n + f(h), 0n);
+    const lease = this.s.lease;
+    const twice = (text) => (this.growing && lease ? 2n * Units.of(text) : 0n);
+    const max = (a, b) => (a > b ? a : b);
+    const seconds = max(BigInt(this.cfg.includedSeconds) + held((h) => BigInt(h.includedSeconds)), lease && this.growing ? 2n * BigInt(lease.includedSeconds) : 0n);
+    return {
+      credits: Units.text(max(Units.of(this.cfg.credits) + held((h) => Units.of(h.credits)), twice(lease?.credits ?? "0"))),
+      includedSeconds: Number(seconds),
+      planCredits: Units.text(max(Units.of(this.cfg.planCredits) + held((h) => Units.of(h.planCredits)), twice(lease?.planCredits ?? "0"))),
+    };
   }
 
   /** The server's copy with the calls it has not seen yet billed on it. */
