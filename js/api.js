@@ -52,6 +52,89 @@ export function endCall(input) {
   return wasm.endCall(input);
 }
 
+/** Frees a handle's WebAssembly memory with `using` (where `Symbol.dispose` exists) or `free()`. */
+const dispose = typeof Symbol.dispose === "symbol" ? Symbol.dispose : null;
+
+/** A rate card and plan read and checked once (the expensive part of a quote); each
+ * `quoteCall` then reads only its call. Free it with `free()` or `using`. */
+class Pricer {
+  #p;
+  constructor(p) {
+    this.#p = p;
+  }
+  /** The call's charge lines and totals, as `quoteCall({ rateCard, plan, includedSecondsRemaining, call })`. */
+  quoteCall(call, options) {
+    const left = options?.includedSecondsRemaining;
+    const tail = left === undefined ? "}" : `,"includedSecondsRemaining":${JSON.stringify(left)}}`;
+    return this.#p.quoteJson(`{"call":${JSON.stringify(call)}${tail}`);
+  }
+  free() {
+    this.#p.free();
+  }
+}
+if (dispose) Pricer.prototype[dispose] = Pricer.prototype.free;
+
+/** Reads `{ rateCard, plan? }` once; throws DrawdownError as `quoteCall` would. */
+export function createPricer(input) {
+  assertReady();
+  return new Pricer(new wasm.Pricer(input));
+}
+
+/** `{"k":v,...}` of the defined entries, the values as JSON.stringify writes them. */
+function object(entries) {
+  const parts = [];
+  for (const [k, v] of entries) if (v !== undefined) parts.push(`"${k}":${JSON.stringify(v)}`);
+  return `{${parts.join(",")}}`;
+}
+
+/** A rate card and account read and checked once. `authorizeCall` and `previewDrawdown`
+ * read only their own input; `apply`, `startCall`, `extendCall` and `endCall` move the
+ * account on, as the server's ledger does. Free it with `free()` or `using`. */
+class AccountHandle {
+  #a;
+  constructor(a) {
+    this.#a = a;
+  }
+  /** The pre-call check on the account as it stands. */
+  authorizeCall(call) {
+    return this.#a.authorizeJson(object([["call", call]]));
+  }
+  /** What `usage` would do to the account; it stays as it is. */
+  previewDrawdown(usage, options) {
+    return this.#a.previewJson(object([["usage", usage], ["detail", options?.detail], ["asOf", options?.asOf]]), false);
+  }
+  /** `previewDrawdown`, after which the account is the preview's `accountAfter`. */
+  apply(usage, options) {
+    return this.#a.previewJson(object([["usage", usage], ["detail", options?.detail], ["asOf", options?.asOf]]), true);
+  }
+  /** Starts a live call; the account then holds it. */
+  startCall(call) {
+    return this.#a.startJson(object([["call", call]]));
+  }
+  /** The next quota of a live call. */
+  extendCall(callId, at, options) {
+    return this.#a.extendJson(object([["callId", callId], ["at", at], ["quotaSeconds", options?.quotaSeconds]]));
+  }
+  /** Ends a live call; the account is then billed for it. */
+  endCall(callId, at, call) {
+    return this.#a.endJson(object([["callId", callId], ["at", at], ["call", call]]));
+  }
+  /** The account as it stands: the snapshot to save, or to open again. */
+  snapshot() {
+    return this.#a.snapshot();
+  }
+  free() {
+    this.#a.free();
+  }
+}
+if (dispose) AccountHandle.prototype[dispose] = AccountHandle.prototype.free;
+
+/** Reads `{ rateCard, account }` once; throws DrawdownError as the one-shot operations would. */
+export function openAccount(input) {
+  assertReady();
+  return new AccountHandle(new wasm.AccountHandle(input));
+}
+
 // Keys in code point order, which is the UTF-8 byte order of the native build's sorted maps
 // (a plain `sort()` compares UTF-16 units and puts astral characters before U+E000-U+FFFF).
 function byCodePoint(a, b) {

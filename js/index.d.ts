@@ -1,4 +1,5 @@
 import type {
+  Instant,
   QuoteInput,
   Quote,
   PreviewInput,
@@ -16,6 +17,12 @@ import type {
   EndCallInput,
   CallEnd,
   DrawdownError,
+  PricerInput,
+  OpenAccountInput,
+  Account,
+  Call,
+  Usage,
+  PreviewDetail,
 } from "./drawdown.js";
 
 export type {
@@ -66,6 +73,10 @@ export type {
   EndCallInput,
   CallEnd,
   DrawdownError,
+  PricerInput,
+  OpenAccountInput,
+  PreviewDetail,
+  Timeline,
 } from "./drawdown.js";
 
 /** Operation names accepted by `evalCanonical`. */
@@ -95,6 +106,44 @@ export function startCall(input: StartCallInput): QuotaGrant;
 export function extendCall(input: ExtendCallInput): QuotaGrant;
 /** Ends a live call: the usage item `previewDrawdown` would give, and `account` without the hold. */
 export function endCall(input: EndCallInput): CallEnd;
+/** A rate card and plan read and checked once; each quote then reads only its call.
+ * Free it with `free()`, or `using` where `Symbol.dispose` exists. */
+export interface Pricer {
+  /** The call's lines and totals: what `quoteCall({ rateCard, plan, includedSecondsRemaining, call })` answers. */
+  quoteCall(call: Call, options?: { includedSecondsRemaining?: number | null }): Quote;
+  /** Releases the handle's WebAssembly memory; the handle must not be used after. */
+  free(): void;
+}
+
+/** Reads `{ rateCard, plan? }` once. Throws DrawdownError as `quoteCall` would for a bad card or plan. */
+export function createPricer(input: PricerInput): Pricer;
+
+/** A rate card and account snapshot read and checked once. `authorizeCall` and
+ * `previewDrawdown` leave the account as it is; `apply` and the live-call operations move
+ * it on, as the server's ledger does. Every answer is what the one-shot operation answers
+ * for the same account. Free it with `free()`, or `using` where `Symbol.dispose` exists. */
+export interface AccountHandle {
+  /** The pre-call check on the account as it stands. */
+  authorizeCall(call: AuthorizeInput["call"]): Authorization;
+  /** What `usage` would do; the account stays as it is. */
+  previewDrawdown(usage: Usage[], options?: { detail?: PreviewDetail; asOf?: Instant | null }): Preview;
+  /** `previewDrawdown`, after which the account is the preview's `accountAfter`. */
+  apply(usage: Usage[], options?: { detail?: PreviewDetail; asOf?: Instant | null }): Preview;
+  /** Starts a live call; the account then holds its cost. */
+  startCall(call: StartCallInput["call"]): QuotaGrant;
+  /** The next quota of a live call. */
+  extendCall(callId: string, at: Instant, options?: { quotaSeconds?: number | null }): QuotaGrant;
+  /** Ends a live call; the account is billed for it and the hold released. */
+  endCall(callId: string, at: Instant, call: EndCallInput["call"]): CallEnd;
+  /** The account as it stands: the snapshot to save, or to open again. */
+  snapshot(): Account;
+  /** Releases the handle's WebAssembly memory; the handle must not be used after. */
+  free(): void;
+}
+
+/** Reads `{ rateCard, account }` once. Throws DrawdownError as the one-shot operations would for a bad card or account. */
+export function openAccount(input: OpenAccountInput): AccountHandle;
+
 /** Canonical JSON of an output: keys sorted by code point, no whitespace; the bytes the native build prints. */
 export function canonical(value: unknown): string;
 /** Any operation over JSON text; canonical JSON text out (`{"error":{...}}` on failure). */

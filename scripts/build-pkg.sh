@@ -18,7 +18,7 @@ RUSTFLAGS="$remap" cargo build --lib --target wasm32-unknown-unknown --profile w
 rm -rf pkg && mkdir -p pkg target/wasm-opt
 # wasm-opt runs before wasm-bindgen: Debian's binaryen 108 mis-rewrites the externref table
 # that wasm-bindgen sets up (init then fails in V8), but optimises the plain module fine.
-wasm-opt -Oz --converge --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+wasm-opt -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
   target/wasm32-unknown-unknown/wasm-release/drawdown.wasm -o target/wasm-opt/drawdown.wasm
 wasm-bindgen --target web --out-dir pkg --out-name drawdown target/wasm-opt/drawdown.wasm
@@ -26,6 +26,9 @@ node scripts/strip-custom-sections.mjs pkg/drawdown_bg.wasm
 cp js/*.js js/index.d.ts pkg/
 # wasm-bindgen types its raw exports with `any`; nothing public uses them, but keep the package any-free.
 sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts
+# The raw handle classes declare `[Symbol.dispose]`, which needs TypeScript's esnext lib;
+# the public handles (js/api.js) are typed without it, so the declarations compile on es2022.
+sed -i '/\[Symbol\.dispose\]()/d' pkg/drawdown.d.ts
 cp README.md pkg/README.md
 node -e '
   const fs = require("fs");

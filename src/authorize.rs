@@ -182,14 +182,22 @@ pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
         .account
         .validate(card)
         .map_err(|e| e.within("account"))?;
-    let req = &input.call;
+    authorize_with(card, &input.account, &input.call)
+}
+
+/// `authorizeCall` on a card and account already validated (a prepared account's path).
+pub fn authorize_with(
+    card: &RateCard,
+    opening: &Account,
+    req: &CallRequest,
+) -> Result<Authorization> {
     let t = req.at;
     // SEMANTICS 11: live calls' holds are set aside first; the check sees what is left.
     let view;
-    let account = if input.account.holds.is_empty() {
-        &input.account
+    let account = if opening.holds.is_empty() {
+        opening
     } else {
-        view = crate::pools::available(&input.account, t, None);
+        view = crate::pools::available(opening, t, None);
         &view
     };
     let voice = card.voice_rate()?;

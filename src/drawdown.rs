@@ -76,6 +76,74 @@ pub struct PreviewInput {
     /// Instant for the opening balance when there is no usage.
     #[serde(default)]
     pub as_of: Option<Instant>,
+    /// How much the answer says about each item (`lines` by default).
+    #[serde(default)]
+    pub detail: Detail,
+}
+
+/// `previewDrawdown`'s level of detail: every line with its allocations (`lines`); the
+/// lines without allocations (`summary`); or the lines and, per item, the balances after it
+/// in columns (`timeline`), so a chart needs one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    #[default]
+    Lines,
+    Summary,
+    Timeline,
+}
+
+/// The balances after each item, as columns aligned with `items`: the instant, the
+/// spendable balance, what is owed, the included seconds left, and each grant's remaining
+/// (`null` before the grant exists, e.g. a reload landing later).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Timeline {
+    pub at: Vec<Instant>,
+    #[serde(serialize_with = "dec_column")]
+    pub balance: Vec<Decimal>,
+    pub grants: BTreeMap<String, GrantColumn>,
+    pub included_seconds_remaining: Vec<u64>,
+    #[serde(serialize_with = "dec_column")]
+    pub owed: Vec<Decimal>,
+}
+
+/// One grant's remaining after each item (`None` before it exists).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GrantColumn(pub Vec<Option<Decimal>>);
+
+impl Serialize for GrantColumn {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|v| v.as_ref().map(|d| amount::Plain(d).to_string())))
+    }
+}
+
+fn dec_column<S: serde::Serializer>(v: &[Decimal], s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|d| amount::Plain(d).to_string()))
+}
+
+impl Timeline {
+    /// The state after one more item.
+    fn record(&mut self, t: Instant, st: &State) {
+        let n = self.at.len();
+        self.at.push(t);
+        self.balance.push(st.spendable());
+        self.owed.push(st.owed);
+        self.included_seconds_remaining.push(st.included);
+        for g in &st.grants {
+            let col = match self.grants.get_mut(&g.id) {
+                Some(c) => c,
+                None => self
+                    .grants
+                    .entry(g.id.clone())
+                    .or_insert_with(|| GrantColumn(vec![None; n])),
+            };
+            col.0.push(Some(g.remaining));
+        }
+        for col in self.grants.values_mut() {
+            col.0.resize(n + 1, None);
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -107,7 +175,7 @@ impl Serialize for DrawnLine {
                 &self,
                 s: S,
             ) -> std::result::Result<S::Ok, S::Error> {
-                s.collect_str(&self.0)
+                s.collect_str(&amount::Plain(&self.0))
             }
         }
         let l = &self.line;
@@ -130,6 +198,129 @@ impl Serialize for DrawnLine {
         st.serialize_field("uncovered", &D(self.uncovered))?;
         st.serialize_field("unit", &l.unit)?;
         st.end()
+    }
+}
+
+impl DrawnLine {
+    /// The line as `detail: "summary"` shows it: without its allocations.
+    pub fn summary(&self) -> SummaryLine<'_> {
+        SummaryLine(self)
+    }
+}
+
+/// A drawn line without its allocations (keys in canonical order).
+pub struct SummaryLine<'a>(&'a DrawnLine);
+
+impl Serialize for SummaryLine<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let (d, l) = (self.0, &self.0.line);
+        let plain = |v: &Decimal| amount::Plain(v).to_string();
+        let mut st = s.serialize_struct("SummaryLine", 10)?;
+        st.serialize_field("bucket", l.bucket)?;
+        st.serialize_field("channel", l.channel)?;
+        st.serialize_field("code", l.code)?;
+        st.serialize_field("credits", &plain(&l.credits))?;
+        match &l.increment {
+            Some(i) => st.serialize_field("increment", i)?,
+            None => st.skip_field("increment")?,
+        }
+        st.serialize_field("quantity", &plain(&l.quantity))?;
+        st.serialize_field("rate", &plain(&l.rate))?;
+        match &l.reason {
+            Some(r) => st.serialize_field("reason", r)?,
+            None => st.skip_field("reason")?,
+        }
+        st.serialize_field("uncovered", &plain(&d.uncovered))?;
+        st.serialize_field("unit", &l.unit)?;
+        st.end()
+    }
+}
+
+/// An item as `detail: "summary"` shows it: its lines without allocations.
+pub struct SummaryItem<'a>(pub &'a Item);
+
+impl Serialize for SummaryItem<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let i = self.0;
+        let mut st = s.serialize_struct("SummaryItem", 6)?;
+        st.serialize_field("at", &i.at)?;
+        st.serialize_field("id", &i.id)?;
+        st.serialize_field("lines", &Lines(&i.lines))?;
+        match &i.period {
+            Some(p) => st.serialize_field("period", p)?,
+            None => st.skip_field("period")?,
+        }
+        match &i.reason {
+            Some(r) => st.serialize_field("reason", r)?,
+            None => st.skip_field("reason")?,
+        }
+        st.serialize_field("status", &i.status)?;
+        st.end()
+    }
+}
+
+struct Lines<'a>(&'a [DrawnLine]);
+
+impl Serialize for Lines<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(DrawnLine::summary))
+    }
+}
+
+struct SummaryItems<'a>(&'a [Item]);
+
+impl Serialize for SummaryItems<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(SummaryItem))
+    }
+}
+
+/// `previewDrawdown`'s answer: the preview, the snapshot to continue from (`accountAfter`,
+/// what the server's ledger would hold after the usage), and the timeline when asked for.
+/// Keys in canonical order; `detail: "summary"` drops the lines' allocations.
+pub struct PreviewAnswer {
+    pub preview: Preview,
+    /// As a JSON value: its keys sorted, as every output's are (the account's struct keeps
+    /// the contract's input order).
+    pub account_after: serde_json::Value,
+    pub detail: Detail,
+    pub timeline: Option<Timeline>,
+}
+
+impl Serialize for PreviewAnswer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let p = &self.preview;
+        let plain = |v: &Decimal| amount::Plain(v).to_string();
+        let mut st = s.serialize_struct("Preview", 12)?;
+        st.serialize_field("accountAfter", &self.account_after)?;
+        st.serialize_field("agentSpend", &DecMap(&p.agent_spend))?;
+        st.serialize_field("alerts", &p.alerts)?;
+        st.serialize_field("balanceAfter", &plain(&p.balance_after))?;
+        st.serialize_field("balanceBefore", &plain(&p.balance_before))?;
+        st.serialize_field("grants", &p.grants)?;
+        st.serialize_field("includedSecondsRemaining", &p.included_seconds_remaining)?;
+        match self.detail {
+            Detail::Summary => st.serialize_field("items", &SummaryItems(&p.items))?,
+            _ => st.serialize_field("items", &p.items)?,
+        }
+        st.serialize_field("owed", &plain(&p.owed))?;
+        st.serialize_field("reloads", &p.reloads)?;
+        match &self.timeline {
+            Some(t) => st.serialize_field("timeline", t)?,
+            None => st.skip_field("timeline")?,
+        }
+        st.end()
+    }
+}
+
+struct DecMap<'a>(&'a BTreeMap<String, Decimal>);
+
+impl Serialize for DecMap<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        amount::dec_map(self.0, s)
     }
 }
 
@@ -500,7 +691,7 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
                     id: format!("plan-credits@{end}"),
                     kind: GrantType::Plan,
                     remaining: fresh,
-                    priority: i64::MIN,
+                    priority: PLAN_CREDITS_PRIORITY,
                     effective_at: Some(end),
                     expires_at: Some(new_end),
                     created_at: Some(end),
@@ -651,6 +842,28 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
 /// available wallet crossed the threshold (`Reloader::after`), move the alert state
 /// (`alert_after`); finally the closing figures.
 pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview, State)> {
+    run_recording(input, settle_at_once, None)
+}
+
+/// `previewDrawdown`'s whole answer: the preview at the input's `detail`, and the snapshot
+/// after it (a preview settles reloads at once).
+pub fn preview_answer(input: &PreviewInput) -> Result<PreviewAnswer> {
+    let mut timeline = (input.detail == Detail::Timeline).then(Timeline::default);
+    let (preview, st) = run_recording(input, true, timeline.as_mut())?;
+    Ok(PreviewAnswer {
+        preview,
+        account_after: serde_json::to_value(crate::ledger::snapshot(&input.account, st))
+            .map_err(|e| Error::new(Code::Internal, None, e.to_string()))?,
+        detail: input.detail,
+        timeline,
+    })
+}
+
+fn run_recording(
+    input: &PreviewInput,
+    settle_at_once: bool,
+    mut timeline: Option<&mut Timeline>,
+) -> Result<(Preview, State)> {
     let card = &input.rate_card;
     let account = &input.account;
     card.validate().map_err(|e| e.within("rateCard"))?;
@@ -673,23 +886,17 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
         st.refresh(t);
         let (item, charged) = charge(card, &mut st, account, ev)?;
         items.push(item);
-        if charged.is_none() {
-            continue;
-        }
-        let mut balance = st.spendable();
-        if let Some(r) = &reloader {
-            let reload = r.after(&mut st, account, (t, balance), charged.unwrap_or_default())?;
-            if let Some(e) = reload {
-                if settle_at_once {
-                    balance = st.spendable();
-                }
-                reloads.push(e);
+        if let Some(charged) = charged {
+            let a = after_charge(&mut st, account, (t, charged), (&reloader, settle_at_once))?;
+            reloads.extend(a.0);
+            if let (Some(settings), Some(prev)) = (alert_settings, alert_state) {
+                let a = alert_after(settings, prev, a.1, t);
+                alert_state = Some(a.as_ref().map_or(prev, |a| a.to));
+                alerts.extend(a);
             }
         }
-        if let (Some(settings), Some(prev)) = (alert_settings, alert_state) {
-            let a = alert_after(settings, prev, balance, t);
-            alert_state = Some(a.as_ref().map_or(prev, |a| a.to));
-            alerts.extend(a);
+        if let Some(tl) = timeline.as_deref_mut() {
+            tl.record(t, &st);
         }
     }
     let mut owed = st.owed;
@@ -714,6 +921,30 @@ pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview
         agent_spend: st.spent.clone(),
     };
     Ok((preview, st))
+}
+
+/// The priority of a cycle's plan-credit grant: before any plan grant a caller writes. It is
+/// the lowest integer a JavaScript number holds exactly (`Number.MIN_SAFE_INTEGER`), so the
+/// account after a preview can be handed to JavaScript (`i64::MIN` could not).
+pub const PLAN_CREDITS_PRIORITY: i64 = -9_007_199_254_740_991;
+
+/// After a charge: the reload the available wallet's crossing triggers (landing at once in
+/// a preview), and the balance the alerts then see.
+fn after_charge(
+    st: &mut State,
+    account: &Account,
+    (t, charged): (Instant, Decimal),
+    (reloader, settle_at_once): (&Option<Reloader>, bool),
+) -> Result<(Option<ReloadEvent>, Decimal)> {
+    let mut balance = st.spendable();
+    let Some(r) = reloader else {
+        return Ok((None, balance));
+    };
+    let reload = r.after(st, account, (t, balance), charged)?;
+    if reload.is_some() && settle_at_once {
+        balance = st.spendable();
+    }
+    Ok((reload, balance))
 }
 
 /// The usage as events in time order (ties keep input order), a number rental expanded to
@@ -840,7 +1071,12 @@ impl<'a> Reloader<'a> {
         }))
     }
 
-    /// After a charge: the reload the available wallet (spendable less live calls' holds,
+    /// The priority of a cycle's plan-credit grant: before any plan grant a caller writes. It is
+/// the lowest integer a JavaScript number holds exactly (`Number.MIN_SAFE_INTEGER`), so the
+/// account after a preview can be handed to JavaScript (`i64::MIN` could not).
+pub const PLAN_CREDITS_PRIORITY: i64 = -9_007_199_254_740_991;
+
+/// After a charge: the reload the available wallet (spendable less live calls' holds,
     /// SEMANTICS 11) calls for, within `maxReloadsPerDay` of the account's local day; one at
     /// a time (a pending payment blocks the next).
     fn after(

@@ -349,6 +349,7 @@ fn shares(check: AuthorizeInput, hold: &Hold, seconds: u64) -> Result<(u64, Deci
         account: check.account,
         usage: vec![usage],
         as_of: None,
+        detail: Default::default(),
     })?;
     let (mut included, mut plan, mut wallet) = (0u64, Decimal::ZERO, Decimal::ZERO);
     for line in p.items.iter().flat_map(|i| &i.lines) {
@@ -505,6 +506,7 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
             account: view,
             usage: vec![usage],
             as_of: None,
+            detail: Default::default(),
         },
         settle_at_once,
     )?;

@@ -44,7 +44,7 @@ pub fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T> {
 pub fn eval(op: &str, input: &Value) -> Result<Value> {
     match op {
         "quoteCall" => run(input, crate::rating::quote_call),
-        "previewDrawdown" => run(input, crate::drawdown::preview_drawdown),
+        "previewDrawdown" => run(input, crate::drawdown::preview_answer),
         "authorizeCall" => run(input, crate::authorize::authorize_call),
         "validateAutoReload" => run(input, crate::reload::validate_auto_reload),
         "evaluateAlerts" => run(input, crate::alerts::evaluate_alerts),
@@ -98,7 +98,7 @@ fn run_with<I: DeserializeOwned, O: Serialize, E: Emit>(
 pub fn eval_with<E: Emit>(op: &str, input: &str, emit: E) -> Result<E::Out> {
     match op {
         "quoteCall" => run_with(input, emit, crate::rating::quote_call),
-        "previewDrawdown" => run_with(input, emit, crate::drawdown::preview_drawdown),
+        "previewDrawdown" => run_with(input, emit, crate::drawdown::preview_answer),
         "authorizeCall" => run_with(input, emit, crate::authorize::authorize_call),
         "validateAutoReload" => run_with(input, emit, crate::reload::validate_auto_reload),
         "evaluateAlerts" => run_with(input, emit, crate::alerts::evaluate_alerts),

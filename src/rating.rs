@@ -297,13 +297,29 @@ pub fn quote_call(input: &QuoteInput) -> Result<Quote> {
     if let Some(p) = &input.plan {
         p.validate(card, "plan")?;
     }
-    let included = match (&input.plan, input.included_seconds_remaining) {
+    quote_with(
+        card,
+        input.plan.as_ref(),
+        input.included_seconds_remaining,
+        &input.call,
+    )
+}
+
+/// `quoteCall` on a card and plan already validated (a prepared pricer's path): the
+/// plan's included seconds, unless `included_seconds_remaining` says how many are left.
+pub fn quote_with(
+    card: &RateCard,
+    plan: Option<&Plan>,
+    included_seconds_remaining: Option<amount::Seconds>,
+    call: &Call,
+) -> Result<Quote> {
+    let included = match (plan, included_seconds_remaining) {
         (None, _) => 0,
         (Some(_), Some(s)) => s.0,
         (Some(p), None) => p.included_seconds(),
     };
-    let terms = PlanTerms::of(input.plan.as_ref(), included);
-    let lines = call_lines(card, terms, &input.call)?;
+    let terms = PlanTerms::of(plan, included);
+    let lines = call_lines(card, terms, call)?;
     let total_credits = total(card, &lines)?;
     let amount = card.to_money(total_credits, "totalMoney")?;
     Ok(Quote {

@@ -44,17 +44,7 @@ fn js_error(e: &Error) -> JsValue {
 /// Run an operation on a plain JS object: its output as a plain object, or a thrown
 /// `DrawdownError`. Public for the wasm tests, which drive every vector through it.
 pub fn eval_object(op: &str, input: &JsValue) -> Result<JsValue, JsValue> {
-    // JSON.stringify throws on a BigInt or a cycle and gives `undefined` for a function.
-    let text = js_sys::JSON::stringify(input)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| {
-            js_error(&Error::new(
-                Code::InvalidInput,
-                None,
-                "the input must be a plain object that JSON.stringify accepts (no BigInt, no cycles)",
-            ))
-        })?;
+    let text = stringify(input)?;
     ops::eval_with(op, &text, Js).map_err(|e| js_error(&e))
 }
 
@@ -128,6 +118,268 @@ pub fn end_call(
 #[wasm_bindgen(js_name = evalJson)]
 pub fn eval_json(op: &str, input_json: &str) -> Result<JsValue, JsValue> {
     ops::eval_with(op, input_json, Js).map_err(|e| js_error(&e))
+}
+
+fn parse_js<T: serde::de::DeserializeOwned>(input: &JsValue) -> Result<T, JsValue> {
+    let text = stringify(input)?;
+    ops::parse_text(&text).map_err(|e| js_error(&e))
+}
+
+fn stringify(input: &JsValue) -> Result<String, JsValue> {
+    // JSON.stringify throws on a BigInt or a cycle and gives `undefined` for a function.
+    js_sys::JSON::stringify(input)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| {
+            js_error(&Error::new(
+                Code::InvalidInput,
+                None,
+                "the input must be a plain object that JSON.stringify accepts (no BigInt, no cycles)",
+            ))
+        })
+}
+
+/// `createPricer`'s input: parsed and validated once.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PricerInput {
+    rate_card: crate::model::RateCard,
+    #[serde(default)]
+    plan: Option<crate::model::Plan>,
+}
+
+/// One prepared quote's input: the call and, optionally, the included seconds left.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PreparedQuote {
+    call: crate::model::Call,
+    #[serde(default)]
+    included_seconds_remaining: Option<crate::amount::Seconds>,
+}
+
+/// A rate card and plan, read and checked once; quotes then parse only the call.
+#[wasm_bindgen]
+pub struct Pricer {
+    card: crate::model::RateCard,
+    plan: Option<crate::model::Plan>,
+}
+
+#[wasm_bindgen]
+impl Pricer {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "PricerInput")] input: &JsValue,
+    ) -> Result<Pricer, JsValue> {
+        let p: PricerInput = parse_js(input)?;
+        p.rate_card
+            .validate()
+            .map_err(|e| js_error(&e.within("rateCard")))?;
+        if let Some(plan) = &p.plan {
+            plan.validate(&p.rate_card, "plan")
+                .map_err(|e| js_error(&e))?;
+        }
+        Ok(Pricer {
+            card: p.rate_card,
+            plan: p.plan,
+        })
+    }
+
+    /// `quoteCall` on the prepared card and plan. `input_json`: `{"call": ..., "includedSecondsRemaining"?: n}`.
+    #[wasm_bindgen(js_name = quoteJson, unchecked_return_type = "Quote")]
+    pub fn quote_json(&self, input_json: &str) -> Result<JsValue, JsValue> {
+        let q: PreparedQuote = ops::parse_text(input_json).map_err(|e| js_error(&e))?;
+        let out = crate::rating::quote_with(
+            &self.card,
+            self.plan.as_ref(),
+            q.included_seconds_remaining,
+            &q.call,
+        )
+        .map_err(|e| js_error(&e))?;
+        Js.emit(&out).map_err(|e| js_error(&e))
+    }
+}
+
+/// `openAccount`'s input: parsed and validated once.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AccountInput {
+    rate_card: crate::model::RateCard,
+    account: crate::model::Account,
+}
+
+/// A prepared account's preview: the usage and the level of detail.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PreparedPreview {
+    #[serde(default)]
+    usage: Vec<crate::drawdown::Usage>,
+    #[serde(default)]
+    as_of: Option<crate::calendar::Instant>,
+    #[serde(default)]
+    detail: crate::drawdown::Detail,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PreparedStart {
+    call: crate::live::StartCall,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PreparedExtend {
+    call_id: String,
+    at: crate::calendar::Instant,
+    #[serde(default)]
+    quota_seconds: Option<crate::amount::Seconds>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PreparedEnd {
+    call_id: String,
+    at: crate::calendar::Instant,
+    call: crate::live::EndCall,
+}
+
+/// An account as an output: a JSON value, its keys sorted as every output's are.
+fn sorted(a: &crate::model::Account) -> Result<serde_json::Value, JsValue> {
+    serde_json::to_value(a).map_err(|e| throw(Error::new(Code::Internal, None, e.to_string())))
+}
+
+/// A prepared account's pre-call check.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PreparedCheck {
+    call: crate::authorize::CallRequest,
+}
+
+/// A rate card and an account snapshot, read and checked once. Checks and previews read
+/// only their own input; `apply` and the live-call operations move the account on, as the
+/// server's ledger does.
+#[wasm_bindgen]
+pub struct AccountHandle {
+    card: crate::model::RateCard,
+    account: crate::model::Account,
+}
+
+fn throw(e: Error) -> JsValue {
+    js_error(&e)
+}
+
+#[wasm_bindgen]
+impl AccountHandle {
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "OpenAccountInput")] input: &JsValue,
+    ) -> Result<AccountHandle, JsValue> {
+        let a: AccountInput = parse_js(input)?;
+        a.rate_card
+            .validate()
+            .map_err(|e| throw(e.within("rateCard")))?;
+        a.account
+            .validate(&a.rate_card)
+            .map_err(|e| throw(e.within("account")))?;
+        Ok(AccountHandle {
+            card: a.rate_card,
+            account: a.account,
+        })
+    }
+
+    /// `authorizeCall` on the account as it stands. `input_json`: `{"call": ...}`.
+    #[wasm_bindgen(js_name = authorizeJson, unchecked_return_type = "Authorization")]
+    pub fn authorize_json(&self, input_json: &str) -> Result<JsValue, JsValue> {
+        let q: PreparedCheck = ops::parse_text(input_json).map_err(throw)?;
+        let out = crate::authorize::authorize_with(&self.card, &self.account, &q.call)
+            .map_err(throw)?;
+        Js.emit(&out).map_err(throw)
+    }
+
+    /// `previewDrawdown` of `{"usage": [...], "detail"?, "asOf"?}` on the account; with
+    /// `apply`, the account becomes the preview's `accountAfter`.
+    #[wasm_bindgen(js_name = previewJson, unchecked_return_type = "Preview")]
+    pub fn preview_json(&mut self, input_json: &str, apply: bool) -> Result<JsValue, JsValue> {
+        let q: PreparedPreview = ops::parse_text(input_json).map_err(throw)?;
+        let input = crate::drawdown::PreviewInput {
+            rate_card: self.card.clone(),
+            account: self.account.clone(),
+            usage: q.usage,
+            as_of: q.as_of,
+            detail: q.detail,
+        };
+        let answer = crate::drawdown::preview_answer(&input).map_err(throw)?;
+        let out = Js.emit(&answer).map_err(throw)?;
+        if apply {
+            // The text route's own parser: a second deserializer for accounts would cost size.
+            self.account = ops::parse(&answer.account_after).map_err(throw)?;
+        }
+        Ok(out)
+    }
+
+    /// `startCall` on the account, which then holds the call. `input_json`: `{"call": ...}`.
+    #[wasm_bindgen(js_name = startJson, unchecked_return_type = "QuotaGrant")]
+    pub fn start_json(&mut self, input_json: &str) -> Result<JsValue, JsValue> {
+        let q: PreparedStart = ops::parse_text(input_json).map_err(throw)?;
+        let input = crate::live::StartInput {
+            rate_card: self.card.clone(),
+            account: self.account.clone(),
+            call: q.call,
+        };
+        let (grant, next) = crate::live::start_call_books(&input, true).map_err(throw)?;
+        self.granted(grant, next)
+    }
+
+    /// `extendCall` on the account. `input_json`: `{"callId", "at", "quotaSeconds"?}`.
+    #[wasm_bindgen(js_name = extendJson, unchecked_return_type = "QuotaGrant")]
+    pub fn extend_json(&mut self, input_json: &str) -> Result<JsValue, JsValue> {
+        let q: PreparedExtend = ops::parse_text(input_json).map_err(throw)?;
+        let input = crate::live::ExtendInput {
+            rate_card: self.card.clone(),
+            account: self.account.clone(),
+            call_id: q.call_id,
+            at: q.at,
+            quota_seconds: q.quota_seconds,
+        };
+        let (grant, next) = crate::live::extend_call_books(&input, true).map_err(throw)?;
+        self.granted(grant, next)
+    }
+
+    /// `endCall` on the account, which is then billed. `input_json`: `{"callId", "at", "call"}`.
+    #[wasm_bindgen(js_name = endJson, unchecked_return_type = "CallEnd")]
+    pub fn end_json(&mut self, input_json: &str) -> Result<JsValue, JsValue> {
+        let q: PreparedEnd = ops::parse_text(input_json).map_err(throw)?;
+        let input = crate::live::EndInput {
+            rate_card: self.card.clone(),
+            account: self.account.clone(),
+            call_id: q.call_id,
+            at: q.at,
+            call: q.call,
+        };
+        let mut books = crate::live::end_call_books(&input, true).map_err(throw)?;
+        books.ended.account = Some(sorted(&books.account)?);
+        let out = Js.emit(&books.ended).map_err(throw)?;
+        self.account = books.account;
+        Ok(out)
+    }
+
+    /// A grant's answer as the one-shot operation gives it (with the account), and the
+    /// account moved on.
+    fn granted(
+        &mut self,
+        mut grant: crate::live::QuotaGrant,
+        next: crate::model::Account,
+    ) -> Result<JsValue, JsValue> {
+        grant.account = Some(sorted(&next)?);
+        let out = Js.emit(&grant).map_err(throw)?;
+        self.account = next;
+        Ok(out)
+    }
+
+    /// The account as it stands (the snapshot to save, or to open again).
+    #[wasm_bindgen(unchecked_return_type = "Account")]
+    pub fn snapshot(&self) -> Result<JsValue, JsValue> {
+        Js.emit(&sorted(&self.account)?).map_err(throw)
+    }
 }
 
 /// The engine's version (the crate's and the npm package's).

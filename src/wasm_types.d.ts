@@ -164,6 +164,18 @@ export interface QuoteInput {
   call: Call;
 }
 
+/** `openAccount`'s input: a rate card and an account snapshot, read and checked once. */
+export interface OpenAccountInput {
+  rateCard: RateCard;
+  account: Account;
+}
+
+/** `createPricer`'s input: a rate card and, optionally, a plan, read and checked once. */
+export interface PricerInput {
+  rateCard: RateCard;
+  plan?: Plan | null;
+}
+
 export interface Quote {
   lines: ChargeLine[];
   totalCredits: Decimal;
@@ -188,7 +200,13 @@ export interface PreviewInput {
   account: Account;
   usage?: Usage[];
   asOf?: Instant | null;
+  /** How much the answer says: every line with its allocations (`lines`, the default), the
+   * lines without allocations (`summary`), or the lines plus `timeline` (`timeline`). */
+  detail?: PreviewDetail;
 }
+
+/** `previewDrawdown`'s level of detail. */
+export type PreviewDetail = "lines" | "summary" | "timeline";
 
 export interface Allocation {
   /** "included_minutes", "plan_credits", or a grant id. */
@@ -199,7 +217,9 @@ export interface Allocation {
 }
 
 export interface DrawnLine extends ChargeLine {
-  allocations: Allocation[];
+  /** Where the line's credits came from; left out with `detail: "summary"`. */
+  allocations?: Allocation[];
+  /** Credits no pool covered (they became owed). */
   uncovered: Decimal;
 }
 
@@ -222,6 +242,23 @@ export interface Preview {
   balanceBefore: Decimal;
   balanceAfter: Decimal;
   agentSpend: Record<string, Decimal>;
+  /** The account after the usage: the snapshot to continue from (what a ledger would hold). */
+  accountAfter: Account;
+  /** With `detail: "timeline"`: the balances after each item, in columns aligned with `items`. */
+  timeline?: Timeline;
+}
+
+/** The balances after each item, one entry per item (credits as decimal strings). */
+export interface Timeline {
+  at: Instant[];
+  /** Spendable wallet credits (less what is owed). */
+  balance: Decimal[];
+  /** Credits owed. */
+  owed: Decimal[];
+  /** Plan-included seconds left. */
+  includedSecondsRemaining: number[];
+  /** Each grant's remaining credits; `null` before the grant exists (a reload landing later). */
+  grants: Record<string, (Decimal | null)[]>;
 }
 
 export interface AuthorizeInput {

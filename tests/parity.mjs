@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import * as dd from "../pkg/node.js";
-import { readVectors, runCanonical, vectorFiles } from "./js/common.mjs";
+import { readVectors, runCanonical, runHandleCanonical, vectorFiles } from "./js/common.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const count = Number(process.argv[2] ?? 100000);
@@ -163,6 +163,24 @@ if (nativeOut.length !== cases.length) {
   process.exit(2);
 }
 
+// The prepared handles answer byte for byte what the one-shot functions answer (issue 14).
+let handled = 0;
+let handleFailed = 0;
+for (let i = 0; i < cases.length; i++) {
+  const out = runHandleCanonical(dd, cases[i].op, cases[i].input);
+  if (out === null) continue;
+  handled++;
+  const same = out.startsWith('{"handle":') ? wasmOut[i].startsWith('{"error":') : out === wasmOut[i];
+  if (!same) {
+    handleFailed++;
+    if (handleFailed <= 20) {
+      const c = cases[i];
+      console.log(`HANDLE ${c.name ? `${c.file} :: ${c.name}` : `random #${i - vectorCount} (seed ${seed})`}\n  input   ${JSON.stringify(c.input)}\n  one-shot ${wasmOut[i]}\n  handle   ${out}`);
+    }
+  }
+}
+console.log(`handles: ${handled} cases through createPricer/openAccount, ${handleFailed} differ from the one-shot answer`);
+
 let passed = 0;
 let failed = 0;
 const errors = { native: 0 };
@@ -186,4 +204,4 @@ writeFileSync(
 );
 console.log(`parity: ${vectorCount} vectors + ${count} random inputs (seed ${seed}); ${errors.native} of them errors; wasm ran in ${wasmMs} ms`);
 console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed === 0 ? 0 : 1);
+process.exit(failed === 0 && handleFailed === 0 ? 0 : 1);

@@ -420,6 +420,7 @@ fn record_usage(
             account: a.snap.clone(),
             usage: vec![u.clone()],
             as_of: None,
+            detail: Default::default(),
         };
         let applied = crate::ledger::apply(&input, provider.settles_at_once())
             .map_err(|e| Failure::invalid(e.within("events")))?;

@@ -85,3 +85,43 @@ export function runCanonical(dd, op, input) {
     return dd.canonical(dd.errorDocument(e));
   }
 }
+
+/** How each operation runs on a prepared handle: the handle it needs, made from the
+ * one-shot input, and the call on it. */
+const HANDLED = {
+  quoteCall: [(dd, i) => dd.createPricer({ rateCard: i.rateCard, plan: i.plan }),
+    (h, i) => h.quoteCall(i.call, { includedSecondsRemaining: i.includedSecondsRemaining })],
+  authorizeCall: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }), (h, i) => h.authorizeCall(i.call)],
+  previewDrawdown: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }),
+    (h, i) => h.previewDrawdown(i.usage, { detail: i.detail, asOf: i.asOf })],
+  startCall: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }), (h, i) => h.startCall(i.call)],
+  extendCall: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }),
+    (h, i) => h.extendCall(i.callId, i.at, { quotaSeconds: i.quotaSeconds })],
+  endCall: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }), (h, i) => h.endCall(i.callId, i.at, i.call)],
+};
+
+/**
+ * The same operation through a prepared handle (`createPricer`, `openAccount`), as
+ * canonical text; `null` for operations without a handle. A card or account the handle
+ * refuses answers `{"handle":...}` around the error: it is found before the call is read,
+ * so only "both refuse" can be compared with the one-shot answer.
+ */
+export function runHandleCanonical(dd, op, input) {
+  const way = HANDLED[op];
+  if (!way || input === null || typeof input !== "object") return null;
+  let handle;
+  try {
+    handle = way[0](dd, input);
+  } catch (e) {
+    if (!dd.isDrawdownError(e)) throw e;
+    return `{"handle":${dd.canonical(dd.errorDocument(e))}}`;
+  }
+  try {
+    return dd.canonical(way[1](handle, input));
+  } catch (e) {
+    if (!dd.isDrawdownError(e)) throw e;
+    return dd.canonical(dd.errorDocument(e));
+  } finally {
+    handle.free();
+  }
+}

@@ -190,7 +190,7 @@ function render(s: AppState): void {
       body.append(el("tr", { class: "refused" }, el("td", {}, when(item.at, tz)), el("td", {}, item.id), el("td", {}, `refused: ${item.reason ?? ""}`), el("td", { class: "num" }, "0")));
     }
     for (const l of item.lines) {
-      const drawn = l.allocations.map((a) => `${names.get(a.source) ?? a.source} ${a.seconds !== undefined ? duration(a.seconds) : credits(a.credits ?? "0")}`);
+      const drawn = (l.allocations ?? []).map((a) => `${names.get(a.source) ?? a.source} ${a.seconds !== undefined ? duration(a.seconds) : credits(a.credits ?? "0")}`);
       if (l.uncovered !== "0" && !/^0(\.0+)?$/.test(l.uncovered)) drawn.push(`owed ${credits(l.uncovered)}`);
       body.append(el("tr", {}, el("td", {}, when(item.at, tz)), el("td", {}, `${item.id} · ${l.code}`), el("td", {}, drawn.join(", ") || "—"), el("td", { class: "num", "data-value": l.credits }, credits(l.credits))));
     }
