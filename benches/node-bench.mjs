@@ -109,14 +109,38 @@ function bench(fn, batch, rounds) {
 }
 
 const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 1e3 ? `${(ns / 1e3).toFixed(2)} us` : `${ns.toFixed(0)} ns`);
+// Prepared handles (issue 14): the card, plan and account read once.
+const pricer = dd.createPricer({ rateCard, plan });
+const opened = dd.openAccount({ rateCard, account });
+const quoteOptions = { includedSecondsRemaining: 30 };
+if (dd.canonical(pricer.quoteCall(quoteInput.call, quoteOptions)) !== dd.canonical(viaWasm)) {
+  throw new Error("the prepared quote differs from the one-shot quote");
+}
+// 100,000 items, the same mix, for the summary preview beside decimal.js pricing them.
+const many = Array.from({ length: 100_000 }, (_, i) => ({ ...usage[i % 1000], id: `m${i}` }));
+const priceEach = () => {
+  for (const u of many) {
+    if (u.kind === "call") quoteCallDecimalJs({ rateCard, plan, includedSecondsRemaining: 0, call: u.call });
+    else new Decimal(rateCard.chat.perMessage).times(u.messages).toDecimalPlaces(4);
+  }
+};
+
 const rows = [
   ["quoteCall (JS API -> wasm -> JS)", bench(() => dd.quoteCall(quoteInput), 2000, 41)],
+  ["quoteCall, prepared (createPricer)", bench(() => pricer.quoteCall(quoteInput.call, quoteOptions), 2000, 41)],
   ["quoteCall (decimal.js, same rules)", bench(() => quoteCallDecimalJs(quoteInput), 2000, 41)],
   ["authorizeCall (JS API)", bench(() => dd.authorizeCall(authInput), 1000, 41)],
+  ["authorizeCall, prepared (openAccount)", bench(() => opened.authorizeCall(authInput.call), 1000, 41)],
   ["previewDrawdown, 1,000 items (JS API)", bench(() => dd.previewDrawdown(previewInput), 5, 21)],
+  ["previewDrawdown, 1,000 items, prepared, summary", bench(() => opened.previewDrawdown(usage, { detail: "summary" }), 5, 21)],
+  ["previewDrawdown, 100,000 items, prepared, summary", bench(() => opened.previewDrawdown(many, { detail: "summary" }), 1, 5)],
+  ["pricing the same 100,000 items one by one (decimal.js)", bench(priceEach, 1, 5)],
 ];
 console.log(`node ${process.version}, drawdown ${dd.version()}`);
 console.log("| benchmark | median | p90 |\n| --- | --- | --- |");
 for (const [name, r] of rows) console.log(`| ${name} | ${fmt(r.median)} | ${fmt(r.p90)} |`);
-const speedup = rows[1][1].median / rows[0][1].median;
-console.log(`\nquoteCall: wasm is ${speedup.toFixed(1)}x the speed of decimal.js`);
+const median = (name) => rows.find(([n]) => n === name)[1].median;
+const js = median("quoteCall (decimal.js, same rules)");
+console.log(`\nquoteCall: one-shot wasm is ${(js / median("quoteCall (JS API -> wasm -> JS)")).toFixed(1)}x, prepared ${(js / median("quoteCall, prepared (createPricer)")).toFixed(1)}x the speed of decimal.js`);
+console.log(`prepared authorizeCall / prepared quoteCall: ${(median("authorizeCall, prepared (openAccount)") / median("quoteCall, prepared (createPricer)")).toFixed(1)}x`);
+console.log(`100,000-item summary preview vs decimal.js pricing them: ${(median("pricing the same 100,000 items one by one (decimal.js)") / median("previewDrawdown, 100,000 items, prepared, summary")).toFixed(1)}x`);

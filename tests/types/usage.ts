@@ -12,6 +12,8 @@ import {
   endCall,
   evalCanonical,
   canonical,
+  createPricer,
+  openAccount,
   errorDocument,
   isDrawdownError,
   version,
@@ -89,4 +91,26 @@ export function liveCall(rateCard: RateCard): string {
   // @ts-expect-error an end says how long the call was connected
   endCall({ rateCard, account, callId: "c1", at, call: {} });
   return `${held} ${reloaded} ${end.overrunSeconds} ${end.balanceAfter} ${end.item.lines.length} ${end.account.holds?.length}`;
+}
+
+/** Prepared handles (issue 14): read the card and account once, call many times. */
+export function prepared(rateCard: RateCard): string {
+  const pricer = createPricer({ rateCard });
+  const quote: Quote = pricer.quoteCall({ direction: "inbound", tollFree: true, connectedSeconds: 84 }, { includedSecondsRemaining: 30 });
+  pricer.free();
+  const account = { grants: [{ id: "w", type: "prepaid" as const, remaining: "1000" }] };
+  const opened = openAccount({ rateCard, account });
+  const at = "2026-03-10T12:00:00Z";
+  const check: Authorization = opened.authorizeCall({ direction: "outbound", at });
+  const usage = [{ id: "u1", at, kind: "chat" as const, messages: 3 }];
+  const chart = opened.previewDrawdown(usage, { detail: "timeline" });
+  const balances: string[] | undefined = chart.timeline?.balance;
+  const after = opened.apply(usage, { detail: "summary" }).accountAfter;
+  const started = opened.startCall({ id: "c1", direction: "outbound", at });
+  const ended = opened.endCall("c1", at, { connectedSeconds: started.grantedSeconds });
+  // @ts-expect-error a detail is lines, summary or timeline
+  opened.previewDrawdown(usage, { detail: "everything" });
+  const left = opened.snapshot().grants?.length;
+  opened.free();
+  return `${quote.totalCredits} ${check.maxSeconds} ${balances?.length} ${after.grants?.length} ${ended.overrunSeconds} ${left}`;
 }
