@@ -65,6 +65,9 @@ class Pricer {
   /** The call's charge lines and totals, as `quoteCall({ rateCard, plan, includedSecondsRemaining, call })`. */
   quoteCall(call, options) {
     const left = options?.includedSecondsRemaining;
+    const fast = plainCall(call, left);
+    if (fast) return quoteFromText(this.#p.quoteFast(fast[0], fast[1], fast[2], fast[3], fast[4]));
+    // Anything else goes the JSON route, so every error is exactly the one-shot's.
     const tail = left === undefined ? "}" : `,"includedSecondsRemaining":${JSON.stringify(left)}}`;
     return this.#p.quoteJson(`{"call":${JSON.stringify(call)}${tail}`);
   }
@@ -73,6 +76,58 @@ class Pricer {
   }
 }
 if (dispose) Pricer.prototype[dispose] = Pricer.prototype.free;
+
+/** The engine's largest count of seconds (`amount::MAX_SECONDS`). */
+const MAX_SECONDS = 315_360_000;
+const seconds = (x) => Number.isInteger(x) && x >= 0 && x <= MAX_SECONDS;
+
+/** A call the fast route takes, as its arguments `[direction, tollFree, seconds, bridged,
+ * included]`; `null` sends it the JSON route (anything unusual, and every error). */
+function plainCall(call, left) {
+  if (call === null || typeof call !== "object" || Array.isArray(call)) return null;
+  const args = [-1, false, -1, -1, -1];
+  if (left !== undefined && left !== null) {
+    if (!seconds(left)) return null;
+    args[4] = left;
+  }
+  for (const key of Object.keys(call)) {
+    const v = call[key];
+    if (key === "direction") args[0] = v === "inbound" ? 0 : v === "outbound" ? 1 : -1;
+    else if (key === "tollFree") {
+      if (typeof v !== "boolean") return null;
+      args[1] = v;
+    } else if (key === "connectedSeconds") {
+      if (!seconds(v)) return null;
+      args[2] = v;
+    } else if (key === "transfer") {
+      if (v === null) continue;
+      if (typeof v !== "object" || Object.keys(v).length !== 1 || !seconds(v.bridgedSeconds)) return null;
+      args[3] = v.bridgedSeconds;
+    } else if (key === "carrierPassThrough") {
+      if (!Array.isArray(v) || v.length !== 0) return null;
+    } else return null;
+  }
+  return args[0] >= 0 && args[2] >= 0 ? args : null;
+}
+
+/** The fast route's compact answer (`Pricer::quote_fast`) as the object `quoteCall` answers,
+ * keys in the same order. */
+function quoteFromText(text) {
+  const records = text.split("\u001e");
+  const head = records[0].split("\u001f");
+  const lines = [];
+  for (let i = 1; i < records.length; i++) {
+    const f = records[i].split("\u001f");
+    const line = { bucket: f[0], channel: f[1], code: f[2], credits: f[3] };
+    if (f[4] !== "") line.increment = f[4];
+    line.quantity = f[5];
+    line.rate = f[6];
+    if (f[7] !== "") line.reason = f[7];
+    line.unit = f[8];
+    lines.push(line);
+  }
+  return { lines, totalCredits: head[0], totalMoney: { amount: head[1], currency: head[2] } };
+}
 
 /** Reads `{ rateCard, plan? }` once; throws DrawdownError as `quoteCall` would. */
 export function createPricer(input) {
