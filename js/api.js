@@ -84,7 +84,8 @@ const seconds = (x) => Number.isInteger(x) && x >= 0 && x <= MAX_SECONDS;
 /** A call the fast route takes, as its arguments `[direction, tollFree, seconds, bridged,
  * included]`; `null` sends it the JSON route (anything unusual, and every error). */
 function plainCall(call, left) {
-  if (call === null || typeof call !== "object" || Array.isArray(call)) return null;
+  // An object with its own JSON form (`toJSON`) is what JSON.stringify says it is: JSON route.
+  if (call === null || typeof call !== "object" || Array.isArray(call) || typeof call.toJSON === "function") return null;
   const args = [-1, false, -1, -1, -1];
   if (left !== undefined && left !== null) {
     if (!seconds(left)) return null;
@@ -101,7 +102,8 @@ function plainCall(call, left) {
       args[2] = v;
     } else if (key === "transfer") {
       if (v === null) continue;
-      if (typeof v !== "object" || Object.keys(v).length !== 1 || !seconds(v.bridgedSeconds)) return null;
+      if (typeof v !== "object" || typeof v.toJSON === "function") return null;
+      if (Object.keys(v).length !== 1 || !seconds(v.bridgedSeconds)) return null;
       args[3] = v.bridgedSeconds;
     } else if (key === "carrierPassThrough") {
       if (!Array.isArray(v) || v.length !== 0) return null;

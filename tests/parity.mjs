@@ -142,6 +142,21 @@ for (const file of vectorFiles(`${root}tests/vectors`)) {
   for (const v of readVectors(file)) cases.push({ op: v.op, input: v.input, file: basename(file), name: v.name });
 }
 const vectorCount = cases.length;
+// The prepared quote's fast route at its edges (the largest duration, negative zero, an
+// empty transfer, an object with its own JSON form): the handle must answer as the one-shot.
+const edgeCard = { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9", increment: "60/60" },
+  transfer: { perMinute: "6", increment: "60/60" }, tollFreeSurcharge: { perMinute: "2" } };
+for (const call of [
+  { direction: "outbound", connectedSeconds: 315360000 },
+  { direction: "outbound", connectedSeconds: 315360001 },
+  { direction: "inbound", tollFree: true, connectedSeconds: -0 },
+  { direction: "outbound", connectedSeconds: 61, transfer: { bridgedSeconds: 0 } },
+  { direction: "outbound", connectedSeconds: 61, transfer: null, carrierPassThrough: [] },
+  { direction: "outbound", connectedSeconds: 61, tollFree: null },
+  { direction: "outbound", connectedSeconds: 61, toJSON: () => ({ direction: "inbound", connectedSeconds: 1 }) },
+]) {
+  cases.push({ op: "quoteCall", input: { rateCard: edgeCard, includedSecondsRemaining: 0, call }, file: "fast-route", name: JSON.stringify(call) });
+}
 for (let i = 0; i < count; i++) cases.push(randomCase());
 
 const started = Date.now();
