@@ -1071,12 +1071,7 @@ impl<'a> Reloader<'a> {
         }))
     }
 
-    /// The priority of a cycle's plan-credit grant: before any plan grant a caller writes. It is
-/// the lowest integer a JavaScript number holds exactly (`Number.MIN_SAFE_INTEGER`), so the
-/// account after a preview can be handed to JavaScript (`i64::MIN` could not).
-pub const PLAN_CREDITS_PRIORITY: i64 = -9_007_199_254_740_991;
-
-/// After a charge: the reload the available wallet (spendable less live calls' holds,
+    /// After a charge: the reload the available wallet (spendable less live calls' holds,
     /// SEMANTICS 11) calls for, within `maxReloadsPerDay` of the account's local day; one at
     /// a time (a pending payment blocks the next).
     fn after(
