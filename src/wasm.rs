@@ -187,7 +187,7 @@ impl Pricer {
     /// The prepared quote of a plain call (no carrier pass-through), its input as numbers
     /// the glue has checked: `direction` 0 inbound / 1 outbound, seconds, `bridged` (-1:
     /// no transfer) and `included` (-1: the plan's). The answer is one compact text the glue
-    /// assembles (`quoteFast` in js/api.js): totals, then one record per line, fields
+    /// assembles (`quoteFromText` in js/api.js): totals, then one record per line, fields
     /// separated by U+001F and records by U+001E. Building the object here through
     /// serde-wasm-bindgen cost about 8 us of a 10 us quote.
     #[wasm_bindgen(js_name = quoteFast)]
