@@ -1,7 +1,7 @@
 // The pre-call check: authorizeCall on the opening account, or on the account as the
 // preview leaves it. Shows maxSeconds, and the 402 body or the inbound rejection exactly as
 // the server and the edge worker answer them (SEMANTICS 9, seed 001).
-import { authorizeCall, startCall, type Account, type AuthorizeInput, type Grant } from "drawdown";
+import { authorizeCall, startCall, type Account, type AuthorizeInput } from "drawdown";
 import { $, clearMarks, el, figure, input, int, select, setValue, showError, text } from "./dom";
 import { credits, duration } from "./format";
 import { scenarioRun } from "./preview";
@@ -14,14 +14,12 @@ export function fillPrecall(at: string): void {
   setValue("pc-max", null);
 }
 
-/** The account after the scenario: the engine's remaining per grant copied over, reloads added. */
+/** The account after the scenario: the preview's own `accountAfter` (grants, reloads, what
+ * is owed, agents' spend, cycle), as a ledger would hold it. */
 function afterPreview(s: AppState): Account {
   const run = scenarioRun(s);
   if (!run.preview) throw run.error;
-  const { preview: p, account } = run;
-  const held = new Map((account.grants ?? []).map((g) => [g.id, g]));
-  const grants: Grant[] = p.grants.map((g) => ({ ...(held.get(g.id) ?? { id: g.id, type: "prepaid" as const }), remaining: g.remaining }));
-  return { ...account, grants, owed: p.owed, includedSecondsRemaining: p.includedSecondsRemaining };
+  return run.preview.accountAfter;
 }
 
 function render(s: AppState): void {

@@ -1,8 +1,8 @@
 // The drawdown preview: previewDrawdown over the scenario's usage, its figures, every line's
-// allocations, and the chart. The per-source series come from the engine too: a preview of
-// each prefix of the usage gives every grant's exact remaining after that event (sampled to
-// at most MAX_POINTS prefixes, fewer for long scenarios so that the prefixes hold at most
-// ITEM_BUDGET usage items in all: ~10 us each), so the page never subtracts an amount itself.
+// allocations, and the chart. The per-source series come from the engine too: the preview's
+// timeline (`detail: "timeline"`) gives every grant's exact remaining after each item, in one
+// call (it replaced a preview of each prefix of the usage), sampled to at most MAX_POINTS
+// points, so the page never subtracts an amount itself.
 import { evaluateAlerts, previewDrawdown, type Account, type AlertState, type Grant, type Preview, type Usage } from "drawdown";
 import { drawChart, type ChartData, type Point } from "./chart";
 import { $, clearMarks, el, figure, input, int, setValue, showError, text } from "./dom";
@@ -12,7 +12,6 @@ import { usageFor } from "./scenario";
 import { engineAccount, state, update, type AppState } from "./state";
 
 const MAX_POINTS = 120;
-const ITEM_BUDGET = 10_000;
 
 export function fillScenario(s: Scenario, account: Account, live: boolean): void {
   setValue("sc-start", s.start);
@@ -72,7 +71,7 @@ export function scenarioRun(s: AppState): ScenarioRun {
     const usage = usageFor(s.scenario, s.rateCard);
     last = { s, account, usage, preview: null, error: null };
     try {
-      last.preview = previewDrawdown({ rateCard: s.rateCard, account, usage });
+      last.preview = previewDrawdown({ rateCard: s.rateCard, account, usage, detail: "timeline" });
     } catch (e) {
       last.error = e;
     }
@@ -98,10 +97,17 @@ function series(s: AppState, account: Account, usage: Usage[], full: Preview): C
   const start = usage.length ? ms(usage[0]!.at) : Date.now();
   const opening = previewDrawdown({ rateCard: s.rateCard, account, usage: [] });
   const points: Point[] = [point(start - 3_600_000, { ...opening, grants: (account.grants ?? []).map((g) => ({ id: g.id, remaining: String(g.remaining) })) })];
-  const samples = Math.max(8, Math.min(MAX_POINTS, Math.floor((2 * ITEM_BUDGET) / Math.max(1, usage.length))));
-  const step = Math.max(1, Math.ceil(usage.length / samples));
-  for (let k = step; k < usage.length; k += step) {
-    points.push(point(ms(usage[k - 1]!.at), previewDrawdown({ rateCard: s.rateCard, account, usage: usage.slice(0, k) })));
+  const tl = full.timeline;
+  const items = tl?.at.length ?? 0;
+  const step = Math.max(1, Math.ceil(items / MAX_POINTS));
+  for (let k = step; tl && k < items; k += step) {
+    const t = ms(tl.at[k - 1]!);
+    const values = new Map<string, string>();
+    for (const [id, column] of Object.entries(tl.grants)) {
+      const v = column[k - 1];
+      if (v !== null && v !== undefined) values.set(id, active(byId.get(id), t) ? v : "0");
+    }
+    points.push({ t, includedSeconds: tl.includedSecondsRemaining[k - 1]!, values });
   }
   if (usage.length) points.push(point(ms(usage[usage.length - 1]!.at), full));
   // Expiries inside the window are breakpoints too: the grant leaves the stack there.
