@@ -4,6 +4,8 @@
 import * as wasm from "./drawdown.js";
 import { assertReady } from "./state.js";
 
+export { addDecimals, compareDecimals, formatCredits, formatMoney, subtractDecimals } from "./decimal.js";
+
 /** Prices one call: its charge lines, total credits and money. */
 export function quoteCall(input) {
   assertReady();

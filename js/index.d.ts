@@ -1,4 +1,5 @@
 import type {
+  Decimal,
   Instant,
   QuoteInput,
   Quote,
@@ -143,6 +144,20 @@ export interface AccountHandle {
 
 /** Reads `{ rateCard, account }` once. Throws DrawdownError as the one-shot operations would for a bad card or account. */
 export function openAccount(input: OpenAccountInput): AccountHandle;
+
+/** The exact sum of decimal strings, with as many decimals as the most precise term
+ * (`addDecimals("1.50", "2")` is `"3.50"`). No JavaScript number touches the amounts.
+ * Throws DrawdownError `invalid_decimal` for anything but a decimal string. */
+export function addDecimals(...values: Decimal[]): Decimal;
+/** `a - b`, exactly, with as many decimals as the more precise of the two. */
+export function subtractDecimals(a: Decimal, b: Decimal): Decimal;
+/** -1, 0 or 1 as `a` is less than, equal to or greater than `b` (`"1.50"` equals `"1.5"`). */
+export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1;
+/** An amount of money in `currency` (ISO 4217) for people, in `locale`'s style; never
+ * rounded: every decimal it has is shown, and at least the currency's own. */
+export function formatMoney(amount: Decimal, currency: string, locale?: string): string;
+/** An amount of credits for people, in `locale`'s style, without trailing zeros. */
+export function formatCredits(credits: Decimal, locale?: string): string;
 
 /** Canonical JSON of an output: keys sorted by code point, no whitespace; the bytes the native build prints. */
 export function canonical(value: unknown): string;

@@ -14,6 +14,9 @@ import {
   canonical,
   createPricer,
   openAccount,
+  addDecimals,
+  compareDecimals,
+  formatMoney,
   errorDocument,
   isDrawdownError,
   version,
@@ -113,4 +116,13 @@ export function prepared(rateCard: RateCard): string {
   const left = opened.snapshot().grants?.length;
   opened.free();
   return `${quote.totalCredits} ${check.maxSeconds} ${balances?.length} ${after.grants?.length} ${ended.overrunSeconds} ${left}`;
+}
+
+/** Sums and display without a JavaScript number on the money path (issue 14, point 8). */
+export function display(q: Quote): string {
+  const total: string = addDecimals(q.totalCredits, q.lines[0]?.credits ?? "0");
+  const order: -1 | 0 | 1 = compareDecimals(total, "0");
+  // @ts-expect-error amounts are decimal strings, never numbers
+  addDecimals(0.1, "0.2");
+  return `${formatMoney(q.totalMoney.amount, q.totalMoney.currency, "en-US")} ${order}`;
 }
