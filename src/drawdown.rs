@@ -168,36 +168,7 @@ pub struct DrawnLine {
 
 impl Serialize for DrawnLine {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        struct D(Decimal);
-        impl Serialize for D {
-            fn serialize<S: serde::Serializer>(
-                &self,
-                s: S,
-            ) -> std::result::Result<S::Ok, S::Error> {
-                s.collect_str(&amount::Plain(&self.0))
-            }
-        }
-        let l = &self.line;
-        let mut st = s.serialize_struct("DrawnLine", 11)?;
-        st.serialize_field("allocations", &self.allocations)?;
-        st.serialize_field("bucket", l.bucket)?;
-        st.serialize_field("channel", l.channel)?;
-        st.serialize_field("code", l.code)?;
-        st.serialize_field("credits", &D(l.credits))?;
-        match &l.increment {
-            Some(i) => st.serialize_field("increment", i)?,
-            None => st.skip_field("increment")?,
-        }
-        st.serialize_field("quantity", &D(l.quantity))?;
-        st.serialize_field("rate", &D(l.rate))?;
-        match &l.reason {
-            Some(r) => st.serialize_field("reason", r)?,
-            None => st.skip_field("reason")?,
-        }
-        st.serialize_field("uncovered", &D(self.uncovered))?;
-        st.serialize_field("unit", &l.unit)?;
-        st.end()
+        write_line(self, true, s)
     }
 }
 
@@ -208,33 +179,52 @@ impl DrawnLine {
     }
 }
 
-/// A drawn line without its allocations (keys in canonical order).
+/// A drawn line without its allocations.
 pub struct SummaryLine<'a>(&'a DrawnLine);
 
 impl Serialize for SummaryLine<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let (d, l) = (self.0, &self.0.line);
-        let plain = |v: &Decimal| amount::Plain(v).to_string();
-        let mut st = s.serialize_struct("SummaryLine", 10)?;
-        st.serialize_field("bucket", l.bucket)?;
-        st.serialize_field("channel", l.channel)?;
-        st.serialize_field("code", l.code)?;
-        st.serialize_field("credits", &plain(&l.credits))?;
-        match &l.increment {
-            Some(i) => st.serialize_field("increment", i)?,
-            None => st.skip_field("increment")?,
-        }
-        st.serialize_field("quantity", &plain(&l.quantity))?;
-        st.serialize_field("rate", &plain(&l.rate))?;
-        match &l.reason {
-            Some(r) => st.serialize_field("reason", r)?,
-            None => st.skip_field("reason")?,
-        }
-        st.serialize_field("uncovered", &plain(&d.uncovered))?;
-        st.serialize_field("unit", &l.unit)?;
-        st.end()
+        write_line(self.0, false, s)
     }
+}
+
+/// A drawn line, flat, keys in canonical (sorted) order; its allocations only when asked.
+fn write_line<S: serde::Serializer>(
+    d: &DrawnLine,
+    allocations: bool,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    struct D(Decimal);
+    impl Serialize for D {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            s.collect_str(&amount::Plain(&self.0))
+        }
+    }
+    let l = &d.line;
+    let mut st = s.serialize_struct("DrawnLine", 11)?;
+    if allocations {
+        st.serialize_field("allocations", &d.allocations)?;
+    } else {
+        st.skip_field("allocations")?;
+    }
+    st.serialize_field("bucket", l.bucket)?;
+    st.serialize_field("channel", l.channel)?;
+    st.serialize_field("code", l.code)?;
+    st.serialize_field("credits", &D(l.credits))?;
+    match &l.increment {
+        Some(i) => st.serialize_field("increment", i)?,
+        None => st.skip_field("increment")?,
+    }
+    st.serialize_field("quantity", &D(l.quantity))?;
+    st.serialize_field("rate", &D(l.rate))?;
+    match &l.reason {
+        Some(r) => st.serialize_field("reason", r)?,
+        None => st.skip_field("reason")?,
+    }
+    st.serialize_field("uncovered", &D(d.uncovered))?;
+    st.serialize_field("unit", &l.unit)?;
+    st.end()
 }
 
 /// An item as `detail: "summary"` shows it: its lines without allocations.

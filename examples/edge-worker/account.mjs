@@ -279,8 +279,7 @@ export class AccountEdge extends DurableObject {
   freeCredits() {
     const grant = this.s.copy?.grants?.find((g) => g.id === "lease");
     if (!grant) return null;
-    const now = Date.now();
-    const held = this.s.holds.filter((h) => ms(h.validUntil) > now).reduce((n, h) => n + Units.of(h.credits), 0n);
+    const held = this.liveHolds().reduce((n, h) => n + Units.of(h.credits), 0n);
     return Units.of(grant.remaining) - Units.of(this.s.copy.owed ?? "0") - held;
   }
 
@@ -309,6 +308,12 @@ export class AccountEdge extends DurableObject {
       });
     }
     return { ...this.s.copy, holds };
+  }
+
+  /** The holds still counting now (a hold past `validUntil` holds nothing, SEMANTICS 11). */
+  liveHolds() {
+    const now = Date.now();
+    return this.s.holds.filter((h) => ms(h.validUntil) > now);
   }
 
   leaseSecondsLeft(atMs) {
@@ -347,8 +352,7 @@ export class AccountEdge extends DurableObject {
    * when grants are waiting (`grow`), at least twice the lease, so a burst of starts is
    * covered in a few renewals rather than one per target's worth. */
   wanted() {
-    const now = Date.now();
-    const live = this.s.holds.filter((h) => ms(h.validUntil) > now);
+    const live = this.liveHolds();
     const held = (f) => live.reduce((n, h) => n + f(h), 0n);
     const lease = this.s.lease;
     const twice = (text) => (this.growing && lease ? 2n * Units.of(text) : 0n);
@@ -422,7 +426,7 @@ export class AccountEdge extends DurableObject {
   async alarm() {
     if (!this.s) return;
     const idle = Date.now() - this.s.lastActivity > this.cfg.idleSeconds * 1000;
-    const live = this.s.holds.some((h) => ms(h.validUntil) > Date.now());
+    const live = this.liveHolds().length > 0;
     try {
       if (idle && !live && this.s.lease) await this.release();
       else if (this.s.lease || this.s.pending.length) await this.sync();

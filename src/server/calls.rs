@@ -553,15 +553,15 @@ fn book_day_totals(
     Ok(())
 }
 
-/// Holds whose `validUntil` has passed stop counting (the core ignores them); their calls
-/// become `expired` once, with a `call.expired` webhook. The hold stays until the end comes,
-/// so a late end still bills the call.
+/// Call holds whose `validUntil` has passed stop counting (the core ignores them); their
+/// calls become `expired` once, with a `call.expired` webhook. The hold stays until the end
+/// comes, so a late end still bills the call. A lapsed lease has no call row to mark.
 pub(super) fn lapse_holds(db: &mut dyn Sql, a: &mut Acct, now: Instant) -> R<()> {
     let lapsed: Vec<String> = a
         .snap
         .holds
         .iter()
-        .filter(|h| !h.active_at(now))
+        .filter(|h| h.is_call() && !h.active_at(now))
         .map(|h| h.id.clone())
         .collect();
     for id in lapsed {
