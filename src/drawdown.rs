@@ -114,7 +114,11 @@ pub struct GrantColumn(pub Vec<Option<Decimal>>);
 
 impl Serialize for GrantColumn {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|v| v.as_ref().map(|d| amount::Plain(d).to_string())))
+        s.collect_seq(
+            self.0
+                .iter()
+                .map(|v| v.as_ref().map(|d| amount::Plain(d).to_string())),
+        )
     }
 }
 

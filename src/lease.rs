@@ -52,7 +52,11 @@ pub fn lease(
     }
     let ttl = req.ttl_seconds.min(MAX_LEASE_SECONDS);
     let valid_until = req.at.plus_seconds(ttl).ok_or_else(|| {
-        Error::at(Code::InvalidInstant, "at", "the lease's end leaves the calendar")
+        Error::at(
+            Code::InvalidInstant,
+            "at",
+            "the lease's end leaves the calendar",
+        )
     })?;
     let (view, _) = set_aside(account, req.at, Some(&req.id));
     let wallet = spendable(&view.grants, view.owed.unwrap_or_default(), Some(req.at));
@@ -185,7 +189,12 @@ pub fn end_call_on_lease(
         return live::end_call_books(input, settle_at_once);
     };
     let rest = Hold {
-        included_seconds: Seconds(lease.included_seconds.0.saturating_sub(used.included_seconds.0)),
+        included_seconds: Seconds(
+            lease
+                .included_seconds
+                .0
+                .saturating_sub(used.included_seconds.0),
+        ),
         plan_credits: (lease.plan_credits - used.plan_credits).max(Decimal::ZERO),
         credits: (lease.credits - used.credits).max(Decimal::ZERO),
         ..lease

@@ -489,7 +489,9 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
     // so every other hold still fits the pools it came from (SEMANTICS 11's invariant); the
     // auto-reload trigger then sees the available wallet. Alerts follow the real balance.
     let mut others = input.account.clone();
-    others.holds.retain(|h| !(h.id == input.call_id && h.is_call()));
+    others
+        .holds
+        .retain(|h| !(h.id == input.call_id && h.is_call()));
     let (mut view, aside) = set_aside(&others, input.at, None);
     view.alerts = None;
     // An agent's limit and `stop` decide what a call is granted, not whether a call that ran

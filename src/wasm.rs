@@ -354,8 +354,8 @@ impl AccountHandle {
     #[wasm_bindgen(js_name = authorizeJson, unchecked_return_type = "Authorization")]
     pub fn authorize_json(&self, input_json: &str) -> Result<JsValue, JsValue> {
         let q: PreparedCheck = ops::parse_text(input_json).map_err(throw)?;
-        let out = crate::authorize::authorize_with(&self.card, &self.account, &q.call)
-            .map_err(throw)?;
+        let out =
+            crate::authorize::authorize_with(&self.card, &self.account, &q.call).map_err(throw)?;
         Js.emit(&out).map_err(throw)
     }
 

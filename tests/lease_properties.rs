@@ -21,7 +21,10 @@ const LEASE: &str = "edge-1";
 const MAX_CALLS: usize = 48;
 
 fn at(s: i64) -> Instant {
-    let text = chrono::DateTime::from_timestamp(T0 + s, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let text = chrono::DateTime::from_timestamp(T0 + s, 0)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
     serde_json::from_value(json!(text)).unwrap()
 }
 
@@ -33,10 +36,26 @@ enum Side {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Start { side: Side, tf: bool, quota: u64 },
-    Extend { side: Side, pick: usize, quota: u64 },
-    End { side: Side, pick: usize, part: u64 },
-    Renew { credits: u64, plan: u64, seconds: u64 },
+    Start {
+        side: Side,
+        tf: bool,
+        quota: u64,
+    },
+    Extend {
+        side: Side,
+        pick: usize,
+        quota: u64,
+    },
+    End {
+        side: Side,
+        pick: usize,
+        part: u64,
+    },
+    Renew {
+        credits: u64,
+        plan: u64,
+        seconds: u64,
+    },
 }
 
 fn side() -> impl Strategy<Value = Side> {
@@ -83,10 +102,21 @@ fn scenario() -> impl Strategy<Value = (RateCard, Account, Vec<(Step, i64)>)> {
 
 /// Nothing owed, no grant below zero, and the holds active at `t` within the pools.
 fn check(side: &str, a: &Account, t: Instant) -> Result<(), TestCaseError> {
-    prop_assert_eq!(a.owed.unwrap_or_default(), Decimal::ZERO, "{} owes: {:?}", side, a);
+    prop_assert_eq!(
+        a.owed.unwrap_or_default(),
+        Decimal::ZERO,
+        "{} owes: {:?}",
+        side,
+        a
+    );
     let (mut wallet, mut plan) = (Decimal::ZERO, Decimal::ZERO);
     for g in &a.grants {
-        prop_assert!(g.remaining >= Decimal::ZERO, "{} grant below zero: {:?}", side, g);
+        prop_assert!(
+            g.remaining >= Decimal::ZERO,
+            "{} grant below zero: {:?}",
+            side,
+            g
+        );
         match g.kind {
             GrantType::Plan => plan += g.remaining,
             _ => wallet += g.remaining,
@@ -99,10 +129,28 @@ fn check(side: &str, a: &Account, t: Instant) -> Result<(), TestCaseError> {
         held_plan += h.plan_credits;
         seconds += h.included_seconds.0;
     }
-    prop_assert!(held <= wallet, "{} holds {} > wallet {}", side, held, wallet);
-    prop_assert!(held_plan <= plan, "{} holds {} > plan credits {}", side, held_plan, plan);
+    prop_assert!(
+        held <= wallet,
+        "{} holds {} > wallet {}",
+        side,
+        held,
+        wallet
+    );
+    prop_assert!(
+        held_plan <= plan,
+        "{} holds {} > plan credits {}",
+        side,
+        held_plan,
+        plan
+    );
     if a.plan.is_some() {
-        prop_assert!(seconds <= a.included_seconds(), "{} holds {} s > {} s", side, seconds, a.included_seconds());
+        prop_assert!(
+            seconds <= a.included_seconds(),
+            "{} holds {} s > {} s",
+            side,
+            seconds,
+            a.included_seconds()
+        );
     }
     Ok(())
 }
@@ -134,22 +182,48 @@ impl World {
     fn start(&mut self, side: Side, tf: bool, quota: u64, t: Instant) {
         self.started += 1;
         let id = format!("c{}", self.started);
-        let dir = if tf { CallDirection::Inbound } else { CallDirection::Outbound };
-        let call = StartCall { id: id.clone(), direction: dir, toll_free: tf, agent_id: None, at: t,
-            quota_seconds: Some(Seconds(quota)), requested_max_seconds: None, grace_seconds: Some(Seconds(100_000)) };
-        let input = StartInput { rate_card: self.card.clone(), account: self.account(side).clone(), call };
+        let dir = if tf {
+            CallDirection::Inbound
+        } else {
+            CallDirection::Outbound
+        };
+        let call = StartCall {
+            id: id.clone(),
+            direction: dir,
+            toll_free: tf,
+            agent_id: None,
+            at: t,
+            quota_seconds: Some(Seconds(quota)),
+            requested_max_seconds: None,
+            grace_seconds: Some(Seconds(100_000)),
+        };
+        let input = StartInput {
+            rate_card: self.card.clone(),
+            account: self.account(side).clone(),
+            call,
+        };
         let (grant, next) = live::start_call_books(&input, true).unwrap();
         *self.account(side) = next;
         if grant.allowed {
-            self.calls[side as usize].push(Live { id, granted: grant.granted_seconds, tf, started: t });
+            self.calls[side as usize].push(Live {
+                id,
+                granted: grant.granted_seconds,
+                tf,
+                started: t,
+            });
         }
     }
 
     fn extend(&mut self, side: Side, pick: usize, quota: u64, t: Instant) {
         let n = self.calls[side as usize].len();
         let id = self.calls[side as usize][pick % n].id.clone();
-        let input = ExtendInput { rate_card: self.card.clone(), account: self.account(side).clone(),
-            call_id: id, at: t, quota_seconds: Some(Seconds(quota)) };
+        let input = ExtendInput {
+            rate_card: self.card.clone(),
+            account: self.account(side).clone(),
+            call_id: id,
+            at: t,
+            quota_seconds: Some(Seconds(quota)),
+        };
         let (grant, next) = live::extend_call_books(&input, true).unwrap();
         *self.account(side) = next;
         self.calls[side as usize][pick % n].granted = grant.granted_seconds;
@@ -160,19 +234,40 @@ impl World {
     fn end(&mut self, side: Side, pick: usize, part: u64, t: Instant) -> Result<(), TestCaseError> {
         let n = self.calls[side as usize].len();
         let c = self.calls[side as usize].remove(pick % n);
-        let dir = if c.tf { CallDirection::Inbound } else { CallDirection::Outbound };
-        let call = EndCall { connected_seconds: Seconds(c.granted * part / 100), transfer: None,
-            carrier_pass_through: vec![], direction: Some(dir), toll_free: Some(c.tf), agent_id: None,
-            started_at: Some(c.started) };
-        let input = |account: &Account| EndInput { rate_card: self.card.clone(), account: account.clone(),
-            call_id: c.id.clone(), at: t, call: call.clone() };
+        let dir = if c.tf {
+            CallDirection::Inbound
+        } else {
+            CallDirection::Outbound
+        };
+        let call = EndCall {
+            connected_seconds: Seconds(c.granted * part / 100),
+            transfer: None,
+            carrier_pass_through: vec![],
+            direction: Some(dir),
+            toll_free: Some(c.tf),
+            agent_id: None,
+            started_at: Some(c.started),
+        };
+        let input = |account: &Account| EndInput {
+            rate_card: self.card.clone(),
+            account: account.clone(),
+            call_id: c.id.clone(),
+            at: t,
+            call: call.clone(),
+        };
         match side {
-            Side::Server => self.server = live::end_call_books(&input(&self.server), true).unwrap().account,
+            Side::Server => {
+                self.server = live::end_call_books(&input(&self.server), true)
+                    .unwrap()
+                    .account
+            }
             Side::Edge => {
                 let books = live::end_call_books(&input(&self.edge), true).unwrap();
                 let used = LeaseUsage::of(&books.ended.item);
                 self.edge = books.account;
-                self.server = lease::end_call_on_lease(&input(&self.server), LEASE, used, true).unwrap().account;
+                self.server = lease::end_call_on_lease(&input(&self.server), LEASE, used, true)
+                    .unwrap()
+                    .account;
                 self.same_lease()?;
             }
         }
@@ -184,9 +279,20 @@ impl World {
     fn same_lease(&self) -> Result<(), TestCaseError> {
         let l = lease::find(&self.server, LEASE).unwrap();
         let sum = |plan: bool| -> Decimal {
-            self.edge.grants.iter().filter(|g| (g.kind == GrantType::Plan) == plan).map(|g| g.remaining).sum()
+            self.edge
+                .grants
+                .iter()
+                .filter(|g| (g.kind == GrantType::Plan) == plan)
+                .map(|g| g.remaining)
+                .sum()
         };
-        prop_assert_eq!(sum(false) - self.edge.owed.unwrap_or_default(), l.credits, "wallet: {:?} vs {:?}", self.edge, l);
+        prop_assert_eq!(
+            sum(false) - self.edge.owed.unwrap_or_default(),
+            l.credits,
+            "wallet: {:?} vs {:?}",
+            self.edge,
+            l
+        );
         prop_assert_eq!(sum(true), l.plan_credits);
         if self.edge.plan.is_some() {
             prop_assert_eq!(self.edge.included_seconds(), l.included_seconds.0);
@@ -198,10 +304,22 @@ impl World {
     /// rebuilt from it with its live holds (every end was reported already).
     fn renew(&mut self, credits: u64, plan: u64, seconds: u64, t: Instant) {
         let held = |f: fn(&live::Hold) -> Decimal| self.edge.holds.iter().map(f).sum::<Decimal>();
-        let req = LeaseRequest { id: LEASE.into(), at: t,
+        let req = LeaseRequest {
+            id: LEASE.into(),
+            at: t,
             credits: Decimal::from(credits) + held(|h| h.credits),
-            included_seconds: Seconds(seconds + self.edge.holds.iter().map(|h| h.included_seconds.0).sum::<u64>()),
-            plan_credits: Decimal::from(plan) + held(|h| h.plan_credits), ttl_seconds: lease::MAX_LEASE_SECONDS };
+            included_seconds: Seconds(
+                seconds
+                    + self
+                        .edge
+                        .holds
+                        .iter()
+                        .map(|h| h.included_seconds.0)
+                        .sum::<u64>(),
+            ),
+            plan_credits: Decimal::from(plan) + held(|h| h.plan_credits),
+            ttl_seconds: lease::MAX_LEASE_SECONDS,
+        };
         let (hold, next, _) = lease::lease(&self.card, &self.server, &req, true).unwrap();
         self.server = next;
         let holds = std::mem::take(&mut self.edge.holds);

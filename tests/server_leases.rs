@@ -14,7 +14,13 @@ use serde_json::{json, Value};
 
 fn send(s: &Server, method: &str, key: &str, path: &str, body: Option<Value>) -> Resp {
     let body = body.map(|b| b.to_string());
-    call(method, &format!("{}{path}", s.url), Some(key), None, body.as_deref())
+    call(
+        method,
+        &format!("{}{path}", s.url),
+        Some(key),
+        None,
+        body.as_deref(),
+    )
 }
 
 fn wallet(s: &Server, c: &Creds) -> Value {
@@ -33,7 +39,8 @@ fn leases_bound_what_an_edge_may_grant_and_bill_their_calls_once() {
     for backend in backends() {
         let db = fresh_store(backend);
         let s = Server::start(&db, &[]);
-        let wallet_grant = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "1000" }] });
+        let wallet_grant =
+            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "1000" }] });
         let c = create_account(&s, "acme", wallet_grant, None);
         let lk = issue_key(&s, "acme", "billing:lease");
 
@@ -42,27 +49,71 @@ fn leases_bound_what_an_edge_may_grant_and_bill_their_calls_once() {
         assert_eq!(who.body["scopes"], json!(["billing:lease"]));
 
         // Taken: 201 with the edge's copy of the account, whose wallet is exactly the lease.
-        let r = send(&s, "PUT", &lk, "/leases/edge-1", Some(json!({ "credits": "500", "ttlSeconds": 60 })));
+        let r = send(
+            &s,
+            "PUT",
+            &lk,
+            "/leases/edge-1",
+            Some(json!({ "credits": "500", "ttlSeconds": 60 })),
+        );
         assert_eq!(r.status, 201, "{backend}: {}", r.body);
         assert_eq!(dec(&r.body["lease"]["credits"]), Decimal::from(500));
         assert_eq!(r.body["lease"]["kind"], "lease");
-        assert_eq!(dec(&r.body["account"]["grants"][0]["remaining"]), Decimal::from(500), "{}", r.body);
+        assert_eq!(
+            dec(&r.body["account"]["grants"][0]["remaining"]),
+            Decimal::from(500),
+            "{}",
+            r.body
+        );
         assert_eq!(r.body["rateCard"]["currency"], card()["currency"]);
         let w = wallet(&s, &c);
-        assert_eq!((dec(&w["held"]), dec(&w["available"])), (Decimal::from(500), Decimal::from(500)), "{w}");
+        assert_eq!(
+            (dec(&w["held"]), dec(&w["available"])),
+            (Decimal::from(500), Decimal::from(500)),
+            "{w}"
+        );
 
         // A second lease gets only what is left; then nothing is left for a call at the server.
-        let r = send(&s, "PUT", &lk, "/leases/edge-2", Some(json!({ "credits": "800" })));
-        assert_eq!((r.status, dec(&r.body["lease"]["credits"])), (201, Decimal::from(500)), "{}", r.body);
-        let r = send(&s, "POST", &c.key, "/calls", Some(json!({ "id": "direct", "direction": "outbound" })));
-        assert_eq!((r.status, r.body["error"]["code"].clone()), (402, json!("insufficient_credits")));
+        let r = send(
+            &s,
+            "PUT",
+            &lk,
+            "/leases/edge-2",
+            Some(json!({ "credits": "800" })),
+        );
+        assert_eq!(
+            (r.status, dec(&r.body["lease"]["credits"])),
+            (201, Decimal::from(500)),
+            "{}",
+            r.body
+        );
+        let r = send(
+            &s,
+            "POST",
+            &c.key,
+            "/calls",
+            Some(json!({ "id": "direct", "direction": "outbound" })),
+        );
+        assert_eq!(
+            (r.status, r.body["error"]["code"].clone()),
+            (402, json!("insufficient_credits"))
+        );
 
         // A reported call is billed once, from its lease first; a replay changes nothing.
         let report = json!({ "ended": [ended("e1", 120)] });
         let r = send(&s, "PUT", &lk, "/leases/edge-1", Some(report.clone()));
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(r.body["ended"][0]["end"]["item"]["status"], "charged", "{}", r.body);
-        assert_eq!(dec(&r.body["lease"]["credits"]), Decimal::from(482), "2 minutes at 9: {}", r.body);
+        assert_eq!(
+            r.body["ended"][0]["end"]["item"]["status"], "charged",
+            "{}",
+            r.body
+        );
+        assert_eq!(
+            dec(&r.body["lease"]["credits"]),
+            Decimal::from(482),
+            "2 minutes at 9: {}",
+            r.body
+        );
         let again = send(&s, "PUT", &lk, "/leases/edge-1", Some(report));
         assert_eq!(again.body["ended"][0]["replayed"], true, "{}", again.body);
         assert_eq!(dec(&again.body["lease"]["credits"]), Decimal::from(482));
@@ -71,29 +122,77 @@ fn leases_bound_what_an_edge_may_grant_and_bill_their_calls_once() {
         assert_eq!(dec(&w["held"]), Decimal::from(982), "{w}");
 
         // Shrunk, then released with a last call: what is left goes back.
-        let r = send(&s, "PUT", &lk, "/leases/edge-1", Some(json!({ "credits": "100" })));
-        assert_eq!((r.status, dec(&r.body["lease"]["credits"])), (200, Decimal::from(100)));
-        let r = send(&s, "POST", &lk, "/leases/edge-2/release", Some(json!({ "ended": [ended("e2", 60)] })));
+        let r = send(
+            &s,
+            "PUT",
+            &lk,
+            "/leases/edge-1",
+            Some(json!({ "credits": "100" })),
+        );
+        assert_eq!(
+            (r.status, dec(&r.body["lease"]["credits"])),
+            (200, Decimal::from(100))
+        );
+        let r = send(
+            &s,
+            "POST",
+            &lk,
+            "/leases/edge-2/release",
+            Some(json!({ "ended": [ended("e2", 60)] })),
+        );
         assert_eq!(r.status, 200, "{}", r.body);
-        assert_eq!(dec(&r.body["released"]["credits"]), Decimal::from(491), "{}", r.body);
+        assert_eq!(
+            dec(&r.body["released"]["credits"]),
+            Decimal::from(491),
+            "{}",
+            r.body
+        );
         let gone = send(&s, "POST", &lk, "/leases/edge-2/release", Some(json!({})));
         assert_eq!(gone.body["released"], Value::Null);
         let w = wallet(&s, &c);
-        assert_eq!((dec(&w["balance"]), dec(&w["held"])), (Decimal::from(973), Decimal::from(100)), "{w}");
+        assert_eq!(
+            (dec(&w["balance"]), dec(&w["held"])),
+            (Decimal::from(973), Decimal::from(100)),
+            "{w}"
+        );
 
         // An unrenewed lease lapses and frees what it held; its late call is still billed.
-        let r = send(&s, "PUT", &lk, "/leases/edge-3", Some(json!({ "credits": "300", "ttlSeconds": 1 })));
+        let r = send(
+            &s,
+            "PUT",
+            &lk,
+            "/leases/edge-3",
+            Some(json!({ "credits": "300", "ttlSeconds": 1 })),
+        );
         assert_eq!(r.status, 201, "{}", r.body);
         std::thread::sleep(std::time::Duration::from_millis(2100));
         let w = wallet(&s, &c);
-        assert_eq!(dec(&w["held"]), Decimal::from(100), "{backend}: the lapsed lease holds nothing: {w}");
+        assert_eq!(
+            dec(&w["held"]),
+            Decimal::from(100),
+            "{backend}: the lapsed lease holds nothing: {w}"
+        );
         let listed = send(&s, "GET", &lk, "/leases", None).body;
-        let lapsed = listed["leases"].as_array().unwrap().iter().find(|l| l["lease"]["id"] == "edge-3");
-        assert_eq!(lapsed.map(|l| l["active"].clone()), Some(json!(false)), "{listed}");
+        let lapsed = listed["leases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["lease"]["id"] == "edge-3");
+        assert_eq!(
+            lapsed.map(|l| l["active"].clone()),
+            Some(json!(false)),
+            "{listed}"
+        );
         let mut late = ended("e3", 30);
         late["leaseId"] = json!("edge-3");
         let id = late.as_object_mut().unwrap().remove("id").unwrap();
-        let r = send(&s, "POST", &c.key, &format!("/calls/{}/end", id.as_str().unwrap()), Some(late));
+        let r = send(
+            &s,
+            "POST",
+            &c.key,
+            &format!("/calls/{}/end", id.as_str().unwrap()),
+            Some(late),
+        );
         assert_eq!(r.status, 200, "{}", r.body);
         let w = wallet(&s, &c);
         assert_eq!(dec(&w["balance"]), Decimal::from(964), "{backend}: {w}");
@@ -118,31 +217,86 @@ fn the_lease_scope_does_lease_work_and_nothing_else() {
     for backend in backends() {
         let db = fresh_store(backend);
         let s = Server::start(&db, &[]);
-        let c = create_account(&s, "acme", json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "50" }] }), None);
+        let c = create_account(
+            &s,
+            "acme",
+            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "50" }] }),
+            None,
+        );
         let lk = issue_key(&s, "acme", "billing:lease");
         let r = post_usage(&s, &lk, "k1", &[call_event("u1", &instant(-60), 60, false)]);
-        assert_eq!((r.status, r.body["error"]["code"].clone()), (403, json!("insufficient_scope")), "{backend}");
-        let r = send(&s, "PUT", &c.key, "/leases/l", Some(json!({ "credits": "10" })));
-        assert_eq!((r.status, r.body["error"]["code"].clone()), (403, json!("insufficient_scope")));
+        assert_eq!(
+            (r.status, r.body["error"]["code"].clone()),
+            (403, json!("insufficient_scope")),
+            "{backend}"
+        );
+        let r = send(
+            &s,
+            "PUT",
+            &c.key,
+            "/leases/l",
+            Some(json!({ "credits": "10" })),
+        );
+        assert_eq!(
+            (r.status, r.body["error"]["code"].clone()),
+            (403, json!("insufficient_scope"))
+        );
         let bad = [
-            (json!({ "credits": "10", "ttlSeconds": 0 }), "invalid_ttl", "ttlSeconds"),
+            (
+                json!({ "credits": "10", "ttlSeconds": 0 }),
+                "invalid_ttl",
+                "ttlSeconds",
+            ),
             (json!({ "credits": "-1" }), "amount_out_of_range", "credits"),
             (json!({ "credits": "1.5.0" }), "invalid_decimal", "credits"),
         ];
         for (body, code, field) in bad {
             let r = send(&s, "PUT", &lk, "/leases/l", Some(body.clone()));
-            assert_eq!(r.body["error"]["code"], code, "{backend} {body}: {}", r.body);
+            assert_eq!(
+                r.body["error"]["code"], code,
+                "{backend} {body}: {}",
+                r.body
+            );
             assert_eq!(r.body["error"]["field"], field, "{body}: {}", r.body);
         }
         // A bad report books none of it and names the call.
-        let r = send(&s, "PUT", &lk, "/leases/l", Some(json!({ "ended": [ended("ok", 60), { "id": "bad", "connectedSeconds": 60, "direction": "outbound" }] })));
+        let r = send(
+            &s,
+            "PUT",
+            &lk,
+            "/leases/l",
+            Some(
+                json!({ "ended": [ended("ok", 60), { "id": "bad", "connectedSeconds": 60, "direction": "outbound" }] }),
+            ),
+        );
         assert_eq!(r.status, 400, "{}", r.body);
         let w = wallet(&s, &c);
-        assert_eq!(dec(&w["balance"]), Decimal::from(50), "{backend}: nothing booked: {w}");
+        assert_eq!(
+            dec(&w["balance"]),
+            Decimal::from(50),
+            "{backend}: nothing booked: {w}"
+        );
         // A lease id that is a live call's is refused.
-        let r = send(&s, "POST", &c.key, "/calls", Some(json!({ "id": "c1", "direction": "outbound" })));
+        let r = send(
+            &s,
+            "POST",
+            &c.key,
+            "/calls",
+            Some(json!({ "id": "c1", "direction": "outbound" })),
+        );
         assert_eq!(r.status, 200, "{}", r.body);
-        let r = send(&s, "PUT", &lk, "/leases/c1", Some(json!({ "credits": "1" })));
-        assert_eq!((r.status, r.body["error"]["code"].clone()), (422, json!("duplicate_id")), "{}", r.body);
+        let r = send(
+            &s,
+            "PUT",
+            &lk,
+            "/leases/c1",
+            Some(json!({ "credits": "1" })),
+        );
+        assert_eq!(
+            (r.status, r.body["error"]["code"].clone()),
+            (422, json!("duplicate_id")),
+            "{}",
+            r.body
+        );
     }
 }

@@ -404,7 +404,9 @@ pub(super) fn end_job(
         },
     };
     let books = match lease {
-        Some((l, used)) => crate::lease::end_call_on_lease(&input, &l, used, provider.settles_at_once()),
+        Some((l, used)) => {
+            crate::lease::end_call_on_lease(&input, &l, used, provider.settles_at_once())
+        }
         None => live::end_call_books(&input, provider.settles_at_once()),
     }
     .map_err(Failure::invalid)?;

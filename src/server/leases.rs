@@ -110,11 +110,16 @@ pub(super) async fn put(
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
         refresh(db, &mut a)?;
-        let current = lease::find(&a.snap, &id).filter(|l| l.active_at(at)).cloned();
+        let current = lease::find(&a.snap, &id)
+            .filter(|l| l.active_at(at))
+            .cloned();
         let req = LeaseRequest {
             id: id.clone(),
             at,
-            credits: b.credits.or(current.as_ref().map(|l| l.credits)).unwrap_or_default(),
+            credits: b
+                .credits
+                .or(current.as_ref().map(|l| l.credits))
+                .unwrap_or_default(),
             included_seconds: b
                 .included_seconds
                 .or(current.as_ref().map(|l| l.included_seconds))
@@ -125,9 +130,8 @@ pub(super) async fn put(
                 .unwrap_or_default(),
             ttl_seconds: b.ttl_seconds.map_or(DEFAULT_LEASE_SECONDS, |s| s.0),
         };
-        let (hold, snap, reload) =
-            lease::lease(&a.card, &a.snap, &req, provider.settles_at_once())
-                .map_err(Failure::invalid)?;
+        let (hold, snap, reload) = lease::lease(&a.card, &a.snap, &req, provider.settles_at_once())
+            .map_err(Failure::invalid)?;
         a.snap = snap;
         let reloads: Vec<_> = reload.into_iter().collect();
         billing::book_reloads(db, provider.as_ref(), &mut a, &reloads, now())?;
@@ -183,7 +187,9 @@ pub(super) async fn list(State(st): State<Shared>, c: Caller) -> R<Done> {
             .filter(|h| !h.is_call())
             .map(|h| json!({ "lease": h, "active": h.active_at(t) }))
             .collect();
-        Ok(Done::ok(json!({ "leases": leases, "asOf": t, "version": a.seq })))
+        Ok(Done::ok(
+            json!({ "leases": leases, "asOf": t, "version": a.seq }),
+        ))
     })
     .await
 }
