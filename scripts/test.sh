@@ -30,7 +30,7 @@ cargo run --release --quiet --features server --bin drawdown -- vectors tests/ve
 echo "== npm package"
 bash scripts/build-pkg.sh
 node tests/run-vectors.mjs tests/vectors
-node --test tests/js/decimal.test.mjs
+node --test tests/js/decimal.test.mjs tests/js/handles.test.mjs
 
 echo "== TypeScript declarations"
 npx --no-install tsc -p tests/types

@@ -17,6 +17,7 @@ pub mod model;
 pub mod ops;
 mod pathde;
 pub mod pools;
+pub mod quote_words;
 pub mod rating;
 pub mod reload;
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]

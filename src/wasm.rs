@@ -162,6 +162,7 @@ struct PreparedQuote {
 pub struct Pricer {
     card: crate::model::RateCard,
     plan: Option<crate::model::Plan>,
+    words: crate::quote_words::QuoteWords,
 }
 
 #[wasm_bindgen]
@@ -181,26 +182,27 @@ impl Pricer {
         Ok(Pricer {
             card: p.rate_card,
             plan: p.plan,
+            words: crate::quote_words::QuoteWords::default(),
         })
     }
 
     /// The prepared quote of a plain call (no carrier pass-through), its input as numbers
     /// the glue has checked: `direction` 0 inbound / 1 outbound, seconds, `bridged` (-1:
-    /// no transfer) and `included` (-1: the plan's). The answer is one compact text the glue
-    /// assembles (`quoteFromText` in js/api.js): totals, then one record per line, fields
-    /// separated by U+001F and records by U+001E. Building the object here through
-    /// serde-wasm-bindgen cost about 8 us of a 10 us quote.
-    #[wasm_bindgen(js_name = quoteFast)]
-    pub fn quote_fast(
-        &self,
+    /// no transfer) and `included` (-1: the plan's). The answer is written as integers into
+    /// `words` (layout in `QuoteWords`) and its length returned; 0 means "take the JSON
+    /// route" (an amount that does not fit). The glue reads it through a view of the
+    /// module's memory (`quoteFromWords` in js/api.js). A compact text answer cost 1.8 us a
+    /// quote, a serde-wasm-bindgen object 8 us; integers avoid both the decimal printing
+    /// and the UTF-8 decoding (BENCHMARKS.md).
+    #[wasm_bindgen(js_name = quoteWords)]
+    pub fn quote_words(
+        &mut self,
         direction: u8,
         toll_free: bool,
-        seconds: f64,
-        bridged: f64,
-        included: f64,
-    ) -> Result<String, JsValue> {
-        use crate::amount::{Plain, Seconds};
-        let whole = |x: f64| Seconds(x as u64);
+        seconds: u32,
+        bridged: i32,
+        included: i32,
+    ) -> Result<u32, JsValue> {
         let call = crate::model::Call {
             direction: if direction == 0 {
                 crate::model::CallDirection::Inbound
@@ -208,44 +210,34 @@ impl Pricer {
                 crate::model::CallDirection::Outbound
             },
             toll_free,
-            connected_seconds: whole(seconds),
-            transfer: (bridged >= 0.0).then(|| crate::model::Transfer {
-                bridged_seconds: whole(bridged),
+            connected_seconds: crate::amount::Seconds(u64::from(seconds)),
+            transfer: u64::try_from(bridged).ok().map(|b| crate::model::Transfer {
+                bridged_seconds: crate::amount::Seconds(b),
             }),
             carrier_pass_through: vec![],
         };
-        let left = (included >= 0.0).then(|| whole(included));
+        let left = u64::try_from(included).ok().map(crate::amount::Seconds);
         let q = crate::rating::quote_with(&self.card, self.plan.as_ref(), left, &call)
             .map_err(throw)?;
-        let mut out = String::with_capacity(64 + 96 * q.lines.len());
-        Plain(&q.total_credits).push_to(&mut out);
-        out.push('\u{1f}');
-        Plain(&q.total_money.amount).push_to(&mut out);
-        out.push('\u{1f}');
-        out.push_str(&q.total_money.currency);
-        for l in &q.lines {
-            out.push('\u{1e}');
-            for field in [l.bucket, l.channel, l.code] {
-                out.push_str(field);
-                out.push('\u{1f}');
-            }
-            Plain(&l.credits).push_to(&mut out);
-            out.push('\u{1f}');
-            if let Some(i) = &l.increment {
-                out.push_str(&i.first.to_string());
-                out.push('/');
-                out.push_str(&i.next.to_string());
-            }
-            out.push('\u{1f}');
-            Plain(&l.quantity).push_to(&mut out);
-            out.push('\u{1f}');
-            Plain(&l.rate).push_to(&mut out);
-            out.push('\u{1f}');
-            out.push_str(l.reason.as_deref().unwrap_or(""));
-            out.push('\u{1f}');
-            out.push_str(&l.unit);
-        }
-        Ok(out)
+        Ok(self.words.write(&q).map_or(0, |n| n as u32))
+    }
+
+    /// Where `quoteWords` writes (a fixed place in the module's memory).
+    #[wasm_bindgen(js_name = wordsAt)]
+    pub fn words_at(&self) -> u32 {
+        self.words.at()
+    }
+
+    /// The text of line head `id` (`bucket`, `channel`, `code`, `increment`, `rate`,
+    /// `reason`, `unit`, separated by U+001F): the parts of a line that repeat from quote to
+    /// quote, sent once and kept by the glue.
+    pub fn head(&self, id: u32) -> String {
+        self.words.head_text(id as usize)
+    }
+
+    /// The card's currency, which every quote's money is in.
+    pub fn currency(&self) -> String {
+        self.card.currency.code.clone()
     }
 
     /// `quoteCall` on the prepared card and plan. `input_json`: `{"call": ..., "includedSecondsRemaining"?: n}`.
@@ -444,6 +436,12 @@ impl AccountHandle {
     pub fn snapshot(&self) -> Result<JsValue, JsValue> {
         Js.emit(&sorted(&self.account)?).map_err(throw)
     }
+}
+
+/// The module's memory, through which the glue reads `Pricer::quote_words`' answers.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
 }
 
 /// The engine's version (the crate's and the npm package's).
