@@ -75,7 +75,36 @@ fn benches(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    // The npm bench's mix (benches/node-bench.mjs): a summary preview, as the package's
+    // prepared handle runs it.
+    let summary: PreviewInput =
+        parse(&serde_json::from_str::<Value>(&node_bench_mix()).unwrap()).unwrap();
+    g.bench_function("100k items, npm bench mix, summary", |b| {
+        b.iter(|| drawdown::drawdown::preview_answer(black_box(&summary)).unwrap())
+    });
     g.finish();
+}
+
+/// benches/node-bench.mjs's 100,000 items and account, summary detail.
+fn node_bench_mix() -> String {
+    let usage: Vec<Value> = (0..100_000)
+        .map(|n| {
+            let i = n % 1000;
+            let at = format!("2026-03-{:02}T12:{:02}:00Z", 1 + i % 28, i % 60);
+            if i % 3 == 0 {
+                json!({"id": format!("m{n}"), "at": at, "kind": "chat", "agentId": "a1", "messages": 1 + i % 9})
+            } else {
+                json!({"id": format!("m{n}"), "at": at, "kind": "call", "agentId": "a1",
+                       "call": {"direction": "outbound", "connectedSeconds": 30 + (i * 37) % 600}})
+            }
+        })
+        .collect();
+    json!({"rateCard": card(), "detail": "summary", "usage": usage, "account": {
+        "timeZone": "America/New_York", "plan": {"id": "growth", "includedMinutes": 1000, "overagePerMinute": "7"},
+        "grants": [{"id": "promo", "type": "promotional", "remaining": "50000", "priority": 10, "expiresAt": "2026-03-20T00:00:00Z"},
+                   {"id": "wallet", "type": "prepaid", "remaining": "100000"}],
+        "agents": {"a1": {"onPlanExhausted": "use_balance", "monthlyLimit": "900000"}}}})
+    .to_string()
 }
 
 criterion_group!(engine, benches);

@@ -73,16 +73,14 @@ class Pricer {
   /** The call's charge lines and totals, as `quoteCall({ rateCard, plan, includedSecondsRemaining, call })`. */
   quoteCall(call, options) {
     const left = options?.includedSecondsRemaining;
-    const fast = plainCall(call, left);
-    if (fast) {
-      const n = this.#p.quoteWords(fast[0], fast[1], fast[2], fast[3], fast[4]);
-      if (n > 0) return this.#fromWords();
+    if (plainCall(call, left) && this.#p.quoteWords(CALL[0], CALL[1] === 1, CALL[2], CALL[3], CALL[4]) > 0) {
+      return this.#fromWords();
     }
     // Anything else goes the JSON route, so every error is exactly the one-shot's.
     const tail = left === undefined ? "}" : `,"includedSecondsRemaining":${JSON.stringify(left)}}`;
     return this.#p.quoteJson(`{"call":${JSON.stringify(call)}${tail}`);
   }
-  /** The quote `quoteWords` wrote (layout in src/quote_words.rs), keys in the one-shot's order. */
+  /** The quote `quoteWords` wrote (layout in src/words.rs), keys in the one-shot's order. */
   #fromWords() {
     let w = this.#words;
     if (w.length === 0) w = this.#words = new Uint32Array(wasm.wasmMemory().buffer, this.#p.wordsAt(), WORDS);
@@ -103,11 +101,19 @@ class Pricer {
 }
 if (dispose) Pricer.prototype[dispose] = Pricer.prototype.free;
 
-/** The parts of a charge line that repeat from quote to quote (`quote_words::Head`). Its
+/** The parts of a charge line that repeat from quote to quote (`words::Head`). Its
  * `line` builds every line of one head with one object literal, so they share a shape. */
 class LineHead {
   constructor([bucket, channel, code, increment, rate, reason, unit]) {
-    Object.assign(this, { bucket, channel, code, increment, rate, reason, unit });
+    // A summary preview's line: the same, with what no credit covered.
+    this.summary =
+      increment === ""
+        ? reason === ""
+          ? (credits, quantity, uncovered) => ({ bucket, channel, code, credits, quantity, rate, uncovered, unit })
+          : (credits, quantity, uncovered) => ({ bucket, channel, code, credits, quantity, rate, reason, uncovered, unit })
+        : reason === ""
+          ? (credits, quantity, uncovered) => ({ bucket, channel, code, credits, increment, quantity, rate, uncovered, unit })
+          : (credits, quantity, uncovered) => ({ bucket, channel, code, credits, increment, quantity, rate, reason, uncovered, unit });
     this.line =
       increment === ""
         ? reason === ""
@@ -119,15 +125,73 @@ class LineHead {
   }
 }
 
-/** Words in `quoteWords`' answer (`quote_words::WORDS`). */
+/** `usage` packed for `previewWords` (`words::usage_from_words`): six words an item and
+ * its strings in one text; `null` when any item is not a plain call or chat, which sends
+ * the whole preview the JSON route. */
+function usageWords(usage) {
+  if (!Array.isArray(usage)) return null;
+  const words = new Uint32Array(usage.length * 6);
+  const parts = [];
+  for (let i = 0, at = 0; i < usage.length; i++, at += 6) {
+    const u = usage[i];
+    if (u === null || typeof u !== "object" || Array.isArray(u) || typeof u.toJSON === "function") return null;
+    const { id, at: time, kind, agentId } = u;
+    let keys = 3;
+    if (typeof id !== "string" || typeof time !== "string") return null;
+    let flags = 0;
+    if (agentId !== undefined) {
+      if (typeof agentId !== "string") return null;
+      flags |= 8;
+      keys++;
+    }
+    if (kind === "call") {
+      if (!plainCall(u.call, undefined)) return null;
+      flags |= (CALL[0] === 1 ? 2 : 0) | (CALL[1] === 1 ? 4 : 0) | (CALL[3] >= 0 ? 16 : 0);
+      words[at + 1] = CALL[2];
+      words[at + 2] = CALL[3] >= 0 ? CALL[3] : 0;
+    } else if (kind === "chat") {
+      if (!seconds(u.messages)) return null; // counts share the bound of durations
+      flags |= 1;
+      words[at + 1] = u.messages;
+    } else return null;
+    // Anything else (counted without allocating; an inherited key only errs toward JSON).
+    for (const _ in u) keys--;
+    if (keys !== -1) return null;
+    words[at] = flags;
+    words[at + 3] = id.length;
+    words[at + 4] = time.length;
+    words[at + 5] = agentId === undefined ? 0 : agentId.length;
+    parts.push(id, time, agentId ?? "");
+  }
+  return { words, text: parts.join("") };
+}
+
+/** Words in `quoteWords`' answer (`words::WORDS`). */
 const WORDS = 42;
 
 /** The decimal at `w[at..at+3]`: mantissa low and high 32 bits, then scale. Integers and
- * string slicing only; BigInt only past 2^32. */
+ * string slicing only; BigInt only past 2^32. Strings printed before are reused (they are
+ * values: sharing one is invisible), from a bounded table per scale: a preview's lines
+ * repeat a few hundred amounts. */
 function decimal(w, at) {
+  const lo = w[at];
   const hi = w[at + 1];
   const scale = w[at + 2];
-  let digits = hi === 0 ? String(w[at]) : ((BigInt(hi) << 32n) | BigInt(w[at])).toString();
+  if (hi !== 0) return withPoint(((BigInt(hi) << 32n) | BigInt(lo)).toString(), scale);
+  const printed = (PRINTED[scale] ??= new Map());
+  let text = printed.get(lo);
+  if (text === undefined) {
+    text = withPoint(String(lo), scale);
+    if (printed.size >= PRINTED_MAX) printed.clear();
+    printed.set(lo, text);
+  }
+  return text;
+}
+const PRINTED = [];
+const PRINTED_MAX = 4096;
+
+/** `digits` with a point `scale` digits from the right (and a leading zero when needed). */
+function withPoint(digits, scale) {
   if (scale === 0) return digits;
   if (digits.length <= scale) digits = "0".repeat(scale + 1 - digits.length) + digits;
   const point = digits.length - scale;
@@ -138,35 +202,52 @@ function decimal(w, at) {
 const MAX_SECONDS = 315_360_000;
 const seconds = (x) => Number.isInteger(x) && x >= 0 && x <= MAX_SECONDS;
 
-/** A call the fast route takes, as its arguments `[direction, tollFree, seconds, bridged,
- * included]`; `null` sends it the JSON route (anything unusual, and every error). */
+/** `plainCall`'s answer, reused (no allocation a call): direction (0 inbound, 1
+ * outbound), tollFree (0/1), connected seconds, bridged seconds (-1: no transfer) and
+ * included seconds left (-1: the plan's). */
+const CALL = new Int32Array(5);
+
+/** Whether the fast routes take `call` (its numbers then in `CALL`); `false` sends it the
+ * JSON route (anything unusual, and every error). Keys are counted with `for...in`, which
+ * allocates nothing; an inherited key only ever errs toward the JSON route. */
 function plainCall(call, left) {
   // An object with its own JSON form (`toJSON`) is what JSON.stringify says it is: JSON route.
-  if (call === null || typeof call !== "object" || Array.isArray(call) || typeof call.toJSON === "function") return null;
-  const args = [-1, false, -1, -1, -1];
+  if (call === null || typeof call !== "object" || Array.isArray(call) || typeof call.toJSON === "function") return false;
+  const { direction, tollFree, connectedSeconds, transfer, carrierPassThrough } = call;
+  let keys = 2;
+  CALL[0] = direction === "inbound" ? 0 : direction === "outbound" ? 1 : -1;
+  if (CALL[0] < 0 || !seconds(connectedSeconds)) return false;
+  CALL[2] = connectedSeconds;
+  CALL[1] = 0;
+  if (tollFree !== undefined) {
+    if (typeof tollFree !== "boolean") return false;
+    CALL[1] = tollFree ? 1 : 0;
+    keys++;
+  }
+  CALL[3] = -1;
+  if (transfer !== undefined) {
+    keys++;
+    if (transfer !== null) {
+      if (typeof transfer !== "object" || Array.isArray(transfer) || typeof transfer.toJSON === "function") return false;
+      if (!seconds(transfer.bridgedSeconds)) return false;
+      let k = 0;
+      for (const _ in transfer) k++;
+      if (k !== 1) return false;
+      CALL[3] = transfer.bridgedSeconds;
+    }
+  }
+  if (carrierPassThrough !== undefined) {
+    if (!Array.isArray(carrierPassThrough) || carrierPassThrough.length !== 0) return false;
+    keys++;
+  }
+  for (const _ in call) keys--;
+  if (keys !== 0) return false;
+  CALL[4] = -1;
   if (left !== undefined && left !== null) {
-    if (!seconds(left)) return null;
-    args[4] = left;
+    if (!seconds(left)) return false;
+    CALL[4] = left;
   }
-  for (const key of Object.keys(call)) {
-    const v = call[key];
-    if (key === "direction") args[0] = v === "inbound" ? 0 : v === "outbound" ? 1 : -1;
-    else if (key === "tollFree") {
-      if (typeof v !== "boolean") return null;
-      args[1] = v;
-    } else if (key === "connectedSeconds") {
-      if (!seconds(v)) return null;
-      args[2] = v;
-    } else if (key === "transfer") {
-      if (v === null) continue;
-      if (typeof v !== "object" || typeof v.toJSON === "function") return null;
-      if (Object.keys(v).length !== 1 || !seconds(v.bridgedSeconds)) return null;
-      args[3] = v.bridgedSeconds;
-    } else if (key === "carrierPassThrough") {
-      if (!Array.isArray(v) || v.length !== 0) return null;
-    } else return null;
-  }
-  return args[0] >= 0 && args[2] >= 0 ? args : null;
+  return true;
 }
 
 /** Reads `{ rateCard, plan? }` once; throws DrawdownError as `quoteCall` would. */
@@ -187,6 +268,8 @@ function object(entries) {
  * account on, as the server's ledger does. Free it with `free()` or `using`. */
 class AccountHandle {
   #a;
+  /** The line heads the module has sent (`AccountHandle::head`), by id. */
+  #heads = [];
   constructor(a) {
     this.#a = a;
   }
@@ -196,11 +279,55 @@ class AccountHandle {
   }
   /** What `usage` would do to the account; it stays as it is. */
   previewDrawdown(usage, options) {
-    return this.#a.previewJson(object([["usage", usage], ["detail", options?.detail], ["asOf", options?.asOf]]), false);
+    return this.#preview(usage, options, false);
   }
   /** `previewDrawdown`, after which the account is the preview's `accountAfter`. */
   apply(usage, options) {
-    return this.#a.previewJson(object([["usage", usage], ["detail", options?.detail], ["asOf", options?.asOf]]), true);
+    return this.#preview(usage, options, true);
+  }
+  #preview(usage, options, apply) {
+    const asOf = options?.asOf;
+    if (options?.detail === "summary" && (asOf === undefined || asOf === null || typeof asOf === "string")) {
+      // Plain calls and chats go as integers both ways (`previewWords`); the rest, and
+      // every error, the JSON route, whose answer this one equals byte for byte.
+      const packed = usageWords(usage);
+      const rest = packed && this.#a.previewWords(packed.words, packed.text, asOf ?? undefined, apply);
+      if (rest) {
+        rest.items = this.#items(usage);
+        return rest;
+      }
+    }
+    return this.#a.previewJson(object([["usage", usage], ["detail", options?.detail], ["asOf", asOf]]), apply);
+  }
+  /** The items `previewWords` wrote (layout in src/words.rs), as the JSON route's summary. */
+  #items(usage) {
+    const raw = this.#a.previewTexts();
+    const texts = raw === "" ? [] : raw.split("\u001f");
+    const length = this.#a.itemsLength();
+    const view = () => new Uint32Array(wasm.wasmMemory().buffer, this.#a.itemsAt(), length);
+    let w = view();
+    const items = [];
+    let t = 0;
+    for (let at = 0; at < length; ) {
+      const u = usage[w[at]];
+      const refused = (w[at + 1] & 1) !== 0;
+      const time = (w[at + 1] & 2) !== 0 ? texts[t++] : u.at;
+      const reason = w[at + 2] === 1 ? texts[t++] : undefined;
+      const n = w[at + 3];
+      at += 4;
+      const lines = new Array(n);
+      for (let i = 0; i < n; i++, at += 10) {
+        let h = this.#heads[w[at]];
+        if (h === undefined) {
+          h = this.#heads[w[at]] = new LineHead(this.#a.head(w[at]).split("\u001f"));
+          if (w.length === 0) w = view(); // fetching the head may have grown the memory
+        }
+        lines[i] = h.summary(decimal(w, at + 1), decimal(w, at + 4), decimal(w, at + 7));
+      }
+      const status = refused ? "refused" : "charged";
+      items.push(reason === undefined ? { at: time, id: u.id, lines, status } : { at: time, id: u.id, lines, reason, status });
+    }
+    return items;
   }
   /** Starts a live call; the account then holds it. */
   startCall(call) {

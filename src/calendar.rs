@@ -13,9 +13,35 @@ pub struct Instant(pub DateTime<Utc>);
 
 impl Instant {
     pub fn parse(s: &str) -> Option<Instant> {
+        if let Some(t) = Instant::parse_utc_seconds(s) {
+            return Some(t);
+        }
         DateTime::<FixedOffset>::parse_from_rfc3339(s)
             .ok()
             .map(|d| Instant(d.with_timezone(&Utc)))
+    }
+
+    /// The form almost every input has, `2026-03-01T12:00:00Z`, read without chrono's
+    /// general parser (a tenth of a 100,000-item preview in the wasm build). `None` sends
+    /// anything else, and any field out of range, to `parse_from_rfc3339`, which decides.
+    fn parse_utc_seconds(s: &str) -> Option<Instant> {
+        let b = s.as_bytes();
+        if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+            return None;
+        }
+        let num = |from: usize, to: usize| {
+            b[from..to].iter().try_fold(0u32, |n, &c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        let time =
+            NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour, minute, second)?;
+        Some(Instant(time.and_utc()))
     }
     /// `self` plus `s` seconds, while it stays within the years RFC 3339 can write.
     pub fn plus_seconds(&self, s: u64) -> Option<Instant> {
@@ -183,4 +209,59 @@ pub fn add_months(anchor: Instant, months: i64, tz: Zone) -> Option<Instant> {
 /// Whole local days between two instants' local dates in `tz`.
 pub fn local_days(from: Instant, to: Instant, tz: Zone) -> i64 {
     (to.local(tz).date() - from.local(tz).date()).num_days()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The quick reading of `YYYY-MM-DDTHH:MM:SSZ` and chrono's agree on every such text,
+    /// in range or not (out of range the quick one declines and chrono decides).
+    #[test]
+    fn the_quick_utc_reading_agrees_with_chrono() {
+        let fixed = [
+            "2026-02-29T00:00:00Z",
+            "2028-02-29T23:59:60Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:60:00Z",
+            "2026-1-01T00:00:00Z",
+            "2026-01-01t00:00:00z",
+        ];
+        let mut texts: Vec<String> = fixed.iter().map(|t| t.to_string()).collect();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let f = |m: u64, k: u64| (x / m) % k;
+            texts.push(format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                f(1, 10_000),
+                f(7, 14),
+                f(101, 33),
+                f(1_009, 26),
+                f(10_007, 62),
+                f(100_003, 62)
+            ));
+        }
+        let mut quick = 0;
+        for t in &texts {
+            let chrono = DateTime::<FixedOffset>::parse_from_rfc3339(t)
+                .ok()
+                .map(|d| Instant(d.with_timezone(&Utc)));
+            if let Some(q) = Instant::parse_utc_seconds(t) {
+                assert_eq!(Some(q), chrono, "{t}");
+                quick += 1;
+            }
+            assert_eq!(Instant::parse(t), chrono, "{t}");
+        }
+        assert!(
+            quick > 5_000,
+            "the quick path read {quick} of {}",
+            texts.len()
+        );
+    }
 }

@@ -17,7 +17,6 @@ pub mod model;
 pub mod ops;
 mod pathde;
 pub mod pools;
-pub mod quote_words;
 pub mod rating;
 pub mod reload;
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
@@ -26,6 +25,7 @@ pub mod tzdata;
 pub mod vectors;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+pub mod words;
 
 pub use alerts::{evaluate_alerts, AlertsInput, AlertsOutput};
 pub use authorize::{authorize_call, Authorization, AuthorizeInput};

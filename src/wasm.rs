@@ -162,7 +162,7 @@ struct PreparedQuote {
 pub struct Pricer {
     card: crate::model::RateCard,
     plan: Option<crate::model::Plan>,
-    words: crate::quote_words::QuoteWords,
+    words: crate::words::QuoteWords,
 }
 
 #[wasm_bindgen]
@@ -182,7 +182,7 @@ impl Pricer {
         Ok(Pricer {
             card: p.rate_card,
             plan: p.plan,
-            words: crate::quote_words::QuoteWords::default(),
+            words: crate::words::QuoteWords::default(),
         })
     }
 
@@ -317,6 +317,10 @@ struct PreparedCheck {
 pub struct AccountHandle {
     card: crate::model::RateCard,
     account: crate::model::Account,
+    /// The summary preview's integer answer (`words::write_items`) and its texts.
+    heads: crate::words::Heads,
+    out: Vec<u32>,
+    texts: Vec<String>,
 }
 
 fn throw(e: Error) -> JsValue {
@@ -339,6 +343,9 @@ impl AccountHandle {
         Ok(AccountHandle {
             card: a.rate_card,
             account: a.account,
+            heads: Default::default(),
+            out: Vec::new(),
+            texts: Vec::new(),
         })
     }
 
@@ -370,6 +377,82 @@ impl AccountHandle {
             self.account = ops::parse(&answer.account_after).map_err(throw)?;
         }
         Ok(out)
+    }
+
+    /// The summary preview of plain calls and chats the glue packed (`usageWords` in
+    /// js/api.js; layout in `words`), as the JSON route's answer less its items, which go as
+    /// integers (`itemsAt`, `itemsLength`, `head`, `previewTexts`). `null`: take the JSON
+    /// route, which also gives every error exactly. Reading a 100,000-item preview as JSON
+    /// and building its items with serde-wasm-bindgen took 900 ms (BENCHMARKS.md).
+    #[wasm_bindgen(js_name = previewWords)]
+    pub fn preview_words(
+        &mut self,
+        usage: &[u32],
+        text: &str,
+        as_of: Option<String>,
+        apply: bool,
+    ) -> JsValue {
+        self.summary_words(usage, text, as_of, apply)
+            .unwrap_or(JsValue::NULL)
+    }
+
+    fn summary_words(
+        &mut self,
+        usage: &[u32],
+        text: &str,
+        as_of: Option<String>,
+        apply: bool,
+    ) -> Option<JsValue> {
+        let mut packed = crate::words::usage_from_words(usage, text)?;
+        let as_of = match as_of {
+            Some(t) => Some(crate::calendar::Instant::parse(&t)?),
+            None => None,
+        };
+        let input = crate::drawdown::PreviewInput {
+            rate_card: self.card.clone(),
+            account: self.account.clone(),
+            usage: std::mem::take(&mut packed.usage),
+            as_of,
+            detail: crate::drawdown::Detail::Summary,
+        };
+        let mut answer = crate::drawdown::preview_answer(&input).ok()?;
+        let items = std::mem::take(&mut answer.preview.items);
+        crate::words::write_items(
+            &items,
+            &packed,
+            &mut self.heads,
+            &mut self.out,
+            &mut self.texts,
+        )?;
+        let rest = Js.emit(&answer).ok()?;
+        if apply {
+            self.account = ops::parse(&answer.account_after).ok()?;
+        }
+        Some(rest)
+    }
+
+    /// Where the last `previewWords` wrote its items, as an offset into the module's memory.
+    #[wasm_bindgen(js_name = itemsAt)]
+    pub fn items_at(&self) -> u32 {
+        self.out.as_ptr() as usize as u32
+    }
+
+    /// How many words the last `previewWords` wrote.
+    #[wasm_bindgen(js_name = itemsLength)]
+    pub fn items_length(&self) -> u32 {
+        self.out.len() as u32
+    }
+
+    /// The last `previewWords`' texts (instants not written as they came, reasons),
+    /// separated by U+001F.
+    #[wasm_bindgen(js_name = previewTexts)]
+    pub fn preview_texts(&self) -> String {
+        self.texts.join("\u{1f}")
+    }
+
+    /// The text of line head `id` (`words::Heads::text`).
+    pub fn head(&self, id: u32) -> String {
+        self.heads.text(id as usize)
     }
 
     /// `startCall` on the account, which then holds the call. `input_json`: `{"call": ...}`.

@@ -194,6 +194,20 @@ for (let i = 0; i < cases.length; i++) {
     }
   }
 }
+// And every preview once more at `detail: "summary"`, where plain calls and chats take the
+// handle's integer route (src/words.rs) and everything else the JSON route.
+for (const c of cases) {
+  if (c.op !== "previewDrawdown" || c.input === null || typeof c.input !== "object" || Array.isArray(c.input)) continue;
+  const input = { ...c.input, detail: "summary" };
+  const oneShot = runCanonical(dd, "previewDrawdown", input);
+  const out = runHandleCanonical(dd, "previewDrawdown", input);
+  handled++;
+  const same = out.startsWith('{"handle":') ? oneShot.startsWith('{"error":') : out === oneShot;
+  if (!same) {
+    handleFailed++;
+    if (handleFailed <= 20) console.log(`HANDLE summary ${c.name ?? "random"}\n  input   ${JSON.stringify(input)}\n  one-shot ${oneShot}\n  handle   ${out}`);
+  }
+}
 console.log(`handles: ${handled} cases through createPricer/openAccount, ${handleFailed} differ from the one-shot answer`);
 
 let passed = 0;

@@ -1,10 +1,20 @@
-// The prepared pricer's integer route (src/quote_words.rs) against the one-shot quote: many
+// The prepared pricer's integer route (src/words.rs) against the one-shot quote: many
 // quotes on one handle (its line heads are sent once), amounts past 32 bits, and quotes after
 // the module's memory has grown (the glue's view of it is then detached and made anew).
 import assert from "node:assert/strict";
 import test from "node:test";
 import * as dd from "../../pkg/node.js";
-import { wasmMemory } from "../../pkg/drawdown.js";
+import { AccountHandle, wasmMemory } from "../../pkg/drawdown.js";
+
+// Counts the previews the integer route answered (white-box: so these tests are known to
+// cover that route, and not only the JSON route it falls back to).
+let wordsAnswered = 0;
+const previewWords = AccountHandle.prototype.previewWords;
+AccountHandle.prototype.previewWords = function (...args) {
+  const out = previewWords.apply(this, args);
+  if (out !== null) wordsAnswered++;
+  return out;
+};
 
 const rateCard = {
   currency: "USD",
@@ -60,4 +70,86 @@ test("quotes stay right after the module's memory grows", () => {
   assert.deepEqual(pricer.quoteCall(call), before);
   assert.ok(wasmMemory().buffer.byteLength > size, "the memory grew");
   pricer.free();
+});
+
+// ---- the summary preview's integer route (`previewWords`) ----
+
+const account = {
+  timeZone: "America/New_York",
+  plan,
+  grants: [
+    { id: "promo", type: "promotional", remaining: "40", priority: 10, expiresAt: "2026-03-05T00:00:00Z" },
+    { id: "wallet", type: "prepaid", remaining: "500" },
+  ],
+  agents: { capped: { onPlanExhausted: "stop", monthlyLimit: "30" }, free: { onPlanExhausted: "use_balance" } },
+};
+const card = { ...rateCard, chat: { perMessage: "0.25" } };
+
+/** Plain calls and chats in shuffled time order, with instants written every way RFC 3339
+ * allows, agents that hit their limit (refused items), and included minutes running out. */
+function plainUsage(n) {
+  const ats = ["2026-03-0DT10:00:00Z", "2026-03-0DT12:00:00+02:00", "2026-03-0DT10:00:00.250Z", "2026-03-0dt10:00:00z"];
+  return Array.from({ length: n }, (_, i) => {
+    const at = ats[i % ats.length].replace(/D|d(?=t)/, String(1 + ((i * 7) % 9)));
+    const agentId = i % 5 === 0 ? "capped" : i % 5 === 1 ? undefined : "free";
+    const base = { id: `item-${i}`, at, ...(agentId ? { agentId } : {}) };
+    if (i % 3 === 0) return { ...base, kind: "chat", messages: i % 11 };
+    const call = { direction: i % 2 ? "inbound" : "outbound", connectedSeconds: (i * 53) % 900 };
+    if (i % 4 === 0) call.tollFree = true;
+    if (i % 7 === 0) call.transfer = { bridgedSeconds: (i * 13) % 300 };
+    return { ...base, kind: "call", call };
+  });
+}
+
+test("a summary preview through the handle is the one-shot summary, byte for byte", () => {
+  for (const n of [0, 1, 2, 17, 400]) {
+    const usage = plainUsage(n);
+    const h = dd.openAccount({ rateCard: card, account });
+    const oneShot = dd.previewDrawdown({ rateCard: card, account, usage, detail: "summary" });
+    assert.equal(dd.canonical(h.previewDrawdown(usage, { detail: "summary" })), dd.canonical(oneShot), `n=${n}`);
+    assert.equal(JSON.stringify(h.previewDrawdown(usage, { detail: "summary" })), JSON.stringify(oneShot), "key order too");
+    h.free();
+  }
+  assert.equal(wordsAnswered, 10, "every one of those went the integer route");
+  // The route really refuses some items here, and writes some instants anew.
+  const sample = dd.previewDrawdown({ rateCard: card, account, usage: plainUsage(400), detail: "summary" });
+  assert.ok(sample.items.some((i) => i.status === "refused"));
+  assert.ok(sample.items.some((i) => i.at.endsWith(".250Z")));
+});
+
+test("apply through the summary route moves the account as the JSON route does", () => {
+  const a = dd.openAccount({ rateCard: card, account });
+  const b = dd.openAccount({ rateCard: card, account });
+  const usage = plainUsage(60);
+  a.apply(usage.slice(0, 30), { detail: "summary" });
+  b.apply(usage.slice(0, 30), { detail: "lines" });
+  assert.deepEqual(a.snapshot(), b.snapshot());
+  assert.deepEqual(a.previewDrawdown(usage.slice(30), { detail: "summary" }), b.previewDrawdown(usage.slice(30), { detail: "summary" }));
+});
+
+test("errors and unusual items on the summary route are the JSON route's", () => {
+  const h = dd.openAccount({ rateCard: card, account });
+  const cases = [
+    [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "chat", messages: 1 }, { id: "a", at: "2026-03-01T10:00:00Z", kind: "chat", messages: 1 }],
+    [{ id: "a", at: "2026-02-30T10:00:00Z", kind: "chat", messages: 1 }],
+    [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "chat", messages: 1.5 }],
+    [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "call", call: { direction: "sideways", connectedSeconds: 5 } }],
+    [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "call", call: { direction: "inbound", connectedSeconds: 5 }, extra: 1 }],
+    [{ id: "ünïcödé", at: "2026-03-01T10:00:00Z", kind: "chat", messages: 2 }],
+    [{ id: "n", at: "2026-03-01T10:00:00Z", kind: "number", numberKind: "local" }],
+  ];
+  const before = wordsAnswered;
+  for (const usage of cases) {
+    const run = (f) => {
+      try {
+        return dd.canonical(f());
+      } catch (e) {
+        return dd.canonical(dd.errorDocument(e));
+      }
+    };
+    const oneShot = run(() => dd.previewDrawdown({ rateCard: card, account, usage, detail: "summary" }));
+    assert.equal(run(() => h.previewDrawdown(usage, { detail: "summary" })), oneShot, JSON.stringify(usage));
+  }
+  assert.equal(wordsAnswered, before, "none of those is the integer route's to answer");
+  h.free();
 });
