@@ -82,6 +82,15 @@ fn benches(c: &mut Criterion) {
     g.bench_function("100k items, npm bench mix, summary", |b| {
         b.iter(|| drawdown::drawdown::preview_answer(black_box(&summary)).unwrap())
     });
+    // The same, its usage in time order: as the package's handle hands it to the core.
+    let mut mix: Value = serde_json::from_str(&node_bench_mix()).unwrap();
+    if let Some(u) = mix["usage"].as_array_mut() {
+        u.sort_by_key(|u| u["at"].as_str().unwrap_or_default().to_string());
+    }
+    let sorted: PreviewInput = parse(&mix).unwrap();
+    g.bench_function("100k items, npm bench mix, summary, in time order", |b| {
+        b.iter(|| drawdown::drawdown::preview_answer(black_box(&sorted)).unwrap())
+    });
     g.finish();
 }
 

@@ -87,7 +87,12 @@ class Pricer {
     const n = w[0];
     const lines = new Array(n);
     for (let i = 0, at = 7; i < n; i++, at += 7) {
-      const h = this.#heads[w[at]] ?? this.#head(w[at]);
+      let h = this.#heads[w[at]];
+      if (h === undefined) {
+        h = this.#head(w[at]);
+        // Fetching the head may have grown the memory, which empties the view.
+        if (w.length === 0) w = this.#words = new Uint32Array(wasm.wasmMemory().buffer, this.#p.wordsAt(), WORDS);
+      }
       lines[i] = h.line(decimal(w, at + 1), decimal(w, at + 4));
     }
     return { lines, totalCredits: decimal(w, 1), totalMoney: { amount: decimal(w, 4), currency: this.#currency } };
@@ -131,7 +136,9 @@ class LineHead {
 function usageWords(usage) {
   if (!Array.isArray(usage)) return null;
   const words = new Uint32Array(usage.length * 6);
-  const parts = [];
+  // One string by `+=`: V8 joins the pieces lazily, and this was twice as fast as pushing
+  // them to an array and joining it (17 against 29 ms for 100,000 items).
+  let text = "";
   for (let i = 0, at = 0; i < usage.length; i++, at += 6) {
     const u = usage[i];
     if (u === null || typeof u !== "object" || Array.isArray(u) || typeof u.toJSON === "function") return null;
@@ -161,10 +168,12 @@ function usageWords(usage) {
     words[at + 3] = id.length;
     words[at + 4] = time.length;
     words[at + 5] = agentId === undefined ? 0 : agentId.length;
-    parts.push(id, time, agentId ?? "");
+    text += agentId === undefined ? id + time : id + time + agentId;
   }
-  return { words, text: parts.join("") };
+  return { words, text };
 }
+
+const UTF8 = new TextEncoder();
 
 /** Words in `quoteWords`' answer (`words::WORDS`). */
 const WORDS = 42;
@@ -250,6 +259,37 @@ function plainCall(call, left) {
   return true;
 }
 
+/** Whether `authorizeWords` takes this pre-call check (its numbers then in `CALL`:
+ * direction, tollFree, requested seconds or -1); `false` sends it the JSON route. */
+function plainRequest(call) {
+  if (call === null || typeof call !== "object" || Array.isArray(call) || typeof call.toJSON === "function") return false;
+  const { direction, tollFree, agentId, at, requestedMaxSeconds } = call;
+  let keys = 2;
+  CALL[0] = direction === "inbound" ? 0 : direction === "outbound" ? 1 : -1;
+  if (CALL[0] < 0 || typeof at !== "string") return false;
+  CALL[1] = 0;
+  if (tollFree !== undefined) {
+    if (typeof tollFree !== "boolean") return false;
+    CALL[1] = tollFree ? 1 : 0;
+    keys++;
+  }
+  if (agentId !== undefined) {
+    // A lone surrogate would be replaced on the way in; JSON's route refuses it.
+    if (agentId !== null && (typeof agentId !== "string" || !agentId.isWellFormed())) return false;
+    keys++;
+  }
+  CALL[2] = -1;
+  if (requestedMaxSeconds !== undefined) {
+    if (requestedMaxSeconds !== null) {
+      if (!seconds(requestedMaxSeconds)) return false;
+      CALL[2] = requestedMaxSeconds;
+    }
+    keys++;
+  }
+  for (const _ in call) keys--;
+  return keys === 0;
+}
+
 /** Reads `{ rateCard, plan? }` once; throws DrawdownError as `quoteCall` would. */
 export function createPricer(input) {
   assertReady();
@@ -268,6 +308,10 @@ function object(entries) {
  * account on, as the server's ledger does. Free it with `free()` or `using`. */
 class AccountHandle {
   #a;
+  /** A view of `authorizeWords`' answer; empty once the memory grows. */
+  #authorization = new Uint32Array(0);
+  /** The codes the module has sent (`AccountHandle::code`), by id. */
+  #codes = [];
   /** The line heads the module has sent (`AccountHandle::head`), by id. */
   #heads = [];
   constructor(a) {
@@ -275,7 +319,22 @@ class AccountHandle {
   }
   /** The pre-call check on the account as it stands. */
   authorizeCall(call) {
+    if (plainRequest(call)) {
+      const agent = call.agentId ?? undefined;
+      if (this.#a.authorizeWords(CALL[0], CALL[1] === 1, call.at, agent, CALL[2]) > 0) return this.#fromAuthorization();
+    }
     return this.#a.authorizeJson(object([["call", call]]));
+  }
+  /** The answer `authorizeWords` wrote (`words::write_authorization`), keys in the JSON route's order. */
+  #fromAuthorization() {
+    const view = () => new Uint32Array(wasm.wasmMemory().buffer, this.#a.authorizationAt(), 7);
+    let w = this.#authorization.length === 0 ? (this.#authorization = view()) : this.#authorization;
+    let code = this.#codes[w[1]];
+    if (code === undefined) {
+      code = this.#codes[w[1]] = this.#a.code(w[1]);
+      if (w.length === 0) w = this.#authorization = view(); // the memory grew
+    }
+    return { allowed: w[0] === 1, availableCredits: decimal(w, 2), code, includedSeconds: w[5], maxSeconds: w[6] };
   }
   /** What `usage` would do to the account; it stays as it is. */
   previewDrawdown(usage, options) {
@@ -291,7 +350,7 @@ class AccountHandle {
       // Plain calls and chats go as integers both ways (`previewWords`); the rest, and
       // every error, the JSON route, whose answer this one equals byte for byte.
       const packed = usageWords(usage);
-      const rest = packed && this.#a.previewWords(packed.words, packed.text, asOf ?? undefined, apply);
+      const rest = packed && this.#a.previewWords(packed.words, UTF8.encode(packed.text), asOf ?? undefined, apply);
       if (rest) {
         rest.items = this.#items(usage);
         return rest;

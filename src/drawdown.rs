@@ -40,15 +40,20 @@ impl UsageKind {
     }
 }
 
+/// An id shared between a usage item, its items and the agent they name: cloning one is a
+/// reference count, not an allocation (a 100,000-item preview made 300,000 copies).
+pub type Id = std::sync::Arc<str>;
+
 /// One usage item. A flat struct (not a tagged enum) so that every error keeps its path.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Usage {
-    pub id: String,
+    /// Shared with the items it becomes (`Item::id`): a count, not a copy, per item.
+    pub id: Id,
     pub at: Instant,
     pub kind: UsageKind,
     #[serde(default)]
-    pub agent_id: Option<String>,
+    pub agent_id: Option<Id>,
     #[serde(default)]
     pub call: Option<Call>,
     #[serde(default)]
@@ -329,7 +334,7 @@ pub enum ItemStatus {
 #[serde(rename_all = "camelCase")]
 pub struct Item {
     pub at: Instant,
-    pub id: String,
+    pub id: Id,
     /// The index in `usage` of the item this came from (not part of the answer).
     #[serde(skip)]
     pub source: usize,
@@ -961,7 +966,7 @@ fn after_charge(
 /// The usage as events in time order (ties keep input order), a number rental expanded to
 /// one event per period; ids must be unique. Answers the events and their time order.
 fn events_in_order(input: &PreviewInput) -> Result<(Vec<Event<'_>>, Vec<usize>)> {
-    let ids: Vec<&str> = input.usage.iter().map(|u| u.id.as_str()).collect();
+    let ids: Vec<&str> = input.usage.iter().map(|u| &*u.id).collect();
     if let Some(idx) = first_duplicate(&ids) {
         return Err(Error::at(
             Code::DuplicateId,

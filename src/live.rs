@@ -327,10 +327,10 @@ fn grant(
 fn shares(check: AuthorizeInput, hold: &Hold, seconds: u64) -> Result<(u64, Decimal, Decimal)> {
     let at = check.call.at;
     let usage = Usage {
-        id: hold.id.clone(),
+        id: hold.id.as_str().into(),
         at,
         kind: UsageKind::Call,
-        agent_id: hold.agent_id.clone(),
+        agent_id: hold.agent_id.as_deref().map(Into::into),
         call: Some(Call {
             direction: hold.call_direction()?,
             toll_free: hold.toll_free,
@@ -452,10 +452,10 @@ fn usage_of(input: &EndInput) -> Result<(Usage, u64)> {
         ),
     };
     let usage = Usage {
-        id: input.call_id.clone(),
+        id: input.call_id.as_str().into(),
         at: started_at,
         kind: UsageKind::Call,
-        agent_id,
+        agent_id: agent_id.as_deref().map(Into::into),
         call: Some(Call {
             direction,
             toll_free,
@@ -496,7 +496,7 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
     view.alerts = None;
     // An agent's limit and `stop` decide what a call is granted, not whether a call that ran
     // is billed: the end is drawn plan first, as its grant was, and is never refused.
-    let policy = agent_id.as_ref().and_then(|a| view.agents.get_mut(a));
+    let policy = agent_id.as_ref().and_then(|a| view.agents.get_mut(&**a));
     let kept = policy.map(|p| {
         let kept = (p.monthly_limit.take(), p.on_plan_exhausted);
         p.on_plan_exhausted = OnPlanExhausted::UseBalance;
@@ -521,9 +521,10 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
         .ok_or_else(|| Error::new(Code::Internal, None, "the call's usage item is missing"))?;
     let mut next = applied.account;
     put_back(&mut next, &aside);
-    if let (Some((limit, stop)), Some(p)) =
-        (kept, agent_id.as_ref().and_then(|a| next.agents.get_mut(a)))
-    {
+    if let (Some((limit, stop)), Some(p)) = (
+        kept,
+        agent_id.as_ref().and_then(|a| next.agents.get_mut(&**a)),
+    ) {
         p.monthly_limit = limit;
         p.on_plan_exhausted = stop;
     }

@@ -23,15 +23,14 @@ pub(crate) fn first_duplicate(ids: &[&str]) -> Option<usize> {
     first_duplicate_by_hash(ids)
 }
 
-/// Natively std's randomly keyed SipHash. WebAssembly has no source of random keys, so
-/// there it is SipHash with fixed keys; its inputs are the caller's own usage, so a caller
-/// who crafts colliding ids slows only their own preview.
+/// Natively std's randomly keyed SipHash, for a server's untrusted input. WebAssembly has
+/// no source of random keys, so a keyed hash buys nothing there: it is rustc's FxHash. Its
+/// inputs are the caller's own usage, so a caller who crafts colliding ids slows only their
+/// own preview.
 fn first_duplicate_by_hash(ids: &[&str]) -> Option<usize> {
     #[cfg(target_arch = "wasm32")]
-    let mut seen = std::collections::HashSet::with_capacity_and_hasher(
-        ids.len(),
-        std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default(),
-    );
+    let mut seen =
+        std::collections::HashSet::with_capacity_and_hasher(ids.len(), rustc_hash::FxBuildHasher);
     #[cfg(not(target_arch = "wasm32"))]
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
     ids.iter().position(|id| !seen.insert(*id))

@@ -308,7 +308,7 @@ fn check_ids(events: &[Usage]) -> R<()> {
                 format!("usage ids are 1 to {MAX_ID} characters without control characters"),
             ));
         }
-        if !ids.insert(u.id.as_str()) {
+        if !ids.insert(&*u.id) {
             return Err(Failure::new(
                 Kind::Invalid,
                 "duplicate_id",
@@ -334,7 +334,7 @@ fn check_window(events: &[Usage], w: Window, now: Instant) -> R<()> {
 /// Events recorded before are `409 duplicate_usage`.
 fn check_unseen(events: &[Usage], seen: &BTreeSet<String>) -> R<()> {
     for (i, u) in events.iter().enumerate() {
-        if seen.contains(&u.id) {
+        if seen.contains(&*u.id) {
             return Err(Failure::new(
                 Kind::Conflict,
                 "duplicate_usage",
@@ -380,7 +380,7 @@ pub fn usage_needs(key: &str, events: &[Usage]) -> R<Needs> {
     let last = events.iter().map(|u| u.at).max();
     Ok(Needs {
         key: Some(key.to_string()),
-        usage_ids: events.iter().map(|u| u.id.clone()).collect(),
+        usage_ids: events.iter().map(|u| u.id.to_string()).collect(),
         days: first.zip(last).map(|(f, l)| (day(f, -1), day(l, 1))),
     })
 }
@@ -450,7 +450,7 @@ fn record_usage(
         )?;
         store(db.exec(
             "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
-            &[account.into(), u.id.as_str().into(), seq.into()],
+            &[account.into(), (&*u.id).into(), seq.into()],
         ))?;
         db.memo().record_id(account, &u.id);
         for (grant, credits) in drawn_after_expiry {
