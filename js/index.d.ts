@@ -1,84 +1,38 @@
+// The package's public API. Every type is in ./types.d.ts, which needs no DOM library or
+// Node types: the declarations compile with `lib: ["es2022"]` alone.
 import type {
-  Decimal,
-  Instant,
-  QuoteInput,
-  Quote,
-  PreviewInput,
-  Preview,
+  Account,
   AuthorizeInput,
   Authorization,
-  ValidateAutoReloadInput,
-  ReloadValidation,
-  EvaluateAlertsInput,
   AlertEvaluation,
-  Hold,
-  StartCallInput,
-  ExtendCallInput,
-  QuotaGrant,
-  EndCallInput,
   CallEnd,
-  DrawdownError,
-  PricerInput,
-  OpenAccountInput,
-  Account,
+  CallRequest,
   Call,
-  Usage,
+  Currency,
+  Decimal,
+  DrawdownError,
+  EndCall,
+  EndCallInput,
+  EvaluateAlertsInput,
+  ExtendCallInput,
+  Instant,
+  OpenAccountInput,
+  Preview,
   PreviewDetail,
-} from "./drawdown.js";
+  PreviewInput,
+  PricerInput,
+  QuotaGrant,
+  Quote,
+  QuoteInput,
+  ReloadValidation,
+  Seconds,
+  StartCall,
+  StartCallInput,
+  Usage,
+  ValidateAutoReloadInput,
+} from "./types.js";
 
-export type {
-  Decimal,
-  DecimalInput,
-  Instant,
-  TimeZone,
-  Increment,
-  RoundingMode,
-  Channel,
-  Bucket,
-  LineCode,
-  GrantType,
-  CallDirection,
-  AlertState,
-  AlertDirection,
-  OnPlanExhausted,
-  RateCard,
-  Plan,
-  Grant,
-  AgentPolicy,
-  AutoReloadSettings,
-  AlertLevel,
-  AlertSettings,
-  Account,
-  Call,
-  ChargeLine,
-  QuoteInput,
-  Quote,
-  Usage,
-  PreviewInput,
-  Allocation,
-  DrawnLine,
-  PreviewItem,
-  Preview,
-  AuthorizeInput,
-  AuthorizationCode,
-  Authorization,
-  ValidateAutoReloadInput,
-  Finding,
-  ReloadValidation,
-  EvaluateAlertsInput,
-  AlertEvaluation,
-  Hold,
-  StartCallInput,
-  ExtendCallInput,
-  QuotaGrant,
-  EndCallInput,
-  CallEnd,
-  DrawdownError,
-  PricerInput,
-  OpenAccountInput,
-  PreviewDetail,
-  Timeline,
-} from "./drawdown.js";
+export type * from "./types.js";
 
 /** Operation names accepted by `evalCanonical`. */
 export type OperationName =
@@ -111,9 +65,29 @@ export function endCall(input: EndCallInput): CallEnd;
  * Free it with `free()`, or `using` where `Symbol.dispose` exists. */
 export interface Pricer {
   /** The call's lines and totals: what `quoteCall({ rateCard, plan, includedSecondsRemaining, call })` answers. */
-  quoteCall(call: Call, options?: { includedSecondsRemaining?: number | null }): Quote;
+  quoteCall(call: Call, options?: QuoteOptions): Quote;
   /** Releases the handle's WebAssembly memory; the handle must not be used after. */
   free(): void;
+}
+
+/** `Pricer.quoteCall`'s options. */
+export interface QuoteOptions {
+  /** Plan-included seconds left (default: the plan's whole allowance). */
+  includedSecondsRemaining?: Seconds | null;
+}
+
+/** `AccountHandle.previewDrawdown`'s and `apply`'s options. */
+export interface PreviewOptions {
+  /** How much the answer says (default `lines`); `summary` is the fast one for many items. */
+  detail?: PreviewDetail;
+  /** The instant of the opening balance when there is no usage. */
+  asOf?: Instant | null;
+}
+
+/** `AccountHandle.extendCall`'s options. */
+export interface ExtendOptions {
+  /** Seconds asked for now (default 300). */
+  quotaSeconds?: Seconds | null;
 }
 
 /** Reads `{ rateCard, plan? }` once. Throws DrawdownError as `quoteCall` would for a bad card or plan. */
@@ -125,17 +99,17 @@ export function createPricer(input: PricerInput): Pricer;
  * for the same account. Free it with `free()`, or `using` where `Symbol.dispose` exists. */
 export interface AccountHandle {
   /** The pre-call check on the account as it stands. */
-  authorizeCall(call: AuthorizeInput["call"]): Authorization;
+  authorizeCall(call: CallRequest): Authorization;
   /** What `usage` would do; the account stays as it is. */
-  previewDrawdown(usage: Usage[], options?: { detail?: PreviewDetail; asOf?: Instant | null }): Preview;
+  previewDrawdown(usage: Usage[], options?: PreviewOptions): Preview;
   /** `previewDrawdown`, after which the account is the preview's `accountAfter`. */
-  apply(usage: Usage[], options?: { detail?: PreviewDetail; asOf?: Instant | null }): Preview;
+  apply(usage: Usage[], options?: PreviewOptions): Preview;
   /** Starts a live call; the account then holds its cost. */
-  startCall(call: StartCallInput["call"]): QuotaGrant;
+  startCall(call: StartCall): QuotaGrant;
   /** The next quota of a live call. */
-  extendCall(callId: string, at: Instant, options?: { quotaSeconds?: number | null }): QuotaGrant;
+  extendCall(callId: string, at: Instant, options?: ExtendOptions): QuotaGrant;
   /** Ends a live call; the account is billed for it and the hold released. */
-  endCall(callId: string, at: Instant, call: EndCallInput["call"]): CallEnd;
+  endCall(callId: string, at: Instant, call: EndCall): CallEnd;
   /** The account as it stands: the snapshot to save, or to open again. */
   snapshot(): Account;
   /** Releases the handle's WebAssembly memory; the handle must not be used after. */
@@ -155,7 +129,7 @@ export function subtractDecimals(a: Decimal, b: Decimal): Decimal;
 export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1;
 /** An amount of money in `currency` (ISO 4217) for people, in `locale`'s style; never
  * rounded: every decimal it has is shown, and at least the currency's own. */
-export function formatMoney(amount: Decimal, currency: string, locale?: string): string;
+export function formatMoney(amount: Decimal, currency: Currency, locale?: string): string;
 /** An amount of credits for people, in `locale`'s style, without trailing zeros. */
 export function formatCredits(credits: Decimal, locale?: string): string;
 
@@ -166,10 +140,19 @@ export function evalCanonical(op: OperationName, inputJson: string): string;
 /** The engine version. */
 export function version(): string;
 /** The `{ error: { code, field?, message } }` document the native CLI and server answer with. */
-export function errorDocument(err: DrawdownError): { error: { code: string; field?: string; message: string } };
+export function errorDocument(err: DrawdownError): { error: { code: DrawdownError["code"]; field?: string; message: string } };
 /** Type guard for errors thrown by drawdown. */
 export function isDrawdownError(value: unknown): value is DrawdownError;
-/** Instantiates the WebAssembly module (browser); a no-op in Node and workerd. Idempotent. */
-export function init(input?: string | URL | Request | Response | BufferSource | WebAssembly.Module): Promise<void>;
-/** Instantiates synchronously from a compiled module or its bytes; a no-op in Node and workerd. */
-export function initSync(module?: BufferSource | WebAssembly.Module): void;
+/**
+ * Where `init` finds the WebAssembly module: its URL (a string or `URL`), a fetch
+ * `Response` or a promise of one, its bytes, or a compiled `WebAssembly.Module`. Typed
+ * structurally, so the declarations need no DOM library.
+ */
+export type InitInput = string | { readonly href: string } | ArrayBuffer | ArrayBufferView | PromiseLike<unknown> | object;
+
+/** Instantiates the WebAssembly module (browser; by default it fetches `drawdown_bg.wasm`
+ * next to the package's own file); a no-op in Node and workerd. Idempotent. */
+export function init(input?: InitInput): Promise<void>;
+/** Instantiates synchronously from a compiled `WebAssembly.Module` or the module's bytes;
+ * a no-op in Node and workerd. */
+export function initSync(module?: ArrayBuffer | ArrayBufferView | object): void;

@@ -23,7 +23,7 @@ wasm-opt -O3 --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
   target/wasm32-unknown-unknown/wasm-release/drawdown.wasm -o target/wasm-opt/drawdown.wasm
 wasm-bindgen --target web --out-dir pkg --out-name drawdown target/wasm-opt/drawdown.wasm
 node scripts/strip-custom-sections.mjs pkg/drawdown_bg.wasm
-cp js/*.js js/index.d.ts pkg/
+cp js/*.js js/index.d.ts js/types.d.ts pkg/
 # wasm-bindgen types its raw exports with `any`; nothing public uses them, but keep the package any-free.
 sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts
 # The raw handle classes declare `[Symbol.dispose]`, which needs TypeScript's esnext lib;

@@ -15,7 +15,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
-const TS_TYPES: &'static str = include_str!("wasm_types.d.ts");
+const TS_TYPES: &'static str = include_str!("../js/types.d.ts");
 
 /// Emits an operation's output as a plain JS object.
 struct Js;

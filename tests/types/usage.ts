@@ -27,6 +27,8 @@ import {
   type ReloadValidation,
   type AlertEvaluation,
   type AlertState,
+  type DrawdownErrorCode,
+  type FindingCode,
 } from "../../pkg/index.js";
 
 const rateCard: RateCard = {
@@ -125,4 +127,27 @@ export function display(q: Quote): string {
   // @ts-expect-error amounts are decimal strings, never numbers
   addDecimals(0.1, "0.2");
   return `${formatMoney(q.totalMoney.amount, q.totalMoney.currency, "en-US")} ${order}`;
+}
+
+/** Issue 14, point 5: units and unions say what the engine accepts and answers. */
+export function truthful(rateCard: RateCard): string {
+  // @ts-expect-error a float could slip in: amounts are decimal strings
+  const card: RateCard = { ...rateCard, voice: { perMinute: 0.07 } };
+  // @ts-expect-error currencies are the ISO 4217 codes the engine knows
+  const unknown: RateCard = { ...rateCard, currency: "usd" };
+  const p: Preview = previewDrawdown({ rateCard, account: { grants: [] }, usage: [] });
+  const reloadIds: string[] = p.reloads.map((r) => r.id);
+  const r: ReloadValidation = validateAutoReload({ settings: { threshold: "", amount: "$10", maxReloadsPerDay: "5.5" } });
+  const codes: FindingCode[] = r.errors.map((f) => f.code);
+  try {
+    quoteCall({ rateCard, call: { direction: "inbound", tollFree: true, connectedSeconds: 60 } });
+  } catch (e: unknown) {
+    if (isDrawdownError(e)) {
+      const code: DrawdownErrorCode = e.code;
+      // @ts-expect-error codes are a closed set
+      const wrong: typeof code = "no_such_code";
+      return `${code} ${wrong} ${reloadIds} ${codes} ${card.currency} ${unknown.currency}`;
+    }
+  }
+  return "";
 }

@@ -1,6 +1,6 @@
 // The rate card and plan editor: presets for the platforms in the seeds, and every field
 // of the contract's RateCard and Plan. Empty fields leave that charge out of the card.
-import type { Plan, RateCard, RoundingMode } from "drawdown";
+import type { Currency, Plan, RateCard, RoundingMode } from "drawdown";
 import { $, input, int, select, setValue, text } from "./dom";
 import { presets, type Preset } from "./presets";
 import { state, update } from "./state";
@@ -52,7 +52,7 @@ export function readCard(base: RateCard): { rateCard: RateCard; plan: Plan | nul
   const chat = text("rc-chat");
   const dec = int("rc-dec");
   const rateCard: RateCard = {
-    currency: select("rc-currency").value,
+    currency: select("rc-currency").value as Currency, // the select lists known currencies only
     creditsPerUnit: text("rc-cpu") ?? "",
     rounding: { mode: select("rc-mode").value as RoundingMode, ...(dec === null ? {} : { creditDecimals: dec }) },
     ...(voice === null ? {} : { voice: { perMinute: voice, ...(inc ? { increment: inc } : {}), ...(connect ? { connectFee: connect } : {}) } }),

@@ -43,7 +43,8 @@ function inputFor(field: string): HTMLInputElement | null {
   return null;
 }
 
-function mark(f: Finding, kind: "error" | "warning"): HTMLElement {
+/** A finding, or a thrown error shown as one (its code is then a `DrawdownErrorCode`). */
+function mark(f: Pick<Finding, "field" | "message"> & { code: string }, kind: "error" | "warning"): HTMLElement {
   const i = inputFor(f.field);
   if (i) {
     if (kind === "error") i.setAttribute("aria-invalid", "true");

@@ -1,0 +1,660 @@
+// The package's data types. Self-contained: nothing here needs the DOM library, Node's types
+// or wasm-bindgen's declarations, so they compile with `lib: ["es2022"]` alone.
+//
+// Units, everywhere: *money* is in the rate card's `currency` (ISO 4217, e.g. dollars for
+// USD); *credits* are the wallet's unit (`creditsPerUnit` credits buy one unit of money);
+// *seconds* and *counts* are whole numbers; a rate "per minute" is credits for 60 seconds.
+// Amounts cross as decimal strings, never JavaScript numbers.
+
+/** An exact decimal amount as the engine writes it: a string such as `"12.3456"`. */
+export type Decimal = string;
+/**
+ * An exact decimal amount as input: a string such as `"0.07"` or `"1000"`. Numbers are not
+ * accepted here on purpose: `0.07` is already inexact as a JavaScript number. (The engine
+ * does read whole numbers up to 2^53 - 1 for JSON callers, but these types ask for strings.)
+ */
+export type DecimalInput = string;
+/** An RFC 3339 instant with an offset: `"2026-03-01T10:00:00Z"`, `"2026-03-01T12:00:00+02:00"`. */
+export type Instant = string;
+/** An IANA time zone name: `"America/New_York"`, `"Asia/Singapore"`, `"UTC"`. */
+export type TimeZone = string;
+/** A billing increment `"first/next"` in seconds: `"60/60"` (per minute), `"1/1"` (per second), `"30/6"`. */
+export type Increment = string;
+/** A whole number of seconds, 0 to 315,360,000 (ten years). */
+export type Seconds = number;
+/** A whole count (messages, numbers, minutes, reloads), 0 to 315,360,000. */
+export type Count = number;
+
+/** The ISO 4217 currencies the engine knows, each with its minor units (USD 2, JPY 0, BHD 3). */
+export type Currency =
+  | "AED" | "ARS" | "AUD" | "BGN" | "BHD" | "BIF" | "BRL" | "CAD" | "CHF" | "CLP" | "CNY"
+  | "COP" | "CZK" | "DJF" | "DKK" | "EGP" | "EUR" | "GBP" | "GHS" | "GNF" | "HKD" | "HUF"
+  | "IDR" | "ILS" | "INR" | "IQD" | "ISK" | "JOD" | "JPY" | "KES" | "KMF" | "KRW" | "KWD"
+  | "LYD" | "MAD" | "MXN" | "MYR" | "NGN" | "NOK" | "NZD" | "OMR" | "PEN" | "PHP" | "PKR"
+  | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RWF" | "SAR" | "SEK" | "SGD" | "THB" | "TND"
+  | "TRY" | "TWD" | "UAH" | "UGX" | "USD" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" | "ZAR";
+
+/** How amounts are rounded, once, at the end of each line (SEMANTICS 1). */
+export type RoundingMode = "half_up" | "half_even" | "up" | "down";
+/** What a charge line is for. */
+export type Channel = "voice" | "chat" | "transfer_minute" | "number";
+/** Which allowance a line can draw from before credits: plan minutes, messages, or none. */
+export type Bucket = "ai_minutes" | "messages" | "none";
+/** Every charge line's code (SEMANTICS 3). */
+export type LineCode =
+  | "voice.ai_minutes"
+  | "voice.included_minutes"
+  | "voice.connect_fee"
+  | "voice.toll_free_surcharge"
+  | "voice.carrier_pass_through"
+  | "transfer_minute"
+  | "chat.message"
+  | "number.rental";
+/** Kinds of credit grant, which set the burn order (SEMANTICS 5). */
+export type GrantType = "prepaid" | "promotional" | "committed" | "plan";
+export type CallDirection = "inbound" | "outbound";
+/** Balance-alert states, from healthy to critical (SEMANTICS 8). */
+export type AlertState = "ok" | "info" | "warning" | "in_alarm";
+/** Whether a level fires as the balance falls below or rises above its threshold. */
+export type AlertDirection = "below" | "above";
+/** What an agent does when the plan's allowance is spent: stop, or draw the wallet. */
+export type OnPlanExhausted = "stop" | "use_balance";
+
+/** Every `code` a `DrawdownError` carries. */
+export type DrawdownErrorCode =
+  | "alert_thresholds_unordered"
+  | "arithmetic_overflow"
+  | "duplicate_id"
+  | "hold_expired"
+  | "instant_out_of_range"
+  | "internal"
+  | "invalid_count"
+  | "invalid_currency"
+  | "invalid_cycle"
+  | "invalid_decimal"
+  | "invalid_duration"
+  | "invalid_enum"
+  | "invalid_grant_window"
+  | "invalid_increment"
+  | "invalid_input"
+  | "invalid_instant"
+  | "invalid_json"
+  | "invalid_money_precision"
+  | "invalid_time_zone"
+  | "invalid_type"
+  | "invalid_value"
+  | "missing_field"
+  | "missing_rate"
+  | "negative_amount"
+  | "no_pending_reload"
+  | "not_initialized"
+  | "too_many_periods"
+  | "unknown_call"
+  | "unknown_field"
+  | "unknown_op";
+
+/** Every code an auto-reload finding carries (`validateAutoReload`, SEMANTICS 7). */
+export type FindingCode =
+  | "missing_field"
+  | "invalid_decimal"
+  | "invalid_type"
+  | "invalid_max_reloads"
+  | "invalid_money_precision"
+  | "invalid_currency"
+  | "negative_amount"
+  | "arithmetic_overflow"
+  | "payment_method_required"
+  | "negative_threshold"
+  | "amount_not_positive"
+  | "amount_below_min_top_up"
+  | "amount_above_max_top_up"
+  | "not_checked_against_rate_card"
+  | "exceeds_wallet_max"
+  | "threshold_below_max_call_cost"
+  | "reloads_exceed_daily_max";
+
+/** What a call or message costs, in credits, and what credits cost, in money. */
+export interface RateCard {
+  /** The currency money is in: top-ups, reloads, `totalMoney`. */
+  currency: Currency;
+  /** Credits one unit of money buys (`"100"`: 1 credit = $0.01). */
+  creditsPerUnit: DecimalInput;
+  /** Rounding of each line: `mode` (default `half_up`) to `creditDecimals` places (default 4, at most 12). */
+  rounding?: { mode?: RoundingMode; creditDecimals?: number };
+  /** AI voice minutes. */
+  voice?: {
+    /** Credits per minute of billable time. */
+    perMinute: DecimalInput;
+    /** How connected seconds become billable seconds (default `"1/1"`). */
+    increment?: Increment;
+    /** Credits per connected call (default none). */
+    connectFee?: DecimalInput;
+  };
+  /** The surcharge on inbound calls to toll-free numbers; there is no default (SEMANTICS 3). */
+  tollFreeSurcharge?: {
+    /** Credits per minute of the call's billable time. */
+    perMinute: DecimalInput;
+    increment?: Increment;
+  };
+  /** Transferred (bridged) minutes. */
+  transfer?: {
+    /** Credits per minute bridged. */
+    perMinute: DecimalInput;
+    increment?: Increment;
+  };
+  /** Chat messages. */
+  chat?: {
+    /** Credits per message. */
+    perMessage: DecimalInput;
+  };
+  /** Phone-number rentals by kind (`local`, `toll_free`, ...). */
+  numbers?: Record<string, {
+    /** Credits per number per month. */
+    monthly: DecimalInput;
+  }>;
+}
+
+/** A subscription plan: included minutes and credits each cycle, and the overage rate. */
+export interface Plan {
+  id: string;
+  name?: string | null;
+  /** Money per cycle (what the platform bills for the plan; not drawn from credits). */
+  monthlyFee?: DecimalInput | null;
+  /** Included voice minutes per cycle (a count of minutes). */
+  includedMinutes?: Count;
+  /** Credits per minute past the included minutes (default: the card's `voice.perMinute`). */
+  overagePerMinute?: DecimalInput | null;
+  /** Plan credits granted each cycle. */
+  includedCredits?: DecimalInput | null;
+  /** The most unused plan credits carried into the next cycle. */
+  rolloverCap?: DecimalInput | null;
+}
+
+/** Credits an account holds, of one kind, with its validity window. */
+export interface Grant {
+  id: string;
+  type: GrantType;
+  /** Credits left. */
+  remaining: DecimalInput;
+  /** Lower burns first within its kind (default 50). */
+  priority?: number;
+  /** Not spendable before this instant. */
+  effectiveAt?: Instant | null;
+  /** Not spendable from this instant. */
+  expiresAt?: Instant | null;
+  createdAt?: Instant | null;
+}
+
+/** An agent's spending policy (seed 002). */
+export interface AgentPolicy {
+  /** What the agent does once the plan's allowance is spent (default `use_balance`). */
+  onPlanExhausted?: OnPlanExhausted;
+  /** Credits the agent may spend per cycle. */
+  monthlyLimit?: DecimalInput | null;
+  /** Credits the agent has spent this cycle. */
+  spentThisCycle?: DecimalInput | null;
+}
+
+/** Auto-reload as an account holds it (SEMANTICS 7). */
+export interface AutoReloadSettings {
+  enabled: boolean;
+  /** Money: reload when the available wallet falls to or below this. */
+  threshold: DecimalInput;
+  /** Money per reload. */
+  amount: DecimalInput;
+  /** The payment method reloads charge; without one there is no reload. */
+  paymentMethod?: string | null;
+  /** Reloads per local day of the account's time zone (default unlimited). */
+  maxReloadsPerDay?: Count | null;
+}
+
+/**
+ * Auto-reload settings as a form holds them while a person fills it in: any field may be
+ * empty, missing or malformed (`""`, `"1,000"`, `"$10"`, `5.5`), and `validateAutoReload`
+ * reports a finding on each such field, all at once. Money in the account's currency.
+ */
+export interface AutoReloadForm {
+  enabled?: boolean | null;
+  /** Money: the balance that triggers a reload. Anything a form holds; findings say what is wrong. */
+  threshold?: string | number | null;
+  /** Money per reload. */
+  amount?: string | number | null;
+  /** Seed 000's name for `threshold` (money). */
+  thresholdUsd?: string | number | null;
+  /** Seed 000's name for `amount` (money). */
+  amountUsd?: string | number | null;
+  paymentMethod?: string | null;
+  /** Reloads per local day. */
+  maxReloadsPerDay?: string | number | null;
+}
+
+/** One alert level. */
+export interface AlertLevel {
+  /** Credits. */
+  threshold: DecimalInput;
+  direction?: AlertDirection;
+}
+
+/** Balance alerts, each level with a threshold in credits. */
+export interface AlertSettings {
+  info?: AlertLevel | null;
+  warning?: AlertLevel | null;
+  critical?: AlertLevel | null;
+  /** The state the account is in now (default: computed from the opening balance). */
+  state?: AlertState | null;
+}
+
+/** An account snapshot: the state a preview, check or live call starts from. */
+export interface Account {
+  /** The account's time zone: cycles and daily reload limits follow its calendar (default UTC). */
+  timeZone?: TimeZone;
+  plan?: Plan | null;
+  /** The current billing cycle. */
+  cycle?: { start: Instant; end: Instant; anchor?: Instant | null } | null;
+  /** Plan-included seconds left this cycle (default: the plan's whole allowance). */
+  includedSecondsRemaining?: Seconds | null;
+  grants?: Grant[];
+  /** Credits owed (usage no credit covered). */
+  owed?: DecimalInput | null;
+  /** Agents' policies by agent id. */
+  agents?: Record<string, AgentPolicy>;
+  autoReload?: AutoReloadSettings | null;
+  alerts?: AlertSettings | null;
+  /** Top-up limits, in money. */
+  limits?: {
+    /** Smallest top-up (money). */
+    minTopUp?: DecimalInput | null;
+    /** Largest top-up (money). */
+    maxTopUp?: DecimalInput | null;
+    /** The most the wallet may hold (money). */
+    maxBalance?: DecimalInput | null;
+  } | null;
+  /** Calls in progress and what each may still spend (`startCall`, `extendCall`). */
+  holds?: Hold[];
+  /** End of the local day `reloadsToday` counts within. */
+  reloadDayEnds?: Instant | null;
+  /** Auto-reloads so far in that local day. */
+  reloadsToday?: Count | null;
+  /** A reload charged but not yet paid (a ledger's state). */
+  pendingReload?: Grant | null;
+}
+
+/** What a call in progress may still spend, by pool (SEMANTICS 11). */
+export interface Hold {
+  id: string;
+  kind: "call" | "lease";
+  agentId?: string | null;
+  /** A call's direction; a lease (SEMANTICS 12) has none. */
+  direction?: CallDirection;
+  tollFree?: boolean;
+  startedAt: Instant;
+  /** Seconds granted so far; the platform must not let the call run past them when `finalQuota`. */
+  grantedSeconds: Seconds;
+  /** Plan-included seconds set aside. */
+  includedSeconds: Seconds;
+  /** Plan credits set aside. */
+  planCredits: Decimal;
+  /** Wallet credits set aside. */
+  credits: Decimal;
+  /** The hold stops counting here (grantedSeconds plus a grace after startedAt). */
+  validUntil: Instant;
+}
+
+/** One call, as `quoteCall` prices it. */
+export interface Call {
+  direction: CallDirection;
+  /** The caller dialled a toll-free number (inbound only adds the surcharge). */
+  tollFree?: boolean;
+  /** Seconds the AI agent was connected. */
+  connectedSeconds: Seconds;
+  /** A transfer to a person: every bridged second is billed at the transfer rate. */
+  transfer?: { bridgedSeconds: Seconds } | null;
+  /** Carrier costs passed through at cost: `amount` is money, up to 6 decimals (`"0.013"`). */
+  carrierPassThrough?: { amount: DecimalInput; reason?: string | null }[];
+}
+
+/** One priced line. */
+export interface ChargeLine {
+  code: LineCode;
+  channel: Channel;
+  /** How much: seconds, messages, numbers, or money for a pass-through. */
+  quantity: Decimal;
+  /** What `quantity` counts: `second`, `message`, `call`, `number`, or a currency code. */
+  unit: string;
+  /** Credits per minute (voice, transfer), per message, per number-month, per call (connect
+   * fee), or credits per unit of money (pass-through). */
+  rate: Decimal;
+  /** Credits, rounded once with the card's rounding. */
+  credits: Decimal;
+  bucket: Bucket;
+  /** The increment the seconds were billed in. */
+  increment?: Increment;
+  /** A pass-through's reason. */
+  reason?: string;
+}
+
+export interface QuoteInput {
+  rateCard: RateCard;
+  plan?: Plan | null;
+  /** Plan-included seconds left (default: the plan's whole allowance). */
+  includedSecondsRemaining?: Seconds | null;
+  call: Call;
+}
+
+/** `openAccount`'s input: a rate card and an account snapshot, read and checked once. */
+export interface OpenAccountInput {
+  rateCard: RateCard;
+  account: Account;
+}
+
+/** `createPricer`'s input: a rate card and, optionally, a plan, read and checked once. */
+export interface PricerInput {
+  rateCard: RateCard;
+  plan?: Plan | null;
+}
+
+/** A priced call. */
+export interface Quote {
+  lines: ChargeLine[];
+  /** Credits: the sum of the lines. */
+  totalCredits: Decimal;
+  /** `totalCredits` as money, rounded to the currency's minor units. */
+  totalMoney: { amount: Decimal; currency: Currency };
+}
+
+/** One usage item: a call, a chat exchange, or a number rental. */
+export type Usage =
+  | { id: string; at: Instant; kind: "call"; agentId?: string | null; call: Call }
+  | {
+      id: string;
+      at: Instant;
+      kind: "chat";
+      agentId?: string | null;
+      /** Messages in the exchange. */
+      messages: Count;
+    }
+  | {
+      id: string;
+      at: Instant;
+      kind: "number";
+      /** A key of the card's `numbers`. */
+      numberKind: string;
+      /** Numbers rented (default 1). */
+      count?: Count | null;
+      /** Charge every monthly period that starts before this instant (default: the first only). */
+      through?: Instant | null;
+      /** Charge a first partial period by days, up to the cycle's anchor day. */
+      prorate?: boolean;
+    };
+
+export interface PreviewInput {
+  rateCard: RateCard;
+  account: Account;
+  usage?: Usage[];
+  /** The instant of the opening balance when there is no usage. */
+  asOf?: Instant | null;
+  /** How much the answer says (default `lines`). */
+  detail?: PreviewDetail;
+}
+
+/**
+ * `previewDrawdown`'s level of detail: every line with its allocations (`lines`), the lines
+ * without allocations (`summary`), or the lines plus `timeline`, the balances after each
+ * item in columns (`timeline`), so a chart needs one call.
+ */
+export type PreviewDetail = "lines" | "summary" | "timeline";
+
+/** Where some of a line's cost came from. */
+export interface Allocation {
+  /** `"included_minutes"`, `"plan_credits"`, or a grant id. */
+  source: string;
+  /** The plan grant drawn, for `plan_credits`. */
+  grantId?: string;
+  /** Credits drawn. */
+  credits?: Decimal;
+  /** Included seconds drawn. */
+  seconds?: Seconds;
+}
+
+/** A charge line with how it was drawn. */
+export interface DrawnLine extends ChargeLine {
+  /** Where the line's credits came from; left out with `detail: "summary"`. */
+  allocations?: Allocation[];
+  /** Credits no pool covered (they became owed). */
+  uncovered: Decimal;
+}
+
+/** One usage item after the drawdown. */
+export interface PreviewItem {
+  id: string;
+  /** The item's instant, in UTC. */
+  at: Instant;
+  /** A number rental's period (0 is the first). */
+  period?: number;
+  status: "charged" | "refused";
+  /** Why an item was refused. */
+  reason?: "plan_exhausted" | "agent_limit_reached";
+  lines: DrawnLine[];
+}
+
+/** An auto-reload a preview triggered (it lands at once in a preview). */
+export interface ReloadEvent {
+  /** The reload grant's id (`reload-1`, ...), found in `accountAfter.grants`. */
+  id: string;
+  at: Instant;
+  /** Money charged. */
+  amount: Decimal;
+  /** Credits granted. */
+  credits: Decimal;
+  /** How many reload amounts at once (enough to lift the balance over the threshold). */
+  multiple: number;
+  /** Credits of the reload that paid what was owed. */
+  settledOwed: Decimal;
+}
+
+/** A change of alert state. */
+export interface AlertEvent {
+  at: Instant;
+  from: AlertState;
+  to: AlertState;
+  /** Credits: the balance that changed it. */
+  balance: Decimal;
+}
+
+/** What usage does to an account. Credits throughout. */
+export interface Preview {
+  items: PreviewItem[];
+  reloads: ReloadEvent[];
+  alerts: AlertEvent[];
+  /** Each grant's credits left after the usage. */
+  grants: { id: string; remaining: Decimal }[];
+  includedSecondsRemaining: Seconds;
+  /** Credits owed after the usage. */
+  owed: Decimal;
+  /** Spendable credits before the first item (wallet grants less what is owed). */
+  balanceBefore: Decimal;
+  /** Spendable credits after the last item. */
+  balanceAfter: Decimal;
+  /** Credits each agent has spent this cycle, after the usage. */
+  agentSpend: Record<string, Decimal>;
+  /** The account after the usage: the snapshot to continue from (what a ledger would hold). */
+  accountAfter: Account;
+  /** With `detail: "timeline"`: the balances after each item, in columns aligned with `items`. */
+  timeline?: Timeline;
+}
+
+/** The balances after each item, one entry per item. */
+export interface Timeline {
+  at: Instant[];
+  /** Spendable credits (wallet grants less what is owed). */
+  balance: Decimal[];
+  /** Credits owed. */
+  owed: Decimal[];
+  /** Plan-included seconds left. */
+  includedSecondsRemaining: Seconds[];
+  /** Each grant's remaining credits; `null` before the grant exists (a reload landing later). */
+  grants: Record<string, (Decimal | null)[]>;
+}
+
+/** A pre-call check's call. */
+export interface CallRequest {
+  direction: CallDirection;
+  tollFree?: boolean;
+  agentId?: string | null;
+  /** When the call would start. */
+  at: Instant;
+  /** The most seconds the platform would allow anyway; the answer is no longer. */
+  requestedMaxSeconds?: Seconds | null;
+}
+
+export interface AuthorizeInput {
+  rateCard: RateCard;
+  account: Account;
+  call: CallRequest;
+}
+
+/** Every code a pre-call check or quota answers with. */
+export type AuthorizationCode = "ok" | "insufficient_credits" | "plan_exhausted" | "agent_limit_reached";
+
+/** The pre-call check (SEMANTICS 9). */
+export interface Authorization {
+  allowed: boolean;
+  code: AuthorizationCode;
+  /** Seconds the call may run: exactly, so a call of `maxSeconds` never overdraws. */
+  maxSeconds: Seconds;
+  /** Credits available to this call (plan credits and/or wallet, within the agent's limit). */
+  availableCredits: Decimal;
+  /** Plan-included seconds available to it. */
+  includedSeconds: Seconds;
+  /** 402 when refused for want of credits. */
+  httpStatus?: 402;
+  error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
+  /** What to do with a refused inbound call. */
+  action?: "reject_inbound";
+}
+
+/** A live call to start (SEMANTICS 11). */
+export interface StartCall extends CallRequest {
+  /** The call's id: extensions and the end name it. */
+  id: string;
+  /** Seconds asked for now (default 300). */
+  quotaSeconds?: Seconds | null;
+  /** How long the hold outlives its grant (default 60). */
+  graceSeconds?: Seconds | null;
+}
+
+export interface StartCallInput {
+  rateCard: RateCard;
+  account: Account;
+  call: StartCall;
+}
+
+export interface ExtendCallInput {
+  rateCard: RateCard;
+  account: Account;
+  callId: string;
+  at: Instant;
+  /** Seconds asked for now (default 300). */
+  quotaSeconds?: Seconds | null;
+}
+
+/** A quota: what `startCall` and `extendCall` grant. `account` carries the hold. */
+export interface QuotaGrant {
+  allowed: boolean;
+  code: AuthorizationCode;
+  /** Seconds the call may run in all, from its start. */
+  grantedSeconds: Seconds;
+  /** The pools, not the quota, set the grant: end the call at `grantedSeconds`. */
+  finalQuota: boolean;
+  validUntil: Instant | null;
+  hold: Hold | null;
+  account: Account;
+  httpStatus?: 402;
+  error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
+  action?: "reject_inbound";
+  /** The auto-reload the hold triggered (it counts against the available wallet); its grant is in `account`. */
+  reloads: ReloadEvent[];
+}
+
+/** How a live call ended. */
+export interface EndCall {
+  /** Seconds the AI agent was connected, in all. */
+  connectedSeconds: Seconds;
+  transfer?: { bridgedSeconds: Seconds } | null;
+  /** Carrier costs passed through at cost (money, up to 6 decimals). */
+  carrierPassThrough?: { amount: DecimalInput; reason?: string | null }[];
+  /** Only for a call that holds nothing: what it was. */
+  direction?: CallDirection | null;
+  tollFree?: boolean | null;
+  agentId?: string | null;
+  startedAt?: Instant | null;
+}
+
+export interface EndCallInput {
+  rateCard: RateCard;
+  account: Account;
+  callId: string;
+  /** When the call ended. */
+  at: Instant;
+  call: EndCall;
+}
+
+/** The billed call; `account` is the snapshot after it, the hold released. */
+export interface CallEnd {
+  item: PreviewItem;
+  /** Seconds past the grant (all of them for a call that held nothing); charged too. */
+  overrunSeconds: Seconds;
+  /** Spendable credits after the call. */
+  balanceAfter: Decimal;
+  account: Account;
+}
+
+export interface ValidateAutoReloadInput {
+  settings: AutoReloadForm;
+  /** For currency precision and for money-to-credits (call-cost and daily-spend warnings). */
+  rateCard?: RateCard | null;
+  /** For its top-up limits. */
+  account?: Account | null;
+  context?: {
+    /** The longest call the platform allows. */
+    maxCallSeconds?: Seconds | null;
+    /** Credits the account spends on a typical day. */
+    expectedDailySpend?: DecimalInput | null;
+  } | null;
+}
+
+/** One problem with one field. */
+export interface Finding {
+  /** The field's path, e.g. `settings.threshold`. */
+  field: string;
+  code: FindingCode;
+  message: string;
+}
+
+/** Every field's findings at once (SEMANTICS 7). */
+export interface ReloadValidation {
+  valid: boolean;
+  errors: Finding[];
+  warnings: Finding[];
+}
+
+export interface EvaluateAlertsInput {
+  settings: AlertSettings;
+  previousState?: AlertState;
+  /** Credits. */
+  balance: DecimalInput;
+}
+
+export interface AlertEvaluation {
+  state: AlertState;
+  previousState: AlertState;
+  changed: boolean;
+}
+
+/** Every error drawdown throws: a JS Error with a stable code and the field it concerns. */
+export interface DrawdownError extends Error {
+  name: "DrawdownError";
+  code: DrawdownErrorCode;
+  /** The input's path, e.g. `rateCard.voice.perMinute` or `usage[3].at`; `null` for the whole input. */
+  field: string | null;
+}
