@@ -29,7 +29,7 @@ sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts
 # The raw handle classes declare `[Symbol.dispose]`, which needs TypeScript's esnext lib;
 # the public handles (js/api.js) are typed without it, so the declarations compile on es2022.
 sed -i '/\[Symbol\.dispose\]()/d' pkg/drawdown.d.ts
-cp README.md pkg/README.md
+cp js/README.md pkg/README.md
 node -e '
   const fs = require("fs");
   const manifest = JSON.parse(fs.readFileSync("pkg.json", "utf8"));

