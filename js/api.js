@@ -374,14 +374,14 @@ class AccountHandle {
       const reason = w[at + 2] === 1 ? texts[t++] : undefined;
       const n = w[at + 3];
       at += 4;
-      const lines = new Array(n);
+      const lines = [];
       for (let i = 0; i < n; i++, at += 10) {
         let h = this.#heads[w[at]];
         if (h === undefined) {
           h = this.#heads[w[at]] = new LineHead(this.#a.head(w[at]).split("\u001f"));
           if (w.length === 0) w = view(); // fetching the head may have grown the memory
         }
-        lines[i] = h.summary(decimal(w, at + 1), decimal(w, at + 4), decimal(w, at + 7));
+        lines.push(h.summary(decimal(w, at + 1), decimal(w, at + 4), decimal(w, at + 7)));
       }
       const status = refused ? "refused" : "charged";
       items.push(reason === undefined ? { at: time, id: u.id, lines, status } : { at: time, id: u.id, lines, reason, status });
