@@ -136,6 +136,10 @@ class LineHead {
 function usageWords(usage) {
   if (!Array.isArray(usage)) return null;
   const words = new Uint32Array(usage.length * 6);
+  // Each item's id and instant, in input order: the answer's items come in time order, and
+  // reading them from these two arrays touched far less memory than from the items.
+  const ids = new Array(usage.length);
+  const ats = new Array(usage.length);
   // One string by `+=`: V8 joins the pieces lazily, and this was twice as fast as pushing
   // them to an array and joining it (17 against 29 ms for 100,000 items).
   let text = "";
@@ -169,8 +173,10 @@ function usageWords(usage) {
     words[at + 4] = time.length;
     words[at + 5] = agentId === undefined ? 0 : agentId.length;
     text += agentId === undefined ? id + time : id + time + agentId;
+    ids[i] = id;
+    ats[i] = time;
   }
-  return { words, text };
+  return { words, text, ids, ats };
 }
 
 const UTF8 = new TextEncoder();
@@ -187,6 +193,7 @@ function decimal(w, at) {
   const hi = w[at + 1];
   const scale = w[at + 2];
   if (hi !== 0) return withPoint(((BigInt(hi) << 32n) | BigInt(lo)).toString(), scale);
+  if (lo === 0) return (ZEROS[scale] ??= withPoint("0", scale)); // most lines' `uncovered`
   const printed = (PRINTED[scale] ??= new Map());
   let text = printed.get(lo);
   if (text === undefined) {
@@ -197,6 +204,7 @@ function decimal(w, at) {
   return text;
 }
 const PRINTED = [];
+const ZEROS = [];
 const PRINTED_MAX = 4096;
 
 /** `digits` with a point `scale` digits from the right (and a leading zero when needed). */
@@ -352,14 +360,14 @@ class AccountHandle {
       const packed = usageWords(usage);
       const rest = packed && this.#a.previewWords(packed.words, UTF8.encode(packed.text), asOf ?? undefined, apply);
       if (rest) {
-        rest.items = this.#items(usage);
+        rest.items = this.#items(packed);
         return rest;
       }
     }
     return this.#a.previewJson(object([["usage", usage], ["detail", options?.detail], ["asOf", asOf]]), apply);
   }
   /** The items `previewWords` wrote (layout in src/words.rs), as the JSON route's summary. */
-  #items(usage) {
+  #items({ ids, ats }) {
     const raw = this.#a.previewTexts();
     const texts = raw === "" ? [] : raw.split("\u001f");
     const length = this.#a.itemsLength();
@@ -368,9 +376,9 @@ class AccountHandle {
     const items = [];
     let t = 0;
     for (let at = 0; at < length; ) {
-      const u = usage[w[at]];
+      const source = w[at];
       const refused = (w[at + 1] & 1) !== 0;
-      const time = (w[at + 1] & 2) !== 0 ? texts[t++] : u.at;
+      const time = (w[at + 1] & 2) !== 0 ? texts[t++] : ats[source];
       const reason = w[at + 2] === 1 ? texts[t++] : undefined;
       const n = w[at + 3];
       at += 4;
@@ -384,7 +392,8 @@ class AccountHandle {
         lines.push(h.summary(decimal(w, at + 1), decimal(w, at + 4), decimal(w, at + 7)));
       }
       const status = refused ? "refused" : "charged";
-      items.push(reason === undefined ? { at: time, id: u.id, lines, status } : { at: time, id: u.id, lines, reason, status });
+      const id = ids[source];
+      items.push(reason === undefined ? { at: time, id, lines, status } : { at: time, id, lines, reason, status });
     }
     return items;
   }

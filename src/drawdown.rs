@@ -11,7 +11,7 @@ use crate::model::{
     ChargeLine, Grant, GrantType, OnPlanExhausted, RateCard,
 };
 use crate::pools::spendable;
-use crate::rating::{call_lines, chat_line, rental_line, total, PlanTerms};
+use crate::rating::{call_lines_into, chat_line, rental_line, total, PlanTerms};
 use crate::reload::{reload_multiple, ReloadEvent};
 use chrono::Datelike;
 use rust_decimal::Decimal;
@@ -543,6 +543,8 @@ pub(crate) struct State {
     pub(crate) alert: Option<AlertState>,
     /// Whether lines record their allocations (a summary preview shows none).
     allocations: bool,
+    /// The buffer `charge` prices each item's lines into.
+    lines: Vec<ChargeLine>,
 }
 
 impl State {
@@ -582,6 +584,7 @@ impl State {
             pending: account.pending_reload.clone(),
             alert: None,
             allocations: true,
+            lines: Vec::with_capacity(4),
         }
     }
 
@@ -766,13 +769,14 @@ fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> Result<DrawnLin
     })
 }
 
-fn lines_for(
+/// An event's charge lines, appended to `out`.
+fn lines_into(
+    out: &mut Vec<ChargeLine>,
     card: &RateCard,
-    st: &State,
-    account: &Account,
+    (st, account): (&State, &Account),
     ev: &Event,
     use_plan: bool,
-) -> Result<Vec<ChargeLine>> {
+) -> Result<()> {
     let u = ev.usage;
     let field = || format!("usage[{}]", ev.idx);
     let missing = |name: &str| {
@@ -787,23 +791,25 @@ fn lines_for(
             let call = u.call.as_ref().ok_or_else(|| missing("call"))?;
             let included = if use_plan { st.included } else { 0 };
             let terms = PlanTerms::of(account.plan.as_ref(), included);
-            call_lines(card, terms, call).map_err(|e| rebase(e, &field()))
+            call_lines_into(out, card, terms, call).map_err(|e| rebase(e, &field()))
         }
         UsageKind::Chat => {
             let m = u.messages.ok_or_else(|| missing("messages"))?;
-            Ok(vec![chat_line(card, m.0)?])
+            out.push(chat_line(card, m.0)?);
+            Ok(())
         }
         UsageKind::Number => {
             let kind = u
                 .number_kind
                 .as_deref()
                 .ok_or_else(|| missing("numberKind"))?;
-            Ok(vec![rental_line(
+            out.push(rental_line(
                 card,
                 kind,
                 u.count.map_or(1, |c| c.0),
                 ev.days,
-            )?])
+            )?);
+            Ok(())
         }
     }
 }
@@ -1034,12 +1040,16 @@ fn charge(
         return Ok((item, None));
     }
     let use_plan = g == Gate::PlanThenWallet;
-    let lines = lines_for(card, st, account, ev, use_plan)?;
+    // One buffer for every item's lines: a `Vec` a line was an allocation an item.
+    let mut lines = std::mem::take(&mut st.lines);
+    lines.clear();
+    lines_into(&mut lines, card, (st, account), ev, use_plan)?;
     let charged = total(card, &lines)?;
     let mut drawn = Vec::with_capacity(lines.len());
-    for line in lines {
+    for line in lines.drain(..) {
         drawn.push(allocate(st, line, use_plan)?);
     }
+    st.lines = lines;
     if let Some(a) = agent {
         // `get_mut` first: most items' agents are known, and a key costs an allocation.
         match st.spent.get_mut(a) {

@@ -71,8 +71,20 @@ pub fn voice_lines(
     d: u64,
 ) -> Result<Vec<ChargeLine>> {
     let mut out = Vec::with_capacity(4);
+    voice_lines_into(&mut out, card, terms, (direction, toll_free), d)?;
+    Ok(out)
+}
+
+/// `voice_lines`, appended to `out` (a drawdown reuses one buffer for every item's lines).
+fn voice_lines_into(
+    out: &mut Vec<ChargeLine>,
+    card: &RateCard,
+    terms: PlanTerms,
+    (direction, toll_free): (CallDirection, bool),
+    d: u64,
+) -> Result<()> {
     if d == 0 {
-        return Ok(out);
+        return Ok(());
     }
     let voice = card.voice_rate()?;
     let b = voice.increment.billable(d);
@@ -136,7 +148,7 @@ pub fn voice_lines(
         l.increment = Some(voice.increment);
         out.push(l);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The most decimals a carrier pass-through cost may carry (SEMANTICS 1), in any currency.
@@ -144,13 +156,20 @@ pub const PASS_THROUGH_DECIMALS: u32 = 6;
 
 /// Every line of one call: voice, carrier pass-through at cost, transfer minutes.
 pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<ChargeLine>> {
-    let mut out = voice_lines(
-        card,
-        terms,
-        call.direction,
-        call.toll_free,
-        call.connected_seconds.0,
-    )?;
+    let mut out = Vec::with_capacity(4);
+    call_lines_into(&mut out, card, terms, call)?;
+    Ok(out)
+}
+
+/// `call_lines`, appended to `out`.
+pub fn call_lines_into(
+    out: &mut Vec<ChargeLine>,
+    card: &RateCard,
+    terms: PlanTerms,
+    call: &Call,
+) -> Result<()> {
+    let voice = (call.direction, call.toll_free);
+    voice_lines_into(out, card, terms, voice, call.connected_seconds.0)?;
     for (i, p) in call.carrier_pass_through.iter().enumerate() {
         let f = format!("call.carrierPassThrough[{i}].amount");
         non_negative(p.amount, &f)?;
@@ -195,7 +214,7 @@ pub fn call_lines(card: &RateCard, terms: PlanTerms, call: &Call) -> Result<Vec<
         l.increment = Some(rate.increment);
         out.push(l);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Seed 000: chat is billed per message exchanged, both directions.
