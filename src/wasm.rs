@@ -204,11 +204,7 @@ impl Pricer {
         included: i32,
     ) -> u32 {
         let call = crate::model::Call {
-            direction: if direction == 0 {
-                crate::model::CallDirection::Inbound
-            } else {
-                crate::model::CallDirection::Outbound
-            },
+            direction: direction_of(direction),
             toll_free,
             connected_seconds: crate::amount::Seconds(u64::from(seconds)),
             transfer: u64::try_from(bridged).ok().map(|b| crate::model::Transfer {
@@ -254,6 +250,16 @@ impl Pricer {
         )
         .map_err(|e| js_error(&e))?;
         Js.emit(&out).map_err(|e| js_error(&e))
+    }
+}
+
+/// A direction as the glue passes it: 0 inbound, anything else outbound (`CALL[0]` in
+/// js/api.js, which sends only 0 and 1).
+fn direction_of(direction: u8) -> crate::model::CallDirection {
+    if direction == 0 {
+        crate::model::CallDirection::Inbound
+    } else {
+        crate::model::CallDirection::Outbound
     }
 }
 
@@ -384,11 +390,7 @@ impl AccountHandle {
             return 0;
         };
         let req = crate::authorize::CallRequest {
-            direction: if direction == 0 {
-                crate::model::CallDirection::Inbound
-            } else {
-                crate::model::CallDirection::Outbound
-            },
+            direction: direction_of(direction),
             toll_free,
             agent_id: agent,
             at,

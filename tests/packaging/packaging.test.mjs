@@ -101,6 +101,16 @@ test("esbuild bundles it for Node with no configuration", async () => {
   assert.equal(JSON.parse(out).total, "22.0000");
 });
 
+/** Serves the built page in `dist` and answers its status line in Chromium. */
+async function servedStatus(dist) {
+  const server = await serveDir(dist);
+  try {
+    return await statusOf(`http://127.0.0.1:${server.address().port}/`);
+  } finally {
+    server.close();
+  }
+}
+
 /** Opens `url` in Chromium and answers the page's status line. */
 async function statusOf(url) {
   browser ??= await launchChromium();
@@ -124,12 +134,7 @@ test("vite build: the page works with no configuration", async () => {
   const { build } = await import("vite");
   await build({ root: dir, logLevel: "silent", build: { outDir: join(dir, "dist"), emptyOutDir: true } });
   assert.ok(readdirSync(join(dir, "dist/assets")).some((f) => f.endsWith(".wasm")), "the .wasm is an asset");
-  const server = await serveDir(join(dir, "dist"));
-  try {
-    assert.equal(await statusOf(`http://127.0.0.1:${server.address().port}/`), READY);
-  } finally {
-    server.close();
-  }
+  assert.equal(await servedStatus(join(dir, "dist")), READY);
 });
 
 test("vite dev server: the page works with no configuration", async () => {
@@ -157,12 +162,7 @@ test("webpack 5: the page works with no configuration", async () => {
   // webpack's bundle is a classic script (its top-level await becomes an async module).
   const html = readFileSync(join(dir, "index.html"), "utf8").replace('type="module" ', "");
   writeFileSync(join(dir, "dist/index.html"), html);
-  const server = await serveDir(join(dir, "dist"));
-  try {
-    assert.equal(await statusOf(`http://127.0.0.1:${server.address().port}/`), READY);
-  } finally {
-    server.close();
-  }
+  assert.equal(await servedStatus(join(dir, "dist")), READY);
 });
 
 test("a Cloudflare Worker: wrangler bundles it, workerd runs it", async () => {
