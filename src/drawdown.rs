@@ -40,9 +40,7 @@ impl UsageKind {
     }
 }
 
-/// An id shared between a usage item, its items and the agent they name: cloning one is a
-/// reference count, not an allocation (a 100,000-item preview made 300,000 copies).
-pub type Id = std::sync::Arc<str>;
+pub use crate::id::Id;
 
 /// One usage item. A flat struct (not a tagged enum) so that every error keeps its path.
 #[derive(Debug, Clone, Deserialize)]

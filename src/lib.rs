@@ -10,6 +10,7 @@ pub mod authorize;
 pub mod calendar;
 pub mod drawdown;
 pub mod error;
+pub mod id;
 pub mod lease;
 pub mod ledger;
 pub mod live;

@@ -40,19 +40,24 @@ impl Default for QuoteWords {
     }
 }
 
-/// The heads a handle has sent, by id.
+/// The heads a handle has sent, by id, and the one found last (lines come in runs).
 #[derive(Default)]
-pub struct Heads(Vec<Head>);
+pub struct Heads(Vec<Head>, usize);
 
 impl Heads {
     /// `l`'s head id, interning it when new; `None` past `MAX_HEADS`.
     pub fn id(&mut self, l: &ChargeLine) -> Option<u32> {
+        if self.0.get(self.1).is_some_and(|h| h.is(l)) {
+            return Some(self.1 as u32);
+        }
         if let Some(k) = self.0.iter().position(|h| h.is(l)) {
+            self.1 = k;
             return Some(k as u32);
         }
         (self.0.len() < MAX_HEADS).then(|| {
             self.0.push(Head::of(l));
-            (self.0.len() - 1) as u32
+            self.1 = self.0.len() - 1;
+            self.1 as u32
         })
     }
 
@@ -263,13 +268,15 @@ pub fn usage_from_words(words: &[u32], text: &str) -> Option<PackedUsage> {
         return None;
     }
     sort_by_time(&mut keyed);
+    // Every id and agent id is a range of this one shared copy (`Id::within`): no
+    // allocation per item.
+    let shared: std::sync::Arc<str> = text.into();
     let mut usage = Vec::with_capacity(n);
     let mut origin = Vec::with_capacity(n);
-    let mut agents = Agents::default();
     for &(_, _, i) in &keyed {
         let k = i as usize;
         let w = &words[k * USAGE_WORDS..][..USAGE_WORDS];
-        usage.push(item(w, text, starts[k], ats[k], &mut agents)?);
+        usage.push(item(w, &shared, starts[k], ats[k])?);
         origin.push(i);
     }
     Some(PackedUsage {
@@ -302,35 +309,15 @@ fn sort_by_time(keyed: &mut [(i64, u32, u32)]) {
     }
 }
 
-/// The agent ids seen lately: usage names a handful of agents many times over, and each
-/// item then shares its agent's id instead of copying it.
-#[derive(Default)]
-struct Agents(Vec<crate::drawdown::Id>);
-
-impl Agents {
-    const KEPT: usize = 16;
-    fn id(&mut self, name: &str) -> crate::drawdown::Id {
-        if let Some(a) = self.0.iter().find(|a| &***a == name) {
-            return a.clone();
-        }
-        let a: crate::drawdown::Id = name.into();
-        if self.0.len() == Self::KEPT {
-            self.0.remove(0);
-        }
-        self.0.push(a.clone());
-        a
-    }
-}
-
 /// One packed item, its strings from `start` in `text` and its instant already parsed.
 fn item(
     w: &[u32],
-    text: &str,
+    text: &std::sync::Arc<str>,
     start: usize,
     at: crate::calendar::Instant,
-    agents: &mut Agents,
 ) -> Option<crate::drawdown::Usage> {
     use crate::amount::{Count, Seconds, MAX_SECONDS};
+    use crate::drawdown::Id;
     use crate::drawdown::{Usage, UsageKind};
     use crate::model::{Call, CallDirection, Transfer};
     let [flags, amount, bridged, id, at_len, agent] = [w[0], w[1], w[2], w[3], w[4], w[5]];
@@ -338,7 +325,7 @@ fn item(
         return None;
     }
     let (id, agent_at) = (id as usize, id as usize + at_len as usize);
-    let agent = text.get(start + agent_at..start + agent_at + agent as usize)?;
+    let agent = start + agent_at..start + agent_at + agent as usize;
     let chat = flags & CHAT != 0;
     let call = (!chat).then(|| Call {
         direction: if flags & OUTBOUND != 0 {
@@ -354,14 +341,17 @@ fn item(
         carrier_pass_through: vec![],
     });
     Some(Usage {
-        id: text.get(start..start + id)?.into(),
+        id: Id::within(text, start, start + id)?,
         at,
         kind: if chat {
             UsageKind::Chat
         } else {
             UsageKind::Call
         },
-        agent_id: (flags & AGENT != 0).then(|| agents.id(agent)),
+        agent_id: match flags & AGENT {
+            0 => None,
+            _ => Some(Id::within(text, agent.start, agent.end)?),
+        },
         call,
         messages: chat.then_some(Count(u64::from(amount))),
         number_kind: None,
