@@ -83,7 +83,7 @@ class Pricer {
   /** The quote `quoteWords` wrote (layout in src/words.rs), keys in the one-shot's order. */
   #fromWords() {
     let w = this.#words;
-    if (w.length === 0) w = this.#words = new Uint32Array(wasm.wasmMemory().buffer, this.#p.wordsAt(), WORDS);
+    if (w.length === 0) w = this.#words = memoryWords(this.#p.wordsAt(), WORDS);
     const n = w[0];
     const lines = new Array(n);
     for (let i = 0, at = 7; i < n; i++, at += 7) {
@@ -91,14 +91,14 @@ class Pricer {
       if (h === undefined) {
         h = this.#head(w[at]);
         // Fetching the head may have grown the memory, which empties the view.
-        if (w.length === 0) w = this.#words = new Uint32Array(wasm.wasmMemory().buffer, this.#p.wordsAt(), WORDS);
+        if (w.length === 0) w = this.#words = memoryWords(this.#p.wordsAt(), WORDS);
       }
       lines[i] = h.line(decimal(w, at + 1), decimal(w, at + 4));
     }
     return { lines, totalCredits: decimal(w, 1), totalMoney: { amount: decimal(w, 4), currency: this.#currency } };
   }
   #head(id) {
-    return (this.#heads[id] = new LineHead(this.#p.head(id).split("\u001f")));
+    return (this.#heads[id] = LineHead.of(this.#p.head(id)));
   }
   free() {
     this.#p.free();
@@ -109,6 +109,10 @@ if (dispose) Pricer.prototype[dispose] = Pricer.prototype.free;
 /** The parts of a charge line that repeat from quote to quote (`words::Head`). Its
  * `line` builds every line of one head with one object literal, so they share a shape. */
 class LineHead {
+  /** A head from its text (`words::Heads::text`: fields separated by U+001F). */
+  static of(text) {
+    return new LineHead(text.split("\u001f"));
+  }
   constructor([bucket, channel, code, increment, rate, reason, unit]) {
     // A summary preview's line: the same, with what no credit covered.
     this.summary =
@@ -180,6 +184,12 @@ function usageWords(usage) {
 }
 
 const UTF8 = new TextEncoder();
+
+/** `length` u32 words of the module's memory from byte `at`. The view empties (length 0)
+ * when the memory grows, which any call into the module may do: callers view again. */
+function memoryWords(at, length) {
+  return new Uint32Array(wasm.wasmMemory().buffer, at, length);
+}
 
 /** Words in `quoteWords`' answer (`words::WORDS`). */
 const WORDS = 42;
@@ -335,7 +345,7 @@ class AccountHandle {
   }
   /** The answer `authorizeWords` wrote (`words::write_authorization`), keys in the JSON route's order. */
   #fromAuthorization() {
-    const view = () => new Uint32Array(wasm.wasmMemory().buffer, this.#a.authorizationAt(), 7);
+    const view = () => memoryWords(this.#a.authorizationAt(), 7);
     let w = this.#authorization.length === 0 ? (this.#authorization = view()) : this.#authorization;
     let code = this.#codes[w[1]];
     if (code === undefined) {
@@ -371,7 +381,7 @@ class AccountHandle {
     const raw = this.#a.previewTexts();
     const texts = raw === "" ? [] : raw.split("\u001f");
     const length = this.#a.itemsLength();
-    const view = () => new Uint32Array(wasm.wasmMemory().buffer, this.#a.itemsAt(), length);
+    const view = () => memoryWords(this.#a.itemsAt(), length);
     let w = view();
     const items = [];
     let t = 0;
@@ -386,7 +396,7 @@ class AccountHandle {
       for (let i = 0; i < n; i++, at += 10) {
         let h = this.#heads[w[at]];
         if (h === undefined) {
-          h = this.#heads[w[at]] = new LineHead(this.#a.head(w[at]).split("\u001f"));
+          h = this.#heads[w[at]] = LineHead.of(this.#a.head(w[at]));
           if (w.length === 0) w = view(); // fetching the head may have grown the memory
         }
         lines.push(h.summary(decimal(w, at + 1), decimal(w, at + 4), decimal(w, at + 7)));

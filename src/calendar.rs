@@ -211,8 +211,77 @@ pub fn local_days(from: Instant, to: Instant, tz: Zone) -> i64 {
     (to.local(tz).date() - from.local(tz).date()).num_days()
 }
 
+/// The indices of `ats` in time order, equal instants in index order: the order a drawdown
+/// charges usage in. Keys are integers, not a comparator over the items (which was a tenth
+/// of a 100,000-item preview in the wasm build). Already sorted input is left as it is;
+/// whole seconds within 68 years of each other (nearly every input) sort as one u64 a key,
+/// a third of the time of the tuples.
+pub fn time_order(ats: &[Instant]) -> Vec<usize> {
+    let mut keyed: Vec<(i64, u32, usize)> = ats
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.0.timestamp(), t.0.timestamp_subsec_nanos(), i))
+        .collect();
+    if !keyed.is_sorted() {
+        sort_keys(&mut keyed);
+    }
+    keyed.into_iter().map(|(_, _, i)| i).collect()
+}
+
+fn sort_keys(keyed: &mut [(i64, u32, usize)]) {
+    let first = keyed.iter().map(|k| k.0).min().unwrap_or(0);
+    let packable = |k: &(i64, u32, usize)| {
+        k.1 == 0 && (0..1 << 31).contains(&(k.0 - first)) && u32::try_from(k.2).is_ok()
+    };
+    if !keyed.iter().all(packable) {
+        keyed.sort_unstable();
+        return;
+    }
+    let mut packed: Vec<u64> = keyed
+        .iter()
+        .map(|k| ((k.0 - first) as u64) << 32 | k.2 as u64)
+        .collect();
+    packed.sort_unstable();
+    for (k, p) in keyed.iter_mut().zip(packed) {
+        *k = (first + (p >> 32) as i64, 0, (p as u32) as usize);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// Both ways of sorting (whole seconds packed, or tuples when there are fractions) give
+    /// the order of a plain sort by instant and index, sorted input included.
+    #[test]
+    fn time_order_is_the_order_by_instant_then_index() {
+        let mut x: u64 = 7;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for case in 0..40 {
+            let n = next(300) as usize;
+            let mut ats: Vec<Instant> = (0..n)
+                .map(|_| {
+                    let nanos = if case % 3 == 0 {
+                        next(3) as u32 * 500
+                    } else {
+                        0
+                    };
+                    let secs = 1_700_000_000 + next(50) as i64;
+                    Instant(DateTime::from_timestamp(secs, nanos).unwrap())
+                })
+                .collect();
+            if case % 5 == 0 {
+                ats.sort_unstable();
+            }
+            let mut expected: Vec<usize> = (0..n).collect();
+            expected.sort_by_key(|&i| (ats[i], i));
+            assert_eq!(time_order(&ats), expected);
+        }
+    }
+
     use super::*;
 
     /// The quick reading of `YYYY-MM-DDTHH:MM:SSZ` and chrono's agree on every such text,

@@ -991,15 +991,8 @@ fn events_in_order(input: &PreviewInput) -> Result<(Vec<Event<'_>>, Vec<usize>)>
             }),
         }
     }
-    // Sorted as plain integer keys (instant, then position): a comparator over the events
-    // cost a tenth of a 100,000-item preview in the wasm build.
-    let mut keyed: Vec<(i64, u32, usize)> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.at.0.timestamp(), e.at.0.timestamp_subsec_nanos(), i))
-        .collect();
-    keyed.sort_unstable();
-    let order = keyed.into_iter().map(|(_, _, i)| i).collect();
+    let ats: Vec<Instant> = events.iter().map(|e| e.at).collect();
+    let order = crate::calendar::time_order(&ats);
     Ok((events, order))
 }
 

@@ -19,15 +19,12 @@ pub(crate) fn sort_indices(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::c
 /// The first index whose id already appeared earlier, if any: a hash set. The wasm build
 /// used a sort of indices to link no hasher, which was a fifth of a 100,000-item preview's
 /// time there; the 250,000-byte ceiling now has room for the hasher (BENCHMARKS.md).
-pub(crate) fn first_duplicate(ids: &[&str]) -> Option<usize> {
-    first_duplicate_by_hash(ids)
-}
-
+///
 /// Natively std's randomly keyed SipHash, for a server's untrusted input. WebAssembly has
 /// no source of random keys, so a keyed hash buys nothing there: it is rustc's FxHash. Its
 /// inputs are the caller's own usage, so a caller who crafts colliding ids slows only their
 /// own preview.
-fn first_duplicate_by_hash(ids: &[&str]) -> Option<usize> {
+pub(crate) fn first_duplicate(ids: &[&str]) -> Option<usize> {
     #[cfg(target_arch = "wasm32")]
     let mut seen =
         std::collections::HashSet::with_capacity_and_hasher(ids.len(), rustc_hash::FxBuildHasher);
@@ -677,7 +674,7 @@ mod tests {
         #[test]
         fn hash_and_sort_agree(ids in prop::collection::vec("[a-d]{1,2}", 0..40)) {
             let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-            prop_assert_eq!(super::first_duplicate_by_hash(&ids), super::first_duplicate_by_sort(&ids));
+            prop_assert_eq!(super::first_duplicate(&ids), super::first_duplicate_by_sort(&ids));
         }
     }
 
@@ -692,7 +689,7 @@ mod tests {
         ];
         for (ids, want) in cases {
             assert_eq!(first_duplicate(ids), want, "{ids:?}");
-            assert_eq!(super::first_duplicate_by_hash(ids), want, "{ids:?}");
+            assert_eq!(super::first_duplicate(ids), want, "{ids:?}");
             assert_eq!(super::first_duplicate_by_sort(ids), want, "{ids:?}");
         }
     }

@@ -247,18 +247,16 @@ pub fn usage_from_words(words: &[u32], text: &str) -> Option<PackedUsage> {
     let n = words.len() / USAGE_WORDS;
     // First the instants (to sort by) and where each item's strings start; then the items
     // themselves, built straight into time order.
-    let (mut keyed, mut ats, mut starts, mut canonical) = (
-        Vec::with_capacity(n),
+    let (mut ats, mut starts, mut canonical) = (
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
     );
     let mut offset = 0usize;
-    for (i, w) in words.chunks_exact(USAGE_WORDS).enumerate() {
+    for w in words.chunks_exact(USAGE_WORDS) {
         let (id, at_len, agent) = (w[3] as usize, w[4] as usize, w[5] as usize);
         let at_text = text.get(offset + id..offset + id + at_len)?;
         let at = crate::calendar::Instant::parse(at_text)?;
-        keyed.push((at.0.timestamp(), at.0.timestamp_subsec_nanos(), i as u32));
         ats.push(at);
         canonical.push(is_canonical(at_text));
         starts.push(offset);
@@ -267,46 +265,22 @@ pub fn usage_from_words(words: &[u32], text: &str) -> Option<PackedUsage> {
     if offset != text.len() {
         return None;
     }
-    sort_by_time(&mut keyed);
+    let order = crate::calendar::time_order(&ats);
     // Every id and agent id is a range of this one shared copy (`Id::within`): no
     // allocation per item.
     let shared: std::sync::Arc<str> = text.into();
     let mut usage = Vec::with_capacity(n);
     let mut origin = Vec::with_capacity(n);
-    for &(_, _, i) in &keyed {
-        let k = i as usize;
+    for k in order {
         let w = &words[k * USAGE_WORDS..][..USAGE_WORDS];
         usage.push(item(w, &shared, starts[k], ats[k])?);
-        origin.push(i);
+        origin.push(k as u32);
     }
     Some(PackedUsage {
         usage,
         origin,
         canonical,
     })
-}
-
-/// Sorts `(seconds, nanoseconds, index)` keys. Usage in time order is left as it is; whole
-/// seconds within 68 years of each other (nearly every input) sort as single u64 keys,
-/// which took a third of the time of the tuples.
-fn sort_by_time(keyed: &mut [(i64, u32, u32)]) {
-    if keyed.is_sorted() {
-        return;
-    }
-    let first = keyed.iter().map(|k| k.0).min().unwrap_or(0);
-    let packable = |k: &(i64, u32, u32)| k.1 == 0 && (0..1 << 31).contains(&(k.0 - first));
-    if !keyed.iter().all(packable) {
-        keyed.sort_unstable();
-        return;
-    }
-    let mut packed: Vec<u64> = keyed
-        .iter()
-        .map(|k| ((k.0 - first) as u64) << 32 | u64::from(k.2))
-        .collect();
-    packed.sort_unstable();
-    for (k, p) in keyed.iter_mut().zip(packed) {
-        *k = (first + (p >> 32) as i64, 0, p as u32);
-    }
 }
 
 /// One packed item, its strings from `start` in `text` and its instant already parsed.
@@ -489,38 +463,6 @@ mod tests {
         }
         // Four codes seen, each with one rate: four heads, however many quotes.
         assert_eq!(words.heads.0.len(), 4);
-    }
-
-    /// Both ways of sorting agree with the plain tuple sort.
-    #[test]
-    fn sorting_by_time_is_the_tuple_order() {
-        let mut x: u64 = 7;
-        let mut next = |m: u64| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x % m
-        };
-        for case in 0..40 {
-            let n = next(300) as usize;
-            let mut keys: Vec<(i64, u32, u32)> = (0..n)
-                .map(|i| {
-                    let nanos = if case % 3 == 0 {
-                        next(3) as u32 * 500
-                    } else {
-                        0
-                    };
-                    (1_700_000_000 + next(50) as i64, nanos, i as u32)
-                })
-                .collect();
-            if case % 5 == 0 {
-                keys.sort_unstable();
-            }
-            let mut expected = keys.clone();
-            expected.sort_unstable();
-            sort_by_time(&mut keys);
-            assert_eq!(keys, expected);
-        }
     }
 
     #[test]
