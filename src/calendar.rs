@@ -21,6 +21,26 @@ impl Instant {
             .map(|d| Instant(d.with_timezone(&Utc)))
     }
 
+    /// An input's instant, as every input route reads one (JSON and the npm package's
+    /// packed routes alike): RFC 3339 with an offset, not before the zone table's start.
+    pub fn accept(v: &str) -> Result<Instant, (Code, String)> {
+        let t = Instant::parse(v).ok_or_else(|| {
+            let message = format!("`{v}` is not an RFC 3339 instant with an offset");
+            (Code::InvalidInstant, message)
+        })?;
+        // The zone table starts in 2000 (src/tzdata.rs): refuse rather than guess the local
+        // time of an earlier instant.
+        if t.0.timestamp() < crate::tzdata::START {
+            return Err((
+                Code::InstantOutOfRange,
+                format!(
+                    "`{v}` is before 2000-01-01T00:00:00Z, the earliest instant drawdown accepts"
+                ),
+            ));
+        }
+        Ok(t)
+    }
+
     /// The form almost every input has, `2026-03-01T12:00:00Z`, read without chrono's
     /// general parser (a tenth of a 100,000-item preview in the wasm build). `None` sends
     /// anything else, and any field out of range, to `parse_from_rfc3339`, which decides.
@@ -94,21 +114,7 @@ impl<'de> Deserialize<'de> for Instant {
                 f.write_str("an RFC 3339 instant")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Instant, E> {
-                let t = Instant::parse(v).ok_or_else(|| {
-                    E::custom(coded(
-                        Code::InvalidInstant,
-                        format!("`{v}` is not an RFC 3339 instant with an offset"),
-                    ))
-                })?;
-                // The zone table starts in 2000 (src/tzdata.rs): refuse rather than guess
-                // the local time of an earlier instant.
-                if t.0.timestamp() < crate::tzdata::START {
-                    return Err(E::custom(coded(
-                        Code::InstantOutOfRange,
-                        format!("`{v}` is before 2000-01-01T00:00:00Z, the earliest instant drawdown accepts"),
-                    )));
-                }
-                Ok(t)
+                Instant::accept(v).map_err(|(code, message)| E::custom(coded(code, message)))
             }
         }
         d.deserialize_str(V)

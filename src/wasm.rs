@@ -386,7 +386,7 @@ impl AccountHandle {
         agent: Option<String>,
         requested: i32,
     ) -> u32 {
-        let Some(at) = crate::calendar::Instant::parse(at) else {
+        let Ok(at) = crate::calendar::Instant::accept(at) else {
             return 0;
         };
         let req = crate::authorize::CallRequest {
@@ -466,7 +466,7 @@ impl AccountHandle {
     ) -> Option<JsValue> {
         let mut packed = crate::words::usage_from_words(usage, text)?;
         let as_of = match as_of {
-            Some(t) => Some(crate::calendar::Instant::parse(&t)?),
+            Some(t) => Some(crate::calendar::Instant::accept(&t).ok()?),
             None => None,
         };
         let input = crate::drawdown::PreviewInput {

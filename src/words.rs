@@ -256,7 +256,7 @@ pub fn usage_from_words(words: &[u32], text: &str) -> Option<PackedUsage> {
     for w in words.chunks_exact(USAGE_WORDS) {
         let (id, at_len, agent) = (w[3] as usize, w[4] as usize, w[5] as usize);
         let at_text = text.get(offset + id..offset + id + at_len)?;
-        let at = crate::calendar::Instant::parse(at_text)?;
+        let at = crate::calendar::Instant::accept(at_text).ok()?;
         ats.push(at);
         canonical.push(is_canonical(at_text));
         starts.push(offset);

@@ -132,6 +132,8 @@ test("errors and unusual items on the summary route are the JSON route's", () =>
   const cases = [
     [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "chat", messages: 1 }, { id: "a", at: "2026-03-01T10:00:00Z", kind: "chat", messages: 1 }],
     [{ id: "a", at: "2026-02-30T10:00:00Z", kind: "chat", messages: 1 }],
+    // Before the zone table's start: every route refuses it (instant_out_of_range).
+    [{ id: "a", at: "1999-12-31T23:59:59Z", kind: "chat", messages: 1 }],
     [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "chat", messages: 1.5 }],
     [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "call", call: { direction: "sideways", connectedSeconds: 5 } }],
     [{ id: "a", at: "2026-03-01T10:00:00Z", kind: "call", call: { direction: "inbound", connectedSeconds: 5 }, extra: 1 }],
@@ -151,5 +153,23 @@ test("errors and unusual items on the summary route are the JSON route's", () =>
     assert.equal(run(() => h.previewDrawdown(usage, { detail: "summary" })), oneShot, JSON.stringify(usage));
   }
   assert.equal(wordsAnswered, before, "none of those is the integer route's to answer");
+  h.free();
+});
+
+test("a pre-call check on the integer route refuses what the JSON route refuses", () => {
+  const h = dd.openAccount({ rateCard: card, account });
+  for (const at of ["1999-12-31T23:59:59Z", "2026-02-30T00:00:00Z", "9999-12-31T23:59:59Z", "2026-03-01T10:00:00Z"]) {
+    const run = (f) => {
+      try {
+        return dd.canonical(f());
+      } catch (e) {
+        return dd.canonical(dd.errorDocument(e));
+      }
+    };
+    const call = { direction: "outbound", at };
+    assert.equal(run(() => h.authorizeCall(call)), run(() => dd.authorizeCall({ rateCard: card, account, call })), at);
+    const asOf = { detail: "summary", asOf: at };
+    assert.equal(run(() => h.previewDrawdown([], asOf)), run(() => dd.previewDrawdown({ rateCard: card, account, usage: [], ...asOf })), at);
+  }
   h.free();
 });
