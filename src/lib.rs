@@ -22,7 +22,9 @@ pub mod rating;
 pub mod reload;
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
 pub mod server;
+pub mod tax;
 pub mod tzdata;
+pub mod vat_id;
 pub mod vectors;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -35,6 +37,7 @@ pub use error::{Error, Result};
 pub use ops::{canonical, eval};
 pub use rating::{quote_call, Quote, QuoteInput};
 pub use reload::{validate_auto_reload, ValidateInput, Validation};
+pub use tax::{quote_top_up, TopUpInput, TopUpQuote};
 
 /// The crate version, as the npm package and the server report it.
 pub fn version() -> &'static str {

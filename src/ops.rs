@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub const OPS: [&str; 8] = [
+pub const OPS: [&str; 9] = [
     "quoteCall",
     "previewDrawdown",
     "authorizeCall",
@@ -15,6 +15,7 @@ pub const OPS: [&str; 8] = [
     "startCall",
     "extendCall",
     "endCall",
+    "quoteTopUp",
 ];
 
 /// Deserialize with the path of any failure (`rateCard.voice.perMinute`).
@@ -51,6 +52,7 @@ pub fn eval(op: &str, input: &Value) -> Result<Value> {
         "startCall" => run(input, crate::live::start_call),
         "extendCall" => run(input, crate::live::extend_call),
         "endCall" => run(input, crate::live::end_call),
+        "quoteTopUp" => run(input, crate::tax::quote_top_up),
         _ => Err(unknown_op(op)),
     }
 }
@@ -105,6 +107,7 @@ pub fn eval_with<E: Emit>(op: &str, input: &str, emit: E) -> Result<E::Out> {
         "startCall" => run_with(input, emit, crate::live::start_call),
         "extendCall" => run_with(input, emit, crate::live::extend_call),
         "endCall" => run_with(input, emit, crate::live::end_call),
+        "quoteTopUp" => run_with(input, emit, crate::tax::quote_top_up),
         _ => Err(unknown_op(op)),
     }
 }

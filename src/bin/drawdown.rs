@@ -17,7 +17,7 @@ const USAGE: &str =
                       [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m]\n\
                       [--allow-private-webhooks] [--webhook-ca PEM]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts,\n\
-             startCall, extendCall, endCall";
+             startCall, extendCall, endCall, quoteTopUp";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     if dir.is_file() {
