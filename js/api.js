@@ -54,6 +54,12 @@ export function endCall(input) {
   return wasm.endCall(input);
 }
 
+/** The VAT on a credit top-up (SEMANTICS 13): treatment, rate, tax, gross and credits. */
+export function quoteTopUp(input) {
+  assertReady();
+  return wasm.quoteTopUp(input);
+}
+
 /** Frees a handle's WebAssembly memory with `using` (where `Symbol.dispose` exists) or `free()`. */
 const dispose = typeof Symbol.dispose === "symbol" ? Symbol.dispose : null;
 

@@ -24,10 +24,12 @@ import type {
   QuotaGrant,
   Quote,
   QuoteInput,
+  QuoteTopUpInput,
   ReloadValidation,
   Seconds,
   StartCall,
   StartCallInput,
+  TopUpQuote,
   Usage,
   ValidateAutoReloadInput,
 } from "./types.js";
@@ -43,7 +45,8 @@ export type OperationName =
   | "evaluateAlerts"
   | "startCall"
   | "extendCall"
-  | "endCall";
+  | "endCall"
+  | "quoteTopUp";
 
 /** Prices one call: its charge lines, total credits and money. Throws DrawdownError on bad input. */
 export function quoteCall(input: QuoteInput): Quote;
@@ -61,6 +64,8 @@ export function startCall(input: StartCallInput): QuotaGrant;
 export function extendCall(input: ExtendCallInput): QuotaGrant;
 /** Ends a live call: the usage item `previewDrawdown` would give, and `account` without the hold. */
 export function endCall(input: EndCallInput): CallEnd;
+/** The VAT on a credit top-up (SEMANTICS 13): `invalid_country`, `invalid_vat_id`, `missing_rate` on error. */
+export function quoteTopUp(input: QuoteTopUpInput): TopUpQuote;
 /** A rate card and plan read and checked once; each quote then reads only its call.
  * Free it with `free()`, or `using` where `Symbol.dispose` exists. */
 export interface Pricer {

@@ -69,6 +69,7 @@ export type DrawdownErrorCode =
   | "instant_out_of_range"
   | "internal"
   | "invalid_count"
+  | "invalid_country"
   | "invalid_currency"
   | "invalid_cycle"
   | "invalid_decimal"
@@ -83,6 +84,7 @@ export type DrawdownErrorCode =
   | "invalid_time_zone"
   | "invalid_type"
   | "invalid_value"
+  | "invalid_vat_id"
   | "missing_field"
   | "missing_rate"
   | "negative_amount"
@@ -621,6 +623,55 @@ export interface ValidateAutoReloadInput {
     /** Credits the account spends on a typical day. */
     expectedDailySpend?: DecimalInput | null;
   } | null;
+}
+
+/** An ISO 3166-1 alpha-2 country code in upper case (`"DE"`; Greece is `"GR"`, its VAT IDs say `EL`). */
+export type Country = string;
+
+/** Where a top-up is taxed (SEMANTICS 13). */
+export type TaxTreatment = "domestic" | "reverse_charge" | "destination" | "outside_scope";
+
+/** One member state's standard VAT rate from an instant on. */
+export interface VatRatePeriod {
+  country: Country;
+  /** From when the rate applies (a member state's rates change at 00:00 local time). */
+  validFrom: Instant;
+  /** A percentage: `"19"`, `"25.5"`. */
+  standard: DecimalInput;
+}
+
+export interface QuoteTopUpInput {
+  /** Its currency is the top-up's; `creditsPerUnit` turns the net amount into credits. */
+  rateCard: RateCard;
+  /** The net amount, money in the card's currency with at most its minor-unit decimals; VAT comes on top. */
+  amount: DecimalInput;
+  /** When the payment is made: the rate in force then applies. */
+  at: Instant;
+  /** The platform: established in an EU member state, with its VAT ID. */
+  seller: { country: Country; vatId: string };
+  /** The buyer. A VAT ID in another member state gives reverse charge only once verified (VIES). */
+  customer: { country: Country; vatId?: string | null; vatIdVerified?: boolean };
+  /** A rate table in place of the shipped one (src/vat_rates.json). */
+  rates?: VatRatePeriod[] | null;
+}
+
+export interface TopUpQuote {
+  currency: Currency;
+  /** Money: what the credits cost before VAT. */
+  net: Decimal;
+  /** The VAT rate applied, a percentage (`"19"`; `"0"` for reverse charge and outside scope). */
+  taxRate: Decimal;
+  /** Money: net x taxRate / 100, rounded half-up once to the currency's minor unit. */
+  tax: Decimal;
+  /** Money: net + tax, what the customer is charged. */
+  gross: Decimal;
+  /** Credits the top-up buys: net x creditsPerUnit (VAT buys none). */
+  credits: Decimal;
+  treatment: TaxTreatment;
+  /** The member state whose rate applied; absent for reverse charge and outside scope. */
+  taxCountry?: Country;
+  /** The treatment's wording for the invoice ("Reverse charge: ..." with both VAT IDs). */
+  note: string;
 }
 
 /** One problem with one field. */

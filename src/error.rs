@@ -231,6 +231,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_package_types_name_every_code() {
+        let types = include_str!("../js/types.d.ts");
+        let union = &types[types.find("export type DrawdownErrorCode").unwrap()..];
+        let union = &union[..union.find(';').unwrap()];
+        for code in ALL {
+            assert!(
+                union.contains(&format!("\"{}\"", code.as_str())),
+                "{code} is not in js/types.d.ts"
+            );
+        }
+    }
+
+    #[test]
     fn every_code_has_one_snake_case_name_that_parses_back() {
         let mut seen = std::collections::BTreeSet::new();
         for code in ALL {

@@ -112,6 +112,14 @@ pub fn end_call(
     eval_object("endCall", &input)
 }
 
+/// The VAT on a credit top-up (SEMANTICS 13): treatment, rate, tax, gross and credits.
+#[wasm_bindgen(js_name = quoteTopUp, unchecked_return_type = "TopUpQuote")]
+pub fn quote_top_up(
+    #[wasm_bindgen(unchecked_param_type = "QuoteTopUpInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    eval_object("quoteTopUp", &input)
+}
+
 /// Any operation on JSON text, its output as a plain object. The package's `evalCanonical`
 /// prints that canonically in JS: a second, text serializer per output type here would cost
 /// about 5 KB gzipped, and the parity test checks the JS printing byte for byte.

@@ -10,6 +10,7 @@ import {
   startCall,
   extendCall,
   endCall,
+  quoteTopUp,
   evalCanonical,
   canonical,
   createPricer,
@@ -28,6 +29,8 @@ import {
   type AlertEvaluation,
   type AlertState,
   type DrawdownErrorCode,
+  type TopUpQuote,
+  type TaxTreatment,
   type FindingCode,
 } from "../../pkg/index.js";
 
@@ -150,4 +153,19 @@ export function truthful(rateCard: RateCard): string {
     }
   }
   return "";
+}
+
+/** Issue 15: the VAT on a top-up, as the billing page shows it while the user types. */
+export function topUpTotal(rateCard: RateCard, amount: string): string {
+  const q: TopUpQuote = quoteTopUp({
+    rateCard,
+    amount,
+    at: "2026-11-30T10:00:00Z",
+    seller: { country: "DE", vatId: "DE136695976" },
+    customer: { country: "FR", vatId: "FR40303265045", vatIdVerified: true },
+  });
+  const t: TaxTreatment = q.treatment;
+  // @ts-expect-error the net amount is a decimal string
+  quoteTopUp({ rateCard, amount: 10, at: "2026-11-30T10:00:00Z", seller: { country: "DE", vatId: "x" }, customer: { country: "FR" } });
+  return `${q.gross} ${q.currency} ${t} ${q.taxCountry ?? ""}`;
 }
