@@ -12,6 +12,8 @@ command -v wasm-opt >/dev/null || need_apt+=(binaryen)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 ls -d /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
+# The invoice PDF test reads text and renders a page with poppler (pdftotext, pdftoppm).
+command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== apt-get install ${need_apt[*]}"
   apt-get update -qq

@@ -118,7 +118,7 @@ fn check_table(table: &[RatePeriod]) -> Result<()> {
 }
 
 /// Where a supply is taxed (SEMANTICS 13).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Treatment {
     /// The customer is in the seller's member state: the seller's rate.
@@ -189,7 +189,7 @@ pub struct TopUpInput {
 }
 
 /// `quoteTopUp`'s answer (fields in sorted order: this is its canonical JSON).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopUpQuote {
     #[serde(with = "dec")]
@@ -203,7 +203,7 @@ pub struct TopUpQuote {
     #[serde(with = "dec")]
     pub tax: Decimal,
     /// The member state whose rate applied (none for reverse charge and outside scope).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_country: Option<Country>,
     /// A percentage: `"19"`.
     #[serde(with = "dec")]

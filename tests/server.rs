@@ -482,7 +482,7 @@ fn auto_reload_pending_until_the_payment_settles() {
             None,
             None,
         );
-        assert_eq!(invoices.body["invoices"][0]["amount"], json!("2.00"));
+        assert_eq!(invoices.body["invoices"][0]["gross"], json!("2.00"));
         let again = call(
             "POST",
             &format!("{}/payments/{pay}/settle", s.url),
@@ -734,7 +734,7 @@ fn keys_scopes_sessions_and_hostile_bodies() {
             None,
             None
         )
-        .body["invoices"][0]["amount"],
+        .body["invoices"][0]["gross"],
         "10.00"
     );
     // Hostile and malformed bodies get coded 4xx answers.

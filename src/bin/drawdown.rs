@@ -16,6 +16,7 @@ const USAGE: &str =
        drawdown serve [--addr HOST:PORT] [--database-url URL] [--admin-token T] [--payments test|manual]\n\
                       [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m]\n\
                       [--allow-private-webhooks] [--webhook-ca PEM]\n\
+                      [--seller seller.json] [--vies test|test-invalid|test-unavailable|live]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts,\n\
              startCall, extendCall, endCall, quoteTopUp";
 
@@ -143,6 +144,8 @@ fn serve(args: &[String]) -> ExitCode {
         window: Default::default(),
         allow_private_webhooks: false,
         webhook_ca: None,
+        seller: None,
+        vies: Arc::new(drawdown::server::profile::TestVies("valid")),
     };
     if let Ok(u) = std::env::var("DATABASE_URL") {
         c.database_url = u;
@@ -158,6 +161,22 @@ fn serve(args: &[String]) -> ExitCode {
             "--demo" => c.demo = true,
             "--allow-private-webhooks" => c.allow_private_webhooks = true,
             "--webhook-ca" => c.webhook_ca = Some(val().into()),
+            "--seller" => {
+                match drawdown::server::invoices::Seller::load(std::path::Path::new(&val())) {
+                    Ok(s) => c.seller = Some(Arc::new(s)),
+                    Err(e) => {
+                        eprintln!("--seller: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            "--vies" => match drawdown::server::profile::vies_by_name(&val()) {
+                Ok(v) => c.vies = v,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            },
             "--usage-max-age" | "--usage-max-ahead" => {
                 let Some(d) = duration(&val()) else {
                     eprintln!("{a} takes a duration such as 35d, 12h, 5m or 30s");

@@ -211,8 +211,31 @@ pub(super) async fn settle_payment(
     Path(id): Path<String>,
     _: Admin,
 ) -> R<Done> {
-    let pay = id.clone();
-    let owner = read(&st, move |db| {
+    let owner = payment_owner(&st, &id).await?;
+    let provider = st.config.provider.clone();
+    job(&st, owner, move |db| {
+        billing::settle_payment(db, provider.as_ref(), &id, now())
+    })
+    .await
+}
+
+/// The payment provider refunded a payment: its unspent credits leave the wallet and a
+/// credit note refers to its invoice (SEMANTICS 13).
+pub(super) async fn refund_payment(
+    State(st): State<Shared>,
+    Path(id): Path<String>,
+    _: Admin,
+) -> R<Done> {
+    let owner = payment_owner(&st, &id).await?;
+    job(&st, owner, move |db| {
+        billing::refund_payment(db, &id, now())
+    })
+    .await
+}
+
+async fn payment_owner(st: &Shared, id: &str) -> R<Option<String>> {
+    let pay = id.to_string();
+    let owner = read(st, move |db| {
         let rows = store(db.query(
             "SELECT account_id FROM payments WHERE id = $1",
             &[pay.as_str().into()],
@@ -220,9 +243,5 @@ pub(super) async fn settle_payment(
         Ok(Done::ok(json!(rows.first().and_then(|r| r[0].text()))))
     })
     .await?;
-    let owner = owner.body.as_str().map(str::to_string);
-    job(&st, owner, move |db| {
-        billing::settle_payment(db, &id, now())
-    })
-    .await
+    Ok(owner.body.as_str().map(str::to_string))
 }

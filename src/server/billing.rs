@@ -3,6 +3,7 @@
 //! (`ledger::apply`, `ledger::land`, `authorize_call`, `validate_auto_reload`), so what the
 //! server deducts is what the dashboard previews (SEMANTICS 10).
 
+use super::invoices;
 use super::memo::{self, Known};
 use super::rollup;
 use super::store::{AccountRow, Needs, Row, Sql, Val};
@@ -10,6 +11,7 @@ use crate::calendar::Instant;
 use crate::drawdown::{Preview, PreviewInput, Usage};
 use crate::model::{Account, Grant, GrantType, RateCard};
 use crate::pools::spendable;
+use crate::tax::TopUpQuote;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -27,6 +29,10 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     /// The secret a checkout UI confirms the payment with.
     fn client_secret(&self, payment_id: &str) -> R<String> {
         Ok(format!("{payment_id}_secret_{}", super::auth::token("")?))
+    }
+    /// Whose invoices settled payments get, and whose VAT is charged (`invoices::Invoicing`).
+    fn seller(&self) -> Option<&super::invoices::Seller> {
+        None
     }
 }
 
@@ -566,12 +572,12 @@ pub fn book_reloads(
         } else {
             "pending"
         };
-        let pay = payment(
+        let (pay, quote) = payment(
             db, provider, a, "reload", r.amount, r.credits, &r.id, status, now,
         )?;
-        payments.push(
-            json!({ "id": pay, "grantId": r.id, "status": status, "amount": r.amount.to_string() }),
-        );
+        let gross = quote.as_ref().map_or(r.amount, |q| q.gross);
+        payments.push(json!({ "id": pay, "grantId": r.id, "status": status,
+                              "amount": r.amount.to_string(), "gross": gross.to_string() }));
         if provider.settles_at_once() {
             let after = balance(a, r.at);
             entry(
@@ -715,7 +721,8 @@ fn reverse_expiry(
     Ok(())
 }
 
-/// A payment row (and its invoice once settled). Returns the payment id.
+/// A payment row for `amount` net, charged gross of the VAT its quote adds (SEMANTICS 13),
+/// and its invoice once settled. Returns the payment id and the quote.
 #[allow(clippy::too_many_arguments)]
 pub fn payment(
     db: &mut dyn Sql,
@@ -727,13 +734,18 @@ pub fn payment(
     grant_id: &str,
     status: &str,
     now: Instant,
-) -> R<String> {
+) -> R<(String, Option<TopUpQuote>)> {
+    let quote = invoices::quote(db, provider.seller(), a, amount, now)?;
     a.seq += 1;
     let id = format!("pay_{}_{}", a.id, a.seq);
     let secret = provider.client_secret(&id)?;
+    let gross = quote.as_ref().map_or(amount, |q| q.gross);
+    let quote_json = quote
+        .as_ref()
+        .map(|q| serde_json::to_string(q).unwrap_or_default());
     store(db.exec(
-        "INSERT INTO payments (id, account_id, purpose, amount, currency, credits, status, grant_id, client_secret, created_at, settled_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO payments (id, account_id, purpose, amount, currency, credits, status, grant_id, client_secret, created_at, settled_at, gross, quote) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         &[
             id.as_str().into(),
             a.id.as_str().into(),
@@ -746,35 +758,23 @@ pub fn payment(
             secret.into(),
             now.to_string().into(),
             (status == "settled").then(|| now.to_string()).into(),
+            gross.to_string().into(),
+            quote_json.into(),
         ],
     ))?;
     if status == "settled" {
-        invoice(db, a, &id, amount, credits, now)?;
+        invoices::issue(
+            db,
+            provider.seller(),
+            a,
+            &id,
+            amount,
+            credits,
+            quote.as_ref(),
+            now,
+        )?;
     }
-    Ok(id)
-}
-
-fn invoice(
-    db: &mut dyn Sql,
-    a: &Acct,
-    payment: &str,
-    amount: Decimal,
-    credits: Decimal,
-    now: Instant,
-) -> R<()> {
-    store(db.exec(
-        "INSERT INTO invoices (id, account_id, payment_id, amount, currency, credits, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            format!("inv_{payment}").into(),
-            a.id.as_str().into(),
-            payment.into(),
-            amount.to_string().into(),
-            a.card.currency.code.as_str().into(),
-            credits.to_string().into(),
-            now.to_string().into(),
-        ],
-    ))?;
-    Ok(())
+    Ok((id, quote))
 }
 
 /// Queue a webhook in the same transaction as the change it reports.
@@ -860,9 +860,14 @@ pub fn check_bounds(a: &Acct, credits: Decimal) -> R<()> {
 }
 
 /// Settle a pending payment (the provider confirmed it): its credits land.
-pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Done> {
+pub fn settle_payment(
+    db: &mut dyn Sql,
+    provider: &dyn PaymentProvider,
+    id: &str,
+    now: Instant,
+) -> R<Done> {
     let rows = store(db.query(
-        "SELECT account_id, purpose, amount, credits, status, grant_id FROM payments WHERE id = $1",
+        "SELECT account_id, purpose, amount, credits, status, grant_id, quote FROM payments WHERE id = $1",
         &[id.into()],
     ))?;
     let Some(row) = rows.first() else {
@@ -913,9 +918,94 @@ pub fn settle_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Done> {
         "UPDATE payments SET status = 'settled', settled_at = $1 WHERE id = $2",
         &[now.to_string().into(), id.into()],
     ))?;
-    invoice(db, &a, id, amount, credits, now)?;
+    let quote: Option<TopUpQuote> = row[6].text().and_then(|q| serde_json::from_str(q).ok());
+    invoices::issue(
+        db,
+        provider.seller(),
+        &a,
+        id,
+        amount,
+        credits,
+        quote.as_ref(),
+        now,
+    )?;
     save(db, &a)?;
     Ok(Done::ok(
         json!({ "id": id, "status": "settled", "landed": landed }),
+    ))
+}
+
+/// Refund a settled payment whose credits are all still unspent: the credits leave the wallet
+/// (one `refund` entry) and a credit note that refers to the invoice is issued. A repeated
+/// refund answers the same credit note.
+pub fn refund_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Done> {
+    let rows = store(db.query(
+        "SELECT account_id, credits, status, grant_id, refunded_at FROM payments WHERE id = $1",
+        &[id.into()],
+    ))?;
+    let Some(row) = rows.first() else {
+        return Err(Failure::new(
+            Kind::NotFound,
+            "payment_not_found",
+            None,
+            "no such payment",
+        ));
+    };
+    let conflict =
+        |code: &str, msg: &str| Err(Failure::new(Kind::Conflict, code, None, msg.to_string()));
+    if let (Some(_), Some(note)) = (row[4].text(), invoices::of_payment(db, id, "credit_note")?) {
+        return Ok(Done::ok(
+            json!({ "id": id, "status": "refunded", "creditNote": note }),
+        ));
+    }
+    if row[2].text() != Some("settled") {
+        return conflict(
+            "payment_not_settled",
+            "only a settled payment can be refunded",
+        );
+    }
+    let Some(invoice) = invoices::of_payment(db, id, "invoice")? else {
+        return conflict(
+            "no_invoice",
+            "this payment was settled before invoices were numbered; refund it by hand",
+        );
+    };
+    let credits: Decimal = row[1]
+        .text()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_default();
+    let grant_id = row[3].text().unwrap_or_default().to_string();
+    let mut a = load(db, row[0].text().unwrap_or_default(), true)?;
+    book_expiries(db, &mut a, now)?;
+    let unspent = a
+        .snap
+        .grants
+        .iter()
+        .any(|g| g.id == grant_id && g.remaining == credits);
+    if !unspent {
+        return conflict("credits_spent", "some of the payment's credits are spent or expired; only an unspent top-up is refunded");
+    }
+    let before = balance(&a, now);
+    a.snap.grants.retain(|g| g.id != grant_id);
+    let after = balance(&a, now);
+    let e = Entry {
+        at: now,
+        kind: "refund",
+        reference: Some(id),
+        grant_id: Some(&grant_id),
+        credits: -credits,
+        before,
+        after,
+        detail: json!({ "invoice": invoice.number }),
+    };
+    entry(db, &mut a, now, e)?;
+    let note = invoices::credit_note(db, &a, &invoice, now)?;
+    store(db.exec(
+        "UPDATE payments SET refunded_at = $1 WHERE id = $2",
+        &[now.to_string().into(), id.into()],
+    ))?;
+    save(db, &a)?;
+    Ok(Done::ok(
+        json!({ "id": id, "status": "refunded", "creditNote": note, "balanceAfter": after.to_string() }),
     ))
 }

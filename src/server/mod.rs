@@ -7,11 +7,14 @@ pub mod auth;
 pub mod billing;
 mod calls;
 mod extract;
+mod invoice_pdf;
+pub mod invoices;
 mod leases;
 mod listen;
 mod memo;
 mod outcome;
 mod postgres;
+pub mod profile;
 mod reports;
 mod rollup;
 mod routes;
@@ -44,6 +47,11 @@ pub struct Config {
     pub allow_private_webhooks: bool,
     /// A root certificate (PEM) webhook deliveries trust besides the public roots.
     pub webhook_ca: Option<std::path::PathBuf>,
+    /// The platform's details on its invoices and the VAT rules it sells under
+    /// (SEMANTICS 13). Without one, top-ups are charged net and invoices say no VAT applies.
+    pub seller: Option<Arc<invoices::Seller>>,
+    /// Where VAT IDs are checked (VIES).
+    pub vies: Arc<dyn profile::Vies>,
 }
 
 pub struct State {
@@ -71,7 +79,14 @@ pub fn now() -> crate::calendar::Instant {
 }
 
 /// Open the store, start the writer and the webhook sender, and serve until stopped.
-pub fn serve(config: Config) -> Result<(), String> {
+pub fn serve(mut config: Config) -> Result<(), String> {
+    if config.demo && config.seller.is_none() {
+        config.seller = Some(Arc::new(invoices::Seller::demo()));
+    }
+    config.provider = Arc::new(invoices::Invoicing {
+        provider: config.provider.clone(),
+        seller: config.seller.clone(),
+    });
     if let Some(t) = &config.admin_token {
         if t.chars().count() < auth::MIN_ADMIN_TOKEN {
             return Err(format!(
@@ -115,6 +130,18 @@ pub fn serve(config: Config) -> Result<(), String> {
         }
         println!("  store:     {}", redact(&config.database_url));
         println!("  payments:  {}", config.provider.name());
+        match &config.seller {
+            Some(s) => println!(
+                "  invoices:  {} ({}, VAT ID {}); VIES: {}",
+                s.name,
+                s.country,
+                s.vat_id,
+                config.vies.name()
+            ),
+            None => {
+                println!("  invoices:  no seller VAT details (--seller): top-ups are charged net")
+            }
+        }
         listen::serve(listener, routes::router(state)).await
     })
 }

@@ -211,18 +211,41 @@ pub(super) async fn subscribe(
     .await
 }
 
+/// Seed 000 "List invoices (PDF links)": every invoice and credit note as issued, each with
+/// its `pdf` link.
 pub(super) async fn invoices(State(st): State<Shared>, c: Caller) -> R<Done> {
     c.require(READ)?;
     read(&st, move |db| {
-        let rows = store(db.query(
-            "SELECT id, payment_id, amount, currency, credits, created_at FROM invoices WHERE account_id = $1 ORDER BY created_at, id",
-            &[c.account.as_str().into()],
-        ))?;
-        let list: Vec<Value> = rows.iter().map(|r| json!({ "id": r[0].text(), "number": r[0].text(), "paymentId": r[1].text(),
-            "amount": r[2].text(), "currency": r[3].text(), "credits": r[4].text(), "createdAt": r[5].text() })).collect();
+        let list = super::invoices::list(db, &c.account)?;
         Ok(Done::ok(json!({ "invoices": list })))
     })
     .await
+}
+
+/// `GET /billing/invoices/{id}/pdf`: the document rendered (`invoice_pdf`).
+pub(super) async fn invoice_pdf(
+    State(st): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    c: Caller,
+) -> R<axum::response::Response> {
+    use axum::response::IntoResponse;
+    c.require(READ)?;
+    let doc = read(&st, move |db| {
+        let doc = super::invoices::get(db, &c.account, &id)?;
+        Ok(Done::ok(serde_json::to_value(doc).unwrap_or_default()))
+    })
+    .await?;
+    let doc: super::invoices::Document = serde_json::from_value(doc.body)
+        .map_err(|e| Failure::new(Kind::Internal, "internal", None, e.to_string()))?;
+    let disposition = format!("inline; filename=\"{}.pdf\"", doc.number);
+    let headers = [
+        (
+            axum::http::header::CONTENT_TYPE,
+            "application/pdf".to_string(),
+        ),
+        (axum::http::header::CONTENT_DISPOSITION, disposition),
+    ];
+    Ok((headers, super::invoice_pdf::render(&doc)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -5,7 +5,7 @@
 
 use super::outcome::{store, Done, Failure, Kind, R};
 use super::store::{Needs, Sql, StoreError};
-use super::{admin, calls, leases, listen, reports, usage, wallet, Shared};
+use super::{admin, calls, leases, listen, profile, reports, usage, wallet, Shared};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/billing/account"),
     ("POST", "/billing/wallet/credit"),
     ("POST", "/billing/wallet/topup"),
+    ("POST", "/billing/wallet/topup/quote"),
+    ("GET", "/billing/profile"),
+    ("PUT", "/billing/profile"),
     ("PUT", "/billing/wallet/auto-reload"),
     ("GET", "/billing/webhook"),
     ("PUT", "/billing/webhook"),
@@ -32,6 +35,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/billing/subscription"),
     ("POST", "/billing/subscription"),
     ("GET", "/billing/invoices"),
+    ("GET", "/billing/invoices/{id}/pdf"),
     ("GET", "/billing/ledger"),
     ("POST", "/usage"),
     ("POST", "/calls/authorize"),
@@ -46,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/accounts"),
     ("POST", "/admin/accounts/{id}/credentials"),
     ("POST", "/payments/{id}/settle"),
+    ("POST", "/payments/{id}/refund"),
 ];
 
 pub fn router(state: Shared) -> Router {
@@ -63,6 +68,11 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/account", get(wallet::account_inputs))
         .route("/billing/wallet/credit", post(wallet::credit))
         .route("/billing/wallet/topup", post(wallet::topup))
+        .route("/billing/wallet/topup/quote", post(profile::quote))
+        .route(
+            "/billing/profile",
+            get(profile::get_profile).put(profile::put_profile),
+        )
         .route("/billing/wallet/auto-reload", put(wallet::auto_reload))
         .route(
             "/billing/webhook",
@@ -80,6 +90,7 @@ pub fn router(state: Shared) -> Router {
             get(reports::subscription).post(reports::subscribe),
         )
         .route("/billing/invoices", get(reports::invoices))
+        .route("/billing/invoices/{id}/pdf", get(reports::invoice_pdf))
         .route("/billing/ledger", get(reports::ledger))
         .route("/usage", post(usage::record_usage))
         .route("/calls/authorize", post(usage::authorize))
@@ -96,6 +107,7 @@ pub fn router(state: Shared) -> Router {
             post(admin::issue_credential),
         )
         .route("/payments/{id}/settle", post(admin::settle_payment))
+        .route("/payments/{id}/refund", post(admin::refund_payment))
         .fallback_service(files)
         .layer(axum::middleware::from_fn(listen::coded_errors))
         .layer(axum::middleware::from_fn(listen::limit_headers))

@@ -148,6 +148,24 @@ const MIGRATIONS: &[&str] = &[
     "CREATE TABLE calls (
         account_id TEXT NOT NULL, call_id TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT,
         start_answer TEXT, end_answer TEXT, ended_at TEXT, PRIMARY KEY (account_id, call_id))",
+    // Tax and invoices (SEMANTICS 13): billing profiles, every VAT ID check, a counter per
+    // invoice series (gapless numbers), each invoice's issued document, each payment's quote.
+    "CREATE TABLE billing_profiles (
+        account_id TEXT PRIMARY KEY, name TEXT, address TEXT NOT NULL, country TEXT, vat_id TEXT,
+        vat_status TEXT NOT NULL, vat_checked_at TEXT, updated_at TEXT NOT NULL);
+     CREATE TABLE vat_checks (
+        id TEXT PRIMARY KEY, account_id TEXT NOT NULL, vat_id TEXT NOT NULL, checked_at TEXT NOT NULL,
+        provider TEXT NOT NULL, result TEXT NOT NULL, consultation TEXT, detail TEXT);
+     CREATE INDEX vat_checks_account ON vat_checks (account_id, checked_at);
+     CREATE TABLE invoice_series (series TEXT PRIMARY KEY, last BIGINT NOT NULL);
+     ALTER TABLE invoices ADD COLUMN number TEXT;
+     ALTER TABLE invoices ADD COLUMN kind TEXT;
+     ALTER TABLE invoices ADD COLUMN document TEXT;
+     CREATE UNIQUE INDEX invoices_number ON invoices (number);
+     CREATE INDEX invoices_payment ON invoices (payment_id);
+     ALTER TABLE payments ADD COLUMN gross TEXT;
+     ALTER TABLE payments ADD COLUMN quote TEXT;
+     ALTER TABLE payments ADD COLUMN refunded_at TEXT",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.

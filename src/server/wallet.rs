@@ -201,7 +201,7 @@ pub(super) async fn topup(
             } else {
                 "pending"
             };
-            let pay = billing::payment(
+            let (pay, quote) = billing::payment(
                 db,
                 provider.as_ref(),
                 &mut a,
@@ -219,8 +219,11 @@ pub(super) async fn topup(
             .first()
             .and_then(|r| r[0].text().map(str::to_string))
             .unwrap_or_default();
+            // SEMANTICS 13: the provider charges the gross; the net buys the credits.
+            let gross = quote.as_ref().map_or(m, |q| q.gross);
             let mut out = json!({ "paymentId": pay, "clientSecret": secret, "status": status,
-                                  "amount": m.to_string(), "credits": credits.to_string() });
+                                  "amount": m.to_string(), "gross": gross.to_string(),
+                                  "credits": credits.to_string(), "tax": quote });
             if provider.settles_at_once() {
                 let grant = Grant::prepaid(grant_id, credits, t);
                 out["landed"] = billing::land(db, &mut a, grant, "topup", Some(&pay), t)?;
