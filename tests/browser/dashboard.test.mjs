@@ -323,6 +323,88 @@ test("live: the dashboard reads the wallet, plan and usage through the API with 
   await page.close();
 });
 
+test("live billing: details with a VIES check, a top-up with its tax quote, the ledger, invoices, PDF and CSV", async () => {
+  const page = await open(`${live.url}/#session=${live.session}`);
+  await page.waitForSelector("#source-badge[data-mode=live]");
+  await page.waitForSelector("#billing:not([hidden])");
+  // A VAT ID that does not fit its country: plain words beside the form, the code on demand.
+  await page.fill("#bp-country", "FR");
+  await page.fill("#bp-vat", "FR123");
+  await page.click("#bp-save");
+  await page.waitForSelector("#bp-msg [data-code=invalid_vat_id]");
+  assert.match(await page.textContent("#bp-msg .error"), /does not match its country's format/);
+  assert.equal(await page.getAttribute("#bp-vat", "aria-invalid"), "true");
+  assert.match(await page.textContent("#bp-msg details code"), /^invalid_vat_id \(vatId\)/);
+  // A French business with a VAT ID VIES confirms: reverse charge on the quote.
+  await page.fill("#bp-name", "Exemple SARL");
+  await page.fill("#bp-address", "1 rue de la Paix\n75002 Paris");
+  await page.fill("#bp-vat", "FR 40 303 265 045");
+  await page.click("#bp-save");
+  await page.waitForSelector("#bp-vat-status[data-status=valid]");
+  assert.equal(await page.inputValue("#bp-vat"), "FR40303265045");
+  const profile = await fetch(`${live.url}/billing/profile`, { headers: { authorization: `Session ${live.session}` } }).then((r) => r.json());
+  assert.equal(profile.vatIdVerified, true);
+  // The quote follows the typing; a bad amount is explained at the field.
+  await page.fill("#tu-amount", "10.001");
+  await page.waitForSelector("#tu-amount-msg [data-code=invalid_money_precision]");
+  assert.ok(await page.isDisabled("#tu-submit"));
+  await page.fill("#tu-amount", "25");
+  await page.waitForSelector('#tu-quote dd[data-key="gross"]');
+  const quote = await fetch(`${live.url}/billing/wallet/topup/quote`, { method: "POST",
+    headers: { authorization: `Session ${live.session}`, "content-type": "application/json" }, body: JSON.stringify({ amount: "25" }) }).then((r) => r.json());
+  assert.equal(quote.treatment, "reverse_charge");
+  assert.equal(await value(page, '#tu-quote dd[data-key="gross"]'), quote.gross);
+  assert.equal(await value(page, '#tu-quote dd[data-key="tax"]'), quote.tax);
+  assert.equal(await value(page, '#tu-quote dd[data-key="credits"]'), quote.credits);
+  assert.match(await page.textContent("#tu-note"), /Reverse charge/);
+  const before = (await api("GET", "/billing/wallet", live.key)).body.balance;
+  await page.click("#tu-submit");
+  await page.waitForSelector("#tu-result [data-status=settled]");
+  // The credits land: the wallet figure, the ledger's top-up, the invoice with its PDF.
+  const wallet = (await api("GET", "/billing/wallet", live.key)).body;
+  assert.equal(dd.compareDecimals(dd.subtractDecimals(wallet.balance, before), quote.credits), 0);
+  await page.waitForFunction((v) => document.querySelector('#live dd[data-key="balance"]').dataset.value === v, wallet.balance);
+  const payment = await page.getAttribute("#tu-result [data-status]", "data-payment");
+  const top = await page.$$eval("#ledger-table tbody tr", (trs) => trs.map((t) => [t.dataset.kind, t.cells[2].textContent, t.cells[3].dataset.value]));
+  assert.deepEqual(top[0].slice(0, 2), ["topup", payment]);
+  assert.equal(dd.compareDecimals(top[0][2], quote.credits), 0);
+  const invoices = (await api("GET", "/billing/invoices", live.key)).body.invoices;
+  const invoice = invoices.find((d) => d.paymentId === payment);
+  assert.ok(invoice, JSON.stringify(invoices));
+  const row = page.locator(`#inv-table tr[data-number="${invoice.number}"]`);
+  assert.equal(await row.locator("td").nth(4).getAttribute("data-value"), invoice.gross);
+  const [pdf] = await Promise.all([page.waitForEvent("download"), row.locator("button[data-pdf]").click()]);
+  assert.equal(pdf.suggestedFilename(), `${invoice.number}.pdf`);
+  assert.ok(readFileSync(await pdf.path()).subarray(0, 5).toString() === "%PDF-");
+  const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#ledger-csv")]);
+  const lines = readFileSync(await csv.path(), "utf8").trim().split("\r\n");
+  assert.equal(lines[0], "seq,at,kind,reference,credits,balance_after");
+  const ledger = (await api("GET", "/billing/ledger?limit=1000", live.key)).body.entries;
+  assert.equal(lines.length, ledger.length + 1);
+  assert.equal(lines.at(-1), [ledger.at(-1).seq, ledger.at(-1).at, ledger.at(-1).kind, ledger.at(-1).reference, ledger.at(-1).credits, ledger.at(-1).balanceAfter].join(","));
+  // Auto-reload saved from the form lands in the account the server holds.
+  await page.fill("#ar-threshold", "7.00");
+  await page.fill("#ar-amount", "30.00");
+  await page.fill("#ar-pm", "pm_test_dashboard");
+  if (!(await page.isChecked("#ar-on"))) await page.check("#ar-on");
+  await page.click("#ar-save");
+  await page.waitForSelector("#ar-save-msg .ok");
+  const saved = (await api("GET", "/billing/account", live.key)).body.account.autoReload;
+  assert.deepEqual([saved.enabled, saved.threshold, saved.amount, saved.paymentMethod], [true, "7.00", "30.00", "pm_test_dashboard"]);
+  // Refreshing keeps what the user is typing.
+  await page.fill("#bp-name", "Unsaved Name");
+  await page.click("#live-refresh");
+  await page.waitForFunction(() => document.getElementById("source-badge").dataset.mode === "live");
+  assert.equal(await page.inputValue("#bp-name"), "Unsaved Name");
+  // The two refusals above are answers the page shows, not failures of the page.
+  assert.deepEqual(page.errors.filter((e) => !/status of 422/.test(e)), []);
+  await page.addScriptTag({ content: axeSource });
+  await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+  const result = await page.evaluate(() => window.axe.run(document.getElementById("billing"), { runOnly: ["wcag2a", "wcag2aa"] }));
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), []);
+  await page.close();
+});
+
 test("without a session, or with a bad one, the served page falls back to sample data", async () => {
   const page = await open(`${live.url}/#session=dd_sess_forged`);
   await page.waitForFunction(() => /unavailable/.test(document.getElementById("source-badge").textContent));

@@ -60,6 +60,10 @@ export class LiveError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The request field the server names (`amount`, `vatId`), if any. */
+    readonly field: string | null = null,
+    /** The whole answer (a validation report, for instance). */
+    readonly body: unknown = null,
   ) {
     super(message);
   }
@@ -71,6 +75,22 @@ async function get<T>(path: string, token: string): Promise<T> {
   if (!r.ok) throw new LiveError(r.status, body?.error?.code ?? "http_error", body?.error?.message ?? `HTTP ${r.status}`);
   return body as T;
 }
+
+/** A write (or a quote) with the session; a failure throws LiveError with the server's code and field. */
+export async function send<T>(method: string, path: string, token: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+  const headers: Record<string, string> = { authorization: `Session ${token}`, accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (idempotencyKey) headers["idempotency-key"] = idempotencyKey;
+  const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const answer = (await r.json().catch(() => null)) as { error?: { code: string; message: string; field?: string } } | null;
+  if (!r.ok) {
+    const e = answer?.error;
+    throw new LiveError(r.status, e?.code ?? "http_error", e?.message ?? `HTTP ${r.status}`, e?.field ?? null, answer);
+  }
+  return answer as T;
+}
+
+export { get };
 
 export async function loadLive(token: string): Promise<Live> {
   const [inputs, wallet, usage, calls] = await Promise.all([

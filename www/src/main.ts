@@ -9,7 +9,8 @@ import { LiveError, forget, loadLive, session, type Live } from "./live";
 import { fillPrecall, mountPrecall } from "./precall";
 import { fillScenario, mountPreview } from "./preview";
 import { presets, type Preset } from "./presets";
-import { fillReload, mountReload } from "./reload";
+import { fillReload, mountReload, reloadHasEdits } from "./reload";
+import { mountBilling, refreshBooks } from "./billing";
 import { init, state, subscribe, update } from "./state";
 
 function badge(mode: string, text: string): void {
@@ -92,14 +93,25 @@ function showLive(l: Live): void {
   if (!l.calls.length) calls.append(el("tr", {}, el("td", { colspan: "6" }, "No calls in progress.")));
 }
 
-async function goLive(token: string): Promise<void> {
+/**
+ * Load the live account. `fillEditors` on the first load (and when the user picks the live
+ * account again): the editors take the server's card and snapshot. A refresh only updates the
+ * figures and the books, so edits in the editors are never silently thrown away.
+ */
+async function goLive(token: string, fillEditors = true): Promise<void> {
   try {
     const l = await loadLive(token);
+    if (!fillEditors) {
+      showLive(l);
+      await refreshBooks();
+      badge("live", `Live: account ${l.accountId}`);
+      return;
+    }
     // The what-if scenario starts on the server's today, and the pre-call check at its now.
     const scenario = { ...presets[0]!.scenario, start: l.asOf.slice(0, 10) };
     fillCard(l.rateCard, l.plan);
     fillScenario(scenario, l.account, true);
-    fillReload(l.account.autoReload, l.account.limits?.minTopUp);
+    if (!reloadHasEdits()) fillReload(l.account.autoReload, l.account.limits?.minTopUp);
     update({ mode: "live", accountId: l.accountId, rateCard: l.rateCard, plan: l.plan, account: l.account, autoReload: null, scenario });
     fillPrecall(l.asOf);
     const sel = $<HTMLSelectElement>("preset");
@@ -107,6 +119,7 @@ async function goLive(token: string): Promise<void> {
     sel.prepend(new Option(`Live: account ${l.accountId}`, "live", true, true));
     sel.value = "live";
     showLive(l);
+    await mountBilling(token, async () => showLive(await loadLive(token)));
     badge("live", `Live: account ${l.accountId}`);
   } catch (e) {
     if (e instanceof LiveError && (e.status === 401 || e.status === 403)) forget();
@@ -149,7 +162,7 @@ async function main(): Promise<void> {
   });
   $("live-refresh").addEventListener("click", () => {
     const t = session();
-    if (t) void goLive(t);
+    if (t) void goLive(t, false);
   });
   document.body.dataset.ready = "true";
 }

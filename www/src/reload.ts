@@ -25,6 +25,23 @@ export function fillReload(r: AutoReloadSettings | null | undefined, minTopUp?: 
   setValue("ar-daily", null);
 }
 
+/** The settings the form holds, as `PUT /billing/wallet/auto-reload` takes them. */
+export function readSettings(): AutoReloadSettings {
+  return read().settings;
+}
+
+/** The form now equals what the server holds. */
+export function markReloadSaved(): void {
+  reloadDirty = false;
+}
+
+/** The form holds edits not saved to the server (live mode). */
+export function reloadHasEdits(): boolean {
+  return reloadDirty;
+}
+
+let reloadDirty = false;
+
 function read(): { settings: AutoReloadSettings; context: NonNullable<ValidateAutoReloadInput["context"]> } {
   return {
     settings: {
@@ -84,6 +101,8 @@ export function validate(s: AppState): AutoReloadSettings | null {
 
 export function mountReload(subscribe: (f: (s: AppState) => void) => void): void {
   $("reload-form").addEventListener("input", () => {
+    reloadDirty = true;
+    $("ar-save-msg").replaceChildren();
     update({ autoReload: validate(state()) });
   });
   // The rate card (currency, credits) and limits change what is valid: re-check on change.

@@ -1,0 +1,396 @@
+// The billing page's actions against `drawdown serve` with the dashboard session (seed 000:
+// "top-up, auto-reload and plan changes are completed through the dashboard session"; seed
+// 001: billing details, invoices with PDF download): adding credits with the tax quote shown
+// as the user types, the billing profile with its VIES check, invoices, and the ledger with a
+// CSV export. Amounts stay the server's decimal strings; nothing here does arithmetic on them.
+import { $, el, input, text } from "./dom";
+import { credits, money, when } from "./format";
+import { LiveError, get, send } from "./live";
+import { markReloadSaved, readSettings } from "./reload";
+
+interface TopUpQuote {
+  credits: string;
+  currency: string;
+  gross: string;
+  net: string;
+  note: string;
+  tax: string;
+  taxCountry?: string;
+  taxRate: string;
+  treatment: "domestic" | "reverse_charge" | "destination" | "outside_scope";
+}
+
+interface TopUpAnswer {
+  paymentId: string;
+  clientSecret: string;
+  status: "settled" | "pending";
+  amount: string;
+  gross: string;
+  credits: string;
+  tax: TopUpQuote | null;
+}
+
+interface Profile {
+  companyName: string | null;
+  address: string[];
+  country: string | null;
+  vatId: string | null;
+  vatIdStatus: "unchecked" | "valid" | "invalid" | "unavailable";
+  vatIdVerified: boolean;
+  vatCheck: { checkedAt: string; provider: string; result: string; consultationNumber: string | null } | null;
+}
+
+interface InvoiceDoc {
+  id: string;
+  number: string | null;
+  kind?: "invoice" | "credit_note";
+  issuedAt: string;
+  currency: string;
+  net?: string;
+  tax?: string;
+  gross?: string;
+  amount?: string;
+  treatment?: string;
+  refersTo?: string;
+  pdf?: string;
+}
+
+interface LedgerEntry {
+  seq: number;
+  at: string;
+  kind: string;
+  reference: string | null;
+  credits: string;
+  balanceAfter: string;
+}
+
+/** Plain words for the codes these forms meet; the code itself is under "Details". */
+const PLAIN: Record<string, string> = {
+  invalid_vat_id: "This VAT ID does not match its country's format or check digits.",
+  invalid_country: "Enter the country as its two-letter code, such as FR or DE.",
+  invalid_money_precision: "This currency takes at most two decimals (or none for yen and the like).",
+  invalid_decimal: "Enter an amount such as 25 or 25.50.",
+  missing_field: "This field is needed.",
+  negative_amount: "The amount must be more than zero.",
+  invalid_value: "This value is not accepted.",
+  amount_out_of_range: "This amount is outside your account's top-up limits.",
+  tax_not_configured: "The platform has not configured VAT: top-ups are charged without it.",
+  dashboard_session_required: "Sign in to the dashboard again: this needs a dashboard session.",
+  unauthorized: "Your dashboard session has ended. Open the dashboard link again.",
+  store_unavailable: "The server is busy or restarting. Nothing was changed; try again in a moment.",
+};
+
+const TREATMENT: Record<TopUpQuote["treatment"], string> = {
+  domestic: "VAT of the seller's country",
+  reverse_charge: "Reverse charge: no VAT, you account for it",
+  destination: "VAT of your country",
+  outside_scope: "No EU VAT: outside the EU",
+};
+
+let token = "";
+let changed: () => Promise<void> = async () => {};
+/** The top-up quote on screen, and the key its payment is sent under (a retry reuses it). */
+let shown: { amount: string; quote: TopUpQuote | null; key: string } | null = null;
+let quoteSeq = 0;
+let quoteTimer: ReturnType<typeof setTimeout> | undefined;
+let ledger: LedgerEntry[] = [];
+/** The profile form holds edits not saved yet: a refresh must not overwrite them. */
+let profileDirty = false;
+
+/** A failure beside its field: plain words, and the code and message on demand. */
+export function problem(slot: HTMLElement, e: unknown, field?: HTMLElement | null): void {
+  slot.replaceChildren();
+  if (e instanceof LiveError) {
+    field?.setAttribute("aria-invalid", "true");
+    const plain = PLAIN[e.code] ?? e.message;
+    const detail = `${e.code}${e.field ? ` (${e.field})` : ""}: ${e.message}`;
+    slot.append(
+      el("span", { class: "error", "data-code": e.code }, plain),
+      el("details", { class: "dev" }, el("summary", {}, "Details for developers"), el("code", {}, detail)),
+    );
+  } else {
+    slot.append(el("span", { class: "error", "data-code": "unreachable" }, "The server could not be reached. Nothing was changed; try again."));
+  }
+}
+
+function clear(slot: HTMLElement, field?: HTMLElement | null): void {
+  slot.replaceChildren();
+  field?.removeAttribute("aria-invalid");
+}
+
+// ---- adding credits --------------------------------------------------------------------------
+
+function showQuote(q: TopUpQuote): void {
+  const dl = $("tu-quote");
+  const row = (term: string, shownText: string, exact: string, key: string) =>
+    dl.append(el("div", {}, el("dt", {}, term), el("dd", { "data-key": key, "data-value": exact }, shownText)));
+  dl.replaceChildren();
+  row("Credits", credits(q.credits), q.credits, "credits");
+  row("Price", money(q.net, q.currency), q.net, "net");
+  row(`VAT ${q.taxRate}%${q.taxCountry ? ` (${q.taxCountry})` : ""}`, money(q.tax, q.currency), q.tax, "tax");
+  row("Total charged", money(q.gross, q.currency), q.gross, "gross");
+  $("tu-note").textContent = `${TREATMENT[q.treatment]}. ${q.note}`;
+  $("tu-submit").textContent = `Pay ${money(q.gross, q.currency)}`;
+}
+
+async function quoteNow(): Promise<void> {
+  const amount = text("tu-amount") ?? "";
+  const slot = $("tu-amount-msg");
+  const seq = ++quoteSeq;
+  const button = $<HTMLButtonElement>("tu-submit");
+  button.disabled = true;
+  if (amount === "") {
+    clear(slot, input("tu-amount"));
+    $("tu-quote").replaceChildren();
+    $("tu-note").textContent = "";
+    shown = null;
+    return;
+  }
+  try {
+    const q = await send<TopUpQuote>("POST", "/billing/wallet/topup/quote", token, { amount });
+    if (seq !== quoteSeq) return; // the user typed on; a newer quote is coming
+    clear(slot, input("tu-amount"));
+    showQuote(q);
+    if (shown?.amount !== amount) shown = { amount, quote: q, key: crypto.randomUUID() };
+    button.disabled = false;
+  } catch (e) {
+    if (seq !== quoteSeq) return;
+    if (e instanceof LiveError && e.code === "tax_not_configured") {
+      // Charged net: the amount is the total.
+      clear(slot, input("tu-amount"));
+      $("tu-quote").replaceChildren();
+      $("tu-note").textContent = PLAIN.tax_not_configured!;
+      if (shown?.amount !== amount) shown = { amount, quote: null, key: crypto.randomUUID() };
+      button.disabled = false;
+      return;
+    }
+    $("tu-quote").replaceChildren();
+    $("tu-note").textContent = "";
+    problem(slot, e, input("tu-amount"));
+    shown = null;
+  }
+}
+
+async function topUp(): Promise<void> {
+  if (!shown) return;
+  const result = $("tu-result");
+  const button = $<HTMLButtonElement>("tu-submit");
+  button.disabled = true;
+  result.replaceChildren(el("span", {}, "Paying…"));
+  try {
+    const a = await send<TopUpAnswer>("POST", "/billing/wallet/topup", token, { amount: shown.amount }, shown.key);
+    const currency = a.tax?.currency ?? "";
+    const paid = currency ? money(a.gross, currency) : a.gross;
+    result.replaceChildren(
+      el(
+        "span",
+        { class: "ok", "data-status": a.status, "data-payment": a.paymentId },
+        a.status === "settled"
+          ? `Paid ${paid}: ${credits(a.credits)} credits added to the wallet.`
+          : `Payment of ${paid} started: the credits land when the provider confirms it (payment ${a.paymentId}).`,
+      ),
+    );
+    shown = null;
+    input("tu-amount").value = "";
+    $("tu-quote").replaceChildren();
+    $("tu-note").textContent = "";
+    await changed();
+  } catch (e) {
+    problem(result, e, input("tu-amount"));
+    button.disabled = false;
+  }
+}
+
+// ---- the billing profile ---------------------------------------------------------------------
+
+const VAT_STATUS: Record<Profile["vatIdStatus"], string> = {
+  unchecked: "Not checked.",
+  valid: "Verified with VIES: reverse charge applies to purchases from another EU country.",
+  invalid: "VIES says this VAT ID is not valid: VAT is charged at your country's rate.",
+  unavailable: "VIES did not answer: VAT is charged at your country's rate until a later save verifies the ID.",
+};
+
+function fillProfile(p: Profile): void {
+  profileDirty = false;
+  input("bp-name").value = p.companyName ?? "";
+  $<HTMLTextAreaElement>("bp-address").value = p.address.join("\n");
+  input("bp-country").value = p.country ?? "";
+  input("bp-vat").value = p.vatId ?? "";
+  const status = $("bp-vat-status");
+  status.dataset.status = p.vatId ? p.vatIdStatus : "none";
+  status.textContent = p.vatId
+    ? `${VAT_STATUS[p.vatIdStatus]}${p.vatCheck ? ` (checked ${when(p.vatCheck.checkedAt, "UTC")} UTC)` : ""}`
+    : "";
+}
+
+async function saveProfile(): Promise<void> {
+  const msg = $("bp-msg");
+  const fields: Record<string, string> = { country: "bp-country", vatId: "bp-vat", companyName: "bp-name", address: "bp-address" };
+  for (const id of Object.values(fields)) $(id).removeAttribute("aria-invalid");
+  const body = {
+    companyName: text("bp-name") ?? undefined,
+    address: $<HTMLTextAreaElement>("bp-address").value.split("\n").map((l) => l.trim()).filter(Boolean),
+    country: (text("bp-country") ?? "").toUpperCase(),
+    vatId: text("bp-vat") ?? undefined,
+  };
+  msg.replaceChildren(el("span", {}, "Saving…"));
+  try {
+    const p = await send<Profile>("PUT", "/billing/profile", token, body);
+    fillProfile(p);
+    msg.replaceChildren(el("span", { class: "ok" }, "Billing details saved."));
+    void quoteNow();
+  } catch (e) {
+    const field = e instanceof LiveError && e.field ? document.getElementById(fields[e.field] ?? "") : null;
+    problem(msg, e, field);
+  }
+}
+
+// ---- invoices and the ledger -------------------------------------------------------------------
+
+async function downloadPdf(doc: InvoiceDoc): Promise<void> {
+  const r = await fetch(doc.pdf!, { headers: { authorization: `Session ${token}` } });
+  if (!r.ok) throw new LiveError(r.status, "http_error", `HTTP ${r.status}`);
+  const url = URL.createObjectURL(await r.blob());
+  const a = el("a", { href: url, download: `${doc.number}.pdf` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function invoiceRow(d: InvoiceDoc): HTMLTableRowElement {
+  const amount = d.gross ?? d.amount ?? "0";
+  const pdf = d.pdf
+    ? el("button", { type: "button", class: "link", "data-pdf": d.id, "aria-label": `Download ${d.number} as PDF` }, "PDF")
+    : el("span", { class: "muted" }, "—");
+  if (d.pdf) pdf.addEventListener("click", () => void downloadPdf(d).catch((e: unknown) => problem($("inv-msg"), e)));
+  const kind = d.kind === "credit_note" ? `Credit note for ${d.refersTo ?? ""}` : "Invoice";
+  return el(
+    "tr",
+    { "data-number": d.number ?? "" },
+    el("td", {}, d.number ?? "(unnumbered)"),
+    el("td", {}, when(d.issuedAt, "UTC")),
+    el("td", {}, kind),
+    el("td", { class: "num", "data-value": d.tax ?? "0" }, d.tax ? money(d.tax, d.currency) : "—"),
+    el("td", { class: "num", "data-value": amount }, money(amount, d.currency)),
+    el("td", {}, pdf),
+  );
+}
+
+async function loadInvoices(): Promise<void> {
+  const { invoices } = await get<{ invoices: InvoiceDoc[] }>("/billing/invoices", token);
+  const body = $("inv-table").querySelector("tbody")!;
+  body.replaceChildren(...invoices.slice().reverse().map(invoiceRow));
+  if (!invoices.length) body.append(el("tr", {}, el("td", { colspan: "6" }, "No invoices yet: every payment gets one.")));
+}
+
+/** The whole ledger, page by page (at most `MAX_LEDGER_PAGES` of 1,000 entries). */
+const MAX_LEDGER_PAGES = 20;
+async function loadLedger(): Promise<void> {
+  const all: LedgerEntry[] = [];
+  let after = 0;
+  for (let page = 0; page < MAX_LEDGER_PAGES; page++) {
+    const r = await get<{ entries: LedgerEntry[]; next: number | null }>(`/billing/ledger?after=${after}&limit=1000`, token);
+    all.push(...r.entries);
+    if (r.entries.length < 1000 || r.next === null) break;
+    after = r.next;
+  }
+  ledger = all;
+  const body = $("ledger-table").querySelector("tbody")!;
+  body.replaceChildren(
+    ...all
+      .slice(-50)
+      .reverse()
+      .map((e) =>
+        el(
+          "tr",
+          { "data-kind": e.kind, "data-seq": String(e.seq) },
+          el("td", {}, when(e.at, "UTC")),
+          el("td", {}, e.kind.replace("_", " ")),
+          el("td", {}, e.reference ?? ""),
+          el("td", { class: "num", "data-value": e.credits }, credits(e.credits)),
+          el("td", { class: "num", "data-value": e.balanceAfter }, credits(e.balanceAfter)),
+        ),
+      ),
+  );
+  if (!all.length) body.append(el("tr", {}, el("td", { colspan: "5" }, "No entries yet.")));
+}
+
+/** RFC 4180 CSV of the ledger as the server keeps it (amounts exactly as stored). */
+export function ledgerCsv(entries: LedgerEntry[]): string {
+  const cell = (v: string | number | null) => {
+    const s = v === null ? "" : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const head = "seq,at,kind,reference,credits,balance_after";
+  const rows = entries.map((e) => [e.seq, e.at, e.kind, e.reference, e.credits, e.balanceAfter].map(cell).join(","));
+  return [head, ...rows].join("\r\n") + "\r\n";
+}
+
+function exportCsv(): void {
+  const url = URL.createObjectURL(new Blob([ledgerCsv(ledger)], { type: "text/csv" }));
+  const a = el("a", { href: url, download: "ledger.csv" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** Re-read what a payment changes: invoices and the ledger (the caller refreshes the wallet). */
+export async function refreshBooks(): Promise<void> {
+  await Promise.all([loadInvoices(), loadLedger()]);
+}
+
+let mounted = false;
+
+/** Show the billing panel for the session; `onChanged` refreshes the wallet after a payment. */
+export async function mountBilling(session: string, onChanged: () => Promise<void>): Promise<void> {
+  token = session;
+  changed = async () => {
+    await Promise.all([onChanged(), refreshBooks()]);
+  };
+  $("billing").hidden = false;
+  if (!mounted) {
+    mounted = true;
+    input("tu-amount").addEventListener("input", () => {
+      clearTimeout(quoteTimer);
+      $<HTMLButtonElement>("tu-submit").disabled = true;
+      quoteTimer = setTimeout(() => void quoteNow(), 250);
+    });
+    $("tu-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      void topUp();
+    });
+    $("bp-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      void saveProfile();
+    });
+    $("bp-form").addEventListener("input", () => {
+      profileDirty = true;
+    });
+    $("ledger-csv").addEventListener("click", exportCsv);
+    $("ar-save").addEventListener("click", () => void saveReload());
+  }
+  $("ar-save").hidden = false;
+  const [profile] = await Promise.all([get<Profile>("/billing/profile", token), refreshBooks()]);
+  if (!profileDirty) fillProfile(profile);
+}
+
+// ---- auto-reload -------------------------------------------------------------------------------
+
+/** Save the auto-reload form (seed 000: a session flow); the server validates it again. */
+async function saveReload(): Promise<void> {
+  const msg = $("ar-save-msg");
+  msg.replaceChildren(el("span", {}, "Saving…"));
+  try {
+    await send("PUT", "/billing/wallet/auto-reload", token, readSettings());
+    msg.replaceChildren(el("span", { class: "ok" }, "Auto-reload saved."));
+    markReloadSaved();
+    await changed();
+  } catch (e) {
+    const report = e instanceof LiveError ? (e.body as { errors?: { message: string }[] } | null) : null;
+    if (report?.errors?.length) {
+      msg.replaceChildren(el("span", { class: "error", "data-code": "invalid_settings" }, `Not saved: ${report.errors.map((f) => f.message).join(" ")}`));
+    } else problem(msg, e);
+  }
+}
