@@ -450,13 +450,33 @@ fn an_auto_reload_is_invoiced_with_vat() {
     let account = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "10" }],
         "autoReload": { "enabled": true, "threshold": "5.00", "amount": "20.00", "paymentMethod": "pm_test" } });
     let c = create_account(&s, "acme", account, None);
-    assert_eq!(put_profile(&s, &c, json!({ "companyName": "Kunde AG", "country": "DE" })).status, 200);
-    let r = post_usage(&s, &c.key, "u1", &[call_event("c1", &instant(0), 60, false)]);
+    assert_eq!(
+        put_profile(
+            &s,
+            &c,
+            json!({ "companyName": "Kunde AG", "country": "DE" })
+        )
+        .status,
+        200
+    );
+    let r = post_usage(
+        &s,
+        &c.key,
+        "u1",
+        &[call_event("c1", &instant(0), 60, false)],
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["payments"][0]["gross"], "23.80", "{}", r.body);
     let list = invoices(&s, &c);
     assert_eq!(list.len(), 1, "{list:?}");
-    assert_eq!((list[0]["treatment"].as_str(), list[0]["tax"].as_str(), list[0]["gross"].as_str()), (Some("domestic"), Some("3.80"), Some("23.80")));
+    assert_eq!(
+        (
+            list[0]["treatment"].as_str(),
+            list[0]["tax"].as_str(),
+            list[0]["gross"].as_str()
+        ),
+        (Some("domestic"), Some("3.80"), Some("23.80"))
+    );
 }
 
 /// The VIES client against a stand-in on loopback: valid, invalid, an error document, and
@@ -479,20 +499,38 @@ fn the_live_vies_client_reads_each_answer() {
             let mut stream = stream.unwrap();
             let mut buf = [0u8; 4096];
             let n = stream.read(&mut buf).unwrap();
-            log.lock().unwrap().push(String::from_utf8_lossy(&buf[..n]).to_string());
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).to_string());
             let head = format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
             stream.write_all(head.as_bytes()).unwrap();
             stream.write_all(body.as_bytes()).unwrap();
         }
     });
-    let vies = LiveVies { url, ..LiveVies::new().unwrap() };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let vies = LiveVies {
+        url,
+        ..LiveVies::new().unwrap()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let ask = || rt.block_on(vies.check("FR40303265045", Some("DE136695976")));
     let a = ask();
-    assert_eq!((a.result, a.consultation.as_deref(), a.detail.as_deref()), ("valid", Some("WAPIAAAAW1"), Some("EXEMPLE SARL")));
+    assert_eq!(
+        (a.result, a.consultation.as_deref(), a.detail.as_deref()),
+        ("valid", Some("WAPIAAAAW1"), Some("EXEMPLE SARL"))
+    );
     let request = seen.lock().unwrap()[0].clone();
-    assert!(request.contains(r#""countryCode":"FR""#) && request.contains(r#""vatNumber":"40303265045""#), "{request}");
-    assert!(request.contains(r#""requesterNumber":"136695976""#), "{request}");
+    assert!(
+        request.contains(r#""countryCode":"FR""#)
+            && request.contains(r#""vatNumber":"40303265045""#),
+        "{request}"
+    );
+    assert!(
+        request.contains(r#""requesterNumber":"136695976""#),
+        "{request}"
+    );
     assert_eq!(ask().result, "invalid");
     let a = ask();
     assert_eq!(a.result, "unavailable");

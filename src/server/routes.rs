@@ -24,6 +24,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/billing/wallet/topup"),
     ("POST", "/billing/wallet/topup/quote"),
     ("GET", "/billing/profile"),
+    ("PUT", "/billing/alerts"),
+    ("PUT", "/billing/agents/{id}"),
     ("PUT", "/billing/profile"),
     ("PUT", "/billing/wallet/auto-reload"),
     ("GET", "/billing/webhook"),
@@ -69,6 +71,8 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/wallet/credit", post(wallet::credit))
         .route("/billing/wallet/topup", post(wallet::topup))
         .route("/billing/wallet/topup/quote", post(profile::quote))
+        .route("/billing/alerts", put(wallet::set_alerts))
+        .route("/billing/agents/{id}", put(wallet::set_agent))
         .route(
             "/billing/profile",
             get(profile::get_profile).put(profile::put_profile),

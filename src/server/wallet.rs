@@ -324,3 +324,106 @@ pub(super) async fn rotate_webhook_secret(State(st): State<Shared>, c: Caller) -
     })
     .await
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct AlertsBody {
+    #[serde(default)]
+    info: Option<crate::model::AlertLevel>,
+    #[serde(default)]
+    warning: Option<crate::model::AlertLevel>,
+    #[serde(default)]
+    critical: Option<crate::model::AlertLevel>,
+}
+
+/// `PUT /billing/alerts` (seed 001: low-balance notifications): the three thresholds, checked
+/// by the core (ordered, non-negative); the account's current alert state is kept.
+pub(super) async fn set_alerts(
+    State(st): State<Shared>,
+    c: Caller,
+    JsonBody(b, _): JsonBody<AlertsBody>,
+) -> R<Done> {
+    c.require_session()?;
+    job(&st, Some(c.account.clone()), move |db| {
+        let mut a = load(db, &c.account, true)?;
+        let state = a.snap.alerts.as_ref().and_then(|x| x.state);
+        a.snap.alerts = Some(crate::model::AlertSettings {
+            info: b.info,
+            warning: b.warning,
+            critical: b.critical,
+            state,
+        });
+        a.snap
+            .validate(&a.card)
+            .map_err(|e| match e.field.as_deref() {
+                Some(f) if f.starts_with("alerts.") => {
+                    let field = f.trim_start_matches("alerts.").to_string();
+                    Failure::invalid(crate::Error {
+                        field: Some(field),
+                        ..e
+                    })
+                }
+                _ => Failure::invalid(e),
+            })?;
+        billing::save(db, &a)?;
+        Ok(Done::ok(json!({ "alerts": a.snap.alerts })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct AgentBody {
+    #[serde(default, with = "crate::amount::opt_dec")]
+    monthly_limit: Option<Decimal>,
+    #[serde(default)]
+    on_plan_exhausted: crate::model::OnPlanExhausted,
+}
+
+/// The longest agent id accepted (bytes).
+const MAX_AGENT_ID: usize = 128;
+
+/// `PUT /billing/agents/{id}` (seed 002: per-agent monthly limits, stop or use the balance
+/// when the plan runs out): the policy; what the agent spent this cycle is kept.
+pub(super) async fn set_agent(
+    State(st): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    c: Caller,
+    JsonBody(b, _): JsonBody<AgentBody>,
+) -> R<Done> {
+    c.require_session()?;
+    if id.is_empty() || id.len() > MAX_AGENT_ID {
+        let msg = format!("an agent id has 1 to {MAX_AGENT_ID} bytes");
+        return Err(Failure::new(
+            Kind::Invalid,
+            "invalid_value",
+            Some("id"),
+            msg,
+        ));
+    }
+    job(&st, Some(c.account.clone()), move |db| {
+        let mut a = load(db, &c.account, true)?;
+        let spent = a.snap.agents.get(&id).and_then(|p| p.spent_this_cycle);
+        let policy = crate::model::AgentPolicy {
+            on_plan_exhausted: b.on_plan_exhausted,
+            monthly_limit: b.monthly_limit,
+            spent_this_cycle: spent,
+        };
+        if b.monthly_limit.is_some_and(|l| l < Decimal::ZERO) {
+            let msg = "a monthly limit is credits, zero or more";
+            return Err(Failure::new(
+                Kind::Invalid,
+                "negative_amount",
+                Some("monthlyLimit"),
+                msg,
+            ));
+        }
+        a.snap.agents.insert(id.clone(), policy);
+        a.snap.validate(&a.card).map_err(Failure::invalid)?;
+        billing::save(db, &a)?;
+        Ok(Done::ok(
+            json!({ "id": id, "policy": a.snap.agents.get(&id) }),
+        ))
+    })
+    .await
+}

@@ -405,6 +405,63 @@ test("live billing: details with a VIES check, a top-up with its tax quote, the 
   await page.close();
 });
 
+test("live account: seed 002's figures, a plan switch, alert thresholds, the webhook and agent limits saved", async () => {
+  const page = await open(`${live.url}/#session=${live.session}`);
+  await page.waitForSelector("#account:not([hidden])");
+  const wallet = (await api("GET", "/billing/wallet", live.key)).body;
+  const inputs = (await api("GET", "/billing/account", live.key)).body;
+  assert.equal(await fig(page, "#account", "available").getAttribute("data-value"), wallet.available);
+  assert.equal(await fig(page, "#account", "planCredits").getAttribute("data-value"), wallet.planCredits);
+  assert.equal(await fig(page, "#account", "renewal").getAttribute("data-value"), inputs.account.cycle?.end ?? "");
+  // The catalogue is the server's; the switch is explained before it is made.
+  const plans = (await api("GET", "/billing/plans", live.key)).body.plans;
+  assert.deepEqual(await page.$$eval("#plan-pick option", (os) => os.map((o) => o.value)), plans.map((p) => p.id));
+  const target = plans.find((p) => p.id !== inputs.account.plan?.id);
+  await page.selectOption("#plan-pick", target.id);
+  assert.match(await page.textContent("#plan-effect"), new RegExp(`replaced by ${target.includedMinutes} minutes`));
+  const before = Date.now();
+  await page.click("#plan-change");
+  await page.waitForSelector(`#plan-msg [data-plan="${target.id}"]`);
+  const sub = (await api("GET", "/billing/subscription", live.key)).body;
+  assert.equal(sub.plan.id, target.id);
+  assert.ok(Date.parse(sub.cycle.start) >= before - 2000, "the switch starts a new cycle");
+  assert.equal(sub.includedSecondsRemaining, target.includedMinutes * 60);
+  await page.waitForFunction((v) => document.querySelector('#account dd[data-key="plan"]').dataset.value === v, target.id);
+  // Alert thresholds: out of order is explained; in order they are saved.
+  await page.fill("#al-info", "10");
+  await page.fill("#al-warning", "50");
+  await page.fill("#al-critical", "");
+  await page.click("#al-save");
+  await page.waitForSelector("#al-msg [data-code=alert_thresholds_unordered]");
+  await page.fill("#al-info", "80");
+  await page.fill("#al-critical", "5");
+  await page.click("#al-save");
+  await page.waitForSelector("#al-msg .ok");
+  const alerts = (await api("GET", "/billing/account", live.key)).body.account.alerts;
+  assert.deepEqual([alerts.info.threshold, alerts.warning.threshold, alerts.critical.threshold], ["80", "50", "5"]);
+  // The webhook URL, and an agent's limit and rule.
+  await page.fill("#wh-url", "https://hooks.example.com/drawdown");
+  await page.click("#wh-save");
+  await page.waitForSelector("#wh-msg .ok");
+  assert.equal((await api("GET", "/billing/webhook", live.key)).body.url, "https://hooks.example.com/drawdown");
+  await page.fill("#ag-new", "support-bot");
+  await page.click("#ag-add");
+  await page.fill("#ag-limit-support-bot", "-5");
+  await page.click('tr[data-agent="support-bot"] button');
+  await page.waitForSelector('tr[data-agent="support-bot"] [data-code=negative_amount]');
+  await page.fill("#ag-limit-support-bot", "1500");
+  await page.selectOption("#ag-rule-support-bot", "stop");
+  await page.click('tr[data-agent="support-bot"] button');
+  await page.waitForSelector('tr[data-agent="support-bot"] .ok');
+  const agent = (await api("GET", "/billing/account", live.key)).body.account.agents["support-bot"];
+  assert.deepEqual([agent.monthlyLimit, agent.onPlanExhausted], ["1500", "stop"]);
+  assert.deepEqual(page.errors.filter((e) => !/status of 422/.test(e)), []);
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() => window.axe.run(document.getElementById("account"), { runOnly: ["wcag2a", "wcag2aa"] }));
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), []);
+  await page.close();
+});
+
 test("without a session, or with a bad one, the served page falls back to sample data", async () => {
   const page = await open(`${live.url}/#session=dd_sess_forged`);
   await page.waitForFunction(() => /unavailable/.test(document.getElementById("source-badge").textContent));

@@ -343,12 +343,10 @@ export async function refreshBooks(): Promise<void> {
 
 let mounted = false;
 
-/** Show the billing panel for the session; `onChanged` refreshes the wallet after a payment. */
+/** Show the billing panel for the session; `onChanged` refreshes the figures and the books. */
 export async function mountBilling(session: string, onChanged: () => Promise<void>): Promise<void> {
   token = session;
-  changed = async () => {
-    await Promise.all([onChanged(), refreshBooks()]);
-  };
+  changed = onChanged;
   $("billing").hidden = false;
   if (!mounted) {
     mounted = true;

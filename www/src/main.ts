@@ -11,6 +11,7 @@ import { fillScenario, mountPreview } from "./preview";
 import { presets, type Preset } from "./presets";
 import { fillReload, mountReload, reloadHasEdits } from "./reload";
 import { mountBilling, refreshBooks } from "./billing";
+import { showAccount } from "./account";
 import { init, state, subscribe, update } from "./state";
 
 function badge(mode: string, text: string): void {
@@ -103,7 +104,7 @@ async function goLive(token: string, fillEditors = true): Promise<void> {
     const l = await loadLive(token);
     if (!fillEditors) {
       showLive(l);
-      await refreshBooks();
+      await Promise.all([refreshBooks(), showAccount(token, l, () => goLive(token, false))]);
       badge("live", `Live: account ${l.accountId}`);
       return;
     }
@@ -119,7 +120,8 @@ async function goLive(token: string, fillEditors = true): Promise<void> {
     sel.prepend(new Option(`Live: account ${l.accountId}`, "live", true, true));
     sel.value = "live";
     showLive(l);
-    await mountBilling(token, async () => showLive(await loadLive(token)));
+    await mountBilling(token, () => goLive(token, false));
+    await showAccount(token, l, () => goLive(token, false));
     badge("live", `Live: account ${l.accountId}`);
   } catch (e) {
     if (e instanceof LiveError && (e.status === 401 || e.status === 403)) forget();

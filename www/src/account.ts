@@ -1,0 +1,190 @@
+// Seed 002's view of the account and the settings a session changes (seed 000: plan changes;
+// seed 001: low-balance notifications): the available balance, plan credits, included
+// minutes and the next renewal; the plan catalogue with what a switch does; alert
+// thresholds, the webhook URL, and each agent's monthly limit and stop-or-use-balance rule.
+import type { Account, Plan } from "drawdown";
+import { problem } from "./billing";
+import { $, el, input, text } from "./dom";
+import { credits, duration, money, when } from "./format";
+import { LiveError, get, send, type Live } from "./live";
+
+let token = "";
+let changed: () => Promise<void> = async () => {};
+let catalogue: Plan[] = [];
+let current: Live | null = null;
+/** Forms with edits not saved yet: a refresh leaves them as they are. */
+const dirty = new Set<string>();
+
+function renewal(l: Live): string {
+  const end = l.account.cycle?.end;
+  return end ? when(end, l.account.timeZone ?? "UTC") : "no cycle";
+}
+
+function showFigures(l: Live): void {
+  const dl = $("acct-figures");
+  dl.replaceChildren();
+  const row = (term: string, shown: string, exact: string, key: string) =>
+    dl.append(el("div", {}, el("dt", {}, term), el("dd", { "data-key": key, "data-value": exact }, shown)));
+  row("Available to spend", `${credits(l.wallet.available)} credits`, l.wallet.available, "available");
+  row("Plan credits left", `${credits(l.wallet.planCredits)} credits`, l.wallet.planCredits, "planCredits");
+  row("Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
+  row("Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
+  row(`Renews (${l.account.timeZone ?? "UTC"})`, renewal(l), l.account.cycle?.end ?? "", "renewal");
+}
+
+function planLine(p: Plan, currency: string): string {
+  const fee = p.monthlyFee ? `${money(p.monthlyFee, currency)} a month` : "no monthly fee";
+  const over = p.overagePerMinute ? `, then ${credits(p.overagePerMinute)} credits a minute` : "";
+  return `${p.name ?? p.id}: ${fee}, ${p.includedMinutes ?? 0} included minutes${over}`;
+}
+
+/** What switching to the chosen plan does, in words, before the user confirms. */
+function showSwitch(): void {
+  const l = current;
+  const out = $("plan-effect");
+  const chosen = catalogue.find((p) => p.id === $<HTMLSelectElement>("plan-pick").value);
+  const button = $<HTMLButtonElement>("plan-change");
+  if (!l || !chosen) {
+    out.textContent = "";
+    button.disabled = true;
+    return;
+  }
+  const same = chosen.id === l.plan?.id;
+  button.disabled = same;
+  if (same) {
+    out.textContent = "This is your plan now.";
+    return;
+  }
+  const now = duration(l.wallet.includedSecondsRemaining);
+  out.textContent =
+    `${planLine(chosen, l.rateCard.currency)}. A new cycle starts when you confirm: your ${now} of included time left ` +
+    `are replaced by ${chosen.includedMinutes ?? 0} minutes, and the plan renews one month from now. ` +
+    `Your wallet balance (${credits(l.wallet.balance)} credits) is not touched.`;
+}
+
+async function changePlan(): Promise<void> {
+  const msg = $("plan-msg");
+  const planId = $<HTMLSelectElement>("plan-pick").value;
+  msg.replaceChildren(el("span", {}, "Changing the plan…"));
+  try {
+    const r = await send<{ plan: Plan; cycle: { start: string; end: string } }>("POST", "/billing/subscription", token, { planId });
+    msg.replaceChildren(el("span", { class: "ok", "data-plan": r.plan.id }, `Now on ${r.plan.name ?? r.plan.id}; the new cycle started ${when(r.cycle.start, "UTC")} UTC.`));
+    await changed();
+  } catch (e) {
+    problem(msg, e, $("plan-pick"));
+  }
+}
+
+function fillAlerts(a: Account): void {
+  if (dirty.has("alerts")) return;
+  input("al-info").value = a.alerts?.info?.threshold ?? "";
+  input("al-warning").value = a.alerts?.warning?.threshold ?? "";
+  input("al-critical").value = a.alerts?.critical?.threshold ?? "";
+}
+
+async function saveAlerts(): Promise<void> {
+  const msg = $("al-msg");
+  const level = (id: string) => (text(id) === null ? null : { threshold: text(id)! });
+  for (const id of ["al-info", "al-warning", "al-critical"]) $(id).removeAttribute("aria-invalid");
+  try {
+    await send("PUT", "/billing/alerts", token, { info: level("al-info"), warning: level("al-warning"), critical: level("al-critical") });
+    dirty.delete("alerts");
+    msg.replaceChildren(el("span", { class: "ok" }, "Alert thresholds saved."));
+    await changed();
+  } catch (e) {
+    const f = e instanceof LiveError ? (e.field ?? "").split(".")[0] : "";
+    problem(msg, e, f ? document.getElementById(`al-${f}`) : null);
+  }
+}
+
+async function loadWebhook(): Promise<void> {
+  if (dirty.has("webhook")) return;
+  const w = await get<{ url: string | null }>("/billing/webhook", token);
+  input("wh-url").value = w.url ?? "";
+}
+
+async function saveWebhook(): Promise<void> {
+  const msg = $("wh-msg");
+  try {
+    await send("PUT", "/billing/webhook", token, { url: text("wh-url") });
+    dirty.delete("webhook");
+    msg.replaceChildren(el("span", { class: "ok" }, "Webhook URL saved."));
+  } catch (e) {
+    problem(msg, e, input("wh-url"));
+  }
+}
+
+function agentRow(id: string, p: NonNullable<Account["agents"]>[string]): HTMLTableRowElement {
+  const limit = el("input", { id: `ag-limit-${id}`, inputmode: "decimal", value: p.monthlyLimit ?? "", "aria-label": `Monthly limit of ${id} (credits)` });
+  const rule = el("select", { id: `ag-rule-${id}`, "aria-label": `When the plan runs out, ${id}` },
+    el("option", { value: "stop" }, "stops"), el("option", { value: "use_balance" }, "uses the balance"));
+  rule.value = p.onPlanExhausted ?? "use_balance";
+  const msg = el("span", { class: "field-msg", role: "status" });
+  const save = el("button", { type: "button", class: "link" }, "Save");
+  save.addEventListener("click", async () => {
+    limit.removeAttribute("aria-invalid");
+    try {
+      const limitValue = limit.value.trim() === "" ? null : limit.value.trim();
+      await send("PUT", `/billing/agents/${encodeURIComponent(id)}`, token, { monthlyLimit: limitValue, onPlanExhausted: rule.value });
+      msg.replaceChildren(el("span", { class: "ok" }, "Saved."));
+    } catch (e) {
+      problem(msg, e, limit);
+    }
+  });
+  const spent = p.spentThisCycle ?? "0";
+  return el(
+    "tr",
+    { "data-agent": id },
+    el("td", {}, id),
+    el("td", { class: "num", "data-value": spent }, credits(spent)),
+    el("td", {}, limit),
+    el("td", {}, rule),
+    el("td", {}, save, msg),
+  );
+}
+
+function showAgents(a: Account): void {
+  if (dirty.has("agents")) return;
+  const body = $("agents-table").querySelector("tbody")!;
+  const agents = Object.entries(a.agents ?? {});
+  body.replaceChildren(...agents.map(([id, p]) => agentRow(id, p)));
+  if (!agents.length) body.append(el("tr", {}, el("td", { colspan: "5" }, "No agent policies yet: add one below.")));
+}
+
+/** Show the live account's plan, limits and settings; called on every load and refresh. */
+export async function showAccount(session: string, l: Live, onChanged: () => Promise<void>): Promise<void> {
+  token = session;
+  changed = onChanged;
+  current = l;
+  $("account").hidden = false;
+  showFigures(l);
+  if (!catalogue.length) {
+    catalogue = (await get<{ plans: Plan[] }>("/billing/plans", token)).plans;
+    const pick = $<HTMLSelectElement>("plan-pick");
+    pick.replaceChildren(...catalogue.map((p) => new Option(planLine(p, l.rateCard.currency), p.id)));
+    pick.addEventListener("change", showSwitch);
+    $("plan-change").addEventListener("click", () => void changePlan());
+    $("al-form").addEventListener("input", () => dirty.add("alerts"));
+    $("al-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      void saveAlerts();
+    });
+    $("wh-form").addEventListener("input", () => dirty.add("webhook"));
+    $("wh-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      void saveWebhook();
+    });
+    $("agents-table").addEventListener("input", () => dirty.add("agents"));
+    $("ag-add").addEventListener("click", () => {
+      const id = text("ag-new");
+      if (!id) return;
+      $("agents-table").querySelector("tbody")!.append(agentRow(id, { onPlanExhausted: "use_balance", monthlyLimit: null }));
+      input("ag-new").value = "";
+    });
+    if (l.plan) $<HTMLSelectElement>("plan-pick").value = l.plan.id;
+  }
+  showSwitch();
+  fillAlerts(l.account);
+  showAgents(l.account);
+  await loadWebhook();
+}
