@@ -169,11 +169,50 @@ test("the drawdown preview: figures, chart sources, reloads and alert bands equa
   assert.deepEqual(new Map(areas), new Map(p.grants.map((g) => [g.id, expired(g.id) ? "0" : g.remaining])));
   const marks = await page.$$eval("#chart g.reload", (gs) => gs.map((g) => g.dataset.credits));
   assert.deepEqual(marks, p.reloads.map((r) => r.credits));
-  const bands = await page.$$eval("#chart rect.band", (rs) => rs.map((r) => r.dataset.state));
-  for (const a of p.alerts) if (a.to !== "ok") assert.ok(bands.includes(a.to), `a band for ${a.to}`);
+  // Alert thresholds are lines at the account's settings; the balance line ends at the engine's balance.
+  const lines = await page.$$eval("#chart g.threshold", (gs) => gs.map((g) => [g.dataset.level, g.dataset.value]));
+  const alerts = input.account.alerts;
+  assert.deepEqual(lines, ["info", "warning", "critical"].filter((l) => alerts?.[l]).map((l) => [l, String(alerts[l].threshold)]));
+  assert.ok(lines.length >= 2, "the sample account has alert thresholds");
+  assert.equal(await page.getAttribute("#chart path.balance-line", "data-value"), p.balanceAfter);
+  // Real axes: round credit ticks with gridlines, local days, the zone and the unit named.
+  const yTicks = await page.$$eval("#chart text[data-tick]", (ts) => ts.map((t) => Number(t.dataset.tick)));
+  assert.ok(yTicks.length >= 3 && yTicks.includes(0), `credit ticks ${yTicks}`);
+  assert.ok((await page.$$("#chart text[data-day]")).length >= 3);
+  assert.match(await page.textContent("#chart svg"), new RegExp(`Days in ${input.account.timeZone ?? "UTC"}`));
   // Every line's credits are listed.
   const listed = await page.$$eval("#preview-items tbody tr:not(.reload-row) td.num", (ts) => ts.map((t) => t.dataset.value));
   assert.deepEqual(listed, p.items.flatMap((i) => i.lines.map((l) => l.credits)));
+  assert.deepEqual(page.errors, []);
+  await page.close();
+});
+
+test("a 100,000-call scenario redraws within 500 ms, what is owed is drawn below zero, and nothing overflows at 375 px", async () => {
+  const page = await open(offlineUrl(), 375);
+  await page.fill("#sc-prepaid", "5");
+  await page.fill("#sc-days", "20");
+  // Each input event redraws; time the one that makes the scenario 100,000 calls.
+  const ms = await page.evaluate(async () => {
+    const calls = document.getElementById("sc-calls");
+    calls.value = "5000";
+    const t0 = performance.now();
+    calls.dispatchEvent(new Event("input", { bubbles: true }));
+    await new Promise((r) => setTimeout(r, 0));
+    return performance.now() - t0;
+  });
+  const items = await page.evaluate(() => Number(document.querySelector('#preview dd[data-key="refused"]') ? 1 : 0));
+  assert.equal(items, 1);
+  assert.match(await page.textContent("#preview-more"), /of 1\d\d,\d{3} items are listed/);
+  console.log(`# 100,000-call scenario redrawn in ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 500, `redraw took ${ms.toFixed(0)} ms`);
+  const owed = await page.getAttribute("#chart path.owed", "data-value");
+  assert.ok(owed && dd.compareDecimals(owed, "0") > 0, "the scenario runs out and owes");
+  assert.equal(owed, await fig(page, "#preview", "owed").getAttribute("data-value"));
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 375, `the page is ${width}px wide`);
+  const tick = await page.$eval("#chart text.tick", (t) => parseFloat(getComputedStyle(t).fontSize) * (t.ownerSVGElement.getBoundingClientRect().width / t.ownerSVGElement.viewBox.baseVal.width));
+  assert.ok(tick >= 10, `axis text is ${tick.toFixed(1)} px on a phone`);
+  await page.screenshot({ path: join(shots, "dashboard-100k-375.png"), fullPage: false });
   assert.deepEqual(page.errors, []);
   await page.close();
 });

@@ -1,28 +1,40 @@
 // The balance-over-time chart: credits stacked by source (plan credits, then each grant in
-// the order the engine lists them), a lane of included minutes, alert-state bands behind and
-// a marker at every reload. The values are the engine's exact strings; Number() below only
-// places pixels, and every mark carries the exact value in its <title> and data-value.
-import type { AlertState } from "drawdown";
-import { credits, duration, when } from "./format";
+// the order the engine lists them), the spendable balance as a line, what is owed as a region
+// below zero, alert thresholds as labelled lines, reloads as markers, and the included
+// minutes in a lane of their own with their own scale. Axes have round ticks, gridlines and
+// units; the x axis marks local days in the account's time zone, which is named. The chart
+// is drawn at the width it is shown (so text keeps its size on a phone). The values are the
+// engine's exact strings; Number() below only places pixels, and every mark carries the exact
+// value in its <title> or data-value.
+import { credits, duration } from "./format";
 
 export interface Point {
   t: number;
   /** Exact remaining per source id, already zero where the grant is not active at t. */
   values: Map<string, string>;
   includedSeconds: number;
+  /** Spendable balance (wallet grants less what is owed) and credits owed, exact. */
+  balance: string;
+  owed: string;
 }
 
 export interface ChartData {
   points: Point[];
   sources: { id: string; label: string }[];
-  bands: { from: number; to: number; state: AlertState }[];
+  thresholds: { level: string; credits: string }[];
   reloads: { t: number; credits: string; label: string }[];
   showIncluded: boolean;
   timeZone: string;
+  /** "100 credits = $1.00": what a credit is worth, for the axis's unit. */
+  unit: string;
 }
 
 const NS = "http://www.w3.org/2000/svg";
 export const palette = ["#2f6f4f", "#3b6fb6", "#b5651d", "#7a4fa3", "#1f8a8a", "#a33b5b", "#6b7a1f", "#555"];
+/** Narrowest the chart is drawn; a phone scrolls nothing, the plot just gets narrower. */
+const MIN_WIDTH = 300;
+const CREDITS_H = 220;
+const INCLUDED_H = 70;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>, ...kids: (Node | string)[]) {
   const e = document.createElementNS(NS, tag);
@@ -33,51 +45,85 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 
 const title = (s: string) => svg("title", {}, s);
 
+/** Round tick values covering [lo, hi]: steps of 1, 2 or 5 times a power of ten. */
+export function ticks(lo: number, hi: number, count: number): number[] {
+  const span = Math.max(hi - lo, 1);
+  const raw = span / Math.max(1, count);
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow;
+  const out: number[] = [];
+  for (let v = Math.floor(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+  if (out[out.length - 1]! < hi) out.push(out[out.length - 1]! + step);
+  return out;
+}
+
+/** Local midnights in `zone` between t0 and t1, every `every` days. */
+function days(t0: number, t1: number, zone: string, every: number): number[] {
+  const dayOf = new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+  const out: number[] = [];
+  let last = "";
+  // Walk hour by hour near each boundary: exact at DST changes without a zone table here.
+  for (let t = t0 - (t0 % 3_600_000); t <= t1 && out.length < 400; t += 3_600_000) {
+    const d = dayOf.format(t);
+    if (d !== last) {
+      if (last !== "") out.push(t);
+      last = d;
+      t += 20 * 3_600_000; // the next midnight is at least 23 hours away
+    }
+  }
+  return out.filter((_, i) => i % every === 0);
+}
+
 export function drawChart(host: HTMLElement, legend: HTMLElement, d: ChartData): void {
-  const W = 720;
-  const laneTop = 10;
-  const creditsH = 200;
-  const inclH = d.showIncluded ? 56 : 0;
-  const gap = d.showIncluded ? 24 : 0;
-  const left = 64;
+  const W = Math.max(MIN_WIDTH, Math.round(host.clientWidth || 720));
+  const narrow = W < 480;
+  const left = narrow ? 46 : 64;
   const right = 12;
-  const H = laneTop + creditsH + gap + inclH + 28;
+  const top = 24;
+  const gap = d.showIncluded ? 34 : 0;
+  const inclH = d.showIncluded ? INCLUDED_H : 0;
+  const H = top + CREDITS_H + gap + inclH + 40;
   const t0 = d.points[0]?.t ?? 0;
   const t1 = Math.max(d.points[d.points.length - 1]?.t ?? 1, t0 + 1);
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - right);
-  const totals = d.points.map((p) => d.sources.reduce((s, src) => s + Number(p.values.get(src.id) ?? "0"), 0));
-  const maxC = Math.max(1, ...totals);
-  const y = (v: number) => laneTop + creditsH - (v / maxC) * creditsH;
+  const stackTop = d.points.map((p) => d.sources.reduce((s, src) => s + Number(p.values.get(src.id) ?? "0"), 0));
+  const maxOwed = Math.max(0, ...d.points.map((p) => Number(p.owed)));
+  const maxT = Math.max(0, ...d.thresholds.map((t) => Number(t.credits)));
+  const yTicks = ticks(-maxOwed, Math.max(1, ...stackTop, maxT), narrow ? 4 : 6);
+  const lo = yTicks[0]!;
+  const hi = yTicks[yTicks.length - 1]!;
+  const y = (v: number) => top + CREDITS_H - ((v - lo) / (hi - lo)) * CREDITS_H;
 
-  const root = svg("svg", {
-    viewBox: `0 0 ${W} ${H}`,
-    role: "img",
-    "aria-labelledby": "chart-title",
-    class: "chart-svg",
-  });
-  root.append(svg("title", { id: "chart-title" }, "Spendable credits over time, stacked by source, with reloads and alert states"));
+  const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: "img", "aria-labelledby": "chart-title", class: "chart-svg" });
+  root.append(svg("title", { id: "chart-title" }, "Credits over time by source, the spendable balance, what is owed below zero, alert thresholds and reloads"));
 
-  // Alert bands behind everything.
-  for (const b of d.bands) {
-    if (b.state === "ok") continue;
+  // Gridlines and the credits axis.
+  for (const v of yTicks) {
     root.append(
-      svg(
-        "rect",
-        { x: x(b.from), y: laneTop, width: Math.max(1, x(b.to) - x(b.from)), height: creditsH, class: `band band-${b.state}`, "data-state": b.state },
-        title(`alert state ${b.state} from ${when(new Date(b.from).toISOString(), d.timeZone)}`),
-      ),
+      svg("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: v === 0 ? "axis" : "grid" }),
+      svg("text", { x: left - 6, y: y(v) + 4, class: "tick", "text-anchor": "end", "data-tick": v }, credits(String(v))),
     );
   }
+  root.append(svg("text", { x: 4, y: 12, class: "unit" }, "credits"));
+  // Day gridlines behind the data; their labels come with the axis below.
+  const perLabel = narrow ? 70 : 90;
+  const all = days(t0, t1, d.timeZone, 1);
+  const xAxisY = top + CREDITS_H;
+  for (const t of all) root.append(svg("line", { x1: x(t), x2: x(t), y1: top, y2: xAxisY, class: "grid" }));
 
   // Stacked step areas, bottom source first.
   const base = d.points.map(() => 0);
-  d.sources.forEach((src, k) => {
-    const top = d.points.map((p, i) => base[i]! + Number(p.values.get(src.id) ?? "0"));
+  const step = (values: number[]) => {
     let path = "";
     d.points.forEach((p, i) => {
       const next = d.points[i + 1]?.t ?? t1;
-      path += `${i === 0 ? "M" : "L"}${x(p.t)},${y(top[i]!)}L${x(next)},${y(top[i]!)}`;
+      path += `${i === 0 ? "M" : "L"}${x(p.t)},${y(values[i]!)}L${x(next)},${y(values[i]!)}`;
     });
+    return path;
+  };
+  d.sources.forEach((src, k) => {
+    const stacked = d.points.map((p, i) => base[i]! + Number(p.values.get(src.id) ?? "0"));
+    let path = step(stacked);
     for (let i = d.points.length - 1; i >= 0; i--) {
       const next = d.points[i + 1]?.t ?? t1;
       path += `L${x(next)},${y(base[i]!)}L${x(d.points[i]!.t)},${y(base[i]!)}`;
@@ -87,23 +133,50 @@ export function drawChart(host: HTMLElement, legend: HTMLElement, d: ChartData):
       svg("path", { d: `${path}Z`, fill: palette[k % palette.length]!, class: "area", "data-source": src.id, "data-value": last },
         title(`${src.label}: ${credits(last)} credits at the end`)),
     );
-    top.forEach((v, i) => (base[i] = v));
+    stacked.forEach((v, i) => (base[i] = v));
   });
 
-  // Axes.
+  // What is owed: below zero.
+  if (maxOwed > 0) {
+    const owed = d.points.map((p) => -Number(p.owed));
+    let path = step(owed);
+    path += `L${x(t1)},${y(0)}L${x(t0)},${y(0)}Z`;
+    const last = d.points[d.points.length - 1]!.owed;
+    root.append(svg("path", { d: path, class: "area owed", "data-source": "owed", "data-value": last }, title(`Owed: ${credits(last)} credits at the end`)));
+  }
+
+  // The spendable balance as a line over the areas.
+  const lastBalance = d.points[d.points.length - 1]?.balance ?? "0";
   root.append(
-    svg("line", { x1: left, x2: W - right, y1: y(0), y2: y(0), class: "axis" }),
-    svg("text", { x: left - 6, y: y(0) + 4, class: "tick", "text-anchor": "end" }, "0"),
-    svg("text", { x: left - 6, y: y(maxC) + 4, class: "tick", "text-anchor": "end" }, credits(String(Math.round(maxC)))),
-    svg("text", { x: left, y: H - 6, class: "tick" }, when(new Date(t0).toISOString(), d.timeZone)),
-    svg("text", { x: W - right, y: H - 6, class: "tick", "text-anchor": "end" }, when(new Date(t1).toISOString(), d.timeZone)),
+    svg("path", { d: step(d.points.map((p) => Number(p.balance))), class: "balance-line", "data-source": "balance", "data-value": lastBalance },
+      title(`Spendable balance: ${credits(d.points[0]?.balance ?? "0")} at the start, ${credits(lastBalance)} at the end`)),
   );
 
-  // Included minutes lane.
+  // Alert thresholds: labelled dashed lines (they are settings, not data).
+  for (const th of d.thresholds) {
+    const yy = y(Number(th.credits));
+    root.append(
+      svg("g", { class: `threshold threshold-${th.level}`, "data-level": th.level, "data-value": th.credits },
+        svg("line", { x1: left, x2: W - right, y1: yy, y2: yy }),
+        svg("text", { x: W - right - 2, y: yy - 3, "text-anchor": "end", class: "tick halo" }, `${th.level} ${credits(th.credits)}`),
+        title(`Alert threshold ${th.level}: ${credits(th.credits)} credits`)),
+    );
+  }
+
+  // Days on the x axis, in the account's zone.
+  const every = Math.max(1, Math.ceil((all.length * perLabel) / (W - left - right)));
+  const dayFmt = new Intl.DateTimeFormat("en-US", { timeZone: d.timeZone, month: "short", day: "numeric" });
+  all.forEach((t, i) => {
+    if (i % every === 0) root.append(svg("text", { x: x(t), y: xAxisY + 14, class: "tick", "text-anchor": "middle", "data-day": t }, dayFmt.format(t)));
+  });
+
+  // Included minutes: their own lane and scale.
   if (d.showIncluded) {
-    const top = laneTop + creditsH + gap;
-    const maxS = Math.max(1, ...d.points.map((p) => p.includedSeconds));
-    const yi = (s: number) => top + inclH - (s / maxS) * inclH;
+    const laneTop = xAxisY + gap;
+    const maxS = Math.max(60, ...d.points.map((p) => p.includedSeconds));
+    const mTicks = ticks(0, maxS / 60, 2);
+    const mHi = mTicks[mTicks.length - 1]! * 60;
+    const yi = (s: number) => laneTop + inclH - (s / mHi) * inclH;
     let path = `M${x(t0)},${yi(0)}`;
     d.points.forEach((p, i) => {
       const next = d.points[i + 1]?.t ?? t1;
@@ -111,31 +184,38 @@ export function drawChart(host: HTMLElement, legend: HTMLElement, d: ChartData):
     });
     path += `L${x(t1)},${yi(0)}Z`;
     const last = d.points[d.points.length - 1]?.includedSeconds ?? 0;
+    for (const m of mTicks) {
+      root.append(
+        svg("line", { x1: left, x2: W - right, y1: yi(m * 60), y2: yi(m * 60), class: m === 0 ? "axis" : "grid" }),
+        svg("text", { x: left - 6, y: yi(m * 60) + 4, class: "tick", "text-anchor": "end" }, String(m)),
+      );
+    }
     root.append(
-      svg("text", { x: left - 6, y: top + 10, class: "tick", "text-anchor": "end" }, "min"),
+      svg("text", { x: 4, y: laneTop - 4, class: "unit" }, "included minutes"),
       svg("path", { d: path, class: "area included", "data-source": "included_minutes", "data-value": String(last) },
         title(`Included minutes: ${duration(last)} left at the end`)),
-      svg("line", { x1: left, x2: W - right, y1: yi(0), y2: yi(0), class: "axis" }),
     );
   }
+  root.append(svg("text", { x: W - right, y: H - 6, class: "unit", "text-anchor": "end" }, `Days in ${d.timeZone} · ${d.unit}`));
 
   // Reload markers on top.
   for (const r of d.reloads) {
-    const g = svg("g", { class: "reload", "data-credits": r.credits },
-      svg("line", { x1: x(r.t), x2: x(r.t), y1: laneTop, y2: laneTop + creditsH, class: "reload-line" }),
-      svg("path", { d: `M${x(r.t) - 6},${laneTop}L${x(r.t) + 6},${laneTop}L${x(r.t)},${laneTop + 9}Z`, class: "reload-mark" }),
-      title(r.label));
-    root.append(g);
+    root.append(
+      svg("g", { class: "reload", "data-credits": r.credits },
+        svg("line", { x1: x(r.t), x2: x(r.t), y1: top, y2: xAxisY, class: "reload-line" }),
+        svg("path", { d: `M${x(r.t) - 6},${top}L${x(r.t) + 6},${top}L${x(r.t)},${top + 9}Z`, class: "reload-mark" }),
+        title(r.label)),
+    );
   }
   host.replaceChildren(root);
 
   legend.replaceChildren(
     ...d.sources.map((s, k) => item(palette[k % palette.length]!, s.label)),
+    item("var(--fg)", "spendable balance (line)"),
+    ...(maxOwed > 0 ? [item("var(--owed)", "owed (below zero)")] : []),
     ...(d.showIncluded ? [item("var(--included)", "included minutes (lower lane)")] : []),
-    item("var(--reload)", "▼ auto-reload"),
-    item("var(--info)", "info"),
-    item("var(--warning)", "warning"),
-    item("var(--alarm)", "in alarm"),
+    ...(d.reloads.length ? [item("var(--reload)", "▼ auto-reload")] : []),
+    ...(d.thresholds.length ? [item("var(--warn)", "alert thresholds (dashed)")] : []),
   );
 }
 
@@ -147,3 +227,4 @@ function item(color: string, label: string): HTMLElement {
   s.append(sw, label);
   return s;
 }
+

@@ -60,11 +60,12 @@ export function duration(seconds: number): string {
 
 /** An instant as a short date-time in the given zone. */
 export function when(instant: string, timeZone: string): string {
-  return new Intl.DateTimeFormat(locale, {
-    timeZone,
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-  }).format(new Date(instant));
+  let f = dateTimes.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    dateTimes.set(timeZone, f);
+  }
+  return f.format(new Date(instant));
 }
+
+const dateTimes = new Map<string, Intl.DateTimeFormat>();

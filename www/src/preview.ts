@@ -1,9 +1,9 @@
-// The drawdown preview: previewDrawdown over the scenario's usage, its figures, every line's
-// allocations, and the chart. The per-source series come from the engine too: the preview's
-// timeline (`detail: "timeline"`) gives every grant's exact remaining after each item, in one
-// call (it replaced a preview of each prefix of the usage), sampled to at most MAX_POINTS
-// points, so the page never subtracts an amount itself.
-import { evaluateAlerts, previewDrawdown, type Account, type AlertState, type Grant, type Preview, type Usage } from "drawdown";
+// The drawdown preview: previewDrawdown over the scenario's usage, its figures, the first
+// items' allocations, and the chart. The usage is applied in at most MAX_POINTS steps on one
+// account handle (`runInSteps`), so the chart's per-source series are the engine's exact
+// state after each step and the page never subtracts an amount itself; a scenario of
+// 100,000 calls is one pass over the usage on the package's fast summary path.
+import { openAccount, previewDrawdown, subtractDecimals, type Account, type Grant, type Preview, type Usage } from "drawdown";
 import { drawChart, type ChartData, type Point } from "./chart";
 import { $, clearMarks, el, figure, input, int, setValue, showError, text } from "./dom";
 import { credits, duration, money, when } from "./format";
@@ -12,6 +12,11 @@ import { usageFor } from "./scenario";
 import { engineAccount, state, update, type AppState } from "./state";
 
 const MAX_POINTS = 120;
+/** Most items listed line by line under the chart (the chart and figures cover them all). */
+const MAX_LISTED_ITEMS = 200;
+/** The scenario's bounds: up to 100,000 calls (90 days x 5,000) for a large account. */
+const MAX_DAYS = 90;
+const MAX_CALLS_PER_DAY = 5000;
 
 export function fillScenario(s: Scenario, account: Account, live: boolean): void {
   setValue("sc-start", s.start);
@@ -33,8 +38,8 @@ function readScenario(): Scenario {
   const n = (id: string) => Math.max(0, int(id) ?? 0) || 0;
   return {
     start: input("sc-start").value,
-    days: Math.min(31, Math.max(1, n("sc-days"))),
-    callsPerDay: Math.min(40, n("sc-calls")),
+    days: Math.min(MAX_DAYS, Math.max(1, n("sc-days"))),
+    callsPerDay: Math.min(MAX_CALLS_PER_DAY, n("sc-calls")),
     callSeconds: n("sc-secs"),
     tollFreeEvery: n("sc-tfe"),
     messagesPerDay: n("sc-msgs"),
@@ -62,16 +67,56 @@ interface ScenarioRun {
   account: Account;
   usage: Usage[];
   preview: Preview | null;
+  /** The chart's points: the state after each step of the usage. */
+  steps: { t: number; p: Preview }[];
+  /** The first items with their allocations, for the table. */
+  listed: Preview["items"];
   error: unknown;
+}
+
+/**
+ * The usage applied in at most MAX_POINTS steps on one handle (`apply`, which continues from
+ * each step as the server does event by event): one pass over the usage, on the package's
+ * fast summary path, with the state after each step for the chart. The steps together are
+ * the one preview (items, reloads, alerts concatenated; the figures of the last step).
+ */
+function runInSteps(s: AppState, account: Account, usage: Usage[]): Pick<ScenarioRun, "preview" | "steps" | "listed"> {
+  const inOrder = usage.every((u, i) => i === 0 || usage[i - 1]!.at <= u.at);
+  const sorted = inOrder ? usage : usage.slice().sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  const handle = openAccount({ rateCard: s.rateCard, account });
+  const steps: ScenarioRun["steps"] = [];
+  try {
+    const size = Math.max(1, Math.ceil(sorted.length / MAX_POINTS));
+    for (let i = 0; i < sorted.length; i += size) {
+      const chunk = sorted.slice(i, i + size);
+      steps.push({ t: ms(chunk[chunk.length - 1]!.at), p: handle.apply(chunk, { detail: "summary" }) });
+    }
+  } finally {
+    handle.free();
+  }
+  const listed = previewDrawdown({ rateCard: s.rateCard, account, usage: sorted.slice(0, MAX_LISTED_ITEMS) }).items;
+  if (!steps.length) {
+    const p = previewDrawdown({ rateCard: s.rateCard, account, usage: [] });
+    return { preview: p, steps, listed };
+  }
+  const last = steps[steps.length - 1]!.p;
+  const preview: Preview = {
+    ...last,
+    balanceBefore: steps[0]!.p.balanceBefore,
+    items: steps.flatMap((x) => x.p.items),
+    reloads: steps.flatMap((x) => x.p.reloads),
+    alerts: steps.flatMap((x) => x.p.alerts),
+  };
+  return { preview, steps, listed };
 }
 let last: ScenarioRun | null = null;
 export function scenarioRun(s: AppState): ScenarioRun {
   if (last?.s !== s) {
     const account = engineAccount(s);
     const usage = usageFor(s.scenario, s.rateCard);
-    last = { s, account, usage, preview: null, error: null };
+    last = { s, account, usage, preview: null, steps: [], listed: [], error: null };
     try {
-      last.preview = previewDrawdown({ rateCard: s.rateCard, account, usage, detail: "timeline" });
+      Object.assign(last, runInSteps(s, account, usage));
     } catch (e) {
       last.error = e;
     }
@@ -87,34 +132,32 @@ function active(g: Grant | undefined, t: number): boolean {
   return !(g.expiresAt && ms(g.expiresAt) <= t);
 }
 
-function series(s: AppState, account: Account, usage: Usage[], full: Preview): ChartData {
+function series(s: AppState, account: Account, usage: Usage[], full: Preview, steps: ScenarioRun["steps"]): ChartData {
   const byId = new Map((account.grants ?? []).map((g) => [g.id, g]));
-  const point = (t: number, p: Preview): Point => ({
+  const point = (t: number, p: Preview, balance: string): Point => ({
     t,
     includedSeconds: p.includedSecondsRemaining,
     values: new Map(p.grants.map((g) => [g.id, active(byId.get(g.id), t) ? g.remaining : "0"])),
+    balance,
+    owed: p.owed,
   });
-  const start = usage.length ? ms(usage[0]!.at) : Date.now();
+  const first = usage.reduce((m, u) => (u.at < m ? u.at : m), usage[0]?.at ?? "");
+  const start = first ? ms(first) : Date.now();
   const opening = previewDrawdown({ rateCard: s.rateCard, account, usage: [] });
-  const points: Point[] = [point(start - 3_600_000, { ...opening, grants: (account.grants ?? []).map((g) => ({ id: g.id, remaining: String(g.remaining) })) })];
-  const tl = full.timeline;
-  const items = tl?.at.length ?? 0;
-  const step = Math.max(1, Math.ceil(items / MAX_POINTS));
-  for (let k = step; tl && k < items; k += step) {
-    const t = ms(tl.at[k - 1]!);
-    const values = new Map<string, string>();
-    for (const [id, column] of Object.entries(tl.grants)) {
-      const v = column[k - 1];
-      if (v !== null && v !== undefined) values.set(id, active(byId.get(id), t) ? v : "0");
-    }
-    points.push({ t, includedSeconds: tl.includedSecondsRemaining[k - 1]!, values });
-  }
-  if (usage.length) points.push(point(ms(usage[usage.length - 1]!.at), full));
-  // Expiries inside the window are breakpoints too: the grant leaves the stack there.
+  const openingGrants = { ...opening, grants: (account.grants ?? []).map((g) => ({ id: g.id, remaining: String(g.remaining) })) };
+  const points: Point[] = [point(start - 3_600_000, openingGrants, full.balanceBefore)];
+  for (const step of steps) points.push(point(step.t, step.p, step.p.balanceAfter));
+  // Expiries inside the window are breakpoints too: the grant leaves the stack, and its
+  // remaining leaves the spendable balance, there.
   for (const g of account.grants ?? []) {
     const e = g.expiresAt ? ms(g.expiresAt) : NaN;
     const i = points.findIndex((p) => p.t > e);
-    if (i > 0) points.splice(i, 0, { ...points[i - 1]!, t: e, values: new Map([...points[i - 1]!.values].map(([id, v]) => [id, active(byId.get(id), e) ? v : "0"])) });
+    if (i > 0) {
+      const prev = points[i - 1]!;
+      const lost = prev.values.get(g.id) ?? "0";
+      const values = new Map([...prev.values].map(([id, v]) => [id, active(byId.get(id), e) ? v : "0"]));
+      points.splice(i, 0, { ...prev, t: e, values, balance: subtractDecimals(prev.balance, lost) });
+    }
   }
   const plan = full.grants.filter((g) => byId.get(g.id)?.type === "plan");
   const rest = full.grants.filter((g) => byId.get(g.id)?.type !== "plan");
@@ -122,24 +165,17 @@ function series(s: AppState, account: Account, usage: Usage[], full: Preview): C
     const g = byId.get(id);
     return g ? `${g.type === "plan" ? "plan credits" : g.type} · ${id}` : `reload · ${id}`;
   };
-  const end = points[points.length - 1]!.t;
-  const settings = account.alerts;
-  const bands: ChartData["bands"] = [];
-  if (settings) {
-    let st: AlertState = settings.state ?? evaluateAlerts({ settings, balance: full.balanceBefore }).state;
-    let from = points[0]!.t;
-    for (const a of full.alerts) {
-      bands.push({ from, to: ms(a.at), state: st });
-      st = a.to;
-      from = ms(a.at);
-    }
-    bands.push({ from, to: end + 1, state: st });
-  }
+  const alerts = account.alerts;
+  const thresholds = (["info", "warning", "critical"] as const).flatMap((level) => {
+    const l = alerts?.[level];
+    return l ? [{ level, credits: String(l.threshold) }] : [];
+  });
   const currency = s.rateCard.currency;
   return {
     points,
     sources: [...plan, ...rest].map((g) => ({ id: g.id, label: label(g.id) })),
-    bands,
+    thresholds,
+    unit: `${credits(String(s.rateCard.creditsPerUnit))} credits = ${money("1", currency)}`,
     reloads: full.reloads.map((r) => ({
       t: ms(r.at),
       credits: r.credits,
@@ -148,6 +184,22 @@ function series(s: AppState, account: Account, usage: Usage[], full: Preview): C
     showIncluded: (s.plan?.includedMinutes ?? 0) > 0,
     timeZone: account.timeZone ?? "UTC",
   };
+}
+
+/** Usage items past which the input JSON is written only when its panel is opened. */
+const EAGER_INPUT_ITEMS = 2000;
+let pendingInput: (() => void) | null = null;
+
+/** The previewDrawdown input as JSON, for developers; a large one waits until it is opened. */
+function showInput(s: AppState, account: Account, usage: Usage[]): void {
+  const write = () => {
+    $("preview-input").textContent = JSON.stringify({ rateCard: s.rateCard, account, usage }, null, 2);
+    pendingInput = null;
+  };
+  const details = $("preview-input").closest("details");
+  if (usage.length <= EAGER_INPUT_ITEMS || details?.open) return write();
+  $("preview-input").textContent = `(${usage.length.toLocaleString("en-US")} usage items: written when this is opened)`;
+  pendingInput = write;
 }
 
 function render(s: AppState): void {
@@ -166,12 +218,12 @@ function render(s: AppState): void {
     if (id) input(id).dataset.field = `account.grants[${i}].remaining`;
     if (id === "sc-promo") input("sc-promo-exp").dataset.field = `account.grants[${i}].expiresAt`;
   });
-  $("preview-input").textContent = JSON.stringify({ rateCard: s.rateCard, account, usage }, null, 2);
+  showInput(s, account, usage);
   let chart: ChartData;
   const p = run.preview;
   try {
     if (!p) throw run.error;
-    chart = series(s, account, usage, p);
+    chart = series(s, account, usage, p, run.steps);
   } catch (e) {
     showError(form, msg, e);
     $("chart").replaceChildren();
@@ -184,14 +236,17 @@ function render(s: AppState): void {
   figure(figs, "Owed", `${credits(p.owed)} credits`, p.owed, "owed");
   figure(figs, "Included minutes left", duration(p.includedSecondsRemaining), String(p.includedSecondsRemaining), "includedSecondsRemaining");
   figure(figs, "Reloads", p.reloads.length ? p.reloads.map((r) => money(r.amount, cur)).join(" + ") : "none", String(p.reloads.length), "reloads");
-  const endState = p.alerts.length ? p.alerts[p.alerts.length - 1]!.to : chart.bands[chart.bands.length - 1]?.state ?? "ok";
+  const endState = p.alerts.length ? p.alerts[p.alerts.length - 1]!.to : account.alerts?.state ?? "ok";
   figure(figs, "Alert state at the end", endState.replace("_", " "), endState, "alertState");
   figure(figs, "Refused", String(p.items.filter((i) => i.status === "refused").length), String(p.items.filter((i) => i.status === "refused").length), "refused");
 
   drawChart($("chart"), $("chart-legend"), chart);
 
   const names = new Map<string, string>([["included_minutes", "included minutes"], ["plan_credits", "plan credits"]]);
-  for (const item of p.items) {
+  const listed = run.listed;
+  $("preview-more").textContent =
+    p.items.length > listed.length ? `The first ${listed.length} of ${p.items.length.toLocaleString("en-US")} items are listed; the chart and the figures cover them all.` : "";
+  for (const item of listed) {
     if (item.status === "refused") {
       body.append(el("tr", { class: "refused" }, el("td", {}, when(item.at, tz)), el("td", {}, item.id), el("td", {}, `refused: ${item.reason ?? ""}`), el("td", { class: "num" }, "0")));
     }
@@ -211,6 +266,15 @@ export function mountPreview(subscribe: (f: (s: AppState) => void) => void): voi
     const s = state();
     update({ scenario: readScenario(), ...(s.mode === "sample" ? { account: readWallet(s.account) } : {}) });
   });
+  $("preview-input").closest("details")?.addEventListener("toggle", () => pendingInput?.());
+  // The chart is drawn at its shown width: draw it again when that changes.
+  let width = $("chart").clientWidth;
+  new ResizeObserver(() => {
+    if ($("chart").clientWidth !== width) {
+      width = $("chart").clientWidth;
+      render(state());
+    }
+  }).observe($("chart"));
   subscribe(render);
   render(state());
 }
