@@ -191,14 +191,19 @@ test("a 100,000-call scenario redraws within 500 ms, what is owed is drawn below
   const page = await open(offlineUrl(), 375);
   await page.fill("#sc-prepaid", "5");
   await page.fill("#sc-days", "20");
-  // Each input event redraws; time the one that makes the scenario 100,000 calls.
+  // Each input event redraws; time the ones that make the scenario about 100,000 calls (the
+  // median of three, so one garbage collection does not decide).
   const ms = await page.evaluate(async () => {
     const calls = document.getElementById("sc-calls");
-    calls.value = "5000";
-    const t0 = performance.now();
-    calls.dispatchEvent(new Event("input", { bubbles: true }));
-    await new Promise((r) => setTimeout(r, 0));
-    return performance.now() - t0;
+    const times = [];
+    for (const n of ["4999", "5000", "5000"]) {
+      calls.value = n;
+      const t0 = performance.now();
+      calls.dispatchEvent(new Event("input", { bubbles: true }));
+      await new Promise((r) => setTimeout(r, 0));
+      times.push(performance.now() - t0);
+    }
+    return times.sort((a, b) => a - b)[1];
   });
   const items = await page.evaluate(() => Number(document.querySelector('#preview dd[data-key="refused"]') ? 1 : 0));
   assert.equal(items, 1);
@@ -415,6 +420,17 @@ test("live billing: details with a VIES check, a top-up with its tax quote, the 
   const [pdf] = await Promise.all([page.waitForEvent("download"), row.locator("button[data-pdf]").click()]);
   assert.equal(pdf.suggestedFilename(), `${invoice.number}.pdf`);
   assert.ok(readFileSync(await pdf.path()).subarray(0, 5).toString() === "%PDF-");
+  // The books: the balance over time from the ledger, and usage by day and channel.
+  const byTime = (await api("GET", "/billing/ledger?limit=1000", live.key)).body.entries.slice().sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  await page.waitForFunction((v) => document.querySelector("#ledger-chart path.balance-line")?.dataset.value === v, byTime.at(-1).balanceAfter);
+  assert.ok((await page.$$("#ledger-chart g.reload")).length >= 1, "the top-up is marked on the ledger chart");
+  const days = (await api("GET", "/billing/usage/items", live.key)).body.items;
+  const want = new Map();
+  for (const i of days) want.set(`${i.date} ${i.channel}`, dd.addDecimals(want.get(`${i.date} ${i.channel}`) ?? "0", i.credits));
+  const shown = await page.$$eval("#usage-days tbody td[data-channel]", (tds) => tds.filter((t) => t.dataset.value !== "0").map((t) => [`${t.parentElement.dataset.day} ${t.dataset.channel}`, t.dataset.value]));
+  assert.ok(shown.length > 0);
+  for (const [k, v] of shown) assert.equal(dd.compareDecimals(v, want.get(k)), 0, k);
+  assert.equal(shown.length, [...want.values()].filter((v) => dd.compareDecimals(v, "0") !== 0).length);
   const [csv] = await Promise.all([page.waitForEvent("download"), page.click("#ledger-csv")]);
   const lines = readFileSync(await csv.path(), "utf8").trim().split("\r\n");
   assert.equal(lines[0], "seq,at,kind,reference,credits,balance_after");

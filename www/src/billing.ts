@@ -3,6 +3,8 @@
 // 001: billing details, invoices with PDF download): adding credits with the tax quote shown
 // as the user types, the billing profile with its VIES check, invoices, and the ledger with a
 // CSV export. Amounts stay the server's decimal strings; nothing here does arithmetic on them.
+import { addDecimals } from "drawdown";
+import { drawChart, type Point } from "./chart";
 import { $, el, input, text } from "./dom";
 import { credits, money, when } from "./format";
 import { LiveError, get, send } from "./live";
@@ -88,6 +90,10 @@ const TREATMENT: Record<TopUpQuote["treatment"], string> = {
 };
 
 let token = "";
+/** The account's zone and alert thresholds, for the books' chart. */
+let zone = "UTC";
+let thresholds: { level: string; credits: string }[] = [];
+let creditUnit = "";
 let changed: () => Promise<void> = async () => {};
 /** The top-up quote on screen, and the key its payment is sent under (a retry reuses it). */
 let shown: { amount: string; quote: TopUpQuote | null; key: string } | null = null;
@@ -336,9 +342,79 @@ function exportCsv(): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Re-read what a payment changes: invoices and the ledger (the caller refreshes the wallet). */
+/** The wallet balance over time, from the ledger's `balanceAfter` (the server's books). */
+function drawLedger(): void {
+  const host = $("ledger-chart");
+  if (!ledger.length) {
+    host.replaceChildren(el("p", { class: "muted" }, "No ledger entries yet."));
+    return;
+  }
+  const points: Point[] = ledger.map((e) => ({
+    t: Date.parse(e.at),
+    values: new Map([["balance", e.balanceAfter.startsWith("-") ? "0" : e.balanceAfter]]),
+    includedSeconds: 0,
+    balance: e.balanceAfter,
+    owed: e.balanceAfter.startsWith("-") ? e.balanceAfter.slice(1) : "0",
+  }));
+  points.sort((a, b) => a.t - b.t);
+  const reloads = ledger
+    .filter((e) => e.kind === "reload" || e.kind === "topup")
+    .map((e) => ({ t: Date.parse(e.at), credits: e.credits, label: `${e.kind === "reload" ? "Auto-reload" : "Top-up"} ${when(e.at, zone)}: +${credits(e.credits)} credits` }));
+  drawChart(host, $("ledger-legend"), {
+    points,
+    sources: [{ id: "balance", label: "wallet balance (ledger)" }],
+    thresholds,
+    reloads,
+    showIncluded: false,
+    timeZone: zone,
+    unit: creditUnit,
+  });
+}
+
+/** Seed 000's day-by-day breakdown: credits per local day and channel (`/billing/usage/items`). */
+async function loadUsageDays(): Promise<void> {
+  const r = await get<{ timeZone: string; items: { date: string; channel: string; credits: string }[] }>("/billing/usage/items", token);
+  const channels = [...new Set(r.items.map((i) => i.channel))].sort();
+  const byDay = new Map<string, Map<string, string>>();
+  for (const i of r.items) {
+    const day = byDay.get(i.date) ?? new Map<string, string>();
+    day.set(i.channel, addDecimals(day.get(i.channel) ?? "0", i.credits));
+    byDay.set(i.date, day);
+  }
+  const table = $("usage-days");
+  table.querySelector("caption")!.textContent = `Usage by day (${r.timeZone}), credits`;
+  table.querySelector("thead")!.replaceChildren(
+    el("tr", {}, el("th", { scope: "col" }, "Day"), ...channels.map((c) => el("th", { scope: "col", class: "num" }, c.replace("_", " "))), el("th", { scope: "col", class: "num" }, "Total")),
+  );
+  const body = table.querySelector("tbody")!;
+  body.replaceChildren(
+    ...[...byDay]
+      .sort(([a], [b]) => (a < b ? 1 : -1))
+      .map(([date, per]) => {
+        const total = addDecimals(...channels.map((c) => per.get(c) ?? "0"));
+        return el(
+          "tr",
+          { "data-day": date },
+          el("td", {}, date),
+          ...channels.map((c) => el("td", { class: "num", "data-channel": c, "data-value": per.get(c) ?? "0" }, credits(per.get(c) ?? "0"))),
+          el("td", { class: "num", "data-value": total }, credits(total)),
+        );
+      }),
+  );
+  if (!byDay.size) body.append(el("tr", {}, el("td", { colspan: String(channels.length + 2) }, "No usage in the last 366 days.")));
+}
+
+/** Re-read what a payment or usage changes: invoices, the ledger and its chart, usage by day. */
 export async function refreshBooks(): Promise<void> {
-  await Promise.all([loadInvoices(), loadLedger()]);
+  await Promise.all([loadInvoices(), loadLedger(), loadUsageDays()]);
+  drawLedger();
+}
+
+/** The account facts the books' chart needs. */
+export function setBooksAccount(timeZone: string, alerts: { level: string; credits: string }[], unit: string): void {
+  zone = timeZone;
+  thresholds = alerts;
+  creditUnit = unit;
 }
 
 let mounted = false;

@@ -10,7 +10,7 @@ import { fillPrecall, mountPrecall } from "./precall";
 import { fillScenario, mountPreview } from "./preview";
 import { presets, type Preset } from "./presets";
 import { fillReload, mountReload, reloadHasEdits } from "./reload";
-import { mountBilling, refreshBooks } from "./billing";
+import { mountBilling, refreshBooks, setBooksAccount } from "./billing";
 import { showAccount } from "./account";
 import { init, state, subscribe, update } from "./state";
 
@@ -102,6 +102,11 @@ function showLive(l: Live): void {
 async function goLive(token: string, fillEditors = true): Promise<void> {
   try {
     const l = await loadLive(token);
+    const alerts = (["info", "warning", "critical"] as const).flatMap((level) => {
+      const a = l.account.alerts?.[level];
+      return a ? [{ level, credits: String(a.threshold) }] : [];
+    });
+    setBooksAccount(l.account.timeZone ?? "UTC", alerts, `${credits(String(l.rateCard.creditsPerUnit))} credits = ${money("1", l.rateCard.currency)}`);
     if (!fillEditors) {
       showLive(l);
       await Promise.all([refreshBooks(), showAccount(token, l, () => goLive(token, false))]);
