@@ -134,10 +134,13 @@ test("bad input is shown at its field with the engine's code, and nothing else b
   const page = await open(offlineUrl());
   await page.fill("#rc-voice", "nine");
   await page.waitForSelector("#rc-voice[aria-invalid=true]");
-  assert.match(await page.textContent("#card-msg"), /^invalid_decimal: .*\(rateCard\.voice\.perMinute\)/);
+  // Plain words beside the field and under the panel; the code and its path on demand.
+  assert.match(await page.textContent("#rc-voice-err"), /^Enter a number such as 9/);
+  assert.match(await page.textContent("#card-msg > span"), /^Credits per minute: Enter a number/);
+  assert.match(await page.textContent("#card-msg details code"), /^invalid_decimal \(rateCard\.voice\.perMinute\): /);
   assert.equal(await page.textContent("#calc-total"), "—");
   await page.fill("#rc-voice", "9");
-  await page.waitForFunction(() => !document.querySelector("#rc-voice[aria-invalid]"));
+  await page.waitForFunction(() => !document.querySelector("#rc-voice[aria-invalid]") && !document.getElementById("rc-voice-err"));
   assert.equal(await value(page, "#calc-total"), dd.quoteCall({ rateCard: card, call: { direction: "outbound", connectedSeconds: 125, transfer: { bridgedSeconds: 45 } } }).totalCredits);
   assert.deepEqual(page.errors, []);
   await page.close();
@@ -232,10 +235,11 @@ test("amounts are shown exactly, with no float rounding on the way", async () =>
   await page.fill("#sc-prepaid", "999999999999999.9999");
   await page.waitForFunction(() => document.querySelector('#preview dd[data-key="balanceBefore"]')?.dataset.value === "999999999999999.9999");
   assert.equal(await fig(page, "#preview", "balanceBefore").textContent(), "999,999,999,999,999.9999 credits");
-  // Past the engine's range the field is marked with the engine's code.
+  // Past the engine's range the field is marked, in words, with the engine's code on demand.
   await page.fill("#sc-prepaid", "1000000000000000.5");
   await page.waitForSelector("#sc-prepaid[aria-invalid=true]");
-  assert.match(await page.textContent("#preview-msg"), /^invalid_decimal: .*out of range/);
+  assert.match(await page.textContent("#sc-prepaid-err"), /too large: amounts go up to 10\^15/);
+  assert.match(await page.textContent("#preview-msg details code"), /^invalid_decimal \(account\.grants\[\d\]\.remaining\): .*out of range/);
   await page.close();
 });
 

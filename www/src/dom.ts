@@ -50,7 +50,27 @@ export function figure(dl: HTMLElement, term: string, shown: string, exact: stri
 /** Clear the error marks a panel put on its inputs. */
 export function clearMarks(root: HTMLElement, message: HTMLElement): void {
   for (const i of root.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
-  message.textContent = "";
+  for (const m of root.querySelectorAll(".field-err")) m.remove();
+  message.replaceChildren();
+}
+
+/** Plain words for the engine's codes; the code and its path stay under "Details". */
+const PLAIN: Record<string, string> = {
+  invalid_decimal: "Enter a number such as 9 or 0.5 (digits and one point, no commas or currency signs).",
+  negative_amount: "This cannot be negative.",
+  invalid_increment: "Write the billing increment as first/next seconds, such as 60/60 or 1/1.",
+  invalid_currency: "Choose one of the listed currencies.",
+  missing_rate: "The rate card has no price for this; fill in the rate it needs.",
+  invalid_instant: "Write the time as 2026-03-10T12:00:00Z.",
+  instant_out_of_range: "Use a date from the year 2000 on.",
+  invalid_value: "This value is not accepted here.",
+  invalid_duration: "Enter whole seconds, zero or more.",
+  arithmetic_overflow: "This number is too large to compute exactly; use a smaller one.",
+};
+
+function labelOf(i: HTMLElement): string {
+  const l = (i as HTMLInputElement).labels?.[0]?.textContent?.trim();
+  return l ? `${l}: ` : "";
 }
 
 /**
@@ -68,8 +88,18 @@ export function showError(root: HTMLElement, message: HTMLElement, err: unknown)
     const f = i.dataset.field ?? "";
     if ((field === f || field.startsWith(`${f}.`)) && f.length > (best?.dataset.field?.length ?? -1)) best = i;
   }
-  best?.setAttribute("aria-invalid", "true");
-  message.textContent = `${err.code}: ${err.message}${field ? ` (${field})` : ""}`;
+  const plain = /out of range/.test(err.message) ? "This number is too large: amounts go up to 10^15 (a million billion)." : (PLAIN[err.code] ?? err.message);
+  const details = () =>
+    el("details", { class: "dev" }, el("summary", {}, "Details for developers"), el("code", {}, `${err.code}${field ? ` (${field})` : ""}: ${err.message}`));
+  if (best) {
+    best.setAttribute("aria-invalid", "true");
+    const id = `${best.id}-err`;
+    const note = el("p", { class: "field-msg field-err", id, "data-code": err.code }, el("span", { class: "error" }, plain));
+    best.insertAdjacentElement("afterend", note);
+    const described = (best.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
+    if (!described.includes(id)) best.setAttribute("aria-describedby", [...described, id].join(" "));
+  }
+  message.replaceChildren(el("span", {}, `${best ? labelOf(best) : ""}${plain}`), details());
   message.dataset.code = err.code;
   return err.code;
 }
