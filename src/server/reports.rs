@@ -275,3 +275,28 @@ pub(super) async fn ledger(State(st): State<Shared>, Query(p): Query<Page>, c: C
     })
     .await
 }
+
+/// `GET /billing/payments/{id}`: one payment of the account and where it stands, so a page
+/// that started a top-up learns when the provider has confirmed it.
+pub(super) async fn payment(
+    State(st): State<Shared>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    c: Caller,
+) -> R<Done> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let rows = store(db.query(
+            "SELECT id, purpose, status, amount, gross, credits, currency, created_at, settled_at, refunded_at \
+             FROM payments WHERE id = $1 AND account_id = $2",
+            &[id.as_str().into(), c.account.as_str().into()],
+        ))?;
+        let Some(r) = rows.first() else {
+            return Err(Failure::new(Kind::NotFound, "payment_not_found", None, format!("no payment {id}")));
+        };
+        let status = if r[9].text().is_some() { Some("refunded") } else { r[2].text() };
+        Ok(Done::ok(json!({ "id": r[0].text(), "purpose": r[1].text(), "status": status,
+            "amount": r[3].text(), "gross": r[4].text().or(r[3].text()), "credits": r[5].text(),
+            "currency": r[6].text(), "createdAt": r[7].text(), "settledAt": r[8].text() })))
+    })
+    .await
+}

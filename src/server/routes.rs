@@ -38,6 +38,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/billing/subscription"),
     ("GET", "/billing/invoices"),
     ("GET", "/billing/invoices/{id}/pdf"),
+    ("GET", "/billing/payments/{id}"),
     ("GET", "/billing/ledger"),
     ("POST", "/usage"),
     ("POST", "/calls/authorize"),
@@ -95,6 +96,7 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/billing/invoices", get(reports::invoices))
         .route("/billing/invoices/{id}/pdf", get(reports::invoice_pdf))
+        .route("/billing/payments/{id}", get(reports::payment))
         .route("/billing/ledger", get(reports::ledger))
         .route("/usage", post(usage::record_usage))
         .route("/calls/authorize", post(usage::authorize))

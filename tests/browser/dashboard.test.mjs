@@ -28,10 +28,10 @@ let tmp;
 let browser;
 const live = {};
 
-function startDrawdown() {
+function startDrawdown(extra = [], db = "dd.db") {
   const bin = join(root, "target/release/drawdown");
   assert.ok(existsSync(bin), "build the server first: cargo build --release --features server");
-  const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--database-url", `sqlite:${join(tmp, "dd.db")}`, "--static", dist, "--demo"], {
+  const child = spawn(bin, ["serve", "--addr", "127.0.0.1:0", "--database-url", `sqlite:${join(tmp, db)}`, "--static", dist, "--demo", ...extra], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
@@ -462,6 +462,33 @@ test("live billing: details with a VIES check, a top-up with its tax quote, the 
   const result = await page.evaluate(() => window.axe.run(document.getElementById("billing"), { runOnly: ["wcag2a", "wcag2aa"] }));
   assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), []);
   await page.close();
+});
+
+test("live top-up through a provider that confirms later: pending, then the credits land", async () => {
+  const ADMIN = "dashboard-test-admin-token-0123456789";
+  const manual = await startDrawdown(["--payments", "manual", "--admin-token", ADMIN], "manual.db");
+  try {
+    const page = await open(`${manual.url}/#session=${manual.session}`);
+    await page.waitForSelector("#billing:not([hidden])");
+    const before = await fig(page, "#live", "balance").getAttribute("data-value");
+    await page.fill("#tu-amount", "12");
+    await page.waitForSelector('#tu-quote dd[data-key="gross"]');
+    await page.click("#tu-submit");
+    await page.waitForSelector("#tu-result [data-status=pending]");
+    const payment = await page.getAttribute("#tu-result [data-status]", "data-payment");
+    assert.equal(await fig(page, "#live", "balance").getAttribute("data-value"), before, "nothing lands before the provider confirms");
+    const settled = await fetch(`${manual.url}/payments/${payment}/settle`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.equal(settled.status, 200);
+    await page.waitForSelector("#tu-result [data-status=settled]", { timeout: 10000 });
+    const wallet = await fetch(`${manual.url}/billing/wallet`, { headers: { authorization: `Bearer ${manual.key}` } }).then((r) => r.json());
+    await page.waitForFunction((v) => document.querySelector('#live dd[data-key="balance"]').dataset.value === v, wallet.balance);
+    assert.equal(dd.compareDecimals(dd.subtractDecimals(wallet.balance, before), "1200"), 0);
+    await page.waitForSelector(`#ledger-table tr[data-kind=topup]`);
+    assert.deepEqual(page.errors, []);
+    await page.close();
+  } finally {
+    manual.child.kill("SIGTERM");
+  }
 });
 
 test("live account: seed 002's figures, a plan switch, alert thresholds, the webhook and agent limits saved", async () => {

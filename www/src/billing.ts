@@ -201,9 +201,31 @@ async function topUp(): Promise<void> {
     $("tu-quote").replaceChildren();
     $("tu-note").textContent = "";
     await changed();
+    if (a.status === "pending") await awaitConfirmation(a, paid);
   } catch (e) {
     problem(result, e, input("tu-amount"));
     button.disabled = false;
+  }
+}
+
+/** How often, and how long, a pending payment is asked after. */
+const CONFIRM_POLL_MS = 1000;
+const CONFIRM_POLLS = 600;
+
+/** A pending payment: the provider confirms it with the client secret on its side (a card
+ * form, 3-D Secure); the page asks the server until it has settled, then shows the credits. */
+async function awaitConfirmation(a: TopUpAnswer, paid: string): Promise<void> {
+  const result = $("tu-result");
+  for (let i = 0; i < CONFIRM_POLLS; i++) {
+    await new Promise((r) => setTimeout(r, CONFIRM_POLL_MS));
+    const p = await get<{ status: string }>(`/billing/payments/${encodeURIComponent(a.paymentId)}`, token).catch(() => null);
+    if (p?.status === "settled") {
+      result.replaceChildren(el("span", { class: "ok", "data-status": "settled", "data-payment": a.paymentId },
+        `Payment of ${paid} confirmed: ${credits(a.credits)} credits added to the wallet.`));
+      await changed();
+      return;
+    }
+    if (p && p.status !== "pending") return;
   }
 }
 
