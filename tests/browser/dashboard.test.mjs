@@ -595,9 +595,20 @@ test("screenshots at desktop width and at 375 px, with nothing wider than the sc
     assert.ok(statSync(file).size > 10_000);
     await page.close();
   }
-  const page = await open(`${live.url}/#session=${live.session}`, 375);
-  await page.waitForSelector("#source-badge[data-mode=live]");
-  await page.screenshot({ path: join(shots, "dashboard-live-375.png"), fullPage: true });
-  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth) <= 375);
-  await page.close();
+  // The live page, billing and account panels included, at both widths; axe over all of it.
+  for (const [name, width] of [["live-desktop", 1280], ["live-375", 375]]) {
+    const page = await open(`${live.url}/#session=${live.session}`, width);
+    await page.waitForSelector("#source-badge[data-mode=live]");
+    await page.waitForSelector("#ledger-chart svg");
+    await page.screenshot({ path: join(shots, `dashboard-${name}.png`), fullPage: true });
+    const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(scroll <= width, `${name}: the page is ${scroll}px wide`);
+    const wide = await page.$$eval("table", (ts) => ts.filter((t) => t.closest(".scroll") === null && t.getBoundingClientRect().width > document.documentElement.clientWidth).map((t) => t.id));
+    assert.deepEqual(wide, [], `${name}: tables wider than the screen`);
+    await page.addScriptTag({ content: axeSource });
+    await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
+    const result = await page.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] }));
+    assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), [], name);
+    await page.close();
+  }
 });
