@@ -859,6 +859,15 @@ pub fn check_bounds(a: &Acct, credits: Decimal) -> R<()> {
     Ok(())
 }
 
+/// The `columns` of payment `id`, or `payment_not_found`.
+fn payment_row(db: &mut dyn Sql, id: &str, columns: &str) -> R<Row> {
+    let sql = format!("SELECT {columns} FROM payments WHERE id = $1");
+    let rows = store(db.query(&sql, &[id.into()]))?;
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| Failure::new(Kind::NotFound, "payment_not_found", None, "no such payment"))
+}
+
 /// Settle a pending payment (the provider confirmed it): its credits land.
 pub fn settle_payment(
     db: &mut dyn Sql,
@@ -866,18 +875,11 @@ pub fn settle_payment(
     id: &str,
     now: Instant,
 ) -> R<Done> {
-    let rows = store(db.query(
-        "SELECT account_id, purpose, amount, credits, status, grant_id, quote FROM payments WHERE id = $1",
-        &[id.into()],
-    ))?;
-    let Some(row) = rows.first() else {
-        return Err(Failure::new(
-            Kind::NotFound,
-            "payment_not_found",
-            None,
-            "no such payment",
-        ));
-    };
+    let row = &payment_row(
+        db,
+        id,
+        "account_id, purpose, amount, credits, status, grant_id, quote",
+    )?;
     let account = row[0].text().unwrap_or("").to_string();
     let dec = |v: &Val| {
         v.text()
@@ -939,18 +941,7 @@ pub fn settle_payment(
 /// (one `refund` entry) and a credit note that refers to the invoice is issued. A repeated
 /// refund answers the same credit note.
 pub fn refund_payment(db: &mut dyn Sql, id: &str, now: Instant) -> R<Done> {
-    let rows = store(db.query(
-        "SELECT account_id, credits, status, grant_id, refunded_at FROM payments WHERE id = $1",
-        &[id.into()],
-    ))?;
-    let Some(row) = rows.first() else {
-        return Err(Failure::new(
-            Kind::NotFound,
-            "payment_not_found",
-            None,
-            "no such payment",
-        ));
-    };
+    let row = &payment_row(db, id, "account_id, credits, status, grant_id, refunded_at")?;
     let conflict =
         |code: &str, msg: &str| Err(Failure::new(Kind::Conflict, code, None, msg.to_string()));
     if let (Some(_), Some(note)) = (row[4].text(), invoices::of_payment(db, id, "credit_note")?) {
