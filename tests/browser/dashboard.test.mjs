@@ -182,6 +182,11 @@ test("the drawdown preview: figures, chart sources, reloads and alert bands equa
   const yTicks = await page.$$eval("#chart text[data-tick]", (ts) => ts.map((t) => Number(t.dataset.tick)));
   assert.ok(yTicks.length >= 3 && yTicks.includes(0), `credit ticks ${yTicks}`);
   assert.ok((await page.$$("#chart text[data-day]")).length >= 3);
+  // The money axis: each credit tick's worth at the card's rate (1 credit = $0.01), exactly.
+  const worth = await page.$$eval("#chart text[data-money]", (ts) => ts.map((t) => t.dataset.money));
+  const cents = (t) => `${t < 0 ? "-" : ""}${Math.trunc(Math.abs(t) / 100)}.${String(Math.abs(t) % 100).padStart(2, "0")}`;
+  assert.ok(yTicks.every(Number.isInteger));
+  assert.deepEqual(worth, yTicks.map((t) => usd(cents(t))));
   assert.match(await page.textContent("#chart svg"), new RegExp(`Days in ${input.account.timeZone ?? "UTC"}`));
   // Every line's credits are listed.
   const listed = await page.$$eval("#preview-items tbody tr:not(.reload-row) td.num", (ts) => ts.map((t) => t.dataset.value));

@@ -94,6 +94,7 @@ let token = "";
 let zone = "UTC";
 let thresholds: { level: string; credits: string }[] = [];
 let creditUnit = "";
+let worth: ((credits: string) => string) | undefined;
 let changed: () => Promise<void> = async () => {};
 /** The top-up quote on screen, and the key its payment is sent under (a retry reuses it). */
 let shown: { amount: string; quote: TopUpQuote | null; key: string } | null = null;
@@ -390,6 +391,7 @@ function drawLedger(): void {
     showIncluded: false,
     timeZone: zone,
     unit: creditUnit,
+    worth,
   });
 }
 
@@ -433,10 +435,11 @@ export async function refreshBooks(): Promise<void> {
 }
 
 /** The account facts the books' chart needs. */
-export function setBooksAccount(timeZone: string, alerts: { level: string; credits: string }[], unit: string): void {
+export function setBooksAccount(timeZone: string, alerts: { level: string; credits: string }[], unit: string, worthOf: (credits: string) => string): void {
   zone = timeZone;
   thresholds = alerts;
   creditUnit = unit;
+  worth = worthOf;
 }
 
 let mounted = false;

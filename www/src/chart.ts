@@ -27,6 +27,8 @@ export interface ChartData {
   timeZone: string;
   /** "100 credits = $1.00": what a credit is worth, for the axis's unit. */
   unit: string;
+  /** A credit tick's worth in money, shown on the right-hand axis ("" to leave it out). */
+  worth?: (credits: string) => string;
 }
 
 const NS = "http://www.w3.org/2000/svg";
@@ -78,7 +80,7 @@ export function drawChart(host: HTMLElement, legend: HTMLElement, d: ChartData):
   const W = Math.max(MIN_WIDTH, Math.round(host.clientWidth || 720));
   const narrow = W < 480;
   const left = narrow ? 46 : 64;
-  const right = 12;
+  const right = d.worth ? (narrow ? 44 : 60) : 12;
   const top = 24;
   const gap = d.showIncluded ? 34 : 0;
   const inclH = d.showIncluded ? INCLUDED_H : 0;
@@ -99,12 +101,16 @@ export function drawChart(host: HTMLElement, legend: HTMLElement, d: ChartData):
 
   // Gridlines and the credits axis.
   for (const v of yTicks) {
+    const exact = String(Number(v.toFixed(10)));
     root.append(
       svg("line", { x1: left, x2: W - right, y1: y(v), y2: y(v), class: v === 0 ? "axis" : "grid" }),
-      svg("text", { x: left - 6, y: y(v) + 4, class: "tick", "text-anchor": "end", "data-tick": v }, credits(String(v))),
+      svg("text", { x: left - 6, y: y(v) + 4, class: "tick", "text-anchor": "end", "data-tick": exact }, credits(exact)),
     );
+    const worth = d.worth?.(exact);
+    if (worth) root.append(svg("text", { x: W - right + 6, y: y(v) + 4, class: "tick", "data-money": worth }, worth));
   }
   root.append(svg("text", { x: 4, y: 12, class: "unit" }, "credits"));
+  if (d.worth) root.append(svg("text", { x: W - 4, y: 12, class: "unit", "text-anchor": "end" }, "money"));
   // Day gridlines behind the data; their labels come with the axis below.
   const perLabel = narrow ? 70 : 90;
   const all = days(t0, t1, d.timeZone, 1);

@@ -69,3 +69,37 @@ export function when(instant: string, timeZone: string): string {
 }
 
 const dateTimes = new Map<string, Intl.DateTimeFormat>();
+
+/** Digits after the point a currency's amounts have (USD 2, JPY 0), as Intl knows them. */
+export function minorUnits(currency: string): number {
+  return new Intl.NumberFormat(locale, { style: "currency", currency }).resolvedOptions().minimumFractionDigits ?? 2;
+}
+
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/**
+ * What `creditsValue` credits are worth at `creditsPerUnit` credits per currency unit, rounded
+ * half-up to `minor` decimals, as a decimal string: BigInt arithmetic on the digits, so an
+ * axis label never goes through a float.
+ */
+export function creditsWorth(creditsValue: string, creditsPerUnit: string, minor: number): string {
+  const c = DECIMAL.exec(creditsValue);
+  const k = DECIMAL.exec(creditsPerUnit);
+  if (!c || !k || /^0*(\.0*)?$/.test(creditsPerUnit)) return "";
+  const num = (c[1] ? -1n : 1n) * BigInt(c[2]! + (c[3] ?? "")) * 10n ** BigInt((k[3] ?? "").length + minor);
+  const den = BigInt(k[2]! + (k[3] ?? "")) * 10n ** BigInt((c[3] ?? "").length);
+  const neg = num < 0n;
+  const q = ((neg ? -num : num) * 2n + den) / (2n * den);
+  const digits = q.toString().padStart(minor + 1, "0");
+  const text = minor ? `${digits.slice(0, -minor)}.${digits.slice(-minor)}` : digits;
+  return neg && q !== 0n ? `-${text}` : text;
+}
+
+/** A chart's money axis: a credit tick's worth, formatted in the currency. */
+export function worthIn(creditsPerUnit: string, currency: string): (credits: string) => string {
+  const minor = minorUnits(currency);
+  return (c) => {
+    const m = creditsWorth(c, creditsPerUnit, minor);
+    return m ? money(m, currency) : "";
+  };
+}

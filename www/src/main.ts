@@ -4,7 +4,7 @@ import { init as initEngine, quoteCall, version } from "drawdown";
 import { fillCall as fillCalc, mountCalc } from "./calc";
 import { fillCard, mountCard } from "./card";
 import { $, clearMarks, el, figure, showError } from "./dom";
-import { credits, duration, money, when } from "./format";
+import { credits, duration, money, when, worthIn } from "./format";
 import { LiveError, forget, loadLive, session, type Live } from "./live";
 import { fillPrecall, mountPrecall } from "./precall";
 import { fillScenario, mountPreview } from "./preview";
@@ -106,7 +106,8 @@ async function goLive(token: string, fillEditors = true): Promise<void> {
       const a = l.account.alerts?.[level];
       return a ? [{ level, credits: String(a.threshold) }] : [];
     });
-    setBooksAccount(l.account.timeZone ?? "UTC", alerts, `${credits(String(l.rateCard.creditsPerUnit))} credits = ${money("1", l.rateCard.currency)}`);
+    const cpu = String(l.rateCard.creditsPerUnit);
+    setBooksAccount(l.account.timeZone ?? "UTC", alerts, `${credits(cpu)} credits = ${money("1", l.rateCard.currency)}`, worthIn(cpu, l.rateCard.currency));
     if (!fillEditors) {
       showLive(l);
       await Promise.all([refreshBooks(), showAccount(token, l, () => goLive(token, false))]);

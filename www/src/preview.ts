@@ -6,7 +6,7 @@
 import { openAccount, previewDrawdown, subtractDecimals, type Account, type Grant, type Preview, type Usage } from "drawdown";
 import { drawChart, type ChartData, type Point } from "./chart";
 import { $, clearMarks, el, figure, input, int, setValue, showError, text } from "./dom";
-import { credits, duration, money, when } from "./format";
+import { credits, duration, money, when, worthIn } from "./format";
 import type { Scenario } from "./presets";
 import { usageFor } from "./scenario";
 import { engineAccount, state, update, type AppState } from "./state";
@@ -176,6 +176,7 @@ function series(s: AppState, account: Account, usage: Usage[], full: Preview, st
     sources: [...plan, ...rest].map((g) => ({ id: g.id, label: label(g.id) })),
     thresholds,
     unit: `${credits(String(s.rateCard.creditsPerUnit))} credits = ${money("1", currency)}`,
+    worth: worthIn(String(s.rateCard.creditsPerUnit), currency),
     reloads: full.reloads.map((r) => ({
       t: ms(r.at),
       credits: r.credits,
