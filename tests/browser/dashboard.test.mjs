@@ -510,6 +510,15 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
   const target = plans.find((p) => p.id !== inputs.account.plan?.id);
   await page.selectOption("#plan-pick", target.id);
   assert.match(await page.textContent("#plan-effect"), new RegExp(`replaced by ${target.includedMinutes} minutes`));
+  // What the switch does to the preview's usage, from the engine, before it is made.
+  const input = JSON.parse(await page.textContent("#preview-input"));
+  const whatif = page.locator("#plan-whatif");
+  const cycle = { start: await whatif.getAttribute("data-cycle-start"), end: await whatif.getAttribute("data-cycle-end") };
+  const then = dd.previewDrawdown({ rateCard: input.rateCard, usage: input.usage, detail: "summary",
+    account: { ...input.account, plan: target, cycle, includedSecondsRemaining: target.includedMinutes * 60 } });
+  assert.equal(await page.getAttribute('#plan-whatif [data-key="then"]', "data-value"), then.balanceAfter);
+  assert.equal(await page.getAttribute('#plan-whatif [data-key="then"]', "data-included"), String(then.includedSecondsRemaining));
+  assert.equal(await page.getAttribute('#plan-whatif [data-key="now"]', "data-value"), dd.previewDrawdown({ ...input, detail: "summary" }).balanceAfter);
   const before = Date.now();
   await page.click("#plan-change");
   await page.waitForSelector(`#plan-msg [data-plan="${target.id}"]`);
