@@ -42,6 +42,15 @@ impl Country {
     pub fn in_eu(&self) -> bool {
         MEMBER_STATES.contains(&self.0.as_str())
     }
+    /// A VAT ID of this country: canonical in a member state (format and check digits
+    /// checked); elsewhere the engine knows no format and carries it as given.
+    pub fn vat_id(&self, raw: &str) -> std::result::Result<String, vat_id::Refusal> {
+        if self.in_eu() {
+            vat_id::normalize(self.as_str(), raw)
+        } else {
+            Ok(raw.to_string())
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Country {
@@ -230,10 +239,10 @@ pub fn check_parties(seller: &Seller, customer: &Customer) -> Result<Parties> {
             return Err(Error::at(Code::MissingField, "customer.vatId", msg));
         }
         None | Some("") => None,
-        // Outside the EU the engine knows no format; the ID is carried as given.
-        Some(raw) if !customer.country.in_eu() => Some(raw.to_string()),
         Some(raw) => Some(
-            vat_id::normalize(customer.country.as_str(), raw)
+            customer
+                .country
+                .vat_id(raw)
                 .map_err(|m| Error::at(Code::InvalidVatId, "customer.vatId", m))?,
         ),
     };

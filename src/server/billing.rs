@@ -735,7 +735,12 @@ pub fn payment(
     status: &str,
     now: Instant,
 ) -> R<(String, Option<TopUpQuote>)> {
-    let quote = invoices::quote(db, provider.seller(), a, amount, now)?;
+    // One read of the billing profile serves the quote and the invoice.
+    let profile = super::profile::load(db, &a.id)?;
+    let quote = provider
+        .seller()
+        .map(|s| invoices::quote_for(s, &profile, a, amount, now))
+        .transpose()?;
     a.seq += 1;
     let id = format!("pay_{}_{}", a.id, a.seq);
     let secret = provider.client_secret(&id)?;
@@ -766,6 +771,7 @@ pub fn payment(
         invoices::issue(
             db,
             provider.seller(),
+            &profile,
             a,
             &id,
             amount,
@@ -921,9 +927,11 @@ pub fn settle_payment(
         &[now.to_string().into(), id.into()],
     ))?;
     let quote: Option<TopUpQuote> = row[6].text().and_then(|q| serde_json::from_str(q).ok());
+    let profile = super::profile::load(db, &a.id)?;
     invoices::issue(
         db,
         provider.seller(),
+        &profile,
         &a,
         id,
         amount,

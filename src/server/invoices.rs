@@ -153,21 +153,6 @@ pub fn next_number(db: &mut dyn Sql, series: &str) -> R<String> {
     Ok(format!("{series}-{n:06}"))
 }
 
-/// The tax on `net` for the account's next payment (`None` without a seller).
-pub fn quote(
-    db: &mut dyn Sql,
-    seller: Option<&Seller>,
-    a: &Acct,
-    net: Decimal,
-    now: Instant,
-) -> R<Option<TopUpQuote>> {
-    let Some(seller) = seller else {
-        return Ok(None);
-    };
-    let profile = super::profile::load(db, &a.id)?;
-    quote_for(seller, &profile, a, net, now).map(Some)
-}
-
 /// `quoteTopUp` for a seller and a profile. Without a billing country the customer is taxed
 /// as domestic (the seller's own rate): VAT is never left out for want of an address.
 pub fn quote_for(
@@ -208,11 +193,13 @@ pub fn quote_for(
     tax::quote_top_up(&input).map_err(Failure::invalid)
 }
 
-/// Issue the invoice of a settled payment, in the settling transaction.
+/// Issue the invoice of a settled payment, in the settling transaction, to the customer
+/// the account's billing profile names.
 #[allow(clippy::too_many_arguments)]
 pub fn issue(
     db: &mut dyn Sql,
     seller: Option<&Seller>,
+    profile: &super::profile::Profile,
     a: &Acct,
     payment_id: &str,
     net: Decimal,
@@ -221,7 +208,6 @@ pub fn issue(
     now: Instant,
 ) -> R<Document> {
     let number = next_number(db, &format!("INV-{}", now.0.format("%Y")))?;
-    let profile = super::profile::load(db, &a.id)?;
     let minor = a.card.minor();
     let money = |v: Decimal| {
         let mut v = v;

@@ -303,11 +303,11 @@ fn read_body(b: ProfileBody) -> R<Profile> {
         Some(v) if v.len() > MAX_NAME => {
             return Err(bad("invalid_vat_id", "vatId", "too long".into()))
         }
-        Some(v) if country.in_eu() => Some(
-            crate::vat_id::normalize(country.as_str(), v)
+        Some(v) => Some(
+            country
+                .vat_id(v)
                 .map_err(|m| bad("invalid_vat_id", "vatId", m))?,
         ),
-        Some(v) => Some(v.to_string()),
     };
     Ok(Profile {
         name,
@@ -352,7 +352,8 @@ pub(super) async fn put_profile(
         p.vat_checked_at = Some(t.to_string());
     }
     job(&st, Some(c.account.clone()), move |db| {
-        load_account(db, &c.account)?;
+        // The account must exist (and is locked for the write).
+        super::billing::load(db, &c.account, true)?;
         save(db, &c.account, &p, &t.to_string())?;
         if let (Some((provider, a)), Some(id)) = (&check, &p.vat_id) {
             record_check(db, &c.account, id, provider, a, &t.to_string())?;
@@ -362,10 +363,6 @@ pub(super) async fn put_profile(
         Ok(Done::ok(out))
     })
     .await
-}
-
-fn load_account(db: &mut dyn Sql, account: &str) -> R<()> {
-    super::billing::load(db, account, true).map(|_| ())
 }
 
 /// Who was checked, when, by which provider, and VIES's answer (kept for every check).
