@@ -4,7 +4,7 @@
 // thresholds, the webhook URL, and each agent's monthly limit and stop-or-use-balance rule.
 import { openAccount, type Account, type Plan, type Preview } from "drawdown";
 import { problem } from "./billing";
-import { $, el, input, text } from "./dom";
+import { $, el, figure, input, text } from "./dom";
 import { credits, duration, money, when } from "./format";
 import { LiveError, get, send, type Live } from "./live";
 import { usageFor } from "./scenario";
@@ -25,13 +25,11 @@ function renewal(l: Live): string {
 function showFigures(l: Live): void {
   const dl = $("acct-figures");
   dl.replaceChildren();
-  const row = (term: string, shown: string, exact: string, key: string) =>
-    dl.append(el("div", {}, el("dt", {}, term), el("dd", { "data-key": key, "data-value": exact }, shown)));
-  row("Available to spend", `${credits(l.wallet.available)} credits`, l.wallet.available, "available");
-  row("Plan credits left", `${credits(l.wallet.planCredits)} credits`, l.wallet.planCredits, "planCredits");
-  row("Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
-  row("Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
-  row(`Renews (${l.account.timeZone ?? "UTC"})`, renewal(l), l.account.cycle?.end ?? "", "renewal");
+  figure(dl, "Available to spend", `${credits(l.wallet.available)} credits`, l.wallet.available, "available");
+  figure(dl, "Plan credits left", `${credits(l.wallet.planCredits)} credits`, l.wallet.planCredits, "planCredits");
+  figure(dl, "Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
+  figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
+  figure(dl, `Renews (${l.account.timeZone ?? "UTC"})`, renewal(l), l.account.cycle?.end ?? "", "renewal");
 }
 
 function planLine(p: Plan, currency: string): string {

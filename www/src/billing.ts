@@ -4,8 +4,9 @@
 // as the user types, the billing profile with its VIES check, invoices, and the ledger with a
 // CSV export. Amounts stay the server's decimal strings; nothing here does arithmetic on them.
 import { addDecimals } from "drawdown";
-import { drawChart, type Point } from "./chart";
-import { $, el, input, text } from "./dom";
+import type { Account, RateCard } from "drawdown";
+import { accountAxes, drawChart, type Point } from "./chart";
+import { $, devDetails, download, el, figure, input, plainWords, text } from "./dom";
 import { credits, money, when } from "./format";
 import { LiveError, get, send } from "./live";
 import { markReloadSaved, readSettings } from "./reload";
@@ -66,15 +67,8 @@ interface LedgerEntry {
   balanceAfter: string;
 }
 
-/** Plain words for the codes these forms meet; the code itself is under "Details". */
+/** The server's own codes; the engine's are `plainWords`'s. */
 const PLAIN: Record<string, string> = {
-  invalid_vat_id: "This VAT ID does not match its country's format or check digits.",
-  invalid_country: "Enter the country as its two-letter code, such as FR or DE.",
-  invalid_money_precision: "This currency takes at most two decimals (or none for yen and the like).",
-  invalid_decimal: "Enter an amount such as 25 or 25.50.",
-  missing_field: "This field is needed.",
-  negative_amount: "The amount must be more than zero.",
-  invalid_value: "This value is not accepted.",
   amount_out_of_range: "This amount is outside your account's top-up limits.",
   tax_not_configured: "The platform has not configured VAT: top-ups are charged without it.",
   dashboard_session_required: "Sign in to the dashboard again: this needs a dashboard session.",
@@ -90,11 +84,8 @@ const TREATMENT: Record<TopUpQuote["treatment"], string> = {
 };
 
 let token = "";
-/** The account's zone and alert thresholds, for the books' chart. */
-let zone = "UTC";
-let thresholds: { level: string; credits: string }[] = [];
-let creditUnit = "";
-let worth: ((credits: string) => string) | undefined;
+/** The account's zone, alert thresholds, unit and money axis, for the books' chart. */
+let axes: ReturnType<typeof accountAxes> = { thresholds: [], unit: "", timeZone: "UTC" };
 let changed: () => Promise<void> = async () => {};
 /** The top-up quote on screen, and the key its payment is sent under (a retry reuses it). */
 let shown: { amount: string; quote: TopUpQuote | null; key: string } | null = null;
@@ -109,12 +100,7 @@ export function problem(slot: HTMLElement, e: unknown, field?: HTMLElement | nul
   slot.replaceChildren();
   if (e instanceof LiveError) {
     field?.setAttribute("aria-invalid", "true");
-    const plain = PLAIN[e.code] ?? e.message;
-    const detail = `${e.code}${e.field ? ` (${e.field})` : ""}: ${e.message}`;
-    slot.append(
-      el("span", { class: "error", "data-code": e.code }, plain),
-      el("details", { class: "dev" }, el("summary", {}, "Details for developers"), el("code", {}, detail)),
-    );
+    slot.append(el("span", { class: "error", "data-code": e.code }, PLAIN[e.code] ?? plainWords(e.code, e.message)), devDetails(e.code, e.field, e.message));
   } else {
     slot.append(el("span", { class: "error", "data-code": "unreachable" }, "The server could not be reached. Nothing was changed; try again."));
   }
@@ -129,13 +115,11 @@ function clear(slot: HTMLElement, field?: HTMLElement | null): void {
 
 function showQuote(q: TopUpQuote): void {
   const dl = $("tu-quote");
-  const row = (term: string, shownText: string, exact: string, key: string) =>
-    dl.append(el("div", {}, el("dt", {}, term), el("dd", { "data-key": key, "data-value": exact }, shownText)));
   dl.replaceChildren();
-  row("Credits", credits(q.credits), q.credits, "credits");
-  row("Price", money(q.net, q.currency), q.net, "net");
-  row(`VAT ${q.taxRate}%${q.taxCountry ? ` (${q.taxCountry})` : ""}`, money(q.tax, q.currency), q.tax, "tax");
-  row("Total charged", money(q.gross, q.currency), q.gross, "gross");
+  figure(dl, "Credits", credits(q.credits), q.credits, "credits");
+  figure(dl, "Price", money(q.net, q.currency), q.net, "net");
+  figure(dl, `VAT ${q.taxRate}%${q.taxCountry ? ` (${q.taxCountry})` : ""}`, money(q.tax, q.currency), q.tax, "tax");
+  figure(dl, "Total charged", money(q.gross, q.currency), q.gross, "gross");
   $("tu-note").textContent = `${TREATMENT[q.treatment]}. ${q.note}`;
   $("tu-submit").textContent = `Pay ${money(q.gross, q.currency)}`;
 }
@@ -279,12 +263,7 @@ async function saveProfile(): Promise<void> {
 async function downloadPdf(doc: InvoiceDoc): Promise<void> {
   const r = await fetch(doc.pdf!, { headers: { authorization: `Session ${token}` } });
   if (!r.ok) throw new LiveError(r.status, "http_error", `HTTP ${r.status}`);
-  const url = URL.createObjectURL(await r.blob());
-  const a = el("a", { href: url, download: `${doc.number}.pdf` });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  download(await r.blob(), `${doc.number}.pdf`);
 }
 
 function invoiceRow(d: InvoiceDoc): HTMLTableRowElement {
@@ -357,12 +336,7 @@ export function ledgerCsv(entries: LedgerEntry[]): string {
 }
 
 function exportCsv(): void {
-  const url = URL.createObjectURL(new Blob([ledgerCsv(ledger)], { type: "text/csv" }));
-  const a = el("a", { href: url, download: "ledger.csv" });
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  download(new Blob([ledgerCsv(ledger)], { type: "text/csv" }), "ledger.csv");
 }
 
 /** The wallet balance over time, from the ledger's `balanceAfter` (the server's books). */
@@ -382,16 +356,13 @@ function drawLedger(): void {
   points.sort((a, b) => a.t - b.t);
   const reloads = ledger
     .filter((e) => e.kind === "reload" || e.kind === "topup")
-    .map((e) => ({ t: Date.parse(e.at), credits: e.credits, label: `${e.kind === "reload" ? "Auto-reload" : "Top-up"} ${when(e.at, zone)}: +${credits(e.credits)} credits` }));
+    .map((e) => ({ t: Date.parse(e.at), credits: e.credits, label: `${e.kind === "reload" ? "Auto-reload" : "Top-up"} ${when(e.at, axes.timeZone)}: +${credits(e.credits)} credits` }));
   drawChart(host, $("ledger-legend"), {
     points,
     sources: [{ id: "balance", label: "wallet balance (ledger)" }],
-    thresholds,
+    ...axes,
     reloads,
     showIncluded: false,
-    timeZone: zone,
-    unit: creditUnit,
-    worth,
   });
 }
 
@@ -435,11 +406,8 @@ export async function refreshBooks(): Promise<void> {
 }
 
 /** The account facts the books' chart needs. */
-export function setBooksAccount(timeZone: string, alerts: { level: string; credits: string }[], unit: string, worthOf: (credits: string) => string): void {
-  zone = timeZone;
-  thresholds = alerts;
-  creditUnit = unit;
-  worth = worthOf;
+export function setBooksAccount(account: Account, card: RateCard): void {
+  axes = accountAxes(account, card);
 }
 
 let mounted = false;

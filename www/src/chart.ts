@@ -6,7 +6,8 @@
 // is drawn at the width it is shown (so text keeps its size on a phone). The values are the
 // engine's exact strings; Number() below only places pixels, and every mark carries the exact
 // value in its <title> or data-value.
-import { credits, duration } from "./format";
+import type { Account, RateCard } from "drawdown";
+import { credits, duration, money, worthIn } from "./format";
 
 export interface Point {
   t: number;
@@ -29,6 +30,22 @@ export interface ChartData {
   unit: string;
   /** A credit tick's worth in money, shown on the right-hand axis ("" to leave it out). */
   worth?: (credits: string) => string;
+}
+
+/** What a chart takes from the account and its card: alert thresholds as lines, the unit
+ * and the money axis. The preview's chart and the ledger's both draw them. */
+export function accountAxes(account: Account, card: RateCard): Pick<ChartData, "thresholds" | "unit" | "worth" | "timeZone"> {
+  const thresholds = (["info", "warning", "critical"] as const).flatMap((level) => {
+    const l = account.alerts?.[level];
+    return l ? [{ level, credits: String(l.threshold) }] : [];
+  });
+  const cpu = String(card.creditsPerUnit);
+  return {
+    thresholds,
+    unit: `${credits(cpu)} credits = ${money("1", card.currency)}`,
+    worth: worthIn(cpu, card.currency),
+    timeZone: account.timeZone ?? "UTC",
+  };
 }
 
 const NS = "http://www.w3.org/2000/svg";

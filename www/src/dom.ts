@@ -58,6 +58,10 @@ export function clearMarks(root: HTMLElement, message: HTMLElement): void {
 const PLAIN: Record<string, string> = {
   invalid_decimal: "Enter a number such as 9 or 0.5 (digits and one point, no commas or currency signs).",
   negative_amount: "This cannot be negative.",
+  invalid_vat_id: "This VAT ID does not match its country's format or check digits.",
+  invalid_country: "Enter the country as its two-letter code, such as FR or DE.",
+  invalid_money_precision: "This currency takes at most two decimals (or none for yen and the like).",
+  missing_field: "This field is needed.",
   invalid_increment: "Write the billing increment as first/next seconds, such as 60/60 or 1/1.",
   invalid_currency: "Choose one of the listed currencies.",
   missing_rate: "The rate card has no price for this; fill in the rate it needs.",
@@ -67,6 +71,26 @@ const PLAIN: Record<string, string> = {
   invalid_duration: "Enter whole seconds, zero or more.",
   arithmetic_overflow: "This number is too large to compute exactly; use a smaller one.",
 };
+
+/** An engine code in plain words (its own message where none is written here). */
+export function plainWords(code: string, message: string): string {
+  return /out of range/.test(message) ? "This number is too large: amounts go up to 10^15 (a million billion)." : (PLAIN[code] ?? message);
+}
+
+/** The code, path and message of a failure, folded away for developers. */
+export function devDetails(code: string, field: string | null | undefined, message: string): HTMLElement {
+  return el("details", { class: "dev" }, el("summary", {}, "Details for developers"), el("code", {}, `${code}${field ? ` (${field})` : ""}: ${message}`));
+}
+
+/** Hand `blob` to the browser as a download named `name`. */
+export function download(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 function labelOf(i: HTMLElement): string {
   const l = (i as HTMLInputElement).labels?.[0]?.textContent?.trim();
@@ -88,9 +112,7 @@ export function showError(root: HTMLElement, message: HTMLElement, err: unknown)
     const f = i.dataset.field ?? "";
     if ((field === f || field.startsWith(`${f}.`)) && f.length > (best?.dataset.field?.length ?? -1)) best = i;
   }
-  const plain = /out of range/.test(err.message) ? "This number is too large: amounts go up to 10^15 (a million billion)." : (PLAIN[err.code] ?? err.message);
-  const details = () =>
-    el("details", { class: "dev" }, el("summary", {}, "Details for developers"), el("code", {}, `${err.code}${field ? ` (${field})` : ""}: ${err.message}`));
+  const plain = plainWords(err.code, err.message);
   if (best) {
     best.setAttribute("aria-invalid", "true");
     const id = `${best.id}-err`;
@@ -99,7 +121,7 @@ export function showError(root: HTMLElement, message: HTMLElement, err: unknown)
     const described = (best.getAttribute("aria-describedby") ?? "").split(" ").filter(Boolean);
     if (!described.includes(id)) best.setAttribute("aria-describedby", [...described, id].join(" "));
   }
-  message.replaceChildren(el("span", {}, `${best ? labelOf(best) : ""}${plain}`), details());
+  message.replaceChildren(el("span", {}, `${best ? labelOf(best) : ""}${plain}`), devDetails(err.code, field, err.message));
   message.dataset.code = err.code;
   return err.code;
 }

@@ -4,7 +4,7 @@ import { init as initEngine, quoteCall, version } from "drawdown";
 import { fillCall as fillCalc, mountCalc } from "./calc";
 import { fillCard, mountCard } from "./card";
 import { $, clearMarks, el, figure, showError } from "./dom";
-import { credits, duration, money, when, worthIn } from "./format";
+import { credits, duration, money, when } from "./format";
 import { LiveError, forget, loadLive, session, type Live } from "./live";
 import { fillPrecall, mountPrecall } from "./precall";
 import { fillScenario, mountPreview } from "./preview";
@@ -102,12 +102,7 @@ function showLive(l: Live): void {
 async function goLive(token: string, fillEditors = true): Promise<void> {
   try {
     const l = await loadLive(token);
-    const alerts = (["info", "warning", "critical"] as const).flatMap((level) => {
-      const a = l.account.alerts?.[level];
-      return a ? [{ level, credits: String(a.threshold) }] : [];
-    });
-    const cpu = String(l.rateCard.creditsPerUnit);
-    setBooksAccount(l.account.timeZone ?? "UTC", alerts, `${credits(cpu)} credits = ${money("1", l.rateCard.currency)}`, worthIn(cpu, l.rateCard.currency));
+    setBooksAccount(l.account, l.rateCard);
     if (!fillEditors) {
       showLive(l);
       await Promise.all([refreshBooks(), showAccount(token, l, () => goLive(token, false))]);

@@ -4,9 +4,9 @@
 // state after each step and the page never subtracts an amount itself; a scenario of
 // 100,000 calls is one pass over the usage on the package's fast summary path.
 import { openAccount, previewDrawdown, subtractDecimals, type Account, type Grant, type Preview, type Usage } from "drawdown";
-import { drawChart, type ChartData, type Point } from "./chart";
+import { accountAxes, drawChart, type ChartData, type Point } from "./chart";
 import { $, clearMarks, el, figure, input, int, setValue, showError, text } from "./dom";
-import { credits, duration, money, when, worthIn } from "./format";
+import { credits, duration, money, when } from "./format";
 import type { Scenario } from "./presets";
 import { usageFor } from "./scenario";
 import { engineAccount, state, update, type AppState } from "./state";
@@ -165,25 +165,17 @@ function series(s: AppState, account: Account, usage: Usage[], full: Preview, st
     const g = byId.get(id);
     return g ? `${g.type === "plan" ? "plan credits" : g.type} · ${id}` : `reload · ${id}`;
   };
-  const alerts = account.alerts;
-  const thresholds = (["info", "warning", "critical"] as const).flatMap((level) => {
-    const l = alerts?.[level];
-    return l ? [{ level, credits: String(l.threshold) }] : [];
-  });
   const currency = s.rateCard.currency;
   return {
+    ...accountAxes(account, s.rateCard),
     points,
     sources: [...plan, ...rest].map((g) => ({ id: g.id, label: label(g.id) })),
-    thresholds,
-    unit: `${credits(String(s.rateCard.creditsPerUnit))} credits = ${money("1", currency)}`,
-    worth: worthIn(String(s.rateCard.creditsPerUnit), currency),
     reloads: full.reloads.map((r) => ({
       t: ms(r.at),
       credits: r.credits,
       label: `Auto-reload ${when(r.at, account.timeZone ?? "UTC")}: +${credits(r.credits)} credits (${money(r.amount, currency)}${r.multiple > 1 ? `, ${r.multiple}× the amount` : ""})`,
     })),
     showIncluded: (s.plan?.includedMinutes ?? 0) > 0,
-    timeZone: account.timeZone ?? "UTC",
   };
 }
 
