@@ -136,11 +136,12 @@ export function drawChart(host: HTMLElement, legend: HTMLElement, d: ChartData):
 
   // Stacked step areas, bottom source first.
   const base = d.points.map(() => 0);
-  const step = (values: number[]) => {
+  /** A step line through the points' values, on the credits scale or the one given. */
+  const step = (values: number[], yOf = y) => {
     let path = "";
     d.points.forEach((p, i) => {
       const next = d.points[i + 1]?.t ?? t1;
-      path += `${i === 0 ? "M" : "L"}${x(p.t)},${y(values[i]!)}L${x(next)},${y(values[i]!)}`;
+      path += `${i === 0 ? "M" : "L"}${x(p.t)},${yOf(values[i]!)}L${x(next)},${yOf(values[i]!)}`;
     });
     return path;
   };
@@ -200,12 +201,7 @@ export function drawChart(host: HTMLElement, legend: HTMLElement, d: ChartData):
     const mTicks = ticks(0, maxS / 60, 2);
     const mHi = mTicks[mTicks.length - 1]! * 60;
     const yi = (s: number) => laneTop + inclH - (s / mHi) * inclH;
-    let path = `M${x(t0)},${yi(0)}`;
-    d.points.forEach((p, i) => {
-      const next = d.points[i + 1]?.t ?? t1;
-      path += `L${x(p.t)},${yi(p.includedSeconds)}L${x(next)},${yi(p.includedSeconds)}`;
-    });
-    path += `L${x(t1)},${yi(0)}Z`;
+    const path = `M${x(t0)},${yi(0)}${step(d.points.map((p) => p.includedSeconds), yi).replace(/^M/, "L")}L${x(t1)},${yi(0)}Z`;
     const last = d.points[d.points.length - 1]?.includedSeconds ?? 0;
     for (const m of mTicks) {
       root.append(
