@@ -117,6 +117,18 @@ test("a summary preview through the handle is the one-shot summary, byte for byt
   assert.ok(sample.items.some((i) => i.at.endsWith(".250Z")));
 });
 
+test("the summary route's reused buffers: long ids, then a shorter preview after a longer one", () => {
+  const h = dd.openAccount({ rateCard: card, account });
+  const long = plainUsage(50).map((u, i) => ({ ...u, id: `${"x".repeat(40 + i * 7)}-${i}` }));
+  const before = wordsAnswered;
+  for (const usage of [long, plainUsage(3), long.slice(0, 9), []]) {
+    const oneShot = dd.previewDrawdown({ rateCard: card, account, usage, detail: "summary" });
+    assert.equal(JSON.stringify(h.previewDrawdown(usage, { detail: "summary" })), JSON.stringify(oneShot));
+  }
+  assert.equal(wordsAnswered - before, 4, "all four went the integer route");
+  h.free();
+});
+
 test("apply through the summary route moves the account as the JSON route does", () => {
   const a = dd.openAccount({ rateCard: card, account });
   const b = dd.openAccount({ rateCard: card, account });
