@@ -240,7 +240,11 @@ fn sort_keys(keyed: &mut [(i64, u32, usize)]) {
         k.1 == 0 && (0..1 << 31).contains(&(k.0 - first)) && u32::try_from(k.2).is_ok()
     };
     if !keyed.iter().all(packable) {
-        keyed.sort_unstable();
+        // Fractions of a second (rare): the crate's one index sort, not a second instance.
+        let mut order: Vec<usize> = (0..keyed.len()).collect();
+        crate::model::sort_indices(&mut order, &|a, b| keyed[a].cmp(&keyed[b]));
+        let sorted: Vec<_> = order.into_iter().map(|i| keyed[i]).collect();
+        keyed.copy_from_slice(&sorted);
         return;
     }
     let mut packed: Vec<u64> = keyed

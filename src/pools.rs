@@ -148,7 +148,10 @@ fn take_from_grants(
             (g.kind == GrantType::Plan) == plan && g.active_at(t)
         })
         .collect();
-    order.sort_by(|&a, &b| burn_order(&view.grants[a], &view.grants[b]));
+    // Ties in index order, as a stable sort would leave them: the one sort the crate links.
+    crate::model::sort_indices(&mut order, &|a, b| {
+        burn_order(&view.grants[a], &view.grants[b]).then(a.cmp(&b))
+    });
     for i in order {
         let g = &mut view.grants[i];
         let take = credits.min(g.remaining);
