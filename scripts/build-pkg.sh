@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: the core compiled to WebAssembly, wasm-bindgen's ESM glue
 # (web target, no weak refs: workerd lacks FinalizationRegistry), wasm-opt for size, the
-# per-environment entries from js/, and package.json stamped from pkg.json.
+# per-environment entries from js/, and package.json stamped from pkg.json (scripts/stamp-manifest.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,12 +34,7 @@ sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts
 # the public handles (js/api.js) are typed without it, so the declarations compile on es2022.
 sed -i '/\[Symbol\.dispose\]()/d' pkg/drawdown.d.ts
 cp js/README.md pkg/README.md
-node -e '
-  const fs = require("fs");
-  const manifest = JSON.parse(fs.readFileSync("pkg.json", "utf8"));
-  manifest.version = process.argv[1];
-  fs.writeFileSync("pkg/package.json", JSON.stringify(manifest, null, 2) + "\n");
-' "$version"
+node scripts/stamp-manifest.mjs "$version" pkg/package.json
 raw=$(stat -c %s pkg/drawdown_bg.wasm)
 gz=$(gzip -9 -c pkg/drawdown_bg.wasm | wc -c)
 echo "pkg/drawdown_bg.wasm: $raw bytes, $gz bytes gzipped (limit 250000)"

@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium, serveDir } from "../browser/common.mjs";
+import { manifest, publicAddress } from "../../scripts/stamp-manifest.mjs";
 
 const root = new URL("../../", import.meta.url).pathname;
 const here = new URL(".", import.meta.url).pathname;
@@ -53,11 +54,19 @@ test("the tarball holds what the manifest lists, and its README's links work on 
   }
   const manifest = JSON.parse(readFileSync(join(root, "pkg/package.json"), "utf8"));
   assert.ok(manifest.keywords?.length >= 5, "keywords");
-  // repository and homepage wait on the project's public address (none exists yet); when
-  // they are set they must be addresses.
-  for (const key of ["repository", "homepage"]) {
-    const value = typeof manifest[key] === "object" ? manifest[key]?.url : manifest[key];
-    if (value !== undefined) assert.match(value, /^(git\+)?https:\/\//, key);
+  // repository and homepage come from the project's public git address when the build has
+  // one (scripts/stamp-manifest.mjs); without one, publishing refuses.
+  if (manifest.repository === undefined) {
+    const copy = join(work, "publish-check");
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(join(root, "pkg"), copy, { recursive: true });
+    assert.throws(
+      () => execFileSync("npm", ["publish", "--dry-run", "--offline"], { cwd: copy, stdio: "pipe" }),
+      (e) => /no repository\/homepage/.test(String(e.stderr)),
+    );
+  } else {
+    assert.match(manifest.repository.url, /^git\+https:\/\/.+\.git$/);
+    assert.match(manifest.homepage, /^https:\/\/.+#readme$/);
   }
   // A relative link on the registry's page points into the package: it must be shipped.
   const readme = readFileSync(join(root, "pkg/README.md"), "utf8");
@@ -65,6 +74,26 @@ test("the tarball holds what the manifest lists, and its README's links work on 
     if (/^[a-z]+:/.test(target)) continue;
     assert.ok(listed.includes(target.replace(/^\.\//, "")), `README links to ${target}, which the package ships`);
   }
+});
+
+test("the manifest's repository and homepage are the public git address, and only that", () => {
+  const forms = {
+    "git@github.com:acme/drawdown.git": "https://github.com/acme/drawdown",
+    "https://github.com/acme/drawdown.git\n": "https://github.com/acme/drawdown",
+    "git+https://gitlab.example.org:8443/billing/drawdown": "https://gitlab.example.org:8443/billing/drawdown",
+    "ssh://git@codeberg.org/acme/drawdown.git": "https://codeberg.org/acme/drawdown",
+    "/work/main": null, // a clone of a local checkout, as CI makes
+    "http://example.org/acme/drawdown": null,
+    "": null,
+  };
+  for (const [remote, address] of Object.entries(forms)) assert.equal(publicAddress(remote), address, remote);
+  const stamped = manifest({ name: "drawdown", keywords: ["x"] }, "1.2.3", "https://github.com/acme/drawdown");
+  assert.deepEqual(stamped.repository, { type: "git", url: "git+https://github.com/acme/drawdown.git" });
+  assert.equal(stamped.homepage, "https://github.com/acme/drawdown#readme");
+  assert.equal(stamped.version, "1.2.3");
+  const bare = manifest({ name: "drawdown" }, "1.2.3", null);
+  assert.equal(bare.repository, undefined);
+  assert.ok(bare.scripts.prepublishOnly.includes("no repository/homepage"));
 });
 
 /** Every Node the tests run on: the machine's, then 22, 24 and 26. */
