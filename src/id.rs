@@ -1,7 +1,7 @@
 //! `Id`: a usage item's id or agent id, shared rather than copied. Cloning one (an item
 //! takes its usage's id) is a reference count. An id read from JSON owns its text; the npm
-//! package's packed previews (`words::usage_from_words`) cut every id from the one text the
-//! glue sent, so 100,000 items make no allocation for their ids at all.
+//! package's packed previews (`words::usage_from_words`) cut every id from one text (the
+//! glue's ids, copied in time order), so 100,000 items make no allocation for their ids.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::sync::Arc;
