@@ -857,15 +857,26 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
 /// available wallet crossed the threshold (`Reloader::after`), move the alert state
 /// (`alert_after`); finally the closing figures.
 pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview, State)> {
-    run_recording(input, settle_at_once, None, true)
+    run_recording(input, settle_at_once, None, true, None)
 }
+
+/// Where a preview's items go: into its answer, or each to a consumer as it is charged.
+pub type EachItem<'a> = &'a mut dyn FnMut(&Item) -> Option<()>;
 
 /// `previewDrawdown`'s whole answer: the preview at the input's `detail`, and the snapshot
 /// after it (a preview settles reloads at once).
 pub fn preview_answer(input: &PreviewInput) -> Result<PreviewAnswer> {
+    preview_answer_each(input, None)
+}
+
+/// `preview_answer`, each item handed to `each` as it is charged instead of kept in the
+/// answer (whose `items` is then empty). The npm package's summary route writes them out
+/// so: keeping 100,000 items and their lines (30 MB) to write them afterwards was a tenth
+/// of its time. When `each` answers `None` the preview stops with an `internal` error.
+pub fn preview_answer_each(input: &PreviewInput, each: Option<EachItem>) -> Result<PreviewAnswer> {
     let mut timeline = (input.detail == Detail::Timeline).then(Timeline::default);
     let allocations = input.detail != Detail::Summary;
-    let (preview, st) = run_recording(input, true, timeline.as_mut(), allocations)?;
+    let (preview, st) = run_recording(input, true, timeline.as_mut(), allocations, each)?;
     Ok(PreviewAnswer {
         preview,
         account_after: serde_json::to_value(crate::ledger::snapshot(&input.account, st))
@@ -882,6 +893,7 @@ fn run_recording(
     settle_at_once: bool,
     mut timeline: Option<&mut Timeline>,
     allocations: bool,
+    mut each: Option<EachItem>,
 ) -> Result<(Preview, State)> {
     let card = &input.rate_card;
     let account = &input.account;
@@ -897,7 +909,8 @@ fn run_recording(
     let mut alert_state =
         alert_settings.map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
     let reloader = Reloader::of(card, account, settle_at_once)?;
-    let (mut items, mut reloads, mut alerts) = (Vec::with_capacity(events.len()), vec![], vec![]);
+    let kept = if each.is_some() { 0 } else { events.len() };
+    let (mut items, mut reloads, mut alerts) = (Vec::with_capacity(kept), vec![], vec![]);
     let mut last_t = opening_t;
     for &ev in &events {
         let t = ev.at;
@@ -905,7 +918,16 @@ fn run_recording(
         renew_cycle(&mut st, account, t)?;
         st.refresh(t);
         let (item, charged) = charge(card, &mut st, account, ev)?;
-        items.push(item);
+        match each.as_deref_mut() {
+            Some(each) => each(&item).ok_or_else(|| {
+                Error::new(
+                    Code::Internal,
+                    None,
+                    "an item's consumer stopped the preview",
+                )
+            })?,
+            None => items.push(item),
+        }
         if let Some(charged) = charged {
             let a = after_charge(&mut st, account, (t, charged), (&reloader, settle_at_once))?;
             reloads.extend(a.0);

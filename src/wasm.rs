@@ -336,7 +336,7 @@ pub struct AccountHandle {
     /// `authorizeWords`' answer and the codes it has sent.
     authorization: Box<[u32; crate::words::AUTHORIZATION_WORDS]>,
     codes: crate::words::Texts,
-    /// The summary preview's integer answer (`words::write_items`) and its texts.
+    /// The summary preview's integer answer (`words::write_item`) and its texts.
     heads: crate::words::Heads,
     out: Vec<u32>,
     texts: Vec<String>,
@@ -484,15 +484,13 @@ impl AccountHandle {
             as_of,
             detail: crate::drawdown::Detail::Summary,
         };
-        let mut answer = crate::drawdown::preview_answer(&input).ok()?;
-        let items = std::mem::take(&mut answer.preview.items);
-        crate::words::write_items(
-            &items,
-            &packed,
-            &mut self.heads,
-            &mut self.out,
-            &mut self.texts,
-        )?;
+        let (heads, out, texts) = (&mut self.heads, &mut self.out, &mut self.texts);
+        out.clear();
+        texts.clear();
+        let mut each = |item: &crate::drawdown::Item| {
+            crate::words::write_item(item, &packed, heads, out, texts)
+        };
+        let answer = crate::drawdown::preview_answer_each(&input, Some(&mut each)).ok()?;
         let rest = Js.emit(&answer).ok()?;
         if apply {
             self.account = ops::parse(&answer.account_after).ok()?;

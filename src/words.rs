@@ -8,7 +8,7 @@
 //! then per line `[head, credits (lo, hi, scale), quantity (lo, hi, scale)]`.
 //!
 //! A summary preview's usage comes in as `USAGE_WORDS` words an item (`usage_from_words`)
-//! and its ASCII strings in one text; its items go out as words (`write_items`).
+//! and its ASCII strings in one text; its items go out as words (`write_item`).
 
 use crate::amount::Plain;
 use crate::model::ChargeLine;
@@ -364,50 +364,46 @@ pub const LINE_WORDS: usize = 10;
 pub const REFUSED: u32 = 1;
 pub const AT_IN_TEXT: u32 = 2;
 
-/// A summary preview's items as words into `out`, with the texts the glue lacks (instants
-/// not written as they came in, refusal reasons) in `texts`, separated by U+001F. `None`
+/// One item of a summary preview as words appended to `out`, with the texts the glue lacks
+/// (an instant not written as it came in, a refusal reason) appended to `texts`. `None`
 /// when an amount does not fit, or a head cannot be interned: take the JSON route.
-pub fn write_items(
-    items: &[crate::drawdown::Item],
+pub fn write_item(
+    item: &crate::drawdown::Item,
     packed: &PackedUsage,
     heads: &mut Heads,
     out: &mut Vec<u32>,
     texts: &mut Vec<String>,
 ) -> Option<()> {
-    out.clear();
-    texts.clear();
-    for item in items {
-        if item.period.is_some() {
-            return None; // a number rental's period: the glue builds calls and chats only
+    if item.period.is_some() {
+        return None; // a number rental's period: the glue builds calls and chats only
+    }
+    let mut flags = 0;
+    if item.status == crate::drawdown::ItemStatus::Refused {
+        flags |= REFUSED;
+    }
+    let source = *packed.origin.get(item.source)?;
+    if !packed
+        .canonical
+        .get(source as usize)
+        .copied()
+        .unwrap_or(false)
+    {
+        flags |= AT_IN_TEXT;
+        texts.push(item.at.to_string());
+    }
+    let reason = match item.reason {
+        Some(r) => {
+            texts.push(r.to_string());
+            1
         }
-        let mut flags = 0;
-        if item.status == crate::drawdown::ItemStatus::Refused {
-            flags |= REFUSED;
-        }
-        let source = *packed.origin.get(item.source)?;
-        if !packed
-            .canonical
-            .get(source as usize)
-            .copied()
-            .unwrap_or(false)
-        {
-            flags |= AT_IN_TEXT;
-            texts.push(item.at.to_string());
-        }
-        let reason = match item.reason {
-            Some(r) => {
-                texts.push(r.to_string());
-                1
-            }
-            None => 0,
-        };
-        out.extend([source, flags, reason, item.lines.len() as u32]);
-        for d in &item.lines {
-            out.push(heads.id(&d.line)?);
-            out.extend(split(&d.line.credits)?);
-            out.extend(split(&d.line.quantity)?);
-            out.extend(split(&d.uncovered)?);
-        }
+        None => 0,
+    };
+    out.extend([source, flags, reason, item.lines.len() as u32]);
+    for d in &item.lines {
+        out.push(heads.id(&d.line)?);
+        out.extend(split(&d.line.credits)?);
+        out.extend(split(&d.line.quantity)?);
+        out.extend(split(&d.uncovered)?);
     }
     Some(())
 }

@@ -110,6 +110,40 @@ fn preview_input() -> impl Strategy<Value = Value> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
 
+    /// A preview whose items go one by one to a consumer (the npm package's summary route)
+    /// is the preview that keeps them, item for item; a consumer that stops stops it.
+    #[test]
+    fn items_handed_out_are_the_items_kept(input in preview_input(), stop_at in 0usize..40) {
+        let mut input = input;
+        input["detail"] = json!("summary");
+        let typed: drawdown::PreviewInput = serde_json::from_value(input).unwrap();
+        let kept = drawdown::drawdown::preview_answer(&typed);
+        let mut handed = vec![];
+        let mut each = |item: &drawdown::drawdown::Item| {
+            handed.push(item.clone());
+            Some(())
+        };
+        let each_answer = drawdown::drawdown::preview_answer_each(&typed, Some(&mut each));
+        prop_assert_eq!(kept.is_ok(), each_answer.is_ok());
+        let (Ok(kept), Ok(mut each_answer)) = (kept, each_answer) else {
+            return Ok(());
+        };
+        prop_assert!(each_answer.preview.items.is_empty());
+        each_answer.preview.items = handed;
+        prop_assert_eq!(serde_json::to_value(&each_answer).unwrap(), serde_json::to_value(&kept).unwrap());
+        let mut seen = 0;
+        let mut stopping = |_: &drawdown::drawdown::Item| {
+            seen += 1;
+            (seen <= stop_at).then_some(())
+        };
+        let stopped = drawdown::drawdown::preview_answer_each(&typed, Some(&mut stopping));
+        if kept.preview.items.len() > stop_at {
+            prop_assert_eq!(stopped.err().map(|e| e.code), Some(drawdown::error::Code::Internal));
+        } else {
+            prop_assert!(stopped.is_ok());
+        }
+    }
+
     /// SEMANTICS 5: allocations plus uncovered equal the line's credits, exactly; and the
     /// closing balances account for every credit charged and reloaded.
     #[test]
