@@ -129,6 +129,27 @@ test("the summary route's reused buffers: long ids, then a shorter preview after
   h.free();
 });
 
+test("summary items with every count of lines, none to five, are the one-shot's", () => {
+  const h = dd.openAccount({ rateCard: card, account });
+  // Included minutes running out mid-call, a connect fee, toll-free and a transfer: five
+  // lines; an agent over its limit: none.
+  const usage = [
+    { id: "five", at: "2026-03-01T10:00:00Z", kind: "call", call: { direction: "inbound", tollFree: true, connectedSeconds: 6_100, transfer: { bridgedSeconds: 40 } } },
+    { id: "four", at: "2026-03-01T11:00:00Z", kind: "call", call: { direction: "inbound", tollFree: true, connectedSeconds: 90, transfer: { bridgedSeconds: 40 } } },
+    { id: "three", at: "2026-03-01T12:00:00Z", kind: "call", call: { direction: "inbound", tollFree: true, connectedSeconds: 90 } },
+    { id: "two", at: "2026-03-01T13:00:00Z", kind: "call", call: { direction: "outbound", connectedSeconds: 90 } },
+    { id: "one", at: "2026-03-01T14:00:00Z", kind: "chat", messages: 3 },
+    { id: "none", at: "2026-03-01T15:00:00Z", kind: "chat", messages: 900, agentId: "capped" },
+  ];
+  const before = wordsAnswered;
+  const out = h.previewDrawdown(usage, { detail: "summary" });
+  assert.equal(wordsAnswered - before, 1, "the integer route answered");
+  assert.deepEqual(out.items.map((i) => i.lines.length), [5, 4, 3, 2, 1, 0]);
+  const oneShot = dd.previewDrawdown({ rateCard: card, account, usage, detail: "summary" });
+  assert.equal(JSON.stringify(out), JSON.stringify(oneShot));
+  h.free();
+});
+
 test("apply through the summary route moves the account as the JSON route does", () => {
   const a = dd.openAccount({ rateCard: card, account });
   const b = dd.openAccount({ rateCard: card, account });
