@@ -708,8 +708,15 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
     Ok(())
 }
 
-/// Draw one line's credits from the active grants in burn order; the rest is owed.
-fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> Result<DrawnLine> {
+/// Draw one line's credits from the active grants in burn order; the rest is owed. The
+/// drawn line is appended to `drawn`, not returned: it is 152 bytes, and returning it
+/// through `Result` was one more copy of every line.
+fn allocate(
+    st: &mut State,
+    line: ChargeLine,
+    use_plan: bool,
+    drawn: &mut Vec<DrawnLine>,
+) -> Result<()> {
     let mut allocations = Vec::new();
     let record = st.allocations;
     if line.code == "voice.included_minutes" {
@@ -760,11 +767,12 @@ fn allocate(st: &mut State, line: ChargeLine, use_plan: bool) -> Result<DrawnLin
     }
     // SEMANTICS 5.3: the usage happened; what no credit covers is owed, never lost.
     st.owed = amount::checked(st.owed.checked_add(need), "owed")?;
-    Ok(DrawnLine {
+    drawn.push(DrawnLine {
         line,
         allocations,
         uncovered: need,
-    })
+    });
+    Ok(())
 }
 
 /// An event's charge lines, appended to `out`.
@@ -1060,7 +1068,7 @@ fn charge(
     let charged = total(card, &lines)?;
     let mut drawn = Vec::with_capacity(lines.len());
     for line in lines.drain(..) {
-        drawn.push(allocate(st, line, use_plan)?);
+        allocate(st, line, use_plan, &mut drawn)?;
     }
     st.lines = lines;
     if let Some(a) = agent {
