@@ -215,14 +215,17 @@ impl Texts {
 }
 
 /// Words an input usage item takes: flags (`CHAT`, `OUTBOUND`, `TOLL_FREE`, `AGENT`,
-/// `TRANSFER`), seconds or messages, bridged seconds, then the lengths of its id, `at` and
-/// agent id in the text.
+/// `TRANSFER`, `AT_SECONDS`), seconds or messages, bridged seconds, then the lengths of its
+/// id, `at` and agent id in the text; with `AT_SECONDS` the `at` word is instead its
+/// instant in seconds from 2000-01-01T00:00:00Z, which the glue read from text written
+/// exactly as the answer writes it, and the text holds no `at`.
 pub const USAGE_WORDS: usize = 6;
 pub const CHAT: u32 = 1;
 pub const OUTBOUND: u32 = 2;
 pub const TOLL_FREE: u32 = 4;
 pub const AGENT: u32 = 8;
 pub const TRANSFER: u32 = 16;
+pub const AT_SECONDS: u32 = 32;
 
 /// The usage the glue packed (`usageWords` in js/api.js), already in time order.
 pub struct PackedUsage {
@@ -254,11 +257,10 @@ pub fn usage_from_words(words: &[u32], text: &str) -> Option<PackedUsage> {
     );
     let mut offset = 0usize;
     for w in words.chunks_exact(USAGE_WORDS) {
-        let (id, at_len, agent) = (w[3] as usize, w[4] as usize, w[5] as usize);
-        let at_text = text.get(offset + id..offset + id + at_len)?;
-        let at = crate::calendar::Instant::accept(at_text).ok()?;
+        let (id, at_len, agent) = (w[3] as usize, at_text_len(w), w[5] as usize);
+        let (at, written_so) = instant(w, text.get(offset + id..offset + id + at_len)?)?;
         ats.push(at);
-        canonical.push(is_canonical(at_text));
+        canonical.push(written_so);
         starts.push(offset);
         offset += id + at_len + agent;
     }
@@ -274,10 +276,10 @@ pub fn usage_from_words(words: &[u32], text: &str) -> Option<PackedUsage> {
     let mut spans = Vec::with_capacity(n);
     for &k in &order {
         let w = &words[k * USAGE_WORDS..][..USAGE_WORDS];
-        let (start, id, at_len, agent) = (starts[k], w[3] as usize, w[4] as usize, w[5] as usize);
+        let (start, id, agent) = (starts[k], w[3] as usize, w[5] as usize);
         let from = sorted.len();
         sorted.push_str(text.get(start..start + id)?);
-        let agent_at = start + id + at_len;
+        let agent_at = start + id + at_text_len(w);
         sorted.push_str(text.get(agent_at..agent_at + agent)?);
         spans.push(from);
     }
@@ -294,6 +296,26 @@ pub fn usage_from_words(words: &[u32], text: &str) -> Option<PackedUsage> {
         origin,
         canonical,
     })
+}
+
+/// How many bytes of the text an item's `at` takes (none when it came as seconds).
+fn at_text_len(w: &[u32]) -> usize {
+    if w[0] & AT_SECONDS != 0 {
+        0
+    } else {
+        w[4] as usize
+    }
+}
+
+/// An item's instant, from its seconds or its text, and whether the answer writes it as it
+/// came (so the glue reuses its own string).
+fn instant(w: &[u32], at_text: &str) -> Option<(crate::calendar::Instant, bool)> {
+    if w[0] & AT_SECONDS != 0 {
+        let t = chrono::DateTime::from_timestamp(i64::from(w[4]) + crate::tzdata::START, 0)?;
+        return Some((crate::calendar::Instant(t), true));
+    }
+    let at = crate::calendar::Instant::accept(at_text).ok()?;
+    Some((at, is_canonical(at_text)))
 }
 
 /// One packed item, its id (then its agent id) from `start` in `text`, its instant
@@ -428,35 +450,26 @@ mod tests {
     #[test]
     fn packed_usage_reads_back_in_time_order() {
         // chat "c1" (agent "ag") at 10:00:05, call "c2" at 10:00:00, chat "c3" at 10:00:05
-        let text = "c12026-03-01T10:00:05Zagc22026-03-01T10:00:00Zc32026-03-01T10:00:05+00:00";
+        // written with an offset, chat "c4" (agent "ag") at 10:00:01 sent as seconds.
+        let c4 = crate::calendar::Instant::accept("2026-03-01T10:00:01Z").unwrap();
+        let c4_seconds = (c4.0.timestamp() - crate::tzdata::START) as u32;
+        let text = "c12026-03-01T10:00:05Zagc22026-03-01T10:00:00Zc32026-03-01T10:00:05+00:00c4ag";
+        #[rustfmt::skip]
         let words = [
-            CHAT | AGENT,
-            3,
-            0,
-            2,
-            20,
-            2,
-            OUTBOUND | TRANSFER,
-            84,
-            9,
-            2,
-            20,
-            0,
-            CHAT,
-            1,
-            0,
-            2,
-            25,
-            0,
+            CHAT | AGENT, 3, 0, 2, 20, 2,
+            OUTBOUND | TRANSFER, 84, 9, 2, 20, 0,
+            CHAT, 1, 0, 2, 25, 0,
+            CHAT | AGENT | AT_SECONDS, 2, 0, 2, c4_seconds, 2,
         ];
         let packed = usage_from_words(&words, text).unwrap();
         let ids: Vec<&str> = packed.usage.iter().map(|u| &*u.id).collect();
-        assert_eq!(ids, ["c2", "c1", "c3"]);
-        assert_eq!(packed.origin, [1, 0, 2]);
-        assert_eq!(packed.canonical, [true, true, false]);
+        assert_eq!(ids, ["c2", "c4", "c1", "c3"]);
+        assert_eq!(packed.origin, [1, 3, 0, 2]);
+        assert_eq!(packed.canonical, [true, true, false, true]);
+        assert_eq!(packed.usage[1].at, c4);
         let agents: Vec<Option<&str>> =
             packed.usage.iter().map(|u| u.agent_id.as_deref()).collect();
-        assert_eq!(agents, [None, Some("ag"), None]);
+        assert_eq!(agents, [None, Some("ag"), Some("ag"), None]);
         let call = packed.usage[0].call.as_ref().unwrap();
         assert_eq!(
             (
@@ -465,7 +478,7 @@ mod tests {
             ),
             (Seconds(84), Some(Seconds(9)))
         );
-        assert_eq!(packed.usage[1].messages, Some(crate::amount::Count(3)));
+        assert_eq!(packed.usage[2].messages, Some(crate::amount::Count(3)));
         // Lengths that do not add up, non-ASCII text, a bad instant, a count out of range.
         assert!(usage_from_words(&words[..12], text).is_none());
         assert!(usage_from_words(&[CHAT, 1, 0, 2, 20, 0], "ü2026-03-01T10:00:05Z").is_none());

@@ -129,6 +129,32 @@ test("the summary route's reused buffers: long ids, then a shorter preview after
   h.free();
 });
 
+test("instants the glue reads as seconds order and charge as the engine reads them", () => {
+  // Month ends, leap days, the first and last second of the century the glue reads, and
+  // text it leaves to the module (a non-leap Feb 29, a leap second, an offset, 2100).
+  const ats = [];
+  for (const year of [2000, 2001, 2024, 2025, 2096, 2099]) {
+    for (const [month, day] of [[1, 1], [2, 28], [2, 29], [3, 1], [4, 30], [12, 31]]) {
+      ats.push(`${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}T${year % 2 ? "23:59:59" : "00:00:00"}Z`);
+    }
+  }
+  ats.push("2026-03-01T12:00:60Z", "2026-03-01T12:00:00+01:00", "2100-01-01T00:00:00Z");
+  const h = dd.openAccount({ rateCard: card, account: { ...account, agents: undefined, plan: undefined } });
+  for (const at of ats) {
+    const usage = [{ id: "x", at, kind: "chat", messages: 1 }, { id: "y", at: "2050-06-15T12:00:00Z", kind: "chat", messages: 2 }];
+    const run = (f) => {
+      try {
+        return JSON.stringify(f());
+      } catch (e) {
+        return JSON.stringify(dd.errorDocument(e));
+      }
+    };
+    const oneShot = run(() => dd.previewDrawdown({ rateCard: card, account: { ...account, agents: undefined, plan: undefined }, usage, detail: "summary" }));
+    assert.equal(run(() => h.previewDrawdown(usage, { detail: "summary" })), oneShot, at);
+  }
+  h.free();
+});
+
 test("summary items with every count of lines, none to five, are the one-shot's", () => {
   const h = dd.openAccount({ rateCard: card, account });
   // Included minutes running out mid-call, a connect fee, toll-free and a transfer: five
