@@ -543,6 +543,8 @@ pub(crate) struct State {
     allocations: bool,
     /// The buffer `charge` prices each item's lines into.
     lines: Vec<ChargeLine>,
+    /// A drawn-lines buffer an item handed out (`EachItem`) gave back, for the next item.
+    spare: Vec<DrawnLine>,
 }
 
 impl State {
@@ -583,6 +585,7 @@ impl State {
             alert: None,
             allocations: true,
             lines: Vec::with_capacity(4),
+            spare: vec![],
         }
     }
 
@@ -927,13 +930,12 @@ fn run_recording(
         st.refresh(t);
         let (item, charged) = charge(card, &mut st, account, ev)?;
         match each.as_deref_mut() {
-            Some(each) => each(&item).ok_or_else(|| {
-                Error::new(
-                    Code::Internal,
-                    None,
-                    "an item's consumer stopped the preview",
-                )
-            })?,
+            Some(each) => {
+                let stopped = "an item's consumer stopped the preview";
+                each(&item).ok_or_else(|| Error::new(Code::Internal, None, stopped))?;
+                st.spare = item.lines;
+                st.spare.clear();
+            }
             None => items.push(item),
         }
         if let Some(charged) = charged {
@@ -1066,7 +1068,10 @@ fn charge(
     lines.clear();
     lines_into(&mut lines, card, (st, account), ev, use_plan)?;
     let charged = total(card, &lines)?;
-    let mut drawn = Vec::with_capacity(lines.len());
+    // Exactly as many as it has (a kept item holds them), or the buffer an item handed out
+    // gave back: an allocation and a free an item, 1-2 ms of 100,000 items in wasm.
+    let mut drawn = std::mem::take(&mut st.spare);
+    drawn.reserve_exact(lines.len());
     for line in lines.drain(..) {
         allocate(st, line, use_plan, &mut drawn)?;
     }
