@@ -199,8 +199,8 @@ function usageWords(usage) {
   return { words, text: text.subarray(0, end), ids, ats };
 }
 
-/** Buffers a packed preview fills, kept between calls (the module copies them in at once):
- * 5 MB of fresh buffers a 100,000-item preview made the collector run more often. */
+/** Buffers a packed preview fills, kept between calls (the module copies them in at once)
+ * rather than 5 MB of new buffers for each 100,000-item preview. */
 const scratch = {
   u32: new Uint32Array(0),
   u8: new Uint8Array(0),
@@ -484,10 +484,10 @@ class AccountHandle {
       const reason = w[at + 2] === 1 ? texts[t++] : undefined;
       const n = w[at + 3];
       at += 4;
-      // Array literals for the usual counts: V8 tracks where a literal is made and, seeing
-      // its arrays survive, allocates them where long-lived objects go. Arrays made with
-      // `new Array` or grown by `push` were copied by the collector instead: for 100,000
-      // items, twice the collections and 5-20 ms more.
+      // Array literals for the usual counts: V8 tracks where a literal is made and, when it
+      // sees its arrays survive, allocates them where long-lived objects go. Arrays made
+      // with `new Array` or grown by `push` were always copied by the collector: for
+      // 100,000 items, twice its time (BENCHMARKS.md has when V8 decides otherwise).
       let lines;
       if (n === 1) lines = [line(at)];
       else if (n === 2) lines = [line(at), line(at + 10)];

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the npm package in pkg/: the core compiled to WebAssembly, wasm-bindgen's ESM glue
 # (web target, no weak refs: workerd lacks FinalizationRegistry), wasm-opt for size, the
-# per-environment entries from js/, and package.json stamped from pkg.json (scripts/stamp-manifest.mjs).
+# per-environment entries from js/, and package.json stamped from pkg.json
+# (scripts/stamp-manifest.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
