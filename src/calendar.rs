@@ -63,6 +63,10 @@ impl Instant {
             NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour, minute, second)?;
         Some(Instant(time.and_utc()))
     }
+    /// The instant `secs` whole seconds after 1970-01-01T00:00:00Z.
+    pub fn from_unix_seconds(secs: i64) -> Option<Instant> {
+        DateTime::<Utc>::from_timestamp(secs, 0).map(Instant)
+    }
     /// `self` plus `s` seconds, while it stays within the years RFC 3339 can write.
     pub fn plus_seconds(&self, s: u64) -> Option<Instant> {
         let d = self
@@ -190,16 +194,15 @@ fn first_occurrence(tz: Zone, local: NaiveDateTime) -> Option<i64> {
 /// A local wall-clock time in `tz` as an instant. A time skipped by a DST jump moves forward
 /// to the first valid instant after the gap; a repeated one takes the earlier instant.
 pub fn resolve_local(tz: Zone, local: NaiveDateTime) -> Option<Instant> {
-    let at = |secs: i64| DateTime::<Utc>::from_timestamp(secs, 0).map(Instant);
     if let Some(first) = first_occurrence(tz, local) {
-        return at(first);
+        return Instant::from_unix_seconds(first);
     }
     // Walk forward a minute at a time; DST gaps are at most a few hours.
     let mut probe = local;
     for _ in 0..(24 * 60) {
         probe += chrono::Duration::minutes(1);
         if let Some(first) = first_occurrence(tz, probe) {
-            return at(first);
+            return Instant::from_unix_seconds(first);
         }
     }
     None

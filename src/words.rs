@@ -311,8 +311,9 @@ fn at_text_len(w: &[u32]) -> usize {
 /// came (so the glue reuses its own string).
 fn instant(w: &[u32], at_text: &str) -> Option<(crate::calendar::Instant, bool)> {
     if w[0] & AT_SECONDS != 0 {
-        let t = chrono::DateTime::from_timestamp(i64::from(w[4]) + crate::tzdata::START, 0)?;
-        return Some((crate::calendar::Instant(t), true));
+        let at =
+            crate::calendar::Instant::from_unix_seconds(i64::from(w[4]) + crate::tzdata::START)?;
+        return Some((at, true));
     }
     let at = crate::calendar::Instant::accept(at_text).ok()?;
     Some((at, is_canonical(at_text)))
