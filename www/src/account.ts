@@ -147,6 +147,9 @@ async function saveAlerts(): Promise<void> {
 async function loadWebhook(): Promise<void> {
   if (dirty.has("webhook")) return;
   const w = await get<{ url: string | null }>("/billing/webhook", token);
+  // A refresh that was in flight while the URL was typed must not put the old one back
+  // (it did, and Save then stored an empty URL while the page said "saved").
+  if (dirty.has("webhook")) return;
   input("wh-url").value = w.url ?? "";
 }
 
