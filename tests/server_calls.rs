@@ -266,20 +266,23 @@ fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
 fn an_expired_hold_stops_counting_and_a_late_end_still_bills() {
     let (hook, got) = receiver();
     for backend in backends() {
-        let s = Server::start(&fresh_store(backend), &["--allow-private-webhooks"]);
+        let s = Server::start(
+            &fresh_store(backend),
+            &["--allow-private-webhooks", "--test-clock"],
+        );
         let c = create_account(
             &s,
             "acme",
             json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
             Some(&hook),
         );
-        // Started two minutes ago with a 1-second quota: its hold lapsed a minute ago.
+        // A 1-second quota, then two minutes on the server's clock: its hold lapsed a
+        // minute ago.
         let r = post(
             &s,
             &c.key,
             "/calls",
-            json!({ "id": "old", "direction": "outbound",
-            "at": instant(-120), "quotaSeconds": 1 }),
+            json!({ "id": "old", "direction": "outbound", "quotaSeconds": 1 }),
         );
         assert_eq!(
             (r.status, r.body["grantedSeconds"].as_u64()),
@@ -287,6 +290,7 @@ fn an_expired_hold_stops_counting_and_a_late_end_still_bills() {
             "{}",
             r.body
         );
+        advance_clock(&s, 120);
         let w = get(&s, &c.read_key, "/billing/wallet").body;
         assert_eq!(
             dec(&w["held"]),
@@ -418,4 +422,141 @@ fn call_ends_and_usage_in_one_group_keep_the_day_totals() {
             "{backend}: {report}"
         );
     }
+}
+
+/// SEMANTICS 11 "Whose clock": the server judges every hold at its own clock, and a live-call
+/// request dated further from it than the live skew is refused. The issue-24 reproduction:
+/// four starts dated 30 days back, an hour apart, were each granted 300 s on a 100-credit
+/// wallet (each judged at its own past instant), and one dated 4 minutes ahead hid the holds
+/// taken now.
+#[test]
+fn live_calls_are_judged_at_the_servers_clock() {
+    for backend in backends() {
+        let s = Server::start(&fresh_store(backend), &[]);
+        let c = create_account(
+            &s,
+            "acme",
+            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
+            None,
+        );
+        let code = |r: &Resp| {
+            (
+                r.status,
+                r.body["error"]["code"].clone(),
+                r.body["error"]["field"].clone(),
+            )
+        };
+        for h in 0..4 {
+            let at = instant(-30 * 86_400 + h * 3_600);
+            let r = post(
+                &s,
+                &c.key,
+                "/calls",
+                json!({ "id": format!("past{h}"), "direction": "outbound", "at": at }),
+            );
+            assert_eq!(
+                code(&r),
+                (422, json!("at_out_of_window"), json!("at")),
+                "{backend}: {}",
+                r.body
+            );
+        }
+        let r = post(
+            &s,
+            &c.key,
+            "/calls",
+            json!({ "id": "ahead", "direction": "outbound", "at": instant(240) }),
+        );
+        assert_eq!(
+            code(&r),
+            (422, json!("at_out_of_window"), json!("at")),
+            "{backend}"
+        );
+        let w = get(&s, &c.read_key, "/billing/wallet").body;
+        assert_eq!(
+            dec(&w["held"]),
+            Decimal::ZERO,
+            "{backend}: refused starts hold nothing"
+        );
+
+        // Within the skew: granted, and held from the server's clock, not the request's.
+        let sent = instant(-3);
+        let r = post(
+            &s,
+            &c.key,
+            "/calls",
+            json!({ "id": "a", "direction": "outbound", "at": sent, "quotaSeconds": 300 }),
+        );
+        assert_eq!(r.status, 200, "{backend}: {}", r.body);
+        let started = r.body["hold"]["startedAt"].as_str().unwrap().to_string();
+        assert!(
+            started > sent,
+            "{backend}: the hold starts at the server's clock ({started} vs {sent})"
+        );
+        // 300 s at 9 credits a minute: 45 of the 100 credits held; the next start gets the rest.
+        let r = post(
+            &s,
+            &c.key,
+            "/calls",
+            json!({ "id": "b", "direction": "outbound", "at": instant(2), "quotaSeconds": 3600 }),
+        );
+        assert_eq!(
+            (r.status, r.body["grantedSeconds"].as_u64()),
+            (200, Some(360)),
+            "{backend}: {}",
+            r.body
+        );
+        let r = post(
+            &s,
+            &c.key,
+            "/calls/a/extend",
+            json!({ "at": instant(-600) }),
+        );
+        assert_eq!(
+            code(&r),
+            (422, json!("at_out_of_window"), json!("at")),
+            "{backend}"
+        );
+        let r = post(
+            &s,
+            &c.key,
+            "/calls/a/end",
+            json!({ "at": instant(3_600), "connectedSeconds": 60 }),
+        );
+        assert_eq!(
+            code(&r),
+            (422, json!("at_out_of_window"), json!("at")),
+            "{backend}"
+        );
+        for id in ["a", "b"] {
+            let r = post(
+                &s,
+                &c.key,
+                &format!("/calls/{id}/end"),
+                json!({ "connectedSeconds": 60 }),
+            );
+            assert_eq!(r.status, 200, "{backend}: {}", r.body);
+        }
+        let w = get(&s, &c.read_key, "/billing/wallet").body;
+        assert_eq!(
+            (dec(&w["balance"]), dec(&w["held"])),
+            (Decimal::from(82), Decimal::ZERO),
+            "{backend}: {w}"
+        );
+    }
+    // The skew is a setting.
+    let s = Server::start(&fresh_store("sqlite"), &["--live-skew", "60s"]);
+    let c = create_account(
+        &s,
+        "acme",
+        json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
+        None,
+    );
+    let r = post(
+        &s,
+        &c.key,
+        "/calls",
+        json!({ "id": "a", "direction": "outbound", "at": instant(-30) }),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
 }

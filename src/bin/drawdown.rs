@@ -14,8 +14,8 @@ use std::process::ExitCode;
 const USAGE: &str =
     "usage: drawdown vectors DIR... | drawdown eval OP | drawdown eval-lines | drawdown version\n\
        drawdown serve [--addr HOST:PORT] [--database-url URL] [--admin-token T] [--payments test|manual]\n\
-                      [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m]\n\
-                      [--allow-private-webhooks] [--webhook-ca PEM]\n\
+                      [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m] [--live-skew 5s]\n\
+                      [--allow-private-webhooks] [--webhook-ca PEM] [--test-clock]\n\
                       [--seller seller.json] [--vies test|test-invalid|test-unavailable|live]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts,\n\
              startCall, extendCall, endCall, quoteTopUp";
@@ -146,6 +146,7 @@ fn serve(args: &[String]) -> ExitCode {
         webhook_ca: None,
         seller: None,
         vies: Arc::new(drawdown::server::profile::TestVies("valid")),
+        test_clock: false,
     };
     if let Ok(u) = std::env::var("DATABASE_URL") {
         c.database_url = u;
@@ -160,6 +161,7 @@ fn serve(args: &[String]) -> ExitCode {
             "--static" => c.static_dir = Some(val().into()),
             "--demo" => c.demo = true,
             "--allow-private-webhooks" => c.allow_private_webhooks = true,
+            "--test-clock" => c.test_clock = true,
             "--webhook-ca" => c.webhook_ca = Some(val().into()),
             "--seller" => {
                 match drawdown::server::invoices::Seller::load(std::path::Path::new(&val())) {
@@ -177,13 +179,14 @@ fn serve(args: &[String]) -> ExitCode {
                     return ExitCode::from(2);
                 }
             },
-            "--usage-max-age" | "--usage-max-ahead" => {
+            "--usage-max-age" | "--usage-max-ahead" | "--live-skew" => {
                 let Some(d) = duration(&val()) else {
                     eprintln!("{a} takes a duration such as 35d, 12h, 5m or 30s");
                     return ExitCode::from(2);
                 };
                 match a.as_str() {
                     "--usage-max-age" => c.window.behind = d,
+                    "--live-skew" => c.window.live_skew = d,
                     _ => c.window.ahead = d,
                 }
             }

@@ -245,3 +245,40 @@ async fn payment_owner(st: &Shared, id: &str) -> R<Option<String>> {
     .await?;
     Ok(owner.body.as_str().map(str::to_string))
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct ClockStep {
+    advance_seconds: i64,
+}
+
+/// `POST /admin/clock` (only with `--test-clock`): move the server's clock ahead, so tests
+/// see holds lapse, grants expire and cycles renew without waiting for the real clock.
+pub(super) async fn advance_clock(
+    State(st): State<Shared>,
+    _: Admin,
+    JsonBody(b, _): JsonBody<ClockStep>,
+) -> R<Done> {
+    if !st.config.test_clock {
+        return Err(Failure::new(
+            Kind::NotFound,
+            "not_found",
+            None,
+            "the server's clock moves only with `--test-clock`",
+        ));
+    }
+    if !(0..=super::MAX_CLOCK_STEP_SECONDS).contains(&b.advance_seconds) {
+        return Err(Failure::new(
+            Kind::Invalid,
+            "invalid_value",
+            Some("advanceSeconds"),
+            format!(
+                "the clock moves ahead 0 to {} s at a time",
+                super::MAX_CLOCK_STEP_SECONDS
+            ),
+        ));
+    }
+    Ok(Done::ok(
+        json!({ "now": super::advance_clock(b.advance_seconds) }),
+    ))
+}

@@ -267,18 +267,46 @@ pub fn once(
 pub struct Window {
     pub behind: chrono::Duration,
     pub ahead: chrono::Duration,
+    /// How far a live-call request's `at` may differ from the server's clock (SEMANTICS 11
+    /// "Whose clock": the runtime that grants judges at its own clock; default 5 s).
+    pub live_skew: chrono::Duration,
 }
+
+/// The live skew when none is set (SEMANTICS 11).
+pub const DEFAULT_LIVE_SKEW_SECONDS: i64 = 5;
 
 impl Default for Window {
     fn default() -> Window {
         Window {
             behind: chrono::Duration::days(35),
             ahead: chrono::Duration::minutes(5),
+            live_skew: chrono::Duration::seconds(DEFAULT_LIVE_SKEW_SECONDS),
         }
     }
 }
 
 impl Window {
+    /// A live-call request's `at` is information (SEMANTICS 11): the grant is judged at the
+    /// server's `now`, and an `at` further from it than the live skew is refused, so a start
+    /// dated in the past cannot find the pools as they were then, nor one dated ahead hide
+    /// the holds taken now. Answers the instant to judge at: always `now`.
+    pub fn live(&self, at: Option<Instant>, now: Instant, field: &str) -> R<Instant> {
+        let Some(t) = at else { return Ok(now) };
+        if (t.0 - now.0).abs() > self.live_skew {
+            return Err(Failure::new(
+                Kind::Invalid,
+                "at_out_of_window",
+                Some(field),
+                format!(
+                    "{t} differs from the server's clock {now} by more than the live skew \
+                     ({} s); live calls are judged at the server's clock",
+                    self.live_skew.num_seconds()
+                ),
+            ));
+        }
+        Ok(now)
+    }
+
     pub fn check(&self, t: Instant, now: Instant, field: &str) -> R<()> {
         if t.0 < now.0 - self.behind || t.0 > now.0 + self.ahead {
             return Err(Failure::new(

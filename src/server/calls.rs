@@ -120,9 +120,15 @@ pub(super) async fn end(
 ) -> R<Done> {
     c.require(WRITE)?;
     check_id(&id, "id")?;
+    let window = st.config.window;
     let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
-        end_job(db, &c.account, &id, b, provider.as_ref(), now())
+        let now = now();
+        let b = EndBody {
+            at: Some(window.live(b.at, now, "at")?),
+            ..b
+        };
+        end_job(db, &c.account, &id, b, provider.as_ref(), now)
     })
     .await
 }
@@ -252,8 +258,7 @@ fn start_job(
             ..Done::ok(start)
         });
     }
-    let at = b.at.unwrap_or(now);
-    window.check(at, now, "at")?;
+    let at = window.live(b.at, now, "at")?;
     let mut a = load(db, account, true)?;
     billing::book_expiries(db, &mut a, now)?;
     lapse_holds(db, &mut a, now)?;
@@ -315,8 +320,7 @@ fn extend_job(
             format!("call `{id}` has ended"),
         ));
     }
-    let at = b.at.unwrap_or(now);
-    window.check(at, now, "at")?;
+    let at = window.live(b.at, now, "at")?;
     let mut a = load(db, account, true)?;
     billing::book_expiries(db, &mut a, now)?;
     lapse_holds(db, &mut a, now)?;

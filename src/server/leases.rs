@@ -81,6 +81,9 @@ pub(super) struct LeaseBody {
     plan_credits: Option<Decimal>,
     #[serde(default)]
     ttl_seconds: Option<Seconds>,
+    /// What the edge's live calls hold, pool by pool: the lease stays at least this large.
+    #[serde(default)]
+    held: LeaseUsage,
     #[serde(default)]
     ended: Vec<EndedCall>,
 }
@@ -88,6 +91,9 @@ pub(super) struct LeaseBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct ReleaseBody {
+    /// What the edge's live calls still hold: that much stays leased (SEMANTICS 12).
+    #[serde(default)]
+    held: LeaseUsage,
     #[serde(default)]
     ended: Vec<EndedCall>,
 }
@@ -105,8 +111,7 @@ pub(super) async fn put(
     let window = st.config.window;
     let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
-        let at = b.at.unwrap_or(now());
-        window.check(at, now(), "at")?;
+        let at = window.live(b.at, now(), "at")?;
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
         refresh(db, &mut a)?;
@@ -129,6 +134,7 @@ pub(super) async fn put(
                 .or(current.as_ref().map(|l| l.plan_credits))
                 .unwrap_or_default(),
             ttl_seconds: b.ttl_seconds.map_or(DEFAULT_LEASE_SECONDS, |s| s.0),
+            held: b.held,
         };
         let (hold, snap, reload) = lease::lease(&a.card, &a.snap, &req, provider.settles_at_once())
             .map_err(Failure::invalid)?;
@@ -158,15 +164,17 @@ pub(super) async fn release(
     c.require(LEASE)?;
     calls::check_id(&id, "id")?;
     check_ends(&b.ended)?;
+    check_held(&b.held)?;
     let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
         refresh(db, &mut a)?;
-        let released = lease::release(&mut a.snap, &id);
+        let released = lease::release(&mut a.snap, &id, b.held);
         save(db, &a)?;
+        let (back, kept) = released.map_or((None, None), |(b, k)| (Some(b), k));
         Ok(Done::ok(json!({
-            "released": released, "ended": ended, "version": a.seq,
+            "released": back, "kept": kept, "ended": ended, "version": a.seq,
         })))
     })
     .await
@@ -271,7 +279,25 @@ fn check_body(b: &LeaseBody) -> R<()> {
             ));
         }
     }
+    check_held(&b.held)?;
     check_ends(&b.ended)
+}
+
+fn check_held(h: &LeaseUsage) -> R<()> {
+    for (v, field) in [
+        (h.credits, "held.credits"),
+        (h.plan_credits, "held.planCredits"),
+    ] {
+        if v < Decimal::ZERO || v > Decimal::from(MAX_LEASE_CREDITS) {
+            return Err(Failure::new(
+                Kind::Invalid,
+                "amount_out_of_range",
+                Some(field),
+                "what a lease's calls hold is 0 to 10^15 credits",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_ends(ends: &[EndedCall]) -> R<()> {

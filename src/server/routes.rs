@@ -52,6 +52,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/auth/whoami"),
     ("POST", "/admin/accounts"),
     ("POST", "/admin/accounts/{id}/credentials"),
+    ("POST", "/admin/clock"),
     ("POST", "/payments/{id}/settle"),
     ("POST", "/payments/{id}/refund"),
 ];
@@ -112,6 +113,7 @@ pub fn router(state: Shared) -> Router {
             "/admin/accounts/{id}/credentials",
             post(admin::issue_credential),
         )
+        .route("/admin/clock", post(admin::advance_clock))
         .route("/payments/{id}/settle", post(admin::settle_payment))
         .route("/payments/{id}/refund", post(admin::refund_payment))
         .fallback_service(files)

@@ -270,3 +270,19 @@ pub fn instant(offset_secs: i64) -> String {
     let t = drawdown::server::now().0 + chrono::Duration::seconds(offset_secs);
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
+
+/// Move the clock of a server started with `--test-clock` ahead by `secs` (time is an input
+/// of the tests: a hold lapses because the clock says so, not because the test slept).
+/// Answers the server's new now.
+pub fn advance_clock(s: &Server, secs: i64) -> String {
+    let body = json!({ "advanceSeconds": secs }).to_string();
+    let r = call(
+        "POST",
+        &format!("{}/admin/clock", s.url),
+        Some(ADMIN),
+        None,
+        Some(&body),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["now"].as_str().unwrap().to_string()
+}
