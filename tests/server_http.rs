@@ -430,3 +430,109 @@ fn webhooks_are_delivered_over_https() {
     assert!(req.contains(r#""type":"balance.alert""#), "{req}");
     let _ = std::fs::remove_file(&ca);
 }
+
+/// Text PostgreSQL cannot hold (U+0000) is refused at the API with a coded 4xx naming the
+/// field, on SQLite and PostgreSQL alike (issue 24: a NUL agent id was granted by
+/// `POST /calls`, then every end of that call answered 503 on PostgreSQL forever).
+#[test]
+fn text_no_store_can_hold_is_refused_the_same_on_every_store() {
+    for backend in backends() {
+        let s = Server::start(&fresh_store(backend), &[]);
+        let c = create_account(
+            &s,
+            "acme",
+            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
+            None,
+        );
+        let u = |p: &str| format!("{}{p}", s.url);
+        let field = |r: &Resp| {
+            (
+                code(r),
+                r.body["error"]["field"].as_str().unwrap_or("").to_string(),
+            )
+        };
+        let start =
+            json!({ "id": "c1", "direction": "outbound", "agentId": "a\u{0}b" }).to_string();
+        let r = call("POST", &u("/calls"), Some(&c.key), None, Some(&start));
+        assert_eq!(
+            field(&r),
+            ((400, "invalid_text".into()), "agentId".into()),
+            "{backend}: {}",
+            r.body
+        );
+        // Nothing was held, and the same call id starts cleanly afterwards and ends billed.
+        let start = json!({ "id": "c1", "direction": "outbound", "agentId": "ab" }).to_string();
+        assert_eq!(
+            call("POST", &u("/calls"), Some(&c.key), None, Some(&start)).status,
+            200,
+            "{backend}"
+        );
+        let end = json!({ "connectedSeconds": 30, "carrierPassThrough": [{ "amount": "0.01", "reason": "x\u{0}" }] }).to_string();
+        let r = call("POST", &u("/calls/c1/end"), Some(&c.key), None, Some(&end));
+        assert_eq!(
+            field(&r),
+            (
+                (400, "invalid_text".into()),
+                "carrierPassThrough[0].reason".into()
+            ),
+            "{backend}: {}",
+            r.body
+        );
+        let end = json!({ "connectedSeconds": 30 }).to_string();
+        assert_eq!(
+            call("POST", &u("/calls/c1/end"), Some(&c.key), None, Some(&end)).status,
+            200,
+            "{backend}"
+        );
+        // An account's name, a usage event's agent, a call id in the path.
+        let acct = json!({ "id": "nul", "name": "A\u{0}B", "rateCard": card(), "account": { "grants": [] } }).to_string();
+        let r = call(
+            "POST",
+            &u("/admin/accounts"),
+            Some(ADMIN),
+            None,
+            Some(&acct),
+        );
+        assert_eq!(
+            field(&r),
+            ((400, "invalid_text".into()), "name".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let ev = json!({ "events": [{ "id": "e1", "at": instant(0), "kind": "chat", "messages": 1, "agentId": "\u{0}" }] }).to_string();
+        let r = call("POST", &u("/usage"), Some(&c.key), Some("k1"), Some(&ev));
+        assert_eq!(
+            field(&r),
+            ((400, "invalid_text".into()), "events[0].agentId".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let r = call(
+            "POST",
+            &u("/calls/a%00b/end"),
+            Some(&c.key),
+            None,
+            Some(&end),
+        );
+        assert_eq!(
+            code(&r),
+            (400, "invalid_id".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let policy = json!({ "onPlanExhausted": "stop" }).to_string();
+        let r = call(
+            "PUT",
+            &u("/billing/agents/a%00b"),
+            Some(&c.session),
+            None,
+            Some(&policy),
+        );
+        assert_eq!(code(&r).1, "invalid_value", "{backend}: {}", r.body);
+        // The account still answers on both stores.
+        assert_eq!(
+            call("GET", &u("/billing/wallet"), Some(&c.read_key), None, None).status,
+            200
+        );
+    }
+}

@@ -392,8 +392,8 @@ pub(super) async fn set_agent(
     JsonBody(b, _): JsonBody<AgentBody>,
 ) -> R<Done> {
     c.require_session()?;
-    if id.is_empty() || id.len() > MAX_AGENT_ID {
-        let msg = format!("an agent id has 1 to {MAX_AGENT_ID} bytes");
+    if id.is_empty() || id.len() > MAX_AGENT_ID || id.chars().any(char::is_control) {
+        let msg = format!("an agent id has 1 to {MAX_AGENT_ID} bytes, no control characters");
         return Err(Failure::new(
             Kind::Invalid,
             "invalid_value",
