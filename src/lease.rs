@@ -31,6 +31,9 @@ pub struct LeaseRequest {
     pub included_seconds: Seconds,
     pub plan_credits: Decimal,
     pub ttl_seconds: u64,
+    /// What the edge's live calls hold, pool by pool (SEMANTICS 12: a lease never shrinks
+    /// below what its edge holds, whatever size it asks for).
+    pub held: LeaseUsage,
 }
 
 /// Take, renew, grow or shrink lease `req.id`: in each pool it becomes the smaller of what
@@ -60,15 +63,24 @@ pub fn lease(
     })?;
     let (view, _) = set_aside(account, req.at, Some(&req.id));
     let wallet = spendable(&view.grants, view.owed.unwrap_or_default(), Some(req.at));
+    // The floor is what the edge's calls hold: an active lease's own share counts as left,
+    // so the pools always have it (what a reported end took is gone from both sides).
+    let asked_seconds = req.included_seconds.0.max(req.held.included_seconds.0);
     let held = Hold {
         agent_id: None,
-        credits: req.credits.min(wallet.max(Decimal::ZERO)),
+        credits: req
+            .credits
+            .max(req.held.credits)
+            .min(wallet.max(Decimal::ZERO)),
         direction: None,
         granted_seconds: Seconds(0),
         id: req.id.clone(),
-        included_seconds: Seconds(req.included_seconds.0.min(view.included_seconds())),
+        included_seconds: Seconds(asked_seconds.min(view.included_seconds())),
         kind: HoldKind::Lease,
-        plan_credits: req.plan_credits.min(plan_credits(&view.grants, req.at)),
+        plan_credits: req
+            .plan_credits
+            .max(req.held.plan_credits)
+            .min(plan_credits(&view.grants, req.at)),
         started_at: req.at,
         toll_free: false,
         valid_until,
@@ -93,13 +105,34 @@ pub fn find<'a>(account: &'a Account, id: &str) -> Option<&'a Hold> {
         .find(|h| h.id == id && h.kind == HoldKind::Lease)
 }
 
-/// Release lease `id`: what is left of it goes back to the pools. Answers what it held.
-pub fn release(account: &mut Account, id: &str) -> Option<Hold> {
+/// Release lease `id`: what no live call of its edge holds (`held`, pool by pool) goes back
+/// to the pools; the rest stays leased until those calls' ends are reported or the lease
+/// lapses (SEMANTICS 12). Answers what went back, and the lease that stays, if any.
+pub fn release(account: &mut Account, id: &str, held: LeaseUsage) -> Option<(Hold, Option<Hold>)> {
     let i = account
         .holds
         .iter()
         .position(|h| h.id == id && h.kind == HoldKind::Lease)?;
-    Some(account.holds.remove(i))
+    let lease = account.holds.remove(i);
+    let kept = Hold {
+        included_seconds: Seconds(lease.included_seconds.0.min(held.included_seconds.0)),
+        plan_credits: lease.plan_credits.min(held.plan_credits),
+        credits: lease.credits.min(held.credits),
+        ..lease.clone()
+    };
+    let back = Hold {
+        included_seconds: Seconds(lease.included_seconds.0 - kept.included_seconds.0),
+        plan_credits: lease.plan_credits - kept.plan_credits,
+        credits: lease.credits - kept.credits,
+        ..lease
+    };
+    let keeps = kept.included_seconds.0 > 0
+        || kept.plan_credits > Decimal::ZERO
+        || kept.credits > Decimal::ZERO;
+    if keeps {
+        account.holds.push(kept.clone());
+    }
+    Some((back, keeps.then_some(kept)))
 }
 
 /// The edge's copy of the account under `lease` at `at`: its pools are exactly the lease

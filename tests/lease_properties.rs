@@ -300,25 +300,25 @@ impl World {
         Ok(())
     }
 
-    /// The lease renewed to a size (beyond what the edge's calls hold), and the edge's copy
-    /// rebuilt from it with its live holds (every end was reported already).
+    /// The lease renewed to a size, which may be below what the edge's calls hold: the
+    /// renewal states that, and the lease never shrinks below it (SEMANTICS 12). The edge's
+    /// copy is rebuilt from it with its live holds (every end was reported already).
     fn renew(&mut self, credits: u64, plan: u64, seconds: u64, t: Instant) {
         let held = |f: fn(&live::Hold) -> Decimal| self.edge.holds.iter().map(f).sum::<Decimal>();
         let req = LeaseRequest {
             id: LEASE.into(),
             at: t,
-            credits: Decimal::from(credits) + held(|h| h.credits),
-            included_seconds: Seconds(
-                seconds
-                    + self
-                        .edge
-                        .holds
-                        .iter()
-                        .map(|h| h.included_seconds.0)
-                        .sum::<u64>(),
-            ),
-            plan_credits: Decimal::from(plan) + held(|h| h.plan_credits),
+            credits: Decimal::from(credits),
+            included_seconds: Seconds(seconds),
+            plan_credits: Decimal::from(plan),
             ttl_seconds: lease::MAX_LEASE_SECONDS,
+            held: lease::LeaseUsage {
+                included_seconds: Seconds(
+                    self.edge.holds.iter().map(|h| h.included_seconds.0).sum(),
+                ),
+                plan_credits: held(|h| h.plan_credits),
+                credits: held(|h| h.credits),
+            },
         };
         let (hold, next, _) = lease::lease(&self.card, &self.server, &req, true).unwrap();
         self.server = next;

@@ -300,3 +300,98 @@ fn the_lease_scope_does_lease_work_and_nothing_else() {
         );
     }
 }
+
+/// SEMANTICS 12: a lease never shrinks below what its edge's live calls hold, and a release
+/// gives back only what no live call holds (issue 24: a release with a call live handed the
+/// whole lease back, the server granted that money to a direct call, and the account owed
+/// 44 when the edge's call ended).
+#[test]
+fn a_lease_keeps_what_its_live_calls_hold() {
+    for backend in backends() {
+        let s = Server::start(&fresh_store(backend), &[]);
+        let c = create_account(
+            &s,
+            "acme",
+            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
+            None,
+        );
+        let lk = issue_key(&s, "acme", "billing:lease");
+        let put = |body: Value| send(&s, "PUT", &lk, "/leases/edge-1", Some(body));
+        assert_eq!(put(json!({ "credits": "60" })).status, 201);
+        // The edge's calls hold 45: a renewal asking for 10 keeps 45.
+        let r = put(json!({ "credits": "10", "held": { "credits": "45" } }));
+        assert_eq!(
+            (r.status, dec(&r.body["lease"]["credits"])),
+            (200, Decimal::from(45)),
+            "{backend}: {}",
+            r.body
+        );
+        // Released with 45 still held: only what no call holds goes back.
+        let r = send(
+            &s,
+            "POST",
+            &lk,
+            "/leases/edge-1/release",
+            Some(json!({ "held": { "credits": "45" } })),
+        );
+        assert_eq!(r.status, 200, "{backend}: {}", r.body);
+        assert_eq!(
+            dec(&r.body["released"]["credits"]),
+            Decimal::ZERO,
+            "{backend}: {}",
+            r.body
+        );
+        assert_eq!(
+            dec(&r.body["kept"]["credits"]),
+            Decimal::from(45),
+            "{backend}: {}",
+            r.body
+        );
+        // So a direct call finds 55, not 100: its grant is what is left.
+        let r = send(
+            &s,
+            "POST",
+            &c.key,
+            "/calls",
+            Some(json!({ "id": "direct", "direction": "outbound", "quotaSeconds": 3600 })),
+        );
+        assert_eq!(
+            (r.status, r.body["grantedSeconds"].as_u64()),
+            (200, Some(360)),
+            "{backend}: {}",
+            r.body
+        );
+        // The edge's call ends (45 credits, 300 s) and its lease is then given back whole.
+        let r = send(
+            &s,
+            "POST",
+            &lk,
+            "/leases/edge-1/release",
+            Some(json!({ "ended": [ended("e1", 300)] })),
+        );
+        assert_eq!(r.status, 200, "{backend}: {}", r.body);
+        assert_eq!(r.body["kept"], Value::Null, "{backend}: {}", r.body);
+        let r = send(
+            &s,
+            "POST",
+            &c.key,
+            "/calls/direct/end",
+            Some(json!({ "connectedSeconds": 360 })),
+        );
+        assert_eq!(r.status, 200, "{backend}: {}", r.body);
+        let w = wallet(&s, &c);
+        assert_eq!(
+            (dec(&w["balance"]), dec(&w["held"])),
+            (Decimal::ONE, Decimal::ZERO),
+            "{backend}: nothing owed: {w}"
+        );
+        // What a renewal states it holds is bounded as any amount.
+        let r = put(json!({ "held": { "credits": "-1" } }));
+        assert_eq!(
+            (r.status, r.body["error"]["field"].as_str()),
+            (422, Some("held.credits")),
+            "{backend}: {}",
+            r.body
+        );
+    }
+}
