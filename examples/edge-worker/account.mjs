@@ -40,6 +40,12 @@ const MAX_WAITS = 8;
 const MAX_BACKOFF_MS = 30_000;
 /** End answers kept for replays of a retried end. */
 const ENDS_KEPT = 5_000;
+/** The server's body limit (`MAX_BODY`, 1 MiB): a request over it is refused here as there,
+ * and a report is cut into batches under it (with room for the renewal's own fields). */
+const MAX_BODY = 1 << 20;
+const MAX_REPORT_BYTES = MAX_BODY - 4_096;
+/** The server's id rules (`MAX_ID`): 1 to 255 bytes, no control characters. */
+const MAX_ID = 255;
 
 /** The object's settings, from the Worker's bindings (strings, as wrangler passes vars). */
 export function settings(env) {
@@ -50,6 +56,7 @@ export function settings(env) {
     planCredits: String(env.LEASE_PLAN_CREDITS ?? "1000"),
     ttlSeconds: Number.parseInt(env.LEASE_SECONDS ?? "300", 10),
     idleSeconds: Number.parseInt(env.LEASE_IDLE_SECONDS ?? "900", 10),
+    liveSkewSeconds: Number.parseInt(env.LIVE_SKEW_SECONDS ?? "5", 10),
   };
 }
 
@@ -70,6 +77,10 @@ export class AccountEdge extends DurableObject {
     this.cfg = settings(env);
     this.s = null;
     this.syncing = null;
+    /** Ends under way, by call id (one answer for concurrent ends). */
+    this.ending = new Map();
+    /** The lease sizes a renewal in flight asked for, and how many pending ends it reports. */
+    this.asking = null;
     this.stats = { starts: 0, local: 0, waited: 0, syncs: 0, failures: 0, versionMoves: 0 };
     ctx.blockConcurrencyWhile(async () => {
       this.s = (await ctx.storage.get("state")) ?? null;
@@ -86,10 +97,13 @@ export class AccountEdge extends DurableObject {
     const path = url.pathname;
     try {
       if (path === "/calls/authorize") return await this.authorize(body);
+      const refused = this.refuse(body);
+      if (refused) return refused;
       if (path === "/calls") return await this.start(body);
       const m = /^\/calls\/([^/]+)\/(extend|end)$/.exec(path);
       if (m) {
-        const id = decodeURIComponent(m[1]);
+        const id = pathId(m[1]);
+        if (id === null) return failure(400, "invalid_id", "call ids are 1 to 255 characters without control characters", "id");
         return await (m[2] === "extend" ? this.extend(id, body) : this.end(id, body));
       }
       if (path === "/edge/state") return json(this.describe());
@@ -100,6 +114,21 @@ export class AccountEdge extends DurableObject {
       if (isDrawdownError(e)) return json(errorDocument(e), e.code === "unknown_call" ? 404 : 422);
       throw e;
     }
+  }
+
+  /** What the server refuses of any live-call body, refused here with its codes (SEMANTICS
+   * 12: an end the edge accepted is one the server accepts): text no store holds, and an
+   * `at` further from this runtime's clock than the live skew (SEMANTICS 11 "Whose clock":
+   * the edge judges every grant at its own clock; `at` is information). */
+  refuse(body) {
+    const nul = nulAt(body, "");
+    if (nul !== null) return failure(400, nul === "id" ? "invalid_id" : "invalid_text", "text may not contain U+0000 (NUL)", nul);
+    if (body.at === undefined || body.at === null) return null;
+    if (typeof body.at !== "string" || Number.isNaN(ms(body.at))) return failure(400, "invalid_type", "`at` is an RFC 3339 instant", "at");
+    if (Math.abs(ms(body.at) - Date.now()) > this.cfg.liveSkewSeconds * 1000) {
+      return failure(422, "at_out_of_window", `${body.at} differs from the edge's clock by more than the live skew (${this.cfg.liveSkewSeconds} s)`, "at");
+    }
+    return null;
   }
 
   /** The account and the platform key the Worker authenticated this request with. */
@@ -128,12 +157,13 @@ export class AccountEdge extends DurableObject {
   /** POST /calls: the first quota, idempotent by call id. */
   async start(body) {
     if (typeof body.id !== "string") return failure(400, "missing_field", "a call has an id", "id");
+    if (!validId(body.id)) return failure(400, "invalid_id", `call ids are 1 to ${MAX_ID} characters without control characters`, "id");
     if (body.id.startsWith(HELD)) return failure(400, "invalid_id", `call ids may not start with \`${HELD}\``, "id");
     if (this.s.starts[body.id]) return json(this.s.starts[body.id]);
     if (await this.ctx.storage.get(`end:${body.id}`)) return failure(409, "call_ended", `call \`${body.id}\` has ended`, "id");
     this.stats.starts++;
     const waited = await this.ready();
-    const at = body.at ?? iso(Date.now());
+    const at = iso(Date.now());
     return this.granting(
       () => this.grantStart(body, at),
       (out, waitedToo) => {
@@ -168,7 +198,9 @@ export class AccountEdge extends DurableObject {
   grantStart(body, at) {
     const left = this.leaseSecondsLeft(ms(at));
     if (left <= 0) return null;
-    const requested = Math.min(body.requestedMaxSeconds ?? left, left);
+    // A count the engine will refuse goes to it as it came, to be refused with its code.
+    const asked = body.requestedMaxSeconds;
+    const requested = asked === undefined || asked === null ? left : Number.isSafeInteger(asked) ? Math.min(asked, left) : asked;
     const { at: _at, ...call } = body;
     return startCall({ rateCard: this.s.card, account: this.view(at), call: { ...call, at, requestedMaxSeconds: requested } });
   }
@@ -177,11 +209,13 @@ export class AccountEdge extends DurableObject {
   async extend(id, body) {
     if (await this.ctx.storage.get(`end:${id}`)) return failure(409, "call_ended", `call \`${id}\` has ended`, "id");
     await this.ready();
-    const at = body.at ?? iso(Date.now());
+    const at = iso(Date.now());
     return this.granting(
       () => this.grantExtend(id, body, at),
       ({ account: _, ...answer }) => {
-        this.s.holds = this.s.holds.map((h) => (h.id === id ? answer.hold : h));
+        // A refused extend holds nothing new: the call keeps the hold it has (storing the
+        // refusal's empty hold left the object unable to answer or to bill).
+        if (answer.hold) this.s.holds = this.s.holds.map((h) => (h.id === id ? answer.hold : h));
         this.save();
         this.renewIfLow();
         return json(answer);
@@ -192,19 +226,41 @@ export class AccountEdge extends DurableObject {
   grantExtend(id, body, at) {
     const hold = this.s.holds.find((h) => h.id === id);
     const room = hold ? Math.floor((ms(this.s.lease.validUntil) - ms(hold.startedAt)) / 1000) - hold.grantedSeconds : 0;
-    const quota = Math.max(0, Math.min(body.quotaSeconds ?? 300, room));
+    const q = body.quotaSeconds ?? 300;
+    const quota = Number.isSafeInteger(q) ? Math.max(0, Math.min(q, room)) : q;
     return extendCall({ rateCard: this.s.card, account: this.view(at, id), callId: id, at, quotaSeconds: quota });
   }
 
   /** POST /calls/{id}/end: billed here on the copy at once, and on the server's books with
    * the next report; idempotent by call id. */
   async end(id, body) {
+    // Concurrent ends of one call share one answer and one bill: the first end's work is
+    // found here before any await, so a second cannot start a bill of its own.
+    const running = this.ending.get(id);
+    const prior = running ? await running : null;
+    if (prior) return json(prior, 200, { "x-replayed": "true" });
+    let done;
+    this.ending.set(id, new Promise((resolve) => { done = resolve; }));
+    try {
+      const { answer, replayed } = await this.endOnce(id, body);
+      done(answer);
+      return json(answer, 200, replayed ? { "x-replayed": "true" } : {});
+    } catch (e) {
+      done(null);
+      throw e;
+    } finally {
+      this.ending.delete(id);
+    }
+  }
+
+  async endOnce(id, body) {
     const kept = await this.ctx.storage.get(`end:${id}`);
-    if (kept) return json(kept, 200, { "x-replayed": "true" });
+    if (kept) return { answer: kept, replayed: true };
     // A call that ran is billed whatever the lease's state: an end needs only the copy.
     if (!this.s.copy?.grants) await this.ready();
     const hold = this.s.holds.find((h) => h.id === id);
-    const { at = iso(Date.now()), ...call } = body;
+    const { at: _at, ...call } = body;
+    const at = iso(Date.now());
     const out = endCall({ rateCard: this.s.card, account: this.view(at, id), callId: id, at, call });
     const report = {
       id,
@@ -225,7 +281,7 @@ export class AccountEdge extends DurableObject {
     this.save();
     await this.remember(id, answer);
     await this.schedule(Date.now() + FLUSH_DELAY_MS);
-    return json(answer);
+    return { answer, replayed: false };
   }
 
   /** A retried end replays its first answer; the oldest answers are forgotten past ENDS_KEPT
@@ -307,7 +363,33 @@ export class AccountEdge extends DurableObject {
         grantedSeconds: 0, startedAt: at, validUntil: iso(t + 1000),
       });
     }
-    return { ...this.s.copy, holds };
+    return { ...this.capped(), holds };
+  }
+
+  /** The copy, its pools no larger than the lease a renewal in flight asked for (SEMANTICS
+   * 12): the server may answer with that smaller lease, and a grant made meanwhile from the
+   * old, larger one would be money the lease no longer covers. The ends the renewal does not
+   * report are drawn from the new lease later, so they count against it. */
+  capped() {
+    const copy = this.s.copy;
+    if (!this.asking || !copy?.grants) return copy;
+    const later = this.s.pending.slice(this.asking.reported);
+    const used = (f) => later.reduce((n, r) => n + f(r.leaseUsage ?? {}), 0n);
+    const room = (asked, f) => Units.of(asked) - used(f);
+    const cap = (g, asked, f) => {
+      const r = room(asked, f);
+      return Units.of(g.remaining) > r ? { ...g, remaining: Units.text(r > 0n ? r : 0n) } : g;
+    };
+    const grants = copy.grants.map((g) =>
+      g.id === "lease" ? cap(g, this.asking.credits, (u) => Units.of(u.credits ?? "0"))
+        : g.id === "lease-plan" ? cap(g, this.asking.planCredits, (u) => Units.of(u.planCredits ?? "0"))
+          : g);
+    const out = { ...copy, grants };
+    if (typeof copy.includedSecondsRemaining === "number") {
+      const r = this.asking.includedSeconds - Number(used((u) => BigInt(u.includedSeconds ?? 0)));
+      out.includedSecondsRemaining = Math.max(0, Math.min(copy.includedSecondsRemaining, r));
+    }
+    return out;
   }
 
   /** The holds still counting now (a hold past `validUntil` holds nothing, SEMANTICS 11). */
@@ -329,10 +411,16 @@ export class AccountEdge extends DurableObject {
   }
 
   async renew() {
-    const batch = this.s.pending.slice(0, MAX_ENDS_PER_REPORT);
-    const body = { ...this.wanted(), ttlSeconds: this.cfg.ttlSeconds, ended: batch };
+    const batch = reportBatch(this.s.pending);
+    const body = { ...this.wanted(), held: this.held(), ttlSeconds: this.cfg.ttlSeconds, ended: batch };
     this.growing = false;
-    const res = await this.server("PUT", `/leases/${encodeURIComponent(this.s.leaseId)}`, body);
+    this.asking = { ...body, reported: batch.length };
+    let res;
+    try {
+      res = await this.server("PUT", `/leases/${encodeURIComponent(this.s.leaseId)}`, body);
+    } finally {
+      this.asking = null;
+    }
     if (res.status === 400 || res.status === 422) return this.setAside(batch, await res.json());
     if (!res.ok) throw await this.failed(res);
     const answer = await res.json();
@@ -346,6 +434,16 @@ export class AccountEdge extends DurableObject {
     this.s.copy = this.rebuild();
     this.save();
     await this.schedule(this.s.pending.length ? Date.now() + FLUSH_DELAY_MS : this.renewalTime());
+  }
+
+  /** What the live calls hold, pool by pool: the server keeps the lease at least this large. */
+  held() {
+    const live = this.liveHolds();
+    return {
+      includedSeconds: live.reduce((n, h) => n + h.includedSeconds, 0),
+      planCredits: Units.text(live.reduce((n, h) => n + Units.of(h.planCredits), 0n)),
+      credits: Units.text(live.reduce((n, h) => n + Units.of(h.credits), 0n)),
+    };
   }
 
   /** The lease's size to ask for: in each pool the target beyond what the live calls hold;
@@ -437,15 +535,17 @@ export class AccountEdge extends DurableObject {
 
   /** Report everything, then give the lease back (the server takes back what is left). */
   async release() {
-    while (this.s.pending.length > MAX_ENDS_PER_REPORT) await this.sync();
+    while (reportBatch(this.s.pending).length < this.s.pending.length) await this.sync();
     const ended = this.s.pending.slice();
-    const res = await this.server("POST", `/leases/${encodeURIComponent(this.s.leaseId)}/release`, { ended });
+    // What live calls hold stays leased (SEMANTICS 12); the next grant renews the lease.
+    const held = this.held();
+    const res = await this.server("POST", `/leases/${encodeURIComponent(this.s.leaseId)}/release`, { ended, held });
     if (!res.ok) throw await this.failed(res);
     const answer = await res.json();
     this.s.pending.splice(0, ended.length);
     Object.assign(this.s, { lease: null, base: null, copy: null, version: answer.version });
     this.save();
-    return json({ released: answer.released, reported: ended.length });
+    return json({ released: answer.released, kept: answer.kept ?? null, reported: ended.length });
   }
 
   async schedule(at) {
@@ -488,11 +588,70 @@ function needsMore(out) {
   return out === null || !out.allowed || out.finalQuota;
 }
 
-async function readJson(request) {
+/** The longest prefix of `pending` one report carries: at most MAX_ENDS_PER_REPORT ends
+ * and MAX_REPORT_BYTES of JSON (two 600 KB agent ids made a batch the server answered 413,
+ * retried forever); at least one, which the edge's own body limit keeps under the server's. */
+function reportBatch(pending) {
+  let bytes = 0;
+  let n = 0;
+  for (const r of pending.slice(0, MAX_ENDS_PER_REPORT)) {
+    bytes += new TextEncoder().encode(JSON.stringify(r)).length + 1;
+    if (n > 0 && bytes > MAX_REPORT_BYTES) break;
+    n++;
+  }
+  return pending.slice(0, n);
+}
+
+/** A call id from the path, or null when it is not one the server takes (malformed `%`
+ * escapes, control characters, over MAX_ID bytes). */
+function pathId(raw) {
   try {
-    const text = await request.text();
-    return text ? JSON.parse(text) : {};
+    const id = decodeURIComponent(raw);
+    return validId(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+function validId(id) {
+  const bytes = new TextEncoder().encode(id).length;
+  return bytes >= 1 && bytes <= MAX_ID && !/\p{Cc}/u.test(id);
+}
+
+/** The path of the first text (a value or a key) holding U+0000, or null. */
+function nulAt(v, path) {
+  if (typeof v === "string") return v.includes("\0") ? path : null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const at = nulAt(v[i], `${path}[${i}]`);
+      if (at !== null) return at;
+    }
+    return null;
+  }
+  if (v && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      const key = path ? `${path}.${k}` : k;
+      if (k.includes("\0")) return key;
+      const at = nulAt(x, key);
+      if (at !== null) return at;
+    }
+  }
+  return null;
+}
+
+/** The body as the server reads it: JSON, an object, at most MAX_BODY bytes. */
+async function readJson(request) {
+  let value;
+  try {
+    const bytes = await request.arrayBuffer();
+    if (bytes.byteLength > MAX_BODY) return failure(413, "payload_too_large", `the body is over ${MAX_BODY} bytes`);
+    const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    value = text ? JSON.parse(text) : {};
   } catch {
     return failure(400, "invalid_json", "the body is not JSON");
   }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return failure(400, "invalid_type", "the body is a JSON object");
+  }
+  return value;
 }

@@ -209,3 +209,81 @@ test("a lease that lapses while its calls run: the edge grants no further, and t
     await short.dispose();
   }
 });
+
+/** A raw request to the Worker (a body the harness would not write). */
+async function rawEdge(path, key, body) {
+  const r = await h.mf.dispatchFetch(`http://edge.test${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body,
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+test("the edge refuses what the server refuses, with its codes, and stays able to answer (issue 24)", async () => {
+  const a = await h.account("hostile", "100");
+  const code = (r) => [r.status, r.body?.error?.code, r.body?.error?.field];
+  for (const body of ["null", "[]", '"x"']) {
+    const r = await rawEdge("/calls", a.edge, body);
+    assert.equal(r.status, 400, `${body}: ${JSON.stringify(r.body)}`);
+  }
+  assert.deepEqual(code(await rawEdge("/calls/%E0%A4%A/end", a.edge, "{}")), [400, "invalid_id", "id"]);
+  assert.deepEqual(code(await edge("POST", "/calls", a.edge, { id: "a\u0001", direction: "outbound" })), [400, "invalid_id", "id"]);
+  assert.deepEqual(code(await edge("POST", "/calls", a.edge, { id: "x".repeat(4096), direction: "outbound" })), [400, "invalid_id", "id"]);
+  assert.deepEqual(code(await edge("POST", "/calls", a.edge, { id: "n", direction: "outbound", agentId: "a\u0000" })), [400, "invalid_text", "agentId"]);
+  assert.deepEqual(code(await edge("POST", "/calls", a.edge, { id: "n", direction: "outbound", at: 5 })), [400, "invalid_type", "at"]);
+  // SEMANTICS 11 "Whose clock": an `at` further than the live skew is refused, at the edge as at the server.
+  for (const at of [new Date(Date.now() - 30 * 86_400_000).toISOString(), new Date(Date.now() + 240_000).toISOString()]) {
+    const here = await edge("POST", "/calls", a.edge, { id: "clock", direction: "outbound", at });
+    const there = await api("POST", "/calls", a.key, { id: "clock", direction: "outbound", at });
+    assert.deepEqual(code(here), [422, "at_out_of_window", "at"]);
+    assert.deepEqual(code(there), code(here));
+  }
+  const big = await rawEdge("/calls", a.edge, JSON.stringify({ id: "big", direction: "outbound", agentId: "x".repeat(2 << 20) }));
+  assert.equal(big.status, 413);
+  // A count the engine cannot read is the engine's refusal, not a grant past the lease.
+  const abc = await edge("POST", "/calls", a.edge, { id: "abc", direction: "outbound", quotaSeconds: "abc" });
+  assert.ok(abc.status >= 400 && abc.status < 500 && abc.body.error.code === "invalid_duration", JSON.stringify(abc.body));
+  assert.equal((await edge("GET", "/edge/state", a.edge)).status, 200);
+});
+
+test("concurrent ends of one call give one answer and one bill (issue 24)", async () => {
+  const a = await h.account("ends", "1000");
+  const s = await edge("POST", "/calls", a.edge, { id: "twice", direction: "outbound", quotaSeconds: 600 });
+  assert.equal(s.status, 200, JSON.stringify(s.body));
+  const [x, y] = await Promise.all([
+    edge("POST", "/calls/twice/end", a.edge, { connectedSeconds: 60 }),
+    edge("POST", "/calls/twice/end", a.edge, { connectedSeconds: 600 }),
+  ]);
+  assert.equal(x.status, 200, JSON.stringify(x.body));
+  assert.equal(y.status, 200, JSON.stringify(y.body));
+  assert.deepEqual(x.body, y.body, "one answer");
+  assert.equal([x, y].filter((r) => r.replayed).length, 1, "the second is a replay of the first");
+  await h.drained(a.edge);
+  const refs = await h.usageEntries(a);
+  assert.equal(refs.get("twice"), 1);
+  const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+  const billed = Number(x.body.item.lines[0].credits);
+  assert.equal(Number(wallet.balance), 1000 - billed, JSON.stringify(wallet));
+});
+
+test("a release with a call live gives back only what no call holds (issue 24)", async () => {
+  const a = await h.account("release", "100");
+  const s = await edge("POST", "/calls", a.edge, { id: "live", direction: "outbound", quotaSeconds: 300 });
+  assert.equal(s.status, 200, JSON.stringify(s.body));
+  const held = Number(s.body.hold.credits);
+  const r = await edge("POST", "/edge/release", a.edge, {});
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(Number(r.body.kept.credits), held, JSON.stringify(r.body));
+  // The server lends what no live call holds to a direct call, and no more.
+  const direct = await api("POST", "/calls", a.key, { id: "direct", direction: "outbound", quotaSeconds: 3600 });
+  assert.equal(direct.status, 200, JSON.stringify(direct.body));
+  assert.ok(minutes(direct.body.grantedSeconds) * 9 <= 100 - held, JSON.stringify(direct.body));
+  const e = await edge("POST", "/calls/live/end", a.edge, { connectedSeconds: s.body.grantedSeconds });
+  assert.equal(e.status, 200, JSON.stringify(e.body));
+  assert.equal((await api("POST", "/calls/direct/end", a.key, { connectedSeconds: direct.body.grantedSeconds })).status, 200);
+  await h.drained(a.edge);
+  const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+  assert.equal(plain(wallet.owed), "0", JSON.stringify(wallet));
+});
