@@ -433,12 +433,7 @@ fn call_ends_and_usage_in_one_group_keep_the_day_totals() {
 fn live_calls_are_judged_at_the_servers_clock() {
     for backend in backends() {
         let s = Server::start(&fresh_store(backend), &[]);
-        let c = create_account(
-            &s,
-            "acme",
-            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
-            None,
-        );
+        let c = wallet_account(&s, "acme", "100");
         let code = |r: &Resp| {
             (
                 r.status,
@@ -546,12 +541,7 @@ fn live_calls_are_judged_at_the_servers_clock() {
     }
     // The skew is a setting.
     let s = Server::start(&fresh_store("sqlite"), &["--live-skew", "60s"]);
-    let c = create_account(
-        &s,
-        "acme",
-        json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
-        None,
-    );
+    let c = wallet_account(&s, "acme", "100");
     let r = post(
         &s,
         &c.key,

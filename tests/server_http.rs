@@ -438,12 +438,7 @@ fn webhooks_are_delivered_over_https() {
 fn text_no_store_can_hold_is_refused_the_same_on_every_store() {
     for backend in backends() {
         let s = Server::start(&fresh_store(backend), &[]);
-        let c = create_account(
-            &s,
-            "acme",
-            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
-            None,
-        );
+        let c = wallet_account(&s, "acme", "100");
         let u = |p: &str| format!("{}{p}", s.url);
         let field = |r: &Resp| {
             (

@@ -309,12 +309,7 @@ fn the_lease_scope_does_lease_work_and_nothing_else() {
 fn a_lease_keeps_what_its_live_calls_hold() {
     for backend in backends() {
         let s = Server::start(&fresh_store(backend), &[]);
-        let c = create_account(
-            &s,
-            "acme",
-            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "100" }] }),
-            None,
-        );
+        let c = wallet_account(&s, "acme", "100");
         let lk = issue_key(&s, "acme", "billing:lease");
         let put = |body: Value| send(&s, "PUT", &lk, "/leases/edge-1", Some(body));
         assert_eq!(put(json!({ "credits": "60" })).status, 201);

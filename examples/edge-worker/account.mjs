@@ -46,6 +46,8 @@ const MAX_BODY = 1 << 20;
 const MAX_REPORT_BYTES = MAX_BODY - 4_096;
 /** The server's id rules (`MAX_ID`): 1 to 255 bytes, no control characters. */
 const MAX_ID = 255;
+/** Byte lengths, as the server counts its limits. */
+const utf8 = new TextEncoder();
 
 /** The object's settings, from the Worker's bindings (strings, as wrangler passes vars). */
 export function settings(env) {
@@ -595,7 +597,7 @@ function reportBatch(pending) {
   let bytes = 0;
   let n = 0;
   for (const r of pending.slice(0, MAX_ENDS_PER_REPORT)) {
-    bytes += new TextEncoder().encode(JSON.stringify(r)).length + 1;
+    bytes += utf8.encode(JSON.stringify(r)).length + 1;
     if (n > 0 && bytes > MAX_REPORT_BYTES) break;
     n++;
   }
@@ -614,7 +616,7 @@ function pathId(raw) {
 }
 
 function validId(id) {
-  const bytes = new TextEncoder().encode(id).length;
+  const bytes = utf8.encode(id).length;
   return bytes >= 1 && bytes <= MAX_ID && !/\p{Cc}/u.test(id);
 }
 

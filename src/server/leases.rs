@@ -258,17 +258,8 @@ fn book_ends(
 }
 
 fn check_body(b: &LeaseBody) -> R<()> {
-    for (v, field) in [(b.credits, "credits"), (b.plan_credits, "planCredits")] {
-        let Some(v) = v else { continue };
-        if v < Decimal::ZERO || v > Decimal::from(MAX_LEASE_CREDITS) {
-            return Err(Failure::new(
-                Kind::Invalid,
-                "amount_out_of_range",
-                Some(field),
-                "a lease's size is 0 to 10^15 credits",
-            ));
-        }
-    }
+    let sizes = [(b.credits, "credits"), (b.plan_credits, "planCredits")];
+    check_credits(sizes, "a lease's size is 0 to 10^15 credits")?;
     if let Some(s) = b.ttl_seconds {
         if s.0 == 0 || s.0 > MAX_LEASE_SECONDS {
             return Err(Failure::new(
@@ -284,16 +275,23 @@ fn check_body(b: &LeaseBody) -> R<()> {
 }
 
 fn check_held(h: &LeaseUsage) -> R<()> {
-    for (v, field) in [
-        (h.credits, "held.credits"),
-        (h.plan_credits, "held.planCredits"),
-    ] {
+    let held = [
+        (Some(h.credits), "held.credits"),
+        (Some(h.plan_credits), "held.planCredits"),
+    ];
+    check_credits(held, "what a lease's calls hold is 0 to 10^15 credits")
+}
+
+/// Each amount given is 0 to the engine's bound (SEMANTICS 14), or `amount_out_of_range`.
+fn check_credits(amounts: [(Option<Decimal>, &str); 2], message: &str) -> R<()> {
+    for (v, field) in amounts {
+        let Some(v) = v else { continue };
         if v < Decimal::ZERO || v > Decimal::from(MAX_LEASE_CREDITS) {
             return Err(Failure::new(
                 Kind::Invalid,
                 "amount_out_of_range",
                 Some(field),
-                "what a lease's calls hold is 0 to 10^15 credits",
+                message,
             ));
         }
     }

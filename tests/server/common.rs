@@ -286,3 +286,9 @@ pub fn advance_clock(s: &Server, secs: i64) -> String {
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["now"].as_str().unwrap().to_string()
 }
+
+/// An account `id` whose only grant is a prepaid wallet (`w`) of `credits`, no webhook.
+pub fn wallet_account(s: &Server, id: &str, credits: &str) -> Creds {
+    let account = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": credits }] });
+    create_account(s, id, account, None)
+}
