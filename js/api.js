@@ -532,6 +532,43 @@ export function openAccount(input) {
   return new AccountHandle(new wasm.AccountHandle(input));
 }
 
+/** The edge's protocol (SEMANTICS 12): the core's state machine, fed events with the
+ * runtime's clock, giving answers, sends, a wake-up and the state to persist. */
+class EdgeHandle {
+  #m;
+  constructor(m) {
+    this.#m = m;
+  }
+  step(now, event) {
+    switch (event.kind) {
+      case "request": {
+        const { method, path, body } = event.request;
+        return this.#m.request(now, event.rid, method, path, body ?? "");
+      }
+      case "reply":
+        return this.#m.reply(now, event.seq, event.status, event.body ?? "");
+      case "tick":
+        return this.#m.tick(now);
+      default:
+        throw Object.assign(new Error(`unknown edge event kind \`${event.kind}\``), { name: "DrawdownError", code: "invalid_enum", field: "kind" });
+    }
+  }
+  state() {
+    return this.#m.state();
+  }
+  free() {
+    this.#m.free();
+  }
+}
+if (dispose) EdgeHandle.prototype[dispose] = EdgeHandle.prototype.free;
+
+/** Opens an edge's state machine from its settings, what it persisted (`state`, text) and
+ * the end answers it kept; throws DrawdownError for settings or state it cannot read. */
+export function openEdge({ settings, state = "", ended = {} }) {
+  assertReady();
+  return new EdgeHandle(new wasm.EdgeMachine(JSON.stringify(settings), state ?? "", JSON.stringify(ended)));
+}
+
 // Keys in code point order, which is the UTF-8 byte order of the native build's sorted maps
 // (a plain `sort()` compares UTF-16 units and puts astral characters before U+E000-U+FFFF).
 function byCodePoint(a, b) {

@@ -124,6 +124,52 @@ export interface AccountHandle {
 /** Reads `{ rateCard, account }` once. Throws DrawdownError as the one-shot operations would for a bad card or account. */
 export function openAccount(input: OpenAccountInput): AccountHandle;
 
+/** What an edge asks its server for and how it behaves (SEMANTICS 12). */
+export interface EdgeSettings {
+  /** The lease's id at the server (one per edge object). */
+  leaseId: string;
+  /** What the lease holds beyond what live calls hold, pool by pool. */
+  credits: Decimal;
+  includedSeconds: Seconds;
+  planCredits: Decimal;
+  /** A lease's life, 1 to 3600 s; renewed at half of it. */
+  ttlSeconds: Seconds;
+  /** With no live call for this long the edge gives its lease back. */
+  idleSeconds: Seconds;
+  /** How far a request's `at` may be from the edge's clock (SEMANTICS 11, default 5). */
+  liveSkewSeconds: Seconds;
+}
+
+/** What happens to an edge: a platform request, the server's reply to a send (`status` 0:
+ * unreachable), or the wake-up it asked for. */
+export type EdgeEvent =
+  | { kind: "request"; rid: number; request: { method: string; path: string; body: string } }
+  | { kind: "reply"; seq: number; status: number; body: string }
+  | { kind: "tick" };
+
+/** What one event gives back. Persist `state()` (and the end answers) when `persist`, before
+ * the answers leave and the sends go out; wake the machine with a tick at `wakeAt`. */
+export interface EdgeStep {
+  answers: { rid: number; status: number; body: unknown; replayed: boolean }[];
+  sends: { seq: number; method: "PUT" | "POST"; path: string; body: unknown }[];
+  wakeAt: number | null;
+  persist: boolean;
+  endedWrites: [string, unknown][];
+  endedForgets: string[];
+}
+
+/** The edge's protocol state machine (the Durable Object of the edge example is its shell). */
+export interface EdgeHandle {
+  /** One event at `now` (ms since the epoch on the runtime's clock). */
+  step(now: number, event: EdgeEvent): EdgeStep;
+  /** The state to persist, as text. */
+  state(): string;
+  free(): void;
+}
+
+/** Opens an edge's machine from its settings, its persisted state and the end answers kept. */
+export function openEdge(input: { settings: EdgeSettings; state?: string | null; ended?: Record<string, unknown> }): EdgeHandle;
+
 /** The exact sum of decimal strings, with as many decimals as the most precise term
  * (`addDecimals("1.50", "2")` is `"3.50"`). No JavaScript number touches the amounts.
  * Throws DrawdownError `invalid_decimal` for anything but a decimal string. */

@@ -64,6 +64,7 @@ export type OnPlanExhausted = "stop" | "use_balance";
 export type DrawdownErrorCode =
   | "alert_thresholds_unordered"
   | "arithmetic_overflow"
+  | "at_out_of_window"
   | "duplicate_id"
   | "hold_expired"
   | "instant_out_of_range"
@@ -75,12 +76,14 @@ export type DrawdownErrorCode =
   | "invalid_decimal"
   | "invalid_duration"
   | "invalid_enum"
+  | "invalid_id"
   | "invalid_grant_window"
   | "invalid_increment"
   | "invalid_input"
   | "invalid_instant"
   | "invalid_json"
   | "invalid_money_precision"
+  | "invalid_text"
   | "invalid_time_zone"
   | "invalid_type"
   | "invalid_value"
@@ -89,6 +92,8 @@ export type DrawdownErrorCode =
   | "missing_rate"
   | "negative_amount"
   | "no_pending_reload"
+  | "payload_too_large"
+  | "stale_request"
   | "not_initialized"
   | "too_many_periods"
   | "unknown_call"
@@ -300,6 +305,8 @@ export interface Hold {
   credits: Decimal;
   /** The hold stops counting here (grantedSeconds plus a grace after startedAt). */
   validUntil: Instant;
+  /** A lease's: the number of the edge's request that last set it (SEMANTICS 12). */
+  sequence?: number;
 }
 
 /** One call, as `quoteCall` prices it. */

@@ -38,8 +38,8 @@ cp js/README.md pkg/README.md
 node scripts/stamp-manifest.mjs "$version" pkg/package.json
 raw=$(stat -c %s pkg/drawdown_bg.wasm)
 gz=$(gzip -9 -c pkg/drawdown_bg.wasm | wc -c)
-echo "pkg/drawdown_bg.wasm: $raw bytes, $gz bytes gzipped (limit 250000)"
-if [ "$gz" -gt 250000 ]; then
-  echo "the gzipped .wasm is over 250,000 bytes" >&2
+echo "pkg/drawdown_bg.wasm: $raw bytes, $gz bytes gzipped (limit 300000)"
+if [ "$gz" -gt 300000 ]; then
+  echo "the gzipped .wasm is over 300,000 bytes" >&2
   exit 1
 fi

@@ -34,6 +34,25 @@ pub struct LeaseRequest {
     /// What the edge's live calls hold, pool by pool (SEMANTICS 12: a lease never shrinks
     /// below what its edge holds, whatever size it asks for).
     pub held: LeaseUsage,
+    /// The edge's number for this request, rising with each it sends (SEMANTICS 12): a
+    /// request numbered no higher than the one that last set the lease is `stale_request`,
+    /// so a renewal delayed or duplicated on the network never undoes a later one.
+    pub sequence: Option<u64>,
+}
+
+/// Whether request `sequence` may still change lease `current`: not when a higher-numbered
+/// request set it. The same number again is the edge retrying a request whose answer it
+/// lost: applied again, it sets the lease to the same sizes (an unnumbered request always
+/// may).
+pub fn check_sequence(current: Option<&Hold>, sequence: Option<u64>) -> Result<()> {
+    match (current.and_then(|l| l.sequence), sequence) {
+        (Some(last), Some(s)) if s < last => Err(Error::at(
+            Code::StaleRequest,
+            "sequence",
+            format!("request {s} is older than request {last}, which set this lease"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Take, renew, grow or shrink lease `req.id`: in each pool it becomes the smaller of what
@@ -53,6 +72,7 @@ pub fn lease(
             format!("`{}` is a call's hold, not a lease", req.id),
         ));
     }
+    check_sequence(find(account, &req.id), req.sequence)?;
     let ttl = req.ttl_seconds.min(MAX_LEASE_SECONDS);
     let valid_until = req.at.plus_seconds(ttl).ok_or_else(|| {
         Error::at(
@@ -81,6 +101,7 @@ pub fn lease(
             .plan_credits
             .max(req.held.plan_credits)
             .min(plan_credits(&view.grants, req.at)),
+        sequence: req.sequence,
         started_at: req.at,
         toll_free: false,
         valid_until,
@@ -108,13 +129,23 @@ pub fn find<'a>(account: &'a Account, id: &str) -> Option<&'a Hold> {
 /// Release lease `id`: what no live call of its edge holds (`held`, pool by pool) goes back
 /// to the pools; the rest stays leased until those calls' ends are reported or the lease
 /// lapses (SEMANTICS 12). Answers what went back, and the lease that stays, if any.
-pub fn release(account: &mut Account, id: &str, held: LeaseUsage) -> Option<(Hold, Option<Hold>)> {
-    let i = account
+pub fn release(
+    account: &mut Account,
+    id: &str,
+    held: LeaseUsage,
+    sequence: Option<u64>,
+) -> Result<Option<(Hold, Option<Hold>)>> {
+    check_sequence(find(account, id), sequence)?;
+    let Some(i) = account
         .holds
         .iter()
-        .position(|h| h.id == id && h.kind == HoldKind::Lease)?;
+        .position(|h| h.id == id && h.kind == HoldKind::Lease)
+    else {
+        return Ok(None);
+    };
     let lease = account.holds.remove(i);
     let kept = Hold {
+        sequence: sequence.or(lease.sequence),
         included_seconds: Seconds(lease.included_seconds.0.min(held.included_seconds.0)),
         plan_credits: lease.plan_credits.min(held.plan_credits),
         credits: lease.credits.min(held.credits),
@@ -132,7 +163,7 @@ pub fn release(account: &mut Account, id: &str, held: LeaseUsage) -> Option<(Hol
     if keeps {
         account.holds.push(kept.clone());
     }
-    Some((back, keeps.then_some(kept)))
+    Ok(Some((back, keeps.then_some(kept))))
 }
 
 /// The edge's copy of the account under `lease` at `at`: its pools are exactly the lease

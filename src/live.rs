@@ -53,6 +53,10 @@ pub struct Hold {
     /// Plan credits held.
     #[serde(with = "amount::dec")]
     pub plan_credits: Decimal,
+    /// A lease's: the number of the edge's request that last set it (SEMANTICS 12: a
+    /// request numbered no higher, delayed or duplicated on the way, changes nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<u64>,
     pub started_at: Instant,
     #[serde(default)]
     pub toll_free: bool,
@@ -193,6 +197,7 @@ pub fn start_call_books(input: &StartInput, settle_at_once: bool) -> Result<(Quo
         included_seconds: Seconds(0),
         kind: HoldKind::Call,
         plan_credits: Decimal::ZERO,
+        sequence: None,
         started_at: c.at,
         toll_free: c.toll_free,
         valid_until: c.at,

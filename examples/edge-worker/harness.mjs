@@ -16,7 +16,7 @@ const root = new URL("../../", import.meta.url);
 const pkg = new URL("pkg/", root);
 const read = (url) => readFileSync(url, "utf8");
 /** The files a deployment is made of (what `wrangler deploy` reads in this directory). */
-const SOURCES = ["worker.mjs", "account.mjs", "units.mjs", "wrangler.jsonc", "package.json"];
+const SOURCES = ["worker.mjs", "account.mjs", "wrangler.jsonc", "package.json"];
 const ADMIN = "edge-test-admin-token-0123456789abcdef";
 const card = JSON.parse(read(new URL("examples/demo-rate-card.json", root)));
 

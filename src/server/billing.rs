@@ -273,7 +273,7 @@ pub struct Window {
 }
 
 /// The live skew when none is set (SEMANTICS 11).
-pub const DEFAULT_LIVE_SKEW_SECONDS: i64 = 5;
+pub use crate::call_body::DEFAULT_LIVE_SKEW_SECONDS;
 
 impl Default for Window {
     fn default() -> Window {
@@ -291,20 +291,8 @@ impl Window {
     /// dated in the past cannot find the pools as they were then, nor one dated ahead hide
     /// the holds taken now. Answers the instant to judge at: always `now`.
     pub fn live(&self, at: Option<Instant>, now: Instant, field: &str) -> R<Instant> {
-        let Some(t) = at else { return Ok(now) };
-        if (t.0 - now.0).abs() > self.live_skew {
-            return Err(Failure::new(
-                Kind::Invalid,
-                "at_out_of_window",
-                Some(field),
-                format!(
-                    "{t} differs from the server's clock {now} by more than the live skew \
-                     ({} s); live calls are judged at the server's clock",
-                    self.live_skew.num_seconds()
-                ),
-            ));
-        }
-        Ok(now)
+        crate::call_body::live_at(at, now, self.live_skew.num_seconds(), field)
+            .map_err(Failure::invalid)
     }
 
     pub fn check(&self, t: Instant, now: Instant, field: &str) -> R<()> {
@@ -326,7 +314,7 @@ impl Window {
 }
 
 /// The longest usage id (bytes) the server stores.
-pub const MAX_ID: usize = 255;
+pub use crate::call_body::MAX_ID;
 
 /// Usage ids are 1 to `MAX_ID` bytes without control characters (a NUL cannot be stored),
 /// each once in a body: checked before anything is read.

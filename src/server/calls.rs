@@ -10,12 +10,12 @@ use super::outcome::{store, Done, Failure, Kind, R};
 use super::routes::{job, read};
 use super::store::{Row, Sql};
 use super::{now, rollup, Shared};
-use crate::amount::Seconds;
+pub(super) use crate::call_body::{EndBody, ExtendBody, StartBody};
 use crate::calendar::Instant;
 use crate::live::{
     self, EndBooks, EndCall, EndInput, ExtendInput, QuotaGrant, StartCall, StartInput,
 };
-use crate::model::{Account, CallDirection, PassThrough, Transfer};
+use crate::model::Account;
 use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -24,59 +24,6 @@ use std::collections::BTreeSet;
 
 /// The most calls `GET /calls` lists.
 const MAX_LISTED: i64 = 500;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct StartBody {
-    id: String,
-    direction: CallDirection,
-    #[serde(default)]
-    toll_free: bool,
-    #[serde(default)]
-    agent_id: Option<String>,
-    #[serde(default)]
-    at: Option<Instant>,
-    #[serde(default)]
-    quota_seconds: Option<Seconds>,
-    #[serde(default)]
-    requested_max_seconds: Option<Seconds>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct ExtendBody {
-    #[serde(default)]
-    at: Option<Instant>,
-    #[serde(default)]
-    quota_seconds: Option<Seconds>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct EndBody {
-    #[serde(default)]
-    pub(super) at: Option<Instant>,
-    pub(super) connected_seconds: Seconds,
-    #[serde(default)]
-    pub(super) transfer: Option<Transfer>,
-    #[serde(default)]
-    pub(super) carrier_pass_through: Vec<PassThrough>,
-    /// For a call the server never saw start: what it was.
-    #[serde(default)]
-    pub(super) direction: Option<CallDirection>,
-    #[serde(default)]
-    pub(super) toll_free: Option<bool>,
-    #[serde(default)]
-    pub(super) agent_id: Option<String>,
-    #[serde(default)]
-    pub(super) started_at: Option<Instant>,
-    /// The lease the call was granted under at an edge (SEMANTICS 12), and what the edge's
-    /// own bill took from it (`leaseUsage`, required with `leaseId`): the lease gives that up.
-    #[serde(default)]
-    pub(super) lease_id: Option<String>,
-    #[serde(default)]
-    pub(super) lease_usage: Option<crate::lease::LeaseUsage>,
-}
 
 /// `POST /calls`: the first quota, idempotent by call id.
 pub(super) async fn start(
@@ -199,18 +146,7 @@ fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
 
 /// Call ids follow the rules of usage ids (they become one when the call is billed).
 pub(super) fn check_id(id: &str, field: &str) -> R<()> {
-    if id.is_empty() || id.len() > billing::MAX_ID || id.chars().any(char::is_control) {
-        return Err(Failure::new(
-            Kind::Malformed,
-            "invalid_id",
-            Some(field),
-            format!(
-                "call ids are 1 to {} characters without control characters",
-                billing::MAX_ID
-            ),
-        ));
-    }
-    Ok(())
+    crate::call_body::check_id(id, field).map_err(|e| Failure::from_error(Kind::Malformed, &e))
 }
 
 /// The recorded row of a call: (state, start answer, end answer).

@@ -15,7 +15,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 
 /// Largest request body accepted (a batch of 1,000 usage events fits comfortably).
-pub const MAX_BODY: usize = 1 << 20;
+pub const MAX_BODY: usize = crate::call_body::MAX_BODY;
 /// How much of an oversized body is read (and dropped) before answering 413.
 const MAX_DRAIN: usize = 16 << 20;
 /// The longest idempotency key (bytes).
@@ -293,64 +293,9 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
             "the body is not UTF-8",
         )
     })?;
-    let v =
-        crate::ops::parse_text::<T>(text).map_err(|e| Failure::from_error(Kind::Malformed, &e))?;
-    if let Some(field) = unstorable_text(text) {
-        // An id keeps the code every id check answers (`invalid_id`: no control characters).
-        let code = if field == "id" || field.ends_with(".id") {
-            "invalid_id"
-        } else {
-            "invalid_text"
-        };
-        return Err(Failure::new(
-            Kind::Malformed,
-            code,
-            Some(&field),
-            "text may not contain U+0000 (NUL): the store cannot hold it",
-        ));
-    }
+    // The reader the edge runs too (`call_body::read`): the same refusals, codes and fields.
+    let v = crate::call_body::read::<T>(text).map_err(|e| Failure::from_error(Kind::Malformed, &e))?;
     Ok((v, auth::hash(text)))
-}
-
-/// Where a JSON body holds text no store keeps: PostgreSQL's `text` and `jsonb` refuse
-/// U+0000, which JSON can carry only as the escape `\u0000` (a raw control character is
-/// not JSON). SQLite would keep it, so the answer would depend on the store: refused on
-/// every route, before anything is read (issue 24: a NUL agent id was granted, then every
-/// end of the call answered 503 forever). Answers the field's path (`a.b[2]`, or the key's
-/// own path when a key holds it).
-pub(super) fn unstorable_text(text: &str) -> Option<String> {
-    // Cheap first: the escape's bytes; only then find where it lies.
-    if !text.contains("\\u0000") {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    nul_at(&v, String::new())
-}
-
-fn nul_at(v: &serde_json::Value, path: String) -> Option<String> {
-    use serde_json::Value;
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_string()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
-    match v {
-        Value::String(s) if s.contains('\0') => Some(path),
-        Value::Array(xs) => xs
-            .iter()
-            .enumerate()
-            .find_map(|(i, x)| nul_at(x, format!("{path}[{i}]"))),
-        Value::Object(m) => m.iter().find_map(|(k, x)| {
-            if k.contains('\0') {
-                Some(join(k))
-            } else {
-                nul_at(x, join(k))
-            }
-        }),
-        _ => None,
-    }
 }
 
 /// `application/json`, optionally with parameters (`; charset=utf-8`), and nothing else

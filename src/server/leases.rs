@@ -8,6 +8,7 @@
 use super::auth::{Caller, LEASE, READ};
 use super::billing::{self, load, save, Acct};
 use super::calls::{self, EndBody};
+use crate::call_body::EndedCall;
 use super::extract::JsonBody;
 use super::outcome::{Done, Failure, Kind, R};
 use super::routes::{job, read};
@@ -16,7 +17,6 @@ use crate::amount::Seconds;
 use crate::calendar::Instant;
 use crate::lease::{self, LeaseRequest, LeaseUsage, DEFAULT_LEASE_SECONDS, MAX_LEASE_SECONDS};
 use crate::live::Hold;
-use crate::model::{CallDirection, PassThrough, Transfer};
 use axum::extract::{Path, State};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -27,43 +27,21 @@ pub const MAX_ENDS_PER_REPORT: usize = 256;
 /// The largest lease, in credits (the engine's bound on any amount, SEMANTICS 14).
 const MAX_LEASE_CREDITS: i64 = 1_000_000_000_000_000;
 
-/// An ended call as an edge reports it: everything the server needs to bill a call it
-/// never saw start.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub(super) struct EndedCall {
-    id: String,
-    connected_seconds: Seconds,
-    #[serde(default)]
-    transfer: Option<Transfer>,
-    #[serde(default)]
-    carrier_pass_through: Vec<PassThrough>,
-    direction: CallDirection,
-    #[serde(default)]
-    toll_free: bool,
-    #[serde(default)]
-    agent_id: Option<String>,
-    started_at: Instant,
-    /// What the edge's own bill of the call took from the lease, pool by pool.
-    lease_usage: LeaseUsage,
-}
-
-impl EndedCall {
-    fn under(self, lease: &str) -> (String, EndBody) {
-        let body = EndBody {
-            at: None,
-            connected_seconds: self.connected_seconds,
-            transfer: self.transfer,
-            carrier_pass_through: self.carrier_pass_through,
-            direction: Some(self.direction),
-            toll_free: Some(self.toll_free),
-            agent_id: self.agent_id,
-            started_at: Some(self.started_at),
-            lease_id: Some(lease.to_string()),
-            lease_usage: Some(self.lease_usage),
-        };
-        (self.id, body)
-    }
+/// An ended call as an edge reports it, under lease `lease`: the end it stands for.
+fn under(e: EndedCall, lease: &str) -> (String, EndBody) {
+    let body = EndBody {
+        at: None,
+        connected_seconds: e.connected_seconds,
+        transfer: e.transfer,
+        carrier_pass_through: e.carrier_pass_through,
+        direction: Some(e.direction),
+        toll_free: Some(e.toll_free),
+        agent_id: e.agent_id,
+        started_at: Some(e.started_at),
+        lease_id: Some(lease.to_string()),
+        lease_usage: Some(e.lease_usage),
+    };
+    (e.id, body)
 }
 
 /// `PUT /leases/{id}`: take, renew, grow or shrink a lease, after booking the calls it
@@ -84,6 +62,9 @@ pub(super) struct LeaseBody {
     /// What the edge's live calls hold, pool by pool: the lease stays at least this large.
     #[serde(default)]
     held: LeaseUsage,
+    /// The edge's number for this request (rising): an older one changes nothing.
+    #[serde(default)]
+    sequence: Option<u64>,
     #[serde(default)]
     ended: Vec<EndedCall>,
 }
@@ -94,6 +75,8 @@ pub(super) struct ReleaseBody {
     /// What the edge's live calls still hold: that much stays leased (SEMANTICS 12).
     #[serde(default)]
     held: LeaseUsage,
+    #[serde(default)]
+    sequence: Option<u64>,
     #[serde(default)]
     ended: Vec<EndedCall>,
 }
@@ -135,9 +118,10 @@ pub(super) async fn put(
                 .unwrap_or_default(),
             ttl_seconds: b.ttl_seconds.map_or(DEFAULT_LEASE_SECONDS, |s| s.0),
             held: b.held,
+            sequence: b.sequence,
         };
         let (hold, snap, reload) = lease::lease(&a.card, &a.snap, &req, provider.settles_at_once())
-            .map_err(Failure::invalid)?;
+            .map_err(refused)?;
         a.snap = snap;
         let reloads: Vec<_> = reload.into_iter().collect();
         billing::book_reloads(db, provider.as_ref(), &mut a, &reloads, now())?;
@@ -170,7 +154,8 @@ pub(super) async fn release(
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
         refresh(db, &mut a)?;
-        let released = lease::release(&mut a.snap, &id, b.held);
+        let released =
+            lease::release(&mut a.snap, &id, b.held, b.sequence).map_err(refused)?;
         save(db, &a)?;
         let (back, kept) = released.map_or((None, None), |(b, k)| (Some(b), k));
         Ok(Done::ok(json!({
@@ -178,6 +163,15 @@ pub(super) async fn release(
         })))
     })
     .await
+}
+
+/// A lease the core refused: a request older than the lease's is a conflict (409), the
+/// rest are the input's (422).
+fn refused(e: crate::error::Error) -> Failure {
+    match e.code {
+        crate::error::Code::StaleRequest => Failure::from_error(Kind::Conflict, &e),
+        _ => Failure::invalid(e),
+    }
 }
 
 /// `GET /leases`: the account's leases, each with whether it still counts.
@@ -249,7 +243,7 @@ fn book_ends(
 ) -> R<Vec<Value>> {
     let mut out = Vec::with_capacity(ends.len());
     for (i, e) in ends.into_iter().enumerate() {
-        let (id, body) = e.under(lease_id);
+        let (id, body) = under(e, lease_id);
         let done = calls::end_job(db, account, &id, body, provider, now())
             .map_err(|f| f.within(&format!("ended[{i}]")))?;
         out.push(json!({ "id": id, "replayed": done.replayed, "end": done.body }));
