@@ -5,6 +5,7 @@
 // Usage: node benches/edge-bench.mjs   (after scripts/build-pkg.sh and
 //        cargo build --release --features server)
 import { Harness, sleep } from "../examples/edge-worker/harness.mjs";
+import { openEdge } from "../pkg/node.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 500);
 
@@ -46,6 +47,29 @@ async function burst(h, a, tag) {
   return { ...percentiles(samples), local: state.stats.local, starts: state.stats.starts, renewals: state.stats.syncs };
 }
 
+/** The engine's share of an edge start: the package's state machine (what the object runs
+ * for a start) stepped in Node with a lease from the server, without workerd, storage or
+ * the network: `step` for a start, and `state()`, the text the object then stores. */
+async function engineShare(h, a, leaseCredits) {
+  const settings = { leaseId: `node-${leaseCredits}`, credits: leaseCredits, includedSeconds: 0, planCredits: "0",
+    ttlSeconds: 3600, idleSeconds: 3600, liveSkewSeconds: 5 };
+  const edge = openEdge({ settings });
+  let out = edge.step(Date.now(), { kind: "request", rid: 0, request: { method: "POST", path: "/calls", body: '{"id":"w","direction":"outbound"}' } });
+  const send = out.sends[0];
+  const reply = await h.api(send.method, send.path, a.edge, send.body);
+  out = edge.step(Date.now(), { kind: "reply", seq: send.seq, status: reply.status, body: JSON.stringify(reply.body) });
+  const step = [];
+  const state = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const body = JSON.stringify({ id: `n${i}`, direction: "outbound", quotaSeconds: 120 });
+    step.push(await timed(async () => edge.step(Date.now(), { kind: "request", rid: i + 1, request: { method: "POST", path: "/calls", body } })));
+    state.push(await timed(async () => edge.state()));
+    edge.step(Date.now(), { kind: "request", rid: -1, request: { method: "POST", path: `/calls/n${i}/end`, body: '{"connectedSeconds":30}' } });
+  }
+  edge.free();
+  return { step: percentiles(step), state: percentiles(state) };
+}
+
 const h = new Harness();
 try {
   await h.startServer();
@@ -71,7 +95,8 @@ try {
     );
     await sleep(200);
     const b = await burst(h, a, "b");
-    rows.push({ leaseCredits, floor, edgeStart, serverStart, burst: b });
+    const engine = await engineShare(h, a, leaseCredits);
+    rows.push({ leaseCredits, floor, edgeStart, serverStart, burst: b, engine });
     await h.mf.dispose();
     h.mf = null;
   }
@@ -81,6 +106,7 @@ try {
     console.log(`  object round trip floor (GET /edge/state)  p50 ${r.floor.p50}  p99 ${r.floor.p99}`);
     console.log(`  start at the edge (warm lease)             p50 ${r.edgeStart.p50}  p99 ${r.edgeStart.p99}`);
     console.log(`  start at drawdown serve (SQLite, loopback) p50 ${r.serverStart.p50}  p99 ${r.serverStart.p99}`);
+    console.log(`  the machine's step for a start (Node)     p50 ${r.engine.step.p50}  p99 ${r.engine.step.p99}; its state() p50 ${r.engine.state.p50}  p99 ${r.engine.state.p99}`);
     console.log(`  64 concurrent calls: starts p50 ${r.burst.p50} p99 ${r.burst.p99}; ` +
       `${r.burst.local}/${r.burst.starts} starts answered without the server; ${r.burst.renewals} renewals in all`);
   }

@@ -109,6 +109,10 @@ pub fn read<T: DeserializeOwned>(text: &str) -> Result<T> {
         ));
     }
     let v = crate::ops::parse_text::<T>(text)?;
+    // Every body is an object (`null` would read as a struct of defaults).
+    if !text.trim_start().starts_with('{') {
+        return Err(Error::new(Code::InvalidType, None, "the body is a JSON object"));
+    }
     if let Some(field) = unstorable_text(text) {
         // An id keeps the code every id check answers (`invalid_id`: no control characters).
         let code = if field == "id" || field.ends_with(".id") {

@@ -218,6 +218,8 @@ pub struct EdgeMachine {
     card: Option<RateCard>,
     parked: Vec<Parked>,
     awaiting: Option<u64>,
+    /// A send came due during a request's step: the next wake-up is now.
+    deferred: bool,
     now: Millis,
     out: Step,
 }

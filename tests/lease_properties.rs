@@ -319,6 +319,7 @@ impl World {
                 plan_credits: held(|h| h.plan_credits),
                 credits: held(|h| h.credits),
             },
+            sequence: None,
         };
         let (hold, next, _) = lease::lease(&self.card, &self.server, &req, true).unwrap();
         self.server = next;

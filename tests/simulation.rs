@@ -242,7 +242,7 @@ impl Sim {
         }
     }
 
-    fn run(&mut self) -> Result<(), String> {
+    fn run(&mut self) -> Result<u32, String> {
         let mut events = 0u32;
         while let Some(((t, _), msg)) = self.queue.pop_first() {
             self.now = t;
@@ -263,7 +263,8 @@ impl Sim {
             self.deliver(msg)?;
             self.check()?;
         }
-        self.check_settled()
+        self.check_settled()?;
+        Ok(events)
     }
 
     fn deliver(&mut self, msg: Msg) -> Result<(), String> {
@@ -660,19 +661,43 @@ impl Sim {
     }
 }
 
-fn run_seed(seed: u64) -> Result<(), String> {
+fn run_seed(seed: u64) -> Result<u32, String> {
     Sim::new(seed).run().map_err(|e| format!("seed {seed}: {e} (rerun: DRAWDOWN_SIM_SEED={seed} cargo test --release --test simulation)"))
 }
 
 #[test]
 fn the_edge_protocol_holds_under_every_seeded_interleaving() {
     if let Ok(one) = std::env::var("DRAWDOWN_SIM_SEED") {
-        run_seed(one.parse().unwrap()).unwrap();
+        let events = run_seed(one.parse().unwrap()).unwrap();
+        eprintln!("simulation: 1 seed, {events} events");
         return;
     }
     let seeds: u64 = std::env::var("DRAWDOWN_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
     let started = std::time::Instant::now();
-    let failures: Vec<String> = (0..seeds).filter_map(|s| run_seed(s).err()).take(5).collect();
-    eprintln!("simulation: {seeds} seeds in {:.1} s", started.elapsed().as_secs_f64());
+    // Seeds split over the machine's cores; each seed's run is the same on any thread.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    let runs: Vec<(u64, Vec<String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let (mut events, mut failures) = (0u64, vec![]);
+                    for s in (t..seeds).step_by(threads as usize) {
+                        match run_seed(s) {
+                            Ok(n) => events += u64::from(n),
+                            Err(e) => failures.push(e),
+                        }
+                    }
+                    (events, failures)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let events: u64 = runs.iter().map(|r| r.0).sum();
+    let mut failures: Vec<String> = runs.into_iter().flat_map(|r| r.1).collect();
+    failures.sort_by_key(|f| f.split(':').next().and_then(|s| s.trim_start_matches("seed ").parse::<u64>().ok()));
+    failures.truncate(5);
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!("simulation: {seeds} seeds, {events} events in {secs:.1} s ({:.0} events/s)", events as f64 / secs);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

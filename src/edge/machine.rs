@@ -21,6 +21,11 @@ fn grant_body(g: &QuotaGrant) -> Value {
     serde_json::to_value(g).unwrap_or(Value::Null)
 }
 
+enum EventKind {
+    Request,
+    Other,
+}
+
 /// An outcome of running a request: its answer, or a wait for the next renewal.
 pub(super) enum Run {
     Done(u16, Value, bool),
@@ -54,6 +59,7 @@ impl EdgeMachine {
             card,
             parked: Vec::new(),
             awaiting: None,
+            deferred: false,
             now: 0,
             out: Step::default(),
         })
@@ -81,13 +87,21 @@ impl EdgeMachine {
     /// One event at the runtime's clock `now`.
     pub fn step(&mut self, now: Millis, event: Event) -> Step {
         self.now = now.max(self.now);
+        let event_kind = match &event {
+            Event::Request { .. } => EventKind::Request,
+            _ => EventKind::Other,
+        };
         match event {
             Event::Request { rid, request } => self.on_request(rid, &request),
             Event::Reply { seq, status, body } => self.on_reply(seq, status, &body),
             Event::Tick => self.on_tick(),
         }
-        self.send_due();
-        self.out.wake_at = self.next_wake();
+        // Renewals, reports and retries run on wake-ups (the Durable Object's alarm), not
+        // on incoming calls: a request only sends the renewal a request waits on.
+        let on_request = matches!(event_kind, EventKind::Request);
+        self.send_due(on_request);
+        self.out.wake_at = if self.deferred { Some(self.now) } else { self.next_wake() };
+        self.deferred = false;
         std::mem::take(&mut self.out)
     }
 
@@ -232,7 +246,7 @@ impl EdgeMachine {
             let e = Error::at(Code::UnknownCall, "id", format!("the edge holds nothing for call `{id}`"));
             return failed(404, &e);
         };
-        let (Some(card), true) = (&self.card, self.s.copy.is_some()) else {
+        let (Some(card), true) = (&self.card, self.s.copy.is_some() && self.lease_left() > 0) else {
             return self.unavailable(waits);
         };
         // The call's grant ends before the lease does.

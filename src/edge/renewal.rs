@@ -32,23 +32,29 @@ impl EdgeMachine {
     }
 
     /// Send what is due, if nothing is outstanding: the outstanding ask again (after a
-    /// failure or a restart), a release, or a renewal.
-    pub(super) fn send_due(&mut self) {
+    /// failure or a restart), a renewal requests wait on, a release, or a renewal. On a
+    /// request's step (`on_request`) only what a request waits on goes; the rest is left to
+    /// a wake-up at once (`deferred`).
+    pub(super) fn send_due(&mut self, on_request: bool) {
         if self.awaiting.is_some() {
             return;
         }
         let retry = self.now >= self.s.retry_at;
+        let growing = self.parked.iter().any(|p| !matches!(p.op, Op::Release));
         if let Some(ask) = self.s.asks.last().cloned() {
-            if retry {
+            if retry && (growing || !on_request) {
                 self.send(ask);
+            } else if retry {
+                self.deferred = true;
             }
             return;
         }
-        let growing = self.parked.iter().any(|p| !matches!(p.op, Op::Release));
         let releasing = self.parked.iter().any(|p| matches!(p.op, Op::Release));
         if growing && self.now >= self.s.short_until && retry {
             let ask = self.ask(true, false);
             self.send(ask);
+        } else if on_request {
+            self.deferred = retry && (releasing || self.renewal_due());
         } else if releasing && retry {
             let fits = self.batch().len() == self.s.pending.len();
             let ask = self.ask(false, fits);
