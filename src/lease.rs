@@ -268,3 +268,41 @@ pub fn end_call_on_lease(
     drawn.account.holds.push(rest);
     live::end_call_books(&drawn, settle_at_once)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(sequence: u64, credits: i64) -> LeaseRequest {
+        LeaseRequest {
+            id: "edge-1".into(),
+            at: Instant::parse("2026-03-10T12:00:00Z").unwrap(),
+            credits: Decimal::from(credits),
+            included_seconds: Seconds(0),
+            plan_credits: Decimal::ZERO,
+            ttl_seconds: 300,
+            held: LeaseUsage::default(),
+            sequence: Some(sequence),
+        }
+    }
+
+    /// SEMANTICS 12: a renewal delayed or duplicated on the network (numbered lower than the
+    /// one that set the lease) changes nothing; the same number again (a retry) applies again.
+    #[test]
+    fn an_older_request_never_undoes_a_later_one() {
+        let card: RateCard = crate::ops::parse(&serde_json::json!({"currency": "USD", "creditsPerUnit": "100",
+            "rounding": {"mode": "half_up", "creditDecimals": 2}, "voice": {"perMinute": "9", "increment": "60/60"},
+            "tollFreeSurcharge": {"perMinute": "2"}})).unwrap();
+        let account: Account = crate::ops::parse(&serde_json::json!({
+            "grants": [{"id": "w", "type": "prepaid", "remaining": "500"}]})).unwrap();
+        let (_, a, _) = lease(&card, &account, &request(2, 100), true).unwrap();
+        let stale = lease(&card, &a, &request(1, 400), true).unwrap_err();
+        assert_eq!((stale.code, stale.field.as_deref()), (Code::StaleRequest, Some("sequence")));
+        let (again, _, _) = lease(&card, &a, &request(2, 100), true).unwrap();
+        assert_eq!((again.credits, again.sequence), (Decimal::from(100), Some(2)));
+        let mut released = a.clone();
+        let e = release(&mut released, "edge-1", LeaseUsage::default(), Some(1)).unwrap_err();
+        assert_eq!(e.code, Code::StaleRequest);
+        assert!(find(&released, "edge-1").is_some(), "a stale release gives nothing back");
+    }
+}
