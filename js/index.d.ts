@@ -154,6 +154,7 @@ export interface EdgeStep {
   sends: { seq: number; method: "PUT" | "POST"; path: string; body: unknown }[];
   wakeAt: number | null;
   persist: boolean;
+  /** End records to store by call id (a retried end replays them); hand them back to `openEdge` as `ended`. */
   endedWrites: [string, unknown][];
   endedForgets: string[];
 }
@@ -167,7 +168,7 @@ export interface EdgeHandle {
   free(): void;
 }
 
-/** Opens an edge's machine from its settings, its persisted state and the end answers kept. */
+/** Opens an edge's machine from its settings, its persisted state and the end records kept (`endedWrites`, by call id). */
 export function openEdge(input: { settings: EdgeSettings; state?: string | null; ended?: Record<string, unknown> }): EdgeHandle;
 
 /** The exact sum of decimal strings, with as many decimals as the most precise term

@@ -29,9 +29,9 @@ use crate::lease::{LeaseUsage, LEASE_PLAN, LEASE_WALLET};
 use crate::live::{self, EndCall, EndInput, ExtendInput, Hold, QuotaGrant, StartCall, StartInput};
 use crate::model::{Account, CallDirection, RateCard};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 /// Milliseconds since the Unix epoch on the runtime's clock (what `Date.now()` gives).
 pub type Millis = i64;
@@ -127,7 +127,9 @@ pub struct Step {
     /// The state changed: persist `EdgeMachine::state()` (and `ended_writes`) before the
     /// answers leave.
     pub persist: bool,
-    /// End answers to store by call id (a retried end replays them), and ids to forget.
+    /// End answers to store by call id (a retried end replays them), each as
+    /// `{ "n": number, "answer": ... }`, and ids to forget. Hand the stored ones back to
+    /// `EdgeMachine::new`.
     pub ended_writes: Vec<(String, Value)>,
     pub ended_forgets: Vec<String>,
 }
@@ -164,8 +166,9 @@ pub struct EdgeState {
     pub starts: BTreeMap<String, Value>,
     /// Ended calls the server has not acknowledged, oldest first.
     pub pending: Vec<EndedCall>,
-    /// Ids of the ended calls whose answers are kept, oldest first.
-    pub ended_ids: VecDeque<String>,
+    /// The number the next kept end answer gets (each is stored with its number, so the
+    /// oldest can be forgotten without a list of them in this state).
+    pub ended_next: u64,
     /// Ended calls the server refused as malformed, with its error.
     pub dead: Vec<Value>,
     pub asks: Vec<Ask>,
@@ -214,6 +217,7 @@ enum Op {
 pub struct EdgeMachine {
     settings: EdgeSettings,
     s: EdgeState,
+    /// The end records kept (`{ n, answer }`), by call id.
     ended: BTreeMap<String, Value>,
     card: Option<RateCard>,
     parked: Vec<Parked>,

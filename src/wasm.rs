@@ -598,7 +598,7 @@ pub struct EdgeHandle(crate::edge::EdgeMachine);
 #[wasm_bindgen(js_class = EdgeMachine)]
 impl EdgeHandle {
     /// `settings`: `EdgeSettings` JSON; `state`: what `state()` gave before, or `""` for a
-    /// new object; `ended`: `{ callId: answer }` JSON, the end answers kept.
+    /// new object; `ended`: `{ callId: record }` JSON, the end records `step` gave to store.
     #[wasm_bindgen(constructor)]
     pub fn new(settings: &str, state: &str, ended: &str) -> Result<EdgeHandle, JsValue> {
         let value = |text: &str, field: &str| -> Result<serde_json::Value, JsValue> {

@@ -86,7 +86,7 @@ export class AccountEdge extends DurableObject {
     const out = this.machine.step(Date.now(), event);
     if (out.persist) {
       const puts = { state: this.machine.state() };
-      for (const [id, answer] of out.endedWrites) puts[`end:${id}`] = answer;
+      for (const [id, record] of out.endedWrites) puts[`end:${id}`] = record;
       this.ctx.storage.put(puts);
     }
     if (out.endedForgets.length) this.ctx.storage.delete(out.endedForgets.map((id) => `end:${id}`));

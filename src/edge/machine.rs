@@ -36,6 +36,12 @@ fn done(status: u16, body: Value) -> Run {
     Run::Done(status, body, false)
 }
 
+/// `409 call_ended`, as the server answers a start or extend of an ended call.
+fn ended_call(id: &str) -> Run {
+    let message = format!("call `{id}` has ended");
+    done(409, json!({ "error": { "code": "call_ended", "message": message, "field": "id" } }))
+}
+
 fn failed(status: u16, e: &Error) -> Run {
     done(status, json!({ "error": e }))
 }
@@ -179,12 +185,8 @@ impl EdgeMachine {
         if self.may_wait(waits) {
             return Run::Wait;
         }
-        let e = Error::new(
-            Code::Internal,
-            None,
-            "the edge has no lease time left and cannot renew it",
-        );
-        done(503, json!({ "error": { "code": "edge_unavailable", "message": e.message } }))
+        let message = "the edge has no lease time left and cannot renew it";
+        done(503, json!({ "error": { "code": "edge_unavailable", "message": message } }))
     }
 
     fn start(&mut self, b: &StartBody, waits: u8) -> Run {
@@ -192,8 +194,7 @@ impl EdgeMachine {
             return Run::Done(200, first.clone(), true);
         }
         if self.ended.contains_key(&b.id) {
-            let e = Error::at(Code::DuplicateId, "id", format!("call `{}` has ended", b.id));
-            return done(409, json!({ "error": { "code": "call_ended", "message": e.message, "field": "id" } }));
+            return ended_call(&b.id);
         }
         if waits == 0 {
             self.s.stats[stat::STARTS] += 1;
@@ -240,7 +241,7 @@ impl EdgeMachine {
 
     fn extend(&mut self, id: &str, b: &ExtendBody, waits: u8) -> Run {
         if self.ended.contains_key(id) {
-            return done(409, json!({ "error": { "code": "call_ended", "message": format!("call `{id}` has ended"), "field": "id" } }));
+            return ended_call(id);
         }
         let Some(hold) = self.s.holds.iter().find(|h| h.id == id).cloned() else {
             let e = Error::at(Code::UnknownCall, "id", format!("the edge holds nothing for call `{id}`"));
@@ -287,7 +288,7 @@ impl EdgeMachine {
     /// An end is billed on the copy at once and reported with the next renewal.
     fn end(&mut self, id: &str, b: &EndBody, waits: u8) -> Run {
         if let Some(first) = self.ended.get(id) {
-            return Run::Done(200, first.clone(), true);
+            return Run::Done(200, first["answer"].clone(), true);
         }
         let (Some(card), Some(copy)) = (&self.card, &self.s.copy) else {
             return self.unavailable(waits);
@@ -330,11 +331,14 @@ impl EdgeMachine {
 
     /// A retried end replays its first answer; the oldest are forgotten past ENDS_KEPT.
     fn remember(&mut self, id: &str, body: &Value) {
-        self.ended.insert(id.to_string(), body.clone());
-        self.s.ended_ids.push_back(id.to_string());
-        self.out.ended_writes.push((id.to_string(), body.clone()));
-        while self.s.ended_ids.len() > ENDS_KEPT {
-            if let Some(old) = self.s.ended_ids.pop_front() {
+        let record = json!({ "n": self.s.ended_next, "answer": body });
+        self.s.ended_next += 1;
+        self.ended.insert(id.to_string(), record.clone());
+        self.out.ended_writes.push((id.to_string(), record));
+        if self.ended.len() > ENDS_KEPT {
+            // The oldest by number: a scan, once per end past ENDS_KEPT.
+            let oldest = self.ended.iter().min_by_key(|(_, r)| r["n"].as_u64()).map(|(id, _)| id.clone());
+            if let Some(old) = oldest {
                 self.ended.remove(&old);
                 self.out.ended_forgets.push(old);
             }

@@ -19,21 +19,6 @@ fn refuse(e: Error) -> Refusal {
     (error_status(e.code), e)
 }
 
-/// `POST /calls/authorize`'s body: the call, or `{ "call": ... }`, its `at` optional.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct AuthorizeBody {
-    direction: CallDirection,
-    #[serde(default)]
-    toll_free: bool,
-    #[serde(default)]
-    agent_id: Option<String>,
-    #[serde(default)]
-    at: Option<Instant>,
-    #[serde(default)]
-    requested_max_seconds: Option<Seconds>,
-}
-
 /// The route and body of `req`, read; `now` is the edge's clock, `skew` the live skew.
 pub(super) fn read(req: &PlatformRequest, skew: u64, now: Instant) -> std::result::Result<Op, Refusal> {
     let skew = i64::try_from(skew).unwrap_or(i64::MAX);
@@ -45,15 +30,9 @@ pub(super) fn read(req: &PlatformRequest, skew: u64, now: Instant) -> std::resul
         ("GET", ["edge", "state"]) => Op::State,
         ("POST", ["edge", "release"]) => Op::Release,
         ("POST", ["calls", "authorize"]) => {
-            let b = authorize_body(&req.body)?;
-            live(b.at)?;
-            Op::Authorize(CallRequest {
-                direction: b.direction,
-                toll_free: b.toll_free,
-                agent_id: b.agent_id,
-                at: now,
-                requested_max_seconds: b.requested_max_seconds,
-            })
+            let c = authorize_body(&req.body, now)?;
+            live(Some(c.at))?;
+            Op::Authorize(CallRequest { at: now, ..c })
         }
         ("POST", ["calls"]) => {
             let b: StartBody = call_body::read(body_text(&req.body)).map_err(refuse)?;
@@ -88,16 +67,16 @@ fn body_text(body: &str) -> &str {
     }
 }
 
-fn authorize_body(text: &str) -> std::result::Result<AuthorizeBody, Refusal> {
-    let text = body_text(text);
-    let v: Value = call_body::read(text).map_err(refuse)?;
-    match v.as_object() {
-        // `{ "call": {...} }`, as the server's pre-call route also takes it.
-        Some(m) if m.len() == 1 && m.contains_key("call") => {
-            crate::ops::parse(&v["call"]).map_err(|e| refuse(e.within("call")))
-        }
-        _ => crate::ops::parse(&v).map_err(refuse),
+/// The pre-call check's call, read as the server reads it: `{ "call": {...} }` or the call
+/// itself, a call without `at` being about a call starting now.
+fn authorize_body(text: &str, now: Instant) -> std::result::Result<CallRequest, Refusal> {
+    let mut v: Value = call_body::read(body_text(text)).map_err(refuse)?;
+    let wrapped = v.as_object().is_some_and(|m| m.len() == 1 && m.contains_key("call"));
+    let (mut call, field) = if wrapped { (v["call"].take(), Some("call")) } else { (v, None) };
+    if let Some(m) = call.as_object_mut() {
+        m.entry("at").or_insert_with(|| json!(now));
     }
+    crate::ops::parse(&call).map_err(|e| refuse(field.map_or(e.clone(), |f| e.within(f))))
 }
 
 /// A call id from the path: percent-decoded UTF-8, then the id rules.
