@@ -164,8 +164,10 @@ pub struct EdgeState {
     pub holds: Vec<Hold>,
     /// Live calls' start answers (a retried start replays them).
     pub starts: BTreeMap<String, Value>,
-    /// Ended calls the server has not acknowledged, oldest first.
+    /// Ended calls the server has not acknowledged, oldest first, and when the oldest of
+    /// them was waiting since.
     pub pending: Vec<EndedCall>,
+    pub pending_since: Millis,
     /// The number the next kept end answer gets (each is stored with its number, so the
     /// oldest can be forgotten without a list of them in this state).
     pub ended_next: u64,

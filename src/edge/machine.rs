@@ -21,11 +21,6 @@ fn grant_body(g: &QuotaGrant) -> Value {
     serde_json::to_value(g).unwrap_or(Value::Null)
 }
 
-enum EventKind {
-    Request,
-    Other,
-}
-
 /// An outcome of running a request: its answer, or a wait for the next renewal.
 pub(super) enum Run {
     Done(u16, Value, bool),
@@ -93,10 +88,7 @@ impl EdgeMachine {
     /// One event at the runtime's clock `now`.
     pub fn step(&mut self, now: Millis, event: Event) -> Step {
         self.now = now.max(self.now);
-        let event_kind = match &event {
-            Event::Request { .. } => EventKind::Request,
-            _ => EventKind::Other,
-        };
+        let on_request = matches!(event, Event::Request { .. });
         match event {
             Event::Request { rid, request } => self.on_request(rid, &request),
             Event::Reply { seq, status, body } => self.on_reply(seq, status, &body),
@@ -104,7 +96,6 @@ impl EdgeMachine {
         }
         // Renewals, reports and retries run on wake-ups (the Durable Object's alarm), not
         // on incoming calls: a request only sends the renewal a request waits on.
-        let on_request = matches!(event_kind, EventKind::Request);
         self.send_due(on_request);
         self.out.wake_at = if self.deferred { Some(self.now) } else { self.next_wake() };
         self.deferred = false;
@@ -112,8 +103,8 @@ impl EdgeMachine {
     }
 
     fn on_request(&mut self, rid: u64, req: &PlatformRequest) {
+        // Kept with the next write (a refused request or a state read writes nothing).
         self.s.last_activity = self.now;
-        self.out.persist = true;
         match request::read(req, self.settings.live_skew_seconds.0, instant(self.now)) {
             Ok(op) => self.run(rid, op, 0),
             Err((status, e)) => self.answer(rid, failed(status, &e)),
@@ -264,7 +255,6 @@ impl EdgeMachine {
         };
         let mut grant = match live::extend_call_books(&input, true) {
             Err(e) if e.code == Code::UnknownCall => return failed(404, &e),
-            Err(e) if e.code == Code::HoldExpired => return failed(422, &e),
             Err(e) => return failed(422, &e),
             Ok((g, _)) => g,
         };
@@ -324,6 +314,9 @@ impl EdgeMachine {
         self.s.copy = Some(copy);
         self.s.holds.retain(|h| h.id != id);
         self.s.starts.remove(id);
+        if self.s.pending.is_empty() {
+            self.s.pending_since = self.now;
+        }
         self.s.pending.push(report);
         self.remember(id, &body);
         done(200, body)

@@ -85,6 +85,7 @@ impl EdgeState {
             holds: opt(v, "holds")?.unwrap_or_default(),
             starts,
             pending: list("pending").iter().map(|p| ended_call(p, "pending")).collect::<Result<_>>()?,
+            pending_since: int(v, "pendingSince")?,
             ended_next: int(v, "endedNext")? as u64,
             dead: list("dead"),
             asks: list("asks").iter().map(ask).collect::<Result<_>>()?,

@@ -1,14 +1,15 @@
 //! Renewals and releases: what to ask the server for, when, and what its replies change.
 //! One request is outstanding at a time and is retried under its own number until the
-//! server answers it; the server applies a number once (a repeat replays, an older one is
-//! `stale_request`), so a delay, a duplicate or a restart never undoes a later request.
+//! server answers it; the server refuses a number lower than the one that set the lease
+//! (`stale_request`) and applies the same number again to the same sizes, so a delay, a
+//! duplicate or a restart never undoes a later request.
 
 use super::machine::{instant as at_ms, millis as ms_of, Run};
 use super::*;
 
-/// How long a reply may take before the send counts as failed (retried under its number):
-/// an eighth of the lease's life, 1 to 10 s, so a lost renewal is retried several times in
-/// the half of the lease left when renewals start.
+/// The longest a reply may take before the send counts as failed (retried under its
+/// number); an eighth of the lease's life when that is shorter (at least 1 s), so a lost
+/// renewal is retried several times in the half of the lease left when renewals start.
 pub const REPLY_TIMEOUT_MS: Millis = 10_000;
 
 impl EdgeMachine {
@@ -81,8 +82,10 @@ impl EdgeMachine {
         lease_due || flush_due || (low && self.s.short_until == 0)
     }
 
+    /// Ended calls go FLUSH_DELAY_MS after the oldest of them (not after the last request:
+    /// steady traffic would put them off until the lease's renewal).
     fn flush_at(&self) -> Millis {
-        self.s.retry_at.max(self.s.last_activity) + FLUSH_DELAY_MS
+        self.s.retry_at.max(self.s.pending_since + FLUSH_DELAY_MS)
     }
 
     /// Wallet credits of the lease neither spent here nor held by a live call.
