@@ -129,9 +129,15 @@ pub fn read<T: DeserializeOwned>(text: &str) -> Result<T> {
     Ok(v)
 }
 
+/// The id rule every stored id follows (calls, usage, leases): 1 to `MAX_ID` bytes, no
+/// control characters (a NUL cannot be stored).
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_ID && !id.chars().any(char::is_control)
+}
+
 /// A call's id (in the path or a body): 1 to `MAX_ID` bytes without control characters.
 pub fn check_id(id: &str, field: &str) -> Result<()> {
-    if id.is_empty() || id.len() > MAX_ID || id.chars().any(char::is_control) {
+    if !valid_id(id) {
         return Err(Error::at(
             Code::InvalidId,
             field,

@@ -150,9 +150,14 @@ impl EdgeMachine {
     /// Seconds of the lease left for grants at `now`, on the server's clock at worst (the
     /// clocks may differ by the live skew).
     fn lease_left(&self) -> i64 {
-        let Some(l) = &self.s.lease else { return 0 };
+        (self.grants_until() - self.now) / 1000
+    }
+
+    /// When grants must end: the lease's end, less the live skew the clocks may differ by
+    /// (no lease: the epoch).
+    fn grants_until(&self) -> Millis {
         let skew = self.settings.live_skew_seconds.0 as i64 * 1000;
-        (millis(l.valid_until) - self.now - skew) / 1000
+        self.s.lease.as_ref().map_or(0, |l| millis(l.valid_until) - skew)
     }
 
     fn authorize(&mut self, c: &CallRequest, waits: u8) -> Run {
@@ -242,9 +247,7 @@ impl EdgeMachine {
             return self.unavailable(waits);
         };
         // The call's grant ends before the lease does.
-        let skew = self.settings.live_skew_seconds.0 as i64 * 1000;
-        let until = self.s.lease.as_ref().map_or(0, |l| millis(l.valid_until) - skew);
-        let room = ((until - millis(hold.started_at)) / 1000 - hold.granted_seconds.0 as i64).max(0);
+        let room = ((self.grants_until() - millis(hold.started_at)) / 1000 - hold.granted_seconds.0 as i64).max(0);
         let quota = b.quota_seconds.map_or(live::DEFAULT_QUOTA_SECONDS, |q| q.0).min(room as u64);
         let input = ExtendInput {
             rate_card: card.clone(),

@@ -322,7 +322,7 @@ fn check_ids(events: &[Usage]) -> R<()> {
     let mut ids = BTreeSet::new();
     for (i, u) in events.iter().enumerate() {
         let field = format!("events[{i}].id");
-        if u.id.is_empty() || u.id.len() > MAX_ID || u.id.chars().any(char::is_control) {
+        if !crate::call_body::valid_id(&u.id) {
             return Err(Failure::new(
                 Kind::Malformed,
                 "invalid_id",
