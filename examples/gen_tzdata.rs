@@ -1,4 +1,4 @@
-//! Regenerates `src/tzdata.bin` from chrono-tz's copy of the IANA database:
+//! Regenerates `src/engine/tzdata.bin` from chrono-tz's copy of the IANA database:
 //! `cargo run --release --example gen_tzdata`. The engine ships this compact table instead
 //! of chrono-tz itself, whose expanded tables were half the WebAssembly module.
 //!
@@ -281,7 +281,7 @@ fn main() {
         out.extend_from_slice(n.as_bytes());
         out.extend_from_slice(&id.to_le_bytes());
     }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/tzdata.bin");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/engine/tzdata.bin");
     std::fs::write(path, &out).unwrap();
     eprintln!(
         "{} zones, {} distinct, {} offsets, {} bytes -> {path}",

@@ -86,7 +86,7 @@ class Pricer {
     const tail = left === undefined ? "}" : `,"includedSecondsRemaining":${JSON.stringify(left)}}`;
     return this.#p.quoteJson(`{"call":${JSON.stringify(call)}${tail}`);
   }
-  /** The quote `quoteWords` wrote (layout in src/words.rs), keys in the one-shot's order. */
+  /** The quote `quoteWords` wrote (layout in src/wasm/words.rs), keys in the one-shot's order. */
   #fromWords() {
     let w = this.#words;
     if (w.length === 0) w = this.#words = memoryWords(this.#p.wordsAt(), WORDS);
@@ -458,7 +458,7 @@ class AccountHandle {
     }
     return this.#a.previewJson(object([["usage", usage], ["detail", options?.detail], ["asOf", asOf]]), apply);
   }
-  /** The items `previewWords` wrote (layout in src/words.rs), as the JSON route's summary. */
+  /** The items `previewWords` wrote (layout in src/wasm/words.rs), as the JSON route's summary. */
   #items({ ids, ats }) {
     const raw = this.#a.previewTexts();
     const texts = raw === "" ? [] : raw.split("\u001f");

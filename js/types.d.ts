@@ -658,7 +658,7 @@ export interface QuoteTopUpInput {
   seller: { country: Country; vatId: string };
   /** The buyer. A VAT ID in another member state gives reverse charge only once verified (VIES). */
   customer: { country: Country; vatId?: string | null; vatIdVerified?: boolean };
-  /** A rate table in place of the shipped one (src/vat_rates.json). */
+  /** A rate table in place of the shipped one (src/tax/vat_rates.json). */
   rates?: VatRatePeriod[] | null;
 }
 

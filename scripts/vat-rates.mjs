@@ -1,4 +1,4 @@
-// Regenerates src/vat_rates.json, the dated table of the EU member states' standard VAT rates
+// Regenerates src/tax/vat_rates.json, the dated table of the EU member states' standard VAT rates
 // that `quoteTopUp` uses when the caller passes none (SEMANTICS 13).
 //
 //   node scripts/vat-rates.mjs            # fetch the two packages below, write the table
@@ -21,7 +21,7 @@ import { join } from "node:path";
 
 const PACKAGES = { "sales-tax": "2.23.0", vatrates: "2.0.3" };
 const TABLE_START = "2015-01-01";
-const OUT = new URL("../src/vat_rates.json", import.meta.url);
+const OUT = new URL("../src/tax/vat_rates.json", import.meta.url);
 
 // The member state's own time zone: a rate takes effect at 00:00 there on its date.
 const ZONES = {
@@ -164,11 +164,11 @@ function build() {
 const text = build();
 if (process.argv.includes("--check")) {
   if (readFileSync(OUT, "utf8") !== text) {
-    console.error("src/vat_rates.json differs from what the packages give: run node scripts/vat-rates.mjs");
+    console.error("src/tax/vat_rates.json differs from what the packages give: run node scripts/vat-rates.mjs");
     process.exit(1);
   }
-  console.log("src/vat_rates.json is up to date");
+  console.log("src/tax/vat_rates.json is up to date");
 } else {
   writeFileSync(OUT, text);
-  console.log(`wrote src/vat_rates.json: ${JSON.parse(text).rates.length} periods`);
+  console.log(`wrote src/tax/vat_rates.json: ${JSON.parse(text).rates.length} periods`);
 }

@@ -4,41 +4,28 @@
 //! into charge lines, drawing them down through plan allowances and credit grants,
 //! auto-reload, balance alerts and the pre-call check. No I/O, no clock, no floats.
 
-pub mod alerts;
-pub mod amount;
-pub mod authorize;
-pub mod calendar;
-pub mod call_body;
-pub mod drawdown;
-pub mod edge;
-pub mod error;
-pub mod id;
-pub mod lease;
-pub mod ledger;
-pub mod live;
-pub mod model;
+pub mod engine;
 pub mod ops;
-mod pathde;
-pub mod pools;
-pub mod rating;
-pub mod reload;
 #[cfg(all(feature = "server", not(target_arch = "wasm32")))]
 pub mod server;
 pub mod tax;
-pub mod tzdata;
-pub mod vat_id;
 pub mod vectors;
-#[cfg(target_arch = "wasm32")]
 pub mod wasm;
-pub mod words;
 
-pub use alerts::{evaluate_alerts, AlertsInput, AlertsOutput};
-pub use authorize::{authorize_call, Authorization, AuthorizeInput};
-pub use drawdown::{preview_drawdown, Preview, PreviewInput};
-pub use error::{Error, Result};
+// The engine's modules at the crate's root, as the package and the tests name them.
+pub use engine::{
+    alerts, amount, authorize, calendar, call_body, drawdown, edge, error, id, lease, ledger, live,
+    model, pools, rating, reload, tzdata,
+};
+pub use tax::vat_id;
+
+pub use engine::alerts::{evaluate_alerts, AlertsInput, AlertsOutput};
+pub use engine::authorize::{authorize_call, Authorization, AuthorizeInput};
+pub use engine::drawdown::{preview_drawdown, Preview, PreviewInput};
+pub use engine::error::{Error, Result};
+pub use engine::rating::{quote_call, Quote, QuoteInput};
+pub use engine::reload::{validate_auto_reload, ValidateInput, Validation};
 pub use ops::{canonical, eval};
-pub use rating::{quote_call, Quote, QuoteInput};
-pub use reload::{validate_auto_reload, ValidateInput, Validation};
 pub use tax::{quote_top_up, TopUpInput, TopUpQuote};
 
 /// The crate version, as the npm package and the server report it.

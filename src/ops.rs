@@ -1,7 +1,7 @@
 //! The contract operations over JSON values, and canonical JSON. The native CLI,
 //! the WebAssembly bindings and the test vectors all come through here.
 
-use crate::error::{from_serde, Code, Error, Result};
+use crate::engine::error::{Code, Error, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -18,13 +18,7 @@ pub const OPS: [&str; 9] = [
     "quoteTopUp",
 ];
 
-/// Deserialize with the path of any failure (`rateCard.voice.perMinute`).
-pub fn parse<T: DeserializeOwned>(input: &Value) -> Result<T> {
-    crate::pathde::deserialize(input).map_err(|e| {
-        let (path, msg) = crate::pathde::split(&e);
-        from_serde(path, msg)
-    })
-}
+pub use crate::engine::pathde::{parse, parse_text};
 
 fn run<I: DeserializeOwned, O: Serialize>(
     input: &Value,
@@ -34,24 +28,17 @@ fn run<I: DeserializeOwned, O: Serialize>(
     serde_json::to_value(out).map_err(|e| Error::new(Code::Internal, None, e.to_string()))
 }
 
-/// Deserialize from JSON text, with the path of any failure.
-pub fn parse_text<T: DeserializeOwned>(text: &str) -> Result<T> {
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| Error::new(Code::InvalidJson, None, e.to_string()))?;
-    parse(&value)
-}
-
 /// Run one operation by its contract name.
 pub fn eval(op: &str, input: &Value) -> Result<Value> {
     match op {
-        "quoteCall" => run(input, crate::rating::quote_call),
-        "previewDrawdown" => run(input, crate::drawdown::preview_answer),
-        "authorizeCall" => run(input, crate::authorize::authorize_call),
-        "validateAutoReload" => run(input, crate::reload::validate_auto_reload),
-        "evaluateAlerts" => run(input, crate::alerts::evaluate_alerts),
-        "startCall" => run(input, crate::live::start_call),
-        "extendCall" => run(input, crate::live::extend_call),
-        "endCall" => run(input, crate::live::end_call),
+        "quoteCall" => run(input, crate::engine::rating::quote_call),
+        "previewDrawdown" => run(input, crate::engine::drawdown::preview_answer),
+        "authorizeCall" => run(input, crate::engine::authorize::authorize_call),
+        "validateAutoReload" => run(input, crate::engine::reload::validate_auto_reload),
+        "evaluateAlerts" => run(input, crate::engine::alerts::evaluate_alerts),
+        "startCall" => run(input, crate::engine::live::start_call),
+        "extendCall" => run(input, crate::engine::live::extend_call),
+        "endCall" => run(input, crate::engine::live::end_call),
         "quoteTopUp" => run(input, crate::tax::quote_top_up),
         _ => Err(unknown_op(op)),
     }
@@ -99,14 +86,14 @@ fn run_with<I: DeserializeOwned, O: Serialize, E: Emit>(
 /// Run one operation by its contract name on JSON text, handing the output to `emit`.
 pub fn eval_with<E: Emit>(op: &str, input: &str, emit: E) -> Result<E::Out> {
     match op {
-        "quoteCall" => run_with(input, emit, crate::rating::quote_call),
-        "previewDrawdown" => run_with(input, emit, crate::drawdown::preview_answer),
-        "authorizeCall" => run_with(input, emit, crate::authorize::authorize_call),
-        "validateAutoReload" => run_with(input, emit, crate::reload::validate_auto_reload),
-        "evaluateAlerts" => run_with(input, emit, crate::alerts::evaluate_alerts),
-        "startCall" => run_with(input, emit, crate::live::start_call),
-        "extendCall" => run_with(input, emit, crate::live::extend_call),
-        "endCall" => run_with(input, emit, crate::live::end_call),
+        "quoteCall" => run_with(input, emit, crate::engine::rating::quote_call),
+        "previewDrawdown" => run_with(input, emit, crate::engine::drawdown::preview_answer),
+        "authorizeCall" => run_with(input, emit, crate::engine::authorize::authorize_call),
+        "validateAutoReload" => run_with(input, emit, crate::engine::reload::validate_auto_reload),
+        "evaluateAlerts" => run_with(input, emit, crate::engine::alerts::evaluate_alerts),
+        "startCall" => run_with(input, emit, crate::engine::live::start_call),
+        "extendCall" => run_with(input, emit, crate::engine::live::extend_call),
+        "endCall" => run_with(input, emit, crate::engine::live::end_call),
         "quoteTopUp" => run_with(input, emit, crate::tax::quote_top_up),
         _ => Err(unknown_op(op)),
     }

@@ -1,7 +1,7 @@
 //! Test vectors (CONTRACT.md "Test vectors"): `{ name, op, input, expect | expectError }`,
 //! matched as a pattern. Pure: the callers read the files.
 
-use crate::amount::parse_decimal;
+use crate::engine::amount::parse_decimal;
 use serde_json::Value;
 
 /// Where `actual` departs from `pattern`, or `None` when it matches. Objects match key by

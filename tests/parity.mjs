@@ -195,7 +195,7 @@ for (let i = 0; i < cases.length; i++) {
   }
 }
 // And every preview once more at `detail: "summary"`, where plain calls and chats take the
-// handle's integer route (src/words.rs) and everything else the JSON route.
+// handle's integer route (src/wasm/words.rs) and everything else the JSON route.
 for (const c of cases) {
   if (c.op !== "previewDrawdown" || c.input === null || typeof c.input !== "object" || Array.isArray(c.input)) continue;
   const input = { ...c.input, detail: "summary" };

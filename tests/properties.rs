@@ -2,8 +2,8 @@
 //! and no panic on arbitrary or mangled JSON for any operation.
 #![cfg(not(target_arch = "wasm32"))]
 
-use drawdown::drawdown::burn_order;
 use drawdown::model::Grant;
+use drawdown::pools::burn_order;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};

@@ -18,7 +18,9 @@
 
 use drawdown::amount::Seconds;
 use drawdown::calendar::Instant;
-use drawdown::edge::{EdgeMachine, EdgeSettings, EdgeState, Event, Millis, PlatformRequest, Send, Step};
+use drawdown::edge::{
+    EdgeMachine, EdgeSettings, EdgeState, Event, Millis, PlatformRequest, Send, Step,
+};
 use drawdown::lease::{self, LeaseRequest, LeaseUsage};
 use drawdown::live::{self, EndCall, EndInput, Hold, StartCall, StartInput};
 use drawdown::model::{Account, CallDirection, GrantType, RateCard};
@@ -69,10 +71,22 @@ struct Faults {
 }
 
 enum Msg {
-    ToServer { edge: usize, send: Send },
-    ToEdge { edge: usize, seq: u64, status: u16, body: String },
-    Wake { edge: usize },
-    Restart { edge: usize },
+    ToServer {
+        edge: usize,
+        send: Send,
+    },
+    ToEdge {
+        edge: usize,
+        seq: u64,
+        status: u16,
+        body: String,
+    },
+    Wake {
+        edge: usize,
+    },
+    Restart {
+        edge: usize,
+    },
     Platform(Action),
 }
 
@@ -144,19 +158,33 @@ struct Sim {
 /// One line per event for `DRAWDOWN_SIM_TRACE=1`.
 fn describe(m: &Msg) -> String {
     match m {
-        Msg::ToServer { edge, send } => format!("edge {edge} -> server #{} {} {} {}", send.seq, send.method, send.path, send.body),
-        Msg::ToEdge { edge, seq, status, body } => format!("server -> edge {edge} #{seq} {status} {}", &body[..body.len().min(160)]),
+        Msg::ToServer { edge, send } => format!(
+            "edge {edge} -> server #{} {} {} {}",
+            send.seq, send.method, send.path, send.body
+        ),
+        Msg::ToEdge {
+            edge,
+            seq,
+            status,
+            body,
+        } => format!(
+            "server -> edge {edge} #{seq} {status} {}",
+            &body[..body.len().min(160)]
+        ),
         Msg::Wake { edge } => format!("wake edge {edge}"),
         Msg::Restart { edge } => format!("restart edge {edge}"),
-        Msg::Platform(a) => format!("platform {}", match a {
-            Action::Start(c) => format!("start c{c}"),
-            Action::Extend(c) => format!("extend c{c}"),
-            Action::End(c) => format!("end c{c}"),
-            Action::Direct => "direct call".into(),
-            Action::TopUp => "top-up".into(),
-            Action::CrashEdge(e) => format!("crash edge {e}"),
-            Action::ServerAway(ms) => format!("server away {ms} ms"),
-        }),
+        Msg::Platform(a) => format!(
+            "platform {}",
+            match a {
+                Action::Start(c) => format!("start c{c}"),
+                Action::Extend(c) => format!("extend c{c}"),
+                Action::End(c) => format!("end c{c}"),
+                Action::Direct => "direct call".into(),
+                Action::TopUp => "top-up".into(),
+                Action::CrashEdge(e) => format!("crash edge {e}"),
+                Action::ServerAway(ms) => format!("server away {ms} ms"),
+            }
+        ),
     }
 }
 
@@ -167,7 +195,8 @@ fn card_and_account(rng: &mut Rng) -> (Value, Value) {
         "rounding": {"mode": "half_up", "creditDecimals": rng.below(3)},
         "voice": {"perMinute": rate, "increment": inc}, "tollFreeSurcharge": {"perMinute": "2"}});
     let plan = rng.chance(50);
-    let mut grants = vec![json!({"id": "w", "type": "prepaid", "remaining": (20 + rng.below(600)).to_string()})];
+    let mut grants =
+        vec![json!({"id": "w", "type": "prepaid", "remaining": (20 + rng.below(600)).to_string()})];
     if plan {
         grants.push(json!({"id": "p", "type": "plan", "remaining": rng.below(60).to_string()}));
     }
@@ -182,7 +211,11 @@ impl Sim {
     fn new(seed: u64) -> Sim {
         let mut rng = Rng(seed);
         let (card, account) = card_and_account(&mut rng);
-        let faults = Faults { max_delay: rng.range(1, 2_000), drop: rng.below(15), dup: rng.below(15) };
+        let faults = Faults {
+            max_delay: rng.range(1, 2_000),
+            drop: rng.below(15),
+            dup: rng.below(15),
+        };
         let edges = (0..rng.range(1, 3))
             .map(|i| {
                 let v = json!({"leaseId": format!("edge-{i}"), "credits": (10 + rng.below(200)).to_string(),
@@ -200,9 +233,23 @@ impl Sim {
             away_until: 0,
             version: 1,
         };
-        let mut sim = Sim { rng, now: T0, queue: BTreeMap::new(), n: 0, faults, server, edges, calls: vec![],
-            asked: BTreeMap::new(), rid: 0, answered: BTreeMap::new(), overran: false, unbacked: Default::default(), settling: false,
-            trace: std::env::var("DRAWDOWN_SIM_TRACE").is_ok() };
+        let mut sim = Sim {
+            rng,
+            now: T0,
+            queue: BTreeMap::new(),
+            n: 0,
+            faults,
+            server,
+            edges,
+            calls: vec![],
+            asked: BTreeMap::new(),
+            rid: 0,
+            answered: BTreeMap::new(),
+            overran: false,
+            unbacked: Default::default(),
+            settling: false,
+            trace: std::env::var("DRAWDOWN_SIM_TRACE").is_ok(),
+        };
         for e in 0..sim.edges.len() {
             sim.restart(e);
         }
@@ -221,13 +268,23 @@ impl Sim {
             let edge = self.rng.below(self.edges.len() as u64) as usize;
             let overrun = self.rng.chance(5);
             let never_ends = self.rng.chance(8);
-            self.calls.push(Call { edge, runs: self.rng.range(1, 400) as u64, overrun, never_ends, ..Call::default() });
+            self.calls.push(Call {
+                edge,
+                runs: self.rng.range(1, 400) as u64,
+                overrun,
+                never_ends,
+                ..Call::default()
+            });
             let t = T0 + self.rng.range(0, TRAFFIC_MS);
             self.at(t, Msg::Platform(Action::Start(i)));
         }
         for _ in 0..self.rng.range(0, 4) {
             let t = T0 + self.rng.range(0, TRAFFIC_MS);
-            let a = if self.rng.chance(50) { Action::Direct } else { Action::TopUp };
+            let a = if self.rng.chance(50) {
+                Action::Direct
+            } else {
+                Action::TopUp
+            };
             self.at(t, Msg::Platform(a));
         }
         for _ in 0..self.rng.range(0, 3) {
@@ -252,7 +309,11 @@ impl Sim {
             }
             if t > T0 + TRAFFIC_MS && !self.settling {
                 self.settling = true;
-                self.faults = Faults { max_delay: 50, drop: 0, dup: 0 };
+                self.faults = Faults {
+                    max_delay: 50,
+                    drop: 0,
+                    dup: 0,
+                };
             }
             if t > T0 + TRAFFIC_MS + SETTLE_MS {
                 break;
@@ -270,11 +331,25 @@ impl Sim {
     fn deliver(&mut self, msg: Msg) -> Result<(), String> {
         match msg {
             Msg::ToServer { edge, send } => {
-                let (status, body) = if self.now < self.server.away_until { (0, String::new()) } else { self.server.handle(self.now, &send)? };
-                self.net(Msg::ToEdge { edge, seq: send.seq, status, body });
+                let (status, body) = if self.now < self.server.away_until {
+                    (0, String::new())
+                } else {
+                    self.server.handle(self.now, &send)?
+                };
+                self.net(Msg::ToEdge {
+                    edge,
+                    seq: send.seq,
+                    status,
+                    body,
+                });
                 Ok(())
             }
-            Msg::ToEdge { edge, seq, status, body } => self.step(edge, Event::Reply { seq, status, body }),
+            Msg::ToEdge {
+                edge,
+                seq,
+                status,
+                body,
+            } => self.step(edge, Event::Reply { seq, status, body }),
             Msg::Wake { edge } => self.step(edge, Event::Tick),
             Msg::Restart { edge } => {
                 // A restart of a running object (a second crash) loses its connections too.
@@ -294,8 +369,21 @@ impl Sim {
         let d = self.rng.range(0, self.faults.max_delay);
         if self.rng.chance(self.faults.dup) {
             let again = match &m {
-                Msg::ToServer { edge, send } => Msg::ToServer { edge: *edge, send: send.clone() },
-                Msg::ToEdge { edge, seq, status, body } => Msg::ToEdge { edge: *edge, seq: *seq, status: *status, body: body.clone() },
+                Msg::ToServer { edge, send } => Msg::ToServer {
+                    edge: *edge,
+                    send: send.clone(),
+                },
+                Msg::ToEdge {
+                    edge,
+                    seq,
+                    status,
+                    body,
+                } => Msg::ToEdge {
+                    edge: *edge,
+                    seq: *seq,
+                    status: *status,
+                    body: body.clone(),
+                },
                 _ => unreachable!(),
             };
             let d2 = self.rng.range(0, self.faults.max_delay);
@@ -306,7 +394,10 @@ impl Sim {
 
     fn restart(&mut self, e: usize) {
         let b = &mut self.edges[e];
-        let state = b.saved.as_deref().map(|t| EdgeState::from_value(&serde_json::from_str(t).unwrap()).unwrap());
+        let state = b
+            .saved
+            .as_deref()
+            .map(|t| EdgeState::from_value(&serde_json::from_str(t).unwrap()).unwrap());
         b.m = Some(EdgeMachine::new(b.settings.clone(), state, b.ended.clone()).unwrap());
         let wake = b.m.is_some();
         if wake {
@@ -321,8 +412,22 @@ impl Sim {
         let out: Step = m.step(self.now + b.skew, event);
         if self.trace {
             let st = m.state();
-            let lease = st.lease.as_ref().map(|l| format!("{} cr {} plan {} s until {}", l.credits, l.plan_credits, l.included_seconds.0, l.valid_until));
-            let held: (Decimal, Decimal, u64) = st.holds.iter().fold((Decimal::ZERO, Decimal::ZERO, 0), |a, h| (a.0 + h.credits, a.1 + h.plan_credits, a.2 + h.included_seconds.0));
+            let lease = st.lease.as_ref().map(|l| {
+                format!(
+                    "{} cr {} plan {} s until {}",
+                    l.credits, l.plan_credits, l.included_seconds.0, l.valid_until
+                )
+            });
+            let held: (Decimal, Decimal, u64) =
+                st.holds
+                    .iter()
+                    .fold((Decimal::ZERO, Decimal::ZERO, 0), |a, h| {
+                        (
+                            a.0 + h.credits,
+                            a.1 + h.plan_credits,
+                            a.2 + h.included_seconds.0,
+                        )
+                    });
             eprintln!("          edge {e} at {}: pending {} owed {:?} wake {:?} sends {} lease {:?} held {:?} asks {:?}", self.now + b.skew - T0, st.pending.len(), st.copy.as_ref().and_then(|c| c.owed),
                 out.wake_at.map(|w| w - T0), out.sends.len(), lease, held, st.asks.iter().map(|a| a.seq).collect::<Vec<_>>());
         }
@@ -359,20 +464,44 @@ impl Sim {
         if self.edges[e].m.is_none() {
             return self.answer(self.rid, 0, Value::Null); // connection refused
         }
-        let request = PlatformRequest { method: "POST".into(), path, body: body.to_string() };
-        self.step(e, Event::Request { rid: self.rid, request })
+        let request = PlatformRequest {
+            method: "POST".into(),
+            path,
+            body: body.to_string(),
+        };
+        self.step(
+            e,
+            Event::Request {
+                rid: self.rid,
+                request,
+            },
+        )
     }
 
     fn platform(&mut self, a: Action) -> Result<(), String> {
         match a {
             Action::Start(c) => {
                 let quota = self.rng.range(10, 300);
-                self.request(c, 's', "/calls".into(), json!({"id": format!("c{c}"), "direction": "outbound", "quotaSeconds": quota}))
+                self.request(
+                    c,
+                    's',
+                    "/calls".into(),
+                    json!({"id": format!("c{c}"), "direction": "outbound", "quotaSeconds": quota}),
+                )
             }
-            Action::Extend(c) => self.request(c, 'x', format!("/calls/c{c}/extend"), json!({"quotaSeconds": 120})),
+            Action::Extend(c) => self.request(
+                c,
+                'x',
+                format!("/calls/c{c}/extend"),
+                json!({"quotaSeconds": 120}),
+            ),
             Action::End(c) => {
                 let call = &self.calls[c];
-                let secs = if call.overrun { call.runs } else { call.runs.min(call.granted) };
+                let secs = if call.overrun {
+                    call.runs
+                } else {
+                    call.runs.min(call.granted)
+                };
                 let body = json!({"connectedSeconds": secs});
                 self.request(c, 'e', format!("/calls/c{c}/end"), body.clone())?;
                 if self.rng.chance(20) {
@@ -384,7 +513,10 @@ impl Sim {
             Action::TopUp => {
                 let n = self.server.account.grants.len();
                 let g = json!({"id": format!("top-{n}"), "type": "prepaid", "remaining": (1 + self.rng.below(200)).to_string()});
-                self.server.account.grants.push(serde_json::from_value(g).unwrap());
+                self.server
+                    .account
+                    .grants
+                    .push(serde_json::from_value(g).unwrap());
                 self.server.version += 1;
                 Ok(())
             }
@@ -404,7 +536,12 @@ impl Sim {
 
     /// Requests waiting at a crashed edge lose their connections: the platform retries.
     fn lose_requests(&mut self, e: usize) -> Result<(), String> {
-        let lost: Vec<u64> = self.asked.iter().filter(|(_, (x, _, _))| *x == e).map(|(r, _)| *r).collect();
+        let lost: Vec<u64> = self
+            .asked
+            .iter()
+            .filter(|(_, (x, _, _))| *x == e)
+            .map(|(r, _)| *r)
+            .collect();
         for rid in lost {
             self.answer(rid, 0, Value::Null)?;
         }
@@ -413,9 +550,14 @@ impl Sim {
 
     /// The platform acts on an edge's answer (status 0: the connection was lost).
     fn answer(&mut self, rid: u64, status: u16, body: Value) -> Result<(), String> {
-        let Some((_, c, what)) = self.asked.remove(&rid) else { return Ok(()) };
+        let Some((_, c, what)) = self.asked.remove(&rid) else {
+            return Ok(());
+        };
         if self.trace {
-            eprintln!("          c{c} {what} <- {status} {}", &body.to_string()[..body.to_string().len().min(200)]);
+            eprintln!(
+                "          c{c} {what} <- {status} {}",
+                &body.to_string()[..body.to_string().len().min(200)]
+            );
         }
         let retry = self.now + self.rng.range(200, 3_000);
         let call = &mut self.calls[c];
@@ -446,7 +588,9 @@ impl Sim {
                 let id = format!("c{c}");
                 if let Some(first) = self.answered.get(&id) {
                     if first != &body {
-                        return Err(format!("two answers for the end of {id}: {first} and {body}"));
+                        return Err(format!(
+                            "two answers for the end of {id}: {first} and {body}"
+                        ));
                     }
                 }
                 self.answered.insert(id, body);
@@ -472,7 +616,10 @@ impl Sim {
             self.at(t, Msg::Platform(Action::End(c)));
         } else if call.overrun {
             self.overran = true;
-            self.at(call.started_at + 1000 * call.runs as i64, Msg::Platform(Action::End(c)));
+            self.at(
+                call.started_at + 1000 * call.runs as i64,
+                Msg::Platform(Action::End(c)),
+            );
         } else {
             self.at(granted_end - 2_000, Msg::Platform(Action::Extend(c)));
         }
@@ -484,37 +631,57 @@ impl Server {
         instant(t)
     }
 
-    /// A lease route, as `src/server/leases.rs` runs it: the `at` judged against the
+    /// A lease route, as `src/server/books/leases.rs` runs it: the `at` judged against the
     /// server's clock, the reported ends billed once each, then the lease set or released.
     fn handle(&mut self, t: Millis, send: &Send) -> Result<(u16, String), String> {
         let now = self.now(t);
         let b = &send.body;
-        let id = send.path.trim_start_matches("/leases/").trim_end_matches("/release").to_string();
-        let refuse = |status: u16, e: drawdown::Error| Ok((status, json!({ "error": e }).to_string()));
+        let id = send
+            .path
+            .trim_start_matches("/leases/")
+            .trim_end_matches("/release")
+            .to_string();
+        let refuse =
+            |status: u16, e: drawdown::Error| Ok((status, json!({ "error": e }).to_string()));
         if let Some(at) = b["at"].as_str() {
-            if let Err(e) = drawdown::call_body::live_at(Instant::parse(at), now, SKEW_S as i64, "at") {
+            if let Err(e) =
+                drawdown::call_body::live_at(Instant::parse(at), now, SKEW_S as i64, "at")
+            {
                 return refuse(422, e);
             }
         }
         let mut booked = vec![];
         for e in b["ended"].as_array().cloned().unwrap_or_default() {
-            let e: drawdown::call_body::EndedCall = serde_json::from_value(e).map_err(|x| x.to_string())?;
+            let e: drawdown::call_body::EndedCall =
+                serde_json::from_value(e).map_err(|x| x.to_string())?;
             booked.push(json!({ "id": e.id }));
             if self.billed.contains_key(&e.id) {
                 continue;
             }
             let input = EndInput {
-                rate_card: self.card.clone(), account: self.account.clone(), call_id: e.id.clone(), at: now,
-                call: EndCall { connected_seconds: e.connected_seconds, transfer: None, carrier_pass_through: vec![],
-                    direction: Some(e.direction), toll_free: Some(e.toll_free), agent_id: e.agent_id.clone(), started_at: Some(e.started_at) },
+                rate_card: self.card.clone(),
+                account: self.account.clone(),
+                call_id: e.id.clone(),
+                at: now,
+                call: EndCall {
+                    connected_seconds: e.connected_seconds,
+                    transfer: None,
+                    carrier_pass_through: vec![],
+                    direction: Some(e.direction),
+                    toll_free: Some(e.toll_free),
+                    agent_id: e.agent_id.clone(),
+                    started_at: Some(e.started_at),
+                },
             };
-            let books = lease::end_call_on_lease(&input, &id, e.lease_usage, true).map_err(|x| x.to_string())?;
+            let books = lease::end_call_on_lease(&input, &id, e.lease_usage, true)
+                .map_err(|x| x.to_string())?;
             self.account = books.account;
             *self.billed.entry(e.id).or_default() += 1;
             self.version += 1;
         }
         let seq = b["sequence"].as_u64();
-        let held: LeaseUsage = serde_json::from_value(b["held"].clone()).map_err(|x| x.to_string())?;
+        let held: LeaseUsage =
+            serde_json::from_value(b["held"].clone()).map_err(|x| x.to_string())?;
         if send.method == "POST" {
             return match lease::release(&mut self.account, &id, held, seq) {
                 Err(e) => refuse(409, e),
@@ -524,10 +691,21 @@ impl Server {
                 }
             };
         }
-        let dec = |f: &str| b[f].as_str().map(|s| s.parse::<Decimal>().unwrap()).unwrap_or_default();
-        let req = LeaseRequest { id: id.clone(), at: now, credits: dec("credits"),
-            included_seconds: Seconds(b["includedSeconds"].as_u64().unwrap_or(0)), plan_credits: dec("planCredits"),
-            ttl_seconds: b["ttlSeconds"].as_u64().unwrap_or(300), held, sequence: seq };
+        let dec = |f: &str| {
+            b[f].as_str()
+                .map(|s| s.parse::<Decimal>().unwrap())
+                .unwrap_or_default()
+        };
+        let req = LeaseRequest {
+            id: id.clone(),
+            at: now,
+            credits: dec("credits"),
+            included_seconds: Seconds(b["includedSeconds"].as_u64().unwrap_or(0)),
+            plan_credits: dec("planCredits"),
+            ttl_seconds: b["ttlSeconds"].as_u64().unwrap_or(300),
+            held,
+            sequence: seq,
+        };
         match lease::lease(&self.card, &self.account, &req, true) {
             Err(e) if e.code == drawdown::error::Code::StaleRequest => refuse(409, e),
             Err(e) => refuse(422, e),
@@ -544,18 +722,44 @@ impl Server {
     fn direct(&mut self, t: Millis, rng: &mut Rng) -> Result<(), String> {
         let now = self.now(t);
         let id = format!("d{}", rng.next());
-        let call = StartCall { id: id.clone(), direction: CallDirection::Outbound, toll_free: false, agent_id: None, at: now,
-            quota_seconds: Some(Seconds(rng.range(1, 300) as u64)), requested_max_seconds: None, grace_seconds: None };
-        let input = StartInput { rate_card: self.card.clone(), account: self.account.clone(), call };
+        let call = StartCall {
+            id: id.clone(),
+            direction: CallDirection::Outbound,
+            toll_free: false,
+            agent_id: None,
+            at: now,
+            quota_seconds: Some(Seconds(rng.range(1, 300) as u64)),
+            requested_max_seconds: None,
+            grace_seconds: None,
+        };
+        let input = StartInput {
+            rate_card: self.card.clone(),
+            account: self.account.clone(),
+            call,
+        };
         let (g, account) = live::start_call_books(&input, true).map_err(|e| e.to_string())?;
         if !g.allowed {
             return Ok(());
         }
         self.account = account;
-        let input = EndInput { rate_card: self.card.clone(), account: self.account.clone(), call_id: id, at: now,
-            call: EndCall { connected_seconds: Seconds(rng.below(g.granted_seconds + 1)), transfer: None,
-                carrier_pass_through: vec![], direction: None, toll_free: None, agent_id: None, started_at: None } };
-        self.account = live::end_call_books(&input, true).map_err(|e| e.to_string())?.account;
+        let input = EndInput {
+            rate_card: self.card.clone(),
+            account: self.account.clone(),
+            call_id: id,
+            at: now,
+            call: EndCall {
+                connected_seconds: Seconds(rng.below(g.granted_seconds + 1)),
+                transfer: None,
+                carrier_pass_through: vec![],
+                direction: None,
+                toll_free: None,
+                agent_id: None,
+                started_at: None,
+            },
+        };
+        self.account = live::end_call_books(&input, true)
+            .map_err(|e| e.to_string())?
+            .account;
         self.version += 1;
         Ok(())
     }
@@ -563,7 +767,13 @@ impl Server {
 
 /// The active holds of `a` at `t` fit its pools; at most `owes` owed (`None`: a call ran
 /// past its grant, and what it ran over may be owed).
-fn fits(side: &str, a: &Account, holds: &[Hold], t: Instant, owes: Option<Decimal>) -> Result<(), String> {
+fn fits(
+    side: &str,
+    a: &Account,
+    holds: &[Hold],
+    t: Instant,
+    owes: Option<Decimal>,
+) -> Result<(), String> {
     let owed = a.owed.unwrap_or_default();
     let overran = owes.is_none();
     if owes.is_some_and(|most| owed > most) {
@@ -574,7 +784,11 @@ fn fits(side: &str, a: &Account, holds: &[Hold], t: Instant, owes: Option<Decima
         if g.remaining < Decimal::ZERO {
             return Err(format!("{side}: grant {} below zero", g.id));
         }
-        if g.kind == GrantType::Plan { plan += g.remaining } else { wallet += g.remaining }
+        if g.kind == GrantType::Plan {
+            plan += g.remaining
+        } else {
+            wallet += g.remaining
+        }
     }
     let (mut held, mut held_plan, mut secs) = (Decimal::ZERO, Decimal::ZERO, 0);
     for h in holds.iter().filter(|h| h.active_at(t)) {
@@ -584,12 +798,18 @@ fn fits(side: &str, a: &Account, holds: &[Hold], t: Instant, owes: Option<Decima
     }
     let unbacked = owes.unwrap_or_default();
     if held > wallet - (owed - unbacked).max(Decimal::ZERO) && !overran {
-        return Err(format!("{side}: holds {held} > wallet {wallet} - owed {owed}"));
+        return Err(format!(
+            "{side}: holds {held} > wallet {wallet} - owed {owed}"
+        ));
     }
     // Once a lease lapsed under live calls (`unbacked`), a new lease may be smaller than
     // what they hold: the bound, not a fault.
-    if unbacked == Decimal::ZERO && (held_plan > plan || (a.plan.is_some() && secs > a.included_seconds())) {
-        return Err(format!("{side}: holds {held_plan} plan credits / {secs} s past the pools"));
+    if unbacked == Decimal::ZERO
+        && (held_plan > plan || (a.plan.is_some() && secs > a.included_seconds()))
+    {
+        return Err(format!(
+            "{side}: holds {held_plan} plan credits / {secs} s past the pools"
+        ));
     }
     Ok(())
 }
@@ -598,7 +818,11 @@ impl Sim {
     fn check(&self) -> Result<(), String> {
         let t = instant(self.now);
         let s = &self.server.account;
-        let allowed = if self.overran { None } else { Some(self.unbacked.get()) };
+        let allowed = if self.overran {
+            None
+        } else {
+            Some(self.unbacked.get())
+        };
         fits("server", s, &s.holds, t, allowed)?;
         for (i, b) in self.edges.iter().enumerate() {
             let Some(m) = &b.m else { continue };
@@ -609,13 +833,20 @@ impl Sim {
             }
             // What the edge has granted and not yet reported fits its lease at the server.
             let live = || st.holds.iter().filter(|h| h.active_at(et));
-            let unreported = || st.pending.iter().filter(|r| !self.server.billed.contains_key(&r.id));
+            let unreported = || {
+                st.pending
+                    .iter()
+                    .filter(|r| !self.server.billed.contains_key(&r.id))
+            };
             let mut committed: Decimal = live().map(|h| h.credits).sum();
             committed += unreported().map(|r| r.lease_usage.credits).sum::<Decimal>();
             // All it could cost if billed from the pools instead (included seconds at most a
             // credit a second, far above the cards' rates).
-            let worth = |u: &LeaseUsage| u.credits + u.plan_credits + Decimal::from(u.included_seconds.0);
-            let exposure: Decimal = live().map(|h| h.credits + h.plan_credits + Decimal::from(h.included_seconds.0)).sum::<Decimal>()
+            let worth =
+                |u: &LeaseUsage| u.credits + u.plan_credits + Decimal::from(u.included_seconds.0);
+            let exposure: Decimal = live()
+                .map(|h| h.credits + h.plan_credits + Decimal::from(h.included_seconds.0))
+                .sum::<Decimal>()
                 + unreported().map(|r| worth(&r.lease_usage)).sum::<Decimal>();
             if exposure > Decimal::ZERO && !self.overran {
                 let id = &b.settings.lease_id;
@@ -639,7 +870,11 @@ impl Sim {
         for (id, _) in &self.answered {
             match self.server.billed.get(id) {
                 Some(1) => {}
-                n => return Err(format!("end of {id} answered at the edge, billed {n:?} times at the server")),
+                n => {
+                    return Err(format!(
+                        "end of {id} answered at the edge, billed {n:?} times at the server"
+                    ))
+                }
             }
         }
         if let Some((id, n)) = self.server.billed.iter().find(|(_, n)| **n != 1) {
@@ -654,7 +889,12 @@ impl Sim {
             let m = b.m.as_ref().ok_or(format!("edge {i} never came back"))?;
             let st = m.state();
             if !st.pending.is_empty() || !st.asks.is_empty() || m.waiting() > 0 {
-                return Err(format!("edge {i} stuck: {} pending, {} asks, {} waiting", st.pending.len(), st.asks.len(), m.waiting()));
+                return Err(format!(
+                    "edge {i} stuck: {} pending, {} asks, {} waiting",
+                    st.pending.len(),
+                    st.asks.len(),
+                    m.waiting()
+                ));
             }
         }
         Ok(())
@@ -672,7 +912,10 @@ fn the_edge_protocol_holds_under_every_seeded_interleaving() {
         eprintln!("simulation: 1 seed, {events} events");
         return;
     }
-    let seeds: u64 = std::env::var("DRAWDOWN_SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(SEEDS);
+    let seeds: u64 = std::env::var("DRAWDOWN_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SEEDS);
     let started = std::time::Instant::now();
     // Seeds split over the machine's cores; each seed's run is the same on any thread.
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
@@ -695,9 +938,16 @@ fn the_edge_protocol_holds_under_every_seeded_interleaving() {
     });
     let events: u64 = runs.iter().map(|r| r.0).sum();
     let mut failures: Vec<String> = runs.into_iter().flat_map(|r| r.1).collect();
-    failures.sort_by_key(|f| f.split(':').next().and_then(|s| s.trim_start_matches("seed ").parse::<u64>().ok()));
+    failures.sort_by_key(|f| {
+        f.split(':')
+            .next()
+            .and_then(|s| s.trim_start_matches("seed ").parse::<u64>().ok())
+    });
     failures.truncate(5);
     let secs = started.elapsed().as_secs_f64();
-    eprintln!("simulation: {seeds} seeds, {events} events in {secs:.1} s ({:.0} events/s)", events as f64 / secs);
+    eprintln!(
+        "simulation: {seeds} seeds, {events} events in {secs:.1} s ({:.0} events/s)",
+        events as f64 / secs
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

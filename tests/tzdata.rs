@@ -1,4 +1,4 @@
-//! The compact zone table (src/tzdata.bin) against chrono-tz, the database it was generated
+//! The compact zone table (src/engine/tzdata.bin) against chrono-tz, the database it was generated
 //! from: every zone's offset at random instants and on both sides of every change, and local
 //! times resolved to the same instants, 2000 (where the table starts) to 2100.
 #![cfg(not(target_arch = "wasm32"))]

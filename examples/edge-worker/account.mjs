@@ -1,6 +1,6 @@
 // One Durable Object per account: the edge's serialization point for that account's calls.
 //
-// The protocol is not here. It is the core's state machine (`EdgeMachine`, src/edge.rs in
+// The protocol is not here. It is the core's state machine (`EdgeMachine`, src/engine/edge.rs in
 // the drawdown crate, in the npm package as `openEdge`): it holds a lease of the authoritative server
 // (SEMANTICS 12), grants calls from it with the code the server runs, reports ended calls,
 // renews and releases, and is proven by the seeded simulator in `cargo test`. It reads no

@@ -129,7 +129,7 @@ fn eval_lines() -> ExitCode {
 /// `drawdown serve`: the authoritative server (built with `--features server`).
 #[cfg(feature = "server")]
 fn serve(args: &[String]) -> ExitCode {
-    use drawdown::server::billing::{ManualProvider, TestProvider};
+    use drawdown::server::provider::{ManualProvider, TestProvider};
     use drawdown::server::{serve, Config};
     use std::sync::Arc;
     let mut c = Config {

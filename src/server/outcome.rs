@@ -2,7 +2,7 @@
 //! `Kind`, carrying the stable error code. The HTTP layer (`extract::respond`) turns a kind
 //! into its status; the kinds and their statuses are CONTRACT's.
 
-use crate::error::Error;
+use crate::engine::error::Error;
 use serde_json::{json, Value};
 
 /// Why a request failed.
@@ -90,6 +90,11 @@ impl Done {
             replayed: false,
         }
     }
+    /// A typed answer as the document it is sent as.
+    pub fn json<T: serde::Serialize>(t: &T) -> R<Value> {
+        serde_json::to_value(t)
+            .map_err(|e| Failure::new(Kind::Internal, "internal", None, e.to_string()))
+    }
     pub fn created(body: Value) -> Done {
         Done {
             created: true,
@@ -110,6 +115,10 @@ pub struct Failure {
 }
 
 pub type R<T> = std::result::Result<T, Failure>;
+
+/// What a job answers the worker that ran it, whatever its own answer type (`http::jobs`
+/// unboxes it); a failure rolls the job's writes back.
+pub type Answer = R<Box<dyn std::any::Any + Send>>;
 
 impl Failure {
     /// A failure with one of the server's own codes (`account_not_found`, `unauthorized`,
@@ -154,7 +163,7 @@ impl Failure {
 }
 
 /// The error document CONTRACT gives every failure: `{"error":{"code","message","field"}}`
-/// (`field` left out when there is none), as `crate::error::Error` serializes.
+/// (`field` left out when there is none), as `crate::engine::error::Error` serializes.
 pub fn error_body(code: &str, field: Option<&str>, message: &str) -> Value {
     let mut e = json!({ "code": code, "message": message });
     if let Some(f) = field {

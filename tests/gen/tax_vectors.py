@@ -1,9 +1,9 @@
 """Writes tests/vectors/tax.json (quoteTopUp, SEMANTICS 13) and tests/vectors/vat_ids.json.
 
 VAT amounts come from oracle.py's Fraction rounding; the rates expected are written here from
-the member states' laws, not read from src/vat_rates.json, so the vectors check the table too.
+the member states' laws, not read from src/tax/vat_rates.json, so the vectors check the table too.
 vat_ids.json asks python-stdnum (pip install python-stdnum==2.2) which of a set of drawn
-numbers are valid VAT IDs: the engine's own rules (src/vat_id.rs) must agree with it.
+numbers are valid VAT IDs: the engine's own rules (src/tax/vat_id.rs) must agree with it.
 Run: python3 tests/gen/tax_vectors.py"""
 import json, os, random
 from fractions import Fraction as F

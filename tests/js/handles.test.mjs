@@ -1,4 +1,4 @@
-// The prepared pricer's integer route (src/words.rs) against the one-shot quote: many
+// The prepared pricer's integer route (src/wasm/words.rs) against the one-shot quote: many
 // quotes on one handle (its line heads are sent once), amounts past 32 bits, and quotes after
 // the module's memory has grown (the glue's view of it is then detached and made anew).
 import assert from "node:assert/strict";

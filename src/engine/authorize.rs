@@ -1,0 +1,276 @@
+//! Pre-call check (SEMANTICS 9): may this call start, and for how many seconds at most?
+//! `maxSeconds` is solved from the rated cost function, not found by trying durations.
+
+use crate::engine::amount::{self, Seconds};
+use crate::engine::calendar::Instant;
+use crate::engine::drawdown::{gate, has_plan, Gate};
+use crate::engine::error::Result;
+use crate::engine::model::{Account, CallDirection, Increment, OnPlanExhausted, RateCard};
+use crate::engine::pools::{plan_credits, plan_left, spendable};
+use crate::engine::rating::{total, voice_lines, PlanTerms};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// No answer exceeds a day: no telephony call lasts longer, and a free call needs a bound.
+pub const MAX_CALL_SECONDS: u64 = 86_400;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CallRequest {
+    pub direction: CallDirection,
+    #[serde(default)]
+    pub toll_free: bool,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+    pub at: Instant,
+    #[serde(default)]
+    pub requested_max_seconds: Option<Seconds>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthorizeInput {
+    pub rate_card: RateCard,
+    pub account: Account,
+    pub call: CallRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<&'static str>,
+    pub allowed: bool,
+    /// Credits available to this call (plan credits and/or wallet, within the agent limit).
+    #[serde(with = "amount::dec")]
+    pub available_credits: Decimal,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    pub included_seconds: u64,
+    pub max_seconds: u64,
+}
+
+/// The rounded cost of `b` billable seconds: what `quoteCall` bills for that duration.
+fn cost(card: &RateCard, terms: PlanTerms, req: &CallRequest, b: u64) -> Result<Decimal> {
+    total(
+        card,
+        &voice_lines(card, terms, req.direction, req.toll_free, b)?,
+    )
+}
+
+/// Largest grid point `first + k*next` (k up to the one covering `cap`) whose rounded cost
+/// fits `budget`; the caller clips it to `cap`.
+///
+/// The unrounded cost U(b) = fee + a*max(0, b - I) + s*b is piecewise linear; each of the (at most
+/// three) rounded lines is within one unit of its exact value, so the answer's k lies between
+/// the inverses of U at `budget - 4 ulp` and `budget + 4 ulp`. Those are solved in closed form and the
+/// few grid points between them are resolved exactly by bisection on the real cost.
+fn max_billable(
+    card: &RateCard,
+    terms: PlanTerms,
+    req: &CallRequest,
+    inc: Increment,
+    budget: Decimal,
+    cap: u64,
+) -> Result<u64> {
+    let f = "rateCard";
+    if cap == 0 || cost(card, terms, req, inc.first)? > budget {
+        return Ok(0);
+    }
+    // The cap bounds the call's duration; the grid point at or above it bills that duration.
+    let k_cap = if cap <= inc.first {
+        0
+    } else {
+        (cap - inc.first).div_ceil(inc.next)
+    };
+    let grid = |k: u64| inc.first + k * inc.next;
+    let voice = card.voice_rate()?;
+    let sixty = Decimal::from(60);
+    let a = amount::checked(
+        terms
+            .overage_per_minute
+            .unwrap_or(voice.per_minute)
+            .checked_div(sixty),
+        f,
+    )?;
+    let s = if req.toll_free && req.direction == CallDirection::Inbound {
+        amount::checked(card.toll_free_per_minute()?.checked_div(sixty), f)?
+    } else {
+        Decimal::ZERO
+    };
+    let fee = voice.connect_fee.unwrap_or_default();
+    let ulp = Decimal::new(1, card.dp());
+    let included = Decimal::from(terms.included_seconds);
+    // When the capped duration fits, that is the answer; otherwise the budget is below the
+    // cost of the cap, which bounds every quotient below (no Decimal overflow, even for a
+    // budget of 10^17 over a rate of 10^-12 a minute).
+    if cost(card, terms, req, grid(k_cap))? <= budget {
+        return Ok(grid(k_cap));
+    }
+    // Inverse of U: the real b with U(b) = y (None: U never reaches y, so no bound).
+    let inverse = |y: Decimal| -> Option<Decimal> {
+        let y = y - fee;
+        if y < Decimal::ZERO {
+            return Some(Decimal::ZERO);
+        }
+        if !s.is_zero() && y <= s * included {
+            return Some(y / s);
+        }
+        let slope = a + s;
+        if slope.is_zero() {
+            return None;
+        }
+        Some(included + (y - s * included) / slope)
+    };
+    let to_k = |b: Option<Decimal>, up: bool| -> u64 {
+        match b {
+            None => k_cap,
+            Some(b) => {
+                let k = (b - Decimal::from(inc.first)) / Decimal::from(inc.next);
+                let k = if up {
+                    k.ceil() + Decimal::ONE
+                } else {
+                    k.floor() - Decimal::ONE
+                };
+                u64::try_from(k.max(Decimal::ZERO))
+                    .unwrap_or(u64::MAX)
+                    .min(k_cap)
+            }
+        }
+    };
+    let margin = ulp * Decimal::from(4); // three rounded lines, each within one ulp
+    let mut lo = to_k(inverse(budget - margin), false); // cost(lo) <= budget
+    let mut hi = to_k(inverse(budget + margin), true);
+    // Guard the closed-form bracket: lo must fit (it does unless rounding is pathological).
+    while lo > 0 && cost(card, terms, req, grid(lo))? > budget {
+        lo /= 2;
+    }
+    // Guard the other side too: widen until hi does not fit or reaches the cap.
+    while cost(card, terms, req, grid(hi))? <= budget {
+        if hi >= k_cap {
+            return Ok(grid(hi));
+        }
+        lo = hi;
+        hi = hi.saturating_mul(2).saturating_add(1).min(k_cap);
+    }
+    // Invariant: cost(grid(lo)) <= budget < cost(grid(hi)).
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if cost(card, terms, req, grid(mid))? <= budget {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(grid(lo))
+}
+
+/// `authorizeCall`.
+pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
+    let card = &input.rate_card;
+    card.validate().map_err(|e| e.within("rateCard"))?;
+    input
+        .account
+        .validate(card)
+        .map_err(|e| e.within("account"))?;
+    authorize_with(card, &input.account, &input.call)
+}
+
+/// `authorizeCall` on a card and account already validated (a prepared account's path).
+pub fn authorize_with(
+    card: &RateCard,
+    opening: &Account,
+    req: &CallRequest,
+) -> Result<Authorization> {
+    let t = req.at;
+    // SEMANTICS 11: live calls' holds are set aside first; the check sees what is left.
+    let view;
+    let account = if opening.holds.is_empty() {
+        opening
+    } else {
+        view = crate::engine::pools::available(opening, t, None);
+        &view
+    };
+    let voice = card.voice_rate()?;
+    let policy = account.agent(req.agent_id.as_deref());
+    let spent = policy.spent_this_cycle.unwrap_or_default();
+    let included = account.included_seconds();
+    let active_plan_credits = plan_credits(&account.grants, t);
+    let plan_left = plan_left(included, active_plan_credits);
+    let g = gate(
+        account,
+        req.agent_id.as_deref(),
+        spent,
+        has_plan(account, &account.grants),
+        plan_left,
+    );
+    let use_plan = g == Gate::PlanThenWallet;
+    let stop = policy.on_plan_exhausted == OnPlanExhausted::Stop;
+    let plan_credit = if use_plan {
+        active_plan_credits
+    } else {
+        Decimal::ZERO
+    };
+    // A `stop` agent never draws the wallet (seed 002: it stops until the plan renews).
+    let wallet = if stop {
+        Decimal::ZERO
+    } else {
+        spendable(&account.grants, account.owed.unwrap_or_default(), Some(t)).max(Decimal::ZERO)
+    };
+    let mut budget = plan_credit + wallet;
+    if let Some(limit) = policy.monthly_limit.filter(|_| stop) {
+        budget = budget.min((limit - spent).max(Decimal::ZERO));
+    }
+    let terms = PlanTerms::of(account.plan.as_ref(), if use_plan { included } else { 0 });
+    let cap = req
+        .requested_max_seconds
+        .map_or(MAX_CALL_SECONDS, |r| r.0.min(MAX_CALL_SECONDS));
+    let (code, max_seconds) = match g {
+        Gate::Refused(reason) => (reason, 0),
+        _ => {
+            let m = max_billable(card, terms, req, voice.increment, budget, cap)?.min(cap);
+            ("insufficient_credits", m)
+        }
+    };
+    let allowed = max_seconds > 0;
+    let code = if allowed { "ok" } else { code };
+    let mut out = Authorization {
+        allowed,
+        code,
+        max_seconds,
+        available_credits: budget,
+        included_seconds: terms.included_seconds,
+        http_status: None,
+        error: None,
+        action: None,
+    };
+    if !allowed {
+        // Seed 001: outbound answers 402; inbound plays an error message and logs a rejection.
+        let message = match code {
+            "insufficient_credits" if req.direction == CallDirection::Outbound => {
+                "Insufficient credits to make outbound call. Please add credits in your billing dashboard."
+            }
+            "insufficient_credits" => "Insufficient credits to take inbound call.",
+            "plan_exhausted" => "The plan allowance is used up and this agent is set to stop.",
+            _ => "This agent has reached its monthly spending limit.",
+        };
+        out.error = Some(ApiError {
+            code,
+            message: message.to_string(),
+        });
+        match req.direction {
+            CallDirection::Outbound => out.http_status = Some(402),
+            CallDirection::Inbound => out.action = Some("reject_inbound"),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,460 @@
+//! Live calls at the authoritative server (SEMANTICS 11; CONTRACT's live-call routes). The
+//! holds live in the account snapshot, so they are exactly as durable as the balance; each
+//! call also has a row in `calls` with the answers a retried start or end replays. Grants
+//! and bills are the core's (`live::start_call`, `extend_call`, `end_call_books`).
+
+use super::accounts;
+use super::accounts::load;
+use super::accounts::save;
+use super::accounts::Acct;
+use super::accounts::Entry;
+use super::expiries;
+use super::provider;
+use super::usage;
+use super::usage::Window;
+use crate::engine::calendar::Instant;
+pub(crate) use crate::engine::call_body::{EndBody, ExtendBody, StartBody};
+use crate::engine::live::{
+    self, EndBooks, EndCall, EndInput, ExtendInput, QuotaGrant, StartCall, StartInput,
+};
+use crate::engine::model::Account;
+use crate::server::outcome::{store, Done, Failure, Kind, R};
+use crate::server::storage::memo::Db;
+use crate::server::storage::rollup;
+use crate::server::storage::sql::Row;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// The most calls `GET /calls` lists.
+pub(crate) const MAX_LISTED: i64 = 500;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    pub(crate) state: Option<String>,
+}
+
+/// A call as `GET /calls` lists it: a recorded live call whose hold has lapsed is `expired`.
+pub(crate) fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
+    let text = |i: usize| r[i].text().unwrap_or("").to_string();
+    let parse = |i: usize| {
+        serde_json::from_str::<Value>(r[i].text().unwrap_or("null")).unwrap_or(Value::Null)
+    };
+    let id = text(0);
+    let hold = live::call_hold(snap, &id);
+    let state = match (text(1).as_str(), hold) {
+        ("ended", _) => "ended",
+        (_, Some(h)) if h.active_at(t) => "live",
+        _ => "expired",
+    };
+    json!({
+        "id": id, "state": state, "startedAt": text(2), "hold": hold,
+        "start": parse(3), "end": parse(4), "endedAt": r[5].text(),
+    })
+}
+
+/// Call ids follow the rules of usage ids (they become one when the call is billed).
+pub(crate) fn check_id(id: &str, field: &str) -> R<()> {
+    crate::engine::call_body::check_id(id, field)
+        .map_err(|e| Failure::from_error(Kind::Malformed, &e))
+}
+
+/// The recorded row of a call: (state, start answer, end answer).
+pub(crate) fn recorded(
+    db: &mut dyn Db,
+    account: &str,
+    id: &str,
+) -> R<Option<(String, Value, Value)>> {
+    let rows = store(db.query(
+        "SELECT state, start_answer, end_answer FROM calls WHERE account_id = $1 AND call_id = $2",
+        &[account.into(), id.into()],
+    ))?;
+    let parse = |v: &crate::server::storage::sql::Val| {
+        serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
+    };
+    Ok(rows.first().map(|r| {
+        (
+            r[0].text().unwrap_or("").to_string(),
+            parse(&r[1]),
+            parse(&r[2]),
+        )
+    }))
+}
+
+/// A grant's answer without the account (CONTRACT), and the account it holds.
+pub(crate) fn split_grant((out, account): (QuotaGrant, Account)) -> R<(Value, Account)> {
+    Ok((serde_json::to_value(&out).unwrap_or_default(), account))
+}
+
+/// A refused outbound grant is the seed's 402; an inbound refusal answers 200 with
+/// `action: reject_inbound` (seed 001).
+pub(crate) fn grant_answer(body: Value) -> R<Done> {
+    if body["httpStatus"] == 402 {
+        return Err(Failure::with_body(Kind::PaymentRequired, body));
+    }
+    Ok(Done::ok(body))
+}
+
+pub(crate) fn start_job(
+    db: &mut dyn Db,
+    account: &str,
+    b: StartBody,
+    (window, provider): (Window, &dyn provider::PaymentProvider),
+    now: Instant,
+) -> R<Done> {
+    if let Some((_, start, _)) = recorded(db, account, &b.id)? {
+        return Ok(Done {
+            replayed: true,
+            ..Done::ok(start)
+        });
+    }
+    let at = window.live(b.at, now, "at")?;
+    let mut a = load(db, account, true)?;
+    expiries::book_expiries(db, &mut a, now)?;
+    lapse_holds(db, &mut a, now)?;
+    let out = live::start_call_books(
+        &StartInput {
+            rate_card: a.card.clone(),
+            account: a.snap.clone(),
+            call: StartCall {
+                id: b.id.clone(),
+                direction: b.direction,
+                toll_free: b.toll_free,
+                agent_id: b.agent_id,
+                at,
+                quota_seconds: b.quota_seconds,
+                requested_max_seconds: b.requested_max_seconds,
+                grace_seconds: None,
+            },
+        },
+        provider.settles_at_once(),
+    )
+    .map_err(Failure::invalid)?;
+    let final_quota = out.0.final_quota && out.0.allowed;
+    let reloads = out.0.reloads.clone();
+    let (body, snap) = split_grant(out)?;
+    if body["allowed"] != true {
+        // Nothing is held or recorded: a retry with the same id is a new question.
+        save(db, &a)?;
+        return grant_answer(body);
+    }
+    a.snap = snap;
+    usage::book_reloads(db, provider, &mut a, &reloads, now)?;
+    store(db.exec(
+        "INSERT INTO calls (account_id, call_id, state, started_at, start_answer) VALUES ($1, $2, 'live', $3, $4)",
+        &[account.into(), b.id.as_str().into(), at.to_string().into(), body.to_string().into()],
+    ))?;
+    if final_quota {
+        final_quota_event(db, &mut a, &b.id, &body, now)?;
+    }
+    save(db, &a)?;
+    grant_answer(body)
+}
+
+pub(crate) fn extend_job(
+    db: &mut dyn Db,
+    account: &str,
+    id: &str,
+    b: ExtendBody,
+    (window, provider): (Window, &dyn provider::PaymentProvider),
+    now: Instant,
+) -> R<Done> {
+    let Some((state, _, _)) = recorded(db, account, id)? else {
+        return Err(unknown_call(id));
+    };
+    if state == "ended" {
+        return Err(Failure::new(
+            Kind::Conflict,
+            "call_ended",
+            Some("id"),
+            format!("call `{id}` has ended"),
+        ));
+    }
+    let at = window.live(b.at, now, "at")?;
+    let mut a = load(db, account, true)?;
+    expiries::book_expiries(db, &mut a, now)?;
+    lapse_holds(db, &mut a, now)?;
+    let input = ExtendInput {
+        rate_card: a.card.clone(),
+        account: a.snap.clone(),
+        call_id: id.to_string(),
+        at,
+        quota_seconds: b.quota_seconds,
+    };
+    let out = live::extend_call_books(&input, provider.settles_at_once()).map_err(|e| {
+        match e.code.as_str() {
+            "unknown_call" => Failure::from_error(Kind::NotFound, &e),
+            _ => Failure::invalid(e),
+        }
+    })?;
+    let final_quota = out.0.final_quota;
+    let reloads = out.0.reloads.clone();
+    let (body, snap) = split_grant(out)?;
+    a.snap = snap;
+    usage::book_reloads(db, provider, &mut a, &reloads, now)?;
+    if final_quota {
+        final_quota_event(db, &mut a, id, &body, now)?;
+    }
+    save(db, &a)?;
+    Ok(Done::ok(body))
+}
+
+pub(crate) fn end_job(
+    db: &mut dyn Db,
+    account: &str,
+    id: &str,
+    b: EndBody,
+    provider: &dyn provider::PaymentProvider,
+    now: Instant,
+) -> R<Done> {
+    let known = recorded(db, account, id)?;
+    if let Some(("ended", _, end)) = known.as_ref().map(|(s, st, e)| (s.as_str(), st, e)) {
+        return Ok(Done {
+            replayed: true,
+            ..Done::ok(end.clone())
+        });
+    }
+    let seen = store(db.query(
+        "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
+        &[account.into(), id.into()],
+    ))?;
+    if !seen.is_empty() {
+        return Err(Failure::new(
+            Kind::Conflict,
+            "duplicate_usage",
+            Some("id"),
+            format!("usage `{id}` is already recorded"),
+        ));
+    }
+    let mut a = load(db, account, true)?;
+    expiries::book_expiries(db, &mut a, now)?;
+    let held = live::call_hold(&a.snap, id);
+    let agent = held.and_then(|h| h.agent_id.clone()).or(b.agent_id.clone());
+    let lease = match (b.lease_id, b.lease_usage) {
+        (Some(id), Some(used)) => Some((id, used)),
+        (None, _) => None,
+        (Some(_), None) => {
+            return Err(Failure::new(
+                Kind::Malformed,
+                "missing_field",
+                Some("leaseUsage"),
+                "an end under a lease says what the edge's bill took from it (leaseUsage)",
+            ))
+        }
+    };
+    let input = EndInput {
+        rate_card: a.card.clone(),
+        account: a.snap.clone(),
+        call_id: id.to_string(),
+        at: b.at.unwrap_or(now),
+        call: EndCall {
+            connected_seconds: b.connected_seconds,
+            transfer: b.transfer,
+            carrier_pass_through: b.carrier_pass_through,
+            direction: b.direction,
+            toll_free: b.toll_free,
+            agent_id: b.agent_id,
+            started_at: b.started_at,
+        },
+    };
+    let books = match lease {
+        Some((l, used)) => {
+            crate::engine::lease::end_call_on_lease(&input, &l, used, provider.settles_at_once())
+        }
+        None => live::end_call_books(&input, provider.settles_at_once()),
+    }
+    .map_err(Failure::invalid)?;
+    let EndBooks {
+        ended,
+        account: snap,
+        reloads,
+    } = books;
+    let opening = (
+        accounts::balance(&a, ended.item.at),
+        a.snap.alerts.as_ref().and_then(|x| x.state),
+    );
+    a.snap = snap;
+    book_end(
+        db,
+        &mut a,
+        (id, agent.as_deref()),
+        (&ended, &reloads),
+        provider,
+        opening,
+        now,
+    )?;
+    let body = serde_json::to_value(&ended).unwrap_or_default();
+    record_end(
+        db,
+        account,
+        id,
+        known.is_some(),
+        (&body, ended.item.at),
+        now,
+    )?;
+    save(db, &a)?;
+    Ok(Done::ok(body))
+}
+
+/// The call's row: ended, with the answer a retried end replays (a row is made for a call
+/// the server never saw start).
+pub(crate) fn record_end(
+    db: &mut dyn Db,
+    account: &str,
+    id: &str,
+    known: bool,
+    (body, started): (&Value, Instant),
+    now: Instant,
+) -> R<()> {
+    let started = started.to_string();
+    let sql = if known {
+        "UPDATE calls SET state = 'ended', end_answer = $3, ended_at = $4 WHERE account_id = $1 AND call_id = $2"
+    } else {
+        "INSERT INTO calls (account_id, call_id, state, end_answer, ended_at, started_at) VALUES ($1, $2, 'ended', $3, $4, $5)"
+    };
+    let mut params = vec![
+        account.into(),
+        id.into(),
+        body.to_string().into(),
+        now.to_string().into(),
+    ];
+    if !known {
+        params.push(started.into());
+    }
+    store(db.exec(sql, &params))?;
+    Ok(())
+}
+
+/// The end in the books: one `usage` ledger entry, the usage id, the lines and day totals,
+/// the reloads it triggered, and a `balance.alert` when the alert state moved. `opening`:
+/// the balance before the call and the alert state before the end.
+pub(crate) fn book_end(
+    db: &mut dyn Db,
+    a: &mut Acct,
+    (id, agent): (&str, Option<&str>),
+    (ended, reloads): (&live::Ended, &[crate::engine::reload::ReloadEvent]),
+    provider: &dyn provider::PaymentProvider,
+    (before, alert_before): (Decimal, Option<crate::engine::model::AlertState>),
+    now: Instant,
+) -> R<()> {
+    let item = &ended.item;
+    let charged: Decimal = item.lines.iter().map(|l| l.line.credits).sum();
+    let owed = a.snap.owed.unwrap_or_default().to_string();
+    let seq = accounts::entry(
+        db,
+        a,
+        now,
+        Entry {
+            at: item.at,
+            kind: "usage",
+            reference: Some(id),
+            grant_id: None,
+            credits: -charged,
+            before,
+            after: ended.balance_after,
+            detail: json!({ "items": [item], "owed": owed, "call": true }),
+        },
+    )?;
+    store(db.exec(
+        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
+        &[a.id.as_str().into(), id.into(), seq.into()],
+    ))?;
+    book_day_totals(db, a, id, agent, item)?;
+    usage::book_reloads(db, provider, a, reloads, now)?;
+    let alert_after = a.snap.alerts.as_ref().and_then(|x| x.state);
+    if let (Some(from), Some(to)) = (alert_before, alert_after) {
+        if from != to {
+            let payload = json!({ "type": "balance.alert", "accountId": a.id, "at": now,
+                "from": from, "to": to, "balance": ended.balance_after.to_string() });
+            accounts::enqueue(db, a, "balance.alert", &payload, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// The call's lines in `usage_lines` and the day totals, as `POST /usage` books them.
+pub(crate) fn book_day_totals(
+    db: &mut dyn Db,
+    a: &Acct,
+    id: &str,
+    agent: Option<&str>,
+    item: &crate::engine::drawdown::Item,
+) -> R<()> {
+    let day = item.at.local(a.snap.time_zone).date();
+    let span = (
+        (day - chrono::Duration::days(1)).to_string(),
+        (day + chrono::Duration::days(1)).to_string(),
+    );
+    // Through the group's memo, as `POST /usage` reads them: a usage job earlier in the same
+    // group may have changed these days without writing them yet.
+    let needs = crate::server::storage::memo::Needs {
+        key: None,
+        usage_ids: vec![],
+        days: Some(span),
+    };
+    let mut days = store(crate::server::storage::memo::read_known(db, &a.id, &needs))?.days;
+    let mut touched = BTreeSet::new();
+    let mut n = 0i64;
+    usage::book_lines(
+        db,
+        &a.id,
+        (id, agent, &mut n),
+        item,
+        a.snap.time_zone,
+        (&mut days, &mut touched),
+    )?;
+    if !db.memo().change_days(&a.id, &days, touched.iter()) {
+        rollup::write(db, &a.id, &days, touched.iter())?;
+    }
+    Ok(())
+}
+
+/// Call holds whose `validUntil` has passed stop counting (the core ignores them); their
+/// calls become `expired` once, with a `call.expired` webhook. The hold stays until the end
+/// comes, so a late end still bills the call. A lapsed lease has no call row to mark.
+pub(crate) fn lapse_holds(db: &mut dyn Db, a: &mut Acct, now: Instant) -> R<()> {
+    let lapsed: Vec<String> = a
+        .snap
+        .holds
+        .iter()
+        .filter(|h| h.is_call() && !h.active_at(now))
+        .map(|h| h.id.clone())
+        .collect();
+    for id in lapsed {
+        let changed = store(db.query(
+            "UPDATE calls SET state = 'expired' WHERE account_id = $1 AND call_id = $2 AND state = 'live' RETURNING call_id",
+            &[a.id.as_str().into(), id.as_str().into()],
+        ))?;
+        if !changed.is_empty() {
+            let payload =
+                json!({ "type": "call.expired", "accountId": a.id, "callId": id, "at": now });
+            accounts::enqueue(db, a, "call.expired", &payload, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// `call.final_quota`: the platform must end the call at its granted seconds.
+pub(crate) fn final_quota_event(
+    db: &mut dyn Db,
+    a: &mut Acct,
+    id: &str,
+    body: &Value,
+    now: Instant,
+) -> R<()> {
+    let payload = json!({ "type": "call.final_quota", "accountId": a.id, "callId": id, "at": now,
+        "grantedSeconds": body["grantedSeconds"], "validUntil": body["validUntil"] });
+    accounts::enqueue(db, a, "call.final_quota", &payload, now)
+}
+
+pub(crate) fn unknown_call(id: &str) -> Failure {
+    Failure::new(
+        Kind::NotFound,
+        "unknown_call",
+        Some("id"),
+        format!("no call `{id}` on this account"),
+    )
+}

@@ -1,0 +1,198 @@
+//! Edge leases at the authoritative server (SEMANTICS 12): an edge runtime (the Durable
+//! Object of `examples/edge-worker`) takes part of an account's available pools, grants
+//! calls from it on its own copy of the account, and reports the ended calls here, where
+//! each is billed once and drawn from the lease first. A lease is a hold in the snapshot,
+//! so it is exactly as durable as the balance, and it lapses at `validUntil` unless renewed.
+//! The rules are the core's (`lease::lease`, `edge_account`, `end_call_on_lease`).
+
+use super::accounts::Acct;
+use super::calls::{self, EndBody};
+use super::expiries;
+use super::provider;
+use crate::engine::amount::Seconds;
+use crate::engine::calendar::Instant;
+use crate::engine::call_body::EndedCall;
+use crate::engine::lease::{self, LeaseUsage, MAX_LEASE_SECONDS};
+use crate::engine::model::Hold;
+use crate::server::clock::now;
+use crate::server::outcome::{Failure, Kind, R};
+use crate::server::storage::memo::Db;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The most ended calls one report carries (an edge sends more in several).
+pub const MAX_ENDS_PER_REPORT: usize = 256;
+/// The largest lease, in credits (the engine's bound on any amount, SEMANTICS 14).
+pub(crate) const MAX_LEASE_CREDITS: i64 = 1_000_000_000_000_000;
+
+/// An ended call as an edge reports it, under lease `lease`: the end it stands for.
+pub(crate) fn under(e: EndedCall, lease: &str) -> (String, EndBody) {
+    let body = EndBody {
+        at: None,
+        connected_seconds: e.connected_seconds,
+        transfer: e.transfer,
+        carrier_pass_through: e.carrier_pass_through,
+        direction: Some(e.direction),
+        toll_free: Some(e.toll_free),
+        agent_id: e.agent_id,
+        started_at: Some(e.started_at),
+        lease_id: Some(lease.to_string()),
+        lease_usage: Some(e.lease_usage),
+    };
+    (e.id, body)
+}
+
+/// `PUT /leases/{id}`: take, renew, grow or shrink a lease, after booking the calls it
+/// reports. Sizes left out keep the lease's current ones.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct LeaseBody {
+    #[serde(default)]
+    pub(crate) at: Option<Instant>,
+    #[serde(default, with = "crate::engine::amount::opt_dec")]
+    pub(crate) credits: Option<Decimal>,
+    #[serde(default)]
+    pub(crate) included_seconds: Option<Seconds>,
+    #[serde(default, with = "crate::engine::amount::opt_dec")]
+    pub(crate) plan_credits: Option<Decimal>,
+    #[serde(default)]
+    pub(crate) ttl_seconds: Option<Seconds>,
+    /// What the edge's live calls hold, pool by pool: the lease stays at least this large.
+    #[serde(default)]
+    pub(crate) held: LeaseUsage,
+    /// The edge's number for this request (rising): an older one changes nothing.
+    #[serde(default)]
+    pub(crate) sequence: Option<u64>,
+    #[serde(default)]
+    pub(crate) ended: Vec<EndedCall>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ReleaseBody {
+    /// What the edge's live calls still hold: that much stays leased (SEMANTICS 12).
+    #[serde(default)]
+    pub(crate) held: LeaseUsage,
+    #[serde(default)]
+    pub(crate) sequence: Option<u64>,
+    #[serde(default)]
+    pub(crate) ended: Vec<EndedCall>,
+}
+
+/// A lease the core refused: a request older than the lease's is a conflict (409), the
+/// rest are the input's (422).
+pub(crate) fn refused(e: crate::engine::error::Error) -> Failure {
+    match e.code {
+        crate::engine::error::Code::StaleRequest => Failure::from_error(Kind::Conflict, &e),
+        _ => Failure::invalid(e),
+    }
+}
+
+/// What the edge keeps: its lease, its copy of the account under it, the rate card, and
+/// the ledger's version (it moves with every entry: a top-up, usage from other paths).
+pub(crate) fn answer(
+    a: &Acct,
+    (hold, card): (&Hold, Value),
+    at: Instant,
+    ended: Vec<Value>,
+) -> Value {
+    json!({
+        "lease": hold,
+        "account": lease::edge_account(&a.snap, hold, at),
+        "rateCard": card,
+        "version": a.seq,
+        "ended": ended,
+    })
+}
+
+/// The rate card as the account stores it (the edge prices with exactly this text).
+pub(crate) fn rate_card_text(db: &mut dyn Db, id: &str) -> R<Value> {
+    let rows = crate::server::outcome::store(
+        db.query("SELECT rate_card FROM accounts WHERE id = $1", &[id.into()]),
+    )?;
+    let text = rows.first().and_then(|r| r[0].text()).unwrap_or("null");
+    Ok(serde_json::from_str(text).unwrap_or(Value::Null))
+}
+
+/// Expiries booked and lapsed holds marked, as before any grant.
+pub(crate) fn refresh(db: &mut dyn Db, a: &mut Acct) -> R<()> {
+    let t = now();
+    expiries::book_expiries(db, a, t)?;
+    calls::lapse_holds(db, a, t)
+}
+
+/// Each reported call billed once (a call already ended answers its first bill), drawn
+/// from lease `lease_id` first while it is active.
+pub(crate) fn book_ends(
+    db: &mut dyn Db,
+    account: &str,
+    lease_id: &str,
+    ends: Vec<EndedCall>,
+    provider: &dyn provider::PaymentProvider,
+) -> R<Vec<Value>> {
+    let mut out = Vec::with_capacity(ends.len());
+    for (i, e) in ends.into_iter().enumerate() {
+        let (id, body) = under(e, lease_id);
+        let done = calls::end_job(db, account, &id, body, provider, now())
+            .map_err(|f| f.within(&format!("ended[{i}]")))?;
+        out.push(json!({ "id": id, "replayed": done.replayed, "end": done.body }));
+    }
+    Ok(out)
+}
+
+pub(crate) fn check_body(b: &LeaseBody) -> R<()> {
+    let sizes = [(b.credits, "credits"), (b.plan_credits, "planCredits")];
+    check_credits(sizes, "a lease's size is 0 to 10^15 credits")?;
+    if let Some(s) = b.ttl_seconds {
+        if s.0 == 0 || s.0 > MAX_LEASE_SECONDS {
+            return Err(Failure::new(
+                Kind::Invalid,
+                "invalid_ttl",
+                Some("ttlSeconds"),
+                format!("a lease lives 1 to {MAX_LEASE_SECONDS} s"),
+            ));
+        }
+    }
+    check_held(&b.held)?;
+    check_ends(&b.ended)
+}
+
+pub(crate) fn check_held(h: &LeaseUsage) -> R<()> {
+    let held = [
+        (Some(h.credits), "held.credits"),
+        (Some(h.plan_credits), "held.planCredits"),
+    ];
+    check_credits(held, "what a lease's calls hold is 0 to 10^15 credits")
+}
+
+/// Each amount given is 0 to the engine's bound (SEMANTICS 14), or `amount_out_of_range`.
+pub(crate) fn check_credits(amounts: [(Option<Decimal>, &str); 2], message: &str) -> R<()> {
+    for (v, field) in amounts {
+        let Some(v) = v else { continue };
+        if v < Decimal::ZERO || v > Decimal::from(MAX_LEASE_CREDITS) {
+            return Err(Failure::new(
+                Kind::Invalid,
+                "amount_out_of_range",
+                Some(field),
+                message,
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn check_ends(ends: &[EndedCall]) -> R<()> {
+    if ends.len() > MAX_ENDS_PER_REPORT {
+        return Err(Failure::new(
+            Kind::Invalid,
+            "too_many_items",
+            Some("ended"),
+            format!("at most {MAX_ENDS_PER_REPORT} ended calls per report"),
+        ));
+    }
+    for (i, e) in ends.iter().enumerate() {
+        calls::check_id(&e.id, &format!("ended[{i}].id"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! The books: what each request does to an account, as jobs over a store connection, with
+//! no HTTP in them. Listed from the bottom layer up: credentials, accounts and their
+//! idempotency keys, expiries, billing profiles, invoices, the payment providers,
+//! payments, usage, calls, leases, the wallet, reports and administration.
+
+pub mod accounts;
+pub mod admin;
+pub mod auth;
+pub mod calls;
+pub mod expiries;
+pub mod idempotency;
+pub mod invoice_pdf;
+pub mod invoices;
+pub mod leases;
+pub mod payments;
+pub mod profile;
+pub mod provider;
+pub mod reports;
+pub mod usage;
+pub mod wallet;
+pub mod webhooks;

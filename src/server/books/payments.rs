@@ -1,0 +1,289 @@
+//! Payments: top-ups and auto-reloads through the provider, their quotes and invoices, and
+//! settling and refunding them (seed 000, SEMANTICS 13).
+
+use super::accounts::balance;
+use super::accounts::entry;
+use super::accounts::load;
+use super::accounts::save;
+use super::accounts::Acct;
+use super::accounts::Entry;
+use super::expiries::book_expiries;
+use super::invoices;
+use super::provider::PaymentProvider;
+use crate::engine::calendar::Instant;
+/// The live skew when none is set (SEMANTICS 11).
+pub use crate::engine::call_body::DEFAULT_LIVE_SKEW_SECONDS;
+/// The longest usage id (bytes) the server stores.
+pub use crate::engine::call_body::MAX_ID;
+use crate::engine::model::Grant;
+use crate::server::outcome::{store, Done, Failure, Kind, R};
+use crate::server::storage::memo::Db;
+use crate::server::storage::sql::Row;
+use crate::server::storage::sql::Val;
+use crate::tax::TopUpQuote;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+/// A payment row for `amount` net, charged gross of the VAT its quote adds (SEMANTICS 13),
+/// and its invoice once settled. Returns the payment id and the quote.
+#[allow(clippy::too_many_arguments)]
+pub fn payment(
+    db: &mut dyn Db,
+    provider: &dyn PaymentProvider,
+    a: &mut Acct,
+    purpose: &str,
+    amount: Decimal,
+    credits: Decimal,
+    grant_id: &str,
+    status: &str,
+    now: Instant,
+) -> R<(String, Option<TopUpQuote>)> {
+    // One read of the billing profile serves the quote and the invoice.
+    let profile = super::profile::load(db, &a.id)?;
+    let quote = provider
+        .seller()
+        .map(|s| invoices::quote_for(s, &profile, a, amount, now))
+        .transpose()?;
+    a.seq += 1;
+    let id = format!("pay_{}_{}", a.id, a.seq);
+    let secret = provider.client_secret(&id)?;
+    let gross = quote.as_ref().map_or(amount, |q| q.gross);
+    let quote_json = quote
+        .as_ref()
+        .map(|q| serde_json::to_string(q).unwrap_or_default());
+    store(db.exec(
+        "INSERT INTO payments (id, account_id, purpose, amount, currency, credits, status, grant_id, client_secret, created_at, settled_at, gross, quote) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        &[
+            id.as_str().into(),
+            a.id.as_str().into(),
+            purpose.into(),
+            amount.to_string().into(),
+            a.card.currency.code.as_str().into(),
+            credits.to_string().into(),
+            status.into(),
+            grant_id.into(),
+            secret.into(),
+            now.to_string().into(),
+            (status == "settled").then(|| now.to_string()).into(),
+            gross.to_string().into(),
+            quote_json.into(),
+        ],
+    ))?;
+    if status == "settled" {
+        invoices::issue(
+            db,
+            provider.seller(),
+            &profile,
+            a,
+            &id,
+            amount,
+            credits,
+            quote.as_ref(),
+            now,
+        )?;
+    }
+    Ok((id, quote))
+}
+
+/// Credits landing in the wallet (manual credit, settled top-up or reload): they pay what
+/// is owed first (SEMANTICS 5.3). One ledger entry.
+pub fn land(
+    db: &mut dyn Db,
+    a: &mut Acct,
+    grant: Grant,
+    kind: &str,
+    reference: Option<&str>,
+    now: Instant,
+) -> R<Value> {
+    let t = grant.effective_at.unwrap_or(now);
+    let before = balance(a, t);
+    let credits = grant.remaining;
+    check_bounds(a, credits)?;
+    let id = grant.id.clone();
+    let settled = crate::engine::ledger::land(&mut a.snap, grant).map_err(Failure::invalid)?;
+    let after = balance(a, t);
+    entry(
+        db,
+        a,
+        now,
+        Entry {
+            at: t,
+            kind,
+            reference,
+            grant_id: Some(&id),
+            credits,
+            before,
+            after,
+            detail: json!({ "settledOwed": settled.to_string() }),
+        },
+    )?;
+    Ok(
+        json!({ "grantId": id, "credits": credits.to_string(), "settledOwed": settled.to_string(),
+               "balanceBefore": before.to_string(), "balanceAfter": after.to_string() }),
+    )
+}
+
+/// SEMANTICS 14: credits that would take a grant or the account's credits past the input
+/// bounds (10^15) are refused, so nothing is stored that the engine could not read back.
+pub fn check_bounds(a: &Acct, credits: Decimal) -> R<()> {
+    let max = Decimal::from(crate::engine::amount::MAX_AMOUNT);
+    let held: Decimal = a.snap.grants.iter().map(|g| g.remaining).sum();
+    if credits > max || held + credits > max {
+        return Err(Failure::new(
+            Kind::Invalid,
+            "amount_out_of_range",
+            Some("amount"),
+            format!(
+                "the account would hold {} credits; the bound is 10^15",
+                held + credits
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The `columns` of payment `id`, or `payment_not_found`.
+pub(crate) fn payment_row(db: &mut dyn Db, id: &str, columns: &str) -> R<Row> {
+    let sql = format!("SELECT {columns} FROM payments WHERE id = $1");
+    let rows = store(db.query(&sql, &[id.into()]))?;
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| Failure::new(Kind::NotFound, "payment_not_found", None, "no such payment"))
+}
+
+/// Settle a pending payment (the provider confirmed it): its credits land.
+pub fn settle_payment(
+    db: &mut dyn Db,
+    provider: &dyn PaymentProvider,
+    id: &str,
+    now: Instant,
+) -> R<Done> {
+    let row = &payment_row(
+        db,
+        id,
+        "account_id, purpose, amount, credits, status, grant_id, quote",
+    )?;
+    let account = row[0].text().unwrap_or("").to_string();
+    let dec = |v: &Val| {
+        v.text()
+            .and_then(|s| s.parse::<Decimal>().ok())
+            .unwrap_or_default()
+    };
+    let (amount, credits) = (dec(&row[2]), dec(&row[3]));
+    if row[4].text() == Some("settled") {
+        return Ok(Done::ok(json!({ "id": id, "status": "settled" })));
+    }
+    let mut a = load(db, &account, true)?;
+    book_expiries(db, &mut a, now)?;
+    let landed = if row[1].text() == Some("reload") {
+        let before = balance(&a, now);
+        let (g, settled) =
+            crate::engine::ledger::settle_reload(&mut a.snap).map_err(Failure::invalid)?;
+        let after = balance(&a, now);
+        entry(
+            db,
+            &mut a,
+            now,
+            Entry {
+                at: now,
+                kind: "reload",
+                reference: Some(id),
+                grant_id: Some(&g.id),
+                credits,
+                before,
+                after,
+                detail: json!({ "settledOwed": settled.to_string() }),
+            },
+        )?;
+        json!({ "grantId": g.id, "balanceAfter": after.to_string() })
+    } else {
+        let grant = Grant::prepaid(row[5].text().unwrap_or("").to_string(), credits, now);
+        land(db, &mut a, grant, "topup", Some(id), now)?
+    };
+    store(db.exec(
+        "UPDATE payments SET status = 'settled', settled_at = $1 WHERE id = $2",
+        &[now.to_string().into(), id.into()],
+    ))?;
+    let quote: Option<TopUpQuote> = row[6].text().and_then(|q| serde_json::from_str(q).ok());
+    let profile = super::profile::load(db, &a.id)?;
+    invoices::issue(
+        db,
+        provider.seller(),
+        &profile,
+        &a,
+        id,
+        amount,
+        credits,
+        quote.as_ref(),
+        now,
+    )?;
+    save(db, &a)?;
+    Ok(Done::ok(
+        json!({ "id": id, "status": "settled", "landed": landed }),
+    ))
+}
+
+/// Refund a settled payment whose credits are all still unspent: the credits leave the wallet
+/// (one `refund` entry) and a credit note that refers to the invoice is issued. A repeated
+/// refund answers the same credit note.
+pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done> {
+    let row = &payment_row(db, id, "account_id, credits, status, grant_id, refunded_at")?;
+    let conflict =
+        |code: &str, msg: &str| Err(Failure::new(Kind::Conflict, code, None, msg.to_string()));
+    if let (Some(_), Some(note)) = (row[4].text(), invoices::of_payment(db, id, "credit_note")?) {
+        return Ok(Done::ok(
+            json!({ "id": id, "status": "refunded", "creditNote": note }),
+        ));
+    }
+    if row[2].text() != Some("settled") {
+        return conflict(
+            "payment_not_settled",
+            "only a settled payment can be refunded",
+        );
+    }
+    let Some(invoice) = invoices::of_payment(db, id, "invoice")? else {
+        return conflict(
+            "no_invoice",
+            "this payment was settled before invoices were numbered; refund it by hand",
+        );
+    };
+    let credits: Decimal = row[1]
+        .text()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_default();
+    let grant_id = row[3].text().unwrap_or_default().to_string();
+    let mut a = load(db, row[0].text().unwrap_or_default(), true)?;
+    book_expiries(db, &mut a, now)?;
+    let unspent = a
+        .snap
+        .grants
+        .iter()
+        .any(|g| g.id == grant_id && g.remaining == credits);
+    if !unspent {
+        return conflict("credits_spent", "some of the payment's credits are spent or expired; only an unspent top-up is refunded");
+    }
+    let before = balance(&a, now);
+    a.snap.grants.retain(|g| g.id != grant_id);
+    let after = balance(&a, now);
+    let e = Entry {
+        at: now,
+        kind: "refund",
+        reference: Some(id),
+        grant_id: Some(&grant_id),
+        credits: -credits,
+        before,
+        after,
+        detail: json!({ "invoice": invoice.number }),
+    };
+    entry(db, &mut a, now, e)?;
+    let note = invoices::credit_note(db, &a, &invoice, now)?;
+    store(db.exec(
+        "UPDATE payments SET refunded_at = $1 WHERE id = $2",
+        &[now.to_string().into(), id.into()],
+    ))?;
+    save(db, &a)?;
+    Ok(Done::ok(
+        json!({ "id": id, "status": "refunded", "creditNote": note, "balanceAfter": after.to_string() }),
+    ))
+}

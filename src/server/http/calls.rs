@@ -1,0 +1,106 @@
+//! The HTTP handlers of `books::calls`.
+
+pub(super) use crate::engine::call_body::{EndBody, ExtendBody, StartBody};
+use crate::server::books::accounts::load;
+use crate::server::books::auth::{Caller, READ, WRITE};
+use crate::server::books::calls::*;
+use crate::server::clock::now;
+use crate::server::http::extract::{JsonBody, Query};
+use crate::server::http::jobs::{job, read};
+use crate::server::http::state::Shared;
+use crate::server::outcome::{store, Done, Failure, Kind, R};
+use axum::extract::{Path, State};
+use serde_json::{json, Value};
+
+/// `POST /calls`: the first quota, idempotent by call id.
+pub(crate) async fn start(
+    State(st): State<Shared>,
+    c: Caller,
+    JsonBody(b, _): JsonBody<StartBody>,
+) -> R<Done> {
+    c.require(WRITE)?;
+    check_id(&b.id, "id")?;
+    let window = st.config.window;
+    let provider = st.config.provider.clone();
+    job(&st, Some(c.account.clone()), move |db| {
+        start_job(db, &c.account, b, (window, provider.as_ref()), now())
+    })
+    .await
+}
+
+/// `POST /calls/{id}/extend`: the next quota.
+pub(crate) async fn extend(
+    State(st): State<Shared>,
+    c: Caller,
+    Path(id): Path<String>,
+    JsonBody(b, _): JsonBody<ExtendBody>,
+) -> R<Done> {
+    c.require(WRITE)?;
+    check_id(&id, "id")?;
+    let window = st.config.window;
+    let provider = st.config.provider.clone();
+    job(&st, Some(c.account.clone()), move |db| {
+        extend_job(db, &c.account, &id, b, (window, provider.as_ref()), now())
+    })
+    .await
+}
+
+/// `POST /calls/{id}/end`: the bill, idempotent by call id.
+pub(crate) async fn end(
+    State(st): State<Shared>,
+    c: Caller,
+    Path(id): Path<String>,
+    JsonBody(b, _): JsonBody<EndBody>,
+) -> R<Done> {
+    c.require(WRITE)?;
+    check_id(&id, "id")?;
+    let window = st.config.window;
+    let provider = st.config.provider.clone();
+    job(&st, Some(c.account.clone()), move |db| {
+        let now = now();
+        let b = EndBody {
+            at: Some(window.live(b.at, now, "at")?),
+            ..b
+        };
+        end_job(db, &c.account, &id, b, provider.as_ref(), now)
+    })
+    .await
+}
+
+/// `GET /calls?state=live|ended|expired`: the account's calls with their holds.
+pub(crate) async fn list(
+    State(st): State<Shared>,
+    c: Caller,
+    Query(q): Query<ListQuery>,
+) -> R<Done> {
+    c.require(READ)?;
+    let wanted = q.state.clone();
+    if let Some(s) = wanted.as_deref() {
+        if !matches!(s, "live" | "ended" | "expired") {
+            return Err(Failure::new(
+                Kind::Malformed,
+                "invalid_query",
+                Some("state"),
+                "state is live, ended or expired",
+            ));
+        }
+    }
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        let rows = store(db.query(
+            &format!(
+                "SELECT call_id, state, started_at, start_answer, end_answer, ended_at FROM calls \
+                 WHERE account_id = $1 ORDER BY started_at DESC, call_id LIMIT {MAX_LISTED}"
+            ),
+            &[c.account.as_str().into()],
+        ))?;
+        let t = now();
+        let calls: Vec<Value> = rows
+            .iter()
+            .map(|r| listed(r, &a.snap, t))
+            .filter(|v| wanted.as_deref().is_none_or(|s| v["state"] == s))
+            .collect();
+        Ok(Done::ok(json!({ "calls": calls, "asOf": t })))
+    })
+    .await
+}

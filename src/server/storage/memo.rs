@@ -1,0 +1,598 @@
+//! What the writer's current group knows without asking the database again.
+//!
+//! A group holds its accounts' locks from its first statement to its commit, so nobody else
+//! can change what it read of them. It therefore reads, in one message before its first job,
+//! everything its jobs announced they need (`Needs`: the accounts, their idempotency keys,
+//! usage ids, booked expiries and day totals), and each job then reads that here and writes
+//! both to the database and here, so the next job of the group sees it. Account rows and day
+//! totals are written to the database once, before the commit. A job's changes are undone
+//! with its savepoint (`mark`, `undo`). With every read done up front a group costs
+//! PostgreSQL two round trips whatever its size (BENCHMARKS.md).
+
+use super::rollup::{self, Days, Key, Totals};
+use super::sql::{placeholders, Row, Sql, Val};
+use std::collections::{BTreeSet, HashMap};
+
+/// The most usage ids a group reads ahead; a group past it reads the rest per job.
+const AHEAD_IDS: usize = 4096;
+
+/// A connection with the memo of the group it serves: what every job runs on.
+pub trait Db: Sql {
+    /// What the writer's current group holds of its accounts (`Memo`).
+    fn memo(&mut self) -> &mut Memo;
+}
+
+/// What a write job will read, announced when it is queued.
+#[derive(Debug, Clone, Default)]
+pub struct Needs {
+    /// Its idempotency key.
+    pub key: Option<String>,
+    /// The usage ids it records.
+    pub usage_ids: Vec<String>,
+    /// The local dates (inclusive) of the day totals it updates.
+    pub days: Option<(String, String)>,
+}
+
+/// An account row: its rate card and snapshot (JSON text) and its ledger sequence.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub rate_card: String,
+    pub snapshot: String,
+    pub seq: i64,
+}
+
+/// What the group read of one account (ahead, or when a job first needed it), as its jobs
+/// have since changed it.
+#[derive(Default)]
+struct Ahead {
+    /// Idempotency rows by key (`None`: the key is unused).
+    keys: HashMap<String, Option<Row>>,
+    /// Usage ids, and whether each is recorded.
+    ids: HashMap<String, bool>,
+    /// The grants whose expiry is booked, once read.
+    expired: Option<BTreeSet<String>>,
+    /// Day totals of the dates in `ranges` (inclusive local dates), and those changed since.
+    days: Days,
+    ranges: Vec<(String, String)>,
+    dirty_days: BTreeSet<Key>,
+}
+
+/// Whether one of `ranges` holds every date of `span`.
+fn covered(ranges: &[(String, String)], span: &(String, String)) -> bool {
+    ranges.iter().any(|(f, t)| *f <= span.0 && span.1 <= *t)
+}
+
+/// One change of a job, with what to put back if its savepoint is rolled back.
+enum Change {
+    Row(String, Option<AccountRow>, bool),
+    Key(String, String, Option<Option<Row>>),
+    Id(String, String, Option<bool>),
+    Expired(String, String),
+    Day(String, Key, Option<Totals>, bool),
+}
+
+#[derive(Default)]
+pub struct Memo {
+    rows: HashMap<String, AccountRow>,
+    dirty: BTreeSet<String>,
+    ahead: HashMap<String, Ahead>,
+    journal: Vec<Change>,
+}
+
+/// What a usage job reads before deciding, when the group read it ahead.
+pub struct Known {
+    pub replay: Option<Row>,
+    pub seen: BTreeSet<String>,
+    pub expired: BTreeSet<String>,
+    pub days: Days,
+}
+
+impl Memo {
+    pub fn get(&self, id: &str) -> Option<AccountRow> {
+        self.rows.get(id).cloned()
+    }
+    /// A row as read from the table.
+    pub fn remember(&mut self, id: &str, row: AccountRow) {
+        let before = self.rows.insert(id.to_string(), row);
+        let dirty = self.dirty.contains(id);
+        self.journal
+            .push(Change::Row(id.to_string(), before, dirty));
+    }
+    /// A row as the job changed it: written to the table before the commit.
+    pub fn change(&mut self, id: &str, row: AccountRow) {
+        self.remember(id, row);
+        self.dirty.insert(id.to_string());
+    }
+
+    /// The idempotency row of `key`, when the group knows it (`Some(None)`: unused).
+    pub fn key(&self, account: &str, key: &str) -> Option<Option<Row>> {
+        self.ahead.get(account)?.keys.get(key).cloned()
+    }
+    pub fn remember_key(&mut self, account: &str, key: &str, row: Row) {
+        let a = self.ahead.entry(account.to_string()).or_default();
+        let before = a.keys.insert(key.to_string(), Some(row));
+        self.journal
+            .push(Change::Key(account.into(), key.into(), before));
+    }
+    pub fn record_id(&mut self, account: &str, id: &str) {
+        let Some(a) = self.ahead.get_mut(account) else {
+            return;
+        };
+        let before = a.ids.insert(id.to_string(), true);
+        self.journal
+            .push(Change::Id(account.into(), id.into(), before));
+    }
+    /// The grants whose expiry is booked, when the group read them.
+    pub fn expired(&self, account: &str) -> Option<BTreeSet<String>> {
+        self.ahead.get(account)?.expired.clone()
+    }
+    pub fn book_expiry(&mut self, account: &str, grant: &str) {
+        let Some(set) = self.ahead.get_mut(account).and_then(|a| a.expired.as_mut()) else {
+            return;
+        };
+        if set.insert(grant.to_string()) {
+            self.journal
+                .push(Change::Expired(account.into(), grant.into()));
+        }
+    }
+
+    /// Everything a usage job on `account` reads (`needs`), from what the group holds.
+    /// `None` when something is not held (`read` fills it in first).
+    fn known(&self, account: &str, needs: &Needs) -> Option<Known> {
+        let a = self.ahead.get(account)?;
+        let span = needs.days.as_ref()?;
+        if !covered(&a.ranges, span) {
+            return None;
+        }
+        let mut seen = BTreeSet::new();
+        for id in &needs.usage_ids {
+            if *a.ids.get(id)? {
+                seen.insert(id.clone());
+            }
+        }
+        let days = a
+            .days
+            .range((span.0.clone(), String::new(), String::new(), String::new())..)
+            .take_while(|(k, _)| k.0 <= span.1)
+            .map(|(k, t)| (k.clone(), *t))
+            .collect();
+        Some(Known {
+            replay: match needs.key.as_deref() {
+                Some(k) => a.keys.get(k)?.clone(),
+                None => None,
+            },
+            seen,
+            expired: a.expired.clone()?,
+            days,
+        })
+    }
+
+    /// Keep changed day totals here when the group holds the account's days (they are
+    /// written once, before the commit); answers false when the caller must write them.
+    pub fn change_days<'a>(
+        &mut self,
+        account: &str,
+        days: &Days,
+        keys: impl Iterator<Item = &'a Key>,
+    ) -> bool {
+        let Some(a) = self.ahead.get_mut(account) else {
+            return false;
+        };
+        if a.ranges.is_empty() {
+            return false;
+        }
+        for k in keys {
+            let Some(t) = days.get(k) else { continue };
+            let before = a.days.insert(k.clone(), *t);
+            let dirty = !a.dirty_days.insert(k.clone());
+            self.journal
+                .push(Change::Day(account.into(), k.clone(), before, dirty));
+        }
+        true
+    }
+
+    pub(super) fn mark(&mut self) {
+        self.journal.clear();
+    }
+    pub(super) fn clear(&mut self) {
+        *self = Memo::default();
+    }
+    pub(super) fn undo(&mut self) {
+        while let Some(c) = self.journal.pop() {
+            self.put_back(c);
+        }
+    }
+
+    fn put_back(&mut self, c: Change) {
+        match c {
+            Change::Row(id, row, dirty) => {
+                match row {
+                    Some(r) => self.rows.insert(id.clone(), r),
+                    None => self.rows.remove(&id),
+                };
+                if !dirty {
+                    self.dirty.remove(&id);
+                }
+            }
+            Change::Key(acc, key, before) => {
+                let keys = &mut self.ahead.entry(acc).or_default().keys;
+                match before {
+                    Some(b) => keys.insert(key, b),
+                    None => keys.remove(&key),
+                };
+            }
+            Change::Id(acc, id, before) => {
+                let ids = &mut self.ahead.entry(acc).or_default().ids;
+                match before {
+                    Some(b) => ids.insert(id, b),
+                    None => ids.remove(&id),
+                };
+            }
+            Change::Expired(acc, grant) => {
+                if let Some(set) = self.ahead.get_mut(&acc).and_then(|a| a.expired.as_mut()) {
+                    set.remove(&grant);
+                }
+            }
+            Change::Day(acc, key, before, dirty) => {
+                let a = self.ahead.entry(acc).or_default();
+                match before {
+                    Some(t) => a.days.insert(key.clone(), t),
+                    None => a.days.remove(&key),
+                };
+                if !dirty {
+                    a.dirty_days.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Write the changed rows and day totals (before the commit); the memo is spent.
+    pub(super) fn flush(self, db: &mut dyn Sql) -> Result<(), String> {
+        for id in &self.dirty {
+            if let Some(r) = self.rows.get(id) {
+                db.exec(
+                    "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
+                    &[r.snapshot.as_str().into(), r.seq.into(), id.as_str().into()],
+                )?;
+            }
+        }
+        for (account, a) in &self.ahead {
+            rollup::write(db, account, &a.days, a.dirty_days.iter())
+                .map_err(|e| e.body.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Lock the group's accounts in one order (PostgreSQL; SQLite has one writer anyway)
+    /// and read, in one message, their rows and everything the jobs announced they need.
+    pub(super) fn read_ahead(
+        &mut self,
+        db: &mut dyn Sql,
+        jobs: &[(Option<&str>, Option<&Needs>)],
+    ) -> Result<(), String> {
+        let accounts: BTreeSet<&str> = jobs.iter().filter_map(|(a, _)| *a).collect();
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<Val> = accounts.iter().map(|a| Val::from(*a)).collect();
+        let lock = (
+            format!(
+                "SELECT id, rate_card, snapshot, seq FROM accounts WHERE id IN ({}) ORDER BY id{}",
+                placeholders(1, ids.len()),
+                db.for_update()
+            ),
+            ids,
+        );
+        let mut plan = Plan::new(AHEAD_IDS);
+        for (account, needs) in jobs {
+            if let (Some(a), Some(n)) = (account, needs) {
+                plan.add(self, a, n);
+            }
+        }
+        let mut queries = vec![lock];
+        queries.extend(plan.queries());
+        let refs: Vec<(&str, Vec<Val>)> = queries
+            .iter()
+            .map(|(s, p)| (s.as_str(), p.clone()))
+            .collect();
+        let mut answers = db.query_many(&refs)?.into_iter();
+        for r in answers.next().unwrap_or_default() {
+            let text = |i: usize| r[i].text().unwrap_or("").to_string();
+            let row = AccountRow {
+                rate_card: text(1),
+                snapshot: text(2),
+                seq: r[3].int().unwrap_or(0),
+            };
+            self.rows.insert(text(0), row);
+        }
+        plan.take(self, answers);
+        Ok(())
+    }
+}
+
+/// What a usage job on `account` reads before deciding (`Needs`): from the group's memo,
+/// after one read of whatever it does not hold yet.
+pub fn read_known(db: &mut dyn Db, account: &str, needs: &Needs) -> Result<Known, String> {
+    if let Some(k) = db.memo().known(account, needs) {
+        return Ok(k);
+    }
+    let mut plan = Plan::new(usize::MAX);
+    plan.add(db.memo(), account, needs);
+    let queries = plan.queries();
+    let refs: Vec<(&str, Vec<Val>)> = queries
+        .iter()
+        .map(|(s, p)| (s.as_str(), p.clone()))
+        .collect();
+    let answers = db.query_many(&refs)?.into_iter();
+    plan.take(db.memo(), answers);
+    db.memo()
+        .known(account, needs)
+        .ok_or_else(|| "the group's memo lacks what it just read".to_string())
+}
+
+/// The reads that fill in what the memo lacks for some jobs' needs, and how their answers
+/// go into it. Only what is missing is read, so nothing the group wrote is overwritten.
+struct Plan {
+    /// The most usage ids to read (a group reads at most `AHEAD_IDS` ahead; a job, all).
+    id_room: usize,
+    keys: Vec<(String, String)>,
+    ids: Vec<(String, String)>,
+    expired: BTreeSet<String>,
+    spans: Vec<(String, (String, String))>,
+}
+
+impl Plan {
+    fn new(id_room: usize) -> Plan {
+        Plan {
+            id_room,
+            keys: vec![],
+            ids: vec![],
+            expired: BTreeSet::new(),
+            spans: vec![],
+        }
+    }
+
+    fn add(&mut self, memo: &Memo, account: &str, n: &Needs) {
+        // Text the database cannot hold is not read ahead: its job meets it alone.
+        let nul = |s: &str| s.contains('\0');
+        if nul(account) || n.key.as_deref().is_some_and(nul) || n.usage_ids.iter().any(|i| nul(i)) {
+            return;
+        }
+        let held = memo.ahead.get(account);
+        let acc = || account.to_string();
+        if let Some(k) = &n.key {
+            if !held.is_some_and(|a| a.keys.contains_key(k)) {
+                self.keys.push((acc(), k.clone()));
+            }
+        }
+        let missing = n
+            .usage_ids
+            .iter()
+            .filter(|i| !held.is_some_and(|a| a.ids.contains_key(*i)));
+        let room = self.id_room.saturating_sub(self.ids.len());
+        self.ids
+            .extend(missing.take(room).map(|i| (acc(), i.clone())));
+        if held.is_none_or(|a| a.expired.is_none()) {
+            self.expired.insert(acc());
+        }
+        if let Some(span) = &n.days {
+            if !held.is_some_and(|a| covered(&a.ranges, span)) {
+                match self.spans.iter_mut().find(|(a, _)| a == account) {
+                    Some((_, s)) => {
+                        *s = (
+                            s.0.clone().min(span.0.clone()),
+                            s.1.clone().max(span.1.clone()),
+                        )
+                    }
+                    None => self.spans.push((acc(), span.clone())),
+                }
+            }
+        }
+    }
+
+    fn queries(&self) -> Vec<(String, Vec<Val>)> {
+        let pairs = |list: &[(String, String)], cols: &str| -> (String, Vec<Val>) {
+            if list.is_empty() {
+                return ("FALSE".into(), vec![]);
+            }
+            let marks: Vec<String> = (0..list.len())
+                .map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2))
+                .collect();
+            let params = list
+                .iter()
+                .flat_map(|(a, b)| [Val::from(a.as_str()), Val::from(b.as_str())])
+                .collect();
+            (format!("({cols}) IN (VALUES {})", marks.join(", ")), params)
+        };
+        let (keys, key_params) = pairs(&self.keys, "account_id, key");
+        let (ids, id_params) = pairs(&self.ids, "account_id, usage_id");
+        let accounts: Vec<Val> = self.expired.iter().map(|a| Val::from(a.as_str())).collect();
+        let expired = if accounts.is_empty() {
+            "FALSE".to_string()
+        } else {
+            format!("account_id IN ({})", placeholders(1, accounts.len()))
+        };
+        let spans: Vec<String> = (0..self.spans.len())
+            .map(|i| {
+                let n = 3 * i;
+                format!(
+                    "(account_id = ${} AND day >= ${} AND day <= ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3
+                )
+            })
+            .collect();
+        let span_params = self
+            .spans
+            .iter()
+            .flat_map(|(a, (f, t))| [a, f, t].map(|s| Val::from(s.as_str())))
+            .collect();
+        let days = if spans.is_empty() {
+            "FALSE".into()
+        } else {
+            spans.join(" OR ")
+        };
+        vec![
+            (format!("SELECT account_id, key, request_hash, status, response FROM idempotency WHERE {keys}"), key_params),
+            (format!("SELECT account_id, usage_id FROM usage_ids WHERE {ids}"), id_params),
+            (format!("SELECT account_id, grant_id FROM grant_expiries WHERE {expired}"), accounts),
+            (format!("SELECT account_id, day, channel, code, unit, quantity, credits, lines FROM usage_days WHERE {days}"), span_params),
+        ]
+    }
+
+    /// Put the answers of `queries` into the memo.
+    fn take(self, memo: &mut Memo, mut answers: impl Iterator<Item = Vec<Row>>) {
+        let text = |r: &Row, i: usize| r[i].text().unwrap_or("").to_string();
+        for (acc, key) in &self.keys {
+            memo.ahead
+                .entry(acc.clone())
+                .or_default()
+                .keys
+                .insert(key.clone(), None);
+        }
+        for (acc, id) in &self.ids {
+            memo.ahead
+                .entry(acc.clone())
+                .or_default()
+                .ids
+                .insert(id.clone(), false);
+        }
+        for acc in &self.expired {
+            memo.ahead.entry(acc.clone()).or_default().expired = Some(BTreeSet::new());
+        }
+        for r in answers.next().unwrap_or_default() {
+            let a = memo.ahead.entry(text(&r, 0)).or_default();
+            a.keys.insert(text(&r, 1), Some(r[2..].to_vec()));
+        }
+        for r in answers.next().unwrap_or_default() {
+            let a = memo.ahead.entry(text(&r, 0)).or_default();
+            a.ids.insert(text(&r, 1), true);
+        }
+        for r in answers.next().unwrap_or_default() {
+            let a = memo.ahead.entry(text(&r, 0)).or_default();
+            a.expired
+                .get_or_insert_with(BTreeSet::new)
+                .insert(text(&r, 1));
+        }
+        let rows = answers.next().unwrap_or_default();
+        for (acc, span) in self.spans {
+            let a = memo.ahead.entry(acc.clone()).or_default();
+            let fresh: Vec<Row> = rows
+                .iter()
+                .filter(|r| r[0].text() == Some(acc.as_str()))
+                .filter(|r| {
+                    let d = text(r, 1);
+                    !covered(&a.ranges, &(d.clone(), d))
+                })
+                .map(|r| r[1..].to_vec())
+                .collect();
+            a.days.extend(rollup::parse(&fresh));
+            a.ranges.push(span);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Val {
+        Val::from(s)
+    }
+
+    fn needs(key: &str, ids: &[&str], span: (&str, &str)) -> Needs {
+        Needs {
+            key: Some(key.into()),
+            usage_ids: ids.iter().map(|s| s.to_string()).collect(),
+            days: Some((span.0.into(), span.1.into())),
+        }
+    }
+
+    fn day_row(day: &str, credits: &str) -> Row {
+        [
+            text("a"),
+            text(day),
+            text("voice"),
+            text("out"),
+            text("minute"),
+        ]
+        .into_iter()
+        .chain([text("1"), text(credits), Val::Int(1)])
+        .collect()
+    }
+
+    /// Read ahead once, then every job of the group reads what earlier jobs wrote, and a
+    /// job rolled back leaves the memo as it found it.
+    #[test]
+    fn a_group_reads_once_and_a_failed_job_leaves_no_trace() {
+        let mut memo = Memo::default();
+        let n = needs("k1", &["u1", "u2"], ("2026-01-01", "2026-01-03"));
+        let mut plan = Plan::new(AHEAD_IDS);
+        plan.add(&memo, "a", &n);
+        assert_eq!(plan.queries().len(), 4);
+        let answers = vec![
+            vec![],
+            vec![vec![text("a"), text("u1")]],
+            vec![vec![text("a"), text("g1")]],
+            vec![day_row("2026-01-02", "7")],
+        ];
+        plan.take(&mut memo, answers.into_iter());
+        let k = memo.known("a", &n).expect("everything was read ahead");
+        assert_eq!(k.replay, None);
+        assert_eq!(k.seen, BTreeSet::from(["u1".to_string()]));
+        assert_eq!(k.expired, BTreeSet::from(["g1".to_string()]));
+        assert_eq!(
+            k.days
+                .values()
+                .map(|t| t.credits)
+                .sum::<rust_decimal::Decimal>(),
+            7.into()
+        );
+
+        // A job writes everything it can, then is rolled back.
+        memo.mark();
+        let mut days = k.days.clone();
+        let key = days.keys().next().unwrap().clone();
+        days.get_mut(&key).unwrap().credits = 25.into();
+        assert!(memo.change_days("a", &days, [key.clone()].iter()));
+        memo.remember_key("a", "k1", vec![text("hash"), Val::Int(200), text("{}")]);
+        memo.record_id("a", "u2");
+        memo.book_expiry("a", "g2");
+        let after = memo.known("a", &n).unwrap();
+        assert_eq!(after.seen.len(), 2);
+        assert!(after.replay.is_some());
+        assert_eq!(after.days[&key].credits, 25.into());
+        memo.undo();
+        let back = memo.known("a", &n).unwrap();
+        assert_eq!(
+            (back.replay, back.seen, back.expired),
+            (k.replay, k.seen, k.expired)
+        );
+        assert_eq!(back.days, k.days);
+        assert!(memo.ahead["a"].dirty_days.is_empty());
+
+        // A job kept: a wider span reads only dates not held, and the held date's totals
+        // (written by the group, not yet in the table) win over the table's.
+        memo.mark();
+        assert!(memo.change_days("a", &days, [key.clone()].iter()));
+        let wide = needs("k2", &["u1"], ("2025-12-30", "2026-01-03"));
+        assert!(memo.known("a", &wide).is_none());
+        let mut plan = Plan::new(usize::MAX);
+        plan.add(&memo, "a", &wide);
+        assert_eq!(
+            (plan.keys.len(), plan.ids.len(), plan.expired.len()),
+            (1, 0, 0)
+        );
+        let answers = vec![
+            vec![],
+            vec![],
+            vec![],
+            vec![day_row("2026-01-02", "7"), day_row("2025-12-31", "3")],
+        ];
+        plan.take(&mut memo, answers.into_iter());
+        let k = memo.known("a", &wide).unwrap();
+        let credits: Vec<String> = k.days.values().map(|t| t.credits.to_string()).collect();
+        assert_eq!(credits, ["3", "25"]);
+    }
+}
