@@ -100,6 +100,43 @@ export type DrawdownErrorCode =
   | "unknown_field"
   | "unknown_op";
 
+/** Every `code` the server answers besides the engine's (`docs/openapi.json`'s `ErrorCode`). */
+export type ServerErrorCode =
+  | DrawdownErrorCode
+  | "account_exists"
+  | "account_not_found"
+  | "credits_spent"
+  | "amount_out_of_range"
+  | "call_ended"
+  | "dashboard_session_required"
+  | "duplicate_usage"
+  | "headers_too_large"
+  | "idempotency_key_required"
+  | "idempotency_key_reused"
+  | "insufficient_scope"
+  | "invalid_body"
+  | "invalid_date"
+  | "invalid_date_range"
+  | "invalid_query"
+  | "invalid_request"
+  | "invalid_ttl"
+  | "invalid_webhook_url"
+  | "invoice_not_found"
+  | "method_not_allowed"
+  | "no_invoice"
+  | "no_randomness"
+  | "not_found"
+  | "payment_not_found"
+  | "payment_not_settled"
+  | "request_timeout"
+  | "store_unavailable"
+  | "tax_not_configured"
+  | "too_many_attempts"
+  | "too_many_items"
+  | "unauthorized"
+  | "unknown_plan"
+  | "unsupported_media_type";
+
 /** Every code an auto-reload finding carries (`validateAutoReload`, SEMANTICS 7). */
 export type FindingCode =
   | "missing_field"

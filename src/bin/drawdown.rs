@@ -129,16 +129,40 @@ fn eval_lines() -> ExitCode {
 /// `drawdown serve`: the authoritative server (built with `--features server`).
 #[cfg(feature = "server")]
 fn serve(args: &[String]) -> ExitCode {
-    use drawdown::server::provider::{ManualProvider, TestProvider};
-    use drawdown::server::{serve, Config};
+    let mut c = serve_defaults();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--help" || a == "-h" {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        let mut val = || it.next().cloned().unwrap_or_default();
+        if let Err(e) = serve_option(&mut c, a, &mut val) {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    }
+    match drawdown::server::serve(c) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("drawdown serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// What `drawdown serve` runs with before its options: port 8080, `drawdown.db`, the test
+/// payment provider; `DRAWDOWN_ADMIN_TOKEN` and `DATABASE_URL` from the environment.
+#[cfg(feature = "server")]
+fn serve_defaults() -> drawdown::server::Config {
     use std::sync::Arc;
-    let mut c = Config {
+    drawdown::server::Config {
         addr: "127.0.0.1:8080".into(),
-        database_url: "sqlite:drawdown.db".into(),
+        database_url: std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:drawdown.db".into()),
         admin_token: std::env::var("DRAWDOWN_ADMIN_TOKEN")
             .ok()
             .filter(|t| !t.is_empty()),
-        provider: Arc::new(TestProvider),
+        provider: Arc::new(drawdown::server::provider::TestProvider),
         static_dir: None,
         demo: false,
         window: Default::default(),
@@ -147,70 +171,50 @@ fn serve(args: &[String]) -> ExitCode {
         seller: None,
         vies: Arc::new(drawdown::server::profile::TestVies("valid")),
         test_clock: false,
-    };
-    if let Ok(u) = std::env::var("DATABASE_URL") {
-        c.database_url = u;
     }
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().unwrap_or_default();
-        match a.as_str() {
-            "--addr" => c.addr = val(),
-            "--database-url" => c.database_url = val(),
-            "--admin-token" => c.admin_token = Some(val()),
-            "--static" => c.static_dir = Some(val().into()),
-            "--demo" => c.demo = true,
-            "--allow-private-webhooks" => c.allow_private_webhooks = true,
-            "--test-clock" => c.test_clock = true,
-            "--webhook-ca" => c.webhook_ca = Some(val().into()),
-            "--seller" => {
-                match drawdown::server::invoices::Seller::load(std::path::Path::new(&val())) {
-                    Ok(s) => c.seller = Some(Arc::new(s)),
-                    Err(e) => {
-                        eprintln!("--seller: {e}");
-                        return ExitCode::from(2);
-                    }
-                }
-            }
-            "--vies" => match drawdown::server::profile::vies_by_name(&val()) {
-                Ok(v) => c.vies = v,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return ExitCode::from(2);
-                }
-            },
-            "--usage-max-age" | "--usage-max-ahead" | "--live-skew" => {
-                let Some(d) = duration(&val()) else {
-                    eprintln!("{a} takes a duration such as 35d, 12h, 5m or 30s");
-                    return ExitCode::from(2);
-                };
-                match a.as_str() {
-                    "--usage-max-age" => c.window.behind = d,
-                    "--live-skew" => c.window.live_skew = d,
-                    _ => c.window.ahead = d,
-                }
-            }
-            "--payments" => match val().as_str() {
-                "test" => c.provider = Arc::new(TestProvider),
-                "manual" => c.provider = Arc::new(ManualProvider),
-                other => {
-                    eprintln!("--payments is `test` or `manual`, not `{other}`");
-                    return ExitCode::from(2);
-                }
-            },
-            other => {
-                eprintln!("unknown option `{other}`\n{USAGE}");
-                return ExitCode::from(2);
+}
+
+/// One option of `drawdown serve` (`val` takes its value).
+#[cfg(feature = "server")]
+fn serve_option(
+    c: &mut drawdown::server::Config,
+    a: &str,
+    val: &mut dyn FnMut() -> String,
+) -> Result<(), String> {
+    use drawdown::server::provider::{ManualProvider, TestProvider};
+    use std::sync::Arc;
+    match a {
+        "--addr" => c.addr = val(),
+        "--database-url" => c.database_url = val(),
+        "--admin-token" => c.admin_token = Some(val()),
+        "--static" => c.static_dir = Some(val().into()),
+        "--demo" => c.demo = true,
+        "--allow-private-webhooks" => c.allow_private_webhooks = true,
+        "--test-clock" => c.test_clock = true,
+        "--webhook-ca" => c.webhook_ca = Some(val().into()),
+        "--seller" => {
+            let s = drawdown::server::invoices::Seller::load(std::path::Path::new(&val()))
+                .map_err(|e| format!("--seller: {e}"))?;
+            c.seller = Some(Arc::new(s));
+        }
+        "--vies" => c.vies = drawdown::server::profile::vies_by_name(&val())?,
+        "--usage-max-age" | "--usage-max-ahead" | "--live-skew" => {
+            let d = duration(&val())
+                .ok_or_else(|| format!("{a} takes a duration such as 35d, 12h, 5m or 30s"))?;
+            match a {
+                "--usage-max-age" => c.window.behind = d,
+                "--live-skew" => c.window.live_skew = d,
+                _ => c.window.ahead = d,
             }
         }
+        "--payments" => match val().as_str() {
+            "test" => c.provider = Arc::new(TestProvider),
+            "manual" => c.provider = Arc::new(ManualProvider),
+            other => return Err(format!("--payments is `test` or `manual`, not `{other}`")),
+        },
+        other => return Err(format!("unknown option `{other}`\n{USAGE}")),
     }
-    match serve(c) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("drawdown serve: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    Ok(())
 }
 
 /// `35d`, `12h`, `5m`, `30s`: a whole number and its unit.

@@ -48,7 +48,7 @@ pub enum Code {
 
 /// Every code, for `parse` and the test that each name is unique (a new variant goes here
 /// too; `as_str`'s match makes sure it gets a name).
-const ALL: &[Code] = &[
+pub const ALL: &[Code] = &[
     Code::AlertThresholdsUnordered,
     Code::ArithmeticOverflow,
     Code::AtOutOfWindow,

@@ -2,7 +2,7 @@
 //! `Kind`, carrying the stable error code. The HTTP layer (`extract::respond`) turns a kind
 //! into its status; the kinds and their statuses are CONTRACT's.
 
-use crate::engine::error::Error;
+use crate::engine::error::{Code, Error};
 use serde_json::{json, Value};
 
 /// Why a request failed.
@@ -18,6 +18,8 @@ pub enum Kind {
     Forbidden,
     /// No such account, payment or route (404).
     NotFound,
+    /// The route exists, not with this method (405).
+    MethodNotAllowed,
     /// The body did not arrive in time (408).
     Timeout,
     /// It exists already (409).
@@ -38,12 +40,13 @@ pub enum Kind {
     Unavailable,
 }
 
-const STATUSES: &[(Kind, u16)] = &[
+pub const STATUSES: &[(Kind, u16)] = &[
     (Kind::Malformed, 400),
     (Kind::Unauthenticated, 401),
     (Kind::PaymentRequired, 402),
     (Kind::Forbidden, 403),
     (Kind::NotFound, 404),
+    (Kind::MethodNotAllowed, 405),
     (Kind::Timeout, 408),
     (Kind::Conflict, 409),
     (Kind::TooLarge, 413),
@@ -72,6 +75,206 @@ impl Kind {
     }
 }
 
+/// The server's own failure codes, beside the engine's (`error::Code`): together they are
+/// every `error.code` the API answers (`docs/openapi.json`'s `ErrorCode`, the package's
+/// `ServerErrorCode`; `tests/server_codes.rs` holds the three in step). Each has one kind,
+/// so one status (`kind`, the only place it is decided).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerCode {
+    /// An account with this id exists.
+    AccountExists,
+    /// No such account.
+    AccountNotFound,
+    /// A refund of credits already spent or expired.
+    CreditsSpent,
+    /// The write would leave the account past the engine's bounds.
+    AmountOutOfRange,
+    /// The call has ended.
+    CallEnded,
+    /// The route needs a dashboard session, not an API key.
+    DashboardSessionRequired,
+    /// A usage id was recorded before with another event.
+    DuplicateUsage,
+    /// The request's headers are too large.
+    HeadersTooLarge,
+    /// The route needs an `Idempotency-Key`.
+    IdempotencyKeyRequired,
+    /// The key was used with another body.
+    IdempotencyKeyReused,
+    /// The key lacks the route's scope.
+    InsufficientScope,
+    /// The body is not the JSON the route reads.
+    InvalidBody,
+    /// A date is not `YYYY-MM-DD`.
+    InvalidDate,
+    /// A date range is reversed or too long.
+    InvalidDateRange,
+    /// The query string is not the one the route reads.
+    InvalidQuery,
+    /// The request cannot be read.
+    InvalidRequest,
+    /// A lease's time to live is out of range.
+    InvalidTtl,
+    /// The webhook URL is not one the server will call.
+    InvalidWebhookUrl,
+    /// No such invoice.
+    InvoiceNotFound,
+    /// The route does not take this method.
+    MethodNotAllowed,
+    /// The payment has no numbered invoice to credit.
+    NoInvoice,
+    /// The OS gave no randomness.
+    NoRandomness,
+    /// No such route.
+    NotFound,
+    /// No such payment.
+    PaymentNotFound,
+    /// Only a settled payment can be refunded.
+    PaymentNotSettled,
+    /// The request did not arrive in time.
+    RequestTimeout,
+    /// The store cannot be reached now.
+    StoreUnavailable,
+    /// The server has no seller VAT details.
+    TaxNotConfigured,
+    /// Too many failed admin attempts.
+    TooManyAttempts,
+    /// More items than the route takes.
+    TooManyItems,
+    /// No valid credential.
+    Unauthorized,
+    /// No such plan.
+    UnknownPlan,
+    /// The body is not JSON.
+    UnsupportedMediaType,
+}
+
+impl ServerCode {
+    pub const ALL: &'static [ServerCode] = &[
+        ServerCode::AccountExists,
+        ServerCode::AccountNotFound,
+        ServerCode::CreditsSpent,
+        ServerCode::AmountOutOfRange,
+        ServerCode::CallEnded,
+        ServerCode::DashboardSessionRequired,
+        ServerCode::DuplicateUsage,
+        ServerCode::HeadersTooLarge,
+        ServerCode::IdempotencyKeyRequired,
+        ServerCode::IdempotencyKeyReused,
+        ServerCode::InsufficientScope,
+        ServerCode::InvalidBody,
+        ServerCode::InvalidDate,
+        ServerCode::InvalidDateRange,
+        ServerCode::InvalidQuery,
+        ServerCode::InvalidRequest,
+        ServerCode::InvalidTtl,
+        ServerCode::InvalidWebhookUrl,
+        ServerCode::InvoiceNotFound,
+        ServerCode::MethodNotAllowed,
+        ServerCode::NoInvoice,
+        ServerCode::NoRandomness,
+        ServerCode::NotFound,
+        ServerCode::PaymentNotFound,
+        ServerCode::PaymentNotSettled,
+        ServerCode::RequestTimeout,
+        ServerCode::StoreUnavailable,
+        ServerCode::TaxNotConfigured,
+        ServerCode::TooManyAttempts,
+        ServerCode::TooManyItems,
+        ServerCode::Unauthorized,
+        ServerCode::UnknownPlan,
+        ServerCode::UnsupportedMediaType,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerCode::AccountExists => "account_exists",
+            ServerCode::AccountNotFound => "account_not_found",
+            ServerCode::CreditsSpent => "credits_spent",
+            ServerCode::AmountOutOfRange => "amount_out_of_range",
+            ServerCode::CallEnded => "call_ended",
+            ServerCode::DashboardSessionRequired => "dashboard_session_required",
+            ServerCode::DuplicateUsage => "duplicate_usage",
+            ServerCode::HeadersTooLarge => "headers_too_large",
+            ServerCode::IdempotencyKeyRequired => "idempotency_key_required",
+            ServerCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ServerCode::InsufficientScope => "insufficient_scope",
+            ServerCode::InvalidBody => "invalid_body",
+            ServerCode::InvalidDate => "invalid_date",
+            ServerCode::InvalidDateRange => "invalid_date_range",
+            ServerCode::InvalidQuery => "invalid_query",
+            ServerCode::InvalidRequest => "invalid_request",
+            ServerCode::InvalidTtl => "invalid_ttl",
+            ServerCode::InvalidWebhookUrl => "invalid_webhook_url",
+            ServerCode::InvoiceNotFound => "invoice_not_found",
+            ServerCode::MethodNotAllowed => "method_not_allowed",
+            ServerCode::NoInvoice => "no_invoice",
+            ServerCode::NoRandomness => "no_randomness",
+            ServerCode::NotFound => "not_found",
+            ServerCode::PaymentNotFound => "payment_not_found",
+            ServerCode::PaymentNotSettled => "payment_not_settled",
+            ServerCode::RequestTimeout => "request_timeout",
+            ServerCode::StoreUnavailable => "store_unavailable",
+            ServerCode::TaxNotConfigured => "tax_not_configured",
+            ServerCode::TooManyAttempts => "too_many_attempts",
+            ServerCode::TooManyItems => "too_many_items",
+            ServerCode::Unauthorized => "unauthorized",
+            ServerCode::UnknownPlan => "unknown_plan",
+            ServerCode::UnsupportedMediaType => "unsupported_media_type",
+        }
+    }
+    /// Why a request with this code failed, hence its status.
+    pub fn kind(self) -> Kind {
+        match self {
+            ServerCode::AccountExists => Kind::Conflict,
+            ServerCode::AccountNotFound => Kind::NotFound,
+            ServerCode::CreditsSpent => Kind::Conflict,
+            ServerCode::AmountOutOfRange => Kind::Invalid,
+            ServerCode::CallEnded => Kind::Conflict,
+            ServerCode::DashboardSessionRequired => Kind::Forbidden,
+            ServerCode::DuplicateUsage => Kind::Conflict,
+            ServerCode::HeadersTooLarge => Kind::HeadersTooLarge,
+            ServerCode::IdempotencyKeyRequired => Kind::Malformed,
+            ServerCode::IdempotencyKeyReused => Kind::Invalid,
+            ServerCode::InsufficientScope => Kind::Forbidden,
+            ServerCode::InvalidBody => Kind::Malformed,
+            ServerCode::InvalidDate => Kind::Malformed,
+            ServerCode::InvalidDateRange => Kind::Malformed,
+            ServerCode::InvalidQuery => Kind::Malformed,
+            ServerCode::InvalidRequest => Kind::Malformed,
+            ServerCode::InvalidTtl => Kind::Invalid,
+            ServerCode::InvalidWebhookUrl => Kind::Invalid,
+            ServerCode::InvoiceNotFound => Kind::NotFound,
+            ServerCode::MethodNotAllowed => Kind::MethodNotAllowed,
+            ServerCode::NoInvoice => Kind::Conflict,
+            ServerCode::NoRandomness => Kind::Unavailable,
+            ServerCode::NotFound => Kind::NotFound,
+            ServerCode::PaymentNotFound => Kind::NotFound,
+            ServerCode::PaymentNotSettled => Kind::Conflict,
+            ServerCode::RequestTimeout => Kind::Timeout,
+            ServerCode::StoreUnavailable => Kind::Unavailable,
+            ServerCode::TaxNotConfigured => Kind::Conflict,
+            ServerCode::TooManyAttempts => Kind::Throttled,
+            ServerCode::TooManyItems => Kind::Invalid,
+            ServerCode::Unauthorized => Kind::Unauthenticated,
+            ServerCode::UnknownPlan => Kind::Invalid,
+            ServerCode::UnsupportedMediaType => Kind::UnsupportedMediaType,
+        }
+    }
+}
+
+/// Every engine code a server answer may carry besides `ServerCode`, with the kinds the
+/// server gives it: unreadable input is `Malformed`, input the rules refuse is `Invalid`.
+pub fn engine_kind(code: Code, reading: bool) -> Kind {
+    match code {
+        Code::UnknownCall => Kind::NotFound,
+        Code::StaleRequest => Kind::Conflict,
+        Code::PayloadTooLarge => Kind::TooLarge,
+        Code::Internal | Code::ArithmeticOverflow => Kind::Internal,
+        _ if reading => Kind::Malformed,
+        _ => Kind::Invalid,
+    }
+}
+
 /// A job's answer: the document CONTRACT describes for the route.
 #[derive(Debug, Clone)]
 pub struct Done {
@@ -93,7 +296,7 @@ impl Done {
     /// A typed answer as the document it is sent as.
     pub fn json<T: serde::Serialize>(t: &T) -> R<Value> {
         serde_json::to_value(t)
-            .map_err(|e| Failure::new(Kind::Internal, "internal", None, e.to_string()))
+            .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))
     }
     pub fn created(body: Value) -> Done {
         Done {
@@ -121,10 +324,21 @@ pub type R<T> = std::result::Result<T, Failure>;
 pub type Answer = R<Box<dyn std::any::Any + Send>>;
 
 impl Failure {
-    /// A failure with one of the server's own codes (`account_not_found`, `unauthorized`,
-    /// ...); the engine's errors come through `from_error` with theirs.
-    pub fn new(kind: Kind, code: &str, field: Option<&str>, message: impl Into<String>) -> Failure {
-        Failure::with_body(kind, error_body(code, field, &message.into()))
+    /// A failure with one of the server's own codes, at the status its kind gives it.
+    pub fn new(code: ServerCode, field: Option<&str>, message: impl Into<String>) -> Failure {
+        Failure::with_body(
+            code.kind(),
+            error_body(code.as_str(), field, &message.into()),
+        )
+    }
+    /// A failure with one of the engine's codes, of the kind the request's phase gives it.
+    pub fn engine(
+        kind: Kind,
+        code: Code,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Failure {
+        Failure::with_body(kind, error_body(code.as_str(), field, &message.into()))
     }
     pub fn from_error(kind: Kind, e: &Error) -> Failure {
         Failure::with_body(kind, json!({ "error": e }))
@@ -143,7 +357,7 @@ impl Failure {
     }
     /// The store failed; the client may retry in a second.
     pub fn unavailable(message: impl Into<String>) -> Failure {
-        Failure::new(Kind::Unavailable, "store_unavailable", None, message).retry_after(1)
+        Failure::new(ServerCode::StoreUnavailable, None, message).retry_after(1)
     }
     /// The failure of one part of a request: its field gains the part's path in front.
     pub fn within(mut self, prefix: &str) -> Failure {

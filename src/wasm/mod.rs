@@ -8,4 +8,4 @@ pub use bindings::*;
 // Natively only for its unit tests.
 #[cfg(any(target_arch = "wasm32", test))]
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) mod words;
+pub mod words;

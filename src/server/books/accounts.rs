@@ -2,12 +2,10 @@
 //! saved once, its ledger entries and the events it queues for webhooks.
 
 use crate::engine::calendar::Instant;
-/// The live skew when none is set (SEMANTICS 11).
-pub use crate::engine::call_body::DEFAULT_LIVE_SKEW_SECONDS;
-/// The longest usage id (bytes) the server stores.
-pub use crate::engine::call_body::MAX_ID;
+use crate::engine::error::Code;
 use crate::engine::model::{Account, RateCard};
 use crate::engine::pools::spendable;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Failure, Kind, R};
 use crate::server::storage::memo::AccountRow;
 use crate::server::storage::memo::Db;
@@ -36,8 +34,7 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
             let rows = store(db.query(&sql, &[id.into()]))?;
             let Some(r) = rows.first() else {
                 return Err(Failure::new(
-                    Kind::NotFound,
-                    "account_not_found",
+                    ServerCode::AccountNotFound,
                     None,
                     "no such account",
                 ));
@@ -65,13 +62,13 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
 
 /// Keep the job's account: written to the table once, before the group commits.
 pub fn save(db: &mut dyn Db, a: &Acct) -> R<()> {
-    let snap = serde_json::to_string(&a.snap).unwrap_or_default();
+    let snap = serde_json::to_string(&a.snap)
+        .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))?;
     // SEMANTICS 14: nothing is stored that the engine could not read back. A snapshot the
     // parser refuses (a grant or a debt past 10^15) rolls the whole job back instead.
     if let Err(e) = crate::ops::parse_text::<Account>(&snap) {
         return Err(Failure::new(
-            Kind::Invalid,
-            "amount_out_of_range",
+            ServerCode::AmountOutOfRange,
             e.field
                 .as_deref()
                 .map(|f| format!("account.{f}"))

@@ -5,7 +5,9 @@ use super::accounts;
 use super::accounts::Acct;
 use super::auth::{self, READ, WRITE};
 use crate::engine::calendar::Instant;
+use crate::engine::error::Code;
 use crate::engine::model::{Account, GrantType, RateCard};
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Failure, Kind, R};
 use crate::server::storage::memo::Db;
 use rust_decimal::Decimal;
@@ -35,7 +37,8 @@ pub struct Created {
     pub webhook_secret: String,
 }
 
-pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
+/// An account's id, rate card and snapshot, each checked as the engine checks them.
+fn read_new(n: &NewAccount) -> R<(RateCard, Account)> {
     if n.id.is_empty()
         || n.id.len() > 64
         || !n
@@ -43,9 +46,9 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return Err(Failure::new(
+        return Err(Failure::engine(
             Kind::Malformed,
-            "invalid_value",
+            Code::InvalidValue,
             Some("id"),
             "account ids are 1 to 64 of [A-Za-z0-9_-]",
         ));
@@ -58,6 +61,11 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
         .map_err(|e| Failure::invalid(e.within("rateCard")))?;
     snap.validate(&card)
         .map_err(|e| Failure::invalid(e.within("account")))?;
+    Ok((card, snap))
+}
+
+pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
+    let (card, snap) = read_new(&n)?;
     if !store(db.query(
         "SELECT id FROM accounts WHERE id = $1",
         &[n.id.as_str().into()],
@@ -65,8 +73,7 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
     .is_empty()
     {
         return Err(Failure::new(
-            Kind::Conflict,
-            "account_exists",
+            ServerCode::AccountExists,
             Some("id"),
             "an account with this id exists",
         ));

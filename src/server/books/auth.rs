@@ -2,7 +2,8 @@
 //! auto-reload and plan changes need a dashboard session instead. Both are random tokens
 //! stored only as SHA-256 hashes, each bound to one account.
 
-use crate::server::outcome::{store, Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{store, Failure, R};
 use crate::server::storage::memo::Db;
 use sha2::{Digest, Sha256};
 
@@ -30,8 +31,7 @@ impl Caller {
             Ok(())
         } else {
             Err(Failure::new(
-                Kind::Forbidden,
-                "insufficient_scope",
+                ServerCode::InsufficientScope,
                 None,
                 format!("this key lacks the `{scope}` scope"),
             ))
@@ -42,8 +42,7 @@ impl Caller {
             Ok(())
         } else {
             Err(Failure::new(
-                Kind::Forbidden,
-                "dashboard_session_required",
+                ServerCode::DashboardSessionRequired,
                 None,
                 "top-up, auto-reload and plan changes are completed through a dashboard session, not an API key",
             ))
@@ -56,8 +55,7 @@ pub fn token(prefix: &str) -> R<String> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| {
         Failure::new(
-            Kind::Unavailable,
-            "no_randomness",
+            ServerCode::NoRandomness,
             None,
             format!("the OS gave no randomness: {e}"),
         )
@@ -93,8 +91,7 @@ pub fn lookup(db: &mut dyn Db, token: &str) -> R<Caller> {
     ))?;
     let Some(r) = rows.first() else {
         return Err(Failure::new(
-            Kind::Unauthenticated,
-            "unauthorized",
+            ServerCode::Unauthorized,
             None,
             "unknown API key or session",
         ));
@@ -134,8 +131,7 @@ impl Throttle {
             Some(&(n, start)) if n >= MAX_ADMIN_FAILURES && t < start + THROTTLE_WINDOW_SECS => {
                 let wait = (start + THROTTLE_WINDOW_SECS - t).max(1) as u64;
                 Err(Failure::new(
-                    Kind::Throttled,
-                    "too_many_attempts",
+                    ServerCode::TooManyAttempts,
                     None,
                     format!("too many failed admin attempts; try again in {wait} s"),
                 )

@@ -7,17 +7,19 @@ use super::accounts;
 use super::accounts::load;
 use super::accounts::save;
 use super::accounts::Acct;
-use super::accounts::Entry;
+use super::charges::{self, Charge};
 use super::expiries;
 use super::provider;
-use super::usage;
 use super::usage::Window;
 use crate::engine::calendar::Instant;
 pub(crate) use crate::engine::call_body::{EndBody, ExtendBody, StartBody};
+use crate::engine::drawdown::AlertEvent;
+use crate::engine::error::Code;
 use crate::engine::live::{
     self, EndBooks, EndCall, EndInput, ExtendInput, QuotaGrant, StartCall, StartInput,
 };
 use crate::engine::model::Account;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use crate::server::storage::memo::Db;
 use crate::server::storage::rollup;
@@ -84,15 +86,16 @@ pub(crate) fn recorded(
     }))
 }
 
-/// A grant's answer without the account (CONTRACT), and the account it holds.
-pub(crate) fn split_grant((out, account): (QuotaGrant, Account)) -> R<(Value, Account)> {
-    Ok((serde_json::to_value(&out).unwrap_or_default(), account))
+/// A grant's answer as CONTRACT gives it (the account it holds travels beside it), the
+/// document recorded for a retried start.
+pub(crate) fn grant_document(g: &QuotaGrant) -> R<Value> {
+    Done::json(g)
 }
 
 /// A refused outbound grant is the seed's 402; an inbound refusal answers 200 with
 /// `action: reject_inbound` (seed 001).
-pub(crate) fn grant_answer(body: Value) -> R<Done> {
-    if body["httpStatus"] == 402 {
+pub(crate) fn grant_answer(g: &QuotaGrant, body: Value) -> R<Done> {
+    if g.http_status == Some(402) {
         return Err(Failure::with_body(Kind::PaymentRequired, body));
     }
     Ok(Done::ok(body))
@@ -133,25 +136,24 @@ pub(crate) fn start_job(
         provider.settles_at_once(),
     )
     .map_err(Failure::invalid)?;
-    let final_quota = out.0.final_quota && out.0.allowed;
-    let reloads = out.0.reloads.clone();
-    let (body, snap) = split_grant(out)?;
-    if body["allowed"] != true {
+    let (grant, snap) = out;
+    let body = grant_document(&grant)?;
+    if !grant.allowed {
         // Nothing is held or recorded: a retry with the same id is a new question.
         save(db, &a)?;
-        return grant_answer(body);
+        return grant_answer(&grant, body);
     }
     a.snap = snap;
-    usage::book_reloads(db, provider, &mut a, &reloads, now)?;
+    charges::book_reloads(db, provider, &mut a, &grant.reloads, now)?;
     store(db.exec(
         "INSERT INTO calls (account_id, call_id, state, started_at, start_answer) VALUES ($1, $2, 'live', $3, $4)",
         &[account.into(), b.id.as_str().into(), at.to_string().into(), body.to_string().into()],
     ))?;
-    if final_quota {
-        final_quota_event(db, &mut a, &b.id, &body, now)?;
+    if grant.final_quota {
+        final_quota_event(db, &mut a, &b.id, &grant, now)?;
     }
     save(db, &a)?;
-    grant_answer(body)
+    grant_answer(&grant, body)
 }
 
 pub(crate) fn extend_job(
@@ -167,8 +169,7 @@ pub(crate) fn extend_job(
     };
     if state == "ended" {
         return Err(Failure::new(
-            Kind::Conflict,
-            "call_ended",
+            ServerCode::CallEnded,
             Some("id"),
             format!("call `{id}` has ended"),
         ));
@@ -190,23 +191,21 @@ pub(crate) fn extend_job(
             _ => Failure::invalid(e),
         }
     })?;
-    let final_quota = out.0.final_quota;
-    let reloads = out.0.reloads.clone();
-    let (body, snap) = split_grant(out)?;
+    let (grant, snap) = out;
     a.snap = snap;
-    usage::book_reloads(db, provider, &mut a, &reloads, now)?;
-    if final_quota {
-        final_quota_event(db, &mut a, id, &body, now)?;
+    charges::book_reloads(db, provider, &mut a, &grant.reloads, now)?;
+    if grant.final_quota {
+        final_quota_event(db, &mut a, id, &grant, now)?;
     }
     save(db, &a)?;
-    Ok(Done::ok(body))
+    Ok(Done::ok(grant_document(&grant)?))
 }
 
 pub(crate) fn end_job(
     db: &mut dyn Db,
     account: &str,
     id: &str,
-    b: EndBody,
+    mut b: EndBody,
     provider: &dyn provider::PaymentProvider,
     now: Instant,
 ) -> R<Done> {
@@ -217,49 +216,13 @@ pub(crate) fn end_job(
             ..Done::ok(end.clone())
         });
     }
-    let seen = store(db.query(
-        "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
-        &[account.into(), id.into()],
-    ))?;
-    if !seen.is_empty() {
-        return Err(Failure::new(
-            Kind::Conflict,
-            "duplicate_usage",
-            Some("id"),
-            format!("usage `{id}` is already recorded"),
-        ));
-    }
+    refuse_recorded_usage(db, account, id)?;
     let mut a = load(db, account, true)?;
     expiries::book_expiries(db, &mut a, now)?;
     let held = live::call_hold(&a.snap, id);
     let agent = held.and_then(|h| h.agent_id.clone()).or(b.agent_id.clone());
-    let lease = match (b.lease_id, b.lease_usage) {
-        (Some(id), Some(used)) => Some((id, used)),
-        (None, _) => None,
-        (Some(_), None) => {
-            return Err(Failure::new(
-                Kind::Malformed,
-                "missing_field",
-                Some("leaseUsage"),
-                "an end under a lease says what the edge's bill took from it (leaseUsage)",
-            ))
-        }
-    };
-    let input = EndInput {
-        rate_card: a.card.clone(),
-        account: a.snap.clone(),
-        call_id: id.to_string(),
-        at: b.at.unwrap_or(now),
-        call: EndCall {
-            connected_seconds: b.connected_seconds,
-            transfer: b.transfer,
-            carrier_pass_through: b.carrier_pass_through,
-            direction: b.direction,
-            toll_free: b.toll_free,
-            agent_id: b.agent_id,
-            started_at: b.started_at,
-        },
-    };
+    let lease = lease_of(&mut b)?;
+    let input = end_input(&a, id, b, now);
     let books = match lease {
         Some((l, used)) => {
             crate::engine::lease::end_call_on_lease(&input, &l, used, provider.settles_at_once())
@@ -286,7 +249,7 @@ pub(crate) fn end_job(
         opening,
         now,
     )?;
-    let body = serde_json::to_value(&ended).unwrap_or_default();
+    let body = Done::json(&ended)?;
     record_end(
         db,
         account,
@@ -297,6 +260,55 @@ pub(crate) fn end_job(
     )?;
     save(db, &a)?;
     Ok(Done::ok(body))
+}
+
+/// An end whose call id was recorded as usage (by `POST /usage`) would bill it twice.
+fn refuse_recorded_usage(db: &mut dyn Db, account: &str, id: &str) -> R<()> {
+    let seen = store(db.query(
+        "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
+        &[account.into(), id.into()],
+    ))?;
+    if seen.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        ServerCode::DuplicateUsage,
+        Some("id"),
+        format!("usage `{id}` is already recorded"),
+    ))
+}
+
+/// The lease an edge's end was billed under, with what its bill took from the lease.
+fn lease_of(b: &mut EndBody) -> R<Option<(String, crate::engine::lease::LeaseUsage)>> {
+    match (b.lease_id.take(), b.lease_usage.take()) {
+        (Some(id), Some(used)) => Ok(Some((id, used))),
+        (None, _) => Ok(None),
+        (Some(_), None) => Err(Failure::engine(
+            Kind::Malformed,
+            Code::MissingField,
+            Some("leaseUsage"),
+            "an end under a lease says what the edge's bill took from it (leaseUsage)",
+        )),
+    }
+}
+
+/// The engine's input for an end: the body's call at its `at` (now when it has none).
+fn end_input(a: &Acct, id: &str, b: EndBody, now: Instant) -> EndInput {
+    EndInput {
+        rate_card: a.card.clone(),
+        account: a.snap.clone(),
+        call_id: id.to_string(),
+        at: b.at.unwrap_or(now),
+        call: EndCall {
+            connected_seconds: b.connected_seconds,
+            transfer: b.transfer,
+            carrier_pass_through: b.carrier_pass_through,
+            direction: b.direction,
+            toll_free: b.toll_free,
+            agent_id: b.agent_id,
+            started_at: b.started_at,
+        },
+    }
 }
 
 /// The call's row: ended, with the answer a retried end replays (a row is made for a call
@@ -328,9 +340,9 @@ pub(crate) fn record_end(
     Ok(())
 }
 
-/// The end in the books: one `usage` ledger entry, the usage id, the lines and day totals,
-/// the reloads it triggered, and a `balance.alert` when the alert state moved. `opening`:
-/// the balance before the call and the alert state before the end.
+/// A call's bill booked as any charged item is (`charges::book`), with the day totals
+/// around its day read through the group's memo and written back. The alert it crossed,
+/// if any, is dated at the call's end, as the drawdown dates an alert at its item.
 pub(crate) fn book_end(
     db: &mut dyn Db,
     a: &mut Acct,
@@ -341,75 +353,52 @@ pub(crate) fn book_end(
     now: Instant,
 ) -> R<()> {
     let item = &ended.item;
-    let charged: Decimal = item.lines.iter().map(|l| l.line.credits).sum();
-    let owed = a.snap.owed.unwrap_or_default().to_string();
-    let seq = accounts::entry(
-        db,
-        a,
-        now,
-        Entry {
-            at: item.at,
-            kind: "usage",
-            reference: Some(id),
-            grant_id: None,
-            credits: -charged,
-            before,
-            after: ended.balance_after,
-            detail: json!({ "items": [item], "owed": owed, "call": true }),
-        },
-    )?;
-    store(db.exec(
-        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
-        &[a.id.as_str().into(), id.into(), seq.into()],
-    ))?;
-    book_day_totals(db, a, id, agent, item)?;
-    usage::book_reloads(db, provider, a, reloads, now)?;
     let alert_after = a.snap.alerts.as_ref().and_then(|x| x.state);
-    if let (Some(from), Some(to)) = (alert_before, alert_after) {
-        if from != to {
-            let payload = json!({ "type": "balance.alert", "accountId": a.id, "at": now,
-                "from": from, "to": to, "balance": ended.balance_after.to_string() });
-            accounts::enqueue(db, a, "balance.alert", &payload, now)?;
-        }
+    let alerts: Vec<AlertEvent> = match (alert_before, alert_after) {
+        (Some(from), Some(to)) if from != to => vec![AlertEvent {
+            at: item.at,
+            balance: ended.balance_after,
+            from,
+            to,
+        }],
+        _ => vec![],
+    };
+    let charge = Charge {
+        id,
+        agent,
+        at: item.at,
+        items: std::slice::from_ref(item),
+        balance: (before, ended.balance_after),
+        owed: a.snap.owed.unwrap_or_default(),
+        reloads,
+        alerts: &alerts,
+        drawn_after_expiry: &[],
+        call: true,
+    };
+    let mut days = days_around(db, a, item.at)?;
+    let mut touched = BTreeSet::new();
+    charges::book(db, a, &charge, provider, (&mut days, &mut touched), now)?;
+    if !db.memo().change_days(&a.id, &days, touched.iter()) {
+        rollup::write(db, &a.id, &days, touched.iter())?;
     }
     Ok(())
 }
 
-/// The call's lines in `usage_lines` and the day totals, as `POST /usage` books them.
-pub(crate) fn book_day_totals(
-    db: &mut dyn Db,
-    a: &Acct,
-    id: &str,
-    agent: Option<&str>,
-    item: &crate::engine::drawdown::Item,
-) -> R<()> {
-    let day = item.at.local(a.snap.time_zone).date();
+/// The day totals of the days around `at` (local), through the group's memo, as
+/// `POST /usage` reads them: a usage job earlier in the same group may have changed these
+/// days without writing them yet.
+fn days_around(db: &mut dyn Db, a: &Acct, at: Instant) -> R<rollup::Days> {
+    let day = at.local(a.snap.time_zone).date();
     let span = (
         (day - chrono::Duration::days(1)).to_string(),
         (day + chrono::Duration::days(1)).to_string(),
     );
-    // Through the group's memo, as `POST /usage` reads them: a usage job earlier in the same
-    // group may have changed these days without writing them yet.
     let needs = crate::server::storage::memo::Needs {
         key: None,
         usage_ids: vec![],
         days: Some(span),
     };
-    let mut days = store(crate::server::storage::memo::read_known(db, &a.id, &needs))?.days;
-    let mut touched = BTreeSet::new();
-    let mut n = 0i64;
-    usage::book_lines(
-        db,
-        &a.id,
-        (id, agent, &mut n),
-        item,
-        a.snap.time_zone,
-        (&mut days, &mut touched),
-    )?;
-    if !db.memo().change_days(&a.id, &days, touched.iter()) {
-        rollup::write(db, &a.id, &days, touched.iter())?;
-    }
-    Ok(())
+    Ok(store(crate::server::storage::memo::read_known(db, &a.id, &needs))?.days)
 }
 
 /// Call holds whose `validUntil` has passed stop counting (the core ignores them); their
@@ -442,18 +431,18 @@ pub(crate) fn final_quota_event(
     db: &mut dyn Db,
     a: &mut Acct,
     id: &str,
-    body: &Value,
+    grant: &QuotaGrant,
     now: Instant,
 ) -> R<()> {
     let payload = json!({ "type": "call.final_quota", "accountId": a.id, "callId": id, "at": now,
-        "grantedSeconds": body["grantedSeconds"], "validUntil": body["validUntil"] });
+        "grantedSeconds": grant.granted_seconds, "validUntil": grant.valid_until });
     accounts::enqueue(db, a, "call.final_quota", &payload, now)
 }
 
 pub(crate) fn unknown_call(id: &str) -> Failure {
-    Failure::new(
+    Failure::engine(
         Kind::NotFound,
-        "unknown_call",
+        Code::UnknownCall,
         Some("id"),
         format!("no call `{id}` on this account"),
     )

@@ -6,11 +6,6 @@ use super::accounts::entry;
 use super::accounts::Acct;
 use super::accounts::Entry;
 use crate::engine::calendar::Instant;
-/// The live skew when none is set (SEMANTICS 11).
-pub use crate::engine::call_body::DEFAULT_LIVE_SKEW_SECONDS;
-/// The longest usage id (bytes) the server stores.
-pub use crate::engine::call_body::MAX_ID;
-use crate::engine::drawdown::Usage;
 use crate::engine::model::{Grant, GrantType};
 use crate::server::outcome::{store, R};
 use crate::server::storage::memo::Db;
@@ -117,7 +112,7 @@ pub(crate) fn reverse_expiry(
     a: &mut Acct,
     grant: &str,
     credits: Decimal,
-    u: &Usage,
+    (usage_id, at): (&str, Instant),
     now: Instant,
 ) -> R<()> {
     let bal = balance(a, now);
@@ -126,9 +121,9 @@ pub(crate) fn reverse_expiry(
         a,
         now,
         Entry {
-            at: u.at,
+            at,
             kind: "expiry_reversal",
-            reference: Some(&u.id),
+            reference: Some(usage_id),
             grant_id: Some(grant),
             credits,
             before: bal,

@@ -1,10 +1,7 @@
 //! Idempotency keys: a write answered once is answered the same way again (its recorded
 //! document), and a key reused with another body is refused.
 
-/// The live skew when none is set (SEMANTICS 11).
-pub use crate::engine::call_body::DEFAULT_LIVE_SKEW_SECONDS;
-/// The longest usage id (bytes) the server stores.
-pub use crate::engine::call_body::MAX_ID;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use crate::server::storage::memo::Db;
 use crate::server::storage::sql::Row;
@@ -30,8 +27,7 @@ pub(crate) fn replay(row: Option<&Row>, hash: &str) -> R<Option<Done>> {
     };
     if row[0].text() != Some(hash) {
         return Err(Failure::new(
-            Kind::Invalid,
-            "idempotency_key_reused",
+            ServerCode::IdempotencyKeyReused,
             Some("Idempotency-Key"),
             "this idempotency key was used for a different request",
         ));

@@ -9,6 +9,8 @@ use super::accounts::Acct;
 use super::profile::Party;
 use super::profile::Profile;
 use crate::engine::calendar::Instant;
+use crate::engine::error::Code;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Failure, Kind, R};
 use crate::server::storage::memo::Db;
 use crate::server::storage::sql::Val;
@@ -130,9 +132,9 @@ pub fn quote_for(
 ) -> R<TopUpQuote> {
     let country = |c: &str, field: &str| {
         Country::parse(c).ok_or_else(|| {
-            Failure::new(
+            Failure::engine(
                 Kind::Internal,
-                "internal",
+                Code::Internal,
                 Some(field),
                 format!("stored country `{c}` does not read"),
             )
@@ -267,7 +269,7 @@ pub fn credit_note(db: &mut dyn Db, a: &Acct, invoice: &Document, now: Instant) 
 
 pub(crate) fn save(db: &mut dyn Db, a: &Acct, doc: &Document) -> R<()> {
     let body = serde_json::to_string(doc)
-        .map_err(|e| Failure::new(Kind::Internal, "internal", None, e.to_string()))?;
+        .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))?;
     store(db.exec(
         "INSERT INTO invoices (id, account_id, payment_id, amount, currency, credits, created_at, number, kind, document) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -320,8 +322,7 @@ pub fn get(db: &mut dyn Db, account: &str, id: &str) -> R<Document> {
         .and_then(|d| serde_json::from_str(d).ok())
         .ok_or_else(|| {
             Failure::new(
-                Kind::NotFound,
-                "invoice_not_found",
+                ServerCode::InvoiceNotFound,
                 None,
                 format!("no invoice {id}"),
             )

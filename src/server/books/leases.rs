@@ -15,6 +15,7 @@ use crate::engine::call_body::EndedCall;
 use crate::engine::lease::{self, LeaseUsage, MAX_LEASE_SECONDS};
 use crate::engine::model::Hold;
 use crate::server::clock::now;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{Failure, Kind, R};
 use crate::server::storage::memo::Db;
 use rust_decimal::Decimal;
@@ -147,8 +148,7 @@ pub(crate) fn check_body(b: &LeaseBody) -> R<()> {
     if let Some(s) = b.ttl_seconds {
         if s.0 == 0 || s.0 > MAX_LEASE_SECONDS {
             return Err(Failure::new(
-                Kind::Invalid,
-                "invalid_ttl",
+                ServerCode::InvalidTtl,
                 Some("ttlSeconds"),
                 format!("a lease lives 1 to {MAX_LEASE_SECONDS} s"),
             ));
@@ -172,8 +172,7 @@ pub(crate) fn check_credits(amounts: [(Option<Decimal>, &str); 2], message: &str
         let Some(v) = v else { continue };
         if v < Decimal::ZERO || v > Decimal::from(MAX_LEASE_CREDITS) {
             return Err(Failure::new(
-                Kind::Invalid,
-                "amount_out_of_range",
+                ServerCode::AmountOutOfRange,
                 Some(field),
                 message,
             ));
@@ -185,8 +184,7 @@ pub(crate) fn check_credits(amounts: [(Option<Decimal>, &str); 2], message: &str
 pub(crate) fn check_ends(ends: &[EndedCall]) -> R<()> {
     if ends.len() > MAX_ENDS_PER_REPORT {
         return Err(Failure::new(
-            Kind::Invalid,
-            "too_many_items",
+            ServerCode::TooManyItems,
             Some("ended"),
             format!("at most {MAX_ENDS_PER_REPORT} ended calls per report"),
         ));

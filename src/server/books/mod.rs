@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod calls;
+pub mod charges;
 pub mod expiries;
 pub mod idempotency;
 pub mod invoice_pdf;

@@ -11,12 +11,9 @@ use super::expiries::book_expiries;
 use super::invoices;
 use super::provider::PaymentProvider;
 use crate::engine::calendar::Instant;
-/// The live skew when none is set (SEMANTICS 11).
-pub use crate::engine::call_body::DEFAULT_LIVE_SKEW_SECONDS;
-/// The longest usage id (bytes) the server stores.
-pub use crate::engine::call_body::MAX_ID;
 use crate::engine::model::Grant;
-use crate::server::outcome::{store, Done, Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{store, Done, Failure, R};
 use crate::server::storage::memo::Db;
 use crate::server::storage::sql::Row;
 use crate::server::storage::sql::Val;
@@ -131,8 +128,7 @@ pub fn check_bounds(a: &Acct, credits: Decimal) -> R<()> {
     let held: Decimal = a.snap.grants.iter().map(|g| g.remaining).sum();
     if credits > max || held + credits > max {
         return Err(Failure::new(
-            Kind::Invalid,
-            "amount_out_of_range",
+            ServerCode::AmountOutOfRange,
             Some("amount"),
             format!(
                 "the account would hold {} credits; the bound is 10^15",
@@ -149,7 +145,7 @@ pub(crate) fn payment_row(db: &mut dyn Db, id: &str, columns: &str) -> R<Row> {
     let rows = store(db.query(&sql, &[id.into()]))?;
     rows.into_iter()
         .next()
-        .ok_or_else(|| Failure::new(Kind::NotFound, "payment_not_found", None, "no such payment"))
+        .ok_or_else(|| Failure::new(ServerCode::PaymentNotFound, None, "no such payment"))
 }
 
 /// Settle a pending payment (the provider confirmed it): its credits land.
@@ -229,8 +225,7 @@ pub fn settle_payment(
 /// refund answers the same credit note.
 pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done> {
     let row = &payment_row(db, id, "account_id, credits, status, grant_id, refunded_at")?;
-    let conflict =
-        |code: &str, msg: &str| Err(Failure::new(Kind::Conflict, code, None, msg.to_string()));
+    let conflict = |code: ServerCode, msg: &str| Err(Failure::new(code, None, msg.to_string()));
     if let (Some(_), Some(note)) = (row[4].text(), invoices::of_payment(db, id, "credit_note")?) {
         return Ok(Done::ok(
             json!({ "id": id, "status": "refunded", "creditNote": note }),
@@ -238,13 +233,13 @@ pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done> {
     }
     if row[2].text() != Some("settled") {
         return conflict(
-            "payment_not_settled",
+            ServerCode::PaymentNotSettled,
             "only a settled payment can be refunded",
         );
     }
     let Some(invoice) = invoices::of_payment(db, id, "invoice")? else {
         return conflict(
-            "no_invoice",
+            ServerCode::NoInvoice,
             "this payment was settled before invoices were numbered; refund it by hand",
         );
     };
@@ -261,7 +256,7 @@ pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done> {
         .iter()
         .any(|g| g.id == grant_id && g.remaining == credits);
     if !unspent {
-        return conflict("credits_spent", "some of the payment's credits are spent or expired; only an unspent top-up is refunded");
+        return conflict(ServerCode::CreditsSpent, "some of the payment's credits are spent or expired; only an unspent top-up is refunded");
     }
     let before = balance(&a, now);
     a.snap.grants.retain(|g| g.id != grant_id);

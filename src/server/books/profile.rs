@@ -3,6 +3,7 @@
 //! asks for as the user types (SEMANTICS 13).
 
 use crate::engine::amount::dec;
+use crate::engine::error::Code;
 use crate::server::outcome::{store, Failure, Kind, R};
 use crate::server::storage::memo::Db;
 use crate::tax::Country;
@@ -256,11 +257,12 @@ pub(crate) struct ProfileBody {
 
 /// The profile as sent, checked: a known country, a VAT ID of its format (EU countries).
 pub(crate) fn read_body(b: ProfileBody) -> R<Profile> {
-    let bad =
-        |code: &str, field: &str, msg: String| Failure::new(Kind::Invalid, code, Some(field), msg);
+    let bad = |code: Code, field: &str, msg: String| {
+        Failure::engine(Kind::Invalid, code, Some(field), msg)
+    };
     let country = Country::parse(&b.country).ok_or_else(|| {
         bad(
-            "invalid_country",
+            Code::InvalidCountry,
             "country",
             format!("`{}` is not an ISO 3166-1 alpha-2 code", b.country),
         )
@@ -271,24 +273,24 @@ pub(crate) fn read_body(b: ProfileBody) -> R<Profile> {
         .filter(|n| !n.is_empty());
     if name.as_ref().is_some_and(|n| n.len() > MAX_NAME) {
         return Err(bad(
-            "invalid_value",
+            Code::InvalidValue,
             "companyName",
             format!("at most {MAX_NAME} bytes"),
         ));
     }
     if b.address.len() > MAX_ADDRESS_LINES || b.address.iter().any(|l| l.len() > MAX_NAME) {
         let msg = format!("at most {MAX_ADDRESS_LINES} lines of {MAX_NAME} bytes");
-        return Err(bad("invalid_value", "address", msg));
+        return Err(bad(Code::InvalidValue, "address", msg));
     }
     let vat_id = match b.vat_id.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(v) if v.len() > MAX_NAME => {
-            return Err(bad("invalid_vat_id", "vatId", "too long".into()))
+            return Err(bad(Code::InvalidVatId, "vatId", "too long".into()))
         }
         Some(v) => Some(
             country
                 .vat_id(v)
-                .map_err(|m| bad("invalid_vat_id", "vatId", m))?,
+                .map_err(|m| bad(Code::InvalidVatId, "vatId", m))?,
         ),
     };
     Ok(Profile {

@@ -3,10 +3,6 @@
 //! `Invoicing`, which issues the invoice of every settled payment.
 
 use super::invoices::Seller;
-/// The live skew when none is set (SEMANTICS 11).
-pub use crate::engine::call_body::DEFAULT_LIVE_SKEW_SECONDS;
-/// The longest usage id (bytes) the server stores.
-pub use crate::engine::call_body::MAX_ID;
 use crate::server::outcome::R;
 
 /// The payment-provider interface (seed 000: Stripe checkout). A payment either settles

@@ -5,7 +5,8 @@ use super::accounts;
 use crate::engine::amount;
 use crate::engine::model::Plan;
 use crate::server::clock::now;
-use crate::server::outcome::{Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{Failure, R};
 use crate::server::storage::memo::Db;
 use crate::server::storage::rollup;
 use serde::Deserialize;
@@ -29,22 +30,14 @@ pub(crate) fn dates(w: &Window, a: &accounts::Acct) -> R<(chrono::NaiveDate, chr
         d.as_deref()
             .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d"))
             .transpose()
-            .map_err(|_| {
-                Failure::new(
-                    Kind::Malformed,
-                    "invalid_date",
-                    Some(field),
-                    "dates are YYYY-MM-DD",
-                )
-            })
+            .map_err(|_| Failure::new(ServerCode::InvalidDate, Some(field), "dates are YYYY-MM-DD"))
     };
     let today = now().local(a.snap.time_zone).date();
     let to = parse(&w.to, "to")?.unwrap_or(today + chrono::Duration::days(1));
     let from = parse(&w.from, "from")?.unwrap_or(to - chrono::Duration::days(MAX_REPORT_DAYS - 1));
     if to < from || (to - from).num_days() >= MAX_REPORT_DAYS {
         return Err(Failure::new(
-            Kind::Malformed,
-            "invalid_date_range",
+            ServerCode::InvalidDateRange,
             Some("from"),
             format!("`from` is on or before `to`, at most {MAX_REPORT_DAYS} days apart"),
         ));

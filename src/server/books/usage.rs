@@ -1,25 +1,25 @@
 //! `POST /usage` and the pre-call check `POST /calls/authorize`.
 
-use super::accounts::balance;
-use super::accounts::enqueue;
-use super::accounts::entry;
 use super::accounts::load;
 use super::accounts::save;
 use super::accounts::Acct;
-use super::accounts::Entry;
+use super::charges::{self, Charge};
 use super::expiries::book_due;
 use super::expiries::drawn_from;
-use super::expiries::reverse_expiry;
 use super::idempotency::remember;
 use super::idempotency::replay;
-use super::payments::payment;
 use super::provider::PaymentProvider;
+use crate::engine::amount::Plain;
 use crate::engine::calendar::Instant;
 /// The live skew when none is set (SEMANTICS 11).
 pub use crate::engine::call_body::DEFAULT_LIVE_SKEW_SECONDS;
 /// The longest usage id (bytes) the server stores.
 pub use crate::engine::call_body::MAX_ID;
+use crate::engine::drawdown::{AlertEvent, Item};
 use crate::engine::drawdown::{Preview, PreviewInput, Usage};
+use crate::engine::error::Code;
+use crate::engine::reload::ReloadEvent;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use crate::server::storage::memo::Needs;
 use crate::server::storage::memo::{self, Db, Known};
@@ -76,9 +76,9 @@ impl Window {
 
     pub fn check(&self, t: Instant, now: Instant, field: &str) -> R<()> {
         if t.0 < now.0 - self.behind || t.0 > now.0 + self.ahead {
-            return Err(Failure::new(
+            return Err(Failure::engine(
                 Kind::Invalid,
-                "at_out_of_window",
+                Code::AtOutOfWindow,
                 Some(field),
                 format!(
                     "{t} is outside the accepted window around the server's clock {now} \
@@ -99,17 +99,17 @@ pub(crate) fn check_ids(events: &[Usage]) -> R<()> {
     for (i, u) in events.iter().enumerate() {
         let field = format!("events[{i}].id");
         if !crate::engine::call_body::valid_id(&u.id) {
-            return Err(Failure::new(
+            return Err(Failure::engine(
                 Kind::Malformed,
-                "invalid_id",
+                Code::InvalidId,
                 Some(&field),
                 format!("usage ids are 1 to {MAX_ID} characters without control characters"),
             ));
         }
         if !ids.insert(&*u.id) {
-            return Err(Failure::new(
+            return Err(Failure::engine(
                 Kind::Invalid,
-                "duplicate_id",
+                Code::DuplicateId,
                 Some(&field),
                 format!("usage `{}` appears twice in this body", u.id),
             ));
@@ -134,8 +134,7 @@ pub(crate) fn check_unseen(events: &[Usage], seen: &BTreeSet<String>) -> R<()> {
     for (i, u) in events.iter().enumerate() {
         if seen.contains(&*u.id) {
             return Err(Failure::new(
-                Kind::Conflict,
-                "duplicate_usage",
+                ServerCode::DuplicateUsage,
                 Some(&format!("events[{i}].id")),
                 format!("usage `{}` is already recorded", u.id),
             ));
@@ -208,186 +207,111 @@ pub(crate) fn record_usage(
     events.sort_by_key(|u| u.at);
     let booked_now = book_due(db, &mut a, now, &expired)?;
     expired.extend(booked_now);
-    let (mut items, mut reloads, mut alerts, mut payments) =
-        (vec![], vec![], vec![], Vec::<Value>::new());
-    let mut first: Option<Decimal> = None;
-    let mut last: Option<Preview> = None;
+    let mut out = Recorded::default();
     for u in events {
-        let input = PreviewInput {
-            rate_card: a.card.clone(),
-            account: a.snap.clone(),
-            usage: vec![u.clone()],
-            as_of: None,
-            detail: Default::default(),
-        };
-        let applied = crate::engine::ledger::apply(&input, provider.settles_at_once())
-            .map_err(|e| Failure::invalid(e.within("events")))?;
-        let p = applied.preview;
-        let drawn_after_expiry = drawn_from(&a.snap.grants, &applied.account.grants, &expired);
-        a.snap = applied.account;
-        let charged: Decimal = p
-            .items
-            .iter()
-            .flat_map(|i| &i.lines)
-            .map(|l| l.line.credits)
-            .sum();
-        let seq = entry(
+        let (p, payments) = charge_event(
             db,
             &mut a,
+            &u,
+            provider,
+            &expired,
+            (&mut days, &mut touched),
             now,
-            Entry {
-                at: u.at,
-                kind: "usage",
-                reference: Some(&u.id),
-                grant_id: None,
-                credits: -charged,
-                before: p.balance_before,
-                after: p.balance_after,
-                detail: json!({ "items": p.items, "owed": p.owed.to_string() }),
-            },
         )?;
-        store(db.exec(
-            "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
-            &[account.into(), (&*u.id).into(), seq.into()],
-        ))?;
-        db.memo().record_id(account, &u.id);
-        for (grant, credits) in drawn_after_expiry {
-            reverse_expiry(db, &mut a, &grant, credits, &u, now)?;
-        }
-        let mut n = 0i64;
-        for item in &p.items {
-            book_lines(
-                db,
-                account,
-                (&u.id, u.agent_id.as_deref(), &mut n),
-                item,
-                a.snap.time_zone,
-                (&mut days, &mut touched),
-            )?;
-        }
-        payments.extend(book_reloads(db, provider, &mut a, &p.reloads, now)?);
-        for al in &p.alerts {
-            let payload = json!({
-                "type": "balance.alert", "accountId": account, "at": al.at,
-                "from": al.from, "to": al.to, "balance": al.balance.to_string(),
-            });
-            enqueue(db, &mut a, "balance.alert", &payload, now)?;
-        }
-        first.get_or_insert(p.balance_before);
-        items.extend(p.items.iter().cloned());
-        reloads.extend(p.reloads.iter().cloned());
-        alerts.extend(p.alerts.iter().cloned());
-        last = Some(p);
+        out.add(p, payments);
     }
     if !db.memo().change_days(account, &days, touched.iter()) {
         rollup::write(db, account, &days, touched.iter())?;
     }
     save(db, &a)?;
-    let last = last.ok_or_else(|| {
-        Failure::new(
-            Kind::Malformed,
-            "missing_field",
-            Some("events"),
-            "send at least one usage event",
-        )
-    })?;
-    Ok(Done::ok(json!({
-        "items": items,
-        "reloads": reloads,
-        "alerts": alerts,
-        "balanceBefore": first.unwrap_or_default().to_string(),
-        "balanceAfter": last.balance_after.to_string(),
-        "owed": last.owed.to_string(),
-        "includedSecondsRemaining": last.included_seconds_remaining,
-        "grants": last.grants,
-        "agentSpend": serde_json::to_value(&last).map(|v| v["agentSpend"].clone()).unwrap_or(Value::Null),
-        "pendingReload": a.snap.pending_reload,
-        "payments": payments,
-    })))
+    out.answer(&a)
 }
 
-/// A usage item's lines in `usage_lines` (numbered on from `n`, across the items of one
-/// usage event) and the day-by-day totals (`days`, `touched`).
-pub fn book_lines(
+/// One usage event drawn down through the engine and booked (`charges::book`).
+fn charge_event(
     db: &mut dyn Db,
-    account: &str,
-    (usage_id, agent, n): (&str, Option<&str>, &mut i64),
-    item: &crate::engine::drawdown::Item,
-    tz: crate::engine::calendar::Zone,
-    (days, touched): (&mut rollup::Days, &mut BTreeSet<rollup::Key>),
-) -> R<()> {
-    let day = item.at.local(tz).date().to_string();
-    for l in &item.lines {
-        *n += 1;
-        store(db.exec(
-            "INSERT INTO usage_lines (account_id, usage_id, line, at, day, agent_id, channel, code, quantity, unit, credits) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            &[
-                account.into(),
-                usage_id.into(),
-                (*n).into(),
-                item.at.to_string().into(),
-                day.as_str().into(),
-                agent.into(),
-                l.line.channel.into(),
-                l.line.code.into(),
-                l.line.quantity.to_string().into(),
-                l.line.unit.to_string().into(),
-                l.line.credits.to_string().into(),
-            ],
-        ))?;
-        let key = (
-            day.clone(),
-            l.line.channel.to_string(),
-            l.line.code.to_string(),
-            l.line.unit.to_string(),
-        );
-        rollup::add(days, key.clone(), l.line.quantity, l.line.credits);
-        touched.insert(key);
-    }
-    Ok(())
-}
-
-/// The payments of auto-reloads a drawdown triggered, and the ledger entry of each that
-/// settled at once; answers the payments as `POST /usage` reports them.
-pub fn book_reloads(
-    db: &mut dyn Db,
-    provider: &dyn PaymentProvider,
     a: &mut Acct,
-    reloads: &[crate::engine::reload::ReloadEvent],
+    u: &Usage,
+    provider: &dyn PaymentProvider,
+    expired: &BTreeSet<String>,
+    days: (&mut rollup::Days, &mut BTreeSet<rollup::Key>),
     now: Instant,
-) -> R<Vec<Value>> {
-    let mut payments = vec![];
-    for r in reloads {
-        let status = if provider.settles_at_once() {
-            "settled"
-        } else {
-            "pending"
-        };
-        let (pay, quote) = payment(
-            db, provider, a, "reload", r.amount, r.credits, &r.id, status, now,
-        )?;
-        let gross = quote.as_ref().map_or(r.amount, |q| q.gross);
-        payments.push(json!({ "id": pay, "grantId": r.id, "status": status,
-                              "amount": r.amount.to_string(), "gross": gross.to_string() }));
-        if provider.settles_at_once() {
-            let after = balance(a, r.at);
-            entry(
-                db,
-                a,
-                now,
-                Entry {
-                    at: r.at,
-                    kind: "reload",
-                    reference: Some(&pay),
-                    grant_id: Some(&r.id),
-                    credits: r.credits,
-                    before: after - r.credits,
-                    after,
-                    detail: json!({ "multiple": r.multiple, "settledOwed": r.settled_owed.to_string(), "amount": r.amount.to_string() }),
-                },
-            )?;
-        }
+) -> R<(Preview, Vec<Value>)> {
+    let input = PreviewInput {
+        rate_card: a.card.clone(),
+        account: a.snap.clone(),
+        usage: vec![u.clone()],
+        as_of: None,
+        detail: Default::default(),
+    };
+    let applied = crate::engine::ledger::apply(&input, provider.settles_at_once())
+        .map_err(|e| Failure::invalid(e.within("events")))?;
+    let p = applied.preview;
+    let drawn_after_expiry = drawn_from(&a.snap.grants, &applied.account.grants, expired);
+    a.snap = applied.account;
+    let charge = Charge {
+        id: &u.id,
+        agent: u.agent_id.as_deref(),
+        at: u.at,
+        items: &p.items,
+        balance: (p.balance_before, p.balance_after),
+        owed: p.owed,
+        reloads: &p.reloads,
+        alerts: &p.alerts,
+        drawn_after_expiry: &drawn_after_expiry,
+        call: false,
+    };
+    let payments = charges::book(db, a, &charge, provider, days, now)?;
+    Ok((p, payments))
+}
+
+/// What `POST /usage` answers, gathered over its events in time order.
+#[derive(Default)]
+struct Recorded {
+    items: Vec<Item>,
+    reloads: Vec<ReloadEvent>,
+    alerts: Vec<AlertEvent>,
+    payments: Vec<Value>,
+    first: Option<Decimal>,
+    last: Option<Preview>,
+}
+
+impl Recorded {
+    fn add(&mut self, p: Preview, payments: Vec<Value>) {
+        self.first.get_or_insert(p.balance_before);
+        self.items.extend(p.items.iter().cloned());
+        self.reloads.extend(p.reloads.iter().cloned());
+        self.alerts.extend(p.alerts.iter().cloned());
+        self.payments.extend(payments);
+        self.last = Some(p);
     }
-    Ok(payments)
+
+    fn answer(self, a: &Acct) -> R<Done> {
+        let (Some(first), Some(last)) = (self.first, self.last) else {
+            return Err(Failure::engine(
+                Kind::Malformed,
+                Code::MissingField,
+                Some("events"),
+                "send at least one usage event",
+            ));
+        };
+        let agent_spend: std::collections::BTreeMap<&String, String> = last
+            .agent_spend
+            .iter()
+            .map(|(agent, spent)| (agent, Plain(spent).to_string()))
+            .collect();
+        Ok(Done::ok(json!({
+            "items": self.items,
+            "reloads": self.reloads,
+            "alerts": self.alerts,
+            "balanceBefore": first.to_string(),
+            "balanceAfter": last.balance_after.to_string(),
+            "owed": last.owed.to_string(),
+            "includedSecondsRemaining": last.included_seconds_remaining,
+            "grants": last.grants,
+            "agentSpend": agent_spend,
+            "pendingReload": a.snap.pending_reload,
+            "payments": self.payments,
+        })))
+    }
 }

@@ -6,7 +6,8 @@ use super::accounts::Acct;
 use crate::engine::amount::{self, dec};
 use crate::engine::calendar::Instant;
 use crate::engine::model::GrantType;
-use crate::server::outcome::{store, Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{store, Failure, R};
 use crate::server::storage::memo::Db;
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -79,9 +80,9 @@ pub(crate) fn webhook_json(db: &mut dyn Db, account: &str) -> R<Value> {
         "SELECT webhook_url FROM accounts WHERE id = $1",
         &[account.into()],
     ))?;
-    let row = rows.first().ok_or_else(|| {
-        Failure::new(Kind::NotFound, "account_not_found", None, "no such account")
-    })?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Failure::new(ServerCode::AccountNotFound, None, "no such account"))?;
     Ok(json!({ "url": row[0].text() }))
 }
 

@@ -13,7 +13,8 @@
 
 use crate::engine::calendar::Instant;
 use crate::server::clock::now;
-use crate::server::outcome::{store, Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{store, Failure, R};
 use crate::server::storage::memo::Db;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -238,7 +239,7 @@ pub fn public(ip: IpAddr) -> bool {
 /// whitespace or control characters, no user name or password, a host, and (unless private
 /// addresses are allowed) not `localhost` nor an address literal `public` refuses.
 pub fn check_url(url: &str, allow_private: bool) -> R<reqwest::Url> {
-    let bad = |m: &str| Failure::new(Kind::Invalid, "invalid_webhook_url", Some("webhookUrl"), m);
+    let bad = |m: &str| Failure::new(ServerCode::InvalidWebhookUrl, Some("webhookUrl"), m);
     if url.len() > MAX_URL || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(bad(
             "a webhook URL has no spaces or control characters and at most 2048 bytes",

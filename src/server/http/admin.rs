@@ -1,5 +1,6 @@
 //! The HTTP handlers of `books::admin`.
 
+use crate::engine::error::Code;
 use crate::server::books::accounts::load;
 use crate::server::books::admin::*;
 use crate::server::books::auth::{self, CREDIT, LEASE, READ, WRITE};
@@ -9,6 +10,7 @@ use crate::server::clock::now;
 use crate::server::http::extract::{Admin, JsonBody};
 use crate::server::http::jobs::{job, read};
 use crate::server::http::state::Shared;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use axum::extract::{Path, State};
 use serde_json::json;
@@ -36,9 +38,9 @@ pub(crate) async fn issue_credential(
             .iter()
             .any(|s| ![READ, WRITE, CREDIT, LEASE].contains(&s.as_str()))
     {
-        return Err(Failure::new(
+        return Err(Failure::engine(
             Kind::Malformed,
-            "invalid_value",
+            Code::InvalidValue,
             Some("kind"),
             "kind is `key` or `session`; scopes are billing:read, billing:write, billing:credit and billing:lease",
         ));
@@ -137,16 +139,15 @@ pub(crate) async fn advance_clock(
 ) -> R<Done> {
     if !st.config.test_clock {
         return Err(Failure::new(
-            Kind::NotFound,
-            "not_found",
+            ServerCode::NotFound,
             None,
             "the server's clock moves only with `--test-clock`",
         ));
     }
     if !(0..=crate::server::clock::MAX_CLOCK_STEP_SECONDS).contains(&b.advance_seconds) {
-        return Err(Failure::new(
+        return Err(Failure::engine(
             Kind::Invalid,
-            "invalid_value",
+            Code::InvalidValue,
             Some("advanceSeconds"),
             format!(
                 "the clock moves ahead 0 to {} s at a time",

@@ -8,7 +8,8 @@ use crate::server::clock::now;
 use crate::server::http::extract::{JsonBody, Query};
 use crate::server::http::jobs::{job, read};
 use crate::server::http::state::Shared;
-use crate::server::outcome::{store, Done, Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{store, Done, Failure, R};
 use axum::extract::{Path, State};
 use serde_json::{json, Value};
 
@@ -78,8 +79,7 @@ pub(crate) async fn list(
     if let Some(s) = wanted.as_deref() {
         if !matches!(s, "live" | "ended" | "expired") {
             return Err(Failure::new(
-                Kind::Malformed,
-                "invalid_query",
+                ServerCode::InvalidQuery,
                 Some("state"),
                 "state is live, ended or expired",
             ));

@@ -4,8 +4,10 @@
 
 use super::listen;
 use super::state::Shared;
+use crate::engine::error::Code;
 use crate::server::books::auth::{self, Caller};
 use crate::server::clock::now;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{Failure, Kind, R};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -75,7 +77,7 @@ enum Presented {
 }
 
 fn presented(headers: &HeaderMap) -> R<Presented> {
-    let unauthorized = |m: &str| Failure::new(Kind::Unauthenticated, "unauthorized", None, m);
+    let unauthorized = |m: &str| Failure::new(ServerCode::Unauthorized, None, m);
     if let Some(h) = headers.get(header::AUTHORIZATION) {
         let h = h
             .to_str()
@@ -110,14 +112,7 @@ fn presented(headers: &HeaderMap) -> R<Presented> {
 async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
     let p = presented(headers)?;
     let (Presented::Bearer(token) | Presented::Session(token)) = &p;
-    let unknown = || {
-        Failure::new(
-            Kind::Unauthenticated,
-            "unauthorized",
-            None,
-            "unknown API key or session",
-        )
-    };
+    let unknown = || Failure::new(ServerCode::Unauthorized, None, "unknown API key or session");
     if token.len() > 200 {
         return Err(unknown());
     }
@@ -135,14 +130,12 @@ async fn caller(st: &Shared, headers: &HeaderMap) -> R<Caller> {
     };
     match (&p, c.session) {
         (Presented::Bearer(_), true) => Err(Failure::new(
-            Kind::Unauthenticated,
-            "unauthorized",
+            ServerCode::Unauthorized,
             None,
             "a dashboard session goes under `Authorization: Session <token>`, not `Bearer`",
         )),
         (Presented::Session(_), false) => Err(Failure::new(
-            Kind::Unauthenticated,
-            "unauthorized",
+            ServerCode::Unauthorized,
             None,
             "an API key goes under `Authorization: Bearer <key>`, not `Session`",
         )),
@@ -163,8 +156,7 @@ fn admin(st: &Shared, headers: &HeaderMap, from: std::net::IpAddr) -> R<()> {
         _ => {
             st.admin_throttle.failed(from, now());
             Err(Failure::new(
-                Kind::Unauthenticated,
-                "unauthorized",
+                ServerCode::Unauthorized,
                 None,
                 "this route needs the admin token",
             ))
@@ -181,8 +173,7 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
         .unwrap_or("");
     if !is_json(ct) {
         return Err(Failure::new(
-            Kind::UnsupportedMediaType,
-            "unsupported_media_type",
+            ServerCode::UnsupportedMediaType,
             None,
             "send the body as application/json",
         ));
@@ -195,12 +186,7 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
     let read = async {
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|_| {
-                Failure::new(
-                    Kind::Malformed,
-                    "invalid_body",
-                    None,
-                    "the body could not be read",
-                )
+                Failure::new(ServerCode::InvalidBody, None, "the body could not be read")
             })?;
             total += chunk.len();
             if total <= MAX_BODY {
@@ -215,24 +201,23 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
         .await
         .map_err(|_| {
             Failure::new(
-                Kind::Timeout,
-                "request_timeout",
+                ServerCode::RequestTimeout,
                 None,
                 "the body did not arrive in time",
             )
         })??;
     if total > MAX_BODY {
-        return Err(Failure::new(
+        return Err(Failure::engine(
             Kind::TooLarge,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             None,
             format!("the body is over {MAX_BODY} bytes"),
         ));
     }
     let text = std::str::from_utf8(&bytes).map_err(|_| {
-        Failure::new(
+        Failure::engine(
             Kind::Malformed,
-            "invalid_json",
+            Code::InvalidJson,
             None,
             "the body is not UTF-8",
         )
@@ -258,8 +243,7 @@ fn idempotency_key(headers: &HeaderMap) -> R<String> {
         .unwrap_or("");
     if k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY {
         return Err(Failure::new(
-            Kind::Malformed,
-            "idempotency_key_required",
+            ServerCode::IdempotencyKeyRequired,
             Some("Idempotency-Key"),
             "deductions and credits need an Idempotency-Key header (1 to 255 characters)",
         ));
@@ -276,7 +260,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| Query(q.0))
             .map_err(|e| {
-                Failure::new(Kind::Malformed, "invalid_query", None, e.body_text()).into_response()
+                Failure::new(ServerCode::InvalidQuery, None, e.body_text()).into_response()
             })
     }
 }

@@ -6,8 +6,8 @@ use crate::server::books::accounts::load;
 use crate::server::books::accounts::save;
 use crate::server::books::auth::{Caller, LEASE, READ};
 use crate::server::books::calls::{self};
+use crate::server::books::charges;
 use crate::server::books::leases::*;
-use crate::server::books::usage;
 use crate::server::clock::now;
 use crate::server::http::extract::JsonBody;
 use crate::server::http::jobs::{job, read};
@@ -59,7 +59,7 @@ pub(crate) async fn put(
             lease::lease(&a.card, &a.snap, &req, provider.settles_at_once()).map_err(refused)?;
         a.snap = snap;
         let reloads: Vec<_> = reload.into_iter().collect();
-        usage::book_reloads(db, provider.as_ref(), &mut a, &reloads, now())?;
+        charges::book_reloads(db, provider.as_ref(), &mut a, &reloads, now())?;
         save(db, &a)?;
         let card = rate_card_text(db, &a.id)?;
         let body = answer(&a, (&hold, card), at, ended);

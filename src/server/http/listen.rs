@@ -3,7 +3,9 @@
 //! including the ones axum and hyper produce themselves, the coded JSON body.
 
 use super::respond::respond;
-use crate::server::outcome::{Failure, Kind};
+use crate::engine::error::Code;
+use crate::server::outcome::Failure;
+use crate::server::outcome::ServerCode;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, StatusCode};
@@ -68,8 +70,7 @@ pub async fn limit_headers(req: Request, next: Next) -> Response {
     let bytes: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     if bytes > MAX_HEADER_BYTES || h.len() > MAX_HEADERS {
         return Failure::new(
-            Kind::HeadersTooLarge,
-            "headers_too_large",
+            ServerCode::HeadersTooLarge,
             None,
             format!("send at most {MAX_HEADERS} headers and {MAX_HEADER_BYTES} bytes of them"),
         )
@@ -91,14 +92,14 @@ pub async fn coded_errors(req: Request, next: Next) -> Response {
         return res;
     }
     let code = match status {
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::REQUEST_TIMEOUT => "request_timeout",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => "headers_too_large",
-        s if s.is_server_error() => "internal",
-        _ => "invalid_request",
+        StatusCode::NOT_FOUND => ServerCode::NotFound.as_str(),
+        StatusCode::METHOD_NOT_ALLOWED => ServerCode::MethodNotAllowed.as_str(),
+        StatusCode::REQUEST_TIMEOUT => ServerCode::RequestTimeout.as_str(),
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge.as_str(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ServerCode::UnsupportedMediaType.as_str(),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => ServerCode::HeadersTooLarge.as_str(),
+        s if s.is_server_error() => Code::Internal.as_str(),
+        _ => ServerCode::InvalidRequest.as_str(),
     };
     let text = axum::body::to_bytes(res.into_body(), 4096)
         .await

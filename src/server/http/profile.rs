@@ -7,7 +7,8 @@ use crate::server::clock::now;
 use crate::server::http::extract::JsonBody;
 use crate::server::http::jobs::{job, read};
 use crate::server::http::state::Shared;
-use crate::server::outcome::{Done, Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{Done, Failure, R};
 use crate::tax::Country;
 use axum::extract::State;
 
@@ -77,8 +78,7 @@ pub(crate) async fn quote(
         let a = crate::server::books::accounts::load(db, &c.account, false)?;
         let Some(seller) = &seller else {
             return Err(Failure::new(
-                Kind::Conflict,
-                "tax_not_configured",
+                ServerCode::TaxNotConfigured,
                 None,
                 "the server has no seller VAT details (--seller): top-ups are charged net, without VAT",
             ));

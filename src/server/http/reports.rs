@@ -1,6 +1,7 @@
 //! The HTTP handlers of `books::reports`.
 
 use crate::engine::amount;
+use crate::engine::error::Code;
 use crate::server::books::accounts;
 use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ};
@@ -9,6 +10,7 @@ use crate::server::clock::now;
 use crate::server::http::extract::{JsonBody, Query};
 use crate::server::http::jobs::{job, read};
 use crate::server::http::state::Shared;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use axum::extract::State;
 use rust_decimal::Decimal;
@@ -93,8 +95,7 @@ pub(crate) async fn subscribe(
             .find(|p| p.id == body.plan_id)
             .ok_or_else(|| {
                 Failure::new(
-                    Kind::Invalid,
-                    "unknown_plan",
+                    ServerCode::UnknownPlan,
                     Some("planId"),
                     format!("no plan `{}`", body.plan_id),
                 )
@@ -159,7 +160,7 @@ pub(crate) async fn invoice_pdf(
     })
     .await?;
     let doc: crate::server::books::invoices::Document = serde_json::from_value(doc.body)
-        .map_err(|e| Failure::new(Kind::Internal, "internal", None, e.to_string()))?;
+        .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))?;
     let disposition = format!("inline; filename=\"{}.pdf\"", doc.number);
     let headers = [
         (
@@ -207,7 +208,7 @@ pub(crate) async fn payment(
             &[id.as_str().into(), c.account.as_str().into()],
         ))?;
         let Some(r) = rows.first() else {
-            return Err(Failure::new(Kind::NotFound, "payment_not_found", None, format!("no payment {id}")));
+            return Err(Failure::new(ServerCode::PaymentNotFound, None, format!("no payment {id}")));
         };
         let status = if r[9].text().is_some() { Some("refunded") } else { r[2].text() };
         Ok(Done::ok(json!({ "id": r[0].text(), "purpose": r[1].text(), "status": status,

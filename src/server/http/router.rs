@@ -6,7 +6,8 @@
 use super::jobs::{job, read};
 use super::state::Shared;
 use super::{admin, auth, calls, leases, listen, profile, reports, usage, wallet};
-use crate::server::outcome::{store, Done, Failure, Kind, R};
+use crate::server::outcome::ServerCode;
+use crate::server::outcome::{store, Done, Failure, R};
 use crate::server::storage::memo::Db;
 use axum::extract::State;
 use axum::http::header;
@@ -144,8 +145,7 @@ async fn ready(State(st): State<Shared>) -> R<Done> {
         Ok((Ok(_), Ok(_))) => Ok(Done::ok(json!({ "status": "ready" }))),
         Ok((Err(e), _)) | Ok((_, Err(e))) => Err(e),
         Err(_) => Err(Failure::new(
-            Kind::Unavailable,
-            "store_unavailable",
+            ServerCode::StoreUnavailable,
             None,
             "the store did not answer in time",
         )
@@ -166,8 +166,7 @@ async fn openapi() -> Response {
 
 async fn not_found(uri: axum::http::Uri) -> Failure {
     Failure::new(
-        Kind::NotFound,
-        "not_found",
+        ServerCode::NotFound,
         None,
         format!("no route for {}", uri.path()),
     )

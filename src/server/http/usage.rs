@@ -1,5 +1,6 @@
 //! The HTTP handlers of `books::usage`.
 
+use crate::engine::error::Code;
 use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ, WRITE};
 use crate::server::books::usage::*;
@@ -19,9 +20,9 @@ pub(crate) async fn record_usage(
 ) -> R<Done> {
     c.require(WRITE)?;
     if u.events.is_empty() || u.events.len() > MAX_EVENTS {
-        return Err(Failure::new(
+        return Err(Failure::engine(
             Kind::Malformed,
-            "invalid_value",
+            Code::InvalidValue,
             Some("events"),
             format!("send 1 to {MAX_EVENTS} usage events"),
         ));

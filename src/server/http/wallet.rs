@@ -1,6 +1,7 @@
 //! The HTTP handlers of `books::wallet`.
 
 use crate::engine::amount::{self};
+use crate::engine::error::Code;
 use crate::engine::model::{Grant, GrantType};
 use crate::engine::reload::{read_settings, SettingsForm};
 use crate::server::books::accounts;
@@ -15,6 +16,7 @@ use crate::server::clock::now;
 use crate::server::http::extract::{IdempotencyKey, JsonBody};
 use crate::server::http::jobs::{job, read};
 use crate::server::http::state::Shared;
+use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use axum::extract::State;
 use rust_decimal::Decimal;
@@ -37,9 +39,9 @@ pub(crate) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Don
             "SELECT rate_card, snapshot FROM accounts WHERE id = $1",
             &[c.account.as_str().into()],
         ))?;
-        let row = rows.first().ok_or_else(|| {
-            Failure::new(Kind::NotFound, "account_not_found", None, "no such account")
-        })?;
+        let row = rows
+            .first()
+            .ok_or_else(|| Failure::new(ServerCode::AccountNotFound, None, "no such account"))?;
         let parse = |v: &crate::server::storage::sql::Val| -> Value {
             serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
         };
@@ -73,18 +75,18 @@ pub(crate) async fn credit(
                     a.card.to_credits(m, "amount").map_err(Failure::invalid)?
                 }
                 _ => {
-                    return Err(Failure::new(
+                    return Err(Failure::engine(
                         Kind::Malformed,
-                        "invalid_value",
+                        Code::InvalidValue,
                         Some("credits"),
                         "send exactly one of `credits` and `amount`",
                     ))
                 }
             };
             if credits <= Decimal::ZERO {
-                return Err(Failure::new(
+                return Err(Failure::engine(
                     Kind::Invalid,
-                    "invalid_value",
+                    Code::InvalidValue,
                     Some("credits"),
                     "a credit must be positive",
                 ));
@@ -99,9 +101,9 @@ pub(crate) async fn credit(
                 created_at: Some(t),
             };
             if grant.expires_at.is_some_and(|x| x <= t) {
-                return Err(Failure::new(
+                return Err(Failure::engine(
                     Kind::Invalid,
-                    "invalid_grant_window",
+                    Code::InvalidGrantWindow,
                     Some("expiresAt"),
                     "a credit must expire in the future",
                 ));
@@ -136,8 +138,7 @@ pub(crate) async fn topup(
                 || limits.max_top_up.is_some_and(|max| m > max)
             {
                 return Err(Failure::new(
-                    Kind::Invalid,
-                    "amount_out_of_range",
+                    ServerCode::AmountOutOfRange,
                     Some("amount"),
                     "the amount is outside the account's top-up limits",
                 ));
@@ -302,9 +303,9 @@ pub(crate) async fn set_agent(
     c.require_session()?;
     if id.is_empty() || id.len() > MAX_AGENT_ID || id.chars().any(char::is_control) {
         let msg = format!("an agent id has 1 to {MAX_AGENT_ID} bytes, no control characters");
-        return Err(Failure::new(
+        return Err(Failure::engine(
             Kind::Invalid,
-            "invalid_value",
+            Code::InvalidValue,
             Some("id"),
             msg,
         ));
@@ -319,9 +320,9 @@ pub(crate) async fn set_agent(
         };
         if b.monthly_limit.is_some_and(|l| l < Decimal::ZERO) {
             let msg = "a monthly limit is credits, zero or more";
-            return Err(Failure::new(
+            return Err(Failure::engine(
                 Kind::Invalid,
-                "negative_amount",
+                Code::NegativeAmount,
                 Some("monthlyLimit"),
                 msg,
             ));
