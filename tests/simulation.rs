@@ -867,7 +867,7 @@ impl Sim {
     }
 
     fn check_settled(&self) -> Result<(), String> {
-        for (id, _) in &self.answered {
+        for id in self.answered.keys() {
             match self.server.billed.get(id) {
                 Some(1) => {}
                 n => {

@@ -201,6 +201,39 @@ pub fn authorize_with(
         &view
     };
     let voice = card.voice_rate()?;
+    let (g, budget, terms) = budget_for(account, req);
+    let cap = req
+        .requested_max_seconds
+        .map_or(MAX_CALL_SECONDS, |r| r.0.min(MAX_CALL_SECONDS));
+    let (code, max_seconds) = match g {
+        Gate::Refused(reason) => (reason, 0),
+        _ => {
+            let m = max_billable(card, terms, req, voice.increment, budget, cap)?.min(cap);
+            ("insufficient_credits", m)
+        }
+    };
+    let allowed = max_seconds > 0;
+    let code = if allowed { "ok" } else { code };
+    let mut out = Authorization {
+        allowed,
+        code,
+        max_seconds,
+        available_credits: budget,
+        included_seconds: terms.included_seconds,
+        http_status: None,
+        error: None,
+        action: None,
+    };
+    if !allowed {
+        refuse(&mut out, req.direction);
+    }
+    Ok(out)
+}
+
+/// What the call may draw (SEMANTICS 9): the gate, the budget in credits and the plan's
+/// terms for the call.
+fn budget_for(account: &Account, req: &CallRequest) -> (Gate, Decimal, PlanTerms) {
+    let t = req.at;
     let policy = account.agent(req.agent_id.as_deref());
     let spent = policy.spent_this_cycle.unwrap_or_default();
     let included = account.included_seconds();
@@ -231,46 +264,26 @@ pub fn authorize_with(
         budget = budget.min((limit - spent).max(Decimal::ZERO));
     }
     let terms = PlanTerms::of(account.plan.as_ref(), if use_plan { included } else { 0 });
-    let cap = req
-        .requested_max_seconds
-        .map_or(MAX_CALL_SECONDS, |r| r.0.min(MAX_CALL_SECONDS));
-    let (code, max_seconds) = match g {
-        Gate::Refused(reason) => (reason, 0),
-        _ => {
-            let m = max_billable(card, terms, req, voice.increment, budget, cap)?.min(cap);
-            ("insufficient_credits", m)
+    (g, budget, terms)
+}
+
+/// A refusal as seed 001 answers it: outbound answers 402; inbound plays an error message
+/// and logs a rejection.
+fn refuse(out: &mut Authorization, direction: CallDirection) {
+    let message = match out.code {
+        "insufficient_credits" if direction == CallDirection::Outbound => {
+            "Insufficient credits to make outbound call. Please add credits in your billing dashboard."
         }
+        "insufficient_credits" => "Insufficient credits to take inbound call.",
+        "plan_exhausted" => "The plan allowance is used up and this agent is set to stop.",
+        _ => "This agent has reached its monthly spending limit.",
     };
-    let allowed = max_seconds > 0;
-    let code = if allowed { "ok" } else { code };
-    let mut out = Authorization {
-        allowed,
-        code,
-        max_seconds,
-        available_credits: budget,
-        included_seconds: terms.included_seconds,
-        http_status: None,
-        error: None,
-        action: None,
-    };
-    if !allowed {
-        // Seed 001: outbound answers 402; inbound plays an error message and logs a rejection.
-        let message = match code {
-            "insufficient_credits" if req.direction == CallDirection::Outbound => {
-                "Insufficient credits to make outbound call. Please add credits in your billing dashboard."
-            }
-            "insufficient_credits" => "Insufficient credits to take inbound call.",
-            "plan_exhausted" => "The plan allowance is used up and this agent is set to stop.",
-            _ => "This agent has reached its monthly spending limit.",
-        };
-        out.error = Some(ApiError {
-            code,
-            message: message.to_string(),
-        });
-        match req.direction {
-            CallDirection::Outbound => out.http_status = Some(402),
-            CallDirection::Inbound => out.action = Some("reject_inbound"),
-        }
+    out.error = Some(ApiError {
+        code: out.code,
+        message: message.to_string(),
+    });
+    match direction {
+        CallDirection::Outbound => out.http_status = Some(402),
+        CallDirection::Inbound => out.action = Some("reject_inbound"),
     }
-    Ok(out)
 }

@@ -936,10 +936,27 @@ fn run_recording(
             tl.record(t, &st);
         }
     }
-    let mut owed = st.owed;
-    owed.rescale(owed.scale().max(card.dp()));
     st.alert = alert_state;
-    let preview = Preview {
+    let preview = closing_preview(
+        &st,
+        card.dp(),
+        (items, reloads, alerts),
+        (balance_before, last_t),
+    );
+    Ok((preview, st))
+}
+
+/// What a drawdown's closing state shows: the items, reloads and alerts it went through,
+/// the grants left, what is owed (at the card's decimals at least) and the balances.
+fn closing_preview(
+    st: &State,
+    dp: u32,
+    (items, reloads, alerts): (Vec<Item>, Vec<ReloadEvent>, Vec<AlertEvent>),
+    (balance_before, last_t): (Decimal, Option<Instant>),
+) -> Preview {
+    let mut owed = st.owed;
+    owed.rescale(owed.scale().max(dp));
+    Preview {
         items,
         reloads,
         alerts,
@@ -956,8 +973,7 @@ fn run_recording(
         balance_before,
         balance_after: spendable(&st.grants, st.owed, last_t),
         agent_spend: st.spent.clone(),
-    };
-    Ok((preview, st))
+    }
 }
 
 /// The priority of a cycle's plan-credit grant: before any plan grant a caller writes. It is

@@ -87,27 +87,6 @@ impl<'de> Deserialize<'de> for Id {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_cut_from_one_text_read_as_their_part() {
-        let text: Arc<str> = "m1a1ünï".into();
-        let a = Id::within(&text, 0, 2).unwrap();
-        let b = Id::within(&text, 2, 4).unwrap();
-        assert_eq!((&*a, &*b), ("m1", "a1"));
-        assert_eq!(&*Id::within(&text, 4, 9).unwrap(), "ünï");
-        assert!(Id::within(&text, 4, 5).is_none(), "not a whole character");
-        assert!(Id::within(&text, 0, 99).is_none());
-        assert_eq!(a.clone(), Id::from("m1"));
-        assert_eq!(serde_json::to_string(&b).unwrap(), "\"a1\"");
-        let back: Id = serde_json::from_str("\"x\\ny\"").unwrap();
-        assert_eq!(&*back, "x\ny");
-        assert_eq!(format!("{b} {b:?}"), "a1 \"a1\"");
-    }
-}
-
 /// Every sort in the engine goes through this one instantiation (a smaller wasm module).
 pub(crate) fn sort_indices(v: &mut [usize], cmp: &dyn Fn(usize, usize) -> std::cmp::Ordering) {
     v.sort_unstable_by(|a, b| cmp(*a, *b));
@@ -128,4 +107,25 @@ pub(crate) fn first_duplicate(ids: &[&str]) -> Option<usize> {
     #[cfg(not(target_arch = "wasm32"))]
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
     ids.iter().position(|id| !seen.insert(*id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_cut_from_one_text_read_as_their_part() {
+        let text: Arc<str> = "m1a1ünï".into();
+        let a = Id::within(&text, 0, 2).unwrap();
+        let b = Id::within(&text, 2, 4).unwrap();
+        assert_eq!((&*a, &*b), ("m1", "a1"));
+        assert_eq!(&*Id::within(&text, 4, 9).unwrap(), "ünï");
+        assert!(Id::within(&text, 4, 5).is_none(), "not a whole character");
+        assert!(Id::within(&text, 0, 99).is_none());
+        assert_eq!(a.clone(), Id::from("m1"));
+        assert_eq!(serde_json::to_string(&b).unwrap(), "\"a1\"");
+        let back: Id = serde_json::from_str("\"x\\ny\"").unwrap();
+        assert_eq!(&*back, "x\ny");
+        assert_eq!(format!("{b} {b:?}"), "a1 \"a1\"");
+    }
 }

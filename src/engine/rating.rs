@@ -88,6 +88,48 @@ fn voice_lines_into(
     }
     let voice = card.voice_rate()?;
     let b = voice.increment.billable(d);
+    ai_minute_lines(out, card, terms, voice, b)?;
+    if let Some(fee) = voice.connect_fee.filter(|f| !f.is_zero()) {
+        let credits = times(card, Decimal::ONE, fee, "rateCard.voice.connectFee")?;
+        out.push(line(
+            "voice.connect_fee",
+            "voice",
+            1,
+            "call",
+            fee,
+            credits,
+            "none",
+        ));
+    }
+    // Seed 000: toll-free inbound adds a flat per-minute surcharge on the AI line's billable
+    // seconds, on every plan, never covered by included minutes.
+    if toll_free && direction == CallDirection::Inbound {
+        let rate = card.toll_free_per_minute()?;
+        let credits = per_minute(card, b, rate, "rateCard.tollFreeSurcharge.perMinute")?;
+        let mut l = line(
+            "voice.toll_free_surcharge",
+            "voice",
+            b,
+            "second",
+            rate,
+            credits,
+            "none",
+        );
+        l.increment = Some(voice.increment);
+        out.push(l);
+    }
+    Ok(())
+}
+
+/// The AI line's billable seconds: those the plan includes, then the overage (or voice)
+/// rate on the rest.
+fn ai_minute_lines(
+    out: &mut Vec<ChargeLine>,
+    card: &RateCard,
+    terms: PlanTerms,
+    voice: &crate::engine::model::VoiceRate,
+    b: u64,
+) -> Result<()> {
     let covered = b.min(terms.included_seconds);
     if covered > 0 {
         let mut l = line(
@@ -115,35 +157,6 @@ fn voice_lines_into(
             rate,
             credits,
             "ai_minutes",
-        );
-        l.increment = Some(voice.increment);
-        out.push(l);
-    }
-    if let Some(fee) = voice.connect_fee.filter(|f| !f.is_zero()) {
-        let credits = times(card, Decimal::ONE, fee, "rateCard.voice.connectFee")?;
-        out.push(line(
-            "voice.connect_fee",
-            "voice",
-            1,
-            "call",
-            fee,
-            credits,
-            "none",
-        ));
-    }
-    // Seed 000: toll-free inbound adds a flat per-minute surcharge on the AI line's billable
-    // seconds, on every plan, never covered by included minutes.
-    if toll_free && direction == CallDirection::Inbound {
-        let rate = card.toll_free_per_minute()?;
-        let credits = per_minute(card, b, rate, "rateCard.tollFreeSurcharge.perMinute")?;
-        let mut l = line(
-            "voice.toll_free_surcharge",
-            "voice",
-            b,
-            "second",
-            rate,
-            credits,
-            "none",
         );
         l.increment = Some(voice.increment);
         out.push(l);

@@ -7,5 +7,5 @@ mod bindings;
 pub use bindings::*;
 // Natively only for its unit tests.
 #[cfg(any(target_arch = "wasm32", test))]
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub mod words;
+#[allow(dead_code)]
+pub(crate) mod words;

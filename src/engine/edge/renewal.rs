@@ -78,7 +78,7 @@ impl EdgeMachine {
             .lease
             .as_ref()
             .is_some_and(|l| self.now >= ms_of(l.valid_until) - half);
-        let flush_due = self.s.pending.first().is_some() && self.now >= self.flush_at();
+        let flush_due = !self.s.pending.is_empty() && self.now >= self.flush_at();
         // Low on credits: ask for more, unless the server has just said it has no more (then
         // the lease's own renewal or a waiting grant asks again).
         let low = self

@@ -12,10 +12,9 @@ pub async fn run(st: Shared, client: reqwest::Client) {
     loop {
         let t = now().0.timestamp_millis();
         // A store that cannot be reached claims nothing: the round waits and tries again.
-        let due = match job(&st, None, move |db| webhooks::claim(db, t)).await {
-            Ok(due) => due,
-            Err(_) => Vec::new(),
-        };
+        let due = job(&st, None, move |db| webhooks::claim(db, t))
+            .await
+            .unwrap_or_default();
         let idle = due.is_empty();
         let mut sending = tokio::task::JoinSet::new();
         for d in due {
