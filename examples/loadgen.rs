@@ -5,7 +5,7 @@
 //!
 //!   cargo run --release --features server --example loadgen -- [--requests N] [--seconds S]
 //!       [--clients C] [--accounts A] [--instances I] [--report-clients R] [--postgres URL]
-//!       [--only-postgres] [--calls]
+//!       [--only-postgres] [--calls] [--health-clients H [--churn]]
 //!
 //! `--calls` runs live calls instead (issue 12): each client loops start (a 60-second
 //! quota), extend (60 more), end at 120 seconds, so one call is three requests and 18 credits;
@@ -13,7 +13,8 @@
 //! 18 per ended call with nothing left held.
 //! `--instances` starts that many servers on the one database (PostgreSQL) and spreads the
 //! clients over them; `--report-clients` adds clients that loop the full-year usage report
-//! meanwhile (reads must not slow deductions).
+//! meanwhile (reads must not slow deductions); `--health-clients` adds clients that loop
+//! `GET /health`, each request on a new connection with `--churn`.
 //! It starts `target/release/drawdown serve` itself (build it first) on a fresh store.
 
 use serde_json::{json, Value};
@@ -35,6 +36,12 @@ struct Opts {
     accounts: usize,
     instances: usize,
     report_clients: usize,
+    /// Clients looping `GET /health` beside the load, and whether each of their requests
+    /// opens a new connection (`--churn`) or reuses one.
+    health_clients: usize,
+    churn: bool,
+    /// ... and (`--unread`) drop each answer unread, as the first report clients did.
+    unread: bool,
     postgres: Option<String>,
     only_postgres: bool,
     calls: bool,
@@ -48,6 +55,9 @@ fn main() {
         accounts: 1,
         instances: 1,
         report_clients: 0,
+        health_clients: 0,
+        churn: false,
+        unread: false,
         postgres: None,
         only_postgres: false,
         calls: false,
@@ -57,6 +67,14 @@ fn main() {
     while let Some(a) = it.next() {
         if a == "--only-postgres" {
             o.only_postgres = true;
+            continue;
+        }
+        if a == "--churn" {
+            o.churn = true;
+            continue;
+        }
+        if a == "--unread" {
+            o.unread = true;
             continue;
         }
         if a == "--calls" {
@@ -75,6 +93,7 @@ fn main() {
             "--accounts" => o.accounts = n().max(1),
             "--instances" => o.instances = n().max(1),
             "--report-clients" => o.report_clients = n(),
+            "--health-clients" => o.health_clients = n(),
             "--postgres" => o.postgres = Some(v),
             _ => panic!("unknown option {a}"),
         }
@@ -199,8 +218,32 @@ fn deduct(
     }
 }
 
+/// One health client: `GET /health` in a loop, on one kept connection or (`churn`) a new
+/// connection per request, as a client that drops each answer unread would open.
+fn health(base: String, (churn, unread): (bool, bool), stop: Arc<AtomicBool>) -> usize {
+    let kept = ureq::AgentBuilder::new().build();
+    let mut n = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let agent = if churn {
+            ureq::AgentBuilder::new().build()
+        } else {
+            kept.clone()
+        };
+        let r = agent.get(&format!("{base}/health")).call();
+        let r = r.unwrap_or_else(|e| panic!("health failed: {e}"));
+        if !unread {
+            assert!(
+                r.into_string().is_ok_and(|t| t.contains("ok")),
+                "the health check answered"
+            );
+        }
+        n += 1;
+    }
+    n
+}
+
 /// One report client: the full-year usage report (`/billing/usage` over 365 days), in a loop.
-fn report(base: String, key: String, stop: Arc<AtomicBool>) -> usize {
+fn report(base: String, key: String, unread: bool, stop: Arc<AtomicBool>) -> usize {
     let agent = ureq::AgentBuilder::new().build();
     let today = drawdown::server::now().0.date_naive();
     let from = today - chrono::Duration::days(364);
@@ -211,15 +254,17 @@ fn report(base: String, key: String, stop: Arc<AtomicBool>) -> usize {
             .get(&url)
             .set("Authorization", &format!("Bearer {key}"))
             .call();
+        let r = r.unwrap_or_else(|e| panic!("report failed: {e}"));
+        n += 1;
+        if unread {
+            continue;
+        }
         // Read the whole answer, so the connection is kept and reused (as a client would).
-        let text = r
-            .map(|r| r.into_string())
-            .unwrap_or_else(|e| panic!("report failed: {e}"));
+        let text = r.into_string();
         assert!(
             text.is_ok_and(|t| t.contains("totalCredits")),
             "the report answered"
         );
-        n += 1;
     }
     n
 }
@@ -241,7 +286,18 @@ fn run(o: &Opts, name: &str, url: &str, instances: usize) {
                 keys[0].clone(),
                 stop.clone(),
             );
-            std::thread::spawn(move || report(base, key, stop))
+            let unread = o.unread;
+            std::thread::spawn(move || report(base, key, unread, stop))
+        })
+        .collect();
+    let healthy: Vec<_> = (0..o.health_clients)
+        .map(|i| {
+            let (base, stop, how) = (
+                bases[i % bases.len()].clone(),
+                stop.clone(),
+                (o.churn, o.unread),
+            );
+            std::thread::spawn(move || health(base, how, stop))
         })
         .collect();
     let threads: Vec<_> = (0..o.clients)
@@ -258,6 +314,19 @@ fn run(o: &Opts, name: &str, url: &str, instances: usize) {
     let secs = start.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
     let reports: usize = readers.into_iter().map(|t| t.join().unwrap()).sum();
+    let checks: usize = healthy.into_iter().map(|t| t.join().unwrap()).sum();
+    if o.health_clients > 0 {
+        let how = match (o.churn, o.unread) {
+            (_, true) => "each answer dropped unread",
+            (true, _) => "a new connection each",
+            _ => "kept connections",
+        };
+        println!(
+            "{name}: {} health clients, {how}: {checks} checks ({:.0}/s)",
+            o.health_clients,
+            checks as f64 / secs
+        );
+    }
     let mut lat: Vec<Duration> = done.iter().map(|d| d.1).collect();
     lat.sort();
     let pct =

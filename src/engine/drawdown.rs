@@ -849,7 +849,23 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
 /// available wallet crossed the threshold (`Reloader::after`), move the alert state
 /// (`alert_after`); finally the closing figures.
 pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview, State)> {
+    validate(input)?;
     run_recording(input, settle_at_once, None, true, None)
+}
+
+/// `run` over an input whose card and account the caller has validated already (a live
+/// call's shares: `authorize_call` checked the very same view), so they are checked once.
+pub(crate) fn run_validated(input: &PreviewInput) -> Result<(Preview, State)> {
+    run_recording(input, true, None, true, None)
+}
+
+fn validate(input: &PreviewInput) -> Result<()> {
+    let card = &input.rate_card;
+    card.validate().map_err(|e| e.within("rateCard"))?;
+    input
+        .account
+        .validate(card)
+        .map_err(|e| e.within("account"))
 }
 
 /// Where a preview's items go: into its answer, or each to a consumer as it is charged.
@@ -869,6 +885,7 @@ pub fn preview_answer(input: &PreviewInput) -> Result<PreviewAnswer> {
 pub fn preview_answer_each(input: &PreviewInput, each: Option<EachItem>) -> Result<PreviewAnswer> {
     let mut timeline = (input.detail == Detail::Timeline).then(Timeline::default);
     let allocations = input.detail != Detail::Summary;
+    validate(input)?;
     let (preview, st) = run_recording(input, true, timeline.as_mut(), allocations, each)?;
     Ok(PreviewAnswer {
         preview,
@@ -890,8 +907,6 @@ fn run_recording(
 ) -> Result<(Preview, State)> {
     let card = &input.rate_card;
     let account = &input.account;
-    card.validate().map_err(|e| e.within("rateCard"))?;
-    account.validate(card).map_err(|e| e.within("account"))?;
     let (events, order) = events_in_order(input)?;
     let events: Vec<&Event> = order.iter().map(|&i| &events[i]).collect();
     let mut st = State::open(account);

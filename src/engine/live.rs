@@ -313,7 +313,8 @@ fn shares(check: AuthorizeInput, hold: &Hold, seconds: u64) -> Result<(u64, Deci
         through: None,
         prorate: false,
     };
-    let p = crate::engine::drawdown::preview_drawdown(&PreviewInput {
+    // `authorize_call` validated this card and view of the account a moment ago.
+    let (p, _) = crate::engine::drawdown::run_validated(&PreviewInput {
         rate_card: check.rate_card,
         account: check.account,
         usage: vec![usage],

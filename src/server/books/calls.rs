@@ -22,6 +22,7 @@ use crate::engine::model::Account;
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use crate::server::storage::memo::Db;
+use crate::server::storage::memo::Needs;
 use crate::server::storage::rollup;
 use crate::server::storage::sql::Row;
 use rust_decimal::Decimal;
@@ -64,20 +65,38 @@ pub(crate) fn check_id(id: &str, field: &str) -> R<()> {
         .map_err(|e| Failure::from_error(Kind::Malformed, &e))
 }
 
+/// What a live-call job on `id` reads, announced so its group reads it ahead with the
+/// others' (`memo::Needs`): the call's row; for an end at `at`, also whether the id is
+/// recorded as usage and the day totals around it (UTC dates +-2 cover every zone's +-1).
+pub fn call_needs(id: &str, end_at: Option<Instant>) -> Needs {
+    let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
+    Needs {
+        calls: vec![id.to_string()],
+        usage_ids: end_at.map(|_| id.to_string()).into_iter().collect(),
+        days: end_at.map(|t| (day(t, -2), day(t, 2))),
+        ..Needs::default()
+    }
+}
+
 /// The recorded row of a call: (state, start answer, end answer).
 pub(crate) fn recorded(
     db: &mut dyn Db,
     account: &str,
     id: &str,
 ) -> R<Option<(String, Value, Value)>> {
-    let rows = store(db.query(
-        "SELECT state, start_answer, end_answer FROM calls WHERE account_id = $1 AND call_id = $2",
-        &[account.into(), id.into()],
-    ))?;
+    let row = match db.memo().call(account, id) {
+        Some(known) => known,
+        None => store(db.query(
+            "SELECT state, start_answer, end_answer FROM calls WHERE account_id = $1 AND call_id = $2",
+            &[account.into(), id.into()],
+        ))?
+        .into_iter()
+        .next(),
+    };
     let parse = |v: &crate::server::storage::sql::Val| {
         serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
     };
-    Ok(rows.first().map(|r| {
+    Ok(row.map(|r| {
         (
             r[0].text().unwrap_or("").to_string(),
             parse(&r[1]),
@@ -149,6 +168,7 @@ pub(crate) fn start_job(
         "INSERT INTO calls (account_id, call_id, state, started_at, start_answer) VALUES ($1, $2, 'live', $3, $4)",
         &[account.into(), b.id.as_str().into(), at.to_string().into(), body.to_string().into()],
     ))?;
+    db.memo().forget_call(account, &b.id);
     if grant.final_quota {
         final_quota_event(db, &mut a, &b.id, &grant, now)?;
     }
@@ -264,11 +284,15 @@ pub(crate) fn end_job(
 
 /// An end whose call id was recorded as usage (by `POST /usage`) would bill it twice.
 fn refuse_recorded_usage(db: &mut dyn Db, account: &str, id: &str) -> R<()> {
-    let seen = store(db.query(
-        "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
-        &[account.into(), id.into()],
-    ))?;
-    if seen.is_empty() {
+    let seen = match db.memo().usage_id(account, id) {
+        Some(seen) => seen,
+        None => !store(db.query(
+            "SELECT usage_id FROM usage_ids WHERE account_id = $1 AND usage_id = $2",
+            &[account.into(), id.into()],
+        ))?
+        .is_empty(),
+    };
+    if !seen {
         return Ok(());
     }
     Err(Failure::new(
@@ -337,6 +361,7 @@ pub(crate) fn record_end(
         params.push(started.into());
     }
     store(db.exec(sql, &params))?;
+    db.memo().forget_call(account, id);
     Ok(())
 }
 
@@ -394,9 +419,8 @@ fn days_around(db: &mut dyn Db, a: &Acct, at: Instant) -> R<rollup::Days> {
         (day + chrono::Duration::days(1)).to_string(),
     );
     let needs = crate::server::storage::memo::Needs {
-        key: None,
-        usage_ids: vec![],
         days: Some(span),
+        ..Default::default()
     };
     Ok(store(crate::server::storage::memo::read_known(db, &a.id, &needs))?.days)
 }
@@ -417,6 +441,7 @@ pub(crate) fn lapse_holds(db: &mut dyn Db, a: &mut Acct, now: Instant) -> R<()> 
             "UPDATE calls SET state = 'expired' WHERE account_id = $1 AND call_id = $2 AND state = 'live' RETURNING call_id",
             &[a.id.as_str().into(), id.as_str().into()],
         ))?;
+        db.memo().forget_call(&a.id, &id);
         if !changed.is_empty() {
             let payload =
                 json!({ "type": "call.expired", "accountId": a.id, "callId": id, "at": now });

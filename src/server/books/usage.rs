@@ -179,6 +179,7 @@ pub fn usage_needs(key: &str, events: &[Usage]) -> R<Needs> {
         key: Some(key.to_string()),
         usage_ids: events.iter().map(|u| u.id.to_string()).collect(),
         days: first.zip(last).map(|(f, l)| (day(f, -1), day(l, 1))),
+        ..Needs::default()
     })
 }
 

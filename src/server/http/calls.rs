@@ -6,7 +6,7 @@ use crate::server::books::auth::{Caller, READ, WRITE};
 use crate::server::books::calls::*;
 use crate::server::clock::now;
 use crate::server::http::extract::{JsonBody, Query};
-use crate::server::http::jobs::{job, read};
+use crate::server::http::jobs::{job_needing, read};
 use crate::server::http::state::Shared;
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, R};
@@ -23,7 +23,8 @@ pub(crate) async fn start(
     check_id(&b.id, "id")?;
     let window = st.config.window;
     let provider = st.config.provider.clone();
-    job(&st, Some(c.account.clone()), move |db| {
+    let needs = call_needs(&b.id, None);
+    job_needing(&st, Some(c.account.clone()), Some(needs), move |db| {
         start_job(db, &c.account, b, (window, provider.as_ref()), now())
     })
     .await
@@ -40,7 +41,8 @@ pub(crate) async fn extend(
     check_id(&id, "id")?;
     let window = st.config.window;
     let provider = st.config.provider.clone();
-    job(&st, Some(c.account.clone()), move |db| {
+    let needs = call_needs(&id, None);
+    job_needing(&st, Some(c.account.clone()), Some(needs), move |db| {
         extend_job(db, &c.account, &id, b, (window, provider.as_ref()), now())
     })
     .await
@@ -57,7 +59,8 @@ pub(crate) async fn end(
     check_id(&id, "id")?;
     let window = st.config.window;
     let provider = st.config.provider.clone();
-    job(&st, Some(c.account.clone()), move |db| {
+    let needs = call_needs(&id, Some(b.at.unwrap_or_else(now)));
+    job_needing(&st, Some(c.account.clone()), Some(needs), move |db| {
         let now = now();
         let b = EndBody {
             at: Some(window.live(b.at, now, "at")?),

@@ -31,6 +31,8 @@ pub struct Needs {
     pub usage_ids: Vec<String>,
     /// The local dates (inclusive) of the day totals it updates.
     pub days: Option<(String, String)>,
+    /// The live calls whose rows it reads (`calls`: state and recorded answers).
+    pub calls: Vec<String>,
 }
 
 /// An account row: its rate card and snapshot (JSON text) and its ledger sequence.
@@ -55,6 +57,8 @@ struct Ahead {
     days: Days,
     ranges: Vec<(String, String)>,
     dirty_days: BTreeSet<Key>,
+    /// Call rows by call id (state, start answer, end answer; `None`: no row).
+    calls: HashMap<String, Option<Row>>,
 }
 
 /// Whether one of `ranges` holds every date of `span`.
@@ -69,6 +73,7 @@ enum Change {
     Id(String, String, Option<bool>),
     Expired(String, String),
     Day(String, Key, Option<Totals>, bool),
+    Call(String, String, Option<Option<Row>>),
 }
 
 #[derive(Default)]
@@ -121,6 +126,25 @@ impl Memo {
         let before = a.ids.insert(id.to_string(), true);
         self.journal
             .push(Change::Id(account.into(), id.into(), before));
+    }
+    /// A call's row (state, start answer, end answer), when the group knows it
+    /// (`Some(None)`: no row).
+    pub fn call(&self, account: &str, id: &str) -> Option<Option<Row>> {
+        self.ahead.get(account)?.calls.get(id).cloned()
+    }
+    /// Whether a usage id is recorded, when the group knows.
+    pub fn usage_id(&self, account: &str, id: &str) -> Option<bool> {
+        self.ahead.get(account)?.ids.get(id).copied()
+    }
+    /// The job wrote the call's row: the group no longer knows it (the next read asks).
+    pub fn forget_call(&mut self, account: &str, id: &str) {
+        let Some(a) = self.ahead.get_mut(account) else {
+            return;
+        };
+        if let Some(before) = a.calls.remove(id) {
+            self.journal
+                .push(Change::Call(account.into(), id.into(), Some(before)));
+        }
     }
     /// The grants whose expiry is booked, when the group read them.
     pub fn expired(&self, account: &str) -> Option<BTreeSet<String>> {
@@ -233,6 +257,13 @@ impl Memo {
                     set.remove(&grant);
                 }
             }
+            Change::Call(acc, id, before) => {
+                let calls = &mut self.ahead.entry(acc).or_default().calls;
+                match before {
+                    Some(b) => calls.insert(id, b),
+                    None => calls.remove(&id),
+                };
+            }
             Change::Day(acc, key, before, dirty) => {
                 let a = self.ahead.entry(acc).or_default();
                 match before {
@@ -339,6 +370,7 @@ struct Plan {
     ids: Vec<(String, String)>,
     expired: BTreeSet<String>,
     spans: Vec<(String, (String, String))>,
+    calls: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -349,13 +381,15 @@ impl Plan {
             ids: vec![],
             expired: BTreeSet::new(),
             spans: vec![],
+            calls: vec![],
         }
     }
 
     fn add(&mut self, memo: &Memo, account: &str, n: &Needs) {
         // Text the database cannot hold is not read ahead: its job meets it alone.
         let nul = |s: &str| s.contains('\0');
-        if nul(account) || n.key.as_deref().is_some_and(nul) || n.usage_ids.iter().any(|i| nul(i)) {
+        let ids = n.usage_ids.iter().chain(&n.calls);
+        if nul(account) || n.key.as_deref().is_some_and(nul) || ids.clone().any(|i| nul(i)) {
             return;
         }
         let held = memo.ahead.get(account);
@@ -375,6 +409,11 @@ impl Plan {
         if held.is_none_or(|a| a.expired.is_none()) {
             self.expired.insert(acc());
         }
+        let calls = n
+            .calls
+            .iter()
+            .filter(|c| !held.is_some_and(|a| a.calls.contains_key(*c)));
+        self.calls.extend(calls.map(|c| (acc(), c.clone())));
         if let Some(span) = &n.days {
             if !held.is_some_and(|a| covered(&a.ranges, span)) {
                 match self.spans.iter_mut().find(|(a, _)| a == account) {
@@ -406,6 +445,7 @@ impl Plan {
         };
         let (keys, key_params) = pairs(&self.keys, "account_id, key");
         let (ids, id_params) = pairs(&self.ids, "account_id, usage_id");
+        let (calls, call_params) = pairs(&self.calls, "account_id, call_id");
         let accounts: Vec<Val> = self.expired.iter().map(|a| Val::from(a.as_str())).collect();
         let expired = if accounts.is_empty() {
             "FALSE".to_string()
@@ -438,6 +478,7 @@ impl Plan {
             (format!("SELECT account_id, usage_id FROM usage_ids WHERE {ids}"), id_params),
             (format!("SELECT account_id, grant_id FROM grant_expiries WHERE {expired}"), accounts),
             (format!("SELECT account_id, day, channel, code, unit, quantity, credits, lines FROM usage_days WHERE {days}"), span_params),
+            (format!("SELECT account_id, call_id, state, start_answer, end_answer FROM calls WHERE {calls}"), call_params),
         ]
     }
 
@@ -490,6 +531,17 @@ impl Plan {
             a.days.extend(rollup::parse(&fresh));
             a.ranges.push(span);
         }
+        for (acc, id) in &self.calls {
+            memo.ahead
+                .entry(acc.clone())
+                .or_default()
+                .calls
+                .insert(id.clone(), None);
+        }
+        for r in answers.next().unwrap_or_default() {
+            let a = memo.ahead.entry(text(&r, 0)).or_default();
+            a.calls.insert(text(&r, 1), Some(r[2..].to_vec()));
+        }
     }
 }
 
@@ -506,6 +558,7 @@ mod tests {
             key: Some(key.into()),
             usage_ids: ids.iter().map(|s| s.to_string()).collect(),
             days: Some((span.0.into(), span.1.into())),
+            ..Needs::default()
         }
     }
 
@@ -530,7 +583,7 @@ mod tests {
         let n = needs("k1", &["u1", "u2"], ("2026-01-01", "2026-01-03"));
         let mut plan = Plan::new(AHEAD_IDS);
         plan.add(&memo, "a", &n);
-        assert_eq!(plan.queries().len(), 4);
+        assert_eq!(plan.queries().len(), 5);
         let answers = vec![
             vec![],
             vec![vec![text("a"), text("u1")]],
@@ -594,5 +647,42 @@ mod tests {
         let k = memo.known("a", &wide).unwrap();
         let credits: Vec<String> = k.days.values().map(|t| t.credits.to_string()).collect();
         assert_eq!(credits, ["3", "25"]);
+    }
+
+    /// A live call's row is read ahead with the group; a job that writes it forgets it
+    /// (the next read asks the table), and a job rolled back puts it back.
+    #[test]
+    fn call_rows_are_read_ahead_and_forgotten_when_written() {
+        let mut memo = Memo::default();
+        let n = Needs {
+            calls: vec!["c1".into(), "c2".into()],
+            ..Needs::default()
+        };
+        let mut plan = Plan::new(AHEAD_IDS);
+        plan.add(&memo, "a", &n);
+        assert!(plan.queries()[4]
+            .0
+            .contains("FROM calls WHERE (account_id, call_id) IN"));
+        let row = vec![text("a"), text("c1"), text("live"), text("{}"), Val::Null];
+        let answers = vec![vec![], vec![], vec![], vec![], vec![row]];
+        plan.take(&mut memo, answers.into_iter());
+        assert_eq!(
+            memo.call("a", "c1"),
+            Some(Some(vec![text("live"), text("{}"), Val::Null]))
+        );
+        assert_eq!(memo.call("a", "c2"), Some(None), "read, and no row");
+        assert_eq!(memo.call("a", "c3"), None, "not read");
+        let mut again = Plan::new(AHEAD_IDS);
+        again.add(&memo, "a", &n);
+        assert!(
+            again.calls.is_empty(),
+            "what the group holds is not read twice"
+        );
+
+        memo.mark();
+        memo.forget_call("a", "c1");
+        assert_eq!(memo.call("a", "c1"), None);
+        memo.undo();
+        assert!(memo.call("a", "c1").is_some_and(|r| r.is_some()));
     }
 }
