@@ -14,6 +14,8 @@ ls -d /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need_apt+=(postgresql)
 command -v psql >/dev/null || need_apt+=(postgresql-client)
 # The invoice PDF test reads text and renders a page with poppler (pdftotext, pdftoppm).
 command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
+# The server's tests run again with the clock a year ahead (scripts/test.sh).
+command -v faketime >/dev/null || need_apt+=(faketime)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== apt-get install ${need_apt[*]}"
   apt-get update -qq

@@ -3,7 +3,8 @@
 # skips what is already there). `.ci/run` runs exactly this.
 #   native: unit, vector, CLI and property tests; the vectors through the CLI
 #   server:   drawdown serve end to end on SQLite and on a private PostgreSQL (scripts/postgres.sh),
-#             a PostgreSQL restart under load, several instances on one database
+#             a PostgreSQL restart under load, several instances on one database; then again
+#             with the machine's clock a year ahead (faketime)
 #   openapi:  docs/openapi.json linted (Redocly) and its generated types checked against real answers
 #   package:  build pkg/, vectors over it in Node, the handles, TypeScript declarations, native/wasm parity
 #   packaging: the packed tarball installed as users install it: Node 20/22/24/26 import and require,
@@ -22,6 +23,21 @@ bash scripts/setup.sh
 echo "== native tests (unit, vectors, CLI, properties; the server against SQLite and PostgreSQL)"
 DRAWDOWN_TEST_POSTGRES=$(bash scripts/postgres.sh) DRAWDOWN_REQUIRE_POSTGRES=1 \
   cargo test --release --features server
+
+echo "== the server's tests again with the machine's clock a year ahead (faketime): time is an input"
+# The built test binaries themselves (rustc can hang under faketime); the servers they start
+# inherit the moved clock. A test that hard-codes today's date fails here first.
+server_tests=$(cargo test --release --features server --no-run --message-format=json 2>/dev/null |
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+    for (const l of s.split("\n").filter(Boolean)) {
+      const m = JSON.parse(l);
+      if (m.reason === "compiler-artifact" && m.executable && m.target.kind.includes("test") && /^server/.test(m.target.name)) console.log(m.executable);
+    }
+  })')
+[ -n "$server_tests" ] || { echo "no server test binaries found" >&2; exit 1; }
+for t in $server_tests; do
+  DRAWDOWN_TEST_POSTGRES=$(bash scripts/postgres.sh) DRAWDOWN_REQUIRE_POSTGRES=1 faketime -f '+365d' "$t"
+done
 
 echo "== the OpenAPI document: Redocly lint, and openapi-typescript's types against the server's answers"
 node --test tests/openapi/client.test.mjs
