@@ -1,8 +1,33 @@
 // The public API over the wasm-bindgen exports. The module takes and returns plain objects
 // (serde-wasm-bindgen builds the outputs: amounts as strings, maps as plain objects) and
-// throws an Error named DrawdownError with a stable `code` and the `field` it concerns.
-import * as wasm from "./drawdown.js";
+// throws a DrawdownError (js/error.js) with a stable `code` and the `field` it concerns.
+import * as raw from "./drawdown.js";
+import { adopt, adopting, DrawdownError } from "./error.js";
 import { assertReady } from "./state.js";
+
+export { DrawdownError } from "./error.js";
+
+// The module's exports with every error adopted into `DrawdownError` where it crosses into
+// JavaScript: the functions wrapped once here, the handles' methods on their prototypes.
+const wasm = {};
+for (const [name, value] of Object.entries(raw)) {
+  wasm[name] = typeof value === "function" && !/^[A-Z]/.test(name) ? adopting(value) : value;
+}
+for (const Class of [raw.Pricer, raw.AccountHandle, raw.EdgeMachine]) {
+  for (const key of Object.getOwnPropertyNames(Class.prototype)) {
+    const d = Object.getOwnPropertyDescriptor(Class.prototype, key);
+    if (key !== "constructor" && typeof d.value === "function") Class.prototype[key] = adopting(d.value);
+  }
+}
+
+/** `new Class(...args)`, its errors adopted. */
+function open(Class, ...args) {
+  try {
+    return new Class(...args);
+  } catch (e) {
+    throw adopt(e);
+  }
+}
 
 export { addDecimals, compareDecimals, formatCredits, formatMoney, subtractDecimals } from "./decimal.js";
 
@@ -106,8 +131,9 @@ class Pricer {
   #head(id) {
     return (this.#heads[id] = LineHead.of(this.#p.head(id)));
   }
+  /** Frees the handle's memory; freeing it again does nothing. */
   free() {
-    this.#p.free();
+    if (this.#p.__wbg_ptr !== 0) this.#p.free();
   }
 }
 if (dispose) Pricer.prototype[dispose] = Pricer.prototype.free;
@@ -393,7 +419,7 @@ function plainRequest(call) {
 /** Reads `{ rateCard, plan? }` once; throws DrawdownError as `quoteCall` would. */
 export function createPricer(input) {
   assertReady();
-  return new Pricer(new wasm.Pricer(input));
+  return new Pricer(open(raw.Pricer, input));
 }
 
 /** `{"k":v,...}` of the defined entries, the values as JSON.stringify writes them. */
@@ -520,8 +546,9 @@ class AccountHandle {
   snapshot() {
     return this.#a.snapshot();
   }
+  /** Frees the handle's memory; freeing it again does nothing. */
   free() {
-    this.#a.free();
+    if (this.#a.__wbg_ptr !== 0) this.#a.free();
   }
 }
 if (dispose) AccountHandle.prototype[dispose] = AccountHandle.prototype.free;
@@ -529,7 +556,7 @@ if (dispose) AccountHandle.prototype[dispose] = AccountHandle.prototype.free;
 /** Reads `{ rateCard, account }` once; throws DrawdownError as the one-shot operations would. */
 export function openAccount(input) {
   assertReady();
-  return new AccountHandle(new wasm.AccountHandle(input));
+  return new AccountHandle(open(raw.AccountHandle, input));
 }
 
 /** The edge's protocol (SEMANTICS 12): the core's state machine, fed events with the
@@ -550,14 +577,15 @@ class EdgeHandle {
       case "tick":
         return this.#m.tick(now);
       default:
-        throw Object.assign(new Error(`unknown edge event kind \`${event.kind}\``), { name: "DrawdownError", code: "invalid_enum", field: "kind" });
+        throw new DrawdownError(`unknown edge event kind \`${event.kind}\``, "invalid_enum", "kind");
     }
   }
   state() {
     return this.#m.state();
   }
+  /** Frees the handle's memory; freeing it again does nothing. */
   free() {
-    this.#m.free();
+    if (this.#m.__wbg_ptr !== 0) this.#m.free();
   }
 }
 if (dispose) EdgeHandle.prototype[dispose] = EdgeHandle.prototype.free;
@@ -566,7 +594,7 @@ if (dispose) EdgeHandle.prototype[dispose] = EdgeHandle.prototype.free;
  * the end answers it kept; throws DrawdownError for settings or state it cannot read. */
 export function openEdge({ settings, state = "", ended = {} }) {
   assertReady();
-  return new EdgeHandle(new wasm.EdgeMachine(JSON.stringify(settings), state ?? "", JSON.stringify(ended)));
+  return new EdgeHandle(open(raw.EdgeMachine, JSON.stringify(settings), state ?? "", JSON.stringify(ended)));
 }
 
 // Keys in code point order, which is the UTF-8 byte order of the native build's sorted maps
@@ -616,7 +644,7 @@ export function version() {
   return wasm.version();
 }
 
-/** Type guard for errors thrown by drawdown. */
+/** Type guard for errors thrown by drawdown (`value instanceof DrawdownError` says the same). */
 export function isDrawdownError(value) {
-  return value instanceof Error && value.name === "DrawdownError" && typeof value.code === "string";
+  return value instanceof DrawdownError;
 }

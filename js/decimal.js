@@ -3,14 +3,13 @@
 // is not a number at all. Amounts are the strings the engine writes ("45.0000", "-3.5");
 // the arithmetic is BigInt, and display goes through Intl.NumberFormat's exact string input.
 
+import { DrawdownError } from "./error.js";
+
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 function invalid(field, value) {
-  const err = new Error(`\`${field}\` must be a decimal string like "12.50", got ${JSON.stringify(value) ?? String(value)}`);
-  err.name = "DrawdownError";
-  err.code = "invalid_decimal";
-  err.field = field;
-  return err;
+  const got = JSON.stringify(value) ?? String(value);
+  return new DrawdownError(`\`${field}\` must be a decimal string like "12.50", got ${got}`, "invalid_decimal", field);
 }
 
 /** `value` as an integer count of 10^-scale. */

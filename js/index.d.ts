@@ -35,6 +35,8 @@ import type {
 } from "./types.js";
 
 export type * from "./types.js";
+/** The class of every error the package throws (`e instanceof DrawdownError`). */
+export { DrawdownError } from "./types.js";
 
 /** Operation names accepted by `evalCanonical`. */
 export type OperationName =
@@ -203,7 +205,10 @@ export function isDrawdownError(value: unknown): value is DrawdownError;
 export type InitInput = string | { readonly href: string } | ArrayBuffer | ArrayBufferView | PromiseLike<unknown> | object;
 
 /** Instantiates the WebAssembly module (browser; by default it fetches `drawdown_bg.wasm`
- * next to the package's own file); a no-op in Node and workerd. Idempotent. */
+ * next to the package's own file); a no-op in Node and workerd. Idempotent once it has
+ * succeeded. Never throws synchronously: a failed attempt rejects with a `DrawdownError`
+ * whose code is `init_failed` (its `cause` the underlying error), and a later call with a
+ * working source tries again. */
 export function init(input?: InitInput): Promise<void>;
 /** Instantiates synchronously from a compiled `WebAssembly.Module` or the module's bytes;
  * a no-op in Node and workerd. */

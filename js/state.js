@@ -1,5 +1,7 @@
 // Whether the WebAssembly module is instantiated. Node and workerd entries instantiate it
 // synchronously at import; the browser entry on `await init()`.
+import { DrawdownError } from "./error.js";
+
 let ready = false;
 
 export function markReady() {
@@ -8,10 +10,6 @@ export function markReady() {
 
 export function assertReady() {
   if (!ready) {
-    const err = new Error("drawdown is not initialised: call `await init()` once before using it");
-    err.name = "DrawdownError";
-    err.code = "not_initialized";
-    err.field = null;
-    throw err;
+    throw new DrawdownError("drawdown is not initialised: call `await init()` once before using it", "not_initialized");
   }
 }

@@ -95,6 +95,8 @@ export type DrawdownErrorCode =
   | "payload_too_large"
   | "stale_request"
   | "not_initialized"
+  | "init_failed"
+  | "handle_freed"
   | "too_many_periods"
   | "unknown_call"
   | "unknown_field"
@@ -746,10 +748,15 @@ export interface AlertEvaluation {
   changed: boolean;
 }
 
-/** Every error drawdown throws: a JS Error with a stable code and the field it concerns. */
-export interface DrawdownError extends Error {
-  name: "DrawdownError";
-  code: DrawdownErrorCode;
+/** Every error drawdown throws, for `instanceof` as well as `isDrawdownError`: a JS Error
+ * with a stable code and the field it concerns.
+ * @example
+ * try { quoteCall(input); } catch (e) { if (e instanceof DrawdownError) console.log(e.code, e.field); }
+ */
+export declare class DrawdownError extends Error {
+  constructor(message: string, code: DrawdownErrorCode, field?: string | null, options?: { cause?: unknown });
+  readonly name: "DrawdownError";
+  readonly code: DrawdownErrorCode;
   /** The input's path, e.g. `rateCard.voice.perMinute` or `usage[3].at`; `null` for the whole input. */
-  field: string | null;
+  readonly field: string | null;
 }

@@ -20,6 +20,7 @@ import {
   formatMoney,
   errorDocument,
   isDrawdownError,
+  DrawdownError,
   version,
   type RateCard,
   type Quote,
@@ -168,4 +169,18 @@ export function topUpTotal(rateCard: RateCard, amount: string): string {
   // @ts-expect-error the net amount is a decimal string
   quoteTopUp({ rateCard, amount: 10, at: "2026-11-30T10:00:00Z", seller: { country: "DE", vatId: "x" }, customer: { country: "FR" } });
   return `${q.gross} ${q.currency} ${t} ${q.taxCountry ?? ""}`;
+}
+
+/** Issue 27: a runtime class, as stripe-node's, for `instanceof`. */
+export function codeOf(rateCard: RateCard): DrawdownErrorCode | null {
+  try {
+    quoteCall({ rateCard, call: { direction: "outbound", connectedSeconds: 60 } });
+    return null;
+  } catch (e: unknown) {
+    if (e instanceof DrawdownError) {
+      const field: string | null = e.field;
+      return field === null ? e.code : e.code;
+    }
+    throw e;
+  }
 }

@@ -171,15 +171,10 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !is_json(ct) {
-        return Err(Failure::new(
-            ServerCode::UnsupportedMediaType,
-            None,
-            "send the body as application/json",
-        ));
-    }
     // Read up to MAX_BODY; past it, keep draining (up to MAX_DRAIN) so the client, still
-    // sending, gets the coded 413 rather than a reset connection.
+    // sending, gets the coded 413 rather than a reset connection. A body refused for its
+    // media type is read too: a request whose body is left unread ends its connection, and a
+    // client that already reused that connection for its next request would see it cut.
     use futures_util::StreamExt;
     let mut stream = b.into_data_stream();
     let (mut bytes, mut total) = (Vec::new(), 0usize);
@@ -206,6 +201,13 @@ async fn body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, b: Body) -> R
                 "the body did not arrive in time",
             )
         })??;
+    if !is_json(ct) {
+        return Err(Failure::new(
+            ServerCode::UnsupportedMediaType,
+            None,
+            "send the body as application/json",
+        ));
+    }
     if total > MAX_BODY {
         return Err(Failure::engine(
             Kind::TooLarge,

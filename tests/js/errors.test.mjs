@@ -1,0 +1,41 @@
+// Every failure of the package is a DrawdownError (a class, for `instanceof`), with a code
+// and the field it concerns: the engine's errors, the handles' (also once freed), the
+// decimal helpers', and the module's state.
+import assert from "node:assert/strict";
+import test from "node:test";
+import * as dd from "../../pkg/node.js";
+
+const rateCard = { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9", increment: "60/60" } };
+const is = (code, field) => (e) => e instanceof dd.DrawdownError && e instanceof Error && e.name === "DrawdownError" && e.code === code && (field === undefined || e.field === field);
+
+test("the engine's errors are DrawdownErrors, one-shot and through handles", () => {
+  assert.throws(() => dd.quoteCall({ rateCard }), is("missing_field", "call"));
+  assert.throws(() => dd.quoteCall({ rateCard: { ...rateCard, currency: "usd" }, call: { direction: "outbound", connectedSeconds: 1 } }), is("invalid_currency", "rateCard.currency"));
+  assert.throws(() => dd.createPricer({ rateCard: { ...rateCard, currency: "usd" } }), is("invalid_currency", "rateCard.currency"));
+  const p = dd.createPricer({ rateCard });
+  assert.throws(() => p.quoteCall({ direction: "sideways", connectedSeconds: 1 }), is("invalid_enum"));
+  const a = dd.openAccount({ rateCard, account: { grants: [] } });
+  assert.throws(() => a.endCall("nope", "2026-12-07T00:00:00Z", { direction: "outbound", connectedSeconds: 1 }), (e) => e instanceof dd.DrawdownError);
+  assert.ok(dd.isDrawdownError(new dd.DrawdownError("x", "internal")));
+  p.free();
+  a.free();
+});
+
+test("a freed handle answers handle_freed in words of the domain; freeing twice does nothing", () => {
+  const p = dd.createPricer({ rateCard });
+  assert.equal(p.quoteCall({ direction: "outbound", connectedSeconds: 60 }).totalCredits, "9.0000");
+  p.free();
+  assert.doesNotThrow(() => p.free());
+  assert.throws(() => p.quoteCall({ direction: "outbound", connectedSeconds: 60 }), (e) => is("handle_freed", null)(e) && !/rust|pointer/i.test(e.message));
+  const a = dd.openAccount({ rateCard, account: { grants: [] } });
+  a.free();
+  a.free();
+  assert.throws(() => a.snapshot(), is("handle_freed"));
+});
+
+test("the decimal helpers and the edge throw the class too", () => {
+  assert.throws(() => dd.addDecimals("1", 2), is("invalid_decimal", "values[1]"));
+  assert.throws(() => dd.formatMoney("ten", "USD"), is("invalid_decimal", "amount"));
+  const doc = dd.errorDocument(new dd.DrawdownError("bad", "invalid_value", "x"));
+  assert.deepEqual(doc, { error: { code: "invalid_value", field: "x", message: "bad" } });
+});
