@@ -1,4 +1,6 @@
-//! `POST /usage` and the pre-call check `POST /calls/authorize`.
+//! Usage (`POST /usage`, SEMANTICS 10 and 14): the window its events must fall in, the ids
+//! already recorded, each event drawn down through the engine and booked as a charge
+//! (`charges`); and the pre-call check's body.
 
 use super::accounts::load;
 use super::accounts::save;

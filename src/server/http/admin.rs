@@ -1,4 +1,5 @@
-//! The HTTP handlers of `books::admin`.
+//! The HTTP handlers of `books::admin`: each reads its request, checks the caller's scope and
+//! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 use crate::engine::error::Code;
 use crate::server::books::accounts::load;

@@ -1,4 +1,5 @@
-//! The HTTP handlers of `books::calls`.
+//! The HTTP handlers of `books::calls`: each reads its request, checks the caller's scope and
+//! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 pub(super) use crate::engine::call_body::{EndBody, ExtendBody, StartBody};
 use crate::server::books::accounts::load;

@@ -1,4 +1,5 @@
-//! The HTTP handlers of `books::leases`.
+//! The HTTP handlers of `books::leases`: each reads its request, checks the caller's scope and
+//! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 use crate::engine::amount::Seconds;
 use crate::engine::lease::{self, LeaseRequest, DEFAULT_LEASE_SECONDS};

@@ -19,7 +19,7 @@ use tower::ServiceExt;
 
 /// A client has this long to send its request head (slowloris).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// ... and this long to send its body (`routes::body`).
+/// ... and this long to send its body (`extract::body`).
 pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Request heads larger than this, or with more headers, get a coded 431.
 pub const MAX_HEADER_BYTES: usize = 16 << 10;

@@ -1,4 +1,5 @@
-//! The HTTP handlers of `books::profile`.
+//! The HTTP handlers of `books::profile`: each reads its request, checks the caller's scope and
+//! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 use crate::server::books::auth::{Caller, READ};
 use crate::server::books::invoices::{self};

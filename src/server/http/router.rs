@@ -1,7 +1,8 @@
 //! The HTTP API: the router (seed 000's billing endpoints plus usage, the pre-call check,
-//! the ledger and administration), the two ways a handler reaches the store (`job` on the
-//! writer, `read` on a reader), and the operational routes. Handlers live by concern in
-//! `usage`, `wallet`, `reports` and `admin`; `docs/openapi.json` describes every route.
+//! live calls, leases, the ledger and administration) and the operational routes. Handlers
+//! live by concern beside it (`wallet`, `usage`, `calls`, `leases`, `profile`, `reports`,
+//! `admin`, `auth`) and reach the store through `jobs`; `docs/openapi.json` describes every
+//! route.
 
 use super::jobs::{job, read};
 use super::state::Shared;

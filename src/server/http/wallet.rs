@@ -1,4 +1,5 @@
-//! The HTTP handlers of `books::wallet`.
+//! The HTTP handlers of `books::wallet`: each reads its request, checks the caller's scope and
+//! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 use crate::engine::amount::{self};
 use crate::engine::error::Code;
