@@ -35,6 +35,7 @@ sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts
 # the public handles (js/api.js) are typed without it, so the declarations compile on es2022.
 sed -i '/\[Symbol\.dispose\]()/d' pkg/drawdown.d.ts
 cp js/README.md pkg/README.md
+cp LICENSE pkg/LICENSE
 node scripts/stamp-manifest.mjs "$version" pkg/package.json
 raw=$(stat -c %s pkg/drawdown_bg.wasm)
 gz=$(gzip -9 -c pkg/drawdown_bg.wasm | wc -c)
