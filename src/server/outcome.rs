@@ -295,8 +295,7 @@ impl Done {
     }
     /// A typed answer as the document it is sent as.
     pub fn json<T: serde::Serialize>(t: &T) -> R<Value> {
-        serde_json::to_value(t)
-            .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))
+        serde_json::to_value(t).map_err(|e| Failure::internal(e.to_string()))
     }
     pub fn created(body: Value) -> Done {
         Done {
@@ -350,6 +349,10 @@ impl Failure {
             retry_after: None,
             replayed: false,
         }
+    }
+    /// A bug: something the server made could not be handled (its message says what).
+    pub fn internal(message: impl Into<String>) -> Failure {
+        Failure::engine(Kind::Internal, Code::Internal, None, message)
     }
     /// A core error: the input was understood but is not acceptable.
     pub fn invalid(e: Error) -> Failure {

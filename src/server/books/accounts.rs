@@ -2,7 +2,6 @@
 //! saved once, its ledger entries and the events it queues for webhooks.
 
 use crate::engine::calendar::Instant;
-use crate::engine::error::Code;
 use crate::engine::model::{Account, RateCard};
 use crate::engine::pools::spendable;
 use crate::server::outcome::ServerCode;
@@ -62,8 +61,7 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
 
 /// Keep the job's account: written to the table once, before the group commits.
 pub fn save(db: &mut dyn Db, a: &Acct) -> R<()> {
-    let snap = serde_json::to_string(&a.snap)
-        .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))?;
+    let snap = serde_json::to_string(&a.snap).map_err(|e| Failure::internal(e.to_string()))?;
     // SEMANTICS 14: nothing is stored that the engine could not read back. A snapshot the
     // parser refuses (a grant or a debt past 10^15) rolls the whole job back instead.
     if let Err(e) = crate::ops::parse_text::<Account>(&snap) {

@@ -69,11 +69,10 @@ pub(crate) fn check_id(id: &str, field: &str) -> R<()> {
 /// others' (`memo::Needs`): the call's row; for an end at `at`, also whether the id is
 /// recorded as usage and the day totals around it (UTC dates +-2 cover every zone's +-1).
 pub fn call_needs(id: &str, end_at: Option<Instant>) -> Needs {
-    let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
     Needs {
         calls: vec![id.to_string()],
         usage_ids: end_at.map(|_| id.to_string()).into_iter().collect(),
-        days: end_at.map(|t| (day(t, -2), day(t, 2))),
+        days: end_at.map(|t| Needs::dates_around(t, t, 2)),
         ..Needs::default()
     }
 }

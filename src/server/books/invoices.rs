@@ -268,8 +268,7 @@ pub fn credit_note(db: &mut dyn Db, a: &Acct, invoice: &Document, now: Instant) 
 }
 
 pub(crate) fn save(db: &mut dyn Db, a: &Acct, doc: &Document) -> R<()> {
-    let body = serde_json::to_string(doc)
-        .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))?;
+    let body = serde_json::to_string(doc).map_err(|e| Failure::internal(e.to_string()))?;
     store(db.exec(
         "INSERT INTO invoices (id, account_id, payment_id, amount, currency, credits, created_at, number, kind, document) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",

@@ -174,13 +174,12 @@ pub fn record_usage_once(
 /// checked first, so nothing unreadable is asked of the database.
 pub fn usage_needs(key: &str, events: &[Usage]) -> R<Needs> {
     check_ids(events)?;
-    let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
     let first = events.iter().map(|u| u.at).min();
     let last = events.iter().map(|u| u.at).max();
     Ok(Needs {
         key: Some(key.to_string()),
         usage_ids: events.iter().map(|u| u.id.to_string()).collect(),
-        days: first.zip(last).map(|(f, l)| (day(f, -1), day(l, 1))),
+        days: first.zip(last).map(|(f, l)| Needs::dates_around(f, l, 1)),
         ..Needs::default()
     })
 }

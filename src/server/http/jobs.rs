@@ -2,8 +2,7 @@
 //! the commit), `read` on a reader.
 
 use super::state::Shared;
-use crate::engine::error::Code;
-use crate::server::outcome::{Answer, Failure, Kind, R};
+use crate::server::outcome::{Answer, Failure, R};
 use crate::server::storage::memo::{Db, Needs};
 use crate::server::storage::store::{Job, StoreError};
 use std::any::Any;
@@ -45,16 +44,10 @@ fn boxed<T: Send + 'static>(f: impl FnOnce(&mut dyn Db) -> R<T> + Send + 'static
 fn answer<T: 'static>(r: Result<Answer, StoreError>) -> R<T> {
     let boxed = r.map_err(|e| match e {
         StoreError::Unavailable(_) => Failure::unavailable(e.to_string()),
-        StoreError::Panicked => {
-            Failure::engine(Kind::Internal, Code::Internal, None, e.to_string())
-        }
+        StoreError::Panicked => Failure::internal(e.to_string()),
     })??;
-    boxed.downcast::<T>().map(|t| *t).map_err(|_| {
-        Failure::engine(
-            Kind::Internal,
-            Code::Internal,
-            None,
-            "a job answered another type",
-        )
-    })
+    boxed
+        .downcast::<T>()
+        .map(|t| *t)
+        .map_err(|_| Failure::internal("a job answered another type"))
 }

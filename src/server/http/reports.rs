@@ -2,7 +2,6 @@
 //! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 use crate::engine::amount;
-use crate::engine::error::Code;
 use crate::server::books::accounts;
 use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ};
@@ -12,7 +11,7 @@ use crate::server::http::extract::{JsonBody, Query};
 use crate::server::http::jobs::{job, read};
 use crate::server::http::state::Shared;
 use crate::server::outcome::ServerCode;
-use crate::server::outcome::{store, Done, Failure, Kind, R};
+use crate::server::outcome::{store, Done, Failure, R};
 use axum::extract::State;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -160,8 +159,8 @@ pub(crate) async fn invoice_pdf(
         Ok(Done::ok(serde_json::to_value(doc).unwrap_or_default()))
     })
     .await?;
-    let doc: crate::server::books::invoices::Document = serde_json::from_value(doc.body)
-        .map_err(|e| Failure::engine(Kind::Internal, Code::Internal, None, e.to_string()))?;
+    let doc: crate::server::books::invoices::Document =
+        serde_json::from_value(doc.body).map_err(|e| Failure::internal(e.to_string()))?;
     let disposition = format!("inline; filename=\"{}.pdf\"", doc.number);
     let headers = [
         (

@@ -11,6 +11,7 @@
 
 use super::rollup::{self, Days, Key, Totals};
 use super::sql::{placeholders, Row, Sql, Val};
+use crate::engine::calendar::Instant;
 use std::collections::{BTreeSet, HashMap};
 
 /// The most usage ids a group reads ahead; a group past it reads the rest per job.
@@ -33,6 +34,15 @@ pub struct Needs {
     pub days: Option<(String, String)>,
     /// The live calls whose rows it reads (`calls`: state and recorded answers).
     pub calls: Vec<String>,
+}
+
+impl Needs {
+    /// The UTC dates from `days` before `first` to `days` after `last` (inclusive), a span
+    /// that holds the local dates of both in every zone when `days` is at least 1.
+    pub fn dates_around(first: Instant, last: Instant, days: i64) -> (String, String) {
+        let day = |t: Instant, d: i64| (t.0.date_naive() + chrono::Duration::days(d)).to_string();
+        (day(first, -days), day(last, days))
+    }
 }
 
 /// An account row: its rate card and snapshot (JSON text) and its ledger sequence.
