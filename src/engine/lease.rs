@@ -58,7 +58,8 @@ pub fn check_sequence(current: Option<&Hold>, sequence: Option<u64>) -> Result<(
 
 /// Take, renew, grow or shrink lease `req.id`: in each pool it becomes the smaller of what
 /// was asked and what the pools have left after every other active hold (its own old share
-/// counts as left), valid `ttl` from `at`. The auto-reload trigger is checked after, as after
+/// counts as left), but never less than its edge's calls hold (`floor`), valid `ttl` from
+/// `at`. The auto-reload trigger is checked after, as after
 /// any hold (SEMANTICS 11). Answers the lease, the account and the reload it triggered.
 pub fn lease(
     card: &RateCard,
@@ -84,24 +85,21 @@ pub fn lease(
     })?;
     let (view, _) = set_aside(account, req.at, Some(&req.id));
     let wallet = spendable(&view.grants, view.owed.unwrap_or_default(), Some(req.at));
-    // The floor is what the edge's calls hold: an active lease's own share counts as left,
-    // so the pools always have it (what a reported end took is gone from both sides).
-    let asked_seconds = req.included_seconds.0.max(req.held.included_seconds.0);
+    let floor = floor(find(account, &req.id), &req.held);
     let held = Hold {
         agent_id: None,
-        credits: req
-            .credits
-            .max(req.held.credits)
-            .min(wallet.max(Decimal::ZERO)),
+        credits: req.credits.min(wallet.max(Decimal::ZERO)).max(floor.credits),
         direction: None,
         granted_seconds: Seconds(0),
         id: req.id.clone(),
-        included_seconds: Seconds(asked_seconds.min(view.included_seconds())),
+        included_seconds: Seconds(
+            (req.included_seconds.0.min(view.included_seconds())).max(floor.included_seconds.0),
+        ),
         kind: HoldKind::Lease,
         plan_credits: req
             .plan_credits
-            .max(req.held.plan_credits)
-            .min(plan_credits(&view.grants, req.at)),
+            .min(plan_credits(&view.grants, req.at))
+            .max(floor.plan_credits),
         sequence: req.sequence,
         started_at: req.at,
         toll_free: false,
@@ -118,6 +116,23 @@ pub fn lease(
         reload = Some(r);
     }
     Ok((held, next, reload))
+}
+
+/// The least lease `old` may become: what its edge's live calls hold (SEMANTICS 12: a lease
+/// never shrinks below it), even where the pools no longer have it (a lapsed lease's pools
+/// went to others; a late report or a call past its grant left the account owing), since
+/// those calls are granted already and the server must count them, not lend them out
+/// again. Never more than the lease itself, lapsed or not, is (an edge can only have
+/// granted from it); no lease, no floor.
+fn floor(old: Option<&Hold>, held: &LeaseUsage) -> LeaseUsage {
+    let Some(old) = old else {
+        return LeaseUsage::default();
+    };
+    LeaseUsage {
+        included_seconds: Seconds(held.included_seconds.0.min(old.included_seconds.0)),
+        plan_credits: held.plan_credits.min(old.plan_credits),
+        credits: held.credits.min(old.credits),
+    }
 }
 
 /// The lease `id` (any lease of that id, lapsed or not).

@@ -332,8 +332,9 @@ impl EdgeMachine {
             return self.unavailable(waits);
         };
         let hold = self.s.holds.iter().find(|h| h.id == id).cloned();
-        let mut account = copy.clone();
-        account.holds = self.s.holds.clone();
+        // Billed within what a renewal in flight asked for, like a grant: the server draws
+        // the report from the lease it answers with.
+        let account = self.view();
         let input = EndInput {
             rate_card: card.clone(),
             account,
@@ -357,9 +358,10 @@ impl EdgeMachine {
         let body = json!({
             "item": books.ended.item, "overrunSeconds": books.ended.overrun_seconds, "reported": false,
         });
-        let mut copy = books.account;
-        copy.holds.clear();
-        self.s.copy = Some(copy);
+        let mut after = books.account;
+        after.holds.clear();
+        uncap(&mut after, copy, &input.account);
+        self.s.copy = Some(after);
         self.s.holds.retain(|h| h.id != id);
         self.s.starts.remove(id);
         if self.s.pending.is_empty() {
@@ -431,6 +433,26 @@ fn cap(a: &mut Account, ask: &Ask, pending: &[EndedCall]) {
             .0
             .saturating_sub(later.included_seconds.0);
         *s = Seconds(s.0.min(r));
+    }
+}
+
+/// Give back to `after` (an end billed on the capped `view`) what `cap` hid of the copy
+/// `before`: the lease is still its old size until the server answers.
+fn uncap(after: &mut Account, before: &Account, capped: &Account) {
+    let remaining = |a: &Account, id: &str| {
+        a.grants
+            .iter()
+            .find(|g| g.id == id)
+            .map_or(Decimal::ZERO, |g| g.remaining)
+    };
+    for g in &mut after.grants {
+        if g.id == LEASE_WALLET || g.id == LEASE_PLAN {
+            g.remaining += remaining(before, &g.id) - remaining(capped, &g.id);
+        }
+    }
+    let (b, c) = (before.included_seconds(), capped.included_seconds());
+    if let Some(s) = &mut after.included_seconds_remaining {
+        *s = Seconds(s.0.saturating_add(b.saturating_sub(c)));
     }
 }
 
