@@ -831,7 +831,9 @@ impl Sim {
         let (overran, unbacked) = (self.overran, self.unbacked.get());
         fits("server", s, &s.holds, t, overran, unbacked)?;
         for (i, b) in self.edges.iter().enumerate() {
-            let (Some(m), et) = (&b.m, instant(self.now + b.skew)) else { continue };
+            let (Some(m), et) = (&b.m, instant(self.now + b.skew)) else {
+                continue;
+            };
             let st = m.state();
             if let Some(copy) = &st.copy {
                 fits(&format!("edge {i}"), copy, &st.holds, et, overran, unbacked)?;
@@ -866,7 +868,9 @@ impl Sim {
         let lease = lease::find(s, &b.settings.lease_id);
         let before = self.at_stake.borrow_mut().remove(&i);
         if let Some(l) = lease {
-            self.at_stake.borrow_mut().insert(i, (l.valid_until, exposure));
+            self.at_stake
+                .borrow_mut()
+                .insert(i, (l.valid_until, exposure));
         }
         // It lapsed after the last check, and the event since renewed it.
         if let Some((end, stake)) = before.filter(|(end, _)| *end <= t) {

@@ -88,7 +88,10 @@ pub fn lease(
     let floor = floor(find(account, &req.id), &req.held);
     let held = Hold {
         agent_id: None,
-        credits: req.credits.min(wallet.max(Decimal::ZERO)).max(floor.credits),
+        credits: req
+            .credits
+            .min(wallet.max(Decimal::ZERO))
+            .max(floor.credits),
         direction: None,
         granted_seconds: Seconds(0),
         id: req.id.clone(),
@@ -330,6 +333,47 @@ mod tests {
         assert!(
             find(&released, "edge-1").is_some(),
             "a stale release gives nothing back"
+        );
+    }
+
+    /// SEMANTICS 12, seed 20964 of the simulator: the account came to owe (a lapsed lease's
+    /// late report) while an edge's call held 7 credits of its lease; the renewal keeps those
+    /// 7 although the pools no longer have them, and never more than the old lease held.
+    #[test]
+    fn a_renewal_keeps_what_the_edges_calls_hold_when_the_pools_ran_short() {
+        let card: RateCard = crate::engine::pathde::parse(&serde_json::json!({"currency": "USD", "creditsPerUnit": "100",
+            "rounding": {"mode": "half_up", "creditDecimals": 2}, "voice": {"perMinute": "9", "increment": "60/60"}}))
+        .unwrap();
+        let account: Account = crate::engine::pathde::parse(&serde_json::json!({
+            "grants": [{"id": "w", "type": "prepaid", "remaining": "10"}]}))
+        .unwrap();
+        let (_, mut a, _) = lease(&card, &account, &request(1, 10), true).unwrap();
+        a.owed = Some(Decimal::from(14));
+        let mut renewal = request(2, 10);
+        renewal.held.credits = Decimal::from(7);
+        let (kept, _, _) = lease(&card, &a, &renewal, true).unwrap();
+        assert_eq!(kept.credits, Decimal::from(7));
+        renewal.sequence = Some(3);
+        renewal.held.credits = Decimal::from(50);
+        let (capped, _, _) = lease(&card, &a, &renewal, true).unwrap();
+        assert_eq!(
+            capped.credits,
+            Decimal::from(10),
+            "no more than the lease it renews"
+        );
+        let fresh = lease(
+            &card,
+            &account,
+            &LeaseRequest {
+                id: "edge-2".into(),
+                ..renewal
+            },
+            true,
+        );
+        assert_eq!(
+            fresh.unwrap().0.credits,
+            Decimal::from(10),
+            "a new lease has no floor"
         );
     }
 }
