@@ -67,13 +67,59 @@ fn cost(card: &RateCard, terms: PlanTerms, req: &CallRequest, b: u64) -> Result<
     )
 }
 
+/// The unrounded cost of `b` billable seconds, U(b) = fee + a*max(0, b - I) + s*b: piecewise
+/// linear, its slope `a` (the per-minute rate or the plan's overage) past the `included`
+/// seconds, plus `s` (the toll-free surcharge) throughout.
+struct CostLine {
+    fee: Decimal,
+    a: Decimal,
+    s: Decimal,
+    included: Decimal,
+}
+
+impl CostLine {
+    fn of(card: &RateCard, terms: PlanTerms, req: &CallRequest) -> Result<CostLine> {
+        let (f, sixty) = ("rateCard", Decimal::from(60));
+        let voice = card.voice_rate()?;
+        let rate = terms.overage_per_minute.unwrap_or(voice.per_minute);
+        let a = amount::checked(rate.checked_div(sixty), f)?;
+        let s = if req.toll_free && req.direction == CallDirection::Inbound {
+            amount::checked(card.toll_free_per_minute()?.checked_div(sixty), f)?
+        } else {
+            Decimal::ZERO
+        };
+        Ok(CostLine {
+            fee: voice.connect_fee.unwrap_or_default(),
+            a,
+            s,
+            included: Decimal::from(terms.included_seconds),
+        })
+    }
+
+    /// The real b with U(b) = y (None: U never reaches y, so no bound).
+    fn inverse(&self, y: Decimal) -> Option<Decimal> {
+        let y = y - self.fee;
+        if y < Decimal::ZERO {
+            return Some(Decimal::ZERO);
+        }
+        if !self.s.is_zero() && y <= self.s * self.included {
+            return Some(y / self.s);
+        }
+        let slope = self.a + self.s;
+        if slope.is_zero() {
+            return None;
+        }
+        Some(self.included + (y - self.s * self.included) / slope)
+    }
+}
+
 /// Largest grid point `first + k*next` (k up to the one covering `cap`) whose rounded cost
 /// fits `budget`; the caller clips it to `cap`.
 ///
-/// The unrounded cost U(b) = fee + a*max(0, b - I) + s*b is piecewise linear; each of the (at most
-/// three) rounded lines is within one unit of its exact value, so the answer's k lies between
-/// the inverses of U at `budget - 4 ulp` and `budget + 4 ulp`. Those are solved in closed form and the
-/// few grid points between them are resolved exactly by bisection on the real cost.
+/// Each of the (at most three) rounded lines of a cost is within one unit of its exact value
+/// on the `CostLine`, so the answer's k lies between the line's inverses at `budget - 4 ulp`
+/// and `budget + 4 ulp`. Those are solved in closed form (`bracket`) and the few grid points
+/// between them are resolved exactly by bisection on the real cost (`bisect`).
 fn max_billable(
     card: &RateCard,
     terms: PlanTerms,
@@ -82,7 +128,6 @@ fn max_billable(
     budget: Decimal,
     cap: u64,
 ) -> Result<u64> {
-    let f = "rateCard";
     if cap == 0 || cost(card, terms, req, inc.first)? > budget {
         return Ok(0);
     }
@@ -92,86 +137,69 @@ fn max_billable(
     } else {
         (cap - inc.first).div_ceil(inc.next)
     };
-    let grid = |k: u64| inc.first + k * inc.next;
-    let voice = card.voice_rate()?;
-    let sixty = Decimal::from(60);
-    let a = amount::checked(
-        terms
-            .overage_per_minute
-            .unwrap_or(voice.per_minute)
-            .checked_div(sixty),
-        f,
-    )?;
-    let s = if req.toll_free && req.direction == CallDirection::Inbound {
-        amount::checked(card.toll_free_per_minute()?.checked_div(sixty), f)?
-    } else {
-        Decimal::ZERO
-    };
-    let fee = voice.connect_fee.unwrap_or_default();
-    let ulp = Decimal::new(1, card.dp());
-    let included = Decimal::from(terms.included_seconds);
     // When the capped duration fits, that is the answer; otherwise the budget is below the
     // cost of the cap, which bounds every quotient below (no Decimal overflow, even for a
     // budget of 10^17 over a rate of 10^-12 a minute).
-    if cost(card, terms, req, grid(k_cap))? <= budget {
-        return Ok(grid(k_cap));
+    if cost(card, terms, req, inc.first + k_cap * inc.next)? <= budget {
+        return Ok(inc.first + k_cap * inc.next);
     }
-    // Inverse of U: the real b with U(b) = y (None: U never reaches y, so no bound).
-    let inverse = |y: Decimal| -> Option<Decimal> {
-        let y = y - fee;
-        if y < Decimal::ZERO {
-            return Some(Decimal::ZERO);
-        }
-        if !s.is_zero() && y <= s * included {
-            return Some(y / s);
-        }
-        let slope = a + s;
-        if slope.is_zero() {
-            return None;
-        }
-        Some(included + (y - s * included) / slope)
-    };
+    let line = CostLine::of(card, terms, req)?;
+    let (lo, hi) = bracket(&line, inc, budget, Decimal::new(1, card.dp()), k_cap);
+    let fits = |k: u64| Ok(cost(card, terms, req, inc.first + k * inc.next)? <= budget);
+    Ok(inc.first + bisect(fits, lo, hi, k_cap)? * inc.next)
+}
+
+/// The grid indices around the line's inverse at `budget`, widened by the rounding margin
+/// and clipped to `0..=k_cap`: `lo` fits unless rounding is pathological, `hi` does not.
+fn bracket(
+    line: &CostLine,
+    inc: Increment,
+    budget: Decimal,
+    ulp: Decimal,
+    k_cap: u64,
+) -> (u64, u64) {
     let to_k = |b: Option<Decimal>, up: bool| -> u64 {
-        match b {
-            None => k_cap,
-            Some(b) => {
-                let k = (b - Decimal::from(inc.first)) / Decimal::from(inc.next);
-                let k = if up {
-                    k.ceil() + Decimal::ONE
-                } else {
-                    k.floor() - Decimal::ONE
-                };
-                u64::try_from(k.max(Decimal::ZERO))
-                    .unwrap_or(u64::MAX)
-                    .min(k_cap)
-            }
-        }
+        let Some(b) = b else { return k_cap };
+        let k = (b - Decimal::from(inc.first)) / Decimal::from(inc.next);
+        let k = if up {
+            k.ceil() + Decimal::ONE
+        } else {
+            k.floor() - Decimal::ONE
+        };
+        u64::try_from(k.max(Decimal::ZERO))
+            .unwrap_or(u64::MAX)
+            .min(k_cap)
     };
     let margin = ulp * Decimal::from(4); // three rounded lines, each within one ulp
-    let mut lo = to_k(inverse(budget - margin), false); // cost(lo) <= budget
-    let mut hi = to_k(inverse(budget + margin), true);
-    // Guard the closed-form bracket: lo must fit (it does unless rounding is pathological).
-    while lo > 0 && cost(card, terms, req, grid(lo))? > budget {
+    (
+        to_k(line.inverse(budget - margin), false),
+        to_k(line.inverse(budget + margin), true),
+    )
+}
+
+/// The largest k in `0..=k_cap` that `fits`, searched from the bracket `lo`..`hi` (each
+/// guarded: halved or doubled until the invariant holds), given that 0 fits.
+fn bisect(fits: impl Fn(u64) -> Result<bool>, mut lo: u64, mut hi: u64, k_cap: u64) -> Result<u64> {
+    while lo > 0 && !fits(lo)? {
         lo /= 2;
     }
-    // Guard the other side too: widen until hi does not fit or reaches the cap.
-    while cost(card, terms, req, grid(hi))? <= budget {
+    while fits(hi)? {
         if hi >= k_cap {
-            return Ok(grid(hi));
+            return Ok(hi);
         }
         lo = hi;
         hi = hi.saturating_mul(2).saturating_add(1).min(k_cap);
     }
-    // Invariant: cost(grid(lo)) <= budget < cost(grid(hi)).
+    // Invariant: fits(lo) and not fits(hi).
     while hi - lo > 1 {
         let mid = lo + (hi - lo) / 2;
-        if cost(card, terms, req, grid(mid))? <= budget {
+        if fits(mid)? {
             lo = mid;
         } else {
             hi = mid;
         }
     }
-    Ok(grid(lo))
+    Ok(lo)
 }
 
 /// `authorizeCall`.
