@@ -950,9 +950,13 @@ fn run_seed(seed: u64) -> Result<u32, String> {
 /// - 46902: an end billed while a renewal was in flight drew from the part of the lease the
 ///   renewal asked to give back, so the answered lease was smaller than the edge's live
 ///   calls (now an end bills within the ask, as a grant does: `uncap`);
+/// - 213054: ends billed while a renewal was in flight, billed again on its answer without
+///   the holds they were billed beside, took the included seconds in another order and
+///   rounded to a credit more than the edge had answered (now they keep their bills where
+///   those fit: `renewal::deducted`);
 /// - 13781, 26842, 45376, 53241, 64336: the same faults in other interleavings.
-const REGRESSIONS: [u64; 10] = [
-    13781, 20964, 26141, 26842, 28514, 45376, 46902, 47668, 53241, 64336,
+const REGRESSIONS: [u64; 11] = [
+    13781, 20964, 26141, 26842, 28514, 45376, 46902, 47668, 53241, 64336, 213054,
 ];
 
 #[test]
