@@ -275,33 +275,38 @@ pub fn engine_kind(code: Code, reading: bool) -> Kind {
     }
 }
 
-/// A job's answer: the document CONTRACT describes for the route.
+/// A job's answer: the document CONTRACT describes for the route, as its own type `T`
+/// (serialized only where it becomes a response, `http::respond`); `Value` where the answer
+/// is one recorded for idempotent replay.
 #[derive(Debug, Clone)]
-pub struct Done {
-    pub body: Value,
+pub struct Done<T = Value> {
+    pub body: T,
     /// Something new was made (an account, a credential).
     pub created: bool,
     /// The answer was recorded under the request's idempotency key and is replayed.
     pub replayed: bool,
 }
 
-impl Done {
-    pub fn ok(body: Value) -> Done {
+impl<T> Done<T> {
+    pub fn ok(body: T) -> Done<T> {
         Done {
             body,
             created: false,
             replayed: false,
         }
     }
-    /// A typed answer as the document it is sent as.
-    pub fn json<T: serde::Serialize>(t: &T) -> R<Value> {
-        serde_json::to_value(t).map_err(|e| Failure::internal(e.to_string()))
-    }
-    pub fn created(body: Value) -> Done {
+    pub fn created(body: T) -> Done<T> {
         Done {
             created: true,
             ..Done::ok(body)
         }
+    }
+}
+
+impl Done {
+    /// A typed answer as the document it is recorded as.
+    pub fn json<T: serde::Serialize>(t: &T) -> R<Value> {
+        serde_json::to_value(t).map_err(|e| Failure::internal(e.to_string()))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::engine::error::Code;
 use crate::engine::live::{
     self, EndBooks, EndCall, EndInput, ExtendInput, QuotaGrant, StartCall, StartInput,
 };
-use crate::engine::model::Account;
+use crate::engine::model::{Account, Hold};
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use crate::server::storage::memo::Db;
@@ -26,7 +26,7 @@ use crate::server::storage::memo::Needs;
 use crate::server::storage::rollup;
 use crate::server::storage::sql::Row;
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -41,11 +41,21 @@ pub(crate) struct ListQuery {
 }
 
 /// A call as `GET /calls` lists it: a recorded live call whose hold has lapsed is `expired`.
-pub(crate) fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Listed {
+    id: String,
+    pub(crate) state: &'static str,
+    started_at: String,
+    hold: Option<Hold>,
+    start: Option<Value>,
+    end: Option<Value>,
+    ended_at: Option<String>,
+}
+
+pub(crate) fn listed(r: &Row, snap: &Account, t: Instant) -> R<Listed> {
     let text = |i: usize| r[i].text().unwrap_or("").to_string();
-    let parse = |i: usize| {
-        serde_json::from_str::<Value>(r[i].text().unwrap_or("null")).unwrap_or(Value::Null)
-    };
+    let answer = |i: usize| r[i].json::<Value>("call answer");
     let id = text(0);
     let hold = live::call_hold(snap, &id);
     let state = match (text(1).as_str(), hold) {
@@ -53,9 +63,14 @@ pub(crate) fn listed(r: &Row, snap: &Account, t: Instant) -> Value {
         (_, Some(h)) if h.active_at(t) => "live",
         _ => "expired",
     };
-    json!({
-        "id": id, "state": state, "startedAt": text(2), "hold": hold,
-        "start": parse(3), "end": parse(4), "endedAt": r[5].text(),
+    Ok(Listed {
+        state,
+        started_at: text(2),
+        hold: hold.cloned(),
+        start: answer(3)?,
+        end: answer(4)?,
+        ended_at: r[5].text().map(str::to_string),
+        id,
     })
 }
 
@@ -92,16 +107,14 @@ pub(crate) fn recorded(
         .into_iter()
         .next(),
     };
-    let parse = |v: &crate::server::storage::sql::Val| {
-        serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
-    };
-    Ok(row.map(|r| {
-        (
-            r[0].text().unwrap_or("").to_string(),
-            parse(&r[1]),
-            parse(&r[2]),
-        )
-    }))
+    let Some(r) = row else { return Ok(None) };
+    let answer =
+        |i: usize| -> R<Value> { Ok(r[i].json::<Value>("call answer")?.unwrap_or(Value::Null)) };
+    Ok(Some((
+        r[0].text().unwrap_or("").to_string(),
+        answer(1)?,
+        answer(2)?,
+    )))
 }
 
 /// A grant's answer as CONTRACT gives it (the account it holds travels beside it), the

@@ -33,7 +33,9 @@ pub(crate) fn replay(row: Option<&Row>, hash: &str) -> R<Option<Done>> {
         ));
     }
     let status = row[1].int().unwrap_or(200);
-    let body = serde_json::from_str(row[2].text().unwrap_or("null")).unwrap_or(Value::Null);
+    let body = row[2]
+        .json::<Value>("recorded answer")?
+        .unwrap_or(Value::Null);
     match status {
         200 | 201 => Ok(Some(Done {
             body,

@@ -290,24 +290,55 @@ pub(crate) fn save(db: &mut dyn Db, a: &Acct, doc: &Document) -> R<()> {
 
 /// The account's documents, oldest first. Rows from before invoices were numbered carry
 /// no document and are listed as they were stored.
-pub fn list(db: &mut dyn Db, account: &str) -> R<Vec<serde_json::Value>> {
+/// A document as `GET /billing/invoices` lists it: as issued, with its `pdf` link; a payment
+/// recorded before documents were stored lists what its row holds, with no number.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Listed {
+    #[serde(rename_all = "camelCase")]
+    Issued {
+        #[serde(flatten)]
+        doc: Document,
+        pdf: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Bare {
+        id: Option<String>,
+        number: Option<String>,
+        payment_id: Option<String>,
+        amount: Option<String>,
+        currency: Option<String>,
+        credits: Option<String>,
+        issued_at: Option<String>,
+    },
+}
+
+pub fn list(db: &mut dyn Db, account: &str) -> R<Vec<Listed>> {
     let rows = store(db.query(
         "SELECT id, payment_id, amount, currency, credits, created_at, document FROM invoices \
          WHERE account_id = $1 ORDER BY created_at, id",
         &[account.into()],
     ))?;
-    Ok(rows
-        .iter()
-        .map(|r| match r[6].text().and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok()) {
-            Some(mut doc) => {
-                let id = doc["id"].as_str().unwrap_or_default().to_string();
-                doc["pdf"] = serde_json::json!(format!("/billing/invoices/{id}/pdf"));
-                doc
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let text = |i: usize| r[i].text().map(str::to_string);
+        out.push(match r[6].json::<Document>("invoice document")? {
+            Some(doc) => {
+                let pdf = format!("/billing/invoices/{}/pdf", doc.id);
+                Listed::Issued { doc, pdf }
             }
-            None => serde_json::json!({ "id": r[0].text(), "number": null, "paymentId": r[1].text(),
-                "amount": r[2].text(), "currency": r[3].text(), "credits": r[4].text(), "issuedAt": r[5].text() }),
-        })
-        .collect())
+            None => Listed::Bare {
+                id: text(0),
+                number: None,
+                payment_id: text(1),
+                amount: text(2),
+                currency: text(3),
+                credits: text(4),
+                issued_at: text(5),
+            },
+        });
+    }
+    Ok(out)
 }
 
 /// One document of the account, as issued.
@@ -316,16 +347,17 @@ pub fn get(db: &mut dyn Db, account: &str, id: &str) -> R<Document> {
         "SELECT document FROM invoices WHERE account_id = $1 AND id = $2",
         &[account.into(), id.into()],
     ))?;
-    rows.first()
-        .and_then(|r| r[0].text())
-        .and_then(|d| serde_json::from_str(d).ok())
-        .ok_or_else(|| {
-            Failure::new(
-                ServerCode::InvoiceNotFound,
-                None,
-                format!("no invoice {id}"),
-            )
-        })
+    let doc = match rows.first() {
+        Some(r) => r[0].json::<Document>("invoice document")?,
+        None => None,
+    };
+    doc.ok_or_else(|| {
+        Failure::new(
+            ServerCode::InvoiceNotFound,
+            None,
+            format!("no invoice {id}"),
+        )
+    })
 }
 
 /// The document of a payment's invoice, if it has one.
@@ -334,8 +366,8 @@ pub fn of_payment(db: &mut dyn Db, payment: &str, kind: &str) -> R<Option<Docume
         "SELECT document FROM invoices WHERE payment_id = $1 AND kind = $2",
         &[payment.into(), Val::from(kind)],
     ))?;
-    Ok(rows
-        .first()
-        .and_then(|r| r[0].text())
-        .and_then(|d| serde_json::from_str(d).ok()))
+    match rows.first() {
+        Some(r) => r[0].json("invoice document"),
+        None => Ok(None),
+    }
 }

@@ -13,14 +13,14 @@ use crate::engine::amount::Seconds;
 use crate::engine::calendar::Instant;
 use crate::engine::call_body::EndedCall;
 use crate::engine::lease::{self, LeaseUsage, MAX_LEASE_SECONDS};
-use crate::engine::model::Hold;
+use crate::engine::model::{Account, Hold};
 use crate::server::clock::now;
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{Failure, Kind, R};
 use crate::server::storage::memo::Db;
 use rust_decimal::Decimal;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The most ended calls one report carries (an edge sends more in several).
 pub const MAX_ENDS_PER_REPORT: usize = 256;
@@ -92,19 +92,37 @@ pub(crate) fn refused(e: crate::engine::error::Error) -> Failure {
 
 /// What the edge keeps: its lease, its copy of the account under it, the rate card, and
 /// the ledger's version (it moves with every entry: a top-up, usage from other paths).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LeaseAnswer {
+    lease: Hold,
+    account: Account,
+    rate_card: Value,
+    version: i64,
+    ended: Vec<BookedEnd>,
+}
+
+/// A reported end as booked: its first bill (`replayed` when it was booked before).
+#[derive(Serialize)]
+pub(crate) struct BookedEnd {
+    id: String,
+    replayed: bool,
+    end: Value,
+}
+
 pub(crate) fn answer(
     a: &Acct,
-    (hold, card): (&Hold, Value),
+    (hold, rate_card): (Hold, Value),
     at: Instant,
-    ended: Vec<Value>,
-) -> Value {
-    json!({
-        "lease": hold,
-        "account": lease::edge_account(&a.snap, hold, at),
-        "rateCard": card,
-        "version": a.seq,
-        "ended": ended,
-    })
+    ended: Vec<BookedEnd>,
+) -> LeaseAnswer {
+    LeaseAnswer {
+        account: lease::edge_account(&a.snap, &hold, at),
+        lease: hold,
+        rate_card,
+        version: a.seq,
+        ended,
+    }
 }
 
 /// The rate card as the account stores it (the edge prices with exactly this text).
@@ -112,8 +130,11 @@ pub(crate) fn rate_card_text(db: &mut dyn Db, id: &str) -> R<Value> {
     let rows = crate::server::outcome::store(
         db.query("SELECT rate_card FROM accounts WHERE id = $1", &[id.into()]),
     )?;
-    let text = rows.first().and_then(|r| r[0].text()).unwrap_or("null");
-    Ok(serde_json::from_str(text).unwrap_or(Value::Null))
+    let card = match rows.first() {
+        Some(r) => r[0].json("rate card")?,
+        None => None,
+    };
+    card.ok_or_else(|| Failure::new(ServerCode::AccountNotFound, None, "no such account"))
 }
 
 /// Expiries booked and lapsed holds marked, as before any grant.
@@ -131,13 +152,17 @@ pub(crate) fn book_ends(
     lease_id: &str,
     ends: Vec<EndedCall>,
     provider: &dyn provider::PaymentProvider,
-) -> R<Vec<Value>> {
+) -> R<Vec<BookedEnd>> {
     let mut out = Vec::with_capacity(ends.len());
     for (i, e) in ends.into_iter().enumerate() {
         let (id, body) = under(e, lease_id);
         let done = calls::end_job(db, account, &id, body, provider, now())
             .map_err(|f| f.within(&format!("ended[{i}]")))?;
-        out.push(json!({ "id": id, "replayed": done.replayed, "end": done.body }));
+        out.push(BookedEnd {
+            id,
+            replayed: done.replayed,
+            end: done.body,
+        });
     }
     Ok(out)
 }

@@ -16,10 +16,10 @@ use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, R};
 use crate::server::storage::memo::Db;
 use crate::server::storage::sql::Row;
-use crate::server::storage::sql::Val;
 use crate::tax::TopUpQuote;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::json;
 
 /// A payment row for `amount` net, charged gross of the VAT its quote adds (SEMANTICS 13),
 /// and its invoice once settled. Returns the payment id and the quote.
@@ -47,7 +47,9 @@ pub fn payment(
     let gross = quote.as_ref().map_or(amount, |q| q.gross);
     let quote_json = quote
         .as_ref()
-        .map(|q| serde_json::to_string(q).unwrap_or_default());
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Failure::internal(e.to_string()))?;
     store(db.exec(
         "INSERT INTO payments (id, account_id, purpose, amount, currency, credits, status, grant_id, client_secret, created_at, settled_at, gross, quote) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -92,7 +94,7 @@ pub fn land(
     kind: &str,
     reference: Option<&str>,
     now: Instant,
-) -> R<Value> {
+) -> R<Landed> {
     let t = grant.effective_at.unwrap_or(now);
     let before = balance(a, t);
     let credits = grant.remaining;
@@ -115,10 +117,55 @@ pub fn land(
             detail: json!({ "settledOwed": settled.to_string() }),
         },
     )?;
-    Ok(
-        json!({ "grantId": id, "credits": credits.to_string(), "settledOwed": settled.to_string(),
-               "balanceBefore": before.to_string(), "balanceAfter": after.to_string() }),
-    )
+    Ok(Landed {
+        grant_id: id,
+        credits: Some(credits.to_string()),
+        settled_owed: Some(settled.to_string()),
+        balance_before: Some(before.to_string()),
+        balance_after: after.to_string(),
+    })
+}
+
+/// Credits that landed: the grant, and the balance after (a reload's settlement answers
+/// only those two).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Landed {
+    grant_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credits: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    settled_owed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance_before: Option<String>,
+    balance_after: String,
+}
+
+/// The answer to `POST /admin/payments/{id}/settle` and `.../refund`: where the payment
+/// stands, what landed, or the credit note that refunds it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentState {
+    id: String,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    landed: Option<Landed>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credit_note: Option<invoices::Document>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    balance_after: Option<String>,
+}
+
+impl PaymentState {
+    fn new(id: &str, status: &'static str) -> PaymentState {
+        PaymentState {
+            id: id.to_string(),
+            status,
+            landed: None,
+            credit_note: None,
+            balance_after: None,
+        }
+    }
 }
 
 /// SEMANTICS 14: credits that would take a grant or the account's credits past the input
@@ -154,21 +201,17 @@ pub fn settle_payment(
     provider: &dyn PaymentProvider,
     id: &str,
     now: Instant,
-) -> R<Done> {
+) -> R<Done<PaymentState>> {
     let row = &payment_row(
         db,
         id,
         "account_id, purpose, amount, credits, status, grant_id, quote",
     )?;
     let account = row[0].text().unwrap_or("").to_string();
-    let dec = |v: &Val| {
-        v.text()
-            .and_then(|s| s.parse::<Decimal>().ok())
-            .unwrap_or_default()
-    };
-    let (amount, credits) = (dec(&row[2]), dec(&row[3]));
+    let amount = row[2].decimal("payment amount")?;
+    let credits = row[3].decimal("payment credits")?;
     if row[4].text() == Some("settled") {
-        return Ok(Done::ok(json!({ "id": id, "status": "settled" })));
+        return Ok(Done::ok(PaymentState::new(id, "settled")));
     }
     let mut a = load(db, &account, true)?;
     book_expiries(db, &mut a, now)?;
@@ -192,7 +235,13 @@ pub fn settle_payment(
                 detail: json!({ "settledOwed": settled.to_string() }),
             },
         )?;
-        json!({ "grantId": g.id, "balanceAfter": after.to_string() })
+        Landed {
+            grant_id: g.id,
+            credits: None,
+            settled_owed: None,
+            balance_before: None,
+            balance_after: after.to_string(),
+        }
     } else {
         let grant = Grant::prepaid(row[5].text().unwrap_or("").to_string(), credits, now);
         land(db, &mut a, grant, "topup", Some(id), now)?
@@ -201,7 +250,7 @@ pub fn settle_payment(
         "UPDATE payments SET status = 'settled', settled_at = $1 WHERE id = $2",
         &[now.to_string().into(), id.into()],
     ))?;
-    let quote: Option<TopUpQuote> = row[6].text().and_then(|q| serde_json::from_str(q).ok());
+    let quote: Option<TopUpQuote> = row[6].json("tax quote")?;
     let profile = super::profile::load(db, &a.id)?;
     invoices::issue(
         db,
@@ -215,21 +264,23 @@ pub fn settle_payment(
         now,
     )?;
     save(db, &a)?;
-    Ok(Done::ok(
-        json!({ "id": id, "status": "settled", "landed": landed }),
-    ))
+    Ok(Done::ok(PaymentState {
+        landed: Some(landed),
+        ..PaymentState::new(id, "settled")
+    }))
 }
 
 /// Refund a settled payment whose credits are all still unspent: the credits leave the wallet
 /// (one `refund` entry) and a credit note that refers to the invoice is issued. A repeated
 /// refund answers the same credit note.
-pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done> {
+pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done<PaymentState>> {
     let row = &payment_row(db, id, "account_id, credits, status, grant_id, refunded_at")?;
     let conflict = |code: ServerCode, msg: &str| Err(Failure::new(code, None, msg.to_string()));
     if let (Some(_), Some(note)) = (row[4].text(), invoices::of_payment(db, id, "credit_note")?) {
-        return Ok(Done::ok(
-            json!({ "id": id, "status": "refunded", "creditNote": note }),
-        ));
+        return Ok(Done::ok(PaymentState {
+            credit_note: Some(note),
+            ..PaymentState::new(id, "refunded")
+        }));
     }
     if row[2].text() != Some("settled") {
         return conflict(
@@ -243,10 +294,7 @@ pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done> {
             "this payment was settled before invoices were numbered; refund it by hand",
         );
     };
-    let credits: Decimal = row[1]
-        .text()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or_default();
+    let credits = row[1].decimal("payment credits")?;
     let grant_id = row[3].text().unwrap_or_default().to_string();
     let mut a = load(db, row[0].text().unwrap_or_default(), true)?;
     book_expiries(db, &mut a, now)?;
@@ -278,7 +326,9 @@ pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done> {
         &[now.to_string().into(), id.into()],
     ))?;
     save(db, &a)?;
-    Ok(Done::ok(
-        json!({ "id": id, "status": "refunded", "creditNote": note, "balanceAfter": after.to_string() }),
-    ))
+    Ok(Done::ok(PaymentState {
+        credit_note: Some(note),
+        balance_after: Some(after.to_string()),
+        ..PaymentState::new(id, "refunded")
+    }))
 }

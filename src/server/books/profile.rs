@@ -43,11 +43,44 @@ impl Profile {
             vat_id: self.vat_id.clone(),
         }
     }
-    pub(crate) fn json(&self) -> Value {
-        json!({ "companyName": self.name, "address": self.address, "country": self.country,
-                "vatId": self.vat_id, "vatIdStatus": self.vat_status,
-                "vatIdVerified": self.vat_verified(), "vatIdCheckedAt": self.vat_checked_at })
+    /// The profile as `GET /billing/profile` answers it, with the last check of its VAT ID.
+    pub(crate) fn answer(self, vat_check: Option<VatCheck>) -> ProfileAnswer {
+        ProfileAnswer {
+            vat_id_verified: self.vat_verified(),
+            company_name: self.name,
+            address: self.address,
+            country: self.country,
+            vat_id: self.vat_id,
+            vat_id_status: self.vat_status,
+            vat_id_checked_at: self.vat_checked_at,
+            vat_check,
+        }
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ProfileAnswer {
+    company_name: Option<String>,
+    address: Vec<String>,
+    country: Option<String>,
+    vat_id: Option<String>,
+    vat_id_status: String,
+    vat_id_verified: bool,
+    vat_id_checked_at: Option<String>,
+    vat_check: Option<VatCheck>,
+}
+
+/// One VIES check of a VAT ID, as recorded.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VatCheck {
+    vat_id: Option<String>,
+    checked_at: Option<String>,
+    provider: Option<String>,
+    result: Option<String>,
+    consultation_number: Option<String>,
+    detail: Option<String>,
 }
 
 pub fn load(db: &mut dyn Db, account: &str) -> R<Profile> {
@@ -64,9 +97,7 @@ pub fn load(db: &mut dyn Db, account: &str) -> R<Profile> {
     let text = |i: usize| r[i].text().map(str::to_string);
     Ok(Profile {
         name: text(0),
-        address: text(1)
-            .and_then(|a| serde_json::from_str(&a).ok())
-            .unwrap_or_default(),
+        address: r[1].json("billing address")?.unwrap_or_default(),
         country: text(2),
         vat_id: text(3),
         vat_status: text(4).unwrap_or_else(|| "unchecked".into()),
@@ -335,18 +366,27 @@ pub(crate) fn record_check(
 }
 
 /// The latest check of the profile's current VAT ID (`null` when it has none).
-pub(crate) fn last_check(db: &mut dyn Db, account: &str, vat_id: Option<&str>) -> R<Value> {
+pub(crate) fn last_check(
+    db: &mut dyn Db,
+    account: &str,
+    vat_id: Option<&str>,
+) -> R<Option<VatCheck>> {
     let Some(vat_id) = vat_id else {
-        return Ok(Value::Null);
+        return Ok(None);
     };
     let rows = store(db.query(
         "SELECT vat_id, checked_at, provider, result, consultation, detail FROM vat_checks \
          WHERE account_id = $1 AND vat_id = $2 ORDER BY checked_at DESC, id LIMIT 1",
         &[account.into(), vat_id.into()],
     ))?;
-    Ok(rows.first().map_or(Value::Null, |r| {
-        json!({ "vatId": r[0].text(), "checkedAt": r[1].text(), "provider": r[2].text(),
-                "result": r[3].text(), "consultationNumber": r[4].text(), "detail": r[5].text() })
+    let text = |r: &crate::server::storage::sql::Row, i: usize| r[i].text().map(str::to_string);
+    Ok(rows.first().map(|r| VatCheck {
+        vat_id: text(r, 0),
+        checked_at: text(r, 1),
+        provider: text(r, 2),
+        result: text(r, 3),
+        consultation_number: text(r, 4),
+        detail: text(r, 5),
     }))
 }
 

@@ -28,12 +28,20 @@ pub(crate) async fn create_account(
     Ok(Done::created(Done::json(&made)?))
 }
 
+/// A credential issued: its token is shown this once.
+#[derive(serde::Serialize)]
+pub(crate) struct Credential {
+    token: String,
+    kind: String,
+    scopes: Vec<String>,
+}
+
 pub(crate) async fn issue_credential(
     State(st): State<Shared>,
     Path(id): Path<String>,
     _: Admin,
     JsonBody(n, _): JsonBody<NewCredential>,
-) -> R<Done> {
+) -> R<Done<Credential>> {
     if !matches!(n.kind.as_str(), "key" | "session")
         || n.scopes
             .iter()
@@ -49,9 +57,11 @@ pub(crate) async fn issue_credential(
     job(&st, Some(id.clone()), move |db| {
         load(db, &id, false)?;
         let t = auth::issue(db, &id, &n.kind, &n.scopes.join(" "), &now().to_string())?;
-        Ok(Done::created(
-            json!({ "token": t, "kind": n.kind, "scopes": n.scopes }),
-        ))
+        Ok(Done::created(Credential {
+            token: t,
+            kind: n.kind,
+            scopes: n.scopes,
+        }))
     })
     .await
 }
@@ -95,7 +105,7 @@ pub(crate) async fn settle_payment(
     State(st): State<Shared>,
     Path(id): Path<String>,
     _: Admin,
-) -> R<Done> {
+) -> R<Done<payments::PaymentState>> {
     let owner = payment_owner(&st, &id).await?;
     let provider = st.config.provider.clone();
     job(&st, owner, move |db| {
@@ -110,7 +120,7 @@ pub(crate) async fn refund_payment(
     State(st): State<Shared>,
     Path(id): Path<String>,
     _: Admin,
-) -> R<Done> {
+) -> R<Done<payments::PaymentState>> {
     let owner = payment_owner(&st, &id).await?;
     job(&st, owner, move |db| {
         payments::refund_payment(db, &id, now())
@@ -120,15 +130,19 @@ pub(crate) async fn refund_payment(
 
 async fn payment_owner(st: &Shared, id: &str) -> R<Option<String>> {
     let pay = id.to_string();
-    let owner = read(st, move |db| {
+    read(st, move |db| {
         let rows = store(db.query(
             "SELECT account_id FROM payments WHERE id = $1",
             &[pay.as_str().into()],
         ))?;
-        Ok(Done::ok(json!(rows.first().and_then(|r| r[0].text()))))
+        Ok(rows.first().and_then(|r| r[0].text()).map(str::to_string))
     })
-    .await?;
-    Ok(owner.body.as_str().map(str::to_string))
+    .await
+}
+
+#[derive(serde::Serialize)]
+pub(crate) struct Clock {
+    now: crate::engine::calendar::Instant,
 }
 
 /// `POST /admin/clock` (only with `--test-clock`): move the server's clock ahead, so tests
@@ -137,7 +151,7 @@ pub(crate) async fn advance_clock(
     State(st): State<Shared>,
     _: Admin,
     JsonBody(b, _): JsonBody<ClockStep>,
-) -> R<Done> {
+) -> R<Done<Clock>> {
     if !st.config.test_clock {
         return Err(Failure::new(
             ServerCode::NotFound,
@@ -156,7 +170,7 @@ pub(crate) async fn advance_clock(
             ),
         ));
     }
-    Ok(Done::ok(
-        json!({ "now": crate::server::clock::advance_clock(b.advance_seconds) }),
-    ))
+    Ok(Done::ok(Clock {
+        now: crate::server::clock::advance_clock(b.advance_seconds),
+    }))
 }

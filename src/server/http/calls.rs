@@ -1,6 +1,7 @@
 //! The HTTP handlers of `books::calls`: each reads its request, checks the caller's scope and
 //! hands the work to the books on the writer (`job`) or a reader (`read`).
 
+use crate::engine::calendar::Instant;
 pub(super) use crate::engine::call_body::{EndBody, ExtendBody, StartBody};
 use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ, WRITE};
@@ -12,7 +13,7 @@ use crate::server::http::state::Shared;
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, R};
 use axum::extract::{Path, State};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// `POST /calls`: the first quota, idempotent by call id.
 pub(crate) async fn start(
@@ -73,11 +74,18 @@ pub(crate) async fn end(
 }
 
 /// `GET /calls?state=live|ended|expired`: the account's calls with their holds.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CallList {
+    calls: Vec<Listed>,
+    as_of: Instant,
+}
+
 pub(crate) async fn list(
     State(st): State<Shared>,
     c: Caller,
     Query(q): Query<ListQuery>,
-) -> R<Done> {
+) -> R<Done<CallList>> {
     c.require(READ)?;
     let wanted = q.state.clone();
     if let Some(s) = wanted.as_deref() {
@@ -99,12 +107,14 @@ pub(crate) async fn list(
             &[c.account.as_str().into()],
         ))?;
         let t = now();
-        let calls: Vec<Value> = rows
-            .iter()
-            .map(|r| listed(r, &a.snap, t))
-            .filter(|v| wanted.as_deref().is_none_or(|s| v["state"] == s))
-            .collect();
-        Ok(Done::ok(json!({ "calls": calls, "asOf": t })))
+        let mut calls = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let call = listed(r, &a.snap, t)?;
+            if wanted.as_deref().is_none_or(|s| call.state == s) {
+                calls.push(call);
+            }
+        }
+        Ok(Done::ok(CallList { calls, as_of: t }))
     })
     .await
 }

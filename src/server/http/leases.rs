@@ -2,7 +2,9 @@
 //! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 use crate::engine::amount::Seconds;
+use crate::engine::calendar::Instant;
 use crate::engine::lease::{self, LeaseRequest, DEFAULT_LEASE_SECONDS};
+use crate::engine::model::Hold;
 use crate::server::books::accounts::load;
 use crate::server::books::accounts::save;
 use crate::server::books::auth::{Caller, LEASE, READ};
@@ -15,7 +17,7 @@ use crate::server::http::jobs::{job, read};
 use crate::server::http::state::Shared;
 use crate::server::outcome::{Done, R};
 use axum::extract::{Path, State};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 /// `PUT /leases/{id}`.
 pub(crate) async fn put(
@@ -23,7 +25,7 @@ pub(crate) async fn put(
     c: Caller,
     Path(id): Path<String>,
     JsonBody(b, _): JsonBody<LeaseBody>,
-) -> R<Done> {
+) -> R<Done<LeaseAnswer>> {
     c.require(LEASE)?;
     calls::check_id(&id, "id")?;
     check_body(&b)?;
@@ -63,7 +65,7 @@ pub(crate) async fn put(
         charges::book_reloads(db, provider.as_ref(), &mut a, &reloads, now())?;
         save(db, &a)?;
         let card = rate_card_text(db, &a.id)?;
-        let body = answer(&a, (&hold, card), at, ended);
+        let body = answer(&a, (hold, card), at, ended);
         Ok(if current.is_none() {
             Done::created(body)
         } else {
@@ -73,6 +75,15 @@ pub(crate) async fn put(
     .await
 }
 
+/// The answer to a release: what went back to the pools, what stays leased for live calls.
+#[derive(Serialize)]
+pub(crate) struct Released {
+    released: Option<Hold>,
+    kept: Option<Hold>,
+    ended: Vec<BookedEnd>,
+    version: i64,
+}
+
 /// `POST /leases/{id}/release`: book the calls it reports, then give back what is left.
 /// Releasing a lease that is gone (lapsed, or released before) answers `released: null`.
 pub(crate) async fn release(
@@ -80,7 +91,7 @@ pub(crate) async fn release(
     c: Caller,
     Path(id): Path<String>,
     JsonBody(b, _): JsonBody<ReleaseBody>,
-) -> R<Done> {
+) -> R<Done<Released>> {
     c.require(LEASE)?;
     calls::check_id(&id, "id")?;
     check_ends(&b.ended)?;
@@ -92,32 +103,54 @@ pub(crate) async fn release(
         refresh(db, &mut a)?;
         let released = lease::release(&mut a.snap, &id, b.held, b.sequence).map_err(refused)?;
         save(db, &a)?;
-        let (back, kept) = released.map_or((None, None), |(b, k)| (Some(b), k));
-        Ok(Done::ok(json!({
-            "released": back, "kept": kept, "ended": ended, "version": a.seq,
-        })))
+        let (released, kept) = released.map_or((None, None), |(b, k)| (Some(b), k));
+        Ok(Done::ok(Released {
+            released,
+            kept,
+            ended,
+            version: a.seq,
+        }))
     })
     .await
 }
 
 /// `GET /leases`: the account's leases, each with whether it still counts.
-pub(crate) async fn list(State(st): State<Shared>, c: Caller) -> R<Done> {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Leases {
+    leases: Vec<LeaseState>,
+    as_of: Instant,
+    version: i64,
+}
+
+#[derive(Serialize)]
+pub(crate) struct LeaseState {
+    lease: Hold,
+    active: bool,
+}
+
+pub(crate) async fn list(State(st): State<Shared>, c: Caller) -> R<Done<Leases>> {
     if c.require(LEASE).is_err() {
         c.require(READ)?;
     }
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
         let t = now();
-        let leases: Vec<Value> = a
+        let leases = a
             .snap
             .holds
             .iter()
             .filter(|h| !h.is_call())
-            .map(|h| json!({ "lease": h, "active": h.active_at(t) }))
+            .map(|h| LeaseState {
+                active: h.active_at(t),
+                lease: h.clone(),
+            })
             .collect();
-        Ok(Done::ok(
-            json!({ "leases": leases, "asOf": t, "version": a.seq }),
-        ))
+        Ok(Done::ok(Leases {
+            leases,
+            as_of: t,
+            version: a.seq,
+        }))
     })
     .await
 }

@@ -13,14 +13,12 @@ use crate::server::outcome::{Done, Failure, R};
 use crate::tax::Country;
 use axum::extract::State;
 
-pub(crate) async fn get_profile(State(st): State<Shared>, c: Caller) -> R<Done> {
+pub(crate) async fn get_profile(State(st): State<Shared>, c: Caller) -> R<Done<ProfileAnswer>> {
     c.require_session()?;
     read(&st, move |db| {
         let p = load(db, &c.account)?;
         let check = last_check(db, &c.account, p.vat_id.as_deref())?;
-        let mut out = p.json();
-        out["vatCheck"] = check;
-        Ok(Done::ok(out))
+        Ok(Done::ok(p.answer(check)))
     })
     .await
 }
@@ -31,7 +29,7 @@ pub(crate) async fn put_profile(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(body, _): JsonBody<ProfileBody>,
-) -> R<Done> {
+) -> R<Done<ProfileAnswer>> {
     c.require_session()?;
     let mut p = read_body(body)?;
     let eu = p
@@ -59,9 +57,8 @@ pub(crate) async fn put_profile(
         if let (Some((provider, a)), Some(id)) = (&check, &p.vat_id) {
             record_check(db, &c.account, id, provider, a, &t.to_string())?;
         }
-        let mut out = p.json();
-        out["vatCheck"] = last_check(db, &c.account, p.vat_id.as_deref())?;
-        Ok(Done::ok(out))
+        let check = last_check(db, &c.account, p.vat_id.as_deref())?;
+        Ok(Done::ok(p.answer(check)))
     })
     .await
 }
@@ -72,7 +69,7 @@ pub(crate) async fn quote(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(body, _): JsonBody<QuoteBody>,
-) -> R<Done> {
+) -> R<Done<crate::tax::TopUpQuote>> {
     c.require(READ)?;
     let seller = st.config.seller.clone();
     read(&st, move |db| {
@@ -86,7 +83,7 @@ pub(crate) async fn quote(
         };
         let p = load(db, &c.account)?;
         let q = invoices::quote_for(seller, &p, &a, body.amount, now())?;
-        Ok(Done::ok(serde_json::to_value(&q).unwrap_or_default()))
+        Ok(Done::ok(q))
     })
     .await
 }

@@ -2,9 +2,12 @@
 //! hands the work to the books on the writer (`job`) or a reader (`read`).
 
 use crate::engine::amount;
+use crate::engine::calendar::Zone;
+use crate::engine::model::{Cycle, Plan};
 use crate::server::books::accounts;
 use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ};
+use crate::server::books::invoices::Listed;
 use crate::server::books::reports::*;
 use crate::server::clock::now;
 use crate::server::http::extract::{JsonBody, Query};
@@ -14,38 +17,92 @@ use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, R};
 use axum::extract::State;
 use rust_decimal::Decimal;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
+
+/// `GET /billing/usage/items`: the account's usage per day, channel and code.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UsageItems {
+    time_zone: Zone,
+    items: Vec<UsageDay>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageDay {
+    date: String,
+    channel: String,
+    code: String,
+    unit: String,
+    quantity: String,
+    credits: String,
+    lines: i64,
+}
 
 pub(crate) async fn usage_items(
     State(st): State<Shared>,
     Query(w): Query<Window>,
     c: Caller,
-) -> R<Done> {
+) -> R<Done<UsageItems>> {
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
         let groups = days_in(db, &a, &w)?;
-        let items: Vec<Value> = groups
+        let items = groups
             .into_iter()
-            .map(|((day, channel, code, unit), t)| {
-                json!({ "date": day, "channel": channel, "code": code, "unit": unit,
-                        "quantity": t.quantity.to_string(), "credits": t.credits.to_string(),
-                        "lines": t.lines })
+            .map(|((date, channel, code, unit), t)| UsageDay {
+                date,
+                channel,
+                code,
+                unit,
+                quantity: t.quantity.to_string(),
+                credits: t.credits.to_string(),
+                lines: t.lines,
             })
             .collect();
-        Ok(Done::ok(
-            json!({ "timeZone": a.snap.time_zone, "items": items }),
-        ))
+        let time_zone = a.snap.time_zone;
+        Ok(Done::ok(UsageItems { time_zone, items }))
     })
     .await
+}
+
+/// `GET /billing/usage/summary`: the window's usage per channel and unit, and its total.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UsageSummary {
+    usage: Vec<ChannelUsage>,
+    summary: Totals,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChannelUsage {
+    channel: String,
+    unit: String,
+    quantity: String,
+    credits: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Totals {
+    total_credits: String,
+    total_money: Money,
+}
+
+#[derive(Serialize)]
+struct Money {
+    amount: String,
+    currency: String,
 }
 
 pub(crate) async fn usage_summary(
     State(st): State<Shared>,
     Query(w): Query<Window>,
     c: Caller,
-) -> R<Done> {
+) -> R<Done<UsageSummary>> {
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
@@ -57,28 +114,62 @@ pub(crate) async fn usage_summary(
             g.1 += t.credits;
             total += t.credits;
         }
-        let usage: Vec<Value> = by.into_iter().map(|((channel, unit), (q, cr))| json!({
-            "channel": channel, "unit": unit, "quantity": q.to_string(), "credits": cr.to_string() })).collect();
-        let money = a.card.to_money(total, "totalCredits").map_err(Failure::invalid)?;
-        Ok(Done::ok(json!({ "usage": usage, "summary": { "totalCredits": total.to_string(),
-            "totalMoney": { "amount": money.to_string(), "currency": a.card.currency.code } } })))
+        let usage = by
+            .into_iter()
+            .map(|((channel, unit), (q, cr))| ChannelUsage {
+                channel,
+                unit,
+                quantity: q.to_string(),
+                credits: cr.to_string(),
+            })
+            .collect();
+        let money = a
+            .card
+            .to_money(total, "totalCredits")
+            .map_err(Failure::invalid)?;
+        let total_money = Money {
+            amount: money.to_string(),
+            currency: a.card.currency.code.to_string(),
+        };
+        let summary = Totals {
+            total_credits: total.to_string(),
+            total_money,
+        };
+        Ok(Done::ok(UsageSummary { usage, summary }))
     })
     .await
 }
 
-pub(crate) async fn plans(c: Caller) -> R<Done> {
-    c.require(READ)?;
-    Ok(Done::ok(json!({ "plans": catalogue() })))
+#[derive(Serialize)]
+pub(crate) struct Plans {
+    plans: Vec<Plan>,
 }
 
-pub(crate) async fn subscription(State(st): State<Shared>, c: Caller) -> R<Done> {
+pub(crate) async fn plans(c: Caller) -> R<Done<Plans>> {
+    c.require(READ)?;
+    Ok(Done::ok(Plans { plans: catalogue() }))
+}
+
+/// `GET /billing/subscription` (with `includedSecondsRemaining`) and the answer to
+/// `POST /billing/subscription` (without).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Subscription {
+    plan: Option<Plan>,
+    cycle: Option<Cycle>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    included_seconds_remaining: Option<u64>,
+}
+
+pub(crate) async fn subscription(State(st): State<Shared>, c: Caller) -> R<Done<Subscription>> {
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
-        Ok(Done::ok(
-            json!({ "plan": a.snap.plan, "cycle": a.snap.cycle,
-        "includedSecondsRemaining": a.snap.included_seconds() }),
-        ))
+        Ok(Done::ok(Subscription {
+            included_seconds_remaining: Some(a.snap.included_seconds()),
+            plan: a.snap.plan,
+            cycle: a.snap.cycle,
+        }))
     })
     .await
 }
@@ -87,7 +178,7 @@ pub(crate) async fn subscribe(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(body, _): JsonBody<SubscribeBody>,
-) -> R<Done> {
+) -> R<Done<Subscription>> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let plan = catalogue()
@@ -128,20 +219,27 @@ pub(crate) async fn subscribe(
             },
         )?;
         accounts::save(db, &a)?;
-        Ok(Done::ok(
-            json!({ "plan": a.snap.plan, "cycle": a.snap.cycle }),
-        ))
+        Ok(Done::ok(Subscription {
+            plan: a.snap.plan,
+            cycle: a.snap.cycle,
+            included_seconds_remaining: None,
+        }))
     })
     .await
 }
 
 /// Seed 000 "List invoices (PDF links)": every invoice and credit note as issued, each with
 /// its `pdf` link.
-pub(crate) async fn invoices(State(st): State<Shared>, c: Caller) -> R<Done> {
+#[derive(Serialize)]
+pub(crate) struct Invoices {
+    invoices: Vec<Listed>,
+}
+
+pub(crate) async fn invoices(State(st): State<Shared>, c: Caller) -> R<Done<Invoices>> {
     c.require(READ)?;
     read(&st, move |db| {
-        let list = crate::server::books::invoices::list(db, &c.account)?;
-        Ok(Done::ok(json!({ "invoices": list })))
+        let invoices = crate::server::books::invoices::list(db, &c.account)?;
+        Ok(Done::ok(Invoices { invoices }))
     })
     .await
 }
@@ -155,12 +253,9 @@ pub(crate) async fn invoice_pdf(
     use axum::response::IntoResponse;
     c.require(READ)?;
     let doc = read(&st, move |db| {
-        let doc = crate::server::books::invoices::get(db, &c.account, &id)?;
-        Ok(Done::ok(serde_json::to_value(doc).unwrap_or_default()))
+        crate::server::books::invoices::get(db, &c.account, &id)
     })
     .await?;
-    let doc: crate::server::books::invoices::Document =
-        serde_json::from_value(doc.body).map_err(|e| Failure::internal(e.to_string()))?;
     let disposition = format!("inline; filename=\"{}.pdf\"", doc.number);
     let headers = [
         (
@@ -172,7 +267,33 @@ pub(crate) async fn invoice_pdf(
     Ok((headers, crate::server::books::invoice_pdf::render(&doc)).into_response())
 }
 
-pub(crate) async fn ledger(State(st): State<Shared>, Query(p): Query<Page>, c: Caller) -> R<Done> {
+/// `GET /billing/ledger`: a page of the account's ledger entries after `after`.
+#[derive(Serialize)]
+pub(crate) struct LedgerPage {
+    entries: Vec<LedgerEntry>,
+    next: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LedgerEntry {
+    seq: Option<i64>,
+    at: Option<String>,
+    recorded_at: Option<String>,
+    kind: Option<String>,
+    reference: Option<String>,
+    grant_id: Option<String>,
+    credits: Option<String>,
+    balance_before: Option<String>,
+    balance_after: Option<String>,
+    detail: Option<Value>,
+}
+
+pub(crate) async fn ledger(
+    State(st): State<Shared>,
+    Query(p): Query<Page>,
+    c: Caller,
+) -> R<Done<LedgerPage>> {
     c.require(READ)?;
     let limit = p.limit.unwrap_or(100).clamp(1, 1000);
     read(&st, move |db| {
@@ -181,25 +302,49 @@ pub(crate) async fn ledger(State(st): State<Shared>, Query(p): Query<Page>, c: C
              FROM ledger WHERE account_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
             &[c.account.as_str().into(), p.after.unwrap_or(0).into(), limit.into()],
         ))?;
-        let entries: Vec<Value> = rows.iter().map(|r| json!({
-            "seq": r[0].int(), "at": r[1].text(), "recordedAt": r[2].text(), "kind": r[3].text(),
-            "reference": r[4].text(), "grantId": r[5].text(), "credits": r[6].text(),
-            "balanceBefore": r[7].text(), "balanceAfter": r[8].text(),
-            "detail": r[9].text().and_then(|s| serde_json::from_str::<Value>(s).ok()),
-        })).collect();
-        let next = entries.last().and_then(|e| e["seq"].as_i64());
-        Ok(Done::ok(json!({ "entries": entries, "next": next })))
+        let text = |v: &crate::server::storage::sql::Val| v.text().map(str::to_string);
+        let mut entries = Vec::with_capacity(rows.len());
+        for r in &rows {
+            entries.push(LedgerEntry {
+                seq: r[0].int(),
+                at: text(&r[1]),
+                recorded_at: text(&r[2]),
+                kind: text(&r[3]),
+                reference: text(&r[4]),
+                grant_id: text(&r[5]),
+                credits: text(&r[6]),
+                balance_before: text(&r[7]),
+                balance_after: text(&r[8]),
+                detail: r[9].json("ledger detail")?,
+            });
+        }
+        let next = entries.last().and_then(|e| e.seq);
+        Ok(Done::ok(LedgerPage { entries, next }))
     })
     .await
 }
 
 /// `GET /billing/payments/{id}`: one payment of the account and where it stands, so a page
 /// that started a top-up learns when the provider has confirmed it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Payment {
+    id: Option<String>,
+    purpose: Option<String>,
+    status: Option<String>,
+    amount: Option<String>,
+    gross: Option<String>,
+    credits: Option<String>,
+    currency: Option<String>,
+    created_at: Option<String>,
+    settled_at: Option<String>,
+}
+
 pub(crate) async fn payment(
     State(st): State<Shared>,
     axum::extract::Path(id): axum::extract::Path<String>,
     c: Caller,
-) -> R<Done> {
+) -> R<Done<Payment>> {
     c.require(READ)?;
     read(&st, move |db| {
         let rows = store(db.query(
@@ -210,10 +355,19 @@ pub(crate) async fn payment(
         let Some(r) = rows.first() else {
             return Err(Failure::new(ServerCode::PaymentNotFound, None, format!("no payment {id}")));
         };
-        let status = if r[9].text().is_some() { Some("refunded") } else { r[2].text() };
-        Ok(Done::ok(json!({ "id": r[0].text(), "purpose": r[1].text(), "status": status,
-            "amount": r[3].text(), "gross": r[4].text().or(r[3].text()), "credits": r[5].text(),
-            "currency": r[6].text(), "createdAt": r[7].text(), "settledAt": r[8].text() })))
+        let text = |i: usize| r[i].text().map(str::to_string);
+        let status = if r[9].text().is_some() { Some("refunded".into()) } else { text(2) };
+        Ok(Done::ok(Payment {
+            id: text(0),
+            purpose: text(1),
+            status,
+            amount: text(3),
+            gross: text(4).or(text(3)),
+            credits: text(5),
+            currency: text(6),
+            created_at: text(7),
+            settled_at: text(8),
+        }))
     })
     .await
 }

@@ -1,19 +1,22 @@
 //! The one place an answer becomes an HTTP response: a job's `Done` and `Failure`
-//! (`outcome`) implement `IntoResponse` here, where a failure's kind becomes its status, so
-//! a handler returns `R<Done>` and `?` does the rest.
+//! (`outcome`) implement `IntoResponse` here, where a typed answer becomes its JSON and a
+//! failure's kind its status, so a handler returns `R<Done<T>>` and `?` does the rest.
 
 use crate::server::outcome::{Done, Failure};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-impl IntoResponse for Done {
+impl<T: serde::Serialize> IntoResponse for Done<T> {
     fn into_response(self) -> Response {
         let status = if self.created {
             StatusCode::CREATED
         } else {
             StatusCode::OK
         };
-        respond(status, &self.body, self.replayed, None)
+        match serde_json::to_string(&self.body) {
+            Ok(text) => respond_text(status, text, self.replayed, None),
+            Err(e) => Failure::internal(e.to_string()).into_response(),
+        }
     }
 }
 
@@ -31,12 +34,16 @@ pub fn respond(
     replayed: bool,
     retry_after: Option<u64>,
 ) -> Response {
-    let mut res = (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
-    )
-        .into_response();
+    respond_text(status, body.to_string(), replayed, retry_after)
+}
+
+fn respond_text(
+    status: StatusCode,
+    text: String,
+    replayed: bool,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut res = (status, [(header::CONTENT_TYPE, "application/json")], text).into_response();
     if replayed {
         res.headers_mut().insert(
             "idempotent-replayed",

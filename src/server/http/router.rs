@@ -15,7 +15,6 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::Router;
-use serde_json::json;
 
 /// Every route, as `docs/openapi.json` must describe it (a test compares the two).
 pub const ROUTES: &[(&str, &str)] = &[
@@ -128,22 +127,28 @@ pub fn router(state: Shared) -> Router {
 
 // ---- operations ----------------------------------------------------------------------------
 
+/// `{"status": ...}`: the probes' answers.
+#[derive(serde::Serialize)]
+struct Status {
+    status: &'static str,
+}
+
 /// The process lives (a load balancer's liveness probe): answers without the store.
-async fn health() -> Done {
-    Done::ok(json!({ "status": "ok" }))
+async fn health() -> Done<Status> {
+    Done::ok(Status { status: "ok" })
 }
 
 /// The store answers (the readiness probe): a statement through the writer and a reader
 /// within `READY_TIMEOUT`, else 503 `store_unavailable`, so traffic goes elsewhere.
-async fn ready(State(st): State<Shared>) -> R<Done> {
+async fn ready(State(st): State<Shared>) -> R<Done<Status>> {
     const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
-    let ping = |db: &mut dyn Db| -> R<Done> {
+    let ping = |db: &mut dyn Db| -> R<()> {
         store(db.query("SELECT 1", &[]))?;
-        Ok(Done::ok(json!(null)))
+        Ok(())
     };
     let both = async { (job(&st, None, ping).await, read(&st, ping).await) };
     let r = match tokio::time::timeout(READY_TIMEOUT, both).await {
-        Ok((Ok(_), Ok(_))) => Ok(Done::ok(json!({ "status": "ready" }))),
+        Ok((Ok(_), Ok(_))) => Ok(Done::ok(Status { status: "ready" })),
         Ok((Err(e), _)) | Ok((_, Err(e))) => Err(e),
         Err(_) => Err(Failure::new(
             ServerCode::StoreUnavailable,

@@ -49,7 +49,7 @@ pub(crate) async fn authorize(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(v, _): JsonBody<Value>,
-) -> R<Done> {
+) -> R<Done<crate::engine::authorize::Authorization>> {
     c.require(READ)?;
     // `{ "call": {...} }` or the call itself.
     let mut call = match serde_json::from_value::<AuthorizeBody>(v.clone()) {
@@ -62,8 +62,7 @@ pub(crate) async fn authorize(
     }
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
-        let input = json!({ "call": call });
-        let call: crate::engine::authorize::CallRequest = crate::ops::parse(&input["call"])
+        let call: crate::engine::authorize::CallRequest = crate::ops::parse(&call)
             .map_err(|e| Failure::from_error(Kind::Malformed, &e.within("call")))?;
         let out =
             crate::engine::authorize::authorize_call(&crate::engine::authorize::AuthorizeInput {
@@ -79,7 +78,7 @@ pub(crate) async fn authorize(
                 json!({ "error": e, "authorization": out }),
             ));
         }
-        Ok(Done::ok(serde_json::to_value(&out).unwrap_or_default()))
+        Ok(Done::ok(out))
     })
     .await
 }

@@ -1,9 +1,12 @@
 //! The HTTP handlers of `books::wallet`: each reads its request, checks the caller's scope and
 //! hands the work to the books on the writer (`job`) or a reader (`read`).
 
+use crate::engine::alerts::AlertSettings;
 use crate::engine::amount::{self};
+use crate::engine::calendar::Instant;
 use crate::engine::error::Code;
-use crate::engine::model::{Grant, GrantType};
+use crate::engine::model::{AgentPolicy, AutoReload, Grant, GrantType};
+use crate::engine::reload::Validation;
 use crate::engine::reload::{read_settings, SettingsForm};
 use crate::server::books::accounts;
 use crate::server::books::accounts::load;
@@ -11,6 +14,8 @@ use crate::server::books::auth::{self, Caller, CREDIT, READ};
 use crate::server::books::expiries;
 use crate::server::books::idempotency::once;
 use crate::server::books::payments;
+use crate::server::books::wallet::wallet as books_wallet;
+use crate::server::books::wallet::webhook_settings as books_webhook;
 use crate::server::books::wallet::*;
 use crate::server::books::webhooks;
 use crate::server::clock::now;
@@ -21,19 +26,31 @@ use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
 use axum::extract::State;
 use rust_decimal::Decimal;
+use serde::Serialize;
 use serde_json::{json, Value};
 
-pub(crate) async fn wallet(State(st): State<Shared>, c: Caller) -> R<Done> {
+pub(crate) async fn wallet(State(st): State<Shared>, c: Caller) -> R<Done<Wallet>> {
     c.require(READ)?;
     read(&st, move |db| {
-        Ok(Done::ok(wallet_json(&load(db, &c.account, false)?, now())))
+        let a = load(db, &c.account, false)?;
+        Ok(Done::ok(books_wallet(&a, now())?))
     })
     .await
 }
 
 /// The engine's own inputs for this account: the rate card and the snapshot exactly as the
 /// server holds them, so a dashboard's `previewDrawdown`/`authorizeCall` run on the same data.
-pub(crate) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Done> {
+/// `GET /billing/account`: the engine's own inputs, as stored.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AccountInputs {
+    account_id: String,
+    as_of: Instant,
+    rate_card: Value,
+    account: Value,
+}
+
+pub(crate) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Done<AccountInputs>> {
     c.require(READ)?;
     read(&st, move |db| {
         let rows = crate::server::outcome::store(db.query(
@@ -43,15 +60,12 @@ pub(crate) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Don
         let row = rows
             .first()
             .ok_or_else(|| Failure::new(ServerCode::AccountNotFound, None, "no such account"))?;
-        let parse = |v: &crate::server::storage::sql::Val| -> Value {
-            serde_json::from_str(v.text().unwrap_or("null")).unwrap_or(Value::Null)
-        };
-        Ok(Done::ok(json!({
-            "accountId": c.account,
-            "asOf": now(),
-            "rateCard": parse(&row[0]),
-            "account": parse(&row[1]),
-        })))
+        Ok(Done::ok(AccountInputs {
+            rate_card: row[0].json("rate card")?.unwrap_or(Value::Null),
+            account: row[1].json("account")?.unwrap_or(Value::Null),
+            account_id: c.account,
+            as_of: now(),
+        }))
     })
     .await
 }
@@ -109,9 +123,10 @@ pub(crate) async fn credit(
                     "a credit must expire in the future",
                 ));
             }
-            let mut out = payments::land(db, &mut a, grant, "credit", body.reason.as_deref(), t)?;
+            let landed = payments::land(db, &mut a, grant, "credit", body.reason.as_deref(), t)?;
+            let mut out = Done::json(&landed)?;
             accounts::save(db, &a)?;
-            out["wallet"] = wallet_json(&a, t);
+            out["wallet"] = Done::json(&books_wallet(&a, t)?)?;
             Ok(Done::ok(out))
         })
     })
@@ -178,7 +193,8 @@ pub(crate) async fn topup(
                                   "credits": credits.to_string(), "tax": quote });
             if provider.settles_at_once() {
                 let grant = Grant::prepaid(grant_id, credits, t);
-                out["landed"] = payments::land(db, &mut a, grant, "topup", Some(&pay), t)?;
+                let landed = payments::land(db, &mut a, grant, "topup", Some(&pay), t)?;
+                out["landed"] = Done::json(&landed)?;
             }
             accounts::save(db, &a)?;
             Ok(Done::ok(out))
@@ -187,11 +203,19 @@ pub(crate) async fn topup(
     .await
 }
 
+/// The answer to `PUT /billing/auto-reload`: the core's findings and the settings saved.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AutoReloadSaved {
+    validation: Validation,
+    auto_reload: Option<AutoReload>,
+}
+
 pub(crate) async fn auto_reload(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(form, _): JsonBody<SettingsForm>,
-) -> R<Done> {
+) -> R<Done<AutoReloadSaved>> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let mut a = load(db, &c.account, true)?;
@@ -205,29 +229,32 @@ pub(crate) async fn auto_reload(
                 context: None,
             })
             .map_err(|e| Failure::from_error(Kind::Malformed, &e))?;
-        let body = serde_json::to_value(&v).unwrap_or_default();
         let Some(settings) = settings.filter(|_| v.valid) else {
-            return Err(Failure::with_body(Kind::Invalid, body));
+            return Err(Failure::with_body(Kind::Invalid, Done::json(&v)?));
         };
         a.snap.auto_reload = Some(settings);
         accounts::save(db, &a)?;
-        Ok(Done::ok(
-            json!({ "validation": body, "autoReload": a.snap.auto_reload }),
-        ))
+        Ok(Done::ok(AutoReloadSaved {
+            validation: v,
+            auto_reload: a.snap.auto_reload,
+        }))
     })
     .await
 }
 
-pub(crate) async fn webhook_settings(State(st): State<Shared>, c: Caller) -> R<Done> {
+pub(crate) async fn webhook_settings(
+    State(st): State<Shared>,
+    c: Caller,
+) -> R<Done<WebhookSettings>> {
     c.require(READ)?;
-    read(&st, move |db| Ok(Done::ok(webhook_json(db, &c.account)?))).await
+    read(&st, move |db| Ok(Done::ok(books_webhook(db, &c.account)?))).await
 }
 
 pub(crate) async fn set_webhook(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(w, _): JsonBody<WebhookBody>,
-) -> R<Done> {
+) -> R<Done<WebhookSettings>> {
     c.require_session()?;
     if let Some(u) = &w.url {
         webhooks::check_url(u, st.config.allow_private_webhooks)?;
@@ -237,13 +264,16 @@ pub(crate) async fn set_webhook(
             "UPDATE accounts SET webhook_url = $1 WHERE id = $2",
             &[w.url.clone().into(), c.account.as_str().into()],
         ))?;
-        Ok(Done::ok(webhook_json(db, &c.account)?))
+        Ok(Done::ok(books_webhook(db, &c.account)?))
     })
     .await
 }
 
 /// A new signing secret, answered once; deliveries from now on are signed with it.
-pub(crate) async fn rotate_webhook_secret(State(st): State<Shared>, c: Caller) -> R<Done> {
+pub(crate) async fn rotate_webhook_secret(
+    State(st): State<Shared>,
+    c: Caller,
+) -> R<Done<WebhookSettings>> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let secret = auth::token("whsec_")?;
@@ -251,11 +281,16 @@ pub(crate) async fn rotate_webhook_secret(State(st): State<Shared>, c: Caller) -
             "UPDATE accounts SET webhook_secret = $1 WHERE id = $2",
             &[secret.as_str().into(), c.account.as_str().into()],
         ))?;
-        let mut out = webhook_json(db, &c.account)?;
-        out["secret"] = json!(secret);
+        let mut out = books_webhook(db, &c.account)?;
+        out.secret = Some(secret);
         Ok(Done::ok(out))
     })
     .await
+}
+
+#[derive(Serialize)]
+pub(crate) struct AlertsSaved {
+    alerts: Option<AlertSettings>,
 }
 
 /// `PUT /billing/alerts` (seed 001: low-balance notifications): the three thresholds, checked
@@ -264,7 +299,7 @@ pub(crate) async fn set_alerts(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(b, _): JsonBody<AlertsBody>,
-) -> R<Done> {
+) -> R<Done<AlertsSaved>> {
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let mut a = load(db, &c.account, true)?;
@@ -288,9 +323,17 @@ pub(crate) async fn set_alerts(
                 _ => Failure::invalid(e),
             })?;
         accounts::save(db, &a)?;
-        Ok(Done::ok(json!({ "alerts": a.snap.alerts })))
+        Ok(Done::ok(AlertsSaved {
+            alerts: a.snap.alerts,
+        }))
     })
     .await
+}
+
+#[derive(Serialize)]
+pub(crate) struct AgentSaved {
+    id: String,
+    policy: Option<AgentPolicy>,
 }
 
 /// `PUT /billing/agents/{id}` (seed 002: per-agent monthly limits, stop or use the balance
@@ -300,7 +343,7 @@ pub(crate) async fn set_agent(
     axum::extract::Path(id): axum::extract::Path<String>,
     c: Caller,
     JsonBody(b, _): JsonBody<AgentBody>,
-) -> R<Done> {
+) -> R<Done<AgentSaved>> {
     c.require_session()?;
     if id.is_empty() || id.len() > MAX_AGENT_ID || id.chars().any(char::is_control) {
         let msg = format!("an agent id has 1 to {MAX_AGENT_ID} bytes, no control characters");
@@ -331,9 +374,8 @@ pub(crate) async fn set_agent(
         a.snap.agents.insert(id.clone(), policy);
         a.snap.validate(&a.card).map_err(Failure::invalid)?;
         accounts::save(db, &a)?;
-        Ok(Done::ok(
-            json!({ "id": id, "policy": a.snap.agents.get(&id) }),
-        ))
+        let policy = a.snap.agents.remove(&id);
+        Ok(Done::ok(AgentSaved { id, policy }))
     })
     .await
 }

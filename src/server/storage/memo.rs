@@ -538,8 +538,12 @@ impl Plan {
                 })
                 .map(|r| r[1..].to_vec())
                 .collect();
-            a.days.extend(rollup::parse(&fresh));
-            a.ranges.push(span);
+            // Totals that do not read back stay unread ahead: the job's own read then
+            // fails with what is wrong.
+            if let Ok(days) = rollup::parse(&fresh) {
+                a.days.extend(days);
+                a.ranges.push(span);
+            }
         }
         for (acc, id) in &self.calls {
             memo.ahead

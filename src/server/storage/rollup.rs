@@ -3,7 +3,7 @@
 //! and code instead of every usage line. Totals are exact decimals summed here, in Rust:
 //! SQLite has no exact decimal type, so the database only stores the text.
 
-use super::sql::{Row, Sql, Val};
+use super::sql::{Row, Sql};
 use crate::server::outcome::{store, R};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
@@ -26,26 +26,25 @@ pub const BETWEEN: &str =
     "SELECT day, channel, code, unit, quantity, credits, lines FROM usage_days \
      WHERE account_id = $1 AND day >= $2 AND day <= $3";
 
-pub fn parse(rows: &[Row]) -> Days {
-    let dec = |v: &Val| v.text().and_then(|s| s.parse().ok()).unwrap_or_default();
-    rows.iter()
-        .map(|r| {
-            let text = |i: usize| r[i].text().unwrap_or("").to_string();
-            let t = Totals {
-                quantity: dec(&r[4]),
-                credits: dec(&r[5]),
-                lines: r[6].int().unwrap_or(0),
-            };
-            ((text(0), text(1), text(2), text(3)), t)
-        })
-        .collect()
+/// Day totals as stored (a total that does not read back is an internal failure, not 0).
+pub fn parse(rows: &[Row]) -> R<Days> {
+    let mut days = Days::new();
+    for r in rows {
+        let text = |i: usize| r[i].text().unwrap_or("").to_string();
+        let t = Totals {
+            quantity: r[4].decimal("day quantity")?,
+            credits: r[5].decimal("day credits")?,
+            lines: r[6].int().unwrap_or(0),
+        };
+        days.insert((text(0), text(1), text(2), text(3)), t);
+    }
+    Ok(days)
 }
 
 pub fn read(db: &mut dyn Sql, account: &str, from: &str, to: &str) -> R<Days> {
-    Ok(parse(&store(db.query(
-        BETWEEN,
-        &[account.into(), from.into(), to.into()],
-    ))?))
+    parse(&store(
+        db.query(BETWEEN, &[account.into(), from.into(), to.into()]),
+    )?)
 }
 
 pub fn add(days: &mut Days, key: Key, quantity: Decimal, credits: Decimal) {
@@ -84,12 +83,12 @@ pub fn backfill(db: &mut dyn Sql) -> Result<(), String> {
     let mut all: BTreeMap<String, Days> = BTreeMap::new();
     for r in &rows {
         let text = |i: usize| r[i].text().unwrap_or("").to_string();
-        let dec = |i: usize| r[i].text().and_then(|s| s.parse().ok()).unwrap_or_default();
+        let dec = |i: usize| r[i].decimal("usage line").map_err(|e| e.body.to_string());
         add(
             all.entry(text(0)).or_default(),
             (text(1), text(2), text(3), text(4)),
-            dec(5),
-            dec(6),
+            dec(5)?,
+            dec(6)?,
         );
     }
     for (account, days) in &all {

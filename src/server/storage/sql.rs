@@ -2,6 +2,8 @@
 //! rows and the `Sql` trait, implemented by the embedded SQLite store (`sqlite`) and
 //! PostgreSQL (`postgres`).
 
+use crate::server::outcome::{Failure, R};
+
 /// A column value: everything the schema stores is text or a 64-bit integer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Val {
@@ -24,6 +26,22 @@ impl Val {
             Val::Text(t) => t.parse().ok(),
             Val::Null => None,
         }
+    }
+    /// A JSON column the books wrote, read back as `T` (`None` when NULL). One that does not
+    /// read back is a store changed under the books: an internal failure naming `what`,
+    /// never a default.
+    pub fn json<T: serde::de::DeserializeOwned>(&self, what: &str) -> R<Option<T>> {
+        self.text()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| Failure::internal(format!("stored {what} does not read back: {e}")))
+    }
+    /// A decimal column the books wrote (NULL or unreadable: an internal failure).
+    pub fn decimal(&self, what: &str) -> R<rust_decimal::Decimal> {
+        let text = self.text().unwrap_or_default();
+        text.parse().map_err(|e| {
+            Failure::internal(format!("stored {what} `{text}` does not read back: {e}"))
+        })
     }
 }
 
