@@ -20,12 +20,12 @@ pub(crate) async fn create_account(
     State(st): State<Shared>,
     _: Admin,
     JsonBody(n, _): JsonBody<NewAccount>,
-) -> R<Done> {
+) -> R<Done<Created>> {
     if let Some(u) = &n.webhook_url {
         webhooks::check_url(u, st.config.allow_private_webhooks)?;
     }
     let made = job(&st, Some(n.id.clone()), move |db| create(db, n, now())).await?;
-    Ok(Done::created(Done::json(&made)?))
+    Ok(Done::created(made))
 }
 
 /// A credential issued: its token is shown this once.
