@@ -312,6 +312,21 @@ fn an_expired_hold_stops_counting_and_a_late_end_still_bills() {
         );
         let expired = get(&s, &c.read_key, "/calls?state=expired").body;
         assert_eq!(expired["calls"][0]["id"], "old", "{backend}: {expired}");
+        // The lapsed hold left the account's snapshot for the call's row (issue 26): it no
+        // longer costs the account's requests anything, and the listing still shows it.
+        assert_eq!(
+            expired["calls"][0]["hold"]["grantedSeconds"], 1,
+            "{backend}: {expired}"
+        );
+        let inputs = get(&s, &c.read_key, "/billing/account").body;
+        let holds = inputs["account"]["holds"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            holds.iter().all(|h| h["id"] != "old"),
+            "{backend}: the lapsed hold is still in the snapshot: {holds:?}"
+        );
         let r = post(&s, &c.key, "/calls/old/extend", json!({}));
         assert_eq!(
             (r.status, &r.body["error"]["code"]),

@@ -63,10 +63,14 @@ pub(crate) fn listed(r: &Row, snap: &Account, t: Instant) -> R<Listed> {
         (_, Some(h)) if h.active_at(t) => "live",
         _ => "expired",
     };
+    let hold = match hold {
+        Some(h) => Some(h.clone()),
+        None => r[6].json::<Hold>("lapsed hold")?,
+    };
     Ok(Listed {
         state,
         started_at: text(2),
-        hold: hold.cloned(),
+        hold,
         start: answer(3)?,
         end: answer(4)?,
         ended_at: r[5].text().map(str::to_string),
@@ -148,7 +152,7 @@ pub(crate) fn start_job(
     let at = window.live(b.at, now, "at")?;
     let mut a = load(db, account, true)?;
     expiries::book_expiries(db, &mut a, now)?;
-    lapse_holds(db, &mut a, now)?;
+    lapse_holds(db, &mut a, now, window.live_skew)?;
     let out = live::start_call_books(
         &StartInput {
             rate_card: a.card.clone(),
@@ -209,14 +213,15 @@ pub(crate) fn extend_job(
     let at = window.live(b.at, now, "at")?;
     let mut a = load(db, account, true)?;
     expiries::book_expiries(db, &mut a, now)?;
-    lapse_holds(db, &mut a, now)?;
-    let input = ExtendInput {
+    lapse_holds(db, &mut a, now, window.live_skew)?;
+    let mut input = ExtendInput {
         rate_card: a.card.clone(),
         account: a.snap.clone(),
         call_id: id.to_string(),
         at,
         quota_seconds: b.quota_seconds,
     };
+    with_lapsed_hold(db, account, (id, &state), &mut input.account)?;
     let out = live::extend_call_books(&input, provider.settles_at_once()).map_err(|e| {
         match e.code.as_str() {
             "unknown_call" => Failure::from_error(Kind::NotFound, &e),
@@ -251,6 +256,9 @@ pub(crate) fn end_job(
     refuse_recorded_usage(db, account, id)?;
     let mut a = load(db, account, true)?;
     expiries::book_expiries(db, &mut a, now)?;
+    if let Some((state, _, _)) = &known {
+        with_lapsed_hold(db, account, (id, state), &mut a.snap)?;
+    }
     let held = live::call_hold(&a.snap, id);
     let agent = held.and_then(|h| h.agent_id.clone()).or(b.agent_id.clone());
     let lease = lease_of(&mut b)?;
@@ -437,28 +445,73 @@ fn days_around(db: &mut dyn Db, a: &Acct, at: Instant) -> R<rollup::Days> {
     Ok(store(crate::server::storage::memo::read_known(db, &a.id, &needs))?.days)
 }
 
-/// Call holds whose `validUntil` has passed stop counting (the core ignores them); their
-/// calls become `expired` once, with a `call.expired` webhook. The hold stays until the end
-/// comes, so a late end still bills the call. A lapsed lease has no call row to mark.
-pub(crate) fn lapse_holds(db: &mut dyn Db, a: &mut Acct, now: Instant) -> R<()> {
-    let lapsed: Vec<String> = a
+/// Lapsed call holds: their calls are marked `expired` (`call.expired` goes out once), and
+/// once they lapsed longer ago than the live skew (an extend or an end may be dated that far
+/// back), they move out of the snapshot into the call's row (`lapsed_hold`), where a late
+/// end still finds them. So a call that never ends costs the account's requests nothing
+/// after (issue 26: 5,000 lapsed holds made every start 36-247 ms).
+pub(crate) fn lapse_holds(
+    db: &mut dyn Db,
+    a: &mut Acct,
+    now: Instant,
+    skew: chrono::Duration,
+) -> R<()> {
+    let lapsed: Vec<Hold> = a
         .snap
         .holds
         .iter()
         .filter(|h| h.is_call() && !h.active_at(now))
-        .map(|h| h.id.clone())
+        .cloned()
         .collect();
-    for id in lapsed {
+    let settled = now.0.checked_sub_signed(skew).map_or(now, Instant);
+    for h in lapsed {
+        let kept = serde_json::to_string(&h).map_err(|e| Failure::internal(e.to_string()))?;
+        let (acct, id) = (a.id.as_str(), h.id.as_str());
         let changed = store(db.query(
-            "UPDATE calls SET state = 'expired' WHERE account_id = $1 AND call_id = $2 AND state = 'live' RETURNING call_id",
-            &[a.id.as_str().into(), id.as_str().into()],
+            "UPDATE calls SET state = 'expired', lapsed_hold = $3 WHERE account_id = $1 AND call_id = $2 AND state = 'live' RETURNING call_id",
+            &[acct.into(), id.into(), kept.as_str().into()],
         ))?;
-        db.memo().forget_call(&a.id, &id);
+        db.memo().forget_call(acct, id);
         if !changed.is_empty() {
             let payload =
-                json!({ "type": "call.expired", "accountId": a.id, "callId": id, "at": now });
+                json!({ "type": "call.expired", "accountId": acct, "callId": id, "at": now });
             accounts::enqueue(db, a, "call.expired", &payload, now)?;
         }
+        if h.active_at(settled) {
+            continue;
+        }
+        // A call marked expired before its row kept the hold keeps it now.
+        store(db.exec(
+            "UPDATE calls SET lapsed_hold = $3 WHERE account_id = $1 AND call_id = $2 AND lapsed_hold IS NULL",
+            &[a.id.as_str().into(), h.id.as_str().into(), kept.as_str().into()],
+        ))?;
+        a.snap.holds.retain(|x| !(x.is_call() && x.id == h.id));
+    }
+    Ok(())
+}
+
+/// The hold of a lapsed call that left the snapshot (`lapse_holds`), put back into `snap` for
+/// the job that needs it: an end bills and an extend refuses exactly as while it was there.
+pub(crate) fn with_lapsed_hold(
+    db: &mut dyn Db,
+    account: &str,
+    (id, state): (&str, &str),
+    snap: &mut Account,
+) -> R<()> {
+    // The row may still say `live`: this very job's `lapse_holds` moved the hold.
+    if state == "ended" || live::call_hold(snap, id).is_some() {
+        return Ok(());
+    }
+    let rows = store(db.query(
+        "SELECT lapsed_hold FROM calls WHERE account_id = $1 AND call_id = $2",
+        &[account.into(), id.into()],
+    ))?;
+    if let Some(h) = rows
+        .first()
+        .map(|r| r[0].json::<Hold>("lapsed hold"))
+        .transpose()?
+    {
+        snap.holds.extend(h);
     }
     Ok(())
 }

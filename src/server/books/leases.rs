@@ -137,11 +137,11 @@ pub(crate) fn rate_card_text(db: &mut dyn Db, id: &str) -> R<Value> {
     card.ok_or_else(|| Failure::new(ServerCode::AccountNotFound, None, "no such account"))
 }
 
-/// Expiries booked and lapsed holds marked, as before any grant.
-pub(crate) fn refresh(db: &mut dyn Db, a: &mut Acct) -> R<()> {
+/// Expiries booked and lapsed holds marked, as before any grant (`skew`: the live skew).
+pub(crate) fn refresh(db: &mut dyn Db, a: &mut Acct, skew: chrono::Duration) -> R<()> {
     let t = now();
     expiries::book_expiries(db, a, t)?;
-    calls::lapse_holds(db, a, t)
+    calls::lapse_holds(db, a, t, skew)
 }
 
 /// Each reported call billed once (a call already ended answers its first bill), drawn

@@ -101,7 +101,7 @@ pub(crate) async fn list(
         let a = load(db, &c.account, false)?;
         let rows = store(db.query(
             &format!(
-                "SELECT call_id, state, started_at, start_answer, end_answer, ended_at FROM calls \
+                "SELECT call_id, state, started_at, start_answer, end_answer, ended_at, lapsed_hold FROM calls \
                  WHERE account_id = $1 ORDER BY started_at DESC, call_id LIMIT {MAX_LISTED}"
             ),
             &[c.account.as_str().into()],

@@ -35,7 +35,7 @@ pub(crate) async fn put(
         let at = window.live(b.at, now(), "at")?;
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
-        refresh(db, &mut a)?;
+        refresh(db, &mut a, window.live_skew)?;
         let current = lease::find(&a.snap, &id)
             .filter(|l| l.active_at(at))
             .cloned();
@@ -97,10 +97,11 @@ pub(crate) async fn release(
     check_ends(&b.ended)?;
     check_held(&b.held)?;
     let provider = st.config.provider.clone();
+    let window = st.config.window;
     job(&st, Some(c.account.clone()), move |db| {
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
-        refresh(db, &mut a)?;
+        refresh(db, &mut a, window.live_skew)?;
         let released = lease::release(&mut a.snap, &id, b.held, b.sequence).map_err(refused)?;
         save(db, &a)?;
         let (released, kept) = released.map_or((None, None), |(b, k)| (Some(b), k));

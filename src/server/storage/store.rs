@@ -88,6 +88,8 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE payments ADD COLUMN gross TEXT;
      ALTER TABLE payments ADD COLUMN quote TEXT;
      ALTER TABLE payments ADD COLUMN refunded_at TEXT",
+    // A lapsed call's hold leaves the account's snapshot for its row (`calls::lapse_holds`).
+    "ALTER TABLE calls ADD COLUMN lapsed_hold TEXT",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
