@@ -445,6 +445,10 @@ fn days_around(db: &mut dyn Db, a: &Acct, at: Instant) -> R<rollup::Days> {
     Ok(store(crate::server::storage::memo::read_known(db, &a.id, &needs))?.days)
 }
 
+/// The most lapsed holds one job moves out of the snapshot: a lapsed hold no longer counts,
+/// so the rest can wait for the account's next job, and no request pays for thousands.
+const MAX_LAPSES_PER_JOB: usize = 256;
+
 /// Lapsed call holds: their calls are marked `expired` (`call.expired` goes out once), and
 /// once they lapsed longer ago than the live skew (an extend or an end may be dated that far
 /// back), they move out of the snapshot into the call's row (`lapsed_hold`), where a late
@@ -461,6 +465,7 @@ pub(crate) fn lapse_holds(
         .holds
         .iter()
         .filter(|h| h.is_call() && !h.active_at(now))
+        .take(MAX_LAPSES_PER_JOB)
         .cloned()
         .collect();
     let settled = now.0.checked_sub_signed(skew).map_or(now, Instant);
@@ -481,10 +486,12 @@ pub(crate) fn lapse_holds(
             continue;
         }
         // A call marked expired before its row kept the hold keeps it now.
-        store(db.exec(
-            "UPDATE calls SET lapsed_hold = $3 WHERE account_id = $1 AND call_id = $2 AND lapsed_hold IS NULL",
-            &[a.id.as_str().into(), h.id.as_str().into(), kept.as_str().into()],
-        ))?;
+        if changed.is_empty() {
+            store(db.exec(
+                "UPDATE calls SET lapsed_hold = $3 WHERE account_id = $1 AND call_id = $2 AND lapsed_hold IS NULL",
+                &[a.id.as_str().into(), h.id.as_str().into(), kept.as_str().into()],
+            ))?;
+        }
         a.snap.holds.retain(|x| !(x.is_call() && x.id == h.id));
     }
     Ok(())
