@@ -310,15 +310,46 @@ impl Done {
     }
 }
 
-/// A failed request: its kind and its document (`{"error": ...}` with the stable code and
-/// field, or a document of its own such as a validation report).
+/// A failed request: its kind and its document, made into JSON only where it becomes a
+/// response (`http::respond`).
 #[derive(Debug, Clone)]
 pub struct Failure {
     pub kind: Kind,
-    pub body: Value,
+    pub doc: FailureDoc,
     /// Seconds a client should wait before trying again (on `Throttled`, `Unavailable`).
     pub retry_after: Option<u64>,
     pub replayed: bool,
+}
+
+/// What a failure answers: the stable `{"error": {code, message, field}}`, or a document of
+/// its own (a validation report, a refused grant with its authorization, an answer recorded
+/// before failures were told apart).
+#[derive(Debug, Clone)]
+pub enum FailureDoc {
+    Error(ErrorDoc),
+    Own(Value),
+}
+
+/// The `error` of a failure's document: the stable code, the field it concerns, the words.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorDoc {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl serde::Serialize for FailureDoc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct Wrapped<'a> {
+            error: &'a ErrorDoc,
+        }
+        match self {
+            FailureDoc::Error(error) => Wrapped { error }.serialize(s),
+            FailureDoc::Own(v) => v.serialize(s),
+        }
+    }
 }
 
 pub type R<T> = std::result::Result<T, Failure>;
@@ -330,10 +361,7 @@ pub type Answer = R<Box<dyn std::any::Any + Send>>;
 impl Failure {
     /// A failure with one of the server's own codes, at the status its kind gives it.
     pub fn new(code: ServerCode, field: Option<&str>, message: impl Into<String>) -> Failure {
-        Failure::with_body(
-            code.kind(),
-            error_body(code.as_str(), field, &message.into()),
-        )
+        Failure::coded(code.kind(), code.as_str(), field, message.into())
     }
     /// A failure with one of the engine's codes, of the kind the request's phase gives it.
     pub fn engine(
@@ -342,15 +370,29 @@ impl Failure {
         field: Option<&str>,
         message: impl Into<String>,
     ) -> Failure {
-        Failure::with_body(kind, error_body(code.as_str(), field, &message.into()))
+        Failure::coded(kind, code.as_str(), field, message.into())
     }
     pub fn from_error(kind: Kind, e: &Error) -> Failure {
-        Failure::with_body(kind, json!({ "error": e }))
+        Failure::coded(kind, e.code.as_str(), e.field.as_deref(), e.message.clone())
     }
+    fn coded(kind: Kind, code: &str, field: Option<&str>, message: String) -> Failure {
+        let error = ErrorDoc {
+            code: code.to_string(),
+            message,
+            field: field.map(str::to_string),
+        };
+        Failure {
+            kind,
+            doc: FailureDoc::Error(error),
+            retry_after: None,
+            replayed: false,
+        }
+    }
+    /// A failure whose document is its own (see `FailureDoc::Own`).
     pub fn with_body(kind: Kind, body: Value) -> Failure {
         Failure {
             kind,
-            body,
+            doc: FailureDoc::Own(body),
             retry_after: None,
             replayed: false,
         }
@@ -369,12 +411,11 @@ impl Failure {
     }
     /// The failure of one part of a request: its field gains the part's path in front.
     pub fn within(mut self, prefix: &str) -> Failure {
-        if let Some(e) = self.body.get_mut("error") {
-            let field = match e.get("field").and_then(Value::as_str) {
+        if let FailureDoc::Error(e) = &mut self.doc {
+            e.field = Some(match &e.field {
                 Some(f) => format!("{prefix}.{f}"),
                 None => prefix.to_string(),
-            };
-            e["field"] = json!(field);
+            });
         }
         self
     }
@@ -382,10 +423,26 @@ impl Failure {
         self.retry_after = Some(seconds);
         self
     }
+    /// What went wrong, in words (the error's message, or its document).
+    pub fn message(&self) -> String {
+        match &self.doc {
+            FailureDoc::Error(e) => e.message.clone(),
+            FailureDoc::Own(v) => v.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match &self.doc {
+            FailureDoc::Error(e) => write!(f, "{}: {}", e.code, e.message),
+            FailureDoc::Own(v) => write!(f, "{v}"),
+        }
+    }
 }
 
 /// The error document CONTRACT gives every failure: `{"error":{"code","message","field"}}`
-/// (`field` left out when there is none), as `crate::engine::error::Error` serializes.
+/// (`field` left out when there is none), for the few answers made before a job runs.
 pub fn error_body(code: &str, field: Option<&str>, message: &str) -> Value {
     let mut e = json!({ "code": code, "message": message });
     if let Some(f) = field {

@@ -146,7 +146,7 @@ pub async fn deliver(
 ) -> Result<(), String> {
     // The URL was checked when it was set; check again (the rules may have tightened), and
     // an address literal here never reaches the resolver.
-    let url = check_url(url, allow_private).map_err(|e| e.body["error"]["message"].to_string())?;
+    let url = check_url(url, allow_private).map_err(|e| e.message())?;
     let sig = sign(secret, now().0.timestamp(), payload);
     let res = client
         .post(url)

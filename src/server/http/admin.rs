@@ -93,7 +93,7 @@ pub async fn demo(st: &Shared, addr: std::net::SocketAddr) -> Result<(), String>
         }
     })
     .await
-    .map_err(|f| format!("demo account: {}", f.body))?;
+    .map_err(|f| format!("demo account: {f}"))?;
     println!("demo account `demo`:");
     println!("  API key (billing:read billing:write): {key}");
     println!("  dashboard with a session: http://{addr}/#session={session}");

@@ -24,7 +24,16 @@ impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        respond(status, &self.body, self.replayed, self.retry_after)
+        match serde_json::to_string(&self.doc) {
+            Ok(text) => respond_text(status, text, self.replayed, self.retry_after),
+            // Nothing in a failure's document can fail to serialize; say so if it ever does.
+            Err(e) => respond(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &crate::server::outcome::error_body("internal", None, &e.to_string()),
+                false,
+                None,
+            ),
+        }
     }
 }
 

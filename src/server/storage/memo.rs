@@ -298,8 +298,7 @@ impl Memo {
             }
         }
         for (account, a) in &self.ahead {
-            rollup::write(db, account, &a.days, a.dirty_days.iter())
-                .map_err(|e| e.body.to_string())?;
+            rollup::write(db, account, &a.days, a.dirty_days.iter()).map_err(|e| e.to_string())?;
         }
         Ok(())
     }

@@ -83,7 +83,7 @@ pub fn backfill(db: &mut dyn Sql) -> Result<(), String> {
     let mut all: BTreeMap<String, Days> = BTreeMap::new();
     for r in &rows {
         let text = |i: usize| r[i].text().unwrap_or("").to_string();
-        let dec = |i: usize| r[i].decimal("usage line").map_err(|e| e.body.to_string());
+        let dec = |i: usize| r[i].decimal("usage line").map_err(|e| e.to_string());
         add(
             all.entry(text(0)).or_default(),
             (text(1), text(2), text(3), text(4)),
@@ -92,7 +92,7 @@ pub fn backfill(db: &mut dyn Sql) -> Result<(), String> {
         );
     }
     for (account, days) in &all {
-        write(db, account, days, days.keys()).map_err(|e| e.body.to_string())?;
+        write(db, account, days, days.keys()).map_err(|e| e.to_string())?;
     }
     Ok(())
 }
