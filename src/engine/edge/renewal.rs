@@ -130,13 +130,7 @@ impl EdgeMachine {
 
     /// What the live calls hold, pool by pool: the server keeps the lease at least this large.
     fn held(&self) -> LeaseUsage {
-        let mut u = LeaseUsage::default();
-        for h in self.live_holds() {
-            u.credits += h.credits;
-            u.plan_credits += h.plan_credits;
-            u.included_seconds = Seconds(u.included_seconds.0 + h.included_seconds.0);
-        }
-        u
+        held_by(&self.s.holds, at_ms(self.now))
     }
 
     /// The next request: a release (`release`, when every pending end fits it), or a renewal
@@ -448,11 +442,12 @@ fn rebuild(
 ) -> Account {
     let mut account = base.clone();
     account.holds = holds.to_vec();
+    let held = held_by(holds, at);
     for r in pending.iter_mut() {
         // As it was billed when it ended, while that still fits beside the live calls:
         // billed again without the holds it was billed beside, the same call can round to
         // a unit more (the simulator's seed 213054) than the edge answered.
-        if let Some(a) = deducted(&account, &r.lease_usage, at) {
+        if let Some(a) = deducted(&account, &r.lease_usage, &held) {
             account = a;
             continue;
         }
@@ -482,38 +477,41 @@ fn rebuild(
 }
 
 /// `account` less what an end took from the lease (`used`), if every pool still covers
-/// what the live calls (`account.holds`) hold in it.
-fn deducted(account: &Account, used: &LeaseUsage, at: Instant) -> Option<Account> {
-    let mut held = LeaseUsage::default();
-    for h in account.holds.iter().filter(|h| h.active_at(at)) {
-        held.credits += h.credits;
-        held.plan_credits += h.plan_credits;
-        held.included_seconds.0 += h.included_seconds.0;
-    }
+/// `held`, what the live calls hold in it.
+fn deducted(account: &Account, used: &LeaseUsage, held: &LeaseUsage) -> Option<Account> {
     let mut a = account.clone();
-    let mut took = LeaseUsage::default();
-    for g in &mut a.grants {
-        let (take, keep, took) = match g.id.as_str() {
-            LEASE_WALLET => (used.credits, held.credits, &mut took.credits),
-            LEASE_PLAN => (used.plan_credits, held.plan_credits, &mut took.plan_credits),
-            _ => continue,
-        };
-        g.remaining -= take;
-        *took = take;
-        if g.remaining < keep {
-            return None;
+    let pools = [
+        (LEASE_WALLET, used.credits, held.credits),
+        (LEASE_PLAN, used.plan_credits, held.plan_credits),
+    ];
+    for (id, take, keep) in pools {
+        match a.grants.iter_mut().find(|g| g.id == id) {
+            Some(g) if g.remaining - take < keep => return None,
+            Some(g) => g.remaining -= take,
+            // A pool the copy does not have cannot have given anything.
+            None if take > Decimal::ZERO => return None,
+            None => {}
         }
     }
-    let s = used.included_seconds.0;
-    let left = a.included_seconds().checked_sub(s)?;
-    let all_taken = took.credits == used.credits && took.plan_credits == used.plan_credits;
-    if left < held.included_seconds.0 || !all_taken || a.owed.unwrap_or_default() > Decimal::ZERO {
+    let left = a.included_seconds().checked_sub(used.included_seconds.0)?;
+    if left < held.included_seconds.0 || a.owed.unwrap_or_default() > Decimal::ZERO {
         return None;
     }
     if let Some(r) = &mut a.included_seconds_remaining {
         *r = Seconds(left);
     }
     Some(a)
+}
+
+/// What `holds` hold at `at`, pool by pool.
+fn held_by(holds: &[Hold], at: Instant) -> LeaseUsage {
+    let mut u = LeaseUsage::default();
+    for h in holds.iter().filter(|h| h.active_at(at)) {
+        u.credits += h.credits;
+        u.plan_credits += h.plan_credits;
+        u.included_seconds = Seconds(u.included_seconds.0 + h.included_seconds.0);
+    }
+    u
 }
 
 /// `base` with its pools the lease `kept` (after a release that kept some for live calls).
