@@ -33,6 +33,7 @@ pub(crate) struct Wallet {
     alert_state: Option<AlertState>,
 }
 
+/// An amount of money and its currency, as the answers give it.
 #[derive(Serialize)]
 pub(crate) struct Money {
     pub(crate) amount: String,

@@ -9,6 +9,7 @@ use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ};
 use crate::server::books::invoices::Listed;
 use crate::server::books::reports::*;
+use crate::server::books::wallet::Money;
 use crate::server::clock::now;
 use crate::server::http::extract::{JsonBody, Query};
 use crate::server::http::jobs::{job, read};
@@ -90,12 +91,6 @@ struct ChannelUsage {
 struct Totals {
     total_credits: String,
     total_money: Money,
-}
-
-#[derive(Serialize)]
-struct Money {
-    amount: String,
-    currency: String,
 }
 
 pub(crate) async fn usage_summary(
