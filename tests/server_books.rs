@@ -310,3 +310,154 @@ fn malformed_usage_ids_are_refused_with_stable_codes() {
         );
     }
 }
+
+/// SEMANTICS 15 "The ledger chains", through everything that books money: opening grants
+/// (plan credits among them), usage drawing included minutes and plan credits, a manual
+/// credit, a top-up and its refund, an auto-reload, alerts (webhook ids, no ledger numbers),
+/// an expiry, late usage drawing the expired grant, a live call, and a renewal. After each
+/// step the entries are numbered without gaps, each starts where the previous ended, and the
+/// last ends at the wallet.
+#[test]
+fn the_ledger_chains_through_every_kind_of_entry() {
+    for backend in backends() {
+        let s = Server::start(
+            &fresh_store(backend),
+            &["--usage-max-age", "35d", "--test-clock"],
+        );
+        let account = json!({ "timeZone": "UTC",
+            "plan": { "id": "growth", "includedMinutes": 10, "includedCredits": "100" },
+            "cycle": { "start": instant(-86_400), "end": instant(29 * 86_400) },
+            "grants": [
+                { "id": "plan-now", "type": "plan", "remaining": "100", "expiresAt": instant(29 * 86_400) },
+                { "id": "promo", "type": "promotional", "remaining": "300", "priority": 1,
+                  "expiresAt": instant(2 * 86_400) },
+                { "id": "wallet", "type": "prepaid", "remaining": "600" } ],
+            "autoReload": { "enabled": true, "threshold": "3.00", "amount": "2.00", "paymentMethod": "pm_test" },
+            "alerts": { "warning": { "threshold": "500" }, "critical": { "threshold": "100" } } });
+        let c = create_account(&s, "acme", account, None);
+        let what = |step: &str| format!("{backend}: {step}");
+        assert_ledger_chains(&s, &c.read_key, &what("opening"));
+        let chat = |id: &str, at: &str, n: u32| json!({ "id": id, "at": at, "kind": "chat", "agentId": "a1", "messages": n });
+        let r = post_usage(
+            &s,
+            &c.key,
+            "u1",
+            &[
+                call_event("u1", &instant(0), 900, false),
+                chat("u2", &instant(0), 300),
+            ],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_ledger_chains(&s, &c.read_key, &what("included minutes and plan credits"));
+        let credit = call(
+            "POST",
+            &format!("{}/billing/wallet/credit", s.url),
+            Some(&c.credit_key),
+            Some("c1"),
+            Some(r#"{"credits":"40"}"#),
+        );
+        assert_eq!(credit.status, 200, "{}", credit.body);
+        let topup = |key: &str| {
+            call(
+                "POST",
+                &format!("{}/billing/wallet/topup", s.url),
+                Some(&c.session),
+                Some(key),
+                Some(r#"{"amount":"5.00"}"#),
+            )
+        };
+        let t = topup("t1");
+        assert_eq!(t.status, 200, "{}", t.body);
+        let refund = call(
+            "POST",
+            &format!(
+                "{}/payments/{}/refund",
+                s.url,
+                t.body["paymentId"].as_str().unwrap()
+            ),
+            Some(ADMIN),
+            None,
+            None,
+        );
+        assert_eq!(refund.status, 200, "{}", refund.body);
+        assert_ledger_chains(&s, &c.read_key, &what("credit, top-up, refund"));
+        // Two days on, the promotional grant has expired; the next usage books it, and a late
+        // call dated while it was active still draws it (an expiry reversal).
+        advance_clock(&s, 3 * 86_400);
+        let r = post_usage(&s, &c.key, "u3", &[chat("u3", &instant(3 * 86_400), 10)]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let late = post_usage(
+            &s,
+            &c.key,
+            "u4",
+            &[call_event("u4", &instant(86_400), 600, false)],
+        );
+        assert_eq!(late.status, 200, "{}", late.body);
+        let entries = assert_ledger_chains(&s, &c.read_key, &what("expiry and its reversal"));
+        let kinds: Vec<&str> = entries
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap())
+            .collect();
+        for k in [
+            "grant",
+            "usage",
+            "credit",
+            "topup",
+            "refund",
+            "expiry",
+            "expiry_reversal",
+        ] {
+            assert!(kinds.contains(&k), "{}: {kinds:?}", what(k));
+        }
+        // A live call, then enough usage to set off the auto-reload and cross the alerts.
+        let start = call(
+            "POST",
+            &format!("{}/calls", s.url),
+            Some(&c.key),
+            None,
+            Some(&json!({ "id": "live-1", "direction": "outbound" }).to_string()),
+        );
+        assert_eq!(start.status, 200, "{}", start.body);
+        let end = call(
+            "POST",
+            &format!("{}/calls/live-1/end", s.url),
+            Some(&c.key),
+            None,
+            Some(r#"{"connectedSeconds":240}"#),
+        );
+        assert_eq!(end.status, 200, "{}", end.body);
+        let heavy = post_usage(
+            &s,
+            &c.key,
+            "u5",
+            &[call_event("u5", &instant(3 * 86_400), 3600, false)],
+        );
+        assert_eq!(heavy.status, 200, "{}", heavy.body);
+        assert!(
+            !heavy.body["reloads"].as_array().unwrap().is_empty(),
+            "{}",
+            heavy.body
+        );
+        assert!(
+            !heavy.body["alerts"].as_array().unwrap().is_empty(),
+            "{}",
+            heavy.body
+        );
+        let entries = assert_ledger_chains(&s, &c.read_key, &what("call, reload, alerts"));
+        assert!(
+            entries.iter().any(|e| e["kind"] == "reload"),
+            "{}",
+            what("reload")
+        );
+        // A month on, the cycle renews on the next usage; plan credits never touch the wallet.
+        advance_clock(&s, 30 * 86_400);
+        let r = post_usage(
+            &s,
+            &c.key,
+            "u6",
+            &[call_event("u6", &instant(33 * 86_400), 60, false)],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_ledger_chains(&s, &c.read_key, &what("renewal"));
+    }
+}

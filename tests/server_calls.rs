@@ -12,7 +12,7 @@ use common::*;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Concurrent calls on one account, and the most quotas one call asks for.
 const CALLS: usize = 64;
@@ -230,36 +230,6 @@ fn holds_and_ends_survive_kill_9() {
         );
         assert_eq!(usage_entries(&s, &c.read_key).len(), 4, "{backend}");
     }
-}
-
-/// A webhook receiver on loopback: the bodies it was sent.
-fn receiver() -> (String, Arc<Mutex<Vec<String>>>) {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let got = Arc::new(Mutex::new(Vec::new()));
-    let g = got.clone();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let (mut conn, g) = (conn.unwrap(), g.clone());
-            std::thread::spawn(move || {
-                let (mut buf, mut req) = (vec![0u8; 65536], Vec::new());
-                loop {
-                    let k = conn.read(&mut buf).unwrap_or(0);
-                    req.extend_from_slice(&buf[..k]);
-                    if k == 0 || String::from_utf8_lossy(&req).ends_with('}') {
-                        break;
-                    }
-                }
-                let _ = conn.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n");
-                let text = String::from_utf8_lossy(&req).to_string();
-                g.lock()
-                    .unwrap()
-                    .push(text.split("\r\n\r\n").nth(1).unwrap_or("").to_string());
-            });
-        }
-    });
-    (url, got)
 }
 
 #[test]

@@ -642,6 +642,33 @@ impl State {
     }
 }
 
+/// What time alone does to `account` from `since` to `t` (SEMANTICS 15 "On time"): its
+/// cycles renewed (included minutes lapse, plan credits roll over, agents' cycle spend
+/// restarts), and the alert crossed if the spendable balance at `t` (after expiries) changed
+/// the alert state (the state at `since` when none is kept yet). Usage does the same on its
+/// way (`run`); this is for an account nobody is using.
+pub fn pass_time(
+    account: &Account,
+    since: Instant,
+    t: Instant,
+) -> Result<(Account, Option<AlertEvent>)> {
+    let mut st = State::open(account);
+    renew_cycle(&mut st, account, t)?;
+    let alert = match account.alerts.as_ref() {
+        Some(settings) => {
+            let balance = spendable(&st.grants, st.owed, Some(t));
+            let prev = settings.state.unwrap_or_else(|| {
+                state_for(settings, spendable(&st.grants, st.owed, Some(since)))
+            });
+            let event = alert_after(settings, prev, balance, t);
+            st.alert = Some(event.as_ref().map_or(prev, |e| e.to));
+            event
+        }
+        None => None,
+    };
+    Ok((snapshot(account, st), alert))
+}
+
 fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
     let tz = account.time_zone;
     while let Some(CycleAt {

@@ -64,6 +64,8 @@ pub fn serve(mut config: Config) -> Result<(), String> {
         }
         let hooks = webhooks::client(config.allow_private_webhooks, config.webhook_ca.as_deref())?;
         tokio::spawn(http::sender::run(state.clone(), hooks));
+        crate::server::books::due::set_live_skew(config.window.live_skew);
+        tokio::spawn(http::ticker::run(state.clone()));
         println!("drawdown {} listening on http://{local}", crate::version());
         println!(
             "  API:       http://{local}/billing/wallet (OpenAPI: http://{local}/openapi.json)"

@@ -292,3 +292,88 @@ pub fn wallet_account(s: &Server, id: &str, credits: &str) -> Creds {
     let account = json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": credits }] });
     create_account(s, id, account, None)
 }
+
+/// Every ledger entry of the account, in order, through `GET /billing/ledger`'s pages.
+pub fn ledger_entries(s: &Server, key: &str) -> Vec<Value> {
+    let mut out: Vec<Value> = vec![];
+    loop {
+        let after = out.last().map_or(0, |e| e["seq"].as_i64().unwrap());
+        let url = format!("{}/billing/ledger?after={after}&limit=1000", s.url);
+        let r = call("GET", &url, Some(key), None, None);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let page = r.body["entries"].as_array().unwrap().clone();
+        if page.is_empty() {
+            return out;
+        }
+        out.extend(page);
+    }
+}
+
+/// SEMANTICS 15 "The ledger chains": entries numbered 1, 2, 3, ... without gaps, each
+/// `balanceBefore` the previous `balanceAfter`, the last `balanceAfter` the wallet's balance.
+/// Answers the entries.
+pub fn assert_ledger_chains(s: &Server, key: &str, what: &str) -> Vec<Value> {
+    let entries = ledger_entries(s, key);
+    for (i, e) in entries.iter().enumerate() {
+        assert_eq!(
+            e["seq"].as_i64(),
+            Some(i as i64 + 1),
+            "{what}: numbered without gaps: {e}"
+        );
+    }
+    for w in entries.windows(2) {
+        assert_eq!(
+            dec(&w[0]["balanceAfter"]),
+            dec(&w[1]["balanceBefore"]),
+            "{what}: entry {} starts where {} ended",
+            w[1]["seq"],
+            w[0]["seq"]
+        );
+    }
+    let r = call(
+        "GET",
+        &format!("{}/billing/wallet", s.url),
+        Some(key),
+        None,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    if let Some(last) = entries.last() {
+        assert_eq!(
+            dec(&last["balanceAfter"]),
+            dec(&r.body["balance"]),
+            "{what}: the last entry ends at the wallet"
+        );
+    }
+    entries
+}
+
+/// A webhook receiver on loopback: the bodies it was sent.
+pub fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let (mut conn, g) = (conn.unwrap(), g.clone());
+            std::thread::spawn(move || {
+                let (mut buf, mut req) = (vec![0u8; 65536], Vec::new());
+                loop {
+                    let k = conn.read(&mut buf).unwrap_or(0);
+                    req.extend_from_slice(&buf[..k]);
+                    if k == 0 || String::from_utf8_lossy(&req).ends_with('}') {
+                        break;
+                    }
+                }
+                let _ = conn.write_all(b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n");
+                let text = String::from_utf8_lossy(&req).to_string();
+                g.lock()
+                    .unwrap()
+                    .push(text.split("\r\n\r\n").nth(1).unwrap_or("").to_string());
+            });
+        }
+    });
+    (url, got)
+}

@@ -11,13 +11,38 @@ use crate::server::storage::memo::Db;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-/// An account row: its rate card, its snapshot (the core's `Account`), and the sequence
-/// number of its last ledger entry.
+/// An account row: its rate card, its snapshot (the core's `Account`), the number of its
+/// last ledger entry, the counter its webhook and payment ids are numbered from, and its
+/// ledger's running balance.
 pub struct Acct {
     pub id: String,
     pub card: RateCard,
     pub snap: Account,
     pub seq: i64,
+    pub ids: i64,
+    /// The last ledger entry's `balanceAfter`: where the next entry's `balanceBefore` starts
+    /// (SEMANTICS 15 "The ledger chains").
+    pub balance: Decimal,
+    /// The next instant time alone changes the account, as last saved, and how far the
+    /// scheduler has been (ms since the epoch; `schedule`).
+    pub due_ms: Option<i64>,
+    pub through_ms: Option<i64>,
+    /// Days ahead of an expiry that `grant.expiring` goes out.
+    pub expiring_days: Vec<u32>,
+}
+
+impl Acct {
+    /// Moves whenever the account's books do (an entry, a webhook, a payment): what an edge
+    /// compares to learn that its copy is stale.
+    pub fn version(&self) -> i64 {
+        self.seq + self.ids
+    }
+
+    /// The next webhook or payment id's number; ledger numbers stay for money entries.
+    pub fn next_id(&mut self) -> i64 {
+        self.ids += 1;
+        self.ids
+    }
 }
 
 /// The account, locked for the job (`FOR UPDATE` on PostgreSQL) when `lock`. Within the
@@ -27,7 +52,8 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
         Some(row) => row,
         None => {
             let sql = format!(
-                "SELECT rate_card, snapshot, seq FROM accounts WHERE id = $1{}",
+                "SELECT {} FROM accounts WHERE id = $1{}",
+                AccountRow::COLUMNS,
                 if lock { db.for_update() } else { "" }
             );
             let rows = store(db.query(&sql, &[id.into()]))?;
@@ -38,11 +64,7 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
                     "no such account",
                 ));
             };
-            let row = AccountRow {
-                rate_card: r[0].text().unwrap_or("").to_string(),
-                snapshot: r[1].text().unwrap_or("").to_string(),
-                seq: r[2].int().unwrap_or(0),
-            };
+            let row = AccountRow::from_row(r, 0);
             db.memo().remember(id, row.clone());
             row
         }
@@ -51,11 +73,25 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
         .map_err(|e| Failure::from_error(Kind::Internal, &e))?;
     let snap = crate::ops::parse_text::<Account>(&row.snapshot)
         .map_err(|e| Failure::from_error(Kind::Internal, &e))?;
+    let balance = match &row.balance {
+        Some(b) => b.parse().map_err(|e| {
+            Failure::internal(format!(
+                "stored ledger balance `{b}` does not read back: {e}"
+            ))
+        })?,
+        // No entry yet (books from before migration 7): nothing has expired on the ledger.
+        None => booked(&snap),
+    };
     Ok(Acct {
         id: id.to_string(),
         card,
         snap,
         seq: row.seq,
+        ids: row.ids,
+        balance,
+        due_ms: row.due_ms,
+        through_ms: row.through_ms,
+        expiring_days: super::due::expiring_days(row.expiring_days.as_deref()),
     })
 }
 
@@ -77,43 +113,58 @@ pub fn save(db: &mut dyn Db, a: &Acct) -> R<()> {
             ),
         ));
     }
-    match db.memo().get(&a.id) {
-        Some(r) => {
-            let row = AccountRow {
-                rate_card: r.rate_card,
-                snapshot: snap,
-                seq: a.seq,
-            };
-            db.memo().change(&a.id, row);
-        }
-        None => {
-            store(db.exec(
-                "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
-                &[snap.into(), a.seq.into(), a.id.as_str().into()],
-            ))?;
-        }
+    let rate_card = match db.memo().get(&a.id) {
+        Some(r) => Some(r.rate_card),
+        None => None,
+    };
+    let row = AccountRow {
+        rate_card: rate_card.clone().unwrap_or_default(),
+        snapshot: snap,
+        seq: a.seq,
+        ids: a.ids,
+        balance: Some(a.balance.to_string()),
+        due_ms: super::due::next_due(&a.snap, a.through_ms, &a.expiring_days),
+        through_ms: a.through_ms,
+        expiring_days: serde_json::to_string(&a.expiring_days).ok(),
+    };
+    match rate_card {
+        Some(_) => db.memo().change(&a.id, row),
+        None => store(row.write(db, &a.id))?,
     }
     Ok(())
 }
 
+/// The spendable balance at `t` (what `GET /billing/wallet` answers at the server's clock).
 pub fn balance(a: &Acct, t: Instant) -> Decimal {
     spendable(&a.snap.grants, a.snap.owed.unwrap_or_default(), Some(t))
 }
 
-/// One ledger entry, numbered in the account's sequence (SEMANTICS 10).
+/// Every non-plan grant's credits, whatever its dates, less what is owed. Between two jobs it
+/// moves exactly as the wallet does, except by expiries, which the ledger books on their own:
+/// so a charge's move of the wallet is how much it moved this (`charges::book`).
+pub fn booked(snap: &Account) -> Decimal {
+    spendable(&snap.grants, snap.owed.unwrap_or_default(), None)
+}
+
+/// One ledger entry, numbered in the account's sequence (SEMANTICS 10). Its balances chain
+/// (SEMANTICS 15): it starts at the previous entry's `balanceAfter` and ends `moved` later.
 pub struct Entry<'a> {
     pub at: Instant,
     pub kind: &'a str,
     pub reference: Option<&'a str>,
     pub grant_id: Option<&'a str>,
     pub credits: Decimal,
-    pub before: Decimal,
-    pub after: Decimal,
+    /// How much the entry moves the wallet: its `credits`, except where part of them never
+    /// counted in the wallet (plan credits drawn or granted).
+    pub moved: Decimal,
     pub detail: Value,
 }
 
-pub fn entry(db: &mut dyn Db, a: &mut Acct, now: Instant, e: Entry) -> R<i64> {
+/// Book `e`: answers its number and its balances before and after.
+pub fn entry(db: &mut dyn Db, a: &mut Acct, now: Instant, e: Entry) -> R<(i64, Decimal, Decimal)> {
     a.seq += 1;
+    let before = a.balance;
+    a.balance += e.moved;
     store(db.exec(
         "INSERT INTO ledger (account_id, seq, at, recorded_at, kind, reference, grant_id, credits, \
          balance_before, balance_after, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -126,18 +177,18 @@ pub fn entry(db: &mut dyn Db, a: &mut Acct, now: Instant, e: Entry) -> R<i64> {
             e.reference.into(),
             e.grant_id.into(),
             e.credits.to_string().into(),
-            e.before.to_string().into(),
-            e.after.to_string().into(),
+            before.to_string().into(),
+            a.balance.to_string().into(),
             (!e.detail.is_null()).then(|| e.detail.to_string()).into(),
         ],
     ))?;
-    Ok(a.seq)
+    Ok((a.seq, before, a.balance))
 }
 
 /// Queue a webhook in the same transaction as the change it reports.
 pub fn enqueue(db: &mut dyn Db, a: &mut Acct, event: &str, payload: &Value, now: Instant) -> R<()> {
-    a.seq += 1;
-    let id = format!("evt_{}_{}", a.id, a.seq);
+    let n = a.next_id();
+    let id = format!("evt_{}_{n}", a.id);
     let mut payload = payload.clone();
     payload["id"] = json!(id);
     store(db.exec(

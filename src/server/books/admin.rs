@@ -86,13 +86,18 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
     ))?;
     // The snapshot is taken as it is (what is owed stays owed); its grants become opening
     // ledger entries, so the ledger explains every credit.
+    let opening = Decimal::ZERO - snap.owed.unwrap_or_default();
     let mut a = Acct {
         id: n.id.clone(),
         card,
         snap,
         seq: 0,
+        ids: 0,
+        balance: opening,
+        due_ms: None,
+        through_ms: Some(t.0.timestamp_millis()),
+        expiring_days: super::due::DEFAULT_EXPIRING_DAYS.to_vec(),
     };
-    let mut running = Decimal::ZERO - a.snap.owed.unwrap_or_default();
     for g in a.snap.grants.clone() {
         let credits = if g.kind == GrantType::Plan {
             Decimal::ZERO
@@ -109,12 +114,10 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
                 reference: Some("opening"),
                 grant_id: Some(&g.id),
                 credits: g.remaining,
-                before: running,
-                after: running + credits,
+                moved: credits,
                 detail: json!({ "type": g.kind }),
             },
         )?;
-        running += credits;
     }
     accounts::save(db, &a)?;
     let ts = t.to_string();

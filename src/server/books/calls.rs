@@ -276,7 +276,7 @@ pub(crate) fn end_job(
         reloads,
     } = books;
     let opening = (
-        accounts::balance(&a, ended.item.at),
+        accounts::booked(&a.snap),
         a.snap.alerts.as_ref().and_then(|x| x.state),
     );
     a.snap = snap;
@@ -394,7 +394,7 @@ pub(crate) fn book_end(
     (id, agent): (&str, Option<&str>),
     (ended, reloads): (&live::Ended, &[crate::engine::reload::ReloadEvent]),
     provider: &dyn provider::PaymentProvider,
-    (before, alert_before): (Decimal, Option<crate::engine::model::AlertState>),
+    (booked_before, alert_before): (Decimal, Option<crate::engine::model::AlertState>),
     now: Instant,
 ) -> R<()> {
     let item = &ended.item;
@@ -413,7 +413,7 @@ pub(crate) fn book_end(
         agent,
         at: item.at,
         items: std::slice::from_ref(item),
-        balance: (before, ended.balance_after),
+        booked_before,
         owed: a.snap.owed.unwrap_or_default(),
         reloads,
         alerts: &alerts,

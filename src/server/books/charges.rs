@@ -3,7 +3,7 @@
 //! recorded, any expiry it reverses, its lines and day totals, the reloads it set off and
 //! the alerts it crossed, each alert at its own instant (the charge's).
 
-use super::accounts::{balance, enqueue, entry, Acct, Entry};
+use super::accounts::{booked, enqueue, entry, Acct, Entry};
 use super::expiries::reverse_expiry;
 use super::payments::payment;
 use super::provider::PaymentProvider;
@@ -24,8 +24,9 @@ pub struct Charge<'a> {
     pub agent: Option<&'a str>,
     pub at: Instant,
     pub items: &'a [Item],
-    /// The balance before and after the charge.
-    pub balance: (Decimal, Decimal),
+    /// `accounts::booked` of the snapshot before the charge (the account now holds the
+    /// snapshot after it).
+    pub booked_before: Decimal,
     /// What the account owes after it.
     pub owed: Decimal,
     pub reloads: &'a [ReloadEvent],
@@ -57,18 +58,23 @@ pub fn book(
     if c.call {
         detail["call"] = json!(true);
     }
-    let (before, after) = c.balance;
+    // Reloads the charge set off that landed at once are entries of their own.
+    let reloaded: Decimal = c.reloads.iter().map(|r| r.credits).sum();
+    let reloaded = if provider.settles_at_once() {
+        reloaded
+    } else {
+        Decimal::ZERO
+    };
     let e = Entry {
         at: c.at,
         kind: "usage",
         reference: Some(c.id),
         grant_id: None,
         credits: -charged,
-        before,
-        after,
+        moved: booked(&a.snap) - c.booked_before - reloaded,
         detail,
     };
-    let seq = entry(db, a, now, e)?;
+    let (seq, _, _) = entry(db, a, now, e)?;
     store(db.exec(
         "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
         &[a.id.as_str().into(), c.id.into(), seq.into()],
@@ -164,7 +170,6 @@ pub fn book_reloads(
         payments.push(json!({ "id": pay, "grantId": r.id, "status": status,
                               "amount": r.amount.to_string(), "gross": gross.to_string() }));
         if provider.settles_at_once() {
-            let after = balance(a, r.at);
             entry(
                 db,
                 a,
@@ -175,8 +180,7 @@ pub fn book_reloads(
                     reference: Some(&pay),
                     grant_id: Some(&r.id),
                     credits: r.credits,
-                    before: after - r.credits,
-                    after,
+                    moved: r.credits,
                     detail: json!({ "multiple": r.multiple, "settledOwed": r.settled_owed.to_string(), "amount": r.amount.to_string() }),
                 },
             )?;

@@ -1,10 +1,9 @@
 //! Grant expiries (SEMANTICS 14): each expired grant booked once, as a ledger entry, with
 //! what later usage drew from it before the expiry was booked put back.
 
-use super::accounts::balance;
-use super::accounts::entry;
 use super::accounts::Acct;
 use super::accounts::Entry;
+use super::accounts::{enqueue, entry};
 use crate::engine::calendar::Instant;
 use crate::engine::model::{Grant, GrantType};
 use crate::server::outcome::{store, R};
@@ -14,7 +13,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 /// Grants past their expiry at the server's clock with credits left get one `expiry` entry
-/// each. Booked against `now`, never an event's instant: a far-future event must not expire
+/// each, and a `grant.expired` webhook. Booked against `now`, never an event's instant: a far-future event must not expire
 /// grants (SEMANTICS 14), and the wallet (the balance at `now`) then equals the ledger's sum.
 pub fn book_expiries(db: &mut dyn Db, a: &mut Acct, now: Instant) -> R<Vec<String>> {
     if due(a, now).is_empty() {
@@ -46,7 +45,6 @@ pub(crate) fn book_due(
     let mut now_booked = vec![];
     for g in due(a, now).into_iter().filter(|g| !booked.contains(&g.id)) {
         let x = g.expires_at.unwrap_or(now);
-        let after = balance(a, now);
         entry(
             db,
             a,
@@ -57,8 +55,7 @@ pub(crate) fn book_due(
                 reference: None,
                 grant_id: Some(&g.id),
                 credits: -g.remaining,
-                before: after + g.remaining,
-                after,
+                moved: -g.remaining,
                 detail: Value::Null,
             },
         )?;
@@ -67,6 +64,9 @@ pub(crate) fn book_due(
             &[a.id.as_str().into(), g.id.as_str().into()],
         ))?;
         db.memo().book_expiry(&a.id, &g.id);
+        let payload = json!({ "type": "grant.expired", "accountId": a.id, "grantId": g.id,
+            "at": x, "credits": g.remaining.to_string() });
+        enqueue(db, a, "grant.expired", &payload, now)?;
         now_booked.push(g.id);
     }
     Ok(now_booked)
@@ -106,7 +106,8 @@ pub(crate) fn drawn_from(
 
 /// An `expiry_reversal` entry gives back what late usage drew from an expired grant: the
 /// usage entry counted it, the expiry had already written it off, and the wallet (which no
-/// longer counts the grant) did not move, so the ledger's credits still sum to the wallet.
+/// longer counts the grant) did not move, so the ledger's credits and balances still end at
+/// the wallet.
 pub(crate) fn reverse_expiry(
     db: &mut dyn Db,
     a: &mut Acct,
@@ -115,7 +116,6 @@ pub(crate) fn reverse_expiry(
     (usage_id, at): (&str, Instant),
     now: Instant,
 ) -> R<()> {
-    let bal = balance(a, now);
     entry(
         db,
         a,
@@ -126,8 +126,7 @@ pub(crate) fn reverse_expiry(
             reference: Some(usage_id),
             grant_id: Some(grant),
             credits,
-            before: bal,
-            after: bal,
+            moved: credits,
             detail: json!({ "reason": "usage dated before the grant expired" }),
         },
     )?;

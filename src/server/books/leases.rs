@@ -120,7 +120,7 @@ pub(crate) fn answer(
         account: lease::edge_account(&a.snap, &hold, at),
         lease: hold,
         rate_card,
-        version: a.seq,
+        version: a.version(),
         ended,
     }
 }

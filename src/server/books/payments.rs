@@ -41,8 +41,8 @@ pub fn payment(
         .seller()
         .map(|s| invoices::quote_for(s, &profile, a, amount, now))
         .transpose()?;
-    a.seq += 1;
-    let id = format!("pay_{}_{}", a.id, a.seq);
+    let n = a.next_id();
+    let id = format!("pay_{}_{n}", a.id);
     let secret = provider.client_secret(&id)?;
     let gross = quote.as_ref().map_or(amount, |q| q.gross);
     let quote_json = quote
@@ -112,8 +112,7 @@ pub fn land(
             reference,
             grant_id: Some(&id),
             credits,
-            before,
-            after,
+            moved: credits,
             detail: json!({ "settledOwed": settled.to_string() }),
         },
     )?;
@@ -216,7 +215,6 @@ pub fn settle_payment(
     let mut a = load(db, &account, true)?;
     book_expiries(db, &mut a, now)?;
     let landed = if row[1].text() == Some("reload") {
-        let before = balance(&a, now);
         let (g, settled) =
             crate::engine::ledger::settle_reload(&mut a.snap).map_err(Failure::invalid)?;
         let after = balance(&a, now);
@@ -230,8 +228,7 @@ pub fn settle_payment(
                 reference: Some(id),
                 grant_id: Some(&g.id),
                 credits,
-                before,
-                after,
+                moved: credits,
                 detail: json!({ "settledOwed": settled.to_string() }),
             },
         )?;
@@ -306,7 +303,6 @@ pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done<Payment
     if !unspent {
         return conflict(ServerCode::CreditsSpent, "some of the payment's credits are spent or expired; only an unspent top-up is refunded");
     }
-    let before = balance(&a, now);
     a.snap.grants.retain(|g| g.id != grant_id);
     let after = balance(&a, now);
     let e = Entry {
@@ -315,8 +311,7 @@ pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done<Payment
         reference: Some(id),
         grant_id: Some(&grant_id),
         credits: -credits,
-        before,
-        after,
+        moved: -credits,
         detail: json!({ "invoice": invoice.number }),
     };
     entry(db, &mut a, now, e)?;

@@ -250,13 +250,14 @@ fn charge_event(
         .map_err(|e| Failure::invalid(e.within("events")))?;
     let p = applied.preview;
     let drawn_after_expiry = drawn_from(&a.snap.grants, &applied.account.grants, expired);
+    let booked_before = super::accounts::booked(&a.snap);
     a.snap = applied.account;
     let charge = Charge {
         id: &u.id,
         agent: u.agent_id.as_deref(),
         at: u.at,
         items: &p.items,
-        balance: (p.balance_before, p.balance_after),
+        booked_before,
         owed: p.owed,
         reloads: &p.reloads,
         alerts: &p.alerts,

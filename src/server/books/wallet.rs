@@ -100,19 +100,62 @@ pub(crate) struct TopUpBody {
 pub(crate) struct WebhookBody {
     /// Where balance alerts go; `null` stops deliveries (events wait in the outbox).
     pub(crate) url: Option<String>,
+    /// Days ahead of an expiry that leaves credits unused that `grant.expiring` goes out
+    /// (SEMANTICS 15); left out, the account's setting stays; `[]` sends none.
+    #[serde(default)]
+    pub(crate) grant_expiring_days: Option<Vec<u32>>,
 }
 
-/// `GET /billing/webhook`: where events go; the signing secret only when it was just made.
+/// `GET /billing/webhook`: where events go, the `grant.expiring` warnings, and the signing
+/// secret only when it was just made.
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct WebhookSettings {
     url: Option<String>,
+    grant_expiring_days: Vec<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) secret: Option<String>,
 }
 
+/// 1 to `MAX_EXPIRING_DAYS` days each, at most `MAX_EXPIRING_WARNINGS`, each once.
+pub(crate) fn check_expiring_days(days: &[u32]) -> R<()> {
+    use crate::server::books::due::{MAX_EXPIRING_DAYS, MAX_EXPIRING_WARNINGS};
+    let invalid = |field: String, message: String| {
+        Failure::engine(
+            crate::server::outcome::Kind::Invalid,
+            crate::engine::error::Code::InvalidValue,
+            Some(&field),
+            message,
+        )
+    };
+    if days.len() > MAX_EXPIRING_WARNINGS {
+        let m = format!("at most {MAX_EXPIRING_WARNINGS} warnings");
+        return Err(invalid("grantExpiringDays".into(), m));
+    }
+    for (i, d) in days.iter().enumerate() {
+        if *d == 0 || *d > MAX_EXPIRING_DAYS || days[..i].contains(d) {
+            let m = format!("each warning is 1 to {MAX_EXPIRING_DAYS} days ahead, once");
+            return Err(invalid(format!("grantExpiringDays[{i}]"), m));
+        }
+    }
+    Ok(())
+}
+
+/// Set the account's `grant.expiring` warnings; its next due instant moves with them.
+pub(crate) fn set_expiring_days(db: &mut dyn Db, account: &str, days: Vec<u32>) -> R<()> {
+    let text = serde_json::to_string(&days).map_err(|e| Failure::internal(e.to_string()))?;
+    store(db.exec(
+        "UPDATE accounts SET expiring_days = $1 WHERE id = $2",
+        &[text.into(), account.into()],
+    ))?;
+    let mut a = super::accounts::load(db, account, true)?;
+    a.expiring_days = days;
+    super::accounts::save(db, &a)
+}
+
 pub(crate) fn webhook_settings(db: &mut dyn Db, account: &str) -> R<WebhookSettings> {
     let rows = store(db.query(
-        "SELECT webhook_url FROM accounts WHERE id = $1",
+        "SELECT webhook_url, expiring_days FROM accounts WHERE id = $1",
         &[account.into()],
     ))?;
     let row = rows
@@ -120,6 +163,7 @@ pub(crate) fn webhook_settings(db: &mut dyn Db, account: &str) -> R<WebhookSetti
         .ok_or_else(|| Failure::new(ServerCode::AccountNotFound, None, "no such account"))?;
     Ok(WebhookSettings {
         url: row[0].text().map(str::to_string),
+        grant_expiring_days: crate::server::books::due::expiring_days(row[1].text()),
         secret: None,
     })
 }

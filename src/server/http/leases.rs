@@ -109,7 +109,7 @@ pub(crate) async fn release(
             released,
             kept,
             ended,
-            version: a.seq,
+            version: a.version(),
         }))
     })
     .await
@@ -150,7 +150,7 @@ pub(crate) async fn list(State(st): State<Shared>, c: Caller) -> R<Done<Leases>>
         Ok(Done::ok(Leases {
             leases,
             as_of: t,
-            version: a.seq,
+            version: a.version(),
         }))
     })
     .await

@@ -15,5 +15,6 @@ pub mod respond;
 pub mod router;
 pub mod sender;
 pub mod state;
+pub mod ticker;
 pub mod usage;
 pub mod wallet;

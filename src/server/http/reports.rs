@@ -197,7 +197,6 @@ pub(crate) async fn subscribe(
         });
         a.snap.included_seconds_remaining = Some(amount::Seconds(plan.included_seconds()));
         a.snap.plan = Some(plan.clone());
-        let bal = accounts::balance(&a, t);
         accounts::entry(
             db,
             &mut a,
@@ -208,8 +207,7 @@ pub(crate) async fn subscribe(
                 reference: Some(&plan.id),
                 grant_id: None,
                 credits: Decimal::ZERO,
-                before: bal,
-                after: bal,
+                moved: Decimal::ZERO,
                 detail: json!({ "plan": plan }),
             },
         )?;

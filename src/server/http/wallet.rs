@@ -107,7 +107,7 @@ pub(crate) async fn credit(
                 ));
             }
             let grant = Grant {
-                id: format!("credit-{}", a.seq + 1),
+                id: format!("credit-{}", a.next_id()),
                 kind: body.kind.unwrap_or(GrantType::Promotional),
                 remaining: credits,
                 priority: body.priority.unwrap_or(50),
@@ -162,7 +162,7 @@ pub(crate) async fn topup(
             let credits = a.card.to_credits(m, "amount").map_err(Failure::invalid)?;
             payments::check_bounds(&a, credits)?;
             let t = now();
-            let grant_id = format!("topup-{}", a.seq + 1);
+            let grant_id = format!("topup-{}", a.next_id());
             let status = if provider.settles_at_once() {
                 "settled"
             } else {
@@ -259,11 +259,17 @@ pub(crate) async fn set_webhook(
     if let Some(u) = &w.url {
         webhooks::check_url(u, st.config.allow_private_webhooks)?;
     }
+    if let Some(days) = &w.grant_expiring_days {
+        crate::server::books::wallet::check_expiring_days(days)?;
+    }
     job(&st, Some(c.account.clone()), move |db| {
         store(db.exec(
             "UPDATE accounts SET webhook_url = $1 WHERE id = $2",
             &[w.url.clone().into(), c.account.as_str().into()],
         ))?;
+        if let Some(days) = w.grant_expiring_days {
+            crate::server::books::wallet::set_expiring_days(db, &c.account, days)?;
+        }
         Ok(Done::ok(books_webhook(db, &c.account)?))
     })
     .await

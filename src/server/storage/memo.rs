@@ -45,12 +45,56 @@ impl Needs {
     }
 }
 
-/// An account row: its rate card and snapshot (JSON text) and its ledger sequence.
+/// An account row: its rate card and snapshot (JSON text), its ledger sequence, the counter
+/// of its webhook and payment ids, and its ledger's running balance (`None`: no entry yet).
 #[derive(Debug, Clone)]
 pub struct AccountRow {
     pub rate_card: String,
     pub snapshot: String,
     pub seq: i64,
+    pub ids: i64,
+    pub balance: Option<String>,
+    pub due_ms: Option<i64>,
+    pub through_ms: Option<i64>,
+    pub expiring_days: Option<String>,
+}
+
+impl AccountRow {
+    /// The columns `from_row` reads, in its order.
+    pub const COLUMNS: &'static str =
+        "rate_card, snapshot, seq, ids, ledger_balance, due_ms, due_through_ms, expiring_days";
+
+    /// The row from `COLUMNS` starting at `r[i]`.
+    pub fn from_row(r: &[Val], i: usize) -> AccountRow {
+        AccountRow {
+            rate_card: r[i].text().unwrap_or("").to_string(),
+            snapshot: r[i + 1].text().unwrap_or("").to_string(),
+            seq: r[i + 2].int().unwrap_or(0),
+            ids: r[i + 3].int().unwrap_or(0),
+            balance: r[i + 4].text().map(str::to_string),
+            due_ms: r[i + 5].int(),
+            through_ms: r[i + 6].int(),
+            expiring_days: r[i + 7].text().map(str::to_string),
+        }
+    }
+
+    /// Write the row's changing columns back (the rate card never changes here).
+    pub fn write(&self, db: &mut dyn Sql, id: &str) -> Result<(), String> {
+        db.exec(
+            "UPDATE accounts SET snapshot = $1, seq = $2, ids = $3, ledger_balance = $4, \
+             due_ms = $5, due_through_ms = $6 WHERE id = $7",
+            &[
+                self.snapshot.as_str().into(),
+                self.seq.into(),
+                self.ids.into(),
+                self.balance.clone().into(),
+                self.due_ms.into(),
+                self.through_ms.into(),
+                id.into(),
+            ],
+        )?;
+        Ok(())
+    }
 }
 
 /// What the group read of one account (ahead, or when a job first needed it), as its jobs
@@ -291,10 +335,7 @@ impl Memo {
     pub(super) fn flush(self, db: &mut dyn Sql) -> Result<(), String> {
         for id in &self.dirty {
             if let Some(r) = self.rows.get(id) {
-                db.exec(
-                    "UPDATE accounts SET snapshot = $1, seq = $2 WHERE id = $3",
-                    &[r.snapshot.as_str().into(), r.seq.into(), id.as_str().into()],
-                )?;
+                r.write(db, id)?;
             }
         }
         for (account, a) in &self.ahead {
@@ -317,7 +358,8 @@ impl Memo {
         let ids: Vec<Val> = accounts.iter().map(|a| Val::from(*a)).collect();
         let lock = (
             format!(
-                "SELECT id, rate_card, snapshot, seq FROM accounts WHERE id IN ({}) ORDER BY id{}",
+                "SELECT id, {} FROM accounts WHERE id IN ({}) ORDER BY id{}",
+                AccountRow::COLUMNS,
                 placeholders(1, ids.len()),
                 db.for_update()
             ),
@@ -337,13 +379,8 @@ impl Memo {
             .collect();
         let mut answers = db.query_many(&refs)?.into_iter();
         for r in answers.next().unwrap_or_default() {
-            let text = |i: usize| r[i].text().unwrap_or("").to_string();
-            let row = AccountRow {
-                rate_card: text(1),
-                snapshot: text(2),
-                seq: r[3].int().unwrap_or(0),
-            };
-            self.rows.insert(text(0), row);
+            let id = r[0].text().unwrap_or("").to_string();
+            self.rows.insert(id, AccountRow::from_row(&r, 1));
         }
         plan.take(self, answers);
         Ok(())
