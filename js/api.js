@@ -7,11 +7,43 @@ import { assertReady } from "./state.js";
 
 export { DrawdownError } from "./error.js";
 
+// Instants are RFC 3339 strings; the types refuse a `Date`, and so does the runtime: while
+// the module reads an input, a `Date` in it writes itself as the engine's mark for one
+// (`calendar::JS_DATE`), which the engine refuses with `invalid_instant` at the Date's own
+// field. Where `Date.prototype` is frozen (a hardened realm), Dates write themselves as usual.
+const JS_DATE = "\u0000Date";
+const dateToJSON = Date.prototype.toJSON;
+const markable = Object.getOwnPropertyDescriptor(Date.prototype, "toJSON")?.writable === true && !Object.isFrozen(Date.prototype);
+function markDate() {
+  return JS_DATE;
+}
+
+/** `f`, reading its inputs with Dates marked. */
+function readingDates(f) {
+  if (!markable) return f;
+  return function (a, b, c, d) {
+    Date.prototype.toJSON = markDate;
+    try {
+      return f.call(this, a, b, c, d);
+    } finally {
+      Date.prototype.toJSON = dateToJSON;
+    }
+  };
+}
+
+/** JSON.stringify of an input, Dates marked. */
+const toJson = readingDates((v) => JSON.stringify(v));
+
+/** The operations, which read a plain object (the module stringifies it). */
+const OPERATIONS = new Set(["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts",
+  "startCall", "extendCall", "endCall", "quoteTopUp"]);
+
 // The module's exports with every error adopted into `DrawdownError` where it crosses into
 // JavaScript: the functions wrapped once here, the handles' methods on their prototypes.
 const wasm = {};
 for (const [name, value] of Object.entries(raw)) {
-  wasm[name] = typeof value === "function" && !/^[A-Z]/.test(name) ? adopting(value) : value;
+  const f = OPERATIONS.has(name) ? readingDates(value) : value;
+  wasm[name] = typeof value === "function" && !/^[A-Z]/.test(name) ? adopting(f) : value;
 }
 for (const Class of [raw.Pricer, raw.AccountHandle, raw.EdgeMachine]) {
   for (const key of Object.getOwnPropertyNames(Class.prototype)) {
@@ -20,14 +52,14 @@ for (const Class of [raw.Pricer, raw.AccountHandle, raw.EdgeMachine]) {
   }
 }
 
-/** `new Class(...args)`, its errors adopted. */
-function open(Class, ...args) {
+/** `new Class(...args)`, its errors adopted (a handle reads its input once, Dates marked). */
+const open = readingDates((Class, a, b, c) => {
   try {
-    return new Class(...args);
+    return new Class(a, b, c);
   } catch (e) {
     throw adopt(e);
   }
-}
+});
 
 export { addDecimals, compareDecimals, formatCredits, formatMoney, subtractDecimals } from "./decimal.js";
 
@@ -108,8 +140,8 @@ class Pricer {
       return this.#fromWords();
     }
     // Anything else goes the JSON route, so every error is exactly the one-shot's.
-    const tail = left === undefined ? "}" : `,"includedSecondsRemaining":${JSON.stringify(left)}}`;
-    return this.#p.quoteJson(`{"call":${JSON.stringify(call)}${tail}`);
+    const tail = left === undefined ? "}" : `,"includedSecondsRemaining":${toJson(left)}}`;
+    return this.#p.quoteJson(`{"call":${toJson(call)}${tail}`);
   }
   /** The quote `quoteWords` wrote (layout in src/wasm/words.rs), keys in the one-shot's order. */
   #fromWords() {
@@ -425,7 +457,7 @@ export function createPricer(input) {
 /** `{"k":v,...}` of the defined entries, the values as JSON.stringify writes them. */
 function object(entries) {
   const parts = [];
-  for (const [k, v] of entries) if (v !== undefined) parts.push(`"${k}":${JSON.stringify(v)}`);
+  for (const [k, v] of entries) if (v !== undefined) parts.push(`"${k}":${toJson(v)}`);
   return `{${parts.join(",")}}`;
 }
 
@@ -594,7 +626,7 @@ if (dispose) EdgeHandle.prototype[dispose] = EdgeHandle.prototype.free;
  * the end answers it kept; throws DrawdownError for settings or state it cannot read. */
 export function openEdge({ settings, state = "", ended = {} }) {
   assertReady();
-  return new EdgeHandle(open(raw.EdgeMachine, JSON.stringify(settings), state ?? "", JSON.stringify(ended)));
+  return new EdgeHandle(open(raw.EdgeMachine, toJson(settings), state ?? "", toJson(ended)));
 }
 
 // Keys in code point order, which is the UTF-8 byte order of the native build's sorted maps

@@ -461,3 +461,26 @@ fn the_ledger_chains_through_every_kind_of_entry() {
         assert_ledger_chains(&s, &c.read_key, &what("renewal"));
     }
 }
+
+/// Issue 27, point 5: the server refuses what the package's types (and now its runtime)
+/// refuse, with the same codes: seconds and counts as text.
+#[test]
+fn seconds_and_counts_as_text_are_refused_with_the_package_codes() {
+    for backend in backends() {
+        let s = start(backend);
+        let c = wallet_account(&s, "acme", "100");
+        let mut e = call_event("t1", &instant(0), 60, false);
+        e["call"]["connectedSeconds"] = json!("60");
+        let r = post_usage(&s, &c.key, "t1", &[e]);
+        assert_eq!(
+            code(&r),
+            (400, "invalid_duration".into(), "events[0].call.connectedSeconds".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let chat = json!({ "id": "t2", "at": instant(0), "kind": "chat", "messages": "3" });
+        let r = post_usage(&s, &c.key, "t2", &[chat]);
+        assert_eq!(code(&r).1, "invalid_count", "{backend}: {}", r.body);
+        assert_eq!(ledger(&s, &c.read_key).len(), 1, "{backend}: only the opening grant");
+    }
+}

@@ -251,8 +251,6 @@ struct Whole {
     expecting: &'static str,
     negative: &'static str,
     fraction: &'static str,
-    /// `not a whole number{unit}` for text.
-    unit: &'static str,
     too_big: fn(u64) -> String,
 }
 
@@ -262,7 +260,6 @@ const SECONDS: Whole = Whole {
     expecting: "whole seconds",
     negative: "durations are non-negative whole seconds",
     fraction: "durations are whole seconds; round partial seconds up",
-    unit: " of seconds",
     too_big: |v| format!("{v} s is more than ten years"),
 };
 
@@ -272,7 +269,6 @@ const COUNT: Whole = Whole {
     expecting: "a whole number",
     negative: "counts are not negative",
     fraction: "counts are whole numbers",
-    unit: "",
     too_big: |v| format!("{v} is more than the largest count, {MAX_COUNT}"),
 };
 
@@ -296,14 +292,17 @@ impl<'de> de::Visitor<'de> for &'static Whole {
     fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<u64, E> {
         Err(E::custom(coded(self.code, self.fraction)))
     }
+    /// Text is refused even when it holds digits: the types say number, and a runtime that
+    /// took `"60"` would take what the types refuse (issue 27), the server alike.
     fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<u64, E> {
-        match v.parse::<u64>() {
-            Ok(n) if v.bytes().all(|b| b.is_ascii_digit()) => self.visit_u64(n),
-            _ => Err(E::custom(coded(
-                self.code,
-                format!("`{v}` is not a whole number{}", self.unit),
-            ))),
-        }
+        let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        let like = if digits {
+            format!(" ({v}, not \"{v}\")")
+        } else {
+            String::new()
+        };
+        let message = format!("`{v}` is text; send {} as a JSON number{like}", self.expecting);
+        Err(E::custom(coded(self.code, message)))
     }
 }
 

@@ -7,6 +7,11 @@ use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
+/// What the npm package hands over for a JavaScript `Date` (js/api.js): the types ask for a
+/// string, and a runtime that took a `Date` would take what they refuse (issue 27). Text
+/// that begins with NUL is never an instant, so nothing else reads this way.
+pub const JS_DATE: &str = "\u{0}Date";
+
 /// An RFC 3339 instant with an explicit offset. Compared and printed as UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Instant(pub DateTime<Utc>);
@@ -25,7 +30,13 @@ impl Instant {
     /// packed routes alike): RFC 3339 with an offset, not before the zone table's start.
     pub fn accept(v: &str) -> Result<Instant, (Code, String)> {
         let t = Instant::parse(v).ok_or_else(|| {
-            let message = format!("`{v}` is not an RFC 3339 instant with an offset");
+            let message = if v == JS_DATE {
+                "a JavaScript Date is not an instant here; pass an RFC 3339 string with an \
+                 offset (date.toISOString())"
+                    .to_string()
+            } else {
+                format!("`{v}` is not an RFC 3339 instant with an offset")
+            };
             (Code::InvalidInstant, message)
         })?;
         // The zone table starts in 2000 (src/engine/tzdata.rs): refuse rather than guess the local

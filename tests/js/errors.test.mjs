@@ -39,3 +39,27 @@ test("the decimal helpers and the edge throw the class too", () => {
   const doc = dd.errorDocument(new dd.DrawdownError("bad", "invalid_value", "x"));
   assert.deepEqual(doc, { error: { code: "invalid_value", field: "x", message: "bad" } });
 });
+
+test("the runtime refuses what the types refuse: seconds and counts as text, a Date for an instant (issue 27)", () => {
+  const account = { grants: [{ id: "w", type: "prepaid", remaining: "100" }] };
+  const call = { direction: "outbound", connectedSeconds: "60" };
+  const text = (e) => is("invalid_duration", "call.connectedSeconds")(e) && e.message.includes('(60, not "60")');
+  assert.throws(() => dd.quoteCall({ rateCard, call }), text);
+  const p = dd.createPricer({ rateCard });
+  assert.throws(() => p.quoteCall(call), text);
+  const chat = { id: "m", at: "2026-12-07T00:00:00Z", kind: "chat", messages: "3" };
+  assert.throws(() => dd.previewDrawdown({ rateCard, account, usage: [chat] }), is("invalid_count", "usage[0].messages"));
+  const dated = (field) => (e) => is("invalid_instant", field)(e) && e.message.includes("toISOString()");
+  const at = new Date("2026-12-07T00:00:00Z");
+  assert.throws(() => dd.authorizeCall({ rateCard, account, call: { direction: "outbound", at } }), dated("call.at"));
+  assert.throws(() => dd.previewDrawdown({ rateCard, account, usage: [{ ...chat, messages: 3, at }] }), dated("usage[0].at"));
+  const a = dd.openAccount({ rateCard, account });
+  assert.throws(() => a.previewDrawdown([{ ...chat, messages: 3, at }]), dated("usage[0].at"));
+  assert.throws(() => a.authorizeCall({ direction: "outbound", at }), dated("call.at"));
+  // The same inputs as strings and numbers go through, and a Date outside a call is itself.
+  assert.equal(p.quoteCall({ ...call, connectedSeconds: 60 }).totalCredits, "9.0000");
+  assert.equal(a.authorizeCall({ direction: "outbound", at: at.toISOString() }).allowed, true);
+  assert.equal(JSON.stringify({ at }), '{"at":"2026-12-07T00:00:00.000Z"}');
+  p.free();
+  a.free();
+});
