@@ -8,7 +8,8 @@
 //   - esbuild bundling for Node;
 //   - a Cloudflare Worker bundled by `wrangler deploy --dry-run`, run in workerd (miniflare);
 //   - TypeScript with `lib: ["es2022"]` and no DOM, under `moduleResolution` bundler, node16
-//     and nodenext.
+//     and nodenext;
+//   - the README's own examples, each run as pasted, printing what their comments say.
 // Each asserts the same answer: an inbound toll-free call of 84 s is 22 credits ($0.22).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -120,6 +121,35 @@ test("Node: import and require, on every supported version", () => {
     }
     console.log(`# Node ${version}: import and require work (engines: ${engines})`);
   }
+});
+
+/** The README's ```js blocks, in order. */
+function readmeSnippets(text) {
+  return [...text.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+}
+
+/** What a snippet says its `console.log` lines print: the comment after each, quotes
+ * dropped (a string prints without them). A printed line must begin that comment (the
+ * rest of it explains). */
+function promised(snippet) {
+  return [...snippet.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+)$/gm)].map((m) => m[1].replaceAll('"', "").trim());
+}
+
+test("the README's examples run as pasted, and print what their comments say", () => {
+  const dir = project("readme", null);
+  const snippets = readmeSnippets(readFileSync(join(dir, "node_modules/drawdown/README.md"), "utf8"));
+  assert.ok(snippets.length >= 9, `${snippets.length} snippets`);
+  snippets.forEach((code, i) => {
+    // CommonJS where the snippet requires and imports nothing; an ES module otherwise.
+    const file = join(dir, `snippet-${i}.${/\brequire\(/.test(code) && !/^import /m.test(code) ? "cjs" : "mjs"}`);
+    writeFileSync(file, code);
+    const out = execFileSync(process.execPath, [file], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    const printed = out.split("\n").filter(Boolean);
+    for (const [k, said] of promised(code).entries()) {
+      assert.ok(printed[k] !== undefined && said.startsWith(printed[k]), `snippet ${i}: printed ${JSON.stringify(printed[k])}, its comment says ${JSON.stringify(said)}`);
+    }
+  });
+  console.log(`# ${snippets.length} README snippets ran`);
 });
 
 test("esbuild bundles it for Node with no configuration", async () => {
