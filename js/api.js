@@ -676,7 +676,9 @@ export function version() {
   return wasm.version();
 }
 
-/** Type guard for errors thrown by drawdown (`value instanceof DrawdownError` says the same). */
+/** Type guard for errors thrown by drawdown, by either copy of the package (CommonJS or ES). */
 export function isDrawdownError(value) {
-  return value instanceof DrawdownError;
+  // The CommonJS and the ES copy each have the class: an app that both requires and imports
+  // the package gets errors of either.
+  return value instanceof DrawdownError || (value instanceof Error && value.name === "DrawdownError" && typeof value.code === "string");
 }

@@ -39,6 +39,13 @@ sed -i "s/: any/: unknown/g" pkg/drawdown.d.ts pkg/drawdown_bg.wasm.d.ts
 # The raw handle classes declare `[Symbol.dispose]`, which needs TypeScript's esnext lib;
 # the public handles (js/api.js) are typed without it, so the declarations compile on es2022.
 sed -i '/\[Symbol\.dispose\]()/d' pkg/drawdown.d.ts
+# The CommonJS entry, for what cannot load an ES module by `require` (Jest, TypeScript's
+# node16 in a CommonJS project): the Node entry and what it imports in one file (esbuild,
+# already a dev dependency), finding the .wasm from `__dirname`. Its declarations are the
+# ES ones in one file without imports (a CommonJS declaration may not import an ES one).
+node_modules/.bin/esbuild pkg/node.js --bundle --platform=node --format=cjs --target=node20 \
+  --define:import.meta.url=undefined --log-level=warning --outfile=pkg/node.cjs
+node scripts/cjs-declarations.mjs pkg/types.d.ts pkg/index.d.ts > pkg/index.d.cts
 cp js/README.md pkg/README.md
 cp LICENSE pkg/LICENSE
 node scripts/stamp-manifest.mjs "$version" pkg/package.json

@@ -63,3 +63,17 @@ test("the runtime refuses what the types refuse: seconds and counts as text, a D
   p.free();
   a.free();
 });
+
+test("isDrawdownError knows the errors of the CommonJS copy too (an app may both require and import)", async () => {
+  const { createRequire } = await import("node:module");
+  const cjs = createRequire(import.meta.url)("../../pkg/node.cjs");
+  let thrown;
+  try {
+    cjs.quoteCall({ rateCard });
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown instanceof cjs.DrawdownError && !(thrown instanceof dd.DrawdownError));
+  assert.ok(dd.isDrawdownError(thrown) && cjs.isDrawdownError(thrown));
+  assert.equal(dd.isDrawdownError(new Error("x")), false);
+});

