@@ -61,7 +61,7 @@ const open = readingDates((Class, a, b, c) => {
   }
 });
 
-export { addDecimals, compareDecimals, formatCredits, formatMoney, subtractDecimals } from "./decimal.js";
+export { addDecimals, asCount, asCredits, asMoney, asSeconds, compareDecimals, formatCredits, formatMoney, subtractDecimals } from "./decimal.js";
 
 /** Prices one call: its charge lines, total credits and money. */
 export function quoteCall(input) {

@@ -73,3 +73,37 @@ export function formatCredits(credits, locale) {
   const d = read(credits, "credits");
   return new Intl.NumberFormat(locale, { maximumFractionDigits: Math.min(100, d.scale) }).format(credits);
 }
+
+/** `value`, checked to be a decimal string: credits read from elsewhere (a form, a database)
+ * typed as credits. Throws DrawdownError `invalid_decimal`. */
+export function asCredits(value) {
+  read(value, "credits");
+  return value;
+}
+
+/** `value`, checked to be a decimal string: money read from elsewhere typed as money. */
+export function asMoney(value) {
+  read(value, "money");
+  return value;
+}
+
+/** The engine's largest count of seconds or things (`amount::MAX_SECONDS`). */
+const MAX_WHOLE = 315_360_000;
+
+function whole(value, code, what) {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_WHOLE) {
+    const got = JSON.stringify(value) ?? String(value);
+    throw new DrawdownError(`${what} are whole numbers from 0 to ${MAX_WHOLE}, got ${got}`, code, null);
+  }
+  return value;
+}
+
+/** `value`, checked to be whole seconds (0 to ten years): `invalid_duration` otherwise. */
+export function asSeconds(value) {
+  return whole(value, "invalid_duration", "seconds");
+}
+
+/** `value`, checked to be a whole count: `invalid_count` otherwise. */
+export function asCount(value) {
+  return whole(value, "invalid_count", "counts");
+}

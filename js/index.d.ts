@@ -8,6 +8,10 @@ import type {
   CallEnd,
   CallRequest,
   Call,
+  Count,
+  CountInput,
+  Credits,
+  CreditsInput,
   Currency,
   Decimal,
   DrawdownError,
@@ -26,7 +30,10 @@ import type {
   QuoteInput,
   QuoteTopUpInput,
   ReloadValidation,
+  Money,
+  MoneyInput,
   Seconds,
+  SecondsInput,
   StartCall,
   StartCallInput,
   TopUpQuote,
@@ -80,7 +87,7 @@ export interface Pricer {
 /** `Pricer.quoteCall`'s options. */
 export interface QuoteOptions {
   /** Plan-included seconds left (default: the plan's whole allowance). */
-  includedSecondsRemaining?: Seconds | null;
+  includedSecondsRemaining?: SecondsInput | null;
 }
 
 /** `AccountHandle.previewDrawdown`'s and `apply`'s options. */
@@ -94,7 +101,7 @@ export interface PreviewOptions {
 /** `AccountHandle.extendCall`'s options. */
 export interface ExtendOptions {
   /** Seconds asked for now (default 300). */
-  quotaSeconds?: Seconds | null;
+  quotaSeconds?: SecondsInput | null;
 }
 
 /** Reads `{ rateCard, plan? }` once. Throws DrawdownError as `quoteCall` would for a bad card or plan. */
@@ -131,15 +138,15 @@ export interface EdgeSettings {
   /** The lease's id at the server (one per edge object). */
   leaseId: string;
   /** What the lease holds beyond what live calls hold, pool by pool. */
-  credits: Decimal;
-  includedSeconds: Seconds;
-  planCredits: Decimal;
+  credits: CreditsInput;
+  includedSeconds: SecondsInput;
+  planCredits: CreditsInput;
   /** A lease's life, 1 to 3600 s; renewed at half of it. */
-  ttlSeconds: Seconds;
+  ttlSeconds: SecondsInput;
   /** With no live call for this long the edge gives its lease back. */
-  idleSeconds: Seconds;
+  idleSeconds: SecondsInput;
   /** How far a request's `at` may be from the edge's clock (SEMANTICS 11, default 5). */
-  liveSkewSeconds: Seconds;
+  liveSkewSeconds: SecondsInput;
 }
 
 /** What happens to an edge: a platform request, the server's reply to a send (`status` 0:
@@ -176,16 +183,30 @@ export function openEdge(input: { settings: EdgeSettings; state?: string | null;
 /** The exact sum of decimal strings, with as many decimals as the most precise term
  * (`addDecimals("1.50", "2")` is `"3.50"`). No JavaScript number touches the amounts.
  * Throws DrawdownError `invalid_decimal` for anything but a decimal string. */
+export function addDecimals(...values: Credits[]): Credits;
+export function addDecimals(...values: Money[]): Money;
 export function addDecimals(...values: Decimal[]): Decimal;
 /** `a - b`, exactly, with as many decimals as the more precise of the two. */
+export function subtractDecimals(a: Credits, b: Credits): Credits;
+export function subtractDecimals(a: Money, b: Money): Money;
 export function subtractDecimals(a: Decimal, b: Decimal): Decimal;
 /** -1, 0 or 1 as `a` is less than, equal to or greater than `b` (`"1.50"` equals `"1.5"`). */
 export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1;
 /** An amount of money in `currency` (ISO 4217) for people, in `locale`'s style; never
  * rounded: every decimal it has is shown, and at least the currency's own. */
-export function formatMoney(amount: Decimal, currency: Currency, locale?: string): string;
+export function formatMoney(amount: MoneyInput, currency: Currency, locale?: string): string;
 /** An amount of credits for people, in `locale`'s style, without trailing zeros. */
-export function formatCredits(credits: Decimal, locale?: string): string;
+export function formatCredits(credits: CreditsInput, locale?: string): string;
+/** `value` as credits, checked to be a decimal string (a form's, a database's). Throws
+ * DrawdownError `invalid_decimal`.
+ * @example const limit = asCredits(form.limit); // then `formatMoney(limit, "USD")` does not compile */
+export function asCredits(value: string): Credits;
+/** `value` as money in the card's currency, checked to be a decimal string. Throws `invalid_decimal`. */
+export function asMoney(value: string): Money;
+/** `value` as seconds, checked to be whole, 0 to 315,360,000. Throws `invalid_duration`. */
+export function asSeconds(value: number): Seconds;
+/** `value` as a count, checked to be whole, 0 to 315,360,000. Throws `invalid_count`. */
+export function asCount(value: number): Count;
 
 /** Canonical JSON of an output: keys sorted by code point, no whitespace; the bytes the native build prints. */
 export function canonical(value: unknown): string;

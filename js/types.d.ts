@@ -20,10 +20,29 @@ export type Instant = string;
 export type TimeZone = string;
 /** A billing increment `"first/next"` in seconds: `"60/60"` (per minute), `"1/1"` (per second), `"30/6"`. */
 export type Increment = string;
-/** A whole number of seconds, 0 to 315,360,000 (ten years). */
-export type Seconds = number;
-/** A whole count (messages, numbers, minutes, reloads), 0 to 315,360,000. */
-export type Count = number;
+/** A whole number of seconds, 0 to 315,360,000 (ten years), as the engine answers it. */
+export type Seconds = number & { readonly [unit]: "seconds" };
+/** A whole count (messages, numbers, minutes, reloads), 0 to 315,360,000, as the engine answers it. */
+export type Count = number & { readonly [unit]: "count" };
+
+// Units the compiler checks (issue 27): what the engine answers carries its unit, and an
+// input field takes a plain value or one of its own unit, never another's. So
+// `formatMoney(quote.totalCredits, "USD")` does not compile (18 credits are $0.18, not $18),
+// while `{ remaining: "100" }` and `{ connectedSeconds: 60 }` need nothing. `asCredits`,
+// `asMoney`, `asSeconds` and `asCount` check a value read from elsewhere and give it its unit.
+declare const unit: unique symbol;
+/** Credits (the wallet's unit), as the engine answers them: a decimal string. */
+export type Credits = Decimal & { readonly [unit]: "credits" };
+/** Money in the rate card's currency (dollars for USD), as the engine answers it: a decimal string. */
+export type Money = Decimal & { readonly [unit]: "money" };
+/** Credits as input: a decimal string such as `"250"`, or a value of `Credits`; not `Money`. */
+export type CreditsInput = DecimalInput & { readonly [unit]?: "credits" };
+/** Money as input: a decimal string such as `"10.00"`, or a value of `Money`; not `Credits`. */
+export type MoneyInput = DecimalInput & { readonly [unit]?: "money" };
+/** Seconds as input: a whole number such as `60`, or a value of `Seconds`; not a `Count`. */
+export type SecondsInput = number & { readonly [unit]?: "seconds" };
+/** A count as input: a whole number such as `12`, or a value of `Count`; not `Seconds`. */
+export type CountInput = number & { readonly [unit]?: "count" };
 
 /** The ISO 4217 currencies the engine knows, each with its minor units (USD 2, JPY 0, BHD 3). */
 export type Currency =
@@ -170,33 +189,33 @@ export interface RateCard {
   /** AI voice minutes. */
   voice?: {
     /** Credits per minute of billable time. */
-    perMinute: DecimalInput;
+    perMinute: CreditsInput;
     /** How connected seconds become billable seconds (default `"1/1"`). */
     increment?: Increment;
     /** Credits per connected call (default none). */
-    connectFee?: DecimalInput;
+    connectFee?: CreditsInput;
   };
   /** The surcharge on inbound calls to toll-free numbers; there is no default (SEMANTICS 3). */
   tollFreeSurcharge?: {
     /** Credits per minute of the call's billable time. */
-    perMinute: DecimalInput;
+    perMinute: CreditsInput;
     increment?: Increment;
   };
   /** Transferred (bridged) minutes. */
   transfer?: {
     /** Credits per minute bridged. */
-    perMinute: DecimalInput;
+    perMinute: CreditsInput;
     increment?: Increment;
   };
   /** Chat messages. */
   chat?: {
     /** Credits per message. */
-    perMessage: DecimalInput;
+    perMessage: CreditsInput;
   };
   /** Phone-number rentals by kind (`local`, `toll_free`, ...). */
   numbers?: Record<string, {
     /** Credits per number per month. */
-    monthly: DecimalInput;
+    monthly: CreditsInput;
   }>;
 }
 
@@ -205,15 +224,15 @@ export interface Plan {
   id: string;
   name?: string | null;
   /** Money per cycle (what the platform bills for the plan; not drawn from credits). */
-  monthlyFee?: DecimalInput | null;
+  monthlyFee?: MoneyInput | null;
   /** Included voice minutes per cycle (a count of minutes). */
-  includedMinutes?: Count;
+  includedMinutes?: CountInput;
   /** Credits per minute past the included minutes (default: the card's `voice.perMinute`). */
-  overagePerMinute?: DecimalInput | null;
+  overagePerMinute?: CreditsInput | null;
   /** Plan credits granted each cycle. */
-  includedCredits?: DecimalInput | null;
+  includedCredits?: CreditsInput | null;
   /** The most unused plan credits carried into the next cycle. */
-  rolloverCap?: DecimalInput | null;
+  rolloverCap?: CreditsInput | null;
 }
 
 /** Credits an account holds, of one kind, with its validity window. */
@@ -221,7 +240,7 @@ export interface Grant {
   id: string;
   type: GrantType;
   /** Credits left. */
-  remaining: DecimalInput;
+  remaining: CreditsInput;
   /** Lower burns first within its kind (default 50). */
   priority?: number;
   /** Not spendable before this instant. */
@@ -236,22 +255,22 @@ export interface AgentPolicy {
   /** What the agent does once the plan's allowance is spent (default `use_balance`). */
   onPlanExhausted?: OnPlanExhausted;
   /** Credits the agent may spend per cycle. */
-  monthlyLimit?: DecimalInput | null;
+  monthlyLimit?: CreditsInput | null;
   /** Credits the agent has spent this cycle. */
-  spentThisCycle?: DecimalInput | null;
+  spentThisCycle?: CreditsInput | null;
 }
 
 /** Auto-reload as an account holds it (SEMANTICS 7). */
 export interface AutoReloadSettings {
   enabled: boolean;
   /** Money: reload when the available wallet falls to or below this. */
-  threshold: DecimalInput;
+  threshold: MoneyInput;
   /** Money per reload. */
-  amount: DecimalInput;
+  amount: MoneyInput;
   /** The payment method reloads charge; without one there is no reload. */
   paymentMethod?: string | null;
   /** Reloads per local day of the account's time zone (default unlimited). */
-  maxReloadsPerDay?: Count | null;
+  maxReloadsPerDay?: CountInput | null;
 }
 
 /**
@@ -277,7 +296,7 @@ export interface AutoReloadForm {
 /** One alert level. */
 export interface AlertLevel {
   /** Credits. */
-  threshold: DecimalInput;
+  threshold: CreditsInput;
   direction?: AlertDirection;
 }
 
@@ -298,10 +317,10 @@ export interface Account {
   /** The current billing cycle. */
   cycle?: { start: Instant; end: Instant; anchor?: Instant | null } | null;
   /** Plan-included seconds left this cycle (default: the plan's whole allowance). */
-  includedSecondsRemaining?: Seconds | null;
+  includedSecondsRemaining?: SecondsInput | null;
   grants?: Grant[];
   /** Credits owed (usage no credit covered). */
-  owed?: DecimalInput | null;
+  owed?: CreditsInput | null;
   /** Agents' policies by agent id. */
   agents?: Record<string, AgentPolicy>;
   autoReload?: AutoReloadSettings | null;
@@ -309,18 +328,18 @@ export interface Account {
   /** Top-up limits, in money. */
   limits?: {
     /** Smallest top-up (money). */
-    minTopUp?: DecimalInput | null;
+    minTopUp?: MoneyInput | null;
     /** Largest top-up (money). */
-    maxTopUp?: DecimalInput | null;
+    maxTopUp?: MoneyInput | null;
     /** The most the wallet may hold (money). */
-    maxBalance?: DecimalInput | null;
+    maxBalance?: CreditsInput | null;
   } | null;
   /** Calls in progress and what each may still spend (`startCall`, `extendCall`). */
   holds?: Hold[];
   /** End of the local day `reloadsToday` counts within. */
   reloadDayEnds?: Instant | null;
   /** Auto-reloads so far in that local day. */
-  reloadsToday?: Count | null;
+  reloadsToday?: CountInput | null;
   /** A reload charged but not yet paid (a ledger's state). */
   pendingReload?: Grant | null;
 }
@@ -335,13 +354,13 @@ export interface Hold {
   tollFree?: boolean;
   startedAt: Instant;
   /** Seconds granted so far; the platform must not let the call run past them when `finalQuota`. */
-  grantedSeconds: Seconds;
+  grantedSeconds: SecondsInput;
   /** Plan-included seconds set aside. */
-  includedSeconds: Seconds;
+  includedSeconds: SecondsInput;
   /** Plan credits set aside. */
-  planCredits: Decimal;
+  planCredits: CreditsInput;
   /** Wallet credits set aside. */
-  credits: Decimal;
+  credits: CreditsInput;
   /** The hold stops counting here (grantedSeconds plus a grace after startedAt). */
   validUntil: Instant;
   /** A lease's: the number of the edge's request that last set it (SEMANTICS 12). */
@@ -354,11 +373,11 @@ export interface Call {
   /** The caller dialled a toll-free number (inbound only adds the surcharge). */
   tollFree?: boolean;
   /** Seconds the AI agent was connected. */
-  connectedSeconds: Seconds;
+  connectedSeconds: SecondsInput;
   /** A transfer to a person: every bridged second is billed at the transfer rate. */
-  transfer?: { bridgedSeconds: Seconds } | null;
+  transfer?: { bridgedSeconds: SecondsInput } | null;
   /** Carrier costs passed through at cost: `amount` is money, up to 6 decimals (`"0.013"`). */
-  carrierPassThrough?: { amount: DecimalInput; reason?: string | null }[];
+  carrierPassThrough?: { amount: MoneyInput; reason?: string | null }[];
 }
 
 /** One priced line. */
@@ -371,9 +390,9 @@ export interface ChargeLine {
   unit: string;
   /** Credits per minute (voice, transfer), per message, per number-month, per call (connect
    * fee), or credits per unit of money (pass-through). */
-  rate: Decimal;
+  rate: Credits;
   /** Credits, rounded once with the card's rounding. */
-  credits: Decimal;
+  credits: Credits;
   bucket: Bucket;
   /** The increment the seconds were billed in. */
   increment?: Increment;
@@ -385,7 +404,7 @@ export interface QuoteInput {
   rateCard: RateCard;
   plan?: Plan | null;
   /** Plan-included seconds left (default: the plan's whole allowance). */
-  includedSecondsRemaining?: Seconds | null;
+  includedSecondsRemaining?: SecondsInput | null;
   call: Call;
 }
 
@@ -405,9 +424,9 @@ export interface PricerInput {
 export interface Quote {
   lines: ChargeLine[];
   /** Credits: the sum of the lines. */
-  totalCredits: Decimal;
+  totalCredits: Credits;
   /** `totalCredits` as money, rounded to the currency's minor units. */
-  totalMoney: { amount: Decimal; currency: Currency };
+  totalMoney: { amount: Money; currency: Currency };
 }
 
 /** One usage item: a call, a chat exchange, or a number rental. */
@@ -419,7 +438,7 @@ export type Usage =
       kind: "chat";
       agentId?: string | null;
       /** Messages in the exchange. */
-      messages: Count;
+      messages: CountInput;
     }
   | {
       id: string;
@@ -428,7 +447,7 @@ export type Usage =
       /** A key of the card's `numbers`. */
       numberKind: string;
       /** Numbers rented (default 1). */
-      count?: Count | null;
+      count?: CountInput | null;
       /** Charge every monthly period that starts before this instant (default: the first only). */
       through?: Instant | null;
       /** Charge a first partial period by days, up to the cycle's anchor day. */
@@ -459,7 +478,7 @@ export interface Allocation {
   /** The plan grant drawn, for `plan_credits`. */
   grantId?: string;
   /** Credits drawn. */
-  credits?: Decimal;
+  credits?: Credits;
   /** Included seconds drawn. */
   seconds?: Seconds;
 }
@@ -469,7 +488,7 @@ export interface DrawnLine extends ChargeLine {
   /** Where the line's credits came from; left out with `detail: "summary"`. */
   allocations?: Allocation[];
   /** Credits no pool covered (they became owed). */
-  uncovered: Decimal;
+  uncovered: Credits;
 }
 
 /** One usage item after the drawdown. */
@@ -491,13 +510,13 @@ export interface ReloadEvent {
   id: string;
   at: Instant;
   /** Money charged. */
-  amount: Decimal;
+  amount: Money;
   /** Credits granted. */
-  credits: Decimal;
+  credits: Credits;
   /** How many reload amounts at once (enough to lift the balance over the threshold). */
   multiple: number;
   /** Credits of the reload that paid what was owed. */
-  settledOwed: Decimal;
+  settledOwed: Credits;
 }
 
 /** A change of alert state. */
@@ -506,7 +525,7 @@ export interface AlertEvent {
   from: AlertState;
   to: AlertState;
   /** Credits: the balance that changed it. */
-  balance: Decimal;
+  balance: Credits;
 }
 
 /** What usage does to an account. Credits throughout. */
@@ -515,16 +534,16 @@ export interface Preview {
   reloads: ReloadEvent[];
   alerts: AlertEvent[];
   /** Each grant's credits left after the usage. */
-  grants: { id: string; remaining: Decimal }[];
+  grants: { id: string; remaining: Credits }[];
   includedSecondsRemaining: Seconds;
   /** Credits owed after the usage. */
-  owed: Decimal;
+  owed: Credits;
   /** Spendable credits before the first item (wallet grants less what is owed). */
-  balanceBefore: Decimal;
+  balanceBefore: Credits;
   /** Spendable credits after the last item. */
-  balanceAfter: Decimal;
+  balanceAfter: Credits;
   /** Credits each agent has spent this cycle, after the usage. */
-  agentSpend: Record<string, Decimal>;
+  agentSpend: Record<string, Credits>;
   /** The account after the usage: the snapshot to continue from (what a ledger would hold). */
   accountAfter: Account;
   /** With `detail: "timeline"`: the balances after each item, in columns aligned with `items`. */
@@ -535,13 +554,13 @@ export interface Preview {
 export interface Timeline {
   at: Instant[];
   /** Spendable credits (wallet grants less what is owed). */
-  balance: Decimal[];
+  balance: Credits[];
   /** Credits owed. */
-  owed: Decimal[];
+  owed: Credits[];
   /** Plan-included seconds left. */
   includedSecondsRemaining: Seconds[];
   /** Each grant's remaining credits; `null` before the grant exists (a reload landing later). */
-  grants: Record<string, (Decimal | null)[]>;
+  grants: Record<string, (Credits | null)[]>;
 }
 
 /** A pre-call check's call. */
@@ -552,7 +571,7 @@ export interface CallRequest {
   /** When the call would start. */
   at: Instant;
   /** The most seconds the platform would allow anyway; the answer is no longer. */
-  requestedMaxSeconds?: Seconds | null;
+  requestedMaxSeconds?: SecondsInput | null;
 }
 
 export interface AuthorizeInput {
@@ -571,7 +590,7 @@ export interface Authorization {
   /** Seconds the call may run: exactly, so a call of `maxSeconds` never overdraws. */
   maxSeconds: Seconds;
   /** Credits available to this call (plan credits and/or wallet, within the agent's limit). */
-  availableCredits: Decimal;
+  availableCredits: Credits;
   /** Plan-included seconds available to it. */
   includedSeconds: Seconds;
   /** 402 when refused for want of credits. */
@@ -586,9 +605,9 @@ export interface StartCall extends CallRequest {
   /** The call's id: extensions and the end name it. */
   id: string;
   /** Seconds asked for now (default 300). */
-  quotaSeconds?: Seconds | null;
+  quotaSeconds?: SecondsInput | null;
   /** How long the hold outlives its grant (default 60). */
-  graceSeconds?: Seconds | null;
+  graceSeconds?: SecondsInput | null;
 }
 
 export interface StartCallInput {
@@ -603,7 +622,7 @@ export interface ExtendCallInput {
   callId: string;
   at: Instant;
   /** Seconds asked for now (default 300). */
-  quotaSeconds?: Seconds | null;
+  quotaSeconds?: SecondsInput | null;
 }
 
 /** A quota: what `startCall` and `extendCall` grant. `account` carries the hold. */
@@ -627,10 +646,10 @@ export interface QuotaGrant {
 /** How a live call ended. */
 export interface EndCall {
   /** Seconds the AI agent was connected, in all. */
-  connectedSeconds: Seconds;
-  transfer?: { bridgedSeconds: Seconds } | null;
+  connectedSeconds: SecondsInput;
+  transfer?: { bridgedSeconds: SecondsInput } | null;
   /** Carrier costs passed through at cost (money, up to 6 decimals). */
-  carrierPassThrough?: { amount: DecimalInput; reason?: string | null }[];
+  carrierPassThrough?: { amount: MoneyInput; reason?: string | null }[];
   /** Only for a call that holds nothing: what it was. */
   direction?: CallDirection | null;
   tollFree?: boolean | null;
@@ -653,7 +672,7 @@ export interface CallEnd {
   /** Seconds past the grant (all of them for a call that held nothing); charged too. */
   overrunSeconds: Seconds;
   /** Spendable credits after the call. */
-  balanceAfter: Decimal;
+  balanceAfter: Credits;
   account: Account;
 }
 
@@ -665,9 +684,9 @@ export interface ValidateAutoReloadInput {
   account?: Account | null;
   context?: {
     /** The longest call the platform allows. */
-    maxCallSeconds?: Seconds | null;
+    maxCallSeconds?: SecondsInput | null;
     /** Credits the account spends on a typical day. */
-    expectedDailySpend?: DecimalInput | null;
+    expectedDailySpend?: CreditsInput | null;
   } | null;
 }
 
@@ -690,7 +709,7 @@ export interface QuoteTopUpInput {
   /** Its currency is the top-up's; `creditsPerUnit` turns the net amount into credits. */
   rateCard: RateCard;
   /** The net amount, money in the card's currency with at most its minor-unit decimals; VAT comes on top. */
-  amount: DecimalInput;
+  amount: MoneyInput;
   /** When the payment is made: the rate in force then applies. */
   at: Instant;
   /** The platform: established in an EU member state, with its VAT ID. */
@@ -704,15 +723,15 @@ export interface QuoteTopUpInput {
 export interface TopUpQuote {
   currency: Currency;
   /** Money: what the credits cost before VAT. */
-  net: Decimal;
+  net: Money;
   /** The VAT rate applied, a percentage (`"19"`; `"0"` for reverse charge and outside scope). */
   taxRate: Decimal;
   /** Money: net x taxRate / 100, rounded half-up once to the currency's minor unit. */
-  tax: Decimal;
+  tax: Money;
   /** Money: net + tax, what the customer is charged. */
-  gross: Decimal;
+  gross: Money;
   /** Credits the top-up buys: net x creditsPerUnit (VAT buys none). */
-  credits: Decimal;
+  credits: Credits;
   treatment: TaxTreatment;
   /** The member state whose rate applied; absent for reverse charge and outside scope. */
   taxCountry?: Country;
@@ -739,7 +758,7 @@ export interface EvaluateAlertsInput {
   settings: AlertSettings;
   previousState?: AlertState;
   /** Credits. */
-  balance: DecimalInput;
+  balance: CreditsInput;
 }
 
 export interface AlertEvaluation {

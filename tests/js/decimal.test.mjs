@@ -67,3 +67,17 @@ test("anything but a decimal string is refused with invalid_decimal and the argu
     assert.throws(f, (e) => dd.isDrawdownError(e) && e.code === "invalid_decimal" && e.field === field);
   }
 });
+
+test("asCredits, asMoney, asSeconds and asCount check a value before giving it its unit", () => {
+  assert.equal(dd.asCredits("12.5000"), "12.5000");
+  assert.equal(dd.asMoney("-3"), "-3");
+  assert.equal(dd.asSeconds(60), 60);
+  assert.equal(dd.asCount(0), 0);
+  const code = (c, f) => (e) => e instanceof dd.DrawdownError && e.code === c && (f === undefined || e.field === f);
+  assert.throws(() => dd.asCredits(12.5), code("invalid_decimal", "credits"));
+  assert.throws(() => dd.asMoney("ten"), code("invalid_decimal", "money"));
+  assert.throws(() => dd.asSeconds("60"), code("invalid_duration"));
+  assert.throws(() => dd.asSeconds(1.5), code("invalid_duration"));
+  assert.throws(() => dd.asCount(-1), code("invalid_count"));
+  assert.throws(() => dd.asCount(315_360_001), code("invalid_count"));
+});

@@ -18,6 +18,11 @@ import {
   addDecimals,
   compareDecimals,
   formatMoney,
+  formatCredits,
+  subtractDecimals,
+  asCredits,
+  asMoney,
+  asSeconds,
   errorDocument,
   isDrawdownError,
   DrawdownError,
@@ -183,4 +188,33 @@ export function codeOf(rateCard: RateCard): DrawdownErrorCode | null {
     }
     throw e;
   }
+}
+
+/** Issue 27: units the compiler checks. Credits are not money (18 credits are $0.18), and
+ * seconds are not a count; plain literals go anywhere their unit does. */
+export function units(rateCard: RateCard): string {
+  const q = quoteCall({ rateCard, call: { direction: "outbound", connectedSeconds: 61 } });
+  const shown = formatMoney(q.totalMoney.amount, "USD") + formatCredits(q.totalCredits);
+  // @ts-expect-error credits where money goes: $18.00 for 18 credits
+  formatMoney(q.totalCredits, "USD");
+  // @ts-expect-error money where credits go
+  formatCredits(q.totalMoney.amount);
+  const total = addDecimals(q.totalCredits, q.lines[0].credits);
+  // @ts-expect-error a sum of credits is credits
+  formatMoney(total, "USD");
+  const left = subtractDecimals(asMoney("10.00"), q.totalMoney.amount);
+  formatMoney(left, "USD");
+  formatMoney("12.50", "USD");
+  const a = openAccount({ rateCard, account: { grants: [{ id: "w", type: "prepaid", remaining: asCredits("100") }] } });
+  const check = a.authorizeCall({ direction: "outbound", at: "2026-03-01T12:00:00Z" });
+  a.startCall({ id: "c", direction: "outbound", at: "2026-03-01T12:00:00Z", quotaSeconds: check.maxSeconds });
+  a.free();
+  const reload = { enabled: true, threshold: "5.00", amount: "10.00", paymentMethod: "pm_1" };
+  openAccount({ rateCard, account: { autoReload: reload } }).free();
+  // @ts-expect-error an auto-reload threshold is money, not the credits a check answers
+  openAccount({ rateCard, account: { autoReload: { ...reload, threshold: check.availableCredits } } }).free();
+  const messages = asSeconds(60);
+  // @ts-expect-error seconds are not a count of messages
+  previewDrawdown({ rateCard, account: {}, usage: [{ id: "m", at: "2026-03-01T12:00:00Z", kind: "chat", messages }] });
+  return shown;
 }

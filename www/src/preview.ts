@@ -3,7 +3,7 @@
 // account handle (`runInSteps`), so the chart's per-source series are the engine's exact
 // state after each step and the page never subtracts an amount itself; a scenario of
 // 100,000 calls is one pass over the usage on the package's fast summary path.
-import { openAccount, previewDrawdown, subtractDecimals, type Account, type Grant, type Preview, type Usage } from "drawdown";
+import { asCredits, openAccount, previewDrawdown, subtractDecimals, type Account, type Grant, type Preview, type Usage } from "drawdown";
 import { accountAxes, drawChart, type ChartData, type Point } from "./chart";
 import { $, clearMarks, el, figure, input, int, setValue, showError, text } from "./dom";
 import { credits, duration, money, when } from "./format";
@@ -144,7 +144,7 @@ function series(s: AppState, account: Account, usage: Usage[], full: Preview, st
   const first = usage.reduce((m, u) => (u.at < m ? u.at : m), usage[0]?.at ?? "");
   const start = first ? ms(first) : Date.now();
   const opening = previewDrawdown({ rateCard: s.rateCard, account, usage: [] });
-  const openingGrants = { ...opening, grants: (account.grants ?? []).map((g) => ({ id: g.id, remaining: String(g.remaining) })) };
+  const openingGrants = { ...opening, grants: (account.grants ?? []).map((g) => ({ id: g.id, remaining: asCredits(String(g.remaining)) })) };
   const points: Point[] = [point(start - 3_600_000, openingGrants, full.balanceBefore)];
   for (const step of steps) points.push(point(step.t, step.p, step.p.balanceAfter));
   // Expiries inside the window are breakpoints too: the grant leaves the stack, and its
