@@ -140,8 +140,8 @@ class Pricer {
       return this.#fromWords();
     }
     // Anything else goes the JSON route, so every error is exactly the one-shot's.
-    const tail = left === undefined ? "}" : `,"includedSecondsRemaining":${toJson(left)}}`;
-    return this.#p.quoteJson(`{"call":${toJson(call)}${tail}`);
+    // Built as the one-shot's input is, so a missing call is `missing_field`, not bad JSON.
+    return this.#p.quoteJson(object([["call", call], ["includedSecondsRemaining", left]]));
   }
   /** The quote `quoteWords` wrote (layout in src/wasm/words.rs), keys in the one-shot's order. */
   #fromWords() {

@@ -64,8 +64,21 @@ impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         Error(msg.to_string())
     }
+    /// In the input's words: an object, not a Rust struct's name (issue 27); and a number
+    /// that arrived as null was most likely a NaN or an Infinity, which JSON writes so.
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        Error(format!("invalid type: {}, expected {exp}", What(unexp)))
+        let exp = exp.to_string();
+        let exp = if exp.starts_with("struct ") {
+            "an object"
+        } else {
+            &exp
+        };
+        let numeric = exp.contains("seconds") || exp.contains("whole number");
+        let hint = match unexp {
+            de::Unexpected::Unit if numeric => " (a NaN or Infinity becomes null in JSON)",
+            _ => "",
+        };
+        Error(format!("invalid type: {}, expected {exp}{hint}", What(unexp)))
     }
     fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
         Error(format!("invalid value: {}, expected {exp}", What(unexp)))

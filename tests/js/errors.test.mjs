@@ -77,3 +77,14 @@ test("isDrawdownError knows the errors of the CommonJS copy too (an app may both
   assert.ok(dd.isDrawdownError(thrown) && cjs.isDrawdownError(thrown));
   assert.equal(dd.isDrawdownError(new Error("x")), false);
 });
+
+test("messages in the input's words: no Rust type names, and a handle answers as the one-shot does (issue 27)", () => {
+  const p = dd.createPricer({ rateCard });
+  assert.throws(() => p.quoteCall(), is("missing_field", "call"));
+  assert.throws(() => p.quoteCall(undefined, { includedSecondsRemaining: 30 }), is("missing_field", "call"));
+  const nan = (e) => is("invalid_type", "call.connectedSeconds")(e) && /NaN or Infinity/.test(e.message);
+  assert.throws(() => dd.quoteCall({ rateCard, call: { direction: "outbound", connectedSeconds: NaN } }), nan);
+  assert.throws(() => p.quoteCall({ direction: "outbound", connectedSeconds: Infinity }), nan);
+  assert.throws(() => dd.validateAutoReload({ settings: null }), (e) => is("invalid_type", "settings")(e) && /an object/.test(e.message) && !/struct|Form/.test(e.message));
+  p.free();
+});
