@@ -41,6 +41,7 @@ import type {
   ValidateAutoReloadInput,
 } from "./types.js";
 
+/** Every data type of the package (./types.d.ts). */
 export type * from "./types.js";
 /** The class of every error the package throws (`e instanceof DrawdownError`). */
 export { DrawdownError } from "./types.js";
@@ -57,23 +58,76 @@ export type OperationName =
   | "endCall"
   | "quoteTopUp";
 
-/** Prices one call: its charge lines, total credits and money. Throws DrawdownError on bad input. */
+/** Prices one call: its charge lines and total, in credits and in the card's money.
+ * @throws {DrawdownError} `missing_field`, `missing_rate` (an inbound toll-free call on a card
+ * without `tollFreeSurcharge`), `invalid_decimal`, `invalid_duration`, `invalid_increment`, ...
+ * @example
+ * const q = quoteCall({ rateCard, call: { direction: "outbound", connectedSeconds: 61 } });
+ * q.totalCredits;        // "18.0000": two started minutes at 9 credits
+ * q.totalMoney.amount;   // "0.18" (USD, 100 credits a dollar)
+ */
 export function quoteCall(input: QuoteInput): Quote;
-/** Applies usage to an account snapshot and reports lines, allocations, reloads, alerts, balances. */
+/** Draws usage down an account snapshot (credits): each item's lines and where their credits
+ * came from, the reloads and alerts it sets off, the balances, and `accountAfter`.
+ * @throws {DrawdownError} `invalid_instant`, `duplicate_id`, `invalid_count`, `too_many_periods`, `negative_amount`, ...
+ * @example
+ * const p = previewDrawdown({ rateCard, account, usage: [
+ *   { id: "u1", at: "2026-03-10T12:00:00Z", kind: "chat", messages: 12 } ] });
+ * p.balanceAfter; // spendable credits after the usage
+ */
 export function previewDrawdown(input: PreviewInput): Preview;
-/** The pre-call check: allowed, reason code and the exact maxSeconds. */
+/** The pre-call check: whether a call may start, and the exact seconds it may run.
+ * @throws {DrawdownError} `invalid_instant`, `missing_field`, ...; a refusal is an answer, not an error.
+ * @example
+ * const c = authorizeCall({ rateCard, account, call: { direction: "outbound", at: "2026-03-10T12:00:00Z" } });
+ * if (c.allowed) console.log(`up to ${c.maxSeconds} s`);
+ */
 export function authorizeCall(input: AuthorizeInput): Authorization;
-/** Validates auto-reload settings: every error and warning with its field. */
+/** Checks auto-reload settings as a form holds them (money): every error and warning with its
+ * field, at once. It does not throw on a half-filled form.
+ * @example
+ * const v = validateAutoReload({ settings: { enabled: true, threshold: "ten", amount: "25" }, rateCard });
+ * v.errors[0].field; // "settings.threshold"
+ */
 export function validateAutoReload(input: ValidateAutoReloadInput): ReloadValidation;
-/** The balance-alert state for a balance, and whether it changed. */
+/** The balance-alert state a balance (credits) is in, and whether it changed.
+ * @throws {DrawdownError} `invalid_decimal`, `alert_thresholds_unordered`.
+ * @example
+ * const a = evaluateAlerts({ settings: { warning: { threshold: "500" } }, previousState: "ok", balance: "420" });
+ * a.changed; // true: now "warning"
+ */
 export function evaluateAlerts(input: EvaluateAlertsInput): AlertEvaluation;
-/** Starts a live call (SEMANTICS 11): the first quota, and `account` with the call's hold. */
+/** Starts a live call: its first quota in seconds, and `account` holding the call's cost.
+ * Keep `account` for the call's extends and end.
+ * @throws {DrawdownError} `duplicate_id` (a live call with that id), `invalid_instant`, ...
+ * @example
+ * const g = startCall({ rateCard, account, call: { id: "c1", direction: "outbound", at: "2026-03-10T12:00:00Z" } });
+ * if (g.allowed) console.log(g.grantedSeconds, g.validUntil);
+ */
 export function startCall(input: StartCallInput): QuotaGrant;
-/** The next quota of a live call, pricing the whole call once; `hold_expired`/`unknown_call` on error. */
+/** The next quota of a live call, pricing the whole call once.
+ * @throws {DrawdownError} `unknown_call`, `hold_expired`, `invalid_instant`.
+ * @example
+ * const next = extendCall({ rateCard, account, callId: "c1", at: "2026-03-10T12:04:00Z" });
+ * next.grantedSeconds; // seconds from the call's start, in all
+ */
 export function extendCall(input: ExtendCallInput): QuotaGrant;
-/** Ends a live call: the usage item `previewDrawdown` would give, and `account` without the hold. */
+/** Ends a live call: the call billed as the usage item `previewDrawdown` would give, and
+ * `account` with the hold released.
+ * @throws {DrawdownError} `unknown_call` (for a call without a hold, say its direction), `invalid_duration`.
+ * @example
+ * const e = endCall({ rateCard, account, callId: "c1", at: "2026-03-10T12:05:35Z", call: { connectedSeconds: 95 } });
+ * e.item.lines[0].credits; // the call's credits
+ */
 export function endCall(input: EndCallInput): CallEnd;
-/** The VAT on a credit top-up (SEMANTICS 13): `invalid_country`, `invalid_vat_id`, `missing_rate` on error. */
+/** What a credit top-up costs with VAT, as an EU seller charges it: money net, tax and gross,
+ * and the credits the net buys.
+ * @throws {DrawdownError} `invalid_country`, `invalid_vat_id`, `missing_rate`, `invalid_money_precision`.
+ * @example
+ * const t = quoteTopUp({ rateCard, amount: "10.00", at: "2026-11-30T10:00:00Z",
+ *   seller: { country: "DE", vatId: "DE136695976" }, customer: { country: "FR" } });
+ * t.gross; // money the customer pays
+ */
 export function quoteTopUp(input: QuoteTopUpInput): TopUpQuote;
 /** A rate card and plan read and checked once; each quote then reads only its call.
  * Free it with `free()`, or `using` where `Symbol.dispose` exists. */
@@ -104,7 +158,13 @@ export interface ExtendOptions {
   quotaSeconds?: SecondsInput | null;
 }
 
-/** Reads `{ rateCard, plan? }` once. Throws DrawdownError as `quoteCall` would for a bad card or plan. */
+/** Reads `{ rateCard, plan? }` once; each `quoteCall` then reads only its call (about 0.6 us).
+ * @throws {DrawdownError} as `quoteCall` would for a bad card or plan.
+ * @example
+ * const pricer = createPricer({ rateCard });
+ * pricer.quoteCall({ direction: "inbound", tollFree: true, connectedSeconds: 84 }).totalCredits;
+ * pricer.free();
+ */
 export function createPricer(input: PricerInput): Pricer;
 
 /** A rate card and account snapshot read and checked once. `authorizeCall` and
@@ -130,22 +190,31 @@ export interface AccountHandle {
   free(): void;
 }
 
-/** Reads `{ rateCard, account }` once. Throws DrawdownError as the one-shot operations would for a bad card or account. */
+/** Reads `{ rateCard, account }` once; its methods then read only their own input.
+ * @throws {DrawdownError} as the one-shot operations would for a bad card or account.
+ * @example
+ * const a = openAccount({ rateCard, account });
+ * a.authorizeCall({ direction: "outbound", at: "2026-03-10T12:00:00Z" }).maxSeconds;
+ * const saved = a.snapshot();
+ * a.free();
+ */
 export function openAccount(input: OpenAccountInput): AccountHandle;
 
-/** What an edge asks its server for and how it behaves (SEMANTICS 12). */
+/** What an edge asks its server for and how it behaves. */
 export interface EdgeSettings {
   /** The lease's id at the server (one per edge object). */
   leaseId: string;
   /** What the lease holds beyond what live calls hold, pool by pool. */
   credits: CreditsInput;
+  /** Plan-included seconds the lease holds beyond live calls. */
   includedSeconds: SecondsInput;
+  /** Plan credits the lease holds beyond live calls. */
   planCredits: CreditsInput;
   /** A lease's life, 1 to 3600 s; renewed at half of it. */
   ttlSeconds: SecondsInput;
   /** With no live call for this long the edge gives its lease back. */
   idleSeconds: SecondsInput;
-  /** How far a request's `at` may be from the edge's clock (SEMANTICS 11, default 5). */
+  /** How far a request's `at` may be from the edge's clock (default 5). */
   liveSkewSeconds: SecondsInput;
 }
 
@@ -159,12 +228,17 @@ export type EdgeEvent =
 /** What one event gives back. Persist `state()` (and the end answers) when `persist`, before
  * the answers leave and the sends go out; wake the machine with a tick at `wakeAt`. */
 export interface EdgeStep {
+  /** Answers to the platform's requests, by `rid`: HTTP status and body, as the server would answer. */
   answers: { rid: number; status: number; body: unknown; replayed: boolean }[];
+  /** Requests to send to the server; feed each reply back as a `reply` event with its `seq`. */
   sends: { seq: number; method: "PUT" | "POST"; path: string; body: unknown }[];
+  /** When to wake the machine with a `tick` (ms since the epoch), or never. */
   wakeAt: number | null;
+  /** Whether `state()` changed and must be stored before the answers leave. */
   persist: boolean;
   /** End records to store by call id (a retried end replays them); hand them back to `openEdge` as `ended`. */
   endedWrites: [string, unknown][];
+  /** End records no longer needed (their ends are billed at the server): delete them. */
   endedForgets: string[];
 }
 
@@ -174,6 +248,7 @@ export interface EdgeHandle {
   step(now: number, event: EdgeEvent): EdgeStep;
   /** The state to persist, as text. */
   state(): string;
+  /** Releases the machine's WebAssembly memory; it must not be used after. */
   free(): void;
 }
 
@@ -184,18 +259,30 @@ export function openEdge(input: { settings: EdgeSettings; state?: string | null;
  * (`addDecimals("1.50", "2")` is `"3.50"`). No JavaScript number touches the amounts.
  * Throws DrawdownError `invalid_decimal` for anything but a decimal string. */
 export function addDecimals(...values: Credits[]): Credits;
+/** Money added to money is money. */
 export function addDecimals(...values: Money[]): Money;
+/** Amounts of no one unit: a plain decimal string. */
 export function addDecimals(...values: Decimal[]): Decimal;
 /** `a - b`, exactly, with as many decimals as the more precise of the two. */
 export function subtractDecimals(a: Credits, b: Credits): Credits;
+/** Money less money is money. */
 export function subtractDecimals(a: Money, b: Money): Money;
+/** Amounts of no one unit: a plain decimal string. */
 export function subtractDecimals(a: Decimal, b: Decimal): Decimal;
 /** -1, 0 or 1 as `a` is less than, equal to or greater than `b` (`"1.50"` equals `"1.5"`). */
 export function compareDecimals(a: Decimal, b: Decimal): -1 | 0 | 1;
 /** An amount of money in `currency` (ISO 4217) for people, in `locale`'s style; never
- * rounded: every decimal it has is shown, and at least the currency's own. */
+ * rounded: every decimal it has is shown, and at least the currency's own.
+ * @throws {DrawdownError} `invalid_decimal`.
+ * @example
+ * formatMoney(quoteCall({ rateCard, call: { direction: "outbound", connectedSeconds: 60 } }).totalMoney.amount, "USD", "en-US");
+ */
 export function formatMoney(amount: MoneyInput, currency: Currency, locale?: string): string;
-/** An amount of credits for people, in `locale`'s style, without trailing zeros. */
+/** An amount of credits for people, in `locale`'s style, without trailing zeros.
+ * @throws {DrawdownError} `invalid_decimal`.
+ * @example
+ * formatCredits("22.5000", "en-US"); // "22.5"
+ */
 export function formatCredits(credits: CreditsInput, locale?: string): string;
 /** `value` as credits, checked to be a decimal string (a form's, a database's). Throws
  * DrawdownError `invalid_decimal`.

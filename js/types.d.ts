@@ -53,13 +53,13 @@ export type Currency =
   | "PLN" | "PYG" | "QAR" | "RON" | "RSD" | "RWF" | "SAR" | "SEK" | "SGD" | "THB" | "TND"
   | "TRY" | "TWD" | "UAH" | "UGX" | "USD" | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" | "ZAR";
 
-/** How amounts are rounded, once, at the end of each line (SEMANTICS 1). */
+/** How amounts are rounded, once, at the end of each line. */
 export type RoundingMode = "half_up" | "half_even" | "up" | "down";
 /** What a charge line is for. */
 export type Channel = "voice" | "chat" | "transfer_minute" | "number";
 /** Which allowance a line can draw from before credits: plan minutes, messages, or none. */
 export type Bucket = "ai_minutes" | "messages" | "none";
-/** Every charge line's code (SEMANTICS 3). */
+/** Every charge line's code. */
 export type LineCode =
   | "voice.ai_minutes"
   | "voice.included_minutes"
@@ -69,10 +69,11 @@ export type LineCode =
   | "transfer_minute"
   | "chat.message"
   | "number.rental";
-/** Kinds of credit grant, which set the burn order (SEMANTICS 5). */
+/** Kinds of credit grant, which set the burn order. */
 export type GrantType = "prepaid" | "promotional" | "committed" | "plan";
+/** `inbound`: someone called the agent; `outbound`: the agent called out. */
 export type CallDirection = "inbound" | "outbound";
-/** Balance-alert states, from healthy to critical (SEMANTICS 8). */
+/** Balance-alert states, from healthy to critical. */
 export type AlertState = "ok" | "info" | "warning" | "in_alarm";
 /** Whether a level fires as the balance falls below or rises above its threshold. */
 export type AlertDirection = "below" | "above";
@@ -121,7 +122,7 @@ export type DrawdownErrorCode =
   | "unknown_field"
   | "unknown_op";
 
-/** Every `code` the server answers besides the engine's (`docs/openapi.json`'s `ErrorCode`). */
+/** Every `code` the server answers besides the engine's (the server's OpenAPI document names them as `ErrorCode`). */
 export type ServerErrorCode =
   | DrawdownErrorCode
   | "account_exists"
@@ -158,7 +159,7 @@ export type ServerErrorCode =
   | "unknown_plan"
   | "unsupported_media_type";
 
-/** Every code an auto-reload finding carries (`validateAutoReload`, SEMANTICS 7). */
+/** Every code an auto-reload finding carries (`validateAutoReload`). */
 export type FindingCode =
   | "missing_field"
   | "invalid_decimal"
@@ -195,16 +196,18 @@ export interface RateCard {
     /** Credits per connected call (default none). */
     connectFee?: CreditsInput;
   };
-  /** The surcharge on inbound calls to toll-free numbers; there is no default (SEMANTICS 3). */
+  /** The surcharge on inbound calls to toll-free numbers; there is no default. */
   tollFreeSurcharge?: {
     /** Credits per minute of the call's billable time. */
     perMinute: CreditsInput;
+    /** The increment its billable seconds are rounded up to (default `"60/60"`). */
     increment?: Increment;
   };
   /** Transferred (bridged) minutes. */
   transfer?: {
     /** Credits per minute bridged. */
     perMinute: CreditsInput;
+    /** The increment its billable seconds are rounded up to (default `"60/60"`). */
     increment?: Increment;
   };
   /** Chat messages. */
@@ -221,7 +224,9 @@ export interface RateCard {
 
 /** A subscription plan: included minutes and credits each cycle, and the overage rate. */
 export interface Plan {
+  /** The plan's id (`"starter"`, `"growth"`). */
   id: string;
+  /** The plan's name for people. */
   name?: string | null;
   /** Money per cycle (what the platform bills for the plan; not drawn from credits). */
   monthlyFee?: MoneyInput | null;
@@ -237,7 +242,9 @@ export interface Plan {
 
 /** Credits an account holds, of one kind, with its validity window. */
 export interface Grant {
+  /** The grant's id, unique in the account (`"promo-2026"`, `"reload-1"`). */
   id: string;
+  /** Its kind, which sets the burn order: plan credits first, then promotional, then prepaid. */
   type: GrantType;
   /** Credits left. */
   remaining: CreditsInput;
@@ -247,6 +254,7 @@ export interface Grant {
   effectiveAt?: Instant | null;
   /** Not spendable from this instant. */
   expiresAt?: Instant | null;
+  /** When it was granted (information only). */
   createdAt?: Instant | null;
 }
 
@@ -260,8 +268,9 @@ export interface AgentPolicy {
   spentThisCycle?: CreditsInput | null;
 }
 
-/** Auto-reload as an account holds it (SEMANTICS 7). */
+/** Auto-reload as an account holds it. */
 export interface AutoReloadSettings {
+  /** Whether reloads happen at all. */
   enabled: boolean;
   /** Money: reload when the available wallet falls to or below this. */
   threshold: MoneyInput;
@@ -279,6 +288,7 @@ export interface AutoReloadSettings {
  * reports a finding on each such field, all at once. Money in the account's currency.
  */
 export interface AutoReloadForm {
+  /** Whether reloads happen at all. */
   enabled?: boolean | null;
   /** Money: the balance that triggers a reload. Anything a form holds; findings say what is wrong. */
   threshold?: string | number | null;
@@ -288,6 +298,7 @@ export interface AutoReloadForm {
   thresholdUsd?: string | number | null;
   /** Seed 000's name for `amount` (money). */
   amountUsd?: string | number | null;
+  /** The payment method reloads charge (a provider's id such as `"pm_card_visa"`). */
   paymentMethod?: string | null;
   /** Reloads per local day. */
   maxReloadsPerDay?: string | number | null;
@@ -297,13 +308,17 @@ export interface AutoReloadForm {
 export interface AlertLevel {
   /** Credits. */
   threshold: CreditsInput;
+  /** `below` (default): the level is reached at or below the threshold; `above`: at or above. */
   direction?: AlertDirection;
 }
 
 /** Balance alerts, each level with a threshold in credits. */
 export interface AlertSettings {
+  /** The first, mildest level (credits). */
   info?: AlertLevel | null;
+  /** The middle level (credits). */
   warning?: AlertLevel | null;
+  /** The most urgent level (credits). */
   critical?: AlertLevel | null;
   /** The state the account is in now (default: computed from the opening balance). */
   state?: AlertState | null;
@@ -313,17 +328,21 @@ export interface AlertSettings {
 export interface Account {
   /** The account's time zone: cycles and daily reload limits follow its calendar (default UTC). */
   timeZone?: TimeZone;
+  /** The subscription plan, if any: its included minutes and credits renew each cycle. */
   plan?: Plan | null;
   /** The current billing cycle. */
   cycle?: { start: Instant; end: Instant; anchor?: Instant | null } | null;
   /** Plan-included seconds left this cycle (default: the plan's whole allowance). */
   includedSecondsRemaining?: SecondsInput | null;
+  /** The credits the account holds, each with its kind and validity window. */
   grants?: Grant[];
   /** Credits owed (usage no credit covered). */
   owed?: CreditsInput | null;
   /** Agents' policies by agent id. */
   agents?: Record<string, AgentPolicy>;
+  /** Auto-reload settings (money): reloads land as prepaid grants. */
   autoReload?: AutoReloadSettings | null;
+  /** Balance-alert levels (credits). */
   alerts?: AlertSettings | null;
   /** Top-up limits, in money. */
   limits?: {
@@ -344,14 +363,19 @@ export interface Account {
   pendingReload?: Grant | null;
 }
 
-/** What a call in progress may still spend, by pool (SEMANTICS 11). */
+/** What a call in progress may still spend, by pool. */
 export interface Hold {
+  /** The call's id (or the lease's). */
   id: string;
+  /** A live call's hold, or an edge's lease. */
   kind: "call" | "lease";
+  /** The agent taking the call; its cycle limit counts the hold. */
   agentId?: string | null;
-  /** A call's direction; a lease (SEMANTICS 12) has none. */
+  /** A call's direction; a lease has none. */
   direction?: CallDirection;
+  /** An inbound call to a toll-free number (priced with the surcharge). */
   tollFree?: boolean;
+  /** When the call started, at the granting runtime's clock. */
   startedAt: Instant;
   /** Seconds granted so far; the platform must not let the call run past them when `finalQuota`. */
   grantedSeconds: SecondsInput;
@@ -363,12 +387,13 @@ export interface Hold {
   credits: CreditsInput;
   /** The hold stops counting here (grantedSeconds plus a grace after startedAt). */
   validUntil: Instant;
-  /** A lease's: the number of the edge's request that last set it (SEMANTICS 12). */
+  /** A lease's: the number of the edge's request that last set it. */
   sequence?: number;
 }
 
 /** One call, as `quoteCall` prices it. */
 export interface Call {
+  /** `inbound` (someone called the agent) or `outbound` (the agent called). */
   direction: CallDirection;
   /** The caller dialled a toll-free number (inbound only adds the surcharge). */
   tollFree?: boolean;
@@ -382,7 +407,9 @@ export interface Call {
 
 /** One priced line. */
 export interface ChargeLine {
+  /** What the line charges (`voice.ai_minutes`, `voice.toll_free_surcharge`, `chat.message`, ...). */
   code: LineCode;
+  /** `voice`, `chat`, `numbers` or `carrier`. */
   channel: Channel;
   /** How much: seconds, messages, numbers, or money for a pass-through. */
   quantity: Decimal;
@@ -393,6 +420,7 @@ export interface ChargeLine {
   rate: Credits;
   /** Credits, rounded once with the card's rounding. */
   credits: Credits;
+  /** The reporting bucket the line adds to (`ai_minutes`, `transfer_minutes`, ...). */
   bucket: Bucket;
   /** The increment the seconds were billed in. */
   increment?: Increment;
@@ -400,28 +428,37 @@ export interface ChargeLine {
   reason?: string;
 }
 
+/** `quoteCall`'s input: the card, an optional plan, and the call. */
 export interface QuoteInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** A plan: its included minutes and overage rate apply to the call. */
   plan?: Plan | null;
   /** Plan-included seconds left (default: the plan's whole allowance). */
   includedSecondsRemaining?: SecondsInput | null;
+  /** The call to price. */
   call: Call;
 }
 
 /** `openAccount`'s input: a rate card and an account snapshot, read and checked once. */
 export interface OpenAccountInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** The account snapshot the handle starts from. */
   account: Account;
 }
 
 /** `createPricer`'s input: a rate card and, optionally, a plan, read and checked once. */
 export interface PricerInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** A plan: its included minutes and overage rate apply to every quote. */
   plan?: Plan | null;
 }
 
 /** A priced call. */
 export interface Quote {
+  /** The priced lines, in the order the engine writes them. */
   lines: ChargeLine[];
   /** Credits: the sum of the lines. */
   totalCredits: Credits;
@@ -433,16 +470,23 @@ export interface Quote {
 export type Usage =
   | { id: string; at: Instant; kind: "call"; agentId?: string | null; call: Call }
   | {
+      /** The item's id, unique in its account (a retried item is not charged twice). */
       id: string;
+      /** When it happened (RFC 3339 with an offset). */
       at: Instant;
+      /** What it is. */
       kind: "chat";
+      /** The agent it belongs to: its policy and cycle limit apply. */
       agentId?: string | null;
       /** Messages in the exchange. */
       messages: CountInput;
     }
   | {
+      /** The item's id, unique in its account (a retried item is not charged twice). */
       id: string;
+      /** When it happened (RFC 3339 with an offset). */
       at: Instant;
+      /** What it is. */
       kind: "number";
       /** A key of the card's `numbers`. */
       numberKind: string;
@@ -454,9 +498,13 @@ export type Usage =
       prorate?: boolean;
     };
 
+/** `previewDrawdown`'s input: the card, the account snapshot, and the usage to draw down. */
 export interface PreviewInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** The account snapshot the usage draws down. */
   account: Account;
+  /** The usage items, drawn down in time order whatever their order here. */
   usage?: Usage[];
   /** The instant of the opening balance when there is no usage. */
   asOf?: Instant | null;
@@ -493,14 +541,17 @@ export interface DrawnLine extends ChargeLine {
 
 /** One usage item after the drawdown. */
 export interface PreviewItem {
+  /** The usage item's id. */
   id: string;
   /** The item's instant, in UTC. */
   at: Instant;
   /** A number rental's period (0 is the first). */
   period?: number;
+  /** `charged`, or `refused` (a `stop` agent with the plan spent, or an agent past its limit). */
   status: "charged" | "refused";
   /** Why an item was refused. */
   reason?: "plan_exhausted" | "agent_limit_reached";
+  /** The item's priced lines, each with where its credits came from. */
   lines: DrawnLine[];
 }
 
@@ -508,6 +559,7 @@ export interface PreviewItem {
 export interface ReloadEvent {
   /** The reload grant's id (`reload-1`, ...), found in `accountAfter.grants`. */
   id: string;
+  /** The instant of the item that set it off. */
   at: Instant;
   /** Money charged. */
   amount: Money;
@@ -521,8 +573,11 @@ export interface ReloadEvent {
 
 /** A change of alert state. */
 export interface AlertEvent {
+  /** The instant of the item that crossed the level. */
   at: Instant;
+  /** The state before. */
   from: AlertState;
+  /** The state after. */
   to: AlertState;
   /** Credits: the balance that changed it. */
   balance: Credits;
@@ -530,11 +585,15 @@ export interface AlertEvent {
 
 /** What usage does to an account. Credits throughout. */
 export interface Preview {
+  /** Each usage item, drawn down in time order. */
   items: PreviewItem[];
+  /** The auto-reloads the usage set off (money charged, credits granted). */
   reloads: ReloadEvent[];
+  /** The alert levels the balance crossed. */
   alerts: AlertEvent[];
   /** Each grant's credits left after the usage. */
   grants: { id: string; remaining: Credits }[];
+  /** Plan-included seconds left after the usage. */
   includedSecondsRemaining: Seconds;
   /** Credits owed after the usage. */
   owed: Credits;
@@ -552,6 +611,7 @@ export interface Preview {
 
 /** The balances after each item, one entry per item. */
 export interface Timeline {
+  /** Each item's instant. */
   at: Instant[];
   /** Spendable credits (wallet grants less what is owed). */
   balance: Credits[];
@@ -565,8 +625,11 @@ export interface Timeline {
 
 /** A pre-call check's call. */
 export interface CallRequest {
+  /** `inbound` or `outbound`. */
   direction: CallDirection;
+  /** An inbound call to a toll-free number (the surcharge applies). */
   tollFree?: boolean;
+  /** The agent that takes the call: its policy and cycle limit apply. */
   agentId?: string | null;
   /** When the call would start. */
   at: Instant;
@@ -574,18 +637,24 @@ export interface CallRequest {
   requestedMaxSeconds?: SecondsInput | null;
 }
 
+/** `authorizeCall`'s input: the card, the account snapshot, and the call to check. */
 export interface AuthorizeInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** The account snapshot, with any live calls' holds. */
   account: Account;
+  /** The call to check. */
   call: CallRequest;
 }
 
 /** Every code a pre-call check or quota answers with. */
 export type AuthorizationCode = "ok" | "insufficient_credits" | "plan_exhausted" | "agent_limit_reached";
 
-/** The pre-call check (SEMANTICS 9). */
+/** The pre-call check. */
 export interface Authorization {
+  /** Whether the call may start. */
   allowed: boolean;
+  /** `ok`, or why not. */
   code: AuthorizationCode;
   /** Seconds the call may run: exactly, so a call of `maxSeconds` never overdraws. */
   maxSeconds: Seconds;
@@ -595,12 +664,13 @@ export interface Authorization {
   includedSeconds: Seconds;
   /** 402 when refused for want of credits. */
   httpStatus?: 402;
+  /** Why the call was refused, in words. */
   error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
   /** What to do with a refused inbound call. */
   action?: "reject_inbound";
 }
 
-/** A live call to start (SEMANTICS 11). */
+/** A live call to start. */
 export interface StartCall extends CallRequest {
   /** The call's id: extensions and the end name it. */
   id: string;
@@ -610,16 +680,25 @@ export interface StartCall extends CallRequest {
   graceSeconds?: SecondsInput | null;
 }
 
+/** `startCall`'s input: the card, the account snapshot, and the call to start. */
 export interface StartCallInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** The account snapshot, with any live calls' holds. */
   account: Account;
+  /** The call to start. */
   call: StartCall;
 }
 
+/** `extendCall`'s input: the card, the account snapshot holding the call, and now. */
 export interface ExtendCallInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** The account snapshot holding the call's hold. */
   account: Account;
+  /** The live call's id. */
   callId: string;
+  /** Now, at the granting runtime's clock. */
   at: Instant;
   /** Seconds asked for now (default 300). */
   quotaSeconds?: SecondsInput | null;
@@ -627,17 +706,25 @@ export interface ExtendCallInput {
 
 /** A quota: what `startCall` and `extendCall` grant. `account` carries the hold. */
 export interface QuotaGrant {
+  /** Whether the call may go on (a refused start holds nothing). */
   allowed: boolean;
+  /** `ok`, or why not. */
   code: AuthorizationCode;
   /** Seconds the call may run in all, from its start. */
   grantedSeconds: Seconds;
   /** The pools, not the quota, set the grant: end the call at `grantedSeconds`. */
   finalQuota: boolean;
+  /** The hold lapses here unless extended or ended (granted seconds plus the grace). */
   validUntil: Instant | null;
+  /** The call's hold as the account now carries it. */
   hold: Hold | null;
+  /** The account snapshot with the hold: keep it for the next extend or end. */
   account: Account;
+  /** 402 when refused for want of credits. */
   httpStatus?: 402;
+  /** Why the call was refused, in words. */
   error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
+  /** What to do with a refused inbound call. */
   action?: "reject_inbound";
   /** The auto-reload the hold triggered (it counts against the available wallet); its grant is in `account`. */
   reloads: ReloadEvent[];
@@ -647,41 +734,55 @@ export interface QuotaGrant {
 export interface EndCall {
   /** Seconds the AI agent was connected, in all. */
   connectedSeconds: SecondsInput;
+  /** A transfer to a person: every bridged second is billed at the transfer rate. */
   transfer?: { bridgedSeconds: SecondsInput } | null;
   /** Carrier costs passed through at cost (money, up to 6 decimals). */
   carrierPassThrough?: { amount: MoneyInput; reason?: string | null }[];
   /** Only for a call that holds nothing: what it was. */
   direction?: CallDirection | null;
+  /** Only for a call that holds nothing: to a toll-free number. */
   tollFree?: boolean | null;
+  /** Only for a call that holds nothing: its agent. */
   agentId?: string | null;
+  /** Only for a call that holds nothing: when it started. */
   startedAt?: Instant | null;
 }
 
+/** `endCall`'s input: the card, the account snapshot holding the call, its end and how it went. */
 export interface EndCallInput {
+  /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** The account snapshot holding the call's hold. */
   account: Account;
+  /** The live call's id. */
   callId: string;
   /** When the call ended. */
   at: Instant;
+  /** How the call ended. */
   call: EndCall;
 }
 
 /** The billed call; `account` is the snapshot after it, the hold released. */
 export interface CallEnd {
+  /** The call billed as a usage item, lines and allocations as `previewDrawdown` gives them. */
   item: PreviewItem;
   /** Seconds past the grant (all of them for a call that held nothing); charged too. */
   overrunSeconds: Seconds;
   /** Spendable credits after the call. */
   balanceAfter: Credits;
+  /** The account after the call, its hold released. */
   account: Account;
 }
 
+/** `validateAutoReload`'s input: the form, and what its findings weigh it against. */
 export interface ValidateAutoReloadInput {
+  /** The form as a person filled it in (money). */
   settings: AutoReloadForm;
   /** For currency precision and for money-to-credits (call-cost and daily-spend warnings). */
   rateCard?: RateCard | null;
   /** For its top-up limits. */
   account?: Account | null;
+  /** What the warnings weigh the settings against. */
   context?: {
     /** The longest call the platform allows. */
     maxCallSeconds?: SecondsInput | null;
@@ -693,11 +794,12 @@ export interface ValidateAutoReloadInput {
 /** An ISO 3166-1 alpha-2 country code in upper case (`"DE"`; Greece is `"GR"`, its VAT IDs say `EL`). */
 export type Country = string;
 
-/** Where a top-up is taxed (SEMANTICS 13). */
+/** Where a top-up is taxed. */
 export type TaxTreatment = "domestic" | "reverse_charge" | "destination" | "outside_scope";
 
 /** One member state's standard VAT rate from an instant on. */
 export interface VatRatePeriod {
+  /** The member state. */
   country: Country;
   /** From when the rate applies (a member state's rates change at 00:00 local time). */
   validFrom: Instant;
@@ -705,6 +807,7 @@ export interface VatRatePeriod {
   standard: DecimalInput;
 }
 
+/** `quoteTopUp`'s input: the card (currency), the net amount (money), the instant, seller and customer. */
 export interface QuoteTopUpInput {
   /** Its currency is the top-up's; `creditsPerUnit` turns the net amount into credits. */
   rateCard: RateCard;
@@ -716,11 +819,13 @@ export interface QuoteTopUpInput {
   seller: { country: Country; vatId: string };
   /** The buyer. A VAT ID in another member state gives reverse charge only once verified (VIES). */
   customer: { country: Country; vatId?: string | null; vatIdVerified?: boolean };
-  /** A rate table in place of the shipped one (src/tax/vat_rates.json). */
+  /** A rate table in place of the shipped one (the table built into the module: each member state's standard rate and when it changed). */
   rates?: VatRatePeriod[] | null;
 }
 
+/** A top-up's price with VAT: money net, tax and gross, and the credits the net buys. */
 export interface TopUpQuote {
+  /** The card's currency: `net`, `tax` and `gross` are in it. */
   currency: Currency;
   /** Money: what the credits cost before VAT. */
   net: Money;
@@ -732,6 +837,7 @@ export interface TopUpQuote {
   gross: Money;
   /** Credits the top-up buys: net x creditsPerUnit (VAT buys none). */
   credits: Credits;
+  /** Where the top-up is taxed: at home, by the buyer (reverse charge), where the buyer is, or not in the EU's scope. */
   treatment: TaxTreatment;
   /** The member state whose rate applied; absent for reverse charge and outside scope. */
   taxCountry?: Country;
@@ -743,27 +849,39 @@ export interface TopUpQuote {
 export interface Finding {
   /** The field's path, e.g. `settings.threshold`. */
   field: string;
+  /** What is wrong (a stable code). */
   code: FindingCode;
+  /** What is wrong, in words. */
   message: string;
 }
 
-/** Every field's findings at once (SEMANTICS 7). */
+/** Every field's findings at once. */
 export interface ReloadValidation {
+  /** No errors (warnings may remain). */
   valid: boolean;
+  /** What makes the settings unusable, every field at once. */
   errors: Finding[];
+  /** What works but may surprise (a threshold below one call's cost, ...). */
   warnings: Finding[];
 }
 
+/** `evaluateAlerts`'s input: the levels, the state before, and the balance (credits). */
 export interface EvaluateAlertsInput {
+  /** The levels (credits). */
   settings: AlertSettings;
+  /** The state before (default: computed from the balance, so nothing changed). */
   previousState?: AlertState;
   /** Credits. */
   balance: CreditsInput;
 }
 
+/** The alert state a balance is in, and whether it changed. */
 export interface AlertEvaluation {
+  /** The state the balance is in. */
   state: AlertState;
+  /** The state before. */
   previousState: AlertState;
+  /** Whether the state changed (send the alert). */
   changed: boolean;
 }
 
@@ -773,8 +891,11 @@ export interface AlertEvaluation {
  * try { quoteCall(input); } catch (e) { if (e instanceof DrawdownError) console.log(e.code, e.field); }
  */
 export declare class DrawdownError extends Error {
+  /** Made by the package; you do not need to make one. */
   constructor(message: string, code: DrawdownErrorCode, field?: string | null, options?: { cause?: unknown });
+  /** Always `"DrawdownError"`. */
   readonly name: "DrawdownError";
+  /** The stable code: switch on it, not on the message. */
   readonly code: DrawdownErrorCode;
   /** The input's path, e.g. `rateCard.voice.perMinute` or `usage[3].at`; `null` for the whole input. */
   readonly field: string | null;

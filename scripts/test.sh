@@ -48,7 +48,7 @@ cargo run --release --quiet --features server --bin drawdown -- vectors tests/ve
 echo "== npm package"
 bash scripts/build-pkg.sh
 node tests/run-vectors.mjs tests/vectors
-node --test tests/js/decimal.test.mjs tests/js/handles.test.mjs tests/js/init.test.mjs tests/js/errors.test.mjs
+node --test tests/js/decimal.test.mjs tests/js/handles.test.mjs tests/js/init.test.mjs tests/js/errors.test.mjs tests/js/docs.test.mjs
 
 echo "== the packed package as users install it (Node 20-26 import/require, Vite dev/build, webpack, esbuild, workerd, TypeScript)"
 node --test tests/packaging/packaging.test.mjs
