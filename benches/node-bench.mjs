@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Node benchmark of the npm package's JS API (JS object -> WebAssembly -> JS object), beside
-// the same quoteCall rules written directly in JavaScript with decimal.js. One run, one table.
-// Usage: node benches/node-bench.mjs   (after scripts/build-pkg.sh)
+// the same quoteCall rules written directly in JavaScript with decimal.js. One run, one table;
+// then the 100,000-item summary preview against decimal.js pricing the same items, on this
+// account and on a realistic one (auto-reload on, an expiring promotional grant, a named zone,
+// one item in four a chat), `RUNS` times (default 5), each run a full median of its own.
+// Usage: node --expose-gc benches/node-bench.mjs   (after scripts/build-pkg.sh)
 import Decimal from "decimal.js";
 import * as dd from "../pkg/node.js";
 
@@ -147,3 +150,38 @@ const js = median("quoteCall (decimal.js, same rules)");
 console.log(`\nquoteCall: one-shot wasm is ${(js / median("quoteCall (JS API -> wasm -> JS)")).toFixed(1)}x, prepared ${(js / median("quoteCall, prepared (createPricer)")).toFixed(1)}x the speed of decimal.js`);
 console.log(`prepared authorizeCall / prepared quoteCall: ${(median("authorizeCall, prepared (openAccount)") / median("quoteCall, prepared (createPricer)")).toFixed(1)}x`);
 console.log(`100,000-item summary preview vs decimal.js pricing them: ${(median("pricing the same 100,000 items one by one (decimal.js)") / median("previewDrawdown, 100,000 items, prepared, summary")).toFixed(1)}x`);
+
+// Issue 27, point 7: the aim must hold in every run, on the benchmark's account and on a
+// realistic one, where auto-reload and alerts watch the balance after every item.
+const realistic = {
+  ...account,
+  autoReload: { enabled: true, threshold: "50.00", amount: "100.00", paymentMethod: "pm_1" },
+  alerts: { warning: { threshold: "5000" }, critical: { threshold: "1000" } },
+};
+const quarterChat = Array.from({ length: 100_000 }, (_, i) => ({
+  id: `r${i}`,
+  at: `2026-03-${String(1 + (i % 28)).padStart(2, "0")}T${String(i % 24).padStart(2, "0")}:${String(i % 60).padStart(2, "0")}:00Z`,
+  kind: i % 4 === 0 ? "chat" : "call",
+  agentId: "a1",
+  ...(i % 4 === 0 ? { messages: 1 + (i % 9) } : { call: { direction: i % 8 === 1 ? "inbound" : "outbound", tollFree: i % 8 === 1, connectedSeconds: 30 + ((i * 37) % 600) } }),
+}));
+const priceItems = (items) => () => {
+  for (const u of items) {
+    if (u.kind === "call") quoteCallDecimalJs({ rateCard, plan, includedSecondsRemaining: 0, call: u.call });
+    else new Decimal(rateCard.chat.perMessage).times(u.messages).toDecimalPlaces(4);
+  }
+};
+const realOpened = dd.openAccount({ rateCard, account: realistic });
+const realPreview = realOpened.previewDrawdown(quarterChat, { detail: "summary" });
+if (realPreview.reloads.length === 0) throw new Error("the realistic account must reload");
+const runs = Number(process.env.RUNS ?? 5);
+for (const [name, handle, items] of [["benchmark's account", opened, many], ["realistic account", realOpened, quarterChat]]) {
+  const ratios = [];
+  for (let r = 0; r < runs; r++) {
+    const wasm = bench(() => handle.previewDrawdown(items, { detail: "summary" }), 1, 7).median;
+    const js = bench(priceItems(items), 1, 7).median;
+    ratios.push(js / wasm);
+  }
+  console.log(`${name}: 100,000-item summary preview vs decimal.js, ${runs} runs: ${ratios.map((x) => `${x.toFixed(2)}x`).join(", ")} (least ${Math.min(...ratios).toFixed(2)}x)`);
+}
+console.log(`the realistic account's preview reloads ${realPreview.reloads.length} times`);

@@ -474,13 +474,21 @@ fn seconds_and_counts_as_text_are_refused_with_the_package_codes() {
         let r = post_usage(&s, &c.key, "t1", &[e]);
         assert_eq!(
             code(&r),
-            (400, "invalid_duration".into(), "events[0].call.connectedSeconds".into()),
+            (
+                400,
+                "invalid_duration".into(),
+                "events[0].call.connectedSeconds".into()
+            ),
             "{backend}: {}",
             r.body
         );
         let chat = json!({ "id": "t2", "at": instant(0), "kind": "chat", "messages": "3" });
         let r = post_usage(&s, &c.key, "t2", &[chat]);
         assert_eq!(code(&r).1, "invalid_count", "{backend}: {}", r.body);
-        assert_eq!(ledger(&s, &c.read_key).len(), 1, "{backend}: only the opening grant");
+        assert_eq!(
+            ledger(&s, &c.read_key).len(),
+            1,
+            "{backend}: only the opening grant"
+        );
     }
 }

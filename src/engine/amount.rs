@@ -301,7 +301,10 @@ impl<'de> de::Visitor<'de> for &'static Whole {
         } else {
             String::new()
         };
-        let message = format!("`{v}` is text; send {} as a JSON number{like}", self.expecting);
+        let message = format!(
+            "`{v}` is text; send {} as a JSON number{like}",
+            self.expecting
+        );
         Err(E::custom(coded(self.code, message)))
     }
 }

@@ -526,6 +526,9 @@ pub(crate) struct State {
     lines: Vec<ChargeLine>,
     /// A drawn-lines buffer an item handed out (`EachItem`) gave back, for the next item.
     spare: Vec<DrawnLine>,
+    /// No `reload-N` below this is free: ids are only ever added during a drawdown, so the
+    /// search for the next one starts where the last one ended instead of at 1.
+    reload_from: u32,
 }
 
 impl State {
@@ -567,6 +570,7 @@ impl State {
             allocations: true,
             lines: Vec::with_capacity(4),
             spare: vec![],
+            reload_from: 1,
         }
     }
 
@@ -618,15 +622,17 @@ impl State {
         crate::engine::pools::plan_left(if use_included { self.included } else { 0 }, plan_credits)
     }
     /// `reload-N` with the smallest N no grant or pending reload uses yet.
-    fn next_reload_id(&self) -> String {
+    fn next_reload_id(&mut self) -> String {
         let taken = |id: &str| {
             self.grants.iter().any(|g| g.id == id)
                 || self.pending.as_ref().is_some_and(|p| p.id == id)
         };
-        (1..)
-            .map(|n| format!("reload-{n}"))
-            .find(|id| !taken(id))
-            .unwrap_or_default()
+        let (n, id) = (self.reload_from..)
+            .map(|n| (n, format!("reload-{n}")))
+            .find(|(_, id)| !taken(id))
+            .unwrap_or_default();
+        self.reload_from = n.saturating_add(1);
+        id
     }
     /// Credits that land settle what is owed first (SEMANTICS 5.3); the rest is the grant.
     /// Returns the credits that went to what was owed.

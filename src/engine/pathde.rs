@@ -78,7 +78,10 @@ impl de::Error for Error {
             de::Unexpected::Unit if numeric => " (a NaN or Infinity becomes null in JSON)",
             _ => "",
         };
-        Error(format!("invalid type: {}, expected {exp}{hint}", What(unexp)))
+        Error(format!(
+            "invalid type: {}, expected {exp}{hint}",
+            What(unexp)
+        ))
     }
     fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
         Error(format!("invalid value: {}, expected {exp}", What(unexp)))
