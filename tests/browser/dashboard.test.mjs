@@ -541,9 +541,16 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
   assert.deepEqual([alerts.info.threshold, alerts.warning.threshold, alerts.critical.threshold], ["80", "50", "5"]);
   // The webhook URL, and an agent's limit and rule.
   await page.fill("#wh-url", "https://hooks.example.com/drawdown");
+  assert.equal(await page.inputValue("#wh-days"), "7, 1", "the default expiry warnings");
+  await page.fill("#wh-days", "3, 0");
+  await page.click("#wh-save");
+  await page.waitForSelector("#wh-msg [data-code=invalid_value]");
+  assert.equal(await page.getAttribute("#wh-days", "aria-invalid"), "true");
+  await page.fill("#wh-days", "3, 1");
   await page.click("#wh-save");
   await page.waitForSelector("#wh-msg .ok");
-  assert.equal((await api("GET", "/billing/webhook", live.key)).body.url, "https://hooks.example.com/drawdown");
+  const hook = (await api("GET", "/billing/webhook", live.key)).body;
+  assert.deepEqual([hook.url, hook.grantExpiringDays], ["https://hooks.example.com/drawdown", [3, 1]]);
   await page.fill("#ag-new", "support-bot");
   await page.click("#ag-add");
   await page.fill("#ag-limit-support-bot", "-5");

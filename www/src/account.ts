@@ -146,21 +146,31 @@ async function saveAlerts(): Promise<void> {
 
 async function loadWebhook(): Promise<void> {
   if (dirty.has("webhook")) return;
-  const w = await get<{ url: string | null }>("/billing/webhook", token);
+  const w = await get<{ url: string | null; grantExpiringDays: number[] }>("/billing/webhook", token);
   // A refresh that was in flight while the URL was typed must not put the old one back
   // (it did, and Save then stored an empty URL while the page said "saved").
   if (dirty.has("webhook")) return;
   input("wh-url").value = w.url ?? "";
+  input("wh-days").value = w.grantExpiringDays.join(", ");
+}
+
+/** The warning days as typed ("7, 1"): whole numbers, or the text itself so the server's
+ * check names what is wrong (`grantExpiringDays[i]`); nothing is rounded or dropped. */
+function expiringDays(): (number | string)[] {
+  const typed = input("wh-days").value.split(",").map((d) => d.trim()).filter((d) => d !== "");
+  return typed.map((d) => (/^\d+$/.test(d) ? Number(d) : d));
 }
 
 async function saveWebhook(): Promise<void> {
   const msg = $("wh-msg");
   try {
-    await send("PUT", "/billing/webhook", token, { url: text("wh-url") });
+    await send("PUT", "/billing/webhook", token, { url: text("wh-url"), grantExpiringDays: expiringDays() });
     dirty.delete("webhook");
-    msg.replaceChildren(el("span", { class: "ok" }, "Webhook URL saved."));
+    input("wh-days").removeAttribute("aria-invalid");
+    msg.replaceChildren(el("span", { class: "ok" }, "Notifications saved."));
   } catch (e) {
-    problem(msg, e, input("wh-url"));
+    const days = e instanceof LiveError && (e.field ?? "").startsWith("grantExpiringDays");
+    problem(msg, e, input(days ? "wh-days" : "wh-url"));
   }
 }
 
