@@ -164,6 +164,7 @@ fn concurrent_calls_end_at_their_grants_and_owe_nothing() {
             billed.len(),
             "{backend}"
         );
+        assert_ledger_chains(s, &c.read_key, backend);
     }
 }
 

@@ -209,6 +209,7 @@ fn leases_bound_what_an_edge_may_grant_and_bill_their_calls_once() {
             .collect();
         refs.sort();
         assert_eq!(refs, ["e1", "e2", "e3"], "{backend}");
+        assert_ledger_chains(&s, &c.read_key, backend);
     }
 }
 
