@@ -136,6 +136,20 @@ function promised(snippet) {
   return [...snippet.matchAll(/console\.log\(.*\);\s*\/\/\s*(.+)$/gm)].map((m) => m[1].replaceAll('"', "").trim());
 }
 
+test("the README states the .wasm's size as it is (raw, gzip -9, brotli 11; to the KB, within 2)", async () => {
+  const { brotliCompressSync, constants } = await import("node:zlib");
+  const wasm = readFileSync(join(root, "pkg/drawdown_bg.wasm"));
+  const readme = readFileSync(join(root, "pkg/README.md"), "utf8");
+  const m = /One `\.wasm` file: (\d+) KB, (\d+) KB with `gzip -9`.*? and (\d+) KB with brotli/.exec(readme);
+  assert.ok(m, "the README states the sizes");
+  // gzip itself, as the build measures the ceiling (Node's zlib differs by about 2 KB).
+  const gzipped = execFileSync("gzip", ["-9", "-c", join(root, "pkg/drawdown_bg.wasm")], { maxBuffer: 1 << 24 }).length;
+  const actual = [wasm.length, gzipped, brotliCompressSync(wasm, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length];
+  actual.forEach((bytes, i) => {
+    assert.ok(Math.abs(bytes / 1000 - Number(m[i + 1])) <= 2, `stated ${m[i + 1]} KB, is ${bytes} bytes`);
+  });
+});
+
 test("the README's examples run as pasted, and print what their comments say", () => {
   const dir = project("readme", null);
   const snippets = readmeSnippets(readFileSync(join(dir, "node_modules/drawdown/README.md"), "utf8"));
