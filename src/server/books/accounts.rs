@@ -10,6 +10,7 @@ use crate::server::storage::memo::AccountRow;
 use crate::server::storage::memo::Db;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
+use std::collections::BTreeSet;
 
 /// An account row: its rate card, its snapshot (the core's `Account`), the number of its
 /// last ledger entry, the counter its webhook and payment ids are numbered from, and its
@@ -79,8 +80,7 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
                 "stored ledger balance `{b}` does not read back: {e}"
             ))
         })?,
-        // No entry yet (books from before migration 7): nothing has expired on the ledger.
-        None => booked(&snap),
+        None => opening(db, id, &snap)?,
     };
     Ok(Acct {
         id: id.to_string(),
@@ -93,6 +93,36 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
         through_ms: row.through_ms,
         expiring_days: super::due::expiring_days(row.expiring_days.as_deref()),
     })
+}
+
+/// Where the ledger's running balance starts for books from before it was kept (migration
+/// 7): the wallet as the ledger sees it, every non-plan grant less what is owed, less what
+/// the ledger has already written off as expired. Their earlier entries' balances were each
+/// worked out at the entry's instant and do not chain; from here on, entries do.
+fn opening(db: &mut dyn Db, id: &str, snap: &Account) -> R<Decimal> {
+    let expired = booked_expiries(db, id)?;
+    let written_off: Decimal = snap
+        .grants
+        .iter()
+        .filter(|g| expired.contains(&g.id))
+        .map(|g| g.remaining)
+        .sum();
+    Ok(booked(snap) - written_off)
+}
+
+/// The grants of an account whose expiry the ledger has booked.
+pub(crate) fn booked_expiries(db: &mut dyn Db, account: &str) -> R<BTreeSet<String>> {
+    if let Some(set) = db.memo().expired(account) {
+        return Ok(set);
+    }
+    let rows = store(db.query(
+        "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
+        &[account.into()],
+    ))?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r[0].text().map(str::to_string))
+        .collect())
 }
 
 /// Keep the job's account: written to the table once, before the group commits.
@@ -202,4 +232,41 @@ pub fn enqueue(db: &mut dyn Db, a: &mut Acct, event: &str, payload: &Value, now:
         ],
     ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::storage::sql::Sql;
+    use crate::server::storage::sqlite::Sqlite;
+
+    /// Books from before the running balance was kept (migration 7): it starts at the wallet
+    /// as the ledger sees it, so the next entry's `balanceBefore` is the wallet and the chain
+    /// ends there from then on.
+    #[test]
+    fn books_from_before_the_chain_start_it_at_their_wallet() {
+        let mut db = Sqlite::open(":memory:").unwrap();
+        crate::server::storage::store::migrate(&mut db).unwrap();
+        let card = r#"{"currency":"USD","creditsPerUnit":"100","voice":{"perMinute":"9"}}"#;
+        let snap = r#"{"owed":"20","grants":[
+            {"id":"old","type":"promotional","remaining":"300","expiresAt":"2026-01-01T00:00:00Z"},
+            {"id":"w","type":"prepaid","remaining":"500"},
+            {"id":"p","type":"plan","remaining":"100"}]}"#;
+        db.exec(
+            "INSERT INTO accounts (id, name, rate_card, snapshot, webhook_secret, created_at, seq) \
+             VALUES ('a', 'a', $1, $2, 's', '2026-01-01T00:00:00Z', 7)",
+            &[card.into(), snap.into()],
+        )
+        .unwrap();
+        db.exec(
+            "INSERT INTO grant_expiries (account_id, grant_id) VALUES ('a', 'old')",
+            &[],
+        )
+        .unwrap();
+        let a = load(&mut db, "a", false).unwrap();
+        // 500 less the 20 owed: the expired 300 written off, plan credits never in it.
+        assert_eq!(a.balance, Decimal::from(480));
+        let wallet = balance(&a, Instant::parse("2026-06-01T00:00:00Z").unwrap());
+        assert_eq!(a.balance, wallet);
+    }
 }

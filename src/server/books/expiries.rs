@@ -1,6 +1,7 @@
 //! Grant expiries (SEMANTICS 14): each expired grant booked once, as a ledger entry, with
 //! what later usage drew from it before the expiry was booked put back.
 
+pub(crate) use super::accounts::booked_expiries;
 use super::accounts::Acct;
 use super::accounts::Entry;
 use super::accounts::{enqueue, entry};
@@ -70,21 +71,6 @@ pub(crate) fn book_due(
         now_booked.push(g.id);
     }
     Ok(now_booked)
-}
-
-/// The grants of an account whose expiry the ledger has booked.
-pub(crate) fn booked_expiries(db: &mut dyn Db, account: &str) -> R<BTreeSet<String>> {
-    if let Some(set) = db.memo().expired(account) {
-        return Ok(set);
-    }
-    let rows = store(db.query(
-        "SELECT grant_id FROM grant_expiries WHERE account_id = $1",
-        &[account.into()],
-    ))?;
-    Ok(rows
-        .iter()
-        .filter_map(|r| r[0].text().map(str::to_string))
-        .collect())
 }
 
 /// What usage took from grants whose expiry is already booked: late usage, dated while the

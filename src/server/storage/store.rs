@@ -92,15 +92,14 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE calls ADD COLUMN lapsed_hold TEXT",
     // SEMANTICS 15 "The ledger chains": ledger numbers are for money entries alone, so
     // webhook and payment ids take theirs from `ids` (started past every number used so
-    // far), and `ledger_balance` is the last entry's `balanceAfter`, where the next begins.
+    // far), and `ledger_balance` is the last entry's `balanceAfter`, where the next begins
+    // (left empty here: the first job works it out from the books, `accounts::opening`).
     // "On time": `due_ms` is the next instant time alone changes the account (every account
     // is visited once after this step), `due_through_ms` how far the scheduler has been,
     // `expiring_days` the account's `grant.expiring` warnings (`books::schedule`).
     "ALTER TABLE accounts ADD COLUMN ids BIGINT NOT NULL DEFAULT 0;
      UPDATE accounts SET ids = seq;
      ALTER TABLE accounts ADD COLUMN ledger_balance TEXT;
-     UPDATE accounts SET ledger_balance = (SELECT l.balance_after FROM ledger l
-        WHERE l.account_id = accounts.id ORDER BY l.seq DESC LIMIT 1);
      ALTER TABLE accounts ADD COLUMN due_ms BIGINT;
      ALTER TABLE accounts ADD COLUMN due_through_ms BIGINT;
      ALTER TABLE accounts ADD COLUMN expiring_days TEXT;
