@@ -12,27 +12,6 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
-fn ledger_all(s: &Server, key: &str) -> Vec<Value> {
-    let mut out = vec![];
-    let mut after = 0;
-    loop {
-        let r = call(
-            "GET",
-            &format!("{}/billing/ledger?after={after}&limit=1000", s.url),
-            Some(key),
-            None,
-            None,
-        );
-        assert_eq!(r.status, 200, "{}", r.body);
-        let e = r.body["entries"].as_array().unwrap().clone();
-        if e.is_empty() {
-            return out;
-        }
-        after = e.last().unwrap()["seq"].as_i64().unwrap();
-        out.extend(e);
-    }
-}
-
 fn scenario_account() -> Value {
     json!({
         "timeZone": "Europe/Berlin",
@@ -112,7 +91,7 @@ fn recorded_usage_equals_the_preview() {
             assert_eq!(dec(&held["remaining"]), dec(&g["remaining"]), "{backend}");
         }
         // The ledger explains every credit: opening grants + reloads + usage = balance.
-        let ledger = ledger_all(&s, &c.key);
+        let ledger = ledger_entries(&s, &c.key);
         let last_entry = ledger.last().unwrap();
         assert_eq!(
             dec(&last_entry["balanceAfter"]),
@@ -220,7 +199,7 @@ fn idempotency_keys_make_deductions_happen_once() {
             "{backend}: one deduction only"
         );
         assert_eq!(
-            ledger_all(&s, &c.key)
+            ledger_entries(&s, &c.key)
                 .iter()
                 .filter(|e| e["kind"] == "usage")
                 .count(),
@@ -262,7 +241,7 @@ fn sixty_four_concurrent_clients_lose_and_double_nothing() {
         for t in threads {
             t.join().unwrap();
         }
-        let ledger = ledger_all(&s, &c.key);
+        let ledger = ledger_entries(&s, &c.key);
         let usage: Vec<&Value> = ledger.iter().filter(|e| e["kind"] == "usage").collect();
         let ids: BTreeSet<&str> = usage
             .iter()
@@ -340,7 +319,7 @@ fn kill_9_mid_load_loses_no_acknowledged_deduction() {
         }
         s.restart();
         let acked = acked.lock().unwrap().clone();
-        let ledger = ledger_all(&s, &c.key);
+        let ledger = ledger_entries(&s, &c.key);
         let recorded: BTreeMap<&str, usize> =
             ledger
                 .iter()
@@ -374,7 +353,7 @@ fn kill_9_mid_load_loses_no_acknowledged_deduction() {
             }
         }
         let n = tried.lock().unwrap().len();
-        let ledger = ledger_all(&s, &c.key);
+        let ledger = ledger_entries(&s, &c.key);
         let usage = ledger.iter().filter(|e| e["kind"] == "usage").count();
         assert_eq!(
             usage, n,

@@ -8,40 +8,16 @@ mod common;
 
 use common::*;
 use rust_decimal::Decimal;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The server with its default usage window (5 minutes ahead, 35 days behind).
 fn start(backend: &str) -> Server {
     Server::start(&fresh_store(backend), &["--usage-max-age", "35d"])
 }
 
-fn ledger(s: &Server, key: &str) -> Vec<Value> {
-    let r = call(
-        "GET",
-        &format!("{}/billing/ledger?limit=1000", s.url),
-        Some(key),
-        None,
-        None,
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body["entries"].as_array().unwrap().clone()
-}
-
-fn wallet(s: &Server, key: &str) -> Value {
-    let r = call(
-        "GET",
-        &format!("{}/billing/wallet", s.url),
-        Some(key),
-        None,
-        None,
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
-    r.body
-}
-
 /// The books agree: the ledger's credits sum to the wallet's balance.
 fn assert_books_balance(s: &Server, c: &Creds, what: &str) {
-    let sum: Decimal = ledger(s, &c.read_key)
+    let sum: Decimal = ledger_entries(s, &c.read_key)
         .iter()
         .map(|e| dec(&e["credits"]))
         .sum();
@@ -71,7 +47,7 @@ fn far_future_usage_is_refused_and_books_stay_whole() {
             { "id": "soon", "type": "promotional", "remaining": "1000", "expiresAt": instant(200 * 86_400) },
             { "id": "wallet", "type": "prepaid", "remaining": "1000" } ] });
         let c = create_account(&s, "acme", account, None);
-        let before = ledger(&s, &c.read_key).len();
+        let before = ledger_entries(&s, &c.read_key).len();
         let far = post_usage(
             &s,
             &c.key,
@@ -106,7 +82,7 @@ fn far_future_usage_is_refused_and_books_stay_whole() {
             "{backend}: 5 minutes ahead at most"
         );
         assert_eq!(
-            ledger(&s, &c.read_key).len(),
+            ledger_entries(&s, &c.read_key).len(),
             before,
             "{backend}: nothing recorded"
         );
@@ -150,7 +126,7 @@ fn late_usage_after_a_booked_expiry_keeps_the_ledger_equal_to_the_wallet() {
             &[call_event("n1", &instant(0), 60, false)],
         );
         assert_eq!(now.status, 200, "{backend}: {}", now.body);
-        let kinds: Vec<String> = ledger(&s, &c.read_key)
+        let kinds: Vec<String> = ledger_entries(&s, &c.read_key)
             .iter()
             .map(|e| e["kind"].as_str().unwrap().into())
             .collect();
@@ -165,7 +141,7 @@ fn late_usage_after_a_booked_expiry_keeps_the_ledger_equal_to_the_wallet() {
             late.body["items"][0]["lines"][0]["allocations"][0]["source"],
             "brief"
         );
-        let entries = ledger(&s, &c.read_key);
+        let entries = ledger_entries(&s, &c.read_key);
         let reversal = entries
             .iter()
             .find(|e| e["kind"] == "expiry_reversal")
@@ -304,7 +280,7 @@ fn malformed_usage_ids_are_refused_with_stable_codes() {
             "{backend}"
         );
         assert_eq!(
-            ledger(&s, &c.read_key).len(),
+            ledger_entries(&s, &c.read_key).len(),
             1,
             "{backend}: only the opening grant"
         );
@@ -486,7 +462,7 @@ fn seconds_and_counts_as_text_are_refused_with_the_package_codes() {
         let r = post_usage(&s, &c.key, "t2", &[chat]);
         assert_eq!(code(&r).1, "invalid_count", "{backend}: {}", r.body);
         assert_eq!(
-            ledger(&s, &c.read_key).len(),
+            ledger_entries(&s, &c.read_key).len(),
             1,
             "{backend}: only the opening grant"
         );

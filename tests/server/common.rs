@@ -309,6 +309,19 @@ pub fn ledger_entries(s: &Server, key: &str) -> Vec<Value> {
     }
 }
 
+/// `GET /billing/wallet`'s answer.
+pub fn wallet(s: &Server, key: &str) -> Value {
+    let r = call(
+        "GET",
+        &format!("{}/billing/wallet", s.url),
+        Some(key),
+        None,
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body
+}
+
 /// SEMANTICS 15 "The ledger chains": entries numbered 1, 2, 3, ... without gaps, each
 /// `balanceBefore` the previous `balanceAfter`, the last `balanceAfter` the wallet's balance.
 /// Answers the entries.
@@ -330,18 +343,10 @@ pub fn assert_ledger_chains(s: &Server, key: &str, what: &str) -> Vec<Value> {
             w[0]["seq"]
         );
     }
-    let r = call(
-        "GET",
-        &format!("{}/billing/wallet", s.url),
-        Some(key),
-        None,
-        None,
-    );
-    assert_eq!(r.status, 200, "{}", r.body);
     if let Some(last) = entries.last() {
         assert_eq!(
             dec(&last["balanceAfter"]),
-            dec(&r.body["balance"]),
+            dec(&wallet(s, key)["balance"]),
             "{what}: the last entry ends at the wallet"
         );
     }
