@@ -8,23 +8,12 @@ Starts N calls with a 1-second quota on a fresh store, moves the server's test c
 hour ahead (their holds lapse), then times 120 starts (each ended at once): the first one,
 which finds the lapsed holds, and the median and worst of the rest. Numbers in BENCHMARKS.md.
 """
-import json, subprocess, sys, time, urllib.request, os, statistics, socket
+import datetime, statistics, sys, threading, time
+from bench_server import ADMIN, Server
 BIN = sys.argv[1]; DB = sys.argv[2]; N = int(sys.argv[3])
-ADMIN = "a" * 40
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-url = f"http://127.0.0.1:{port}"
-p = subprocess.Popen([BIN, "serve", "--addr", f"127.0.0.1:{port}", "--database-url", DB, "--admin-token", ADMIN, "--test-clock"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-def call(method, path, key, body=None):
-    req = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req) as r: return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b"null")
-for _ in range(100):
-    try:
-        urllib.request.urlopen(url + "/health"); break
-    except Exception: time.sleep(0.1)
-card = json.load(open(os.path.join(os.path.dirname(__file__), "..", "examples", "demo-rate-card.json")))
+server = Server(BIN, DB)
+call = server.call
+card = server.card
 st, made = call("POST", "/admin/accounts", ADMIN, {"id": "acme", "rateCard": card, "account": {"grants": [{"id": "w", "type": "prepaid", "remaining": "100000000"}]}})
 key = made["apiKey"]
 t0 = time.time()
@@ -41,4 +30,4 @@ def one(i):
 first = one(0)
 lat = [one(i) for i in range(1, 121)]
 print(f"{DB.split(':')[0]} N={N}: first start after the lapse {first:.1f} ms, then p50 {statistics.median(lat):.2f} ms, max {max(lat):.2f} ms (making them: {made_s:.1f} s)")
-p.terminate(); p.wait()
+server.stop()

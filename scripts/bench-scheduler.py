@@ -10,28 +10,14 @@ test clock past it and keeps timing while the scheduler books the N expiries; an
 long the scheduler took to book them all and the busy account's p50 and p99 in both phases.
 Numbers in BENCHMARKS.md.
 """
-import json, subprocess, sys, time, urllib.request, os, statistics, socket, threading
+import datetime, statistics, sys, threading, time
+from bench_server import ADMIN, Server
 BIN = sys.argv[1]; DB = sys.argv[2]; N = int(sys.argv[3])
-ADMIN = "a" * 40
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-url = f"http://127.0.0.1:{port}"
-p = subprocess.Popen([BIN, "serve", "--addr", f"127.0.0.1:{port}", "--database-url", DB, "--admin-token", ADMIN, "--test-clock"],
-                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-def call(method, path, key, body=None, idem=None):
-    h = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    if idem: h["Idempotency-Key"] = idem
-    req = urllib.request.Request(url + path, method=method, data=None if body is None else json.dumps(body).encode(), headers=h)
-    try:
-        with urllib.request.urlopen(req) as r: return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e: return e.code, json.loads(e.read() or b"null")
-for _ in range(100):
-    try:
-        urllib.request.urlopen(url + "/health"); break
-    except Exception: time.sleep(0.1)
-card = json.load(open(os.path.join(os.path.dirname(__file__), "..", "examples", "demo-rate-card.json")))
+server = Server(BIN, DB)
+call = server.call
+card = server.card
 st, now = call("POST", "/admin/clock", ADMIN, {"advanceSeconds": 0})
 expires = now["now"][:19] + "Z"  # whole seconds; the clock is moved an hour past it below
-import datetime
 x = (datetime.datetime.fromisoformat(expires.replace("Z", "+00:00")) + datetime.timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
 readers = []
 for i in range(N):
@@ -72,4 +58,4 @@ def pct(xs, q): xs = sorted(xs); return xs[min(len(xs) - 1, int(q * len(xs)))]
 print(f"{DB.split(':')[0]} N={N}: all {N} expiries booked (and found by polling every ledger) {done_at:.2f} s after the clock passed them; "
       f"the busy account's POST /usage: quiet p50 {statistics.median(quiet):.2f} ms p99 {pct(quiet, .99):.2f} ms, "
       f"while the scheduler booked p50 {statistics.median(busy):.2f} ms p99 {pct(busy, .99):.2f} ms ({len(busy)} requests)")
-p.terminate(); p.wait()
+server.stop()
