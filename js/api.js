@@ -36,7 +36,7 @@ const toJson = readingDates((v) => JSON.stringify(v));
 
 /** The operations, which read a plain object (the module stringifies it). */
 const OPERATIONS = new Set(["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts",
-  "startCall", "extendCall", "endCall", "quoteTopUp"]);
+  "startCall", "extendCall", "endCall", "quoteTopUp", "forecastRunway"]);
 
 // The module's exports with every error adopted into `DrawdownError` where it crosses into
 // JavaScript: the functions wrapped once here, the handles' methods on their prototypes.
@@ -115,6 +115,12 @@ export function endCall(input) {
 export function quoteTopUp(input) {
   assertReady();
   return wasm.quoteTopUp(input);
+}
+
+/** When the wallet runs short at the rate of a past period's usage (SEMANTICS 17). */
+export function forecastRunway(input) {
+  assertReady();
+  return wasm.forecastRunway(input);
 }
 
 /** Frees a handle's WebAssembly memory with `using` (where `Symbol.dispose` exists) or `free()`. */

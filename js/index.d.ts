@@ -29,6 +29,8 @@ import type {
   Quote,
   QuoteInput,
   QuoteTopUpInput,
+  ForecastRunwayInput,
+  Runway,
   ReloadValidation,
   Money,
   MoneyInput,
@@ -56,7 +58,8 @@ export type OperationName =
   | "startCall"
   | "extendCall"
   | "endCall"
-  | "quoteTopUp";
+  | "quoteTopUp"
+  | "forecastRunway";
 
 /** Prices one call: its charge lines and total, in credits and in the card's money.
  * @throws {DrawdownError} `missing_field`, `missing_rate` (an inbound toll-free call on a card
@@ -129,6 +132,21 @@ export function endCall(input: EndCallInput): CallEnd;
  * t.gross; // money the customer pays
  */
 export function quoteTopUp(input: QuoteTopUpInput): TopUpQuote;
+/** When the credits run out at the rate the account actually spends: the basis (past usage
+ * items, credits by the card) repeated every `basisDays` from `at` through the same drawdown
+ * as `previewDrawdown`, for `horizonDays` (renewals, expiries, auto-reloads and alerts as they
+ * would happen). Exact: it is `previewDrawdown` over the repeated usage.
+ * @throws {DrawdownError} `invalid_value` (`basisDays`, `horizonDays`, a basis item at or after
+ * `at`, a basis longer than `basisDays`), `invalid_instant`, `missing_field`, ...
+ * @example
+ * const r = forecastRunway({ rateCard, account, at: "2026-03-10T00:00:00Z", horizonDays: 30,
+ *   basis: [{ id: "c1", at: "2026-03-05T10:00:00Z", kind: "call",
+ *             call: { direction: "outbound", connectedSeconds: 600 } }] });
+ * r.runsOutAt;      // the first charge the wallet could not cover, or null
+ * r.reloadMoney;    // money the auto-reloads on the way cost
+ * r.expiringUnused; // grants that expire with credits left
+ */
+export function forecastRunway(input: ForecastRunwayInput): Runway;
 /** A rate card and plan read and checked once; each quote then reads only its call.
  * Free it with `free()`, or `using` where `Symbol.dispose` exists. */
 export interface Pricer {

@@ -845,6 +845,63 @@ export interface TopUpQuote {
   note: string;
 }
 
+/** `forecastRunway`'s input (SEMANTICS 17): the card, the snapshot at `at`, and the usage of a past period to repeat. */
+export interface ForecastRunwayInput {
+  /** Prices the basis, as in `previewDrawdown`. */
+  rateCard: RateCard;
+  /** The snapshot the forecast starts from (credits). */
+  account: Account;
+  /** Where the forecast starts; every basis item is before it. */
+  at: Instant;
+  /** Usage items as `previewDrawdown` reads them, spanning less than `basisDays`. Each repeats
+   * every `basisDays` x 86,400 seconds; a number rental repeats monthly on its own day. */
+  basis: Usage[];
+  /** The basis's period in days, 1 to 366 (default 7). */
+  basisDays?: CountInput | null;
+  /** How far ahead, in days, 1 to 731 (default 90). */
+  horizonDays?: CountInput | null;
+}
+
+/** A grant that expires within the horizon with credits left, or plan credits a renewal forfeits. */
+export interface ExpiringGrant {
+  /** When it expires (for plan credits, the renewal). */
+  at: Instant;
+  /** Credits left unused then. */
+  credits: Credits;
+  /** The grant's id. */
+  grantId: string;
+}
+
+/** The spendable balance (credits) at an instant. */
+export interface BalancePoint {
+  /** Every 86,400 seconds from `at`; the charges at that very instant come after it. */
+  at: Instant;
+  /** Spendable credits (every active non-plan grant less what is owed). */
+  balance: Credits;
+}
+
+/** `forecastRunway`'s answer: when the wallet runs short, the reloads on the way and what expires unused. */
+export interface Runway {
+  /** Balance alert transitions on the way, as `previewDrawdown` reports them. */
+  alerts: AlertEvent[];
+  /** One point a day of the horizon, the last at its end. */
+  balanceAt: BalancePoint[];
+  /** Spendable credits at `at`. */
+  balanceBefore: Credits;
+  /** Grants (and plan credits) that expire within the horizon with credits left, in time order. */
+  expiringUnused: ExpiringGrant[];
+  /** Credits owed at the horizon's end (what no credit covered). */
+  owed: Credits;
+  /** Money all the reloads cost, in the card's currency. */
+  reloadMoney: Money;
+  /** The auto-reloads expected, as `previewDrawdown` reports them. */
+  reloads: ReloadEvent[];
+  /** Each cycle renewal within the horizon. */
+  renewals: Instant[];
+  /** The first charge the wallet and plan allowances could not cover in full; `null`: none within the horizon. */
+  runsOutAt: Instant | null;
+}
+
 /** One problem with one field. */
 export interface Finding {
   /** The field's path, e.g. `settings.threshold`. */

@@ -15,7 +15,7 @@ pub mod wasm;
 // The engine's modules at the crate's root, as the package and the tests name them.
 pub use engine::{
     alerts, amount, authorize, calendar, call_body, drawdown, edge, error, id, lease, ledger, live,
-    model, pools, rating, reload, tzdata,
+    model, pools, rating, reload, runway, tzdata,
 };
 pub use tax::vat_id;
 
@@ -25,6 +25,7 @@ pub use engine::drawdown::{preview_drawdown, Preview, PreviewInput};
 pub use engine::error::{Error, Result};
 pub use engine::rating::{quote_call, Quote, QuoteInput};
 pub use engine::reload::{validate_auto_reload, ValidateInput, Validation};
+pub use engine::runway::{forecast_runway, Runway, RunwayInput};
 pub use ops::{canonical, eval};
 pub use tax::{quote_top_up, TopUpInput, TopUpQuote};
 

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-pub const OPS: [&str; 9] = [
+pub const OPS: [&str; 10] = [
     "quoteCall",
     "previewDrawdown",
     "authorizeCall",
@@ -16,6 +16,7 @@ pub const OPS: [&str; 9] = [
     "extendCall",
     "endCall",
     "quoteTopUp",
+    "forecastRunway",
 ];
 
 pub use crate::engine::pathde::{parse, parse_text};
@@ -40,6 +41,7 @@ pub fn eval(op: &str, input: &Value) -> Result<Value> {
         "extendCall" => run(input, crate::engine::live::extend_call),
         "endCall" => run(input, crate::engine::live::end_call),
         "quoteTopUp" => run(input, crate::tax::quote_top_up),
+        "forecastRunway" => run(input, crate::engine::runway::forecast_runway),
         _ => Err(unknown_op(op)),
     }
 }
@@ -95,6 +97,7 @@ pub fn eval_with<E: Emit>(op: &str, input: &str, emit: E) -> Result<E::Out> {
         "extendCall" => run_with(input, emit, crate::engine::live::extend_call),
         "endCall" => run_with(input, emit, crate::engine::live::end_call),
         "quoteTopUp" => run_with(input, emit, crate::tax::quote_top_up),
+        "forecastRunway" => run_with(input, emit, crate::engine::runway::forecast_runway),
         _ => Err(unknown_op(op)),
     }
 }

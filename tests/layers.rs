@@ -21,6 +21,7 @@ const LAYERS: &[&str] = &[
     "engine::pools",
     "engine::reload",
     "engine::drawdown",
+    "engine::runway",
     "engine::ledger",
     "engine::authorize",
     "engine::live",

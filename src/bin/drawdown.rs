@@ -18,7 +18,7 @@ const USAGE: &str =
                       [--allow-private-webhooks] [--webhook-ca PEM] [--test-clock]\n\
                       [--seller seller.json] [--vies test|test-invalid|test-unavailable|live]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts,\n\
-             startCall, extendCall, endCall, quoteTopUp";
+             startCall, extendCall, endCall, quoteTopUp, forecastRunway";
 
 fn vector_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     if dir.is_file() {

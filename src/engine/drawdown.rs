@@ -417,12 +417,14 @@ pub fn has_plan(account: &Account, grants: &[Grant]) -> bool {
     account.plan.is_some() || grants.iter().any(|g| g.kind == GrantType::Plan)
 }
 
-struct Event<'a> {
-    usage: &'a Usage,
-    idx: usize,
-    at: Instant,
-    period: Option<u32>,
-    days: Option<(i64, i64)>,
+/// One charge to make: a usage item at its instant (a rental's period at that period's).
+pub(crate) struct Event<'a> {
+    pub(crate) usage: &'a Usage,
+    /// Where the item is in its list (errors name it).
+    pub(crate) idx: usize,
+    pub(crate) at: Instant,
+    pub(crate) period: Option<u32>,
+    pub(crate) days: Option<(i64, i64)>,
 }
 
 /// The occurrences of a monthly schedule anchored on `anchor` that fall in `[from, until)`.
@@ -529,6 +531,26 @@ pub(crate) struct State {
     /// No `reload-N` below this is free: ids are only ever added during a drawdown, so the
     /// search for the next one starts where the last one ended instead of at 1.
     reload_from: u32,
+    /// The renewals passed, when someone asks (a forecast does).
+    pub(crate) renewals: Option<Vec<Renewal>>,
+}
+
+/// A cycle renewal a drawdown passed: its instant, and the plan credits it forfeited (each
+/// plan grant's credits left, less what rolled over, taken from the newest grants first).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Renewal {
+    pub(crate) at: Instant,
+    pub(crate) forfeited: Vec<(String, Decimal)>,
+}
+
+/// Each agent's spend this cycle. Inserted one by one: the agents are in key order already,
+/// and `collect` into a map links a stable sort for it (1 KB of the wasm module).
+fn agents_spent(account: &Account) -> BTreeMap<String, Decimal> {
+    let mut spent = BTreeMap::new();
+    for (k, a) in &account.agents {
+        spent.insert(k.clone(), a.spent_this_cycle.unwrap_or_default());
+    }
+    spent
 }
 
 impl State {
@@ -544,11 +566,7 @@ impl State {
             has_plan: has_plan(account, &account.grants),
             included: account.included_seconds(),
             owed: account.owed.unwrap_or_default(),
-            spent: account
-                .agents
-                .iter()
-                .map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default()))
-                .collect(),
+            spent: agents_spent(account),
             cycle: account.cycle.as_ref().map(|c| {
                 let anchor = c.anchor.unwrap_or(c.start);
                 CycleAt {
@@ -571,6 +589,7 @@ impl State {
             lines: Vec::with_capacity(4),
             spare: vec![],
             reload_from: 1,
+            renewals: None,
         }
     }
 
@@ -698,31 +717,61 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
             index: n + 1,
         });
         st.spent.values_mut().for_each(|s| *s = Decimal::ZERO);
-        if let Some(plan) = &account.plan {
-            // Included minutes lapse; plan credits carry over up to the cap (OpenMeter rollover).
-            st.included = plan.included_seconds();
-            let mut left = Decimal::ZERO;
-            for g in st.grants.iter_mut().filter(|g| g.kind == GrantType::Plan) {
-                left += g.remaining;
-                g.remaining = Decimal::ZERO;
-            }
-            let carry = left.min(plan.rollover_cap.unwrap_or_default());
-            let fresh = plan.included_credits.unwrap_or_default() + carry;
-            st.active_dirty = true;
-            if fresh > Decimal::ZERO {
-                st.add_grant(Grant {
-                    id: format!("plan-credits@{end}"),
-                    kind: GrantType::Plan,
-                    remaining: fresh,
-                    priority: PLAN_CREDITS_PRIORITY,
-                    effective_at: Some(end),
-                    expires_at: Some(new_end),
-                    created_at: Some(end),
-                });
-            }
+        let forfeited = match &account.plan {
+            Some(plan) => renew_plan(st, plan, (end, new_end)),
+            None => vec![],
+        };
+        if let Some(log) = st.renewals.as_mut() {
+            log.push(Renewal { at: end, forfeited });
         }
     }
     Ok(())
+}
+
+/// A plan's new cycle from `start` to `end`: included minutes lapse and start over; plan
+/// credits carry over up to the cap (OpenMeter rollover). Answers what each plan grant forfeited.
+fn renew_plan(
+    st: &mut State,
+    plan: &crate::engine::model::Plan,
+    (start, end): (Instant, Instant),
+) -> Vec<(String, Decimal)> {
+    st.included = plan.included_seconds();
+    let mut left = Decimal::ZERO;
+    let mut forfeited = vec![];
+    for g in st.grants.iter_mut().filter(|g| g.kind == GrantType::Plan) {
+        left += g.remaining;
+        if g.remaining > Decimal::ZERO {
+            forfeited.push((g.id.clone(), g.remaining));
+        }
+        g.remaining = Decimal::ZERO;
+    }
+    let carry = left.min(plan.rollover_cap.unwrap_or_default());
+    let fresh = plan.included_credits.unwrap_or_default() + carry;
+    st.active_dirty = true;
+    if fresh > Decimal::ZERO {
+        st.add_grant(Grant {
+            id: format!("plan-credits@{start}"),
+            kind: GrantType::Plan,
+            remaining: fresh,
+            priority: PLAN_CREDITS_PRIORITY,
+            effective_at: Some(start),
+            expires_at: Some(end),
+            created_at: Some(start),
+        });
+    }
+    less_carry(forfeited, carry)
+}
+
+/// What each plan grant forfeits at a renewal once `carry` rolls over: the rollover is
+/// taken from the newest grants first.
+fn less_carry(mut left: Vec<(String, Decimal)>, mut carry: Decimal) -> Vec<(String, Decimal)> {
+    for (_, credits) in left.iter_mut().rev() {
+        let kept = carry.min(*credits);
+        *credits -= kept;
+        carry -= kept;
+    }
+    left.retain(|(_, c)| *c > Decimal::ZERO);
+    left
 }
 
 /// Draw one line's credits from the active grants in burn order; the rest is owed. The
@@ -938,60 +987,122 @@ fn run_recording(
     allocations: bool,
     mut each: Option<EachItem>,
 ) -> Result<(Preview, State)> {
-    let card = &input.rate_card;
-    let account = &input.account;
     let (events, order) = events_in_order(input)?;
-    let events: Vec<&Event> = order.iter().map(|&i| &events[i]).collect();
-    let mut st = State::open(account);
-    st.allocations = allocations;
-    let opening_t = events.first().map(|e| e.at).or(input.as_of);
-    let balance_before = spendable(&st.grants, st.owed, opening_t);
-    let alert_settings = account.alerts.as_ref();
-    let mut alert_state =
-        alert_settings.map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
-    let reloader = Reloader::of(card, account, settle_at_once)?;
-    // Auto-reload and alerts read the balance after each charge; without either, nothing
-    // does, and summing the grants after every item was 7 % of the drawdown (native).
-    let watched = reloader.is_some() || alert_settings.is_some();
+    let opening_t = order.first().map(|&i| events[i].at).or(input.as_of);
+    let mut d = Drive::open(&input.rate_card, &input.account, settle_at_once, opening_t)?;
+    d.st.allocations = allocations;
     let kept = if each.is_some() { 0 } else { events.len() };
-    let (mut items, mut reloads, mut alerts) = (Vec::with_capacity(kept), vec![], vec![]);
+    let mut items = Vec::with_capacity(kept);
     let mut last_t = opening_t;
-    for &ev in &events {
-        let t = ev.at;
-        last_t = Some(t);
-        renew_cycle(&mut st, account, t)?;
-        st.refresh(t);
-        let (item, charged) = charge(card, &mut st, account, ev)?;
+    for &i in &order {
+        let ev = &events[i];
+        last_t = Some(ev.at);
+        let item = d.step(ev)?;
         match each.as_deref_mut() {
             Some(each) => {
                 let stopped = "an item's consumer stopped the preview";
                 each(&item).ok_or_else(|| Error::new(Code::Internal, None, stopped))?;
-                st.spare = item.lines;
-                st.spare.clear();
+                d.give_back(item);
             }
             None => items.push(item),
         }
-        if let Some(charged) = charged.filter(|_| watched) {
-            let a = after_charge(&mut st, account, (t, charged), (&reloader, settle_at_once))?;
-            reloads.extend(a.0);
-            if let (Some(settings), Some(prev)) = (alert_settings, alert_state) {
-                let a = alert_after(settings, prev, a.1, t);
-                alert_state = Some(a.as_ref().map_or(prev, |a| a.to));
-                alerts.extend(a);
-            }
-        }
         if let Some(tl) = timeline.as_deref_mut() {
-            tl.record(t, &st);
+            tl.record(ev.at, &d.st);
         }
     }
-    st.alert = alert_state;
-    let preview = closing_preview(
-        &st,
-        card.dp(),
-        (items, reloads, alerts),
-        (balance_before, last_t),
-    );
-    Ok((preview, st))
+    Ok(d.close(items, last_t))
+}
+
+/// A drawdown under way (sections 4-8): the state, and the reloads and alerts it has set off.
+/// `previewDrawdown` and the ledger drive it over the usage; `forecastRunway` over the
+/// repeated basis.
+pub(crate) struct Drive<'a> {
+    card: &'a RateCard,
+    account: &'a Account,
+    pub(crate) st: State,
+    reloader: Option<Reloader<'a>>,
+    settle_at_once: bool,
+    /// Auto-reload and alerts read the balance after each charge; without either, nothing
+    /// does, and summing the grants after every item was 7 % of the drawdown (native).
+    watched: bool,
+    alert_state: Option<AlertState>,
+    pub(crate) balance_before: Decimal,
+    pub(crate) reloads: Vec<ReloadEvent>,
+    alerts: Vec<AlertEvent>,
+}
+
+impl<'a> Drive<'a> {
+    /// The opening state, its spendable balance at `opening_t` and its alert state.
+    pub(crate) fn open(
+        card: &'a RateCard,
+        account: &'a Account,
+        settle_at_once: bool,
+        opening_t: Option<Instant>,
+    ) -> Result<Self> {
+        let st = State::open(account);
+        let balance_before = spendable(&st.grants, st.owed, opening_t);
+        let alert_state = account
+            .alerts
+            .as_ref()
+            .map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
+        let reloader = Reloader::of(card, account, settle_at_once)?;
+        Ok(Drive {
+            card,
+            account,
+            st,
+            watched: reloader.is_some() || alert_state.is_some(),
+            reloader,
+            settle_at_once,
+            alert_state,
+            balance_before,
+            reloads: vec![],
+            alerts: vec![],
+        })
+    }
+
+    /// One event: the cycle renewed up to it, its charge, the reload and alert it sets off.
+    /// Not inlined: the preview and the forecast share one copy (12 KB of the wasm when not).
+    #[inline(never)]
+    pub(crate) fn step(&mut self, ev: &Event) -> Result<Item> {
+        let (account, t) = (self.account, ev.at);
+        renew_cycle(&mut self.st, account, t)?;
+        self.st.refresh(t);
+        let (item, charged) = charge(self.card, &mut self.st, account, ev)?;
+        if let Some(charged) = charged.filter(|_| self.watched) {
+            let how = (&self.reloader, self.settle_at_once);
+            let (reload, balance) = after_charge(&mut self.st, account, (t, charged), how)?;
+            self.reloads.extend(reload);
+            if let (Some(settings), Some(prev)) = (account.alerts.as_ref(), self.alert_state) {
+                let a = alert_after(settings, prev, balance, t);
+                self.alert_state = Some(a.as_ref().map_or(prev, |a| a.to));
+                self.alerts.extend(a);
+            }
+        }
+        Ok(item)
+    }
+
+    /// An item's lines buffer back for the next item (an item nobody keeps).
+    pub(crate) fn give_back(&mut self, item: Item) {
+        self.st.spare = item.lines;
+        self.st.spare.clear();
+    }
+
+    /// Renew the cycle up to `t` with no usage (the end of a forecast).
+    pub(crate) fn renew_to(&mut self, t: Instant) -> Result<()> {
+        renew_cycle(&mut self.st, self.account, t)
+    }
+
+    /// The preview of what was driven, and the closing state.
+    pub(crate) fn close(mut self, items: Vec<Item>, last_t: Option<Instant>) -> (Preview, State) {
+        self.st.alert = self.alert_state;
+        let preview = closing_preview(
+            &self.st,
+            self.card.dp(),
+            (items, self.reloads, self.alerts),
+            (self.balance_before, last_t),
+        );
+        (preview, self.st)
+    }
 }
 
 /// What a drawdown's closing state shows: the items, reloads and alerts it went through,

@@ -1,7 +1,7 @@
 //! The engine (SEMANTICS 1-12): pure functions over plain data, no I/O, no clock, no floats.
 //! Its modules form layers; each imports only those listed before it (`tests/layers.rs`):
 //! errors and ids, amounts, the calendar, alerts, the contract's objects, rating, the pools,
-//! auto-reload, the drawdown, the ledger, the pre-call check, live calls, leases, the
+//! auto-reload, the drawdown, the runway forecast, the ledger, the pre-call check, live calls, leases, the
 //! server's call bodies and the edge's protocol.
 
 pub mod alerts;
@@ -21,4 +21,5 @@ pub(crate) mod pathde;
 pub mod pools;
 pub mod rating;
 pub mod reload;
+pub mod runway;
 pub mod tzdata;

@@ -46,22 +46,37 @@ pub struct ValidateInput {
 /// Auto-reload settings as a person fills them in (SEMANTICS 7): any field may be empty,
 /// missing or not a decimal, and each such field is a finding of its own, not a failure of
 /// the whole call. `AutoReload` is what it becomes once every field reads.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default)]
 pub struct SettingsForm {
-    #[serde(default)]
     pub enabled: serde_json::Value,
-    #[serde(default, alias = "thresholdUsd")]
     pub threshold: serde_json::Value,
-    #[serde(default, alias = "amountUsd")]
     pub amount: serde_json::Value,
-    #[serde(default)]
     pub payment_method: serde_json::Value,
-    #[serde(default)]
     pub max_reloads_per_day: serde_json::Value,
     /// Fields the settings do not have (each an `unknown_field` finding).
-    #[serde(flatten)]
     pub unknown: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+/// Read as one map whose known keys are taken out (`thresholdUsd` and `amountUsd` are the
+/// seed's names): serde's `flatten` for the rest cost 3 KB of the wasm module.
+impl<'de> Deserialize<'de> for SettingsForm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let mut map = std::collections::BTreeMap::<String, serde_json::Value>::deserialize(d)?;
+        let mut take = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| map.remove(*n))
+                .unwrap_or_default()
+        };
+        Ok(SettingsForm {
+            enabled: take(&["enabled"]),
+            threshold: take(&["threshold", "thresholdUsd"]),
+            amount: take(&["amount", "amountUsd"]),
+            payment_method: take(&["paymentMethod"]),
+            max_reloads_per_day: take(&["maxReloadsPerDay"]),
+            unknown: map,
+        })
+    }
 }
 
 impl From<&AutoReload> for SettingsForm {

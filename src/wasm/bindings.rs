@@ -120,6 +120,14 @@ pub fn quote_top_up(
     eval_object("quoteTopUp", &input)
 }
 
+/// When the wallet runs short at the rate of a past period's usage (SEMANTICS 17).
+#[wasm_bindgen(js_name = forecastRunway, unchecked_return_type = "Runway")]
+pub fn forecast_runway(
+    #[wasm_bindgen(unchecked_param_type = "ForecastRunwayInput")] input: JsValue,
+) -> Result<JsValue, JsValue> {
+    eval_object("forecastRunway", &input)
+}
+
 /// Any operation on JSON text, its output as a plain object. The package's `evalCanonical`
 /// prints that canonically in JS: a second, text serializer per output type here would cost
 /// about 5 KB gzipped, and the parity test checks the JS printing byte for byte.
@@ -625,11 +633,12 @@ impl EdgeHandle {
                     .map_err(|e| js_error(&e.within("state")))?,
             ),
         };
-        let ended = match value(ended, "ended")? {
-            serde_json::Value::Object(m) => m.into_iter().collect(),
-            _ => Default::default(),
-        };
-        crate::engine::edge::EdgeMachine::new(settings, state, ended)
+        // Inserted one by one: `collect` into a map links a stable sort (wasm size).
+        let mut ended_calls = std::collections::BTreeMap::new();
+        if let serde_json::Value::Object(m) = value(ended, "ended")? {
+            ended_calls.extend(m);
+        }
+        crate::engine::edge::EdgeMachine::new(settings, state, ended_calls)
             .map(EdgeHandle)
             .map_err(|e| js_error(&e))
     }

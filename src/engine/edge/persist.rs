@@ -87,10 +87,11 @@ impl EdgeState {
         for (i, n) in list("stats").iter().take(6).enumerate() {
             stats[i] = n.as_u64().unwrap_or(0);
         }
-        let starts = v["starts"]
-            .as_object()
-            .map(|m| m.clone().into_iter().collect())
-            .unwrap_or_default();
+        // Inserted one by one: `collect` into a map links a stable sort (wasm size).
+        let mut starts = BTreeMap::new();
+        for (k, x) in v["starts"].as_object().into_iter().flatten() {
+            starts.insert(k.clone(), x.clone());
+        }
         Ok(EdgeState {
             lease: opt(v, "lease")?,
             card: Some(v["card"].clone()).filter(|c| !c.is_null()),
