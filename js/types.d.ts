@@ -845,7 +845,7 @@ export interface TopUpQuote {
   note: string;
 }
 
-/** `forecastRunway`'s input (SEMANTICS 17): the card, the snapshot at `at`, and the usage of a past period to repeat. */
+/** `forecastRunway`'s input: the card, the snapshot at `at`, and the usage of a past period to repeat. */
 export interface ForecastRunwayInput {
   /** Prices the basis, as in `previewDrawdown`. */
   rateCard: RateCard;

@@ -11,6 +11,7 @@ import {
   extendCall,
   endCall,
   quoteTopUp,
+  forecastRunway,
   evalCanonical,
   canonical,
   createPricer,
@@ -38,6 +39,9 @@ import {
   type TopUpQuote,
   type TaxTreatment,
   type FindingCode,
+  type Runway,
+  type Credits,
+  type Money,
 } from "../../pkg/index.js";
 
 const rateCard: RateCard = {
@@ -174,6 +178,25 @@ export function topUpTotal(rateCard: RateCard, amount: string): string {
   // @ts-expect-error the net amount is a decimal string
   quoteTopUp({ rateCard, amount: 10, at: "2026-11-30T10:00:00Z", seller: { country: "DE", vatId: "x" }, customer: { country: "FR" } });
   return `${q.gross} ${q.currency} ${t} ${q.taxCountry ?? ""}`;
+}
+
+/** Issue 28: when the credits run out at last week's rate, and what expires unused. */
+export function runway(rateCard: RateCard): string {
+  const r: Runway = forecastRunway({
+    rateCard,
+    account: { grants: [{ id: "w", type: "prepaid", remaining: "1000" }] },
+    at: "2026-03-10T00:00:00Z",
+    basis: [{ id: "c", at: "2026-03-05T10:00:00Z", kind: "call", call: { direction: "outbound", connectedSeconds: 600 } }],
+    horizonDays: 30,
+  });
+  const out: string | null = r.runsOutAt;
+  const money: Money = r.reloadMoney;
+  const unused: Credits[] = r.expiringUnused.map((e) => e.credits);
+  // @ts-expect-error a reload's money is not credits
+  const wrong: Credits = r.reloadMoney;
+  // @ts-expect-error days are a count, not text
+  forecastRunway({ rateCard, account: { grants: [] }, at: "2026-03-10T00:00:00Z", basis: [], horizonDays: "30" });
+  return `${out} ${money} ${unused.join()} ${wrong} ${r.balanceAt[0]?.balance ?? ""}`;
 }
 
 /** Issue 27: a runtime class, as stripe-node's, for `instanceof`. */
