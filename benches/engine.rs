@@ -92,6 +92,31 @@ fn benches(c: &mut Criterion) {
         b.iter(|| drawdown::drawdown::preview_answer(black_box(&sorted)).unwrap())
     });
     g.finish();
+
+    // SEMANTICS 17: 90 days ahead from a 7-day basis of 20,000 items (the account above: a
+    // plan renewing monthly, an expiring promotion, auto-reload, alerts).
+    let runway: drawdown::RunwayInput = parse(&runway_input(20_000)).unwrap();
+    let mut g = c.benchmark_group("forecastRunway");
+    g.sample_size(10);
+    g.bench_function("90 days from a 7-day basis of 20k items (typed)", |b| {
+        b.iter(|| drawdown::forecast_runway(black_box(&runway)).unwrap())
+    });
+    g.finish();
+}
+
+/// A forecast from 2026-03-08 of `n` basis items, one every 30 seconds over the week before.
+pub fn runway_input(n: usize) -> Value {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z").unwrap();
+    let basis: Vec<Value> = usage(n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut u)| {
+            let at = start + chrono::Duration::seconds(i as i64 * 604_800 / n as i64);
+            u["at"] = json!(at.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            u
+        })
+        .collect();
+    json!({"rateCard": card(), "account": account(), "at": "2026-03-08T00:00:00Z", "basis": basis})
 }
 
 /// benches/node-bench.mjs's 100,000 items and account, summary detail.

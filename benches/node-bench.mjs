@@ -185,3 +185,37 @@ for (const [name, handle, items] of [["benchmark's account", opened, many], ["re
   console.log(`${name}: 100,000-item summary preview vs decimal.js, ${runs} runs: ${ratios.map((x) => `${x.toFixed(2)}x`).join(", ")} (least ${Math.min(...ratios).toFixed(2)}x)`);
 }
 console.log(`the realistic account's preview reloads ${realPreview.reloads.length} times`);
+
+// Issue 28, point 3: forecastRunway 90 days ahead from a 7-day basis of 20,000 items (one
+// every 30 seconds), on benches/engine.rs's account: a plan renewing monthly, an expiring
+// promotion, auto-reload with a daily limit, alerts. The same input as the native bench.
+const runwayAccount = {
+  timeZone: "America/New_York",
+  plan: { id: "growth", includedMinutes: 1000, overagePerMinute: "7" },
+  cycle: { start: "2026-03-01T05:00:00Z", end: "2026-04-01T04:00:00Z" },
+  grants: [
+    { id: "promo", type: "promotional", remaining: "50000", priority: 10, expiresAt: "2026-03-20T00:00:00Z" },
+    { id: "commit", type: "committed", remaining: "200000" },
+    { id: "wallet", type: "prepaid", remaining: "100000" },
+    { id: "pc", type: "plan", remaining: "5000", expiresAt: "2026-04-01T04:00:00Z" },
+  ],
+  agents: { a1: { onPlanExhausted: "use_balance", monthlyLimit: "900000" } },
+  autoReload: { enabled: true, threshold: "50.00", amount: "100.00", paymentMethod: "pm", maxReloadsPerDay: 20 },
+  alerts: { info: { threshold: "20000" }, warning: { threshold: "5000" }, critical: { threshold: "1000" } },
+};
+const basisStart = Date.parse("2026-03-01T00:00:00Z");
+const basis = Array.from({ length: 20_000 }, (_, i) => {
+  const at = new Date(basisStart + Math.floor((i * 604_800) / 20_000) * 1000).toISOString().replace(".000Z", "Z");
+  const k = i % 10;
+  if (k <= 5) {
+    const call = { direction: i % 2 === 0 ? "inbound" : "outbound", tollFree: i % 7 === 0, connectedSeconds: 30 + ((i * 37) % 600) };
+    if (i % 9 === 0) call.transfer = { bridgedSeconds: 120 };
+    return { id: `c${i}`, at, kind: "call", agentId: "a1", call };
+  }
+  if (k <= 8) return { id: `m${i}`, at, kind: "chat", agentId: "a1", messages: 1 + (i % 12) };
+  return { id: `n${i}`, at, kind: "number", numberKind: "local" };
+});
+const runwayInput = { rateCard, account: runwayAccount, at: "2026-03-08T00:00:00Z", basis };
+const forecast = dd.forecastRunway(runwayInput);
+const f = bench(() => dd.forecastRunway(runwayInput), 1, 7);
+console.log(`forecastRunway, 90 days from a 7-day basis of 20,000 items: median ${(f.median / 1e6).toFixed(1)} ms, p90 ${(f.p90 / 1e6).toFixed(1)} ms (${forecast.reloads.length} reloads, runs out: ${forecast.runsOutAt})`);

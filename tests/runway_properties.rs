@@ -43,8 +43,14 @@ fn grant() -> impl Strategy<Value = Value> {
 
 /// A basis item within the five days before `at`.
 fn basis_item(utc: bool) -> impl Strategy<Value = Value> {
-    (0u32..5 * 24 * 60, 0u32..4, 0u64..900, any::<bool>(), any::<bool>()).prop_map(
-        move |(minute, kind, n, tf, agent)| {
+    (
+        0u32..5 * 24 * 60,
+        0u32..4,
+        0u64..900,
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(move |(minute, kind, n, tf, agent)| {
             let at = iso(t("2026-03-10T00:00:00Z") + Duration::minutes(minute as i64));
             let agent_id = if agent { json!("a1") } else { Value::Null };
             match kind {
@@ -55,8 +61,7 @@ fn basis_item(utc: bool) -> impl Strategy<Value = Value> {
                 _ if utc => json!({ "at": at, "kind": "number", "numberKind": "local" }),
                 _ => json!({ "at": at, "kind": "chat", "messages": n % 7 }),
             }
-        },
-    )
+        })
 }
 
 fn input() -> impl Strategy<Value = Value> {
@@ -132,7 +137,9 @@ fn repeated(input: &Value) -> (Vec<Value>, DateTime<Utc>) {
     }
     for u in basis.iter().filter(|u| u["kind"] == "number") {
         for m in 1..=3 {
-            let when = t(u["at"].as_str().unwrap()).checked_add_months(Months::new(m)).unwrap();
+            let when = t(u["at"].as_str().unwrap())
+                .checked_add_months(Months::new(m))
+                .unwrap();
             if when >= at && when < end {
                 let mut u = u.clone();
                 u["at"] = json!(iso(when));

@@ -593,6 +593,11 @@ impl State {
         }
     }
 
+    /// Whether lines record their allocations.
+    pub(crate) fn set_allocations(&mut self, on: bool) {
+        self.allocations = on;
+    }
+
     /// Re-derive the active set when time crosses a grant boundary or grants were added;
     /// between those moments it only shrinks as grants run dry.
     fn refresh(&mut self, t: Instant) {

@@ -104,6 +104,8 @@ pub fn forecast_runway(input: &RunwayInput) -> Result<Runway> {
         runs_out: None,
     };
     f.d.st.renewals = Some(vec![]);
+    // Nothing reads where a forecast's credits came from.
+    f.d.st.set_allocations(false);
     let mut r = rental_order.iter().map(|&i| &rentals[i]).peekable();
     for k in copies(input, &order, (period, end)) {
         for &i in &order {
