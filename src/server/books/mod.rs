@@ -10,6 +10,7 @@ pub mod calls;
 pub mod charges;
 pub mod due;
 pub mod expiries;
+pub mod forecast;
 pub mod idempotency;
 pub mod invoice_pdf;
 pub mod invoices;

@@ -135,6 +135,34 @@ pub(crate) async fn usage_summary(
     .await
 }
 
+/// `GET /billing/forecast`'s query: the basis's days and the horizon's (SEMANTICS 17).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ForecastQuery {
+    basis_days: Option<u64>,
+    horizon_days: Option<u64>,
+}
+
+/// `GET /billing/forecast`: when the credits run out at the rate of the last whole days.
+pub(crate) async fn forecast(
+    State(st): State<Shared>,
+    Query(q): Query<ForecastQuery>,
+    c: Caller,
+) -> R<Done<crate::server::books::forecast::Forecast>> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        let f = crate::server::books::forecast::forecast(
+            db,
+            &a,
+            now(),
+            (q.basis_days, q.horizon_days),
+        )?;
+        Ok(Done::ok(f))
+    })
+    .await
+}
+
 #[derive(Serialize)]
 pub(crate) struct Plans {
     plans: Vec<Plan>,

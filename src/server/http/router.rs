@@ -102,6 +102,7 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/invoices/{id}/pdf", get(reports::invoice_pdf))
         .route("/billing/payments/{id}", get(reports::payment))
         .route("/billing/ledger", get(reports::ledger))
+        .route("/billing/forecast", get(reports::forecast))
         .route("/usage", post(usage::record_usage))
         .route("/calls/authorize", post(usage::authorize))
         .route("/calls", post(calls::start).get(calls::list))
