@@ -17,14 +17,18 @@ fn week() -> Vec<Value> {
         let at = instant(-d * 86_400);
         items.push(call_event(&format!("out-{d}"), &at, 600, false));
         items.push(call_event(&format!("tf-{d}"), &at, 125, true));
-        items.push(json!({ "id": format!("xfer-{d}"), "at": at, "kind": "call", "call": {
+        items.push(
+            json!({ "id": format!("xfer-{d}"), "at": at, "kind": "call", "call": {
             "direction": "outbound", "connectedSeconds": 61, "transfer": { "bridgedSeconds": 120 },
-            "carrierPassThrough": [{ "amount": "0.25" }] } }));
+            "carrierPassThrough": [{ "amount": "0.25" }] } }),
+        );
         items.push(json!({ "id": format!("chat-{d}"), "at": at, "kind": "chat", "agentId": "a2", "messages": 20 }));
     }
     let at = instant(-3 * 86_400);
     items.push(json!({ "id": "local", "at": at, "kind": "number", "numberKind": "local" }));
-    items.push(json!({ "id": "tfn", "at": at, "kind": "number", "numberKind": "toll_free", "count": 2 }));
+    items.push(
+        json!({ "id": "tfn", "at": at, "kind": "number", "numberKind": "toll_free", "count": 2 }),
+    );
     items
 }
 
@@ -39,27 +43,69 @@ fn the_forecast_is_the_core_on_the_posted_week_and_the_held_snapshot() {
         let posted = week();
         let r = post_usage(&s, &c.key, "week", &posted);
         assert_eq!(r.status, 200, "{backend}: {}", r.body);
-        let get = |q: &str| call("GET", &format!("{}/billing/forecast{q}", s.url), Some(&c.read_key), None, None);
+        let get = |q: &str| {
+            call(
+                "GET",
+                &format!("{}/billing/forecast{q}", s.url),
+                Some(&c.read_key),
+                None,
+                None,
+            )
+        };
         let f = get("?horizonDays=60");
         assert_eq!(f.status, 200, "{backend}: {}", f.body);
         let f = f.body;
-        assert_eq!((f["basisItems"].as_u64(), f["skipped"].as_u64()), (Some(posted.len() as u64), Some(0)), "{backend}: {f}");
-        let held = call("GET", &format!("{}/billing/account", s.url), Some(&c.read_key), None, None).body;
-        let core = drawdown::eval("forecastRunway", &json!({
+        assert_eq!(
+            (f["basisItems"].as_u64(), f["skipped"].as_u64()),
+            (Some(posted.len() as u64), Some(0)),
+            "{backend}: {f}"
+        );
+        let held = call(
+            "GET",
+            &format!("{}/billing/account", s.url),
+            Some(&c.read_key),
+            None,
+            None,
+        )
+        .body;
+        let core = drawdown::eval(
+            "forecastRunway",
+            &json!({
             "rateCard": held["rateCard"], "account": held["account"], "at": f["at"],
-            "basis": posted, "basisDays": 7, "horizonDays": 60 })).unwrap();
+            "basis": posted, "basisDays": 7, "horizonDays": 60 }),
+        )
+        .unwrap();
         for (k, v) in core.as_object().unwrap() {
-            assert_eq!(&f[k], v, "{backend}: `{k}` differs from the core's on the posted items");
+            assert_eq!(
+                &f[k], v,
+                "{backend}: `{k}` differs from the core's on the posted items"
+            );
         }
         // 9,000 credits less this week's, at roughly 1,987 credits a week: it runs out.
         assert!(f["runsOutAt"].is_string(), "{backend}: {f}");
         assert_eq!(f["balanceAt"].as_array().unwrap().len(), 60);
-        assert_eq!(f["expiringUnused"], json!([]), "{backend}: the promotion is spent first");
+        assert_eq!(
+            f["expiringUnused"],
+            json!([]),
+            "{backend}: the promotion is spent first"
+        );
         // Refused as the core refuses, with the field; a malformed query is the server's own 400.
         let bad = get("?horizonDays=0");
-        assert_eq!((bad.status, &bad.body["error"]["code"], &bad.body["error"]["field"]),
-                   (422, &json!("invalid_value"), &json!("horizonDays")), "{backend}: {}", bad.body);
+        assert_eq!(
+            (
+                bad.status,
+                &bad.body["error"]["code"],
+                &bad.body["error"]["field"]
+            ),
+            (422, &json!("invalid_value"), &json!("horizonDays")),
+            "{backend}: {}",
+            bad.body
+        );
         let bad = get("?horizon=30");
-        assert_eq!((bad.status, &bad.body["error"]["code"]), (400, &json!("invalid_query")), "{backend}");
+        assert_eq!(
+            (bad.status, &bad.body["error"]["code"]),
+            (400, &json!("invalid_query")),
+            "{backend}"
+        );
     }
 }

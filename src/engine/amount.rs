@@ -653,3 +653,11 @@ mod tests {
         }
     }
 }
+
+/// `d > 0`, from the sign and the mantissa alone: comparing with `Decimal::ZERO` rescales, and
+/// the drawdown asks this of every line and grant (a tenth of a forecast's time went to
+/// decimal comparisons).
+#[inline]
+pub fn positive(d: &Decimal) -> bool {
+    !d.is_zero() && d.is_sign_positive()
+}

@@ -610,7 +610,7 @@ impl State {
             |x: Instant| self.active_until = Some(self.active_until.map_or(x, |u| u.min(x)));
         for (i, g) in self.grants.iter().enumerate() {
             if g.active_at(t) {
-                if g.remaining > Decimal::ZERO {
+                if amount::positive(&g.remaining) {
                     self.active.push(i);
                 }
                 if let Some(x) = g.expires_at {
@@ -805,7 +805,7 @@ fn allocate(
     let mut need = line.credits;
     let mut emptied = false;
     for &i in &st.active {
-        if need <= Decimal::ZERO {
+        if !amount::positive(&need) {
             break;
         }
         let g = &mut st.grants[i];
@@ -834,7 +834,8 @@ fn allocate(
     }
     if emptied {
         let grants = &st.grants;
-        st.active.retain(|&i| grants[i].remaining > Decimal::ZERO);
+        st.active
+            .retain(|&i| amount::positive(&grants[i].remaining));
     }
     // SEMANTICS 5.3: the usage happened; what no credit covers is owed, never lost.
     st.owed = amount::checked(st.owed.checked_add(need), "owed")?;
@@ -1302,10 +1303,13 @@ impl<'a> Reloader<'a> {
         (t, balance): (Instant, Decimal),
         charged: Decimal,
     ) -> Result<Option<ReloadEvent>> {
-        if charged <= Decimal::ZERO || st.pending.is_some() {
+        if !amount::positive(&charged) || st.pending.is_some() {
             return Ok(None);
         }
-        let available = balance - crate::engine::pools::held_credits(&account.holds, t);
+        let available = match account.holds.is_empty() {
+            true => balance,
+            false => balance - crate::engine::pools::held_credits(&account.holds, t),
+        };
         let Some(k) = reload_multiple(available, self.threshold, self.per) else {
             return Ok(None);
         };

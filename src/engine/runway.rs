@@ -143,7 +143,7 @@ impl Forecast<'_> {
     fn step(&mut self, ev: &Event) -> Result<()> {
         self.days.pass(ev.at, &self.d.st.grants, self.d.st.owed);
         let item = self.d.step(ev).map_err(as_basis)?;
-        if self.runs_out.is_none() && item.lines.iter().any(|l| l.uncovered > Decimal::ZERO) {
+        if self.runs_out.is_none() && item.lines.iter().any(|l| !l.uncovered.is_zero()) {
             self.runs_out = Some(ev.at);
         }
         self.d.give_back(item);
