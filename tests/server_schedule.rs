@@ -67,6 +67,12 @@ fn a_quiet_account_is_booked_on_time_with_its_webhooks() {
             (&json!("promo"), &json!(7), Decimal::from(300)),
             "{backend}: {w}"
         );
+        // Nobody uses the account: the forecast leaves all of it unused.
+        assert_eq!(
+            dec(&w["forecastUnused"]),
+            Decimal::from(300),
+            "{backend}: {w}"
+        );
         advance_clock(&s, 6 * 86_400);
         within(Clock::now(), "1-day warning", || {
             kinds("grant.expiring").len() == 2
@@ -229,4 +235,37 @@ fn two_servers_book_each_instant_once() {
     accounts.dedup();
     assert_eq!((expired.len(), accounts.len()), (40, 40), "each once");
     drop(b);
+}
+
+/// `grant.expiring` carries what the runway forecast (the last 7 days repeated, SEMANTICS 17)
+/// says will be left of the grant when it expires.
+#[test]
+fn a_warning_says_what_the_forecast_leaves_unused() {
+    let (hook, got) = receiver();
+    for backend in backends() {
+        got.lock().unwrap().clear();
+        let s = serve(&fresh_store(backend));
+        let account = json!({ "timeZone": "UTC", "grants": [
+            { "id": "promo", "type": "promotional", "remaining": "1000", "priority": 1,
+              "expiresAt": instant(8 * 86_400) },
+            { "id": "wallet", "type": "prepaid", "remaining": "400" } ] });
+        let c = create_account(&s, "forecasting", account, Some(&hook));
+        // 50 credits a day for the last six days, all from the promotion: 700 left.
+        let chats: Vec<Value> = (1..=6)
+            .map(|d| json!({ "id": format!("m{d}"), "at": instant(-d * 86_400), "kind": "chat", "messages": 100 }))
+            .collect();
+        assert_eq!(post_usage(&s, &c.key, "chats", &chats).status, 200);
+        // A day and a minute on, the 7-day warning. Repeated a week on, the copies of days 1-5
+        // fall before the expiry (day 6's copy is a minute in the past): 250 more, 450 unused.
+        advance_clock(&s, 86_400 + 60);
+        within(Clock::now(), "7-day warning", || {
+            !events(&got, "grant.expiring").is_empty()
+        });
+        let w = &events(&got, "grant.expiring")[0];
+        assert_eq!(
+            (dec(&w["credits"]), dec(&w["forecastUnused"])),
+            (Decimal::from(700), Decimal::from(450)),
+            "{backend}: {w}"
+        );
+    }
 }

@@ -100,12 +100,38 @@ fn warn_expiring(db: &mut dyn Db, a: &mut Acct, now: Instant) -> R<()> {
             }
         }
     }
+    let unused = forecast_unused(db, a, now, &due);
     for (grant, x, credits, days) in due {
-        let payload = json!({ "type": "grant.expiring", "accountId": a.id, "at": now,
+        let mut payload = json!({ "type": "grant.expiring", "accountId": a.id, "at": now,
             "grantId": grant, "expiresAt": x, "credits": credits.to_string(), "daysAhead": days });
+        if let Some(u) = &unused {
+            let left = u.iter().find(|e| e.grant_id == grant && e.at == x);
+            payload["forecastUnused"] =
+                json!(left.map_or(Decimal::ZERO, |e| e.credits).to_string());
+        }
         enqueue(db, a, "grant.expiring", &payload, now)?;
     }
     Ok(())
+}
+
+/// What the runway forecast (SEMANTICS 17, the last 7 days repeated) says will be left of the
+/// warned grants when they expire. `None` when it cannot say (the warning goes out without).
+fn forecast_unused(
+    db: &mut dyn Db,
+    a: &Acct,
+    now: Instant,
+    due: &[(String, Instant, Decimal, u32)],
+) -> Option<Vec<crate::engine::runway::Expiring>> {
+    let last = due.iter().map(|d| d.1).max()?;
+    let days = (last.0 - now.0).num_seconds() / 86_400 + 1;
+    let horizon = days.clamp(1, crate::engine::runway::MAX_HORIZON_DAYS as i64) as u64;
+    match crate::server::books::forecast::forecast(db, a, now, (None, Some(horizon))) {
+        Ok(f) => Some(f.runway.expiring_unused),
+        Err(e) => {
+            eprintln!("drawdown: no forecast for {}'s grant.expiring: {e:?}", a.id);
+            None
+        }
+    }
 }
 
 /// After a failed scheduled job: the account is due again `RETRY_FAILED_MS` later.
