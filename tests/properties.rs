@@ -256,6 +256,22 @@ proptest! {
         let _ = drawdown::eval(op, &v);
         let _ = drawdown::eval("previewDrawdown", &v);
     }
+
+    /// `forecastRunway` on the same accounts with the usage as its basis, one subtree junk:
+    /// an answer or a coded error, never a panic.
+    #[test]
+    fn no_panic_on_mangled_forecasts(input in preview_input(), junk in arbitrary_json(), pick in any::<prop::sample::Index>()) {
+        let mut v = json!({ "rateCard": input["rateCard"], "account": input["account"],
+            "at": "2026-03-16T00:00:00Z", "basis": input["usage"], "horizonDays": 10 });
+        prop_assert!(drawdown::eval("forecastRunway", &v).is_ok(), "the unmangled forecast answers");
+        let mut paths = Vec::new();
+        collect_paths(&v, &mut Vec::new(), &mut paths);
+        let path = &paths[pick.index(paths.len())];
+        *pointer(&mut v, path) = junk;
+        if let Err(e) = drawdown::eval("forecastRunway", &v) {
+            prop_assert!(!e.code.as_str().is_empty());
+        }
+    }
 }
 
 fn collect_paths(v: &Value, here: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
