@@ -274,9 +274,10 @@ fn at_least(mut v: Decimal, dp: u32) -> Decimal {
 fn rental_events(input: &RunwayInput, end: Instant) -> Result<Vec<Event<'_>>> {
     let tz = input.account.time_zone;
     let mut out = vec![];
-    for (i, u) in input.basis.iter().enumerate() {
-        let mut k = 1;
-        while u.kind == UsageKind::Number {
+    let rentals = input.basis.iter().enumerate();
+    for (i, u) in rentals.filter(|(_, u)| u.kind == UsageKind::Number) {
+        // The horizon (at most 731 days) ends the schedule long before this bound.
+        for k in 1..=crate::engine::drawdown::MAX_RENTAL_PERIODS {
             let t = add_months(u.at, k, tz).ok_or_else(|| {
                 Error::at(
                     Code::InvalidInstant,
@@ -296,7 +297,6 @@ fn rental_events(input: &RunwayInput, end: Instant) -> Result<Vec<Event<'_>>> {
                     days: None,
                 });
             }
-            k += 1;
         }
     }
     Ok(out)
