@@ -1067,8 +1067,6 @@ impl<'a> Drive<'a> {
     }
 
     /// One event: the cycle renewed up to it, its charge, the reload and alert it sets off.
-    /// Not inlined: the preview and the forecast share one copy (12 KB of the wasm when not).
-    #[inline(never)]
     pub(crate) fn step(&mut self, ev: &Event) -> Result<Item> {
         let (account, t) = (self.account, ev.at);
         renew_cycle(&mut self.st, account, t)?;

@@ -43,6 +43,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/billing/invoices/{id}/pdf"),
     ("GET", "/billing/payments/{id}"),
     ("GET", "/billing/ledger"),
+    ("GET", "/billing/forecast"),
     ("POST", "/usage"),
     ("POST", "/calls/authorize"),
     ("POST", "/calls"),
