@@ -64,11 +64,11 @@ impl de::Error for Error {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         Error(msg.to_string())
     }
-    /// In the input's words: an object, not a Rust struct's name (issue 27); and a number
+    /// In the input's words: an object, not a Rust struct's name or a map (issue 27); and a number
     /// that arrived as null was most likely a NaN or an Infinity, which JSON writes so.
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
         let exp = exp.to_string();
-        let exp = if exp.starts_with("struct ") {
+        let exp = if exp.starts_with("struct ") || exp == "a map" {
             "an object"
         } else {
             &exp
