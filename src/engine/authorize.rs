@@ -204,13 +204,8 @@ fn bisect(fits: impl Fn(u64) -> Result<bool>, mut lo: u64, mut hi: u64, k_cap: u
 
 /// `authorizeCall`.
 pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
-    let card = &input.rate_card;
-    card.validate().map_err(|e| e.within("rateCard"))?;
-    input
-        .account
-        .validate(card)
-        .map_err(|e| e.within("account"))?;
-    authorize_with(card, &input.account, &input.call)
+    crate::engine::drawdown::validate(&input.rate_card, &input.account)?;
+    authorize_with(&input.rate_card, &input.account, &input.call)
 }
 
 /// `authorizeCall` on a card and account already validated (a prepared account's path).

@@ -937,7 +937,7 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
 /// available wallet crossed the threshold (`Reloader::after`), move the alert state
 /// (`alert_after`); finally the closing figures.
 pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview, State)> {
-    validate(input)?;
+    validate(&input.rate_card, &input.account)?;
     run_recording(input, settle_at_once, None, true, None)
 }
 
@@ -947,13 +947,10 @@ pub(crate) fn run_validated(input: &PreviewInput) -> Result<(Preview, State)> {
     run_recording(input, true, None, true, None)
 }
 
-fn validate(input: &PreviewInput) -> Result<()> {
-    let card = &input.rate_card;
+/// An operation's `rateCard` and `account`, each checked, errors under their field.
+pub(crate) fn validate(card: &RateCard, account: &Account) -> Result<()> {
     card.validate().map_err(|e| e.within("rateCard"))?;
-    input
-        .account
-        .validate(card)
-        .map_err(|e| e.within("account"))
+    account.validate(card).map_err(|e| e.within("account"))
 }
 
 /// Where a preview's items go: into its answer, or each to a consumer as it is charged.
@@ -973,7 +970,7 @@ pub fn preview_answer(input: &PreviewInput) -> Result<PreviewAnswer> {
 pub fn preview_answer_each(input: &PreviewInput, each: Option<EachItem>) -> Result<PreviewAnswer> {
     let mut timeline = (input.detail == Detail::Timeline).then(Timeline::default);
     let allocations = input.detail != Detail::Summary;
-    validate(input)?;
+    validate(&input.rate_card, &input.account)?;
     let (preview, st) = run_recording(input, true, timeline.as_mut(), allocations, each)?;
     Ok(PreviewAnswer {
         preview,
@@ -1032,8 +1029,8 @@ pub(crate) struct Drive<'a> {
     /// does, and summing the grants after every item was 7 % of the drawdown (native).
     watched: bool,
     alert_state: Option<AlertState>,
-    pub(crate) balance_before: Decimal,
-    pub(crate) reloads: Vec<ReloadEvent>,
+    balance_before: Decimal,
+    reloads: Vec<ReloadEvent>,
     alerts: Vec<AlertEvent>,
 }
 

@@ -89,11 +89,7 @@ pub struct Runway {
 /// `forecastRunway`: the basis repeated from `at` to the horizon through the drawdown.
 pub fn forecast_runway(input: &RunwayInput) -> Result<Runway> {
     let card = &input.rate_card;
-    card.validate().map_err(|e| e.within("rateCard"))?;
-    input
-        .account
-        .validate(card)
-        .map_err(|e| e.within("account"))?;
+    crate::engine::drawdown::validate(card, &input.account)?;
     let (period, end) = horizon(input)?;
     let order = basis_order(input, period)?;
     let rentals = rental_events(input, end)?;

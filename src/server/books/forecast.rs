@@ -13,6 +13,7 @@ use crate::engine::amount::{Count, Seconds};
 use crate::engine::calendar::{resolve_local, Instant};
 use crate::engine::drawdown::{Usage, UsageKind};
 use crate::engine::model::{Call, CallDirection, PassThrough, Transfer};
+use crate::engine::rating::rental_line;
 use crate::engine::runway::{forecast_runway, Runway, RunwayInput};
 use crate::server::books::accounts::Acct;
 use crate::server::outcome::{store, Failure, R};
@@ -159,12 +160,14 @@ fn item_of(lines: &[Row], a: &Acct) -> R<Option<Usage>> {
             }
             "number.rental" => {
                 let credits = l[5].decimal("usage line credits")?;
+                // The kind whose full month the card prices as the line was priced.
+                let full = |k: &str| rental_line(&a.card, k, whole, None).ok();
                 let kind = a
                     .card
                     .numbers
-                    .iter()
-                    .find(|(_, r)| r.monthly * quantity == credits);
-                let Some((kind, _)) = kind else {
+                    .keys()
+                    .find(|k| full(k).is_some_and(|l| l.credits == credits));
+                let Some(kind) = kind else {
                     return Ok(None);
                 };
                 u.kind = UsageKind::Number;
@@ -182,5 +185,5 @@ fn item_of(lines: &[Row], a: &Acct) -> R<Option<Usage>> {
 }
 
 fn whole(q: Decimal) -> u64 {
-    q.trunc().to_string().parse().unwrap_or(0)
+    u64::try_from(q.trunc()).unwrap_or(0)
 }
