@@ -269,3 +269,65 @@ fn a_warning_says_what_the_forecast_leaves_unused() {
         );
     }
 }
+
+/// Issue 28: `balance.runway_low` when the runway forecast (the last 7 days repeated) runs
+/// out within the account's threshold (3 days), sent once per crossing: not again while it
+/// stays low, again after it recovered and fell under (here: a higher threshold).
+#[test]
+fn a_runway_falling_under_the_threshold_is_warned_once_per_crossing() {
+    let (hook, got) = receiver();
+    for backend in backends() {
+        got.lock().unwrap().clear();
+        let s = serve(&fresh_store(backend));
+        let c = create_account(
+            &s,
+            "runway",
+            json!({ "grants": [{ "id": "w", "type": "prepaid", "remaining": "5000" }] }),
+            Some(&hook),
+        );
+        // An hour a day for the last 7 days: 540 credits a day; 1,220 left is 2.3 days.
+        let calls: Vec<Value> = (1..=7)
+            .map(|d| call_event(&format!("d{d}"), &instant(-d * 86_400), 3600, false))
+            .collect();
+        assert_eq!(post_usage(&s, &c.key, "week", &calls).status, 200);
+        let low = || events(&got, "balance.runway_low");
+        // The next forecast is an hour after the first (at creation, with no usage).
+        advance_clock(&s, 3_601);
+        within(Clock::now(), "runway_low", || low().len() == 1);
+        let w = &low()[0];
+        assert_eq!(
+            (&w["thresholdDays"], dec(&w["balance"])),
+            (&json!(3), Decimal::from(1220)),
+            "{backend}: {w}"
+        );
+        let out = chrono::DateTime::parse_from_rfc3339(w["runsOutAt"].as_str().unwrap()).unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339(w["at"].as_str().unwrap()).unwrap();
+        assert!(
+            out > at && out - at < chrono::Duration::days(3),
+            "{backend}: {w}"
+        );
+        // Still low an hour later: no second warning.
+        advance_clock(&s, 3_601);
+        std::thread::sleep(Duration::from_millis(2500));
+        assert_eq!(low().len(), 1, "{backend}");
+        // Topped up, the runway recovers; a longer threshold finds it short again.
+        let credit = json!({ "credits": "100000" }).to_string();
+        let url = format!("{}/billing/wallet/credit", s.url);
+        let r = call("POST", &url, Some(&c.credit_key), Some("c1"), Some(&credit));
+        assert_eq!(r.status, 200, "{}", r.body);
+        advance_clock(&s, 3_601);
+        std::thread::sleep(Duration::from_millis(2500));
+        assert_eq!(low().len(), 1, "{backend}");
+        let body = json!({ "url": hook, "runwayLowDays": 400 }).to_string();
+        let url = format!("{}/billing/webhook", s.url);
+        let r = call("PUT", &url, Some(&c.session), None, Some(&body));
+        assert_eq!(
+            (r.status, &r.body["runwayLowDays"]),
+            (200, &json!(400)),
+            "{}",
+            r.body
+        );
+        within(Clock::now(), "second runway_low", || low().len() == 2);
+        assert_eq!(low()[1]["thresholdDays"], 400, "{backend}");
+    }
+}

@@ -17,6 +17,7 @@ const USAGE: &str =
                       [--static DIR] [--demo] [--usage-max-age 35d] [--usage-max-ahead 5m] [--live-skew 5s]\n\
                       [--allow-private-webhooks] [--webhook-ca PEM] [--test-clock]\n\
                       [--seller seller.json] [--vies test|test-invalid|test-unavailable|live]\n\
+                      [--allowances-before-fee]\n\
 OP is one of quoteCall, previewDrawdown, authorizeCall, validateAutoReload, evaluateAlerts,\n\
              startCall, extendCall, endCall, quoteTopUp, forecastRunway";
 
@@ -171,6 +172,7 @@ fn serve_defaults() -> drawdown::server::Config {
         seller: None,
         vies: Arc::new(drawdown::server::profile::TestVies("valid")),
         test_clock: false,
+        allowances_before_fee: false,
     }
 }
 
@@ -191,6 +193,7 @@ fn serve_option(
         "--demo" => c.demo = true,
         "--allow-private-webhooks" => c.allow_private_webhooks = true,
         "--test-clock" => c.test_clock = true,
+        "--allowances-before-fee" => c.allowances_before_fee = true,
         "--webhook-ca" => c.webhook_ca = Some(val().into()),
         "--seller" => {
             let s = drawdown::server::invoices::Seller::load(std::path::Path::new(&val()))

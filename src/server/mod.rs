@@ -30,6 +30,7 @@ pub fn serve(mut config: Config) -> Result<(), String> {
     config.provider = Arc::new(books::provider::Invoicing {
         provider: config.provider.clone(),
         seller: config.seller.clone(),
+        allowances_wait_for_fee: !config.allowances_before_fee,
     });
     if let Some(t) = &config.admin_token {
         if t.chars().count() < auth::MIN_ADMIN_TOKEN {

@@ -127,8 +127,12 @@ pub enum ServerCode {
     NoRandomness,
     /// No such route.
     NotFound,
+    /// A plan fee cancelled when the plan changed can no longer settle.
+    PaymentCancelled,
     /// No such payment.
     PaymentNotFound,
+    /// Only a pending payment can fail.
+    PaymentNotPending,
     /// Only a settled payment can be refunded.
     PaymentNotSettled,
     /// The request did not arrive in time.
@@ -174,7 +178,9 @@ impl ServerCode {
         ServerCode::NoInvoice,
         ServerCode::NoRandomness,
         ServerCode::NotFound,
+        ServerCode::PaymentCancelled,
         ServerCode::PaymentNotFound,
+        ServerCode::PaymentNotPending,
         ServerCode::PaymentNotSettled,
         ServerCode::RequestTimeout,
         ServerCode::StoreUnavailable,
@@ -210,7 +216,9 @@ impl ServerCode {
             ServerCode::NoInvoice => "no_invoice",
             ServerCode::NoRandomness => "no_randomness",
             ServerCode::NotFound => "not_found",
+            ServerCode::PaymentCancelled => "payment_cancelled",
             ServerCode::PaymentNotFound => "payment_not_found",
+            ServerCode::PaymentNotPending => "payment_not_pending",
             ServerCode::PaymentNotSettled => "payment_not_settled",
             ServerCode::RequestTimeout => "request_timeout",
             ServerCode::StoreUnavailable => "store_unavailable",
@@ -248,7 +256,9 @@ impl ServerCode {
             ServerCode::NoInvoice => Kind::Conflict,
             ServerCode::NoRandomness => Kind::Unavailable,
             ServerCode::NotFound => Kind::NotFound,
+            ServerCode::PaymentCancelled => Kind::Conflict,
             ServerCode::PaymentNotFound => Kind::NotFound,
+            ServerCode::PaymentNotPending => Kind::Conflict,
             ServerCode::PaymentNotSettled => Kind::Conflict,
             ServerCode::RequestTimeout => Kind::Timeout,
             ServerCode::StoreUnavailable => Kind::Unavailable,

@@ -382,3 +382,55 @@ pub fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     });
     (url, got)
 }
+
+/// The PDF's text (`pdftotext -layout`) and its first page as PNG bytes (`pdftoppm`).
+pub fn read_pdf(s: &Server, c: &Creds, link: &str) -> (String, Vec<u8>) {
+    let res = ureq::get(&format!("{}{link}", s.url))
+        .set("Authorization", &authorization(&c.read_key))
+        .call()
+        .unwrap();
+    assert_eq!(res.header("content-type"), Some("application/pdf"));
+    let mut pdf = Vec::new();
+    std::io::Read::read_to_end(&mut res.into_reader(), &mut pdf).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    let dir = std::env::temp_dir().join(format!(
+        "drawdown-pdf-{}-{}",
+        std::process::id(),
+        link.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("invoice.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let run = |cmd: &str, args: &[&str]| {
+        let out = Command::new(cmd)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{cmd} (poppler-utils; scripts/setup.sh installs it): {e}"));
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let text =
+        String::from_utf8(run("pdftotext", &["-layout", file.to_str().unwrap(), "-"])).unwrap();
+    let png = dir.join("page");
+    run(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "50",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            file.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ],
+    );
+    let image = std::fs::read(dir.join("page.png")).unwrap();
+    (text, image)
+}

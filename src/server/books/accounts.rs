@@ -30,6 +30,14 @@ pub struct Acct {
     pub through_ms: Option<i64>,
     /// Days ahead of an expiry that `grant.expiring` goes out.
     pub expiring_days: Vec<u32>,
+    /// The cycle start whose plan fee is dealt with (`fees`; `None`: the current one is
+    /// taken as paid when first seen).
+    pub fee_cycle: Option<Instant>,
+    /// `balance.runway_low`: the threshold in days and when the runway fell under it.
+    pub runway_low_days: u32,
+    pub runway_low_since: Option<Instant>,
+    /// When the scheduler last forecast the account's runway (ms since the epoch).
+    pub runway_checked_ms: Option<i64>,
 }
 
 impl Acct {
@@ -82,6 +90,9 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
         })?,
         None => opening(db, id, &snap)?,
     };
+    // Books from before fees were charged take the current cycle as paid.
+    let fee_cycle = stored_instant(row.fee_cycle.as_deref(), "fee_cycle")?
+        .or(snap.cycle.as_ref().map(|c| c.start));
     Ok(Acct {
         id: id.to_string(),
         card,
@@ -92,7 +103,22 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
         due_ms: row.due_ms,
         through_ms: row.through_ms,
         expiring_days: super::due::expiring_days(row.expiring_days.as_deref()),
+        fee_cycle,
+        runway_low_days: row
+            .runway_low_days
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or(super::due::DEFAULT_RUNWAY_LOW_DAYS),
+        runway_low_since: stored_instant(row.runway_low_since.as_deref(), "runway_low_since")?,
+        runway_checked_ms: row.runway_checked_ms,
     })
+}
+
+fn stored_instant(text: Option<&str>, column: &str) -> R<Option<Instant>> {
+    text.map(|t| {
+        Instant::parse(t)
+            .ok_or_else(|| Failure::internal(format!("stored {column} `{t}` does not read back")))
+    })
+    .transpose()
 }
 
 /// Where the ledger's running balance starts for books from before it was kept (migration
@@ -153,9 +179,21 @@ pub fn save(db: &mut dyn Db, a: &Acct) -> R<()> {
         seq: a.seq,
         ids: a.ids,
         balance: Some(a.balance.to_string()),
-        due_ms: super::due::next_due(&a.snap, a.through_ms, &a.expiring_days),
+        due_ms: super::due::next_due(
+            &a.snap,
+            &super::due::Marks {
+                through: a.through_ms,
+                expiring_days: &a.expiring_days,
+                fee_cycle: a.fee_cycle,
+                runway_checked: a.runway_checked_ms,
+            },
+        ),
         through_ms: a.through_ms,
         expiring_days: serde_json::to_string(&a.expiring_days).ok(),
+        fee_cycle: a.fee_cycle.map(|t| t.to_string()),
+        runway_low_days: Some(i64::from(a.runway_low_days)),
+        runway_low_since: a.runway_low_since.map(|t| t.to_string()),
+        runway_checked_ms: a.runway_checked_ms,
     };
     match rate_card {
         Some(_) => db.memo().change(&a.id, row),

@@ -87,6 +87,7 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
     // The snapshot is taken as it is (what is owed stays owed); its grants become opening
     // ledger entries, so the ledger explains every credit.
     let opening = Decimal::ZERO - snap.owed.unwrap_or_default();
+    let snap_cycle = snap.cycle.as_ref().map(|c| c.start);
     let mut a = Acct {
         id: n.id.clone(),
         card,
@@ -97,6 +98,11 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
         due_ms: None,
         through_ms: Some(t.0.timestamp_millis()),
         expiring_days: super::due::DEFAULT_EXPIRING_DAYS.to_vec(),
+        // The cycle an account is created in is taken as paid: fees start at its renewal.
+        fee_cycle: snap_cycle,
+        runway_low_days: super::due::DEFAULT_RUNWAY_LOW_DAYS,
+        runway_low_since: None,
+        runway_checked_ms: None,
     };
     for g in a.snap.grants.clone() {
         let credits = if g.kind == GrantType::Plan {

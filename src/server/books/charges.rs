@@ -95,6 +95,8 @@ pub fn book(
         )?;
     }
     let payments = book_reloads(db, provider, a, c.reloads, now)?;
+    // A renewal this charge crossed owes its plan fee (SEMANTICS 16).
+    super::fees::charge_due(db, provider, a, now)?;
     for al in c.alerts {
         let payload = json!({
             "type": "balance.alert", "accountId": a.id, "at": al.at,

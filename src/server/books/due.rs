@@ -3,7 +3,7 @@
 //! query instead of reading every snapshot.
 
 use crate::engine::calendar::Instant;
-use crate::engine::model::{Account, GrantType};
+use crate::engine::model::{Account, Cycle, GrantType, Plan};
 use rust_decimal::Decimal;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -60,12 +60,47 @@ pub(crate) fn warning_at(expiry: Instant, days: u32) -> Instant {
     Instant(expiry.0 - chrono::Duration::days(i64::from(days)))
 }
 
-/// The first instant after `through` at which time changes the account (`None`: never, as
-/// things stand). Before the scheduler has visited the account, the first of them all.
-pub fn next_due(snap: &Account, through: Option<i64>, days: &[u32]) -> Option<i64> {
-    instants(snap, days)
+/// The plan and cycle whose fee is owed (SEMANTICS 16): a plan with a fee, in a cycle whose
+/// fee is neither charged nor taken as paid (`fee_cycle`), so a renewal since.
+pub fn fee_owed(snap: &Account, fee_cycle: Option<Instant>) -> Option<(Plan, Cycle)> {
+    let plan = snap.plan.clone()?;
+    plan.monthly_fee.filter(|f| *f > Decimal::ZERO)?;
+    let cycle = snap.cycle.clone()?;
+    (fee_cycle? != cycle.start).then_some((plan, cycle))
+}
+
+/// Days of runway under which `balance.runway_low` goes out, when the account sets none
+/// (issue 28: 3 days).
+pub const DEFAULT_RUNWAY_LOW_DAYS: u32 = 3;
+/// The most days of runway an account may ask to be warned ahead of (the longest horizon).
+pub const MAX_RUNWAY_LOW_DAYS: u32 = 731;
+
+/// How often the scheduler forecasts an account's runway for `balance.runway_low`.
+pub const RUNWAY_CHECK_EVERY_MS: i64 = 3_600_000;
+
+/// What decides when an account is next due, besides its snapshot.
+pub struct Marks<'a> {
+    /// How far the scheduler has been.
+    pub through: Option<i64>,
+    pub expiring_days: &'a [u32],
+    pub fee_cycle: Option<Instant>,
+    pub runway_checked: Option<i64>,
+}
+
+/// The first instant after the scheduler's last visit at which time changes the account
+/// (`None`: never, as things stand); before its first visit, the first of them all. A plan
+/// fee owed for a cycle that began (a renewal booked by traffic) is due at once, and the
+/// runway is forecast again `RUNWAY_CHECK_EVERY_MS` after its last forecast.
+pub fn next_due(snap: &Account, m: &Marks) -> Option<i64> {
+    let through = m.through;
+    let mut out: Vec<i64> = instants(snap, m.expiring_days)
         .into_iter()
         .map(|t| t.0.timestamp_millis())
         .filter(|&ms| through.is_none_or(|th| ms > th))
-        .min()
+        .collect();
+    if fee_owed(snap, m.fee_cycle).is_some() {
+        out.push(through.map_or(0, |th| th + 1));
+    }
+    out.push(m.runway_checked.map_or(0, |t| t + RUNWAY_CHECK_EVERY_MS));
+    out.into_iter().min()
 }

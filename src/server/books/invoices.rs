@@ -67,12 +67,13 @@ impl Seller {
     }
 }
 
-/// One invoice line: credits bought, at one rate.
+/// One invoice line at one rate: credits bought, a plan's fee, or the unused part of a fee
+/// credited back (negative).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     pub description: String,
-    /// Credits.
+    /// Credits bought, or cycles of a plan (`1`, `-1` for a credit).
     pub quantity: String,
     /// Money, before VAT.
     pub net: String,
@@ -175,13 +176,6 @@ pub fn issue(
     quote: Option<&TopUpQuote>,
     now: Instant,
 ) -> R<Document> {
-    let number = next_number(db, &format!("INV-{}", now.0.format("%Y")))?;
-    let minor = a.card.minor();
-    let money = |v: Decimal| {
-        let mut v = v;
-        v.rescale(minor.max(v.scale()));
-        v.to_string()
-    };
     let (rate, tax, treatment, note) = match quote {
         Some(q) => (
             q.tax_rate,
@@ -192,10 +186,119 @@ pub fn issue(
         None => (
             Decimal::ZERO,
             Decimal::ZERO,
-            "none".to_string(),
-            "No VAT charged: the platform has configured no seller VAT details".to_string(),
+            NO_SELLER.0.into(),
+            NO_SELLER.1.into(),
         ),
     };
+    let money = |v: Decimal| money(a, v);
+    let priced = Priced {
+        lines: vec![Line {
+            description: format!("Prepaid credits ({} credits)", credits.normalize()),
+            quantity: credits.normalize().to_string(),
+            net: money(net),
+            tax_rate: rate.normalize().to_string(),
+            tax: money(tax),
+        }],
+        treatment,
+        note,
+    };
+    issue_priced(db, seller, profile, a, payment_id, &priced, now)
+}
+
+/// The treatment and note of an invoice when the platform has configured no seller.
+const NO_SELLER: (&str, &str) = (
+    "none",
+    "No VAT charged: the platform has configured no seller VAT details",
+);
+
+/// An amount of money as an invoice prints it: at least the currency's minor units.
+fn money(a: &Acct, mut v: Decimal) -> String {
+    v.rescale(a.card.minor().max(v.scale()));
+    v.to_string()
+}
+
+/// An invoice's lines with their VAT, and its treatment and note: what a payment that
+/// settles later is invoiced with (`fees` keeps it with the payment).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Priced {
+    pub lines: Vec<Line>,
+    pub treatment: String,
+    pub note: String,
+}
+
+impl Priced {
+    /// The totals: net and VAT.
+    pub fn totals(&self) -> R<(Decimal, Decimal)> {
+        let mut net = Decimal::ZERO;
+        let mut tax = Decimal::ZERO;
+        for l in &self.lines {
+            let read = |v: &str| {
+                v.parse::<Decimal>()
+                    .map_err(|e| Failure::internal(format!("invoice line `{v}`: {e}")))
+            };
+            net += read(&l.net)?;
+            tax += read(&l.tax)?;
+        }
+        Ok((net, tax))
+    }
+}
+
+/// Lines of money (each a description, a quantity and a net; a negative net is a credit)
+/// taxed by SEMANTICS 13 for the account's billing profile: each line's VAT is that of its
+/// own amount, a credit's negated.
+pub fn price(
+    seller: Option<&Seller>,
+    p: &Profile,
+    a: &Acct,
+    nets: &[(String, String, Decimal)],
+    now: Instant,
+) -> R<Priced> {
+    let mut priced = Priced {
+        lines: vec![],
+        treatment: NO_SELLER.0.into(),
+        note: NO_SELLER.1.into(),
+    };
+    for (description, quantity, net) in nets {
+        let (rate, tax) = match (seller, net.is_zero()) {
+            (Some(s), false) => {
+                let q = quote_for(s, p, a, net.abs(), now)?;
+                priced.treatment = q.treatment.as_str().to_string();
+                priced.note = q.note.clone();
+                (
+                    q.tax_rate,
+                    if net.is_sign_negative() {
+                        -q.tax
+                    } else {
+                        q.tax
+                    },
+                )
+            }
+            _ => (Decimal::ZERO, Decimal::ZERO),
+        };
+        priced.lines.push(Line {
+            description: description.clone(),
+            quantity: quantity.clone(),
+            net: money(a, *net),
+            tax_rate: rate.normalize().to_string(),
+            tax: money(a, tax),
+        });
+    }
+    Ok(priced)
+}
+
+/// Issue the invoice of a settled payment with `priced`'s lines.
+pub fn issue_priced(
+    db: &mut dyn Db,
+    seller: Option<&Seller>,
+    profile: &Profile,
+    a: &Acct,
+    payment_id: &str,
+    priced: &Priced,
+    now: Instant,
+) -> R<Document> {
+    let number = next_number(db, &format!("INV-{}", now.0.format("%Y")))?;
+    let (net, tax) = priced.totals()?;
     let doc = Document {
         id: format!("inv_{payment_id}"),
         number,
@@ -205,18 +308,12 @@ pub fn issue(
         currency: a.card.currency.code.clone(),
         seller: seller.map(seller_party).unwrap_or_default(),
         customer: profile.party(&a.id),
-        lines: vec![Line {
-            description: format!("Prepaid credits ({} credits)", credits.normalize()),
-            quantity: credits.normalize().to_string(),
-            net: money(net),
-            tax_rate: rate.normalize().to_string(),
-            tax: money(tax),
-        }],
-        net: money(net),
-        tax: money(tax),
-        gross: money(net + tax),
-        treatment,
-        note,
+        lines: priced.lines.clone(),
+        net: money(a, net),
+        tax: money(a, tax),
+        gross: money(a, net + tax),
+        treatment: priced.treatment.clone(),
+        note: priced.note.clone(),
         refers_to: None,
     };
     save(db, a, &doc)?;
@@ -235,7 +332,7 @@ pub(crate) fn seller_party(s: &Seller) -> Party {
 /// A credit note for the whole of `invoice`: the same lines, negated, with its own number.
 pub fn credit_note(db: &mut dyn Db, a: &Acct, invoice: &Document, now: Instant) -> R<Document> {
     let negate = |s: &str| match s.parse::<Decimal>() {
-        Ok(v) if !v.is_zero() => format!("-{s}"),
+        Ok(v) if !v.is_zero() => (-v).to_string(),
         _ => s.to_string(),
     };
     let doc = Document {

@@ -1,7 +1,8 @@
 //! The books: what each request does to an account, as jobs over a store connection, with
 //! no HTTP in them. Listed from the bottom layer up: credentials, accounts and their
 //! idempotency keys, expiries, billing profiles, invoices, the payment providers,
-//! payments, usage, calls, leases, the wallet, reports and administration.
+//! payments, plan fees and settlements, usage, calls, leases, the wallet, reports, the
+//! scheduler's bookings and administration.
 
 pub mod accounts;
 pub mod admin;
@@ -10,6 +11,7 @@ pub mod calls;
 pub mod charges;
 pub mod due;
 pub mod expiries;
+pub mod fees;
 pub mod forecast;
 pub mod idempotency;
 pub mod invoice_pdf;
@@ -19,7 +21,9 @@ pub mod payments;
 pub mod profile;
 pub mod provider;
 pub mod reports;
+pub mod runway_low;
 pub mod schedule;
+pub mod settlement;
 pub mod usage;
 pub mod wallet;
 pub mod webhooks;

@@ -41,15 +41,50 @@ pub fn payment(
         .seller()
         .map(|s| invoices::quote_for(s, &profile, a, amount, now))
         .transpose()?;
-    let n = a.next_id();
-    let id = format!("pay_{}_{n}", a.id);
-    let secret = provider.client_secret(&id)?;
     let gross = quote.as_ref().map_or(amount, |q| q.gross);
     let quote_json = quote
         .as_ref()
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| Failure::internal(e.to_string()))?;
+    let id = record(
+        db,
+        provider,
+        a,
+        (purpose, amount, gross, credits),
+        (grant_id, status, quote_json),
+        now,
+    )?;
+    if status == "settled" {
+        invoices::issue(
+            db,
+            provider.seller(),
+            &profile,
+            a,
+            &id,
+            amount,
+            credits,
+            quote.as_ref(),
+            now,
+        )?;
+    }
+    Ok((id, quote))
+}
+
+/// A payment's row: `purpose` (`topup`, `reload`, `plan_fee`), its net `amount`, the `gross`
+/// charged and the `credits` it buys; the grant it lands as (a plan fee: the plan), its
+/// status and tax quote. Answers its id.
+pub fn record(
+    db: &mut dyn Db,
+    provider: &dyn PaymentProvider,
+    a: &mut Acct,
+    (purpose, amount, gross, credits): (&str, Decimal, Decimal, Decimal),
+    (grant_id, status, quote): (&str, &str, Option<String>),
+    now: Instant,
+) -> R<String> {
+    let n = a.next_id();
+    let id = format!("pay_{}_{n}", a.id);
+    let secret = provider.client_secret(&id)?;
     store(db.exec(
         "INSERT INTO payments (id, account_id, purpose, amount, currency, credits, status, grant_id, client_secret, created_at, settled_at, gross, quote) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -66,23 +101,10 @@ pub fn payment(
             now.to_string().into(),
             (status == "settled").then(|| now.to_string()).into(),
             gross.to_string().into(),
-            quote_json.into(),
+            quote.into(),
         ],
     ))?;
-    if status == "settled" {
-        invoices::issue(
-            db,
-            provider.seller(),
-            &profile,
-            a,
-            &id,
-            amount,
-            credits,
-            quote.as_ref(),
-            now,
-        )?;
-    }
-    Ok((id, quote))
+    Ok(id)
 }
 
 /// Credits landing in the wallet (manual credit, settled top-up or reload): they pay what
@@ -156,7 +178,7 @@ pub struct PaymentState {
 }
 
 impl PaymentState {
-    fn new(id: &str, status: &'static str) -> PaymentState {
+    pub(crate) fn new(id: &str, status: &'static str) -> PaymentState {
         PaymentState {
             id: id.to_string(),
             status,
@@ -243,10 +265,7 @@ pub fn settle_payment(
         let grant = Grant::prepaid(row[5].text().unwrap_or("").to_string(), credits, now);
         land(db, &mut a, grant, "topup", Some(id), now)?
     };
-    store(db.exec(
-        "UPDATE payments SET status = 'settled', settled_at = $1 WHERE id = $2",
-        &[now.to_string().into(), id.into()],
-    ))?;
+    mark_settled(db, id, now)?;
     let quote: Option<TopUpQuote> = row[6].json("tax quote")?;
     let profile = super::profile::load(db, &a.id)?;
     invoices::issue(
@@ -265,6 +284,14 @@ pub fn settle_payment(
         landed: Some(landed),
         ..PaymentState::new(id, "settled")
     }))
+}
+
+pub(crate) fn mark_settled(db: &mut dyn Db, id: &str, now: Instant) -> R<()> {
+    store(db.exec(
+        "UPDATE payments SET status = 'settled', settled_at = $1 WHERE id = $2",
+        &[now.to_string().into(), id.into()],
+    ))?;
+    Ok(())
 }
 
 /// Refund a settled payment whose credits are all still unspent: the credits leave the wallet

@@ -1,6 +1,7 @@
 //! The payment-provider interface (seed 000: Stripe checkout) and the providers here: a
 //! test provider that settles at once, a manual one settled through the admin API, and
-//! `Invoicing`, which issues the invoice of every settled payment.
+//! `Invoicing`, which issues the invoice of every settled payment and carries the platform's
+//! billing settings.
 
 use super::invoices::Seller;
 use crate::server::outcome::R;
@@ -20,6 +21,11 @@ pub trait PaymentProvider: Send + Sync + std::fmt::Debug {
     /// Whose invoices settled payments get, and whose VAT is charged (`invoices::Invoicing`).
     fn seller(&self) -> Option<&super::invoices::Seller> {
         None
+    }
+    /// Whether a cycle's allowances wait for its plan fee to settle (SEMANTICS 16: a
+    /// setting of the platform, `--allowances-before-fee`; by default they wait).
+    fn allowances_wait_for_fee(&self) -> bool {
+        true
     }
 }
 
@@ -52,12 +58,14 @@ impl PaymentProvider for ManualProvider {
 pub type Provider = std::sync::Arc<dyn PaymentProvider>;
 
 /// A payment provider that invoices for `seller`: `serve` wraps the configured provider in
-/// it, so every payment path (top-ups, reloads from usage, calls and leases) knows whose
-/// invoice a settled payment gets without another parameter.
+/// it, so every payment path (top-ups, reloads from usage, calls and leases, plan fees)
+/// knows whose invoice a settled payment gets, and whether allowances wait for a fee,
+/// without another parameter.
 #[derive(Debug)]
 pub struct Invoicing {
     pub provider: Provider,
     pub seller: Option<std::sync::Arc<Seller>>,
+    pub allowances_wait_for_fee: bool,
 }
 
 impl PaymentProvider for Invoicing {
@@ -72,5 +80,8 @@ impl PaymentProvider for Invoicing {
     }
     fn seller(&self) -> Option<&Seller> {
         self.seller.as_deref()
+    }
+    fn allowances_wait_for_fee(&self) -> bool {
+        self.allowances_wait_for_fee
     }
 }

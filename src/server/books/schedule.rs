@@ -9,7 +9,8 @@
 
 use super::accounts::{enqueue, load, save, Acct};
 use super::due::{live_skew, warning_at};
-use super::{calls, expiries};
+use super::provider::PaymentProvider;
+use super::{calls, expiries, fees, runway_low};
 use crate::engine::calendar::Instant;
 use crate::engine::model::GrantType;
 use crate::server::outcome::{store, Failure, R};
@@ -38,17 +39,20 @@ pub fn claim_due(db: &mut dyn Db, now: Instant) -> R<Vec<String>> {
 }
 
 /// What time did to account `id` by `now`, booked with its webhooks: expiries
-/// (`grant.expired`), renewals (`cycle.renewed`), the alert an expiry crossed
-/// (`balance.alert`), lapsed holds (`call.expired`) and the `grant.expiring` warnings due.
-pub fn run_due(db: &mut dyn Db, id: &str, now: Instant) -> R<()> {
+/// (`grant.expired`), renewals (`cycle.renewed`) and their plan fees, the alert an expiry
+/// crossed (`balance.alert`), lapsed holds (`call.expired`), the `grant.expiring` warnings
+/// due and the runway check (`balance.runway_low`).
+pub fn run_due(db: &mut dyn Db, provider: &dyn PaymentProvider, id: &str, now: Instant) -> R<()> {
     let mut a = load(db, id, true)?;
     if a.due_ms.is_none_or(|due| due > now.0.timestamp_millis()) {
         return Ok(()); // another instance (or this one's last tick) was first
     }
     expiries::book_expiries(db, &mut a, now)?;
     pass_time(db, &mut a, now)?;
+    fees::charge_due(db, provider, &mut a, now)?;
     calls::lapse_holds(db, &mut a, now, live_skew())?;
     warn_expiring(db, &mut a, now)?;
+    runway_low::check(db, &mut a, now)?;
     a.through_ms = Some(now.0.timestamp_millis());
     save(db, &a)
 }

@@ -104,6 +104,10 @@ pub(crate) struct WebhookBody {
     /// (SEMANTICS 15); left out, the account's setting stays; `[]` sends none.
     #[serde(default)]
     pub(crate) grant_expiring_days: Option<Vec<u32>>,
+    /// Days of runway under which `balance.runway_low` goes out (1 to 731); left out, the
+    /// account's setting stays.
+    #[serde(default)]
+    pub(crate) runway_low_days: Option<u32>,
 }
 
 /// `GET /billing/webhook`: where events go, the `grant.expiring` warnings, and the signing
@@ -113,6 +117,7 @@ pub(crate) struct WebhookBody {
 pub(crate) struct WebhookSettings {
     url: Option<String>,
     grant_expiring_days: Vec<u32>,
+    runway_low_days: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) secret: Option<String>,
 }
@@ -141,6 +146,33 @@ pub(crate) fn check_expiring_days(days: &[u32]) -> R<()> {
     Ok(())
 }
 
+/// 1 to `MAX_RUNWAY_LOW_DAYS` days.
+pub(crate) fn check_runway_low_days(days: u32) -> R<()> {
+    use crate::server::books::due::MAX_RUNWAY_LOW_DAYS;
+    if days == 0 || days > MAX_RUNWAY_LOW_DAYS {
+        return Err(Failure::engine(
+            crate::server::outcome::Kind::Invalid,
+            crate::engine::error::Code::InvalidValue,
+            Some("runwayLowDays"),
+            format!("the runway warning is 1 to {MAX_RUNWAY_LOW_DAYS} days"),
+        ));
+    }
+    Ok(())
+}
+
+/// Set the account's `balance.runway_low` threshold; the runway is forecast again at the
+/// scheduler's next tick.
+pub(crate) fn set_runway_low_days(db: &mut dyn Db, account: &str, days: u32) -> R<()> {
+    store(db.exec(
+        "UPDATE accounts SET runway_low_days = $1 WHERE id = $2",
+        &[i64::from(days).into(), account.into()],
+    ))?;
+    let mut a = super::accounts::load(db, account, true)?;
+    a.runway_low_days = days;
+    a.runway_checked_ms = None;
+    super::accounts::save(db, &a)
+}
+
 /// Set the account's `grant.expiring` warnings; its next due instant moves with them.
 pub(crate) fn set_expiring_days(db: &mut dyn Db, account: &str, days: Vec<u32>) -> R<()> {
     let text = serde_json::to_string(&days).map_err(|e| Failure::internal(e.to_string()))?;
@@ -155,7 +187,7 @@ pub(crate) fn set_expiring_days(db: &mut dyn Db, account: &str, days: Vec<u32>) 
 
 pub(crate) fn webhook_settings(db: &mut dyn Db, account: &str) -> R<WebhookSettings> {
     let rows = store(db.query(
-        "SELECT webhook_url, expiring_days FROM accounts WHERE id = $1",
+        "SELECT webhook_url, expiring_days, runway_low_days FROM accounts WHERE id = $1",
         &[account.into()],
     ))?;
     let row = rows
@@ -164,6 +196,10 @@ pub(crate) fn webhook_settings(db: &mut dyn Db, account: &str) -> R<WebhookSetti
     Ok(WebhookSettings {
         url: row[0].text().map(str::to_string),
         grant_expiring_days: crate::server::books::due::expiring_days(row[1].text()),
+        runway_low_days: row[2]
+            .int()
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or(crate::server::books::due::DEFAULT_RUNWAY_LOW_DAYS),
         secret: None,
     })
 }

@@ -6,6 +6,7 @@ use crate::server::books::accounts::load;
 use crate::server::books::admin::*;
 use crate::server::books::auth::{self, CREDIT, LEASE, READ, WRITE};
 use crate::server::books::payments;
+use crate::server::books::settlement;
 use crate::server::books::webhooks;
 use crate::server::clock::now;
 use crate::server::http::extract::{Admin, JsonBody};
@@ -109,9 +110,20 @@ pub(crate) async fn settle_payment(
     let owner = payment_owner(&st, &id).await?;
     let provider = st.config.provider.clone();
     job(&st, owner, move |db| {
-        payments::settle_payment(db, provider.as_ref(), &id, now())
+        settlement::settle(db, provider.as_ref(), &id, now())
     })
     .await
+}
+
+/// The payment provider reports a payment failed (a declined card): nothing lands, and a
+/// plan fee leaves the subscription `past_due`.
+pub(crate) async fn fail_payment(
+    State(st): State<Shared>,
+    Path(id): Path<String>,
+    _: Admin,
+) -> R<Done<payments::PaymentState>> {
+    let owner = payment_owner(&st, &id).await?;
+    job(&st, owner, move |db| settlement::fail(db, &id, now())).await
 }
 
 /// The payment provider refunded a payment: its unspent credits leave the wallet and a

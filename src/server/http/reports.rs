@@ -7,6 +7,7 @@ use crate::engine::model::{Cycle, Plan};
 use crate::server::books::accounts;
 use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ};
+use crate::server::books::fees;
 use crate::server::books::invoices::Listed;
 use crate::server::books::reports::*;
 use crate::server::books::wallet::Money;
@@ -174,12 +175,15 @@ pub(crate) async fn plans(c: Caller) -> R<Done<Plans>> {
 }
 
 /// `GET /billing/subscription` (with `includedSecondsRemaining`) and the answer to
-/// `POST /billing/subscription` (without).
+/// `POST /billing/subscription` (without): the plan, its cycle, whether the cycle's fee is
+/// paid (`status`: `active` or `past_due`, SEMANTICS 16) and the fee itself.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Subscription {
     plan: Option<Plan>,
     cycle: Option<Cycle>,
+    status: &'static str,
+    fee: Option<fees::Fee>,
     #[serde(skip_serializing_if = "Option::is_none")]
     included_seconds_remaining: Option<u64>,
 }
@@ -188,8 +192,11 @@ pub(crate) async fn subscription(State(st): State<Shared>, c: Caller) -> R<Done<
     c.require(READ)?;
     read(&st, move |db| {
         let a = load(db, &c.account, false)?;
+        let fee = fees::current(db, &a)?;
         Ok(Done::ok(Subscription {
             included_seconds_remaining: Some(a.snap.included_seconds()),
+            status: fees::Fee::subscription_status(fee.as_ref()),
+            fee,
             plan: a.snap.plan,
             cycle: a.snap.cycle,
         }))
@@ -197,12 +204,16 @@ pub(crate) async fn subscription(State(st): State<Shared>, c: Caller) -> R<Done<
     .await
 }
 
+/// `POST /billing/subscription`: the plan starts now, in a new cycle with its full
+/// allowance, and its fee is charged less the unused part of the fee paid for the cycle it
+/// replaces (SEMANTICS 16).
 pub(crate) async fn subscribe(
     State(st): State<Shared>,
     c: Caller,
     JsonBody(body, _): JsonBody<SubscribeBody>,
 ) -> R<Done<Subscription>> {
     c.require_session()?;
+    let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
         let plan = catalogue()
             .into_iter()
@@ -215,8 +226,9 @@ pub(crate) async fn subscribe(
                 )
             })?;
         let mut a = load(db, &c.account, true)?;
-        let t = now();
-        // A new plan starts a new cycle now, with its full allowance.
+        // Cycles run in whole seconds: a fraction would be lost at the first renewal.
+        let t = crate::engine::calendar::Instant(chrono::SubsecRound::trunc_subsecs(now().0, 0));
+        let credit = fees::unused_part(db, &a, t)?;
         let end = crate::engine::calendar::add_months(t, 1, a.snap.time_zone).unwrap_or(t);
         a.snap.cycle = Some(crate::engine::model::Cycle {
             start: t,
@@ -225,22 +237,21 @@ pub(crate) async fn subscribe(
         });
         a.snap.included_seconds_remaining = Some(amount::Seconds(plan.included_seconds()));
         a.snap.plan = Some(plan.clone());
-        accounts::entry(
-            db,
-            &mut a,
-            t,
-            accounts::Entry {
-                at: t,
-                kind: "plan_change",
-                reference: Some(&plan.id),
-                grant_id: None,
-                credits: Decimal::ZERO,
-                moved: Decimal::ZERO,
-                detail: json!({ "plan": plan }),
-            },
-        )?;
+        let e = accounts::Entry {
+            at: t,
+            kind: "plan_change",
+            reference: Some(&plan.id),
+            grant_id: None,
+            credits: Decimal::ZERO,
+            moved: Decimal::ZERO,
+            detail: json!({ "plan": plan }),
+        };
+        accounts::entry(db, &mut a, t, e)?;
+        let fee = fees::start(db, provider.as_ref(), &mut a, credit, t)?;
         accounts::save(db, &a)?;
         Ok(Done::ok(Subscription {
+            status: fees::Fee::subscription_status(fee.as_ref()),
+            fee,
             plan: a.snap.plan,
             cycle: a.snap.cycle,
             included_seconds_remaining: None,

@@ -58,6 +58,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/accounts/{id}/credentials"),
     ("POST", "/admin/clock"),
     ("POST", "/payments/{id}/settle"),
+    ("POST", "/payments/{id}/fail"),
     ("POST", "/payments/{id}/refund"),
 ];
 
@@ -120,6 +121,7 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/admin/clock", post(admin::advance_clock))
         .route("/payments/{id}/settle", post(admin::settle_payment))
+        .route("/payments/{id}/fail", post(admin::fail_payment))
         .route("/payments/{id}/refund", post(admin::refund_payment))
         .fallback_service(files)
         .layer(axum::middleware::from_fn(listen::coded_errors))

@@ -35,6 +35,9 @@ pub struct Config {
     pub vies: Arc<dyn profile::Vies>,
     /// `POST /admin/clock` may move the server's clock ahead (tests only).
     pub test_clock: bool,
+    /// A new cycle's allowances are usable before its plan fee settles (SEMANTICS 16: by
+    /// default they wait).
+    pub allowances_before_fee: bool,
 }
 
 pub struct State {

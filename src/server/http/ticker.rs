@@ -34,8 +34,9 @@ pub async fn run(st: Shared) {
 
 async fn run_one(st: Shared, id: String, t: crate::engine::calendar::Instant) {
     let account = id.clone();
+    let provider = st.config.provider.clone();
     let ran = job(&st, Some(id.clone()), move |db| {
-        schedule::run_due(db, &account, t)
+        schedule::run_due(db, provider.as_ref(), &account, t)
     })
     .await;
     if let Err(f) = ran {

@@ -262,6 +262,9 @@ pub(crate) async fn set_webhook(
     if let Some(days) = &w.grant_expiring_days {
         crate::server::books::wallet::check_expiring_days(days)?;
     }
+    if let Some(days) = w.runway_low_days {
+        crate::server::books::wallet::check_runway_low_days(days)?;
+    }
     job(&st, Some(c.account.clone()), move |db| {
         store(db.exec(
             "UPDATE accounts SET webhook_url = $1 WHERE id = $2",
@@ -269,6 +272,9 @@ pub(crate) async fn set_webhook(
         ))?;
         if let Some(days) = w.grant_expiring_days {
             crate::server::books::wallet::set_expiring_days(db, &c.account, days)?;
+        }
+        if let Some(days) = w.runway_low_days {
+            crate::server::books::wallet::set_runway_low_days(db, &c.account, days)?;
         }
         Ok(Done::ok(books_webhook(db, &c.account)?))
     })

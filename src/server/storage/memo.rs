@@ -57,12 +57,20 @@ pub struct AccountRow {
     pub due_ms: Option<i64>,
     pub through_ms: Option<i64>,
     pub expiring_days: Option<String>,
+    /// The cycle start whose plan fee has been charged or taken as paid (`books::fees`).
+    pub fee_cycle: Option<String>,
+    /// The account's `balance.runway_low` threshold in days (`None`: the default) and the
+    /// instant its runway last fell under it (`None`: not under it now).
+    pub runway_low_days: Option<i64>,
+    pub runway_low_since: Option<String>,
+    pub runway_checked_ms: Option<i64>,
 }
 
 impl AccountRow {
     /// The columns `from_row` reads, in its order.
     pub const COLUMNS: &'static str =
-        "rate_card, snapshot, seq, ids, ledger_balance, due_ms, due_through_ms, expiring_days";
+        "rate_card, snapshot, seq, ids, ledger_balance, due_ms, due_through_ms, expiring_days, \
+         fee_cycle, runway_low_days, runway_low_since, runway_checked_ms";
 
     /// The row from `COLUMNS` starting at `r[i]`.
     pub fn from_row(r: &[Val], i: usize) -> AccountRow {
@@ -75,14 +83,19 @@ impl AccountRow {
             due_ms: r[i + 5].int(),
             through_ms: r[i + 6].int(),
             expiring_days: r[i + 7].text().map(str::to_string),
+            fee_cycle: r[i + 8].text().map(str::to_string),
+            runway_low_days: r[i + 9].int(),
+            runway_low_since: r[i + 10].text().map(str::to_string),
+            runway_checked_ms: r[i + 11].int(),
         }
     }
 
-    /// Write the row's changing columns back (the rate card never changes here).
+    /// Write the row's changing columns back (the rate card and the settings never change here).
     pub fn write(&self, db: &mut dyn Sql, id: &str) -> Result<(), String> {
         db.exec(
             "UPDATE accounts SET snapshot = $1, seq = $2, ids = $3, ledger_balance = $4, \
-             due_ms = $5, due_through_ms = $6 WHERE id = $7",
+             due_ms = $5, due_through_ms = $6, fee_cycle = $7, runway_low_since = $8, \
+             runway_checked_ms = $9 WHERE id = $10",
             &[
                 self.snapshot.as_str().into(),
                 self.seq.into(),
@@ -90,6 +103,9 @@ impl AccountRow {
                 self.balance.clone().into(),
                 self.due_ms.into(),
                 self.through_ms.into(),
+                self.fee_cycle.clone().into(),
+                self.runway_low_since.clone().into(),
+                self.runway_checked_ms.into(),
                 id.into(),
             ],
         )?;

@@ -105,6 +105,22 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE accounts ADD COLUMN expiring_days TEXT;
      UPDATE accounts SET due_ms = 0;
      CREATE INDEX accounts_due ON accounts (due_ms)",
+    // SEMANTICS 16 plan fees: one row per fee charged (its cycle, payment, invoice lines and
+    // the allowances held back while it is unpaid; `n` orders two plans started in one
+    // second); `fee_cycle` is the cycle start whose fee is dealt with (empty: the current
+    // cycle is taken as paid, as for books from before).
+    // SEMANTICS 17 at the server: each account's `balance.runway_low` threshold and when its
+    // runway last fell under it and was last forecast (`books::runway_low`).
+    "CREATE TABLE plan_fees (
+        account_id TEXT NOT NULL, cycle_start TEXT NOT NULL, plan_id TEXT NOT NULL,
+        payment_id TEXT NOT NULL, status TEXT NOT NULL, net TEXT NOT NULL, gross TEXT NOT NULL,
+        lines TEXT NOT NULL, withheld TEXT, created_at TEXT NOT NULL, n BIGINT NOT NULL,
+        PRIMARY KEY (account_id, payment_id));
+     CREATE INDEX plan_fees_cycle ON plan_fees (account_id, cycle_start, n);
+     ALTER TABLE accounts ADD COLUMN fee_cycle TEXT;
+     ALTER TABLE accounts ADD COLUMN runway_low_days BIGINT;
+     ALTER TABLE accounts ADD COLUMN runway_low_since TEXT;
+     ALTER TABLE accounts ADD COLUMN runway_checked_ms BIGINT",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
