@@ -159,7 +159,9 @@ export type ServerErrorCode =
   | "too_many_items"
   | "unauthorized"
   | "unknown_plan"
-  | "unsupported_media_type";
+  | "unsupported_media_type"
+  | "version_in_effect"
+  | "version_not_found";
 
 /** Every code an auto-reload finding carries (`validateAutoReload`). */
 export type FindingCode =

@@ -73,6 +73,10 @@ pub struct Usage {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PreviewInput {
     pub rate_card: RateCard,
+    /// Later versions of the card, each priced from its `effectiveFrom` (issue 28): an item
+    /// is priced by the version in force at its instant.
+    #[serde(default)]
+    pub rate_card_versions: Vec<RateCard>,
     pub account: Account,
     #[serde(default)]
     pub usage: Vec<Usage>,
@@ -938,6 +942,9 @@ pub fn preview_drawdown(input: &PreviewInput) -> Result<Preview> {
 /// (`alert_after`); finally the closing figures.
 pub(crate) fn run(input: &PreviewInput, settle_at_once: bool) -> Result<(Preview, State)> {
     validate(&input.rate_card, &input.account)?;
+    input
+        .rate_card
+        .validate_versions(&input.rate_card_versions)?;
     run_recording(input, settle_at_once, None, true, None)
 }
 
@@ -971,6 +978,9 @@ pub fn preview_answer_each(input: &PreviewInput, each: Option<EachItem>) -> Resu
     let mut timeline = (input.detail == Detail::Timeline).then(Timeline::default);
     let allocations = input.detail != Detail::Summary;
     validate(&input.rate_card, &input.account)?;
+    input
+        .rate_card
+        .validate_versions(&input.rate_card_versions)?;
     let (preview, st) = run_recording(input, true, timeline.as_mut(), allocations, each)?;
     Ok(PreviewAnswer {
         preview,
@@ -993,6 +1003,7 @@ fn run_recording(
     let (events, order) = events_in_order(input)?;
     let opening_t = order.first().map(|&i| events[i].at).or(input.as_of);
     let mut d = Drive::open(&input.rate_card, &input.account, settle_at_once, opening_t)?;
+    d.versions = &input.rate_card_versions;
     d.st.allocations = allocations;
     let kept = if each.is_some() { 0 } else { events.len() };
     let mut items = Vec::with_capacity(kept);
@@ -1021,6 +1032,8 @@ fn run_recording(
 /// repeated basis.
 pub(crate) struct Drive<'a> {
     card: &'a RateCard,
+    /// Later versions of `card`: each item is charged by the one in force at its instant.
+    pub(crate) versions: &'a [RateCard],
     account: &'a Account,
     pub(crate) st: State,
     reloader: Option<Reloader<'a>>,
@@ -1051,6 +1064,7 @@ impl<'a> Drive<'a> {
         let reloader = Reloader::of(card, account, settle_at_once)?;
         Ok(Drive {
             card,
+            versions: &[],
             account,
             st,
             watched: reloader.is_some() || alert_state.is_some(),
@@ -1068,7 +1082,8 @@ impl<'a> Drive<'a> {
         let (account, t) = (self.account, ev.at);
         renew_cycle(&mut self.st, account, t)?;
         self.st.refresh(t);
-        let (item, charged) = charge(self.card, &mut self.st, account, ev)?;
+        let card = self.card.at(self.versions, t);
+        let (item, charged) = charge(card, &mut self.st, account, ev)?;
         if let Some(charged) = charged.filter(|_| self.watched) {
             let how = (&self.reloader, self.settle_at_once);
             let (reload, balance) = after_charge(&mut self.st, account, (t, charged), how)?;

@@ -316,6 +316,7 @@ fn shares(check: AuthorizeInput, hold: &Hold, seconds: u64) -> Result<(u64, Deci
     // `authorize_call` validated this card and view of the account a moment ago.
     let (p, _) = crate::engine::drawdown::run_validated(&PreviewInput {
         rate_card: check.rate_card,
+        rate_card_versions: vec![],
         account: check.account,
         usage: vec![usage],
         as_of: None,
@@ -475,6 +476,7 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
     let applied = crate::engine::ledger::apply(
         &PreviewInput {
             rate_card: input.rate_card.clone(),
+            rate_card_versions: vec![],
             account: view,
             usage: vec![usage],
             as_of: None,

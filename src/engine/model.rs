@@ -176,9 +176,67 @@ pub struct RateCard {
     pub chat: Option<ChatRate>,
     #[serde(default)]
     pub numbers: BTreeMap<String, NumberRate>,
+    /// Price versions (issue 28, SEMANTICS 16): the card's version number, and the instant
+    /// it takes effect when it is one of `rateCardVersions`.
+    #[serde(default)]
+    pub version: Option<Count>,
+    #[serde(default)]
+    pub effective_from: Option<Instant>,
 }
 
 pub const MAX_CREDIT_DECIMALS: u32 = 12;
+/// The most `rateCardVersions` an operation takes.
+pub const MAX_RATE_CARD_VERSIONS: usize = 100;
+
+impl RateCard {
+    /// The version of `self` in force at `t`: the last of `versions` (in order of
+    /// `effectiveFrom`) that has taken effect by then, else `self`.
+    pub fn at<'a>(&'a self, versions: &'a [RateCard], t: Instant) -> &'a RateCard {
+        versions
+            .iter()
+            .rev()
+            .find(|v| v.effective_from.is_some_and(|f| f <= t))
+            .unwrap_or(self)
+    }
+
+    /// `versions` as later versions of `self`: each a valid card with an `effectiveFrom`,
+    /// in order, each later than the one before; a version changes prices, not the
+    /// currency, what a credit is worth or how credits round (every balance stays in one
+    /// unit). Errors name `rateCardVersions[i]`.
+    pub fn validate_versions(&self, versions: &[RateCard]) -> Result<()> {
+        if versions.len() > MAX_RATE_CARD_VERSIONS {
+            let m = format!("at most {MAX_RATE_CARD_VERSIONS} versions");
+            return Err(Error::at(Code::InvalidValue, "rateCardVersions", m));
+        }
+        let mut last = None;
+        for (i, v) in versions.iter().enumerate() {
+            let field = |f: &str| format!("rateCardVersions[{i}]{f}");
+            v.validate().map_err(|e| e.within(&field("")))?;
+            let Some(from) = v.effective_from.filter(|f| last.is_none_or(|l| *f > l)) else {
+                let m = "each version takes effect later than the one before it";
+                return Err(Error::at(Code::InvalidValue, &field(".effectiveFrom"), m));
+            };
+            let unit = [
+                (v.currency.code != self.currency.code, ".currency"),
+                (
+                    v.credits_per_unit != self.credits_per_unit,
+                    ".creditsPerUnit",
+                ),
+                (v.rounding.mode != self.rounding.mode, ".rounding.mode"),
+                (
+                    v.rounding.credit_decimals != self.rounding.credit_decimals,
+                    ".rounding.creditDecimals",
+                ),
+            ];
+            if let Some((_, f)) = unit.iter().find(|(differs, _)| *differs) {
+                let m = "a version changes prices, not the currency, what a credit is worth or how credits round";
+                return Err(Error::at(Code::InvalidValue, &field(f), m));
+            }
+            last = Some(from);
+        }
+        Ok(())
+    }
+}
 
 impl RateCard {
     pub fn validate(&self) -> Result<()> {

@@ -33,6 +33,10 @@ const DAY: i64 = 86_400;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RunwayInput {
     pub rate_card: RateCard,
+    /// Later versions of the card (as in `previewDrawdown`): a scheduled price change
+    /// prices the forecast from its instant.
+    #[serde(default)]
+    pub rate_card_versions: Vec<RateCard>,
     pub account: Account,
     /// Where the forecast starts: the snapshot's instant.
     pub at: Instant,
@@ -90,6 +94,7 @@ pub struct Runway {
 pub fn forecast_runway(input: &RunwayInput) -> Result<Runway> {
     let card = &input.rate_card;
     crate::engine::drawdown::validate(card, &input.account)?;
+    card.validate_versions(&input.rate_card_versions)?;
     let (period, end) = horizon(input)?;
     let order = basis_order(input, period)?;
     let rentals = rental_events(input, end)?;
@@ -99,6 +104,7 @@ pub fn forecast_runway(input: &RunwayInput) -> Result<Runway> {
         days: Days::from(input.at, card.dp()),
         runs_out: None,
     };
+    f.d.versions = &input.rate_card_versions;
     f.d.st.renewals = Some(vec![]);
     // Nothing reads where a forecast's credits came from.
     f.d.st.set_allocations(false);

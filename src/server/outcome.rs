@@ -149,6 +149,10 @@ pub enum ServerCode {
     Unauthorized,
     /// No such plan.
     UnknownPlan,
+    /// A rate card version in effect cannot be cancelled.
+    VersionInEffect,
+    /// No such rate card version.
+    VersionNotFound,
     /// The body is not JSON.
     UnsupportedMediaType,
 }
@@ -190,6 +194,8 @@ impl ServerCode {
         ServerCode::Unauthorized,
         ServerCode::UnknownPlan,
         ServerCode::UnsupportedMediaType,
+        ServerCode::VersionInEffect,
+        ServerCode::VersionNotFound,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -228,6 +234,8 @@ impl ServerCode {
             ServerCode::Unauthorized => "unauthorized",
             ServerCode::UnknownPlan => "unknown_plan",
             ServerCode::UnsupportedMediaType => "unsupported_media_type",
+            ServerCode::VersionInEffect => "version_in_effect",
+            ServerCode::VersionNotFound => "version_not_found",
         }
     }
     /// Why a request with this code failed, hence its status.
@@ -268,6 +276,8 @@ impl ServerCode {
             ServerCode::Unauthorized => Kind::Unauthenticated,
             ServerCode::UnknownPlan => Kind::Invalid,
             ServerCode::UnsupportedMediaType => Kind::UnsupportedMediaType,
+            ServerCode::VersionInEffect => Kind::Conflict,
+            ServerCode::VersionNotFound => Kind::NotFound,
         }
     }
 }

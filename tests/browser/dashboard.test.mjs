@@ -489,6 +489,21 @@ test("live top-up through a provider that confirms later: pending, then the cred
     await page.waitForFunction((v) => document.querySelector('#live dd[data-key="balance"]').dataset.value === v, wallet.balance);
     assert.equal(dd.compareDecimals(dd.subtractDecimals(wallet.balance, before), "1200"), 0);
     await page.waitForSelector(`#ledger-table tr[data-kind=topup]`);
+    // A plan switch whose fee the provider has not confirmed: past due, and the page says
+    // the allowances wait; confirmed, it is paid and they return.
+    await page.selectOption("#plan-pick", "scale");
+    await page.click("#plan-change");
+    await page.waitForSelector('#plan-msg [data-plan="scale"][data-status="past_due"]');
+    assert.match(await page.textContent("#plan-msg"), /Past due: .* unpaid \(the payment is not confirmed yet\); included minutes and plan credits wait until it is paid/);
+    await page.waitForSelector('#account dd[data-key="planFee"][data-value="past_due"]');
+    assert.equal(await fig(page, "#account", "includedSecondsRemaining").getAttribute("data-value"), "0");
+    const sub = await fetch(`${manual.url}/billing/subscription`, { headers: { authorization: `Bearer ${manual.key}` } }).then((r) => r.json());
+    const fee = await fetch(`${manual.url}/payments/${sub.fee.paymentId}/settle`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
+    assert.equal(fee.status, 200);
+    await page.reload();
+    await page.waitForSelector('#account dd[data-key="planFee"][data-value="active"]');
+    assert.match(await page.textContent('#account dd[data-key="planFee"]'), /paid/);
+    assert.equal(await fig(page, "#account", "includedSecondsRemaining").getAttribute("data-value"), String(4000 * 60));
     assert.deepEqual(page.errors, []);
     await page.close();
   } finally {

@@ -6,7 +6,7 @@ import { openAccount, type Account, type Plan, type Preview } from "drawdown";
 import { problem } from "./billing";
 import { $, el, figure, input, text } from "./dom";
 import { credits, duration, money, when } from "./format";
-import { LiveError, get, send, type Live } from "./live";
+import { LiveError, get, send, type Live, type Subscription } from "./live";
 import { usageFor } from "./scenario";
 import { engineAccount, state } from "./state";
 
@@ -30,6 +30,18 @@ function showFigures(l: Live): void {
   figure(dl, "Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
   figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
   figure(dl, `Renews (${l.account.timeZone ?? "UTC"})`, renewal(l), l.account.cycle?.end ?? "", "renewal");
+  if (l.plan) figure(dl, "This cycle's fee", feeWords(l.subscription, l.rateCard.currency), l.subscription.status, "planFee");
+}
+
+/** Where the cycle's plan fee stands, in words: paid, or past due and what waits for it. */
+function feeWords(s: Subscription, currency: string): string {
+  const fee = s.fee;
+  if (!fee) return "nothing charged this cycle";
+  const gross = money(fee.gross, currency);
+  if (s.status === "active") return `${gross} paid`;
+  const why = fee.status === "failed" ? "the payment was declined" : "the payment is not confirmed yet";
+  const waits = fee.withheld ? "included minutes and plan credits wait until it is paid" : "your allowances stay usable meanwhile";
+  return `Past due: ${gross} unpaid (${why}); ${waits}.`;
 }
 
 function planLine(p: Plan, currency: string): string {
@@ -114,8 +126,10 @@ async function changePlan(): Promise<void> {
   const planId = $<HTMLSelectElement>("plan-pick").value;
   msg.replaceChildren(el("span", {}, "Changing the plan…"));
   try {
-    const r = await send<{ plan: Plan; cycle: { start: string; end: string } }>("POST", "/billing/subscription", token, { planId });
-    msg.replaceChildren(el("span", { class: "ok", "data-plan": r.plan.id }, `Now on ${r.plan.name ?? r.plan.id}; the new cycle started ${when(r.cycle.start, "UTC")} UTC.`));
+    const r = await send<{ plan: Plan; cycle: { start: string; end: string } } & Subscription>("POST", "/billing/subscription", token, { planId });
+    const fee = r.fee ? ` This cycle's fee: ${feeWords(r, current?.rateCard.currency ?? "USD")}` : "";
+    msg.replaceChildren(el("span", { class: r.status === "active" ? "ok" : "warn", "data-plan": r.plan.id, "data-status": r.status },
+      `Now on ${r.plan.name ?? r.plan.id}; the new cycle started ${when(r.cycle.start, "UTC")} UTC.${fee}`));
     await changed();
   } catch (e) {
     problem(msg, e, $("plan-pick"));

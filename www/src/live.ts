@@ -31,6 +31,23 @@ export interface Live {
   };
   usage: { usage: { channel: string; unit: string; quantity: string; credits: string }[]; summary: { totalCredits: string; totalMoney: { amount: string; currency: string } } };
   calls: LiveCall[];
+  subscription: Subscription;
+}
+
+/** A cycle's plan fee (SEMANTICS 16), as `GET /billing/subscription` answers it. */
+export interface PlanFee {
+  paymentId: string;
+  status: "settled" | "pending" | "failed" | "cancelled";
+  cycleStart: string;
+  net: string;
+  gross: string;
+  withheld?: { includedSeconds: number; planCredits: [string, string][] };
+}
+
+/** Whether the current cycle's fee is paid (`past_due` while it is not). */
+export interface Subscription {
+  status: "active" | "past_due";
+  fee: PlanFee | null;
 }
 
 const KEY = "drawdown.session";
@@ -93,14 +110,15 @@ export async function send<T>(method: string, path: string, token: string, body?
 export { get };
 
 export async function loadLive(token: string): Promise<Live> {
-  const [inputs, wallet, usage, calls] = await Promise.all([
+  const [inputs, wallet, usage, calls, subscription] = await Promise.all([
     get<{ accountId: string; asOf: string; rateCard: RateCard; account: Account }>("/billing/account", token),
     get<Live["wallet"]>("/billing/wallet", token),
     get<Live["usage"]>("/billing/usage", token),
     get<{ calls: LiveCall[] }>("/calls?state=live", token),
+    get<Subscription>("/billing/subscription", token),
   ]);
   const { plan, ...account } = inputs.account;
-  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, account, plan: plan ?? null, wallet, usage, calls: calls.calls };
+  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, account, plan: plan ?? null, wallet, usage, calls: calls.calls, subscription };
 }
 
 export function forget(): void {

@@ -38,6 +38,10 @@ pub struct Acct {
     pub runway_low_since: Option<Instant>,
     /// When the scheduler last forecast the account's runway (ms since the epoch).
     pub runway_checked_ms: Option<i64>,
+    /// The card's later versions in force, in order of `effectiveFrom` (what the engine
+    /// prices each item by, `card` being version 1), and every later version kept.
+    pub versions: Vec<RateCard>,
+    pub price_history: Vec<super::card_versions::Version>,
 }
 
 impl Acct {
@@ -90,6 +94,7 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
         })?,
         None => opening(db, id, &snap)?,
     };
+    let (price_history, versions) = super::card_versions::parse(row.rate_card_versions.as_deref())?;
     // Books from before fees were charged take the current cycle as paid.
     let fee_cycle = stored_instant(row.fee_cycle.as_deref(), "fee_cycle")?
         .or(snap.cycle.as_ref().map(|c| c.start));
@@ -110,6 +115,8 @@ pub fn load(db: &mut dyn Db, id: &str, lock: bool) -> R<Acct> {
             .unwrap_or(super::due::DEFAULT_RUNWAY_LOW_DAYS),
         runway_low_since: stored_instant(row.runway_low_since.as_deref(), "runway_low_since")?,
         runway_checked_ms: row.runway_checked_ms,
+        versions,
+        price_history,
     })
 }
 
@@ -194,6 +201,9 @@ pub fn save(db: &mut dyn Db, a: &Acct) -> R<()> {
         runway_low_days: Some(i64::from(a.runway_low_days)),
         runway_low_since: a.runway_low_since.map(|t| t.to_string()),
         runway_checked_ms: a.runway_checked_ms,
+        rate_card_versions: (!a.price_history.is_empty())
+            .then(|| serde_json::to_string(&a.price_history).ok())
+            .flatten(),
     };
     match rate_card {
         Some(_) => db.memo().change(&a.id, row),

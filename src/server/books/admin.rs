@@ -103,6 +103,8 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
         runway_low_days: super::due::DEFAULT_RUNWAY_LOW_DAYS,
         runway_low_since: None,
         runway_checked_ms: None,
+        versions: vec![],
+        price_history: vec![],
     };
     for g in a.snap.grants.clone() {
         let credits = if g.kind == GrantType::Plan {

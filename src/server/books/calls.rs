@@ -155,7 +155,7 @@ pub(crate) fn start_job(
     lapse_holds(db, &mut a, now, window.live_skew)?;
     let out = live::start_call_books(
         &StartInput {
-            rate_card: a.card.clone(),
+            rate_card: a.card.at(&a.versions, at).clone(),
             account: a.snap.clone(),
             call: StartCall {
                 id: b.id.clone(),
@@ -215,7 +215,7 @@ pub(crate) fn extend_job(
     expiries::book_expiries(db, &mut a, now)?;
     lapse_holds(db, &mut a, now, window.live_skew)?;
     let mut input = ExtendInput {
-        rate_card: a.card.clone(),
+        rate_card: a.card.at(&a.versions, at).clone(),
         account: a.snap.clone(),
         call_id: id.to_string(),
         at,
@@ -338,8 +338,16 @@ fn lease_of(b: &mut EndBody) -> R<Option<(String, crate::engine::lease::LeaseUsa
 
 /// The engine's input for an end: the body's call at its `at` (now when it has none).
 fn end_input(a: &Acct, id: &str, b: EndBody, now: Instant) -> EndInput {
+    // A call is priced by the version in force when it started (issue 28).
+    let started = a
+        .snap
+        .holds
+        .iter()
+        .find(|h| h.id == id)
+        .map(|h| h.started_at);
+    let t = started.or(b.started_at).unwrap_or(b.at.unwrap_or(now));
     EndInput {
-        rate_card: a.card.clone(),
+        rate_card: a.card.at(&a.versions, t).clone(),
         account: a.snap.clone(),
         call_id: id.to_string(),
         at: b.at.unwrap_or(now),

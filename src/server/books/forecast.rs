@@ -69,6 +69,7 @@ pub fn forecast(
     let (basis, skipped) = basis_of(&rows, a)?;
     let input = RunwayInput {
         rate_card: a.card.clone(),
+        rate_card_versions: a.versions.clone(),
         account: a.snap.clone(),
         at: now,
         basis,

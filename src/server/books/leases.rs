@@ -125,11 +125,16 @@ pub(crate) fn answer(
     }
 }
 
-/// The rate card as the account stores it (the edge prices with exactly this text).
-pub(crate) fn rate_card_text(db: &mut dyn Db, id: &str) -> R<Value> {
-    let rows = crate::server::outcome::store(
-        db.query("SELECT rate_card FROM accounts WHERE id = $1", &[id.into()]),
-    )?;
+/// The rate card in force at `t` as the account stores it (the edge prices with exactly
+/// this text until it renews the lease).
+pub(crate) fn rate_card_text(db: &mut dyn Db, a: &Acct, t: Instant) -> R<Value> {
+    if let Some(v) = super::card_versions::in_force(&a.price_history, t) {
+        return Ok(v.rate_card.clone());
+    }
+    let rows = crate::server::outcome::store(db.query(
+        "SELECT rate_card FROM accounts WHERE id = $1",
+        &[a.id.as_str().into()],
+    ))?;
     let card = match rows.first() {
         Some(r) => r[0].json("rate card")?,
         None => None,

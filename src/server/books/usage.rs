@@ -241,6 +241,7 @@ fn charge_event(
 ) -> R<(Preview, Vec<Value>)> {
     let input = PreviewInput {
         rate_card: a.card.clone(),
+        rate_card_versions: a.versions.clone(),
         account: a.snap.clone(),
         usage: vec![u.clone()],
         as_of: None,

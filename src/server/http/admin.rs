@@ -5,7 +5,9 @@ use crate::engine::error::Code;
 use crate::server::books::accounts::load;
 use crate::server::books::admin::*;
 use crate::server::books::auth::{self, CREDIT, LEASE, READ, WRITE};
+use crate::server::books::card_versions::Version;
 use crate::server::books::payments;
+use crate::server::books::prices;
 use crate::server::books::settlement;
 use crate::server::books::webhooks;
 use crate::server::clock::now;
@@ -185,4 +187,37 @@ pub(crate) async fn advance_clock(
     Ok(Done::ok(Clock {
         now: crate::server::clock::advance_clock(b.advance_seconds),
     }))
+}
+
+/// `PUT /admin/accounts/{id}/rate-card`: a new version of the account's card, in force from
+/// `effectiveFrom` (now by default; never the past).
+pub(crate) async fn schedule_rate_card(
+    State(st): State<Shared>,
+    Path(id): Path<String>,
+    _: Admin,
+    JsonBody(n, _): JsonBody<prices::NewVersion>,
+) -> R<Done<Version>> {
+    job(&st, Some(id.clone()), move |db| {
+        prices::schedule(db, &id, n, now()).map(Done::ok)
+    })
+    .await
+}
+
+/// `DELETE /admin/accounts/{id}/rate-card/{version}`: cancel a version before it takes effect.
+pub(crate) async fn cancel_rate_card(
+    State(st): State<Shared>,
+    Path((id, version)): Path<(String, String)>,
+    _: Admin,
+) -> R<Done<Version>> {
+    let Ok(n) = version.parse::<u64>() else {
+        return Err(Failure::new(
+            ServerCode::VersionNotFound,
+            Some("version"),
+            format!("`{version}` is not a version number"),
+        ));
+    };
+    job(&st, Some(id.clone()), move |db| {
+        prices::cancel(db, &id, n, now()).map(Done::ok)
+    })
+    .await
 }

@@ -58,13 +58,18 @@ pub(crate) async fn put(
             held: b.held,
             sequence: b.sequence,
         };
-        let (hold, snap, reload) =
-            lease::lease(&a.card, &a.snap, &req, provider.settles_at_once()).map_err(refused)?;
+        let (hold, snap, reload) = lease::lease(
+            a.card.at(&a.versions, at),
+            &a.snap,
+            &req,
+            provider.settles_at_once(),
+        )
+        .map_err(refused)?;
         a.snap = snap;
         let reloads: Vec<_> = reload.into_iter().collect();
         charges::book_reloads(db, provider.as_ref(), &mut a, &reloads, now())?;
         save(db, &a)?;
-        let card = rate_card_text(db, &a.id)?;
+        let card = rate_card_text(db, &a, at)?;
         let body = answer(&a, (hold, card), at, ended);
         Ok(if current.is_none() {
             Done::created(body)

@@ -7,8 +7,10 @@ use crate::engine::model::{Cycle, Plan};
 use crate::server::books::accounts;
 use crate::server::books::accounts::load;
 use crate::server::books::auth::{Caller, READ};
+use crate::server::books::card_versions::Version;
 use crate::server::books::fees;
 use crate::server::books::invoices::Listed;
+use crate::server::books::prices;
 use crate::server::books::reports::*;
 use crate::server::books::wallet::Money;
 use crate::server::clock::now;
@@ -160,6 +162,39 @@ pub(crate) async fn forecast(
             (q.basis_days, q.horizon_days),
         )?;
         Ok(Done::ok(f))
+    })
+    .await
+}
+
+/// `GET /billing/rate-card?at=`: the version of the card in force at `at` (now by default).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct AtQuery {
+    at: Option<crate::engine::calendar::Instant>,
+}
+
+pub(crate) async fn rate_card(
+    State(st): State<Shared>,
+    c: Caller,
+    Query(q): Query<AtQuery>,
+) -> R<Done<Version>> {
+    c.require(READ)?;
+    let t = q.at.unwrap_or_else(now);
+    read(&st, move |db| prices::at(db, &c.account, t).map(Done::ok)).await
+}
+
+/// `GET /billing/rate-cards`: every version of the card, version 1 first, cancelled ones
+/// marked.
+#[derive(Serialize)]
+pub(crate) struct Versions {
+    versions: Vec<Version>,
+}
+
+pub(crate) async fn rate_cards(State(st): State<Shared>, c: Caller) -> R<Done<Versions>> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let versions = prices::history(db, &c.account)?;
+        Ok(Done::ok(Versions { versions }))
     })
     .await
 }

@@ -13,7 +13,7 @@ use crate::server::storage::memo::Db;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 /// Every route, as `docs/openapi.json` must describe it (a test compares the two).
@@ -44,6 +44,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/billing/payments/{id}"),
     ("GET", "/billing/ledger"),
     ("GET", "/billing/forecast"),
+    ("GET", "/billing/rate-card"),
+    ("GET", "/billing/rate-cards"),
     ("POST", "/usage"),
     ("POST", "/calls/authorize"),
     ("POST", "/calls"),
@@ -57,6 +59,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/accounts"),
     ("POST", "/admin/accounts/{id}/credentials"),
     ("POST", "/admin/clock"),
+    ("PUT", "/admin/accounts/{id}/rate-card"),
+    ("DELETE", "/admin/accounts/{id}/rate-card/{version}"),
     ("POST", "/payments/{id}/settle"),
     ("POST", "/payments/{id}/fail"),
     ("POST", "/payments/{id}/refund"),
@@ -105,6 +109,8 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/payments/{id}", get(reports::payment))
         .route("/billing/ledger", get(reports::ledger))
         .route("/billing/forecast", get(reports::forecast))
+        .route("/billing/rate-card", get(reports::rate_card))
+        .route("/billing/rate-cards", get(reports::rate_cards))
         .route("/usage", post(usage::record_usage))
         .route("/calls/authorize", post(usage::authorize))
         .route("/calls", post(calls::start).get(calls::list))
@@ -120,6 +126,14 @@ pub fn router(state: Shared) -> Router {
             post(admin::issue_credential),
         )
         .route("/admin/clock", post(admin::advance_clock))
+        .route(
+            "/admin/accounts/{id}/rate-card",
+            put(admin::schedule_rate_card),
+        )
+        .route(
+            "/admin/accounts/{id}/rate-card/{version}",
+            delete(admin::cancel_rate_card),
+        )
         .route("/payments/{id}/settle", post(admin::settle_payment))
         .route("/payments/{id}/fail", post(admin::fail_payment))
         .route("/payments/{id}/refund", post(admin::refund_payment))

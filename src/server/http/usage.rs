@@ -66,7 +66,7 @@ pub(crate) async fn authorize(
             .map_err(|e| Failure::from_error(Kind::Malformed, &e.within("call")))?;
         let out =
             crate::engine::authorize::authorize_call(&crate::engine::authorize::AuthorizeInput {
-                rate_card: a.card,
+                rate_card: a.card.at(&a.versions, call.at).clone(),
                 account: a.snap,
                 call,
             })

@@ -47,6 +47,10 @@ pub(crate) struct AccountInputs {
     account_id: String,
     as_of: Instant,
     rate_card: Value,
+    /// The card's later versions in force, each with its `effectiveFrom` (issue 28): what
+    /// `previewDrawdown`'s `rateCardVersions` takes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rate_card_versions: Vec<Value>,
     account: Value,
 }
 
@@ -54,7 +58,7 @@ pub(crate) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Don
     c.require(READ)?;
     read(&st, move |db| {
         let rows = crate::server::outcome::store(db.query(
-            "SELECT rate_card, snapshot FROM accounts WHERE id = $1",
+            "SELECT rate_card, snapshot, rate_card_versions FROM accounts WHERE id = $1",
             &[c.account.as_str().into()],
         ))?;
         let row = rows
@@ -62,6 +66,7 @@ pub(crate) async fn account_inputs(State(st): State<Shared>, c: Caller) -> R<Don
             .ok_or_else(|| Failure::new(ServerCode::AccountNotFound, None, "no such account"))?;
         Ok(Done::ok(AccountInputs {
             rate_card: row[0].json("rate card")?.unwrap_or(Value::Null),
+            rate_card_versions: crate::server::books::card_versions::for_engine(row[2].text())?,
             account: row[1].json("account")?.unwrap_or(Value::Null),
             account_id: c.account,
             as_of: now(),

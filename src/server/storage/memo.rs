@@ -64,13 +64,15 @@ pub struct AccountRow {
     pub runway_low_days: Option<i64>,
     pub runway_low_since: Option<String>,
     pub runway_checked_ms: Option<i64>,
+    /// The rate card's later versions, JSON (`books::card_versions`).
+    pub rate_card_versions: Option<String>,
 }
 
 impl AccountRow {
     /// The columns `from_row` reads, in its order.
     pub const COLUMNS: &'static str =
         "rate_card, snapshot, seq, ids, ledger_balance, due_ms, due_through_ms, expiring_days, \
-         fee_cycle, runway_low_days, runway_low_since, runway_checked_ms";
+         fee_cycle, runway_low_days, runway_low_since, runway_checked_ms, rate_card_versions";
 
     /// The row from `COLUMNS` starting at `r[i]`.
     pub fn from_row(r: &[Val], i: usize) -> AccountRow {
@@ -87,6 +89,7 @@ impl AccountRow {
             runway_low_days: r[i + 9].int(),
             runway_low_since: r[i + 10].text().map(str::to_string),
             runway_checked_ms: r[i + 11].int(),
+            rate_card_versions: r[i + 12].text().map(str::to_string),
         }
     }
 

@@ -121,6 +121,9 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE accounts ADD COLUMN runway_low_days BIGINT;
      ALTER TABLE accounts ADD COLUMN runway_low_since TEXT;
      ALTER TABLE accounts ADD COLUMN runway_checked_ms BIGINT",
+    // Price versions (issue 28): the rate card's later versions, each with its
+    // `effectiveFrom`, kept with the account so every job prices by them (`books::prices`).
+    "ALTER TABLE accounts ADD COLUMN rate_card_versions TEXT",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
