@@ -224,7 +224,18 @@ export interface RateCard {
     /** Credits per number per month. */
     monthly: CreditsInput;
   }>;
+  /** The card's version number (a price version; the server's version 1 is the first card). */
+  version?: CountInput | null;
+  /** When this version takes effect, as one of `rateCardVersions`: usage from this instant on is
+   * priced by it. */
+  effectiveFrom?: Instant | null;
 }
+
+/** Later versions of a rate card, each with its `effectiveFrom`, in order: every item is priced
+ * by the version in force at its instant (the card itself before the first). A version changes
+ * prices only: the same currency, `creditsPerUnit` and `rounding` (else `invalid_value` at
+ * `rateCardVersions[i].currency`, ...). At most 100. */
+export type RateCardVersions = RateCard[];
 
 /** A subscription plan: included minutes and credits each cycle, and the overage rate. */
 export interface Plan {
@@ -448,6 +459,9 @@ export interface QuoteInput {
 export interface OpenAccountInput {
   /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** Later versions of the card: the handle's previews price each item by the one in force at
+   * its instant (`GET /billing/account` answers them as `rateCardVersions`). */
+  rateCardVersions?: RateCardVersions;
   /** The account snapshot the handle starts from. */
   account: Account;
 }
@@ -506,6 +520,8 @@ export type Usage =
 export interface PreviewInput {
   /** The prices (credits) and the currency (money). */
   rateCard: RateCard;
+  /** Later versions of the card: each item is priced by the one in force at its instant. */
+  rateCardVersions?: RateCardVersions;
   /** The account snapshot the usage draws down. */
   account: Account;
   /** The usage items, drawn down in time order whatever their order here. */
@@ -853,6 +869,8 @@ export interface TopUpQuote {
 export interface ForecastRunwayInput {
   /** Prices the basis, as in `previewDrawdown`. */
   rateCard: RateCard;
+  /** Later versions of the card: a change scheduled ahead prices the forecast from its instant. */
+  rateCardVersions?: RateCardVersions;
   /** The snapshot the forecast starts from (credits). */
   account: Account;
   /** Where the forecast starts; every basis item is before it. */

@@ -288,6 +288,8 @@ fn direction_of(direction: u8) -> crate::engine::model::CallDirection {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AccountInput {
     rate_card: crate::engine::model::RateCard,
+    #[serde(default)]
+    rate_card_versions: Vec<crate::engine::model::RateCard>,
     account: crate::engine::model::Account,
 }
 
@@ -344,6 +346,8 @@ struct PreparedCheck {
 #[wasm_bindgen]
 pub struct AccountHandle {
     card: crate::engine::model::RateCard,
+    /// Later versions of `card`: previews and calls price by the one in force at the instant.
+    versions: Vec<crate::engine::model::RateCard>,
     account: crate::engine::model::Account,
     /// `authorizeWords`' answer and the codes it has sent.
     authorization: Box<[u32; crate::wasm::words::AUTHORIZATION_WORDS]>,
@@ -371,7 +375,11 @@ impl AccountHandle {
         a.account
             .validate(&a.rate_card)
             .map_err(|e| throw(e.within("account")))?;
+        a.rate_card
+            .validate_versions(&a.rate_card_versions)
+            .map_err(throw)?;
         Ok(AccountHandle {
+            versions: a.rate_card_versions,
             card: a.rate_card,
             account: a.account,
             authorization: Box::new([0; crate::wasm::words::AUTHORIZATION_WORDS]),
@@ -386,7 +394,8 @@ impl AccountHandle {
     #[wasm_bindgen(js_name = authorizeJson, unchecked_return_type = "Authorization")]
     pub fn authorize_json(&self, input_json: &str) -> Result<JsValue, JsValue> {
         let q: PreparedCheck = ops::parse_text(input_json).map_err(throw)?;
-        let out = crate::engine::authorize::authorize_with(&self.card, &self.account, &q.call)
+        let card = self.card.at(&self.versions, q.call.at);
+        let out = crate::engine::authorize::authorize_with(card, &self.account, &q.call)
             .map_err(throw)?;
         Js.emit(&out).map_err(throw)
     }
@@ -418,16 +427,16 @@ impl AccountHandle {
                 .ok()
                 .map(crate::engine::amount::Seconds),
         };
-        crate::engine::authorize::authorize_with(&self.card, &self.account, &req)
-            .ok()
-            .and_then(|a| {
-                crate::wasm::words::write_authorization(
-                    &a,
-                    &mut self.codes,
-                    &mut self.authorization,
-                )
-            })
-            .map_or(0, |()| crate::wasm::words::AUTHORIZATION_WORDS as u32)
+        crate::engine::authorize::authorize_with(
+            self.card.at(&self.versions, at),
+            &self.account,
+            &req,
+        )
+        .ok()
+        .and_then(|a| {
+            crate::wasm::words::write_authorization(&a, &mut self.codes, &mut self.authorization)
+        })
+        .map_or(0, |()| crate::wasm::words::AUTHORIZATION_WORDS as u32)
     }
 
     /// Where `authorizeWords` writes (a fixed place in the module's memory).
@@ -448,6 +457,7 @@ impl AccountHandle {
         let q: PreparedPreview = ops::parse_text(input_json).map_err(throw)?;
         let input = crate::engine::drawdown::PreviewInput {
             rate_card: self.card.clone(),
+            rate_card_versions: self.versions.clone(),
             account: self.account.clone(),
             usage: q.usage,
             as_of: q.as_of,
@@ -497,6 +507,7 @@ impl AccountHandle {
         };
         let input = crate::engine::drawdown::PreviewInput {
             rate_card: self.card.clone(),
+            rate_card_versions: self.versions.clone(),
             account: self.account.clone(),
             usage: std::mem::take(&mut packed.usage),
             as_of,
@@ -545,7 +556,7 @@ impl AccountHandle {
     pub fn start_json(&mut self, input_json: &str) -> Result<JsValue, JsValue> {
         let q: PreparedStart = ops::parse_text(input_json).map_err(throw)?;
         let input = crate::engine::live::StartInput {
-            rate_card: self.card.clone(),
+            rate_card: self.card.at(&self.versions, q.call.at).clone(),
             account: self.account.clone(),
             call: q.call,
         };
@@ -558,7 +569,7 @@ impl AccountHandle {
     pub fn extend_json(&mut self, input_json: &str) -> Result<JsValue, JsValue> {
         let q: PreparedExtend = ops::parse_text(input_json).map_err(throw)?;
         let input = crate::engine::live::ExtendInput {
-            rate_card: self.card.clone(),
+            rate_card: self.card.at(&self.versions, q.at).clone(),
             account: self.account.clone(),
             call_id: q.call_id,
             at: q.at,
@@ -572,8 +583,14 @@ impl AccountHandle {
     #[wasm_bindgen(js_name = endJson, unchecked_return_type = "CallEnd")]
     pub fn end_json(&mut self, input_json: &str) -> Result<JsValue, JsValue> {
         let q: PreparedEnd = ops::parse_text(input_json).map_err(throw)?;
+        // Priced by the version in force when the call started, as the server does.
+        let started =
+            crate::engine::live::call_hold(&self.account, &q.call_id).map(|h| h.started_at);
         let input = crate::engine::live::EndInput {
-            rate_card: self.card.clone(),
+            rate_card: self
+                .card
+                .at(&self.versions, started.unwrap_or(q.at))
+                .clone(),
             account: self.account.clone(),
             call_id: q.call_id,
             at: q.at,

@@ -504,6 +504,23 @@ test("live top-up through a provider that confirms later: pending, then the cred
     await page.waitForSelector('#account dd[data-key="planFee"][data-value="active"]');
     assert.match(await page.textContent('#account dd[data-key="planFee"]'), /paid/);
     assert.equal(await fig(page, "#account", "includedSecondsRemaining").getAttribute("data-value"), String(4000 * 60));
+    // A price change scheduled for tomorrow: the live preview prices the scenario's later
+    // items by it, as the server will (issue 28).
+    const inputs = await fetch(`${manual.url}/billing/account`, { headers: { authorization: `Bearer ${manual.key}` } }).then((r) => r.json());
+    const tomorrow = new Date(Date.parse(inputs.asOf) + 86400000).toISOString().replace(/\.\d+Z$/, "Z");
+    // Chat, since the Scale plan's own overage rate prices its voice minutes.
+    const dearer = { ...inputs.rateCard, chat: { perMessage: "2" } };
+    const put = await fetch(`${manual.url}/admin/accounts/demo/rate-card`, { method: "PUT",
+      headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ rateCard: dearer, effectiveFrom: tomorrow }) });
+    assert.equal(put.status, 200, await put.text());
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector("#preview-input")?.textContent.includes("rateCardVersions"));
+    const shown = JSON.parse(await page.textContent("#preview-input"));
+    assert.equal(shown.rateCardVersions[0].effectiveFrom, tomorrow);
+    const priced = dd.previewDrawdown(shown);
+    assert.ok(shown.usage.some((u) => u.at >= tomorrow), "the scenario runs past the change");
+    assert.notEqual(priced.balanceAfter, dd.previewDrawdown({ ...shown, rateCardVersions: [] }).balanceAfter);
+    await page.waitForFunction((v) => document.querySelector('#preview dd[data-key="balanceAfter"]')?.dataset.value === v, priced.balanceAfter);
     assert.deepEqual(page.errors, []);
     await page.close();
   } finally {

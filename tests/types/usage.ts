@@ -199,6 +199,18 @@ export function runway(rateCard: RateCard): string {
   return `${out} ${money} ${unused.join()} ${wrong} ${r.balanceAt[0]?.balance ?? ""}`;
 }
 
+/** Issue 28: a price change on a date, in a preview and a handle. */
+export function versions(rateCard: RateCard): string {
+  const later: RateCard[] = [{ ...rateCard, version: 2, effectiveFrom: "2026-03-01T00:00:00Z" }];
+  const account = { grants: [] };
+  const p = previewDrawdown({ rateCard, rateCardVersions: later, account, usage: [] });
+  const h = openAccount({ rateCard, rateCardVersions: later, account });
+  h.free();
+  // @ts-expect-error versions are rate cards, not instants
+  previewDrawdown({ rateCard, rateCardVersions: ["2026-03-01T00:00:00Z"], account });
+  return p.balanceAfter;
+}
+
 /** Issue 27: a runtime class, as stripe-node's, for `instanceof`. */
 export function codeOf(rateCard: RateCard): DrawdownErrorCode | null {
   try {

@@ -92,7 +92,7 @@ function whatIf(plan: Plan | null, cycle: { start: string; end: string } | null)
   const base = engineAccount(s);
   const account: Account = plan && cycle ? { ...base, plan, cycle, includedSecondsRemaining: (plan.includedMinutes ?? 0) * 60 } : base;
   try {
-    const h = openAccount({ rateCard: s.rateCard, account });
+    const h = openAccount({ rateCard: s.rateCard, rateCardVersions: s.rateCardVersions ?? [], account });
     try {
       return h.previewDrawdown(usage, { detail: "summary" });
     } finally {

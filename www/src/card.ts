@@ -86,6 +86,6 @@ export function mountCard(onPreset: (p: Preset) => void): void {
   });
   $("card-form").addEventListener("input", () => {
     planFieldsEnabled();
-    update(readCard(state().rateCard));
+    update({ ...readCard(state().rateCard), rateCardVersions: [] });
   });
 }

@@ -16,6 +16,8 @@ export interface Live {
   /** The server's clock when it answered (RFC 3339). */
   asOf: string;
   rateCard: RateCard;
+  /** The card's later versions in force (`GET /billing/account`). */
+  rateCardVersions: RateCard[];
   account: Account;
   plan: Plan | null;
   wallet: {
@@ -111,14 +113,14 @@ export { get };
 
 export async function loadLive(token: string): Promise<Live> {
   const [inputs, wallet, usage, calls, subscription] = await Promise.all([
-    get<{ accountId: string; asOf: string; rateCard: RateCard; account: Account }>("/billing/account", token),
+    get<{ accountId: string; asOf: string; rateCard: RateCard; rateCardVersions?: RateCard[]; account: Account }>("/billing/account", token),
     get<Live["wallet"]>("/billing/wallet", token),
     get<Live["usage"]>("/billing/usage", token),
     get<{ calls: LiveCall[] }>("/calls?state=live", token),
     get<Subscription>("/billing/subscription", token),
   ]);
   const { plan, ...account } = inputs.account;
-  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, account, plan: plan ?? null, wallet, usage, calls: calls.calls, subscription };
+  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, rateCardVersions: inputs.rateCardVersions ?? [], account, plan: plan ?? null, wallet, usage, calls: calls.calls, subscription };
 }
 
 export function forget(): void {

@@ -29,6 +29,7 @@ function applyPreset(p: Preset): void {
     mode: "sample",
     accountId: null,
     rateCard: p.rateCard,
+    rateCardVersions: [],
     plan: p.plan,
     account: p.account,
     autoReload: null,
@@ -114,7 +115,7 @@ async function goLive(token: string, fillEditors = true): Promise<void> {
     fillCard(l.rateCard, l.plan);
     fillScenario(scenario, l.account, true);
     if (!reloadHasEdits()) fillReload(l.account.autoReload, l.account.limits?.minTopUp);
-    update({ mode: "live", accountId: l.accountId, rateCard: l.rateCard, plan: l.plan, account: l.account, autoReload: null, scenario });
+    update({ mode: "live", accountId: l.accountId, rateCard: l.rateCard, rateCardVersions: l.rateCardVersions, plan: l.plan, account: l.account, autoReload: null, scenario });
     fillPrecall(l.asOf);
     const sel = $<HTMLSelectElement>("preset");
     sel.querySelector("option[value=live]")?.remove();

@@ -83,7 +83,8 @@ interface ScenarioRun {
 function runInSteps(s: AppState, account: Account, usage: Usage[]): Pick<ScenarioRun, "preview" | "steps" | "listed"> {
   const inOrder = usage.every((u, i) => i === 0 || usage[i - 1]!.at <= u.at);
   const sorted = inOrder ? usage : usage.slice().sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  const handle = openAccount({ rateCard: s.rateCard, account });
+  const rateCardVersions = s.rateCardVersions ?? [];
+  const handle = openAccount({ rateCard: s.rateCard, rateCardVersions, account });
   const steps: ScenarioRun["steps"] = [];
   try {
     const size = Math.max(1, Math.ceil(sorted.length / MAX_POINTS));
@@ -94,7 +95,7 @@ function runInSteps(s: AppState, account: Account, usage: Usage[]): Pick<Scenari
   } finally {
     handle.free();
   }
-  const listed = previewDrawdown({ rateCard: s.rateCard, account, usage: sorted.slice(0, MAX_LISTED_ITEMS) }).items;
+  const listed = previewDrawdown({ rateCard: s.rateCard, rateCardVersions, account, usage: sorted.slice(0, MAX_LISTED_ITEMS) }).items;
   if (!steps.length) {
     const p = previewDrawdown({ rateCard: s.rateCard, account, usage: [] });
     return { preview: p, steps, listed };
@@ -186,7 +187,8 @@ let pendingInput: (() => void) | null = null;
 /** The previewDrawdown input as JSON, for developers; a large one waits until it is opened. */
 function showInput(s: AppState, account: Account, usage: Usage[]): void {
   const write = () => {
-    $("preview-input").textContent = JSON.stringify({ rateCard: s.rateCard, account, usage }, null, 2);
+    const versions = s.rateCardVersions?.length ? { rateCardVersions: s.rateCardVersions } : {};
+    $("preview-input").textContent = JSON.stringify({ rateCard: s.rateCard, ...versions, account, usage }, null, 2);
     pendingInput = null;
   };
   const details = $("preview-input").closest("details");

@@ -8,6 +8,9 @@ export interface AppState {
   mode: "sample" | "live";
   accountId: string | null;
   rateCard: RateCard;
+  /** The live card's later versions (price changes scheduled or in force): previews price each
+   * item by the one in force at its instant. Editing the card leaves them out (a what-if). */
+  rateCardVersions?: RateCard[];
   plan: Plan | null;
   /** The opening account snapshot (grants, cycle, alerts, limits...), plan aside. */
   account: Account;
