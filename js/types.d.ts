@@ -253,6 +253,10 @@ export interface Plan {
   includedCredits?: CreditsInput | null;
   /** The most unused plan credits carried into the next cycle. */
   rolloverCap?: CreditsInput | null;
+  /** The version of the plan's terms (the server's catalogue keeps every version). */
+  version?: CountInput | null;
+  /** When these terms took effect. */
+  effectiveFrom?: Instant | null;
 }
 
 /** Credits an account holds, of one kind, with its validity window. */

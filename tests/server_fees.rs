@@ -276,3 +276,117 @@ fn a_platform_may_let_allowances_run_before_the_fee_settles() {
     assert!(sub["fee"]["withheld"].is_null(), "{sub}");
     assert_eq!(subscription(&s, &c)["includedSecondsRemaining"], 60_000);
 }
+
+/// Plan versions (issue 28): new terms scheduled ahead leave every current cycle as it is,
+/// apply to plans started from their instant on and to each subscription from its next
+/// renewal (its fee and allowance); a scheduled version can be cancelled until then.
+#[test]
+fn new_plan_terms_apply_from_the_next_cycle_that_starts_after_them() {
+    for backend in backends() {
+        let s = Server::start(&fresh_store(backend), &["--test-clock"]);
+        let c = wallet_account(&s, "terms", "1000");
+        let first = subscribe(&s, &c, "growth");
+        let t0 = advance_clock(&s, 0);
+        let from = (chrono::DateTime::parse_from_rfc3339(&t0).unwrap() + chrono::Duration::days(1))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let terms = json!({ "id": "growth", "name": "Growth", "monthlyFee": "119.00",
+            "includedMinutes": 1200, "overagePerMinute": "7" });
+        let put = |body: Value| {
+            let url = format!("{}/admin/plans/growth", s.url);
+            call("PUT", &url, Some(ADMIN), None, Some(&body.to_string()))
+        };
+        let v2 = put(json!({ "plan": terms, "effectiveFrom": from }));
+        assert_eq!(
+            (v2.status, &v2.body["version"]),
+            (200, &json!(2)),
+            "{}",
+            v2.body
+        );
+        let plans = |q: &str| {
+            let r = call(
+                "GET",
+                &format!("{}/billing/plans{q}", s.url),
+                Some(&c.read_key),
+                None,
+                None,
+            );
+            let growth = r.body["plans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["id"] == "growth")
+                .cloned();
+            growth.unwrap()["monthlyFee"].clone()
+        };
+        assert_eq!(
+            (plans(""), plans(&format!("?at={from}"))),
+            (json!("99.00"), json!("119.00"))
+        );
+        // A version scheduled and cancelled; one in effect cannot be.
+        let v3 = put(json!({ "plan": terms, "effectiveFrom": first["cycle"]["end"] }));
+        let del = |v: u64| {
+            let url = format!("{}/admin/plans/growth/versions/{v}", s.url);
+            call("DELETE", &url, Some(ADMIN), None, None)
+        };
+        assert!(del(v3.body["version"].as_u64().unwrap()).body["cancelledAt"].is_string());
+        // Refused: another plan's id, the past.
+        let wrong = put(json!({ "plan": { "id": "scale" } }));
+        assert_eq!(
+            (wrong.status, &wrong.body["error"]["field"]),
+            (422, &json!("plan.id"))
+        );
+        let before = (chrono::DateTime::parse_from_rfc3339(&t0).unwrap()
+            - chrono::Duration::seconds(60))
+        .to_rfc3339();
+        let past = put(json!({ "plan": terms, "effectiveFrom": before }));
+        assert_eq!(
+            (past.status, &past.body["error"]["field"]),
+            (422, &json!("effectiveFrom"))
+        );
+        advance_clock(&s, 86_400 + 5);
+        assert_eq!(del(2).body["error"]["code"], "version_in_effect");
+        // The current cycle keeps its terms; a plan started now takes the new ones.
+        assert_eq!(subscription(&s, &c)["plan"]["monthlyFee"], "99.00");
+        let other = wallet_account(&s, "newcomer", "0");
+        assert_eq!(
+            dec(&subscribe(&s, &other, "growth")["fee"]["net"]),
+            Decimal::new(11900, 2)
+        );
+        // At the renewal the subscription takes them: its fee and allowance.
+        let end = first["cycle"]["end"].clone();
+        advance_clock(&s, seconds(&json!(instant(0)), &end) + 1);
+        within("the renewal on new terms", || {
+            subscription(&s, &c)["fee"]["cycleStart"] == end
+        });
+        let sub = subscription(&s, &c);
+        assert_eq!(
+            (
+                &sub["plan"]["monthlyFee"],
+                &sub["plan"]["version"],
+                &sub["includedSecondsRemaining"],
+                &sub["fee"]["net"]
+            ),
+            (
+                &json!("119.00"),
+                &json!(2),
+                &json!(72_000),
+                &json!("119.00")
+            ),
+            "{backend}: {sub}"
+        );
+        let versions = call(
+            "GET",
+            &format!("{}/billing/plans/growth/versions", s.url),
+            Some(&c.read_key),
+            None,
+            None,
+        );
+        assert_eq!(
+            versions.body["versions"].as_array().unwrap().len(),
+            3,
+            "{}",
+            versions.body
+        );
+    }
+}

@@ -334,6 +334,12 @@ pub struct Plan {
     /// Cap on plan credits carried into the next cycle (OpenMeter: min(cap, remaining)).
     #[serde(default, with = "opt_dec")]
     pub rollover_cap: Option<Decimal>,
+    /// The plan's version and when its terms took effect (issue 28: a plan's terms change
+    /// from the first cycle that starts at or after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<Instant>,
 }
 
 impl Plan {

@@ -75,6 +75,14 @@ pub const DEFAULT_RUNWAY_LOW_DAYS: u32 = 3;
 /// The most days of runway an account may ask to be warned ahead of (the longest horizon).
 pub const MAX_RUNWAY_LOW_DAYS: u32 = 731;
 
+/// The start of a cycle on a plan that began since the last renewal the books booked (its
+/// terms and fee, `fees::charge_due`).
+pub fn renewal_unbooked(snap: &Account, fee_cycle: Option<Instant>) -> Option<Instant> {
+    snap.plan.as_ref()?;
+    let start = snap.cycle.as_ref()?.start;
+    (fee_cycle? != start).then_some(start)
+}
+
 /// How often the scheduler forecasts an account's runway for `balance.runway_low`.
 pub const RUNWAY_CHECK_EVERY_MS: i64 = 3_600_000;
 
@@ -88,8 +96,8 @@ pub struct Marks<'a> {
 }
 
 /// The first instant after the scheduler's last visit at which time changes the account
-/// (`None`: never, as things stand); before its first visit, the first of them all. A plan
-/// fee owed for a cycle that began (a renewal booked by traffic) is due at once, and the
+/// (`None`: never, as things stand); before its first visit, the first of them all. A
+/// renewal booked by traffic (its plan terms and fee not yet) is due at once, and the
 /// runway is forecast again `RUNWAY_CHECK_EVERY_MS` after its last forecast.
 pub fn next_due(snap: &Account, m: &Marks) -> Option<i64> {
     let through = m.through;
@@ -98,7 +106,7 @@ pub fn next_due(snap: &Account, m: &Marks) -> Option<i64> {
         .map(|t| t.0.timestamp_millis())
         .filter(|&ms| through.is_none_or(|th| ms > th))
         .collect();
-    if fee_owed(snap, m.fee_cycle).is_some() {
+    if renewal_unbooked(snap, m.fee_cycle).is_some() {
         out.push(through.map_or(0, |th| th + 1));
     }
     out.push(m.runway_checked.map_or(0, |t| t + RUNWAY_CHECK_EVERY_MS));

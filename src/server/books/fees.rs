@@ -53,14 +53,20 @@ impl Fee {
     }
 }
 
-/// Charge the fee of a cycle that began since the last charge (a renewal).
+/// A renewal since the last one booked: the plan's terms in force at the new cycle's start
+/// (`plans::renew_terms`), then its fee.
 pub fn charge_due(
     db: &mut dyn Db,
     provider: &dyn PaymentProvider,
     a: &mut Acct,
     now: Instant,
 ) -> R<()> {
+    let Some(start) = super::due::renewal_unbooked(&a.snap, a.fee_cycle) else {
+        return Ok(());
+    };
+    super::plans::renew_terms(db, a, start)?;
     let Some((plan, cycle)) = super::due::fee_owed(&a.snap, a.fee_cycle) else {
+        a.fee_cycle = Some(start);
         return Ok(());
     };
     let fee = fee_line(a, &plan, &cycle);

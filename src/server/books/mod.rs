@@ -19,6 +19,7 @@ pub mod invoice_pdf;
 pub mod invoices;
 pub mod leases;
 pub mod payments;
+pub mod plans;
 pub mod prices;
 pub mod profile;
 pub mod provider;

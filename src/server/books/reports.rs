@@ -64,6 +64,8 @@ pub fn catalogue() -> Vec<Plan> {
         overage_per_minute: overage.parse().ok(),
         included_credits: None,
         rollover_cap: None,
+        version: Some(amount::Count(1)),
+        effective_from: None,
     };
     vec![
         p("starter", "Starter", "29.00", 300, "8"),

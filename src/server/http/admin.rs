@@ -7,6 +7,7 @@ use crate::server::books::admin::*;
 use crate::server::books::auth::{self, CREDIT, LEASE, READ, WRITE};
 use crate::server::books::card_versions::Version;
 use crate::server::books::payments;
+use crate::server::books::plans;
 use crate::server::books::prices;
 use crate::server::books::settlement;
 use crate::server::books::webhooks;
@@ -209,15 +210,46 @@ pub(crate) async fn cancel_rate_card(
     Path((id, version)): Path<(String, String)>,
     _: Admin,
 ) -> R<Done<Version>> {
-    let Ok(n) = version.parse::<u64>() else {
-        return Err(Failure::new(
-            ServerCode::VersionNotFound,
-            Some("version"),
-            format!("`{version}` is not a version number"),
-        ));
-    };
+    let n = version_number(&version)?;
     job(&st, Some(id.clone()), move |db| {
         prices::cancel(db, &id, n, now()).map(Done::ok)
     })
     .await
+}
+
+/// `PUT /admin/plans/{id}`: new terms for a plan from `effectiveFrom` (now by default): each
+/// subscription takes them at its first cycle that starts then or later.
+pub(crate) async fn schedule_plan(
+    State(st): State<Shared>,
+    Path(id): Path<String>,
+    _: Admin,
+    JsonBody(n, _): JsonBody<plans::NewPlanVersion>,
+) -> R<Done<plans::PlanVersion>> {
+    job(&st, None, move |db| {
+        plans::schedule(db, &id, n, now()).map(Done::ok)
+    })
+    .await
+}
+
+/// `DELETE /admin/plans/{id}/versions/{version}`: cancel new terms before they take effect.
+pub(crate) async fn cancel_plan(
+    State(st): State<Shared>,
+    Path((id, version)): Path<(String, String)>,
+    _: Admin,
+) -> R<Done<plans::PlanVersion>> {
+    let n = version_number(&version)?;
+    job(&st, None, move |db| {
+        plans::cancel(db, &id, n, now()).map(Done::ok)
+    })
+    .await
+}
+
+fn version_number(text: &str) -> R<u64> {
+    text.parse::<u64>().map_err(|_| {
+        Failure::new(
+            ServerCode::VersionNotFound,
+            Some("version"),
+            format!("`{text}` is not a version number"),
+        )
+    })
 }

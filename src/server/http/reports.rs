@@ -204,9 +204,43 @@ pub(crate) struct Plans {
     plans: Vec<Plan>,
 }
 
-pub(crate) async fn plans(c: Caller) -> R<Done<Plans>> {
+/// `GET /billing/plans?at=`: the catalogue, each plan's terms in force at `at` (now by
+/// default).
+pub(crate) async fn plans(
+    State(st): State<Shared>,
+    c: Caller,
+    Query(q): Query<AtQuery>,
+) -> R<Done<Plans>> {
     c.require(READ)?;
-    Ok(Done::ok(Plans { plans: catalogue() }))
+    let t = q.at.unwrap_or_else(now);
+    read(&st, move |db| {
+        let plans = crate::server::books::plans::catalogue_at(db, t)?;
+        Ok(Done::ok(Plans { plans }))
+    })
+    .await
+}
+
+/// `GET /billing/plans/{id}/versions`: every version of a plan's terms.
+#[derive(Serialize)]
+pub(crate) struct PlanVersions {
+    versions: Vec<crate::server::books::plans::PlanVersion>,
+}
+
+pub(crate) async fn plan_versions(
+    State(st): State<Shared>,
+    c: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> R<Done<PlanVersions>> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let versions = crate::server::books::plans::history(db, &id)?;
+        if versions.is_empty() {
+            let m = format!("no plan `{id}`");
+            return Err(Failure::new(ServerCode::UnknownPlan, Some("id"), m));
+        }
+        Ok(Done::ok(PlanVersions { versions }))
+    })
+    .await
 }
 
 /// `GET /billing/subscription` (with `includedSecondsRemaining`) and the answer to
@@ -250,19 +284,16 @@ pub(crate) async fn subscribe(
     c.require_session()?;
     let provider = st.config.provider.clone();
     job(&st, Some(c.account.clone()), move |db| {
-        let plan = catalogue()
-            .into_iter()
-            .find(|p| p.id == body.plan_id)
-            .ok_or_else(|| {
-                Failure::new(
-                    ServerCode::UnknownPlan,
-                    Some("planId"),
-                    format!("no plan `{}`", body.plan_id),
-                )
-            })?;
+        let t = crate::engine::calendar::Instant(chrono::SubsecRound::trunc_subsecs(now().0, 0));
+        let plan = crate::server::books::plans::at(db, &body.plan_id, t)?.ok_or_else(|| {
+            Failure::new(
+                ServerCode::UnknownPlan,
+                Some("planId"),
+                format!("no plan `{}`", body.plan_id),
+            )
+        })?;
         let mut a = load(db, &c.account, true)?;
         // Cycles run in whole seconds: a fraction would be lost at the first renewal.
-        let t = crate::engine::calendar::Instant(chrono::SubsecRound::trunc_subsecs(now().0, 0));
         let credit = fees::unused_part(db, &a, t)?;
         let end = crate::engine::calendar::add_months(t, 1, a.snap.time_zone).unwrap_or(t);
         a.snap.cycle = Some(crate::engine::model::Cycle {

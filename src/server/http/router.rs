@@ -37,6 +37,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/billing/usage"),
     ("GET", "/billing/usage/items"),
     ("GET", "/billing/plans"),
+    ("GET", "/billing/plans/{id}/versions"),
     ("GET", "/billing/subscription"),
     ("POST", "/billing/subscription"),
     ("GET", "/billing/invoices"),
@@ -61,6 +62,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/clock"),
     ("PUT", "/admin/accounts/{id}/rate-card"),
     ("DELETE", "/admin/accounts/{id}/rate-card/{version}"),
+    ("PUT", "/admin/plans/{id}"),
+    ("DELETE", "/admin/plans/{id}/versions/{version}"),
     ("POST", "/payments/{id}/settle"),
     ("POST", "/payments/{id}/fail"),
     ("POST", "/payments/{id}/refund"),
@@ -100,6 +103,7 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/usage", get(reports::usage_summary))
         .route("/billing/usage/items", get(reports::usage_items))
         .route("/billing/plans", get(reports::plans))
+        .route("/billing/plans/{id}/versions", get(reports::plan_versions))
         .route(
             "/billing/subscription",
             get(reports::subscription).post(reports::subscribe),
@@ -133,6 +137,11 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/admin/accounts/{id}/rate-card/{version}",
             delete(admin::cancel_rate_card),
+        )
+        .route("/admin/plans/{id}", put(admin::schedule_plan))
+        .route(
+            "/admin/plans/{id}/versions/{version}",
+            delete(admin::cancel_plan),
         )
         .route("/payments/{id}/settle", post(admin::settle_payment))
         .route("/payments/{id}/fail", post(admin::fail_payment))

@@ -124,6 +124,12 @@ const MIGRATIONS: &[&str] = &[
     // Price versions (issue 28): the rate card's later versions, each with its
     // `effectiveFrom`, kept with the account so every job prices by them (`books::prices`).
     "ALTER TABLE accounts ADD COLUMN rate_card_versions TEXT",
+    // Plan versions (issue 28): the built-in catalogue is version 1 of each plan; later
+    // versions, scheduled by the platform, are kept here (`books::plans`).
+    "CREATE TABLE plan_versions (
+        plan_id TEXT NOT NULL, version BIGINT NOT NULL, effective_from TEXT NOT NULL,
+        plan TEXT NOT NULL, created_at TEXT NOT NULL, cancelled_at TEXT,
+        PRIMARY KEY (plan_id, version))",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
