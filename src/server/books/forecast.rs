@@ -37,6 +37,10 @@ pub struct Forecast {
     pub runway: Runway,
 }
 
+/// The most usage lines a forecast's basis reads (the engine repeats them: a 7-day basis of
+/// this many lines over 90 days is about the engine's `MAX_FORECAST_ITEMS`).
+pub const MAX_BASIS_LINES: usize = 400_000;
+
 /// The forecast from `now`: the basis is the `basis_days` whole local days before today.
 pub fn forecast(
     db: &mut dyn Sql,
@@ -57,15 +61,28 @@ pub fn forecast(
             "the basis leaves the calendar",
         ));
     };
-    let rows = store(db.query(
+    let sql = format!(
         "SELECT usage_id, at, agent_id, code, quantity, credits FROM usage_lines \
-         WHERE account_id = $1 AND day >= $2 AND day < $3 ORDER BY at, usage_id, line",
+         WHERE account_id = $1 AND day >= $2 AND day < $3 ORDER BY at, usage_id, line LIMIT {}",
+        MAX_BASIS_LINES + 1
+    );
+    let rows = store(db.query(
+        &sql,
         &[
             a.id.as_str().into(),
             from_day.to_string().into(),
             today.to_string().into(),
         ],
     ))?;
+    if rows.len() > MAX_BASIS_LINES {
+        return Err(Failure::new(
+            crate::server::outcome::ServerCode::TooManyItems,
+            Some("basisDays"),
+            format!(
+                "the last {days} days hold more than {MAX_BASIS_LINES} usage lines; forecast from fewer days"
+            ),
+        ));
+    }
     let (basis, skipped) = basis_of(&rows, a)?;
     let input = RunwayInput {
         rate_card: a.card.clone(),
@@ -162,9 +179,10 @@ fn item_of(lines: &[Row], a: &Acct) -> R<Option<Usage>> {
             "number.rental" => {
                 let credits = l[5].decimal("usage line credits")?;
                 // The kind whose full month the card prices as the line was priced.
-                let full = |k: &str| rental_line(&a.card, k, whole, None).ok();
-                let kind = a
-                    .card
+                // Priced as it was billed: by the card's version at the line's instant.
+                let card = a.card.at(&a.versions, at);
+                let full = |k: &str| rental_line(card, k, whole, None).ok();
+                let kind = card
                     .numbers
                     .keys()
                     .find(|k| full(k).is_some_and(|l| l.credits == credits));
