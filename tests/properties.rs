@@ -438,3 +438,22 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// The drawdown's quick comparison (signed mantissas at one scale) orders every pair of
+    /// decimals as `Decimal` does, at one scale or two, signs and zeros included.
+    #[test]
+    fn the_quick_comparison_is_decimals_own(
+        a in -10_i64.pow(15)..10_i64.pow(15), b in -10_i64.pow(15)..10_i64.pow(15),
+        sa in 0u32..13, sb in 0u32..13, same in any::<bool>(),
+    ) {
+        let x = rust_decimal::Decimal::new(a, sa);
+        let y = rust_decimal::Decimal::new(b, if same { sa } else { sb });
+        prop_assert_eq!(drawdown::engine::amount::cmp(&x, &y), x.cmp(&y));
+        prop_assert_eq!(drawdown::engine::amount::min(x, y), x.min(y));
+        let zero = rust_decimal::Decimal::new(0, sa);
+        prop_assert_eq!(drawdown::engine::amount::cmp(&-zero, &zero), std::cmp::Ordering::Equal);
+    }
+}

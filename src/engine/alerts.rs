@@ -98,12 +98,27 @@ pub fn validate(s: &AlertSettings) -> Result<()> {
 }
 
 /// The most severe level whose condition holds (`below`: balance <= threshold).
+/// `s` with its thresholds written with at least `dp` decimals (exactly the same values):
+/// a drawdown compares them with balances of the card's decimals after every item, and
+/// `Decimal` compares two numbers of one scale without rescaling either.
+pub fn at_scale(s: &AlertSettings, dp: u32) -> AlertSettings {
+    let mut out = s.clone();
+    for l in [&mut out.info, &mut out.warning, &mut out.critical]
+        .into_iter()
+        .flatten()
+    {
+        l.threshold.rescale(l.threshold.scale().max(dp));
+    }
+    out
+}
+
 pub fn state_for(s: &AlertSettings, balance: Decimal) -> AlertState {
     for (state, _, level) in levels(s) {
         if let Some(l) = level {
+            let order = crate::engine::amount::cmp(&balance, &l.threshold);
             let hit = match l.direction {
-                Direction::Below => balance <= l.threshold,
-                Direction::Above => balance >= l.threshold,
+                Direction::Below => order.is_le(),
+                Direction::Above => order.is_ge(),
             };
             if hit {
                 return state;

@@ -661,3 +661,24 @@ mod tests {
 pub fn positive(d: &Decimal) -> bool {
     !d.is_zero() && d.is_sign_positive()
 }
+
+/// `a.cmp(b)`, without `Decimal`'s general path when both have one scale (balances,
+/// thresholds and credits at the card's decimals): then the signed mantissas decide.
+#[inline]
+pub fn cmp(a: &Decimal, b: &Decimal) -> std::cmp::Ordering {
+    if a.scale() == b.scale() {
+        a.mantissa().cmp(&b.mantissa())
+    } else {
+        a.cmp(b)
+    }
+}
+
+/// The smaller of `a` and `b` (`amount::cmp`).
+#[inline]
+pub fn min(a: Decimal, b: Decimal) -> Decimal {
+    if cmp(&a, &b).is_le() {
+        a
+    } else {
+        b
+    }
+}

@@ -817,7 +817,7 @@ fn allocate(
         if is_plan && !use_plan {
             continue;
         }
-        let take = need.min(g.remaining);
+        let take = amount::min(need, g.remaining);
         g.remaining -= take;
         need -= take;
         emptied |= g.remaining.is_zero();
@@ -1042,6 +1042,8 @@ pub(crate) struct Drive<'a> {
     /// does, and summing the grants after every item was 7 % of the drawdown (native).
     watched: bool,
     alert_state: Option<AlertState>,
+    /// The account's alert settings, thresholds at the card's decimals (`alerts::at_scale`).
+    alert_levels: Option<crate::engine::alerts::AlertSettings>,
     balance_before: Decimal,
     reloads: Vec<ReloadEvent>,
     alerts: Vec<AlertEvent>,
@@ -1062,7 +1064,12 @@ impl<'a> Drive<'a> {
             .as_ref()
             .map(|a| a.state.unwrap_or_else(|| state_for(a, balance_before)));
         let reloader = Reloader::of(card, account, settle_at_once)?;
+        let alert_levels = account
+            .alerts
+            .as_ref()
+            .map(|a| crate::engine::alerts::at_scale(a, card.dp()));
         Ok(Drive {
+            alert_levels,
             card,
             versions: &[],
             account,
@@ -1088,7 +1095,7 @@ impl<'a> Drive<'a> {
             let how = (&self.reloader, self.settle_at_once);
             let (reload, balance) = after_charge(&mut self.st, account, (t, charged), how)?;
             self.reloads.extend(reload);
-            if let (Some(settings), Some(prev)) = (account.alerts.as_ref(), self.alert_state) {
+            if let (Some(settings), Some(prev)) = (self.alert_levels.as_ref(), self.alert_state) {
                 let a = alert_after(settings, prev, balance, t);
                 self.alert_state = Some(a.as_ref().map_or(prev, |a| a.to));
                 self.alerts.extend(a);
@@ -1294,9 +1301,12 @@ impl<'a> Reloader<'a> {
         }) else {
             return Ok(None);
         };
+        // At the card's decimals at least, as balances are: compared after every charge.
+        let mut threshold = card.to_credits(r.threshold, "account.autoReload.threshold")?;
+        threshold.rescale(threshold.scale().max(card.dp()));
         Ok(Some(Reloader {
             settings: r,
-            threshold: card.to_credits(r.threshold, "account.autoReload.threshold")?,
+            threshold,
             per: card.to_credits(r.amount, "account.autoReload.amount")?,
             minor: card.minor(),
             settle_at_once,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// strictly below the threshold. Lago's gap rule: the smallest whole multiple `k >= 1` of
 /// the amount that lifts the balance to at least the threshold.
 pub fn reload_multiple(balance: Decimal, threshold: Decimal, amount: Decimal) -> Option<u64> {
-    if !amount::positive(&amount) || balance >= threshold {
+    if !amount::positive(&amount) || amount::cmp(&balance, &threshold).is_ge() {
         return None;
     }
     let gap = threshold.checked_sub(balance)?;

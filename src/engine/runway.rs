@@ -262,7 +262,9 @@ fn copies(
 }
 
 fn shift(t: Instant, secs: i64) -> Instant {
-    Instant(t.0 + chrono::Duration::seconds(secs))
+    // From the timestamp: adding a `Duration` walks the calendar date (5 % of a forecast).
+    let s = t.0.timestamp().saturating_add(secs);
+    chrono::DateTime::from_timestamp(s, t.0.timestamp_subsec_nanos()).map_or(t, Instant)
 }
 
 /// Credits written with the card's decimals at least, as `owed` is.

@@ -86,13 +86,16 @@ export function runCanonical(dd, op, input) {
   }
 }
 
+/** A preview's later card versions, for the handle that previews it (issue 28). */
+const versions = (i) => (i.rateCardVersions === undefined ? {} : { rateCardVersions: i.rateCardVersions });
+
 /** How each operation runs on a prepared handle: the handle it needs, made from the
  * one-shot input, and the call on it. */
 const HANDLED = {
   quoteCall: [(dd, i) => dd.createPricer({ rateCard: i.rateCard, plan: i.plan }),
     (h, i) => h.quoteCall(i.call, { includedSecondsRemaining: i.includedSecondsRemaining })],
   authorizeCall: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }), (h, i) => h.authorizeCall(i.call)],
-  previewDrawdown: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }),
+  previewDrawdown: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account, ...versions(i) }),
     (h, i) => h.previewDrawdown(i.usage, { detail: i.detail, asOf: i.asOf })],
   startCall: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }), (h, i) => h.startCall(i.call)],
   extendCall: [(dd, i) => dd.openAccount({ rateCard: i.rateCard, account: i.account }),
