@@ -197,6 +197,21 @@ fn a_change_is_cancelled_before_it_takes_effect_and_every_version_is_kept() {
             ],
             "{backend}"
         );
+    }
+}
+
+#[test]
+fn a_change_into_the_past_or_another_unit_is_refused() {
+    let code = |r: &Resp| {
+        (
+            r.status,
+            r.body["error"]["code"].clone(),
+            r.body["error"]["field"].clone(),
+        )
+    };
+    for backend in backends() {
+        let s = Server::start(&fresh_store(backend), &["--test-clock"]);
+        wallet_account(&s, "plans", "10000");
         // Refused: the past, an instant taken, another currency, a card the engine refuses.
         let now = shifted(&advance_clock(&s, 0), 0);
         let past = schedule(

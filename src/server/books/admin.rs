@@ -64,6 +64,31 @@ fn read_new(n: &NewAccount) -> R<(RateCard, Account)> {
     Ok((card, snap))
 }
 
+/// A new account as the books hold it. The snapshot is taken as it is (what is owed stays
+/// owed); the caller books its grants as opening ledger entries, so the ledger explains
+/// every credit.
+fn opened(id: String, card: RateCard, snap: Account, t: Instant) -> Acct {
+    let opening = Decimal::ZERO - snap.owed.unwrap_or_default();
+    Acct {
+        id,
+        card,
+        // The cycle an account is created in is taken as paid: fees start at its renewal.
+        fee_cycle: snap.cycle.as_ref().map(|c| c.start),
+        snap,
+        seq: 0,
+        ids: 0,
+        balance: opening,
+        due_ms: None,
+        through_ms: Some(t.0.timestamp_millis()),
+        expiring_days: super::due::DEFAULT_EXPIRING_DAYS.to_vec(),
+        runway_low_days: super::due::DEFAULT_RUNWAY_LOW_DAYS,
+        runway_low_since: None,
+        runway_checked_ms: None,
+        versions: vec![],
+        price_history: vec![],
+    }
+}
+
 pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
     let (card, snap) = read_new(&n)?;
     if !store(db.query(
@@ -84,28 +109,7 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
         &[n.id.as_str().into(), n.name.clone().unwrap_or_else(|| n.id.clone()).into(), n.rate_card.to_string().into(),
           "{}".into(), n.webhook_url.clone().into(), secret.as_str().into(), t.to_string().into()],
     ))?;
-    // The snapshot is taken as it is (what is owed stays owed); its grants become opening
-    // ledger entries, so the ledger explains every credit.
-    let opening = Decimal::ZERO - snap.owed.unwrap_or_default();
-    let snap_cycle = snap.cycle.as_ref().map(|c| c.start);
-    let mut a = Acct {
-        id: n.id.clone(),
-        card,
-        snap,
-        seq: 0,
-        ids: 0,
-        balance: opening,
-        due_ms: None,
-        through_ms: Some(t.0.timestamp_millis()),
-        expiring_days: super::due::DEFAULT_EXPIRING_DAYS.to_vec(),
-        // The cycle an account is created in is taken as paid: fees start at its renewal.
-        fee_cycle: snap_cycle,
-        runway_low_days: super::due::DEFAULT_RUNWAY_LOW_DAYS,
-        runway_low_since: None,
-        runway_checked_ms: None,
-        versions: vec![],
-        price_history: vec![],
-    };
+    let mut a = opened(n.id.clone(), card, snap, t);
     for g in a.snap.grants.clone() {
         let credits = if g.kind == GrantType::Plan {
             Decimal::ZERO

@@ -178,19 +178,11 @@ fn item_of(lines: &[Row], a: &Acct) -> R<Option<Usage>> {
             }
             "number.rental" => {
                 let credits = l[5].decimal("usage line credits")?;
-                // The kind whose full month the card prices as the line was priced.
-                // Priced as it was billed: by the card's version at the line's instant.
-                let card = a.card.at(&a.versions, at);
-                let full = |k: &str| rental_line(card, k, whole, None).ok();
-                let kind = card
-                    .numbers
-                    .keys()
-                    .find(|k| full(k).is_some_and(|l| l.credits == credits));
-                let Some(kind) = kind else {
+                let Some(kind) = rental_kind(a, at, whole, credits) else {
                     return Ok(None);
                 };
                 u.kind = UsageKind::Number;
-                u.number_kind = Some(kind.clone());
+                u.number_kind = Some(kind);
                 u.count = Some(Count(whole));
                 u.agent_id = None;
             }
@@ -201,6 +193,17 @@ fn item_of(lines: &[Row], a: &Acct) -> R<Option<Usage>> {
         u.call = Some(call);
     }
     Ok(Some(u))
+}
+
+/// The number kind whose full month the card prices as a rental line was priced, by the
+/// card's version at the line's instant (as it was billed).
+fn rental_kind(a: &Acct, at: Instant, count: u64, credits: Decimal) -> Option<String> {
+    let card = a.card.at(&a.versions, at);
+    let full = |k: &str| rental_line(card, k, count, None).ok();
+    card.numbers
+        .keys()
+        .find(|k| full(k).is_some_and(|l| l.credits == credits))
+        .cloned()
 }
 
 fn whole(q: Decimal) -> u64 {
