@@ -536,6 +536,12 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
   assert.equal(await fig(page, "#account", "available").getAttribute("data-value"), wallet.available);
   assert.equal(await fig(page, "#account", "planCredits").getAttribute("data-value"), wallet.planCredits);
   assert.equal(await fig(page, "#account", "renewal").getAttribute("data-value"), inputs.account.cycle?.end ?? "");
+  // The runway (SEMANTICS 17) on the account's own last 7 days, as the server forecasts it.
+  const forecast = (await api("GET", "/billing/forecast", live.key)).body;
+  assert.equal(await fig(page, "#account", "runsOutAt").getAttribute("data-value"), forecast.runsOutAt ?? "");
+  assert.equal(await fig(page, "#account", "reloadMoney").getAttribute("data-value"), forecast.reloadMoney);
+  const unused = forecast.expiringUnused.reduce((sum, e) => dd.addDecimals(sum, e.credits), "0");
+  assert.equal(await fig(page, "#account", "expiringUnused").getAttribute("data-value"), unused);
   // The catalogue is the server's; the switch is explained before it is made.
   const plans = (await api("GET", "/billing/plans", live.key)).body.plans;
   assert.deepEqual(await page.$$eval("#plan-pick option", (os) => os.map((o) => o.value)), plans.map((p) => p.id));

@@ -2,7 +2,7 @@
 // seed 001: low-balance notifications): the available balance, plan credits, included
 // minutes and the next renewal; the plan catalogue with what a switch does; alert
 // thresholds, the webhook URL, and each agent's monthly limit and stop-or-use-balance rule.
-import { openAccount, type Account, type Plan, type Preview } from "drawdown";
+import { addDecimals, openAccount, type Account, type Plan, type Preview } from "drawdown";
 import { problem } from "./billing";
 import { $, el, figure, input, text } from "./dom";
 import { credits, duration, money, when } from "./format";
@@ -31,6 +31,23 @@ function showFigures(l: Live): void {
   figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
   figure(dl, `Renews (${l.account.timeZone ?? "UTC"})`, renewal(l), l.account.cycle?.end ?? "", "renewal");
   if (l.plan) figure(dl, "This cycle's fee", feeWords(l.subscription, l.rateCard.currency), l.subscription.status, "planFee");
+  showRunway(dl, l);
+}
+
+/** SEMANTICS 17 on the account's own last 7 days: when the credits run out, what the
+ * auto-reloads on the way cost, and what will expire unused, over the next 90 days. */
+function showRunway(dl: HTMLElement, l: Live): void {
+  const f = l.forecast;
+  if (!f) return;
+  const tz = l.account.timeZone ?? "UTC";
+  const out = f.runsOutAt ? `${when(f.runsOutAt, tz)} (at the last 7 days' rate)` : "beyond the next 90 days at the last 7 days' rate";
+  figure(dl, "Credits last until", out, f.runsOutAt ?? "", "runsOutAt");
+  const reloads = f.reloads.length ? `${f.reloads.length}, ${money(f.reloadMoney, l.rateCard.currency)}` : "none";
+  figure(dl, "Auto-reloads expected (90 days)", reloads, f.reloadMoney, "reloadMoney");
+  const unused = f.expiringUnused.reduce((sum, e) => addDecimals(sum, e.credits), "0");
+  const first = f.expiringUnused[0];
+  const words = first ? `${credits(unused)} credits, the first on ${when(first.at, tz)}` : "none";
+  figure(dl, "Credits that will expire unused", words, unused, "expiringUnused");
 }
 
 /** Where the cycle's plan fee stands, in words: paid, or past due and what waits for it. */

@@ -34,6 +34,18 @@ export interface Live {
   usage: { usage: { channel: string; unit: string; quantity: string; credits: string }[]; summary: { totalCredits: string; totalMoney: { amount: string; currency: string } } };
   calls: LiveCall[];
   subscription: Subscription;
+  /** When the credits run out at the rate of the last 7 days (`GET /billing/forecast`);
+   * `null` when the server could not say. */
+  forecast: LiveForecast | null;
+}
+
+/** The runway forecast's answer, as the account panel shows it (SEMANTICS 17). */
+export interface LiveForecast {
+  runsOutAt: string | null;
+  reloads: { at: string; amount: string; credits: string }[];
+  reloadMoney: string;
+  expiringUnused: { grantId: string; at: string; credits: string }[];
+  basisItems: number;
 }
 
 /** A cycle's plan fee (SEMANTICS 16), as `GET /billing/subscription` answers it. */
@@ -112,15 +124,16 @@ export async function send<T>(method: string, path: string, token: string, body?
 export { get };
 
 export async function loadLive(token: string): Promise<Live> {
-  const [inputs, wallet, usage, calls, subscription] = await Promise.all([
+  const [inputs, wallet, usage, calls, subscription, forecast] = await Promise.all([
     get<{ accountId: string; asOf: string; rateCard: RateCard; rateCardVersions?: RateCard[]; account: Account }>("/billing/account", token),
     get<Live["wallet"]>("/billing/wallet", token),
     get<Live["usage"]>("/billing/usage", token),
     get<{ calls: LiveCall[] }>("/calls?state=live", token),
     get<Subscription>("/billing/subscription", token),
+    get<LiveForecast>("/billing/forecast", token).catch(() => null),
   ]);
   const { plan, ...account } = inputs.account;
-  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, rateCardVersions: inputs.rateCardVersions ?? [], account, plan: plan ?? null, wallet, usage, calls: calls.calls, subscription };
+  return { accountId: inputs.accountId, asOf: inputs.asOf, rateCard: inputs.rateCard, rateCardVersions: inputs.rateCardVersions ?? [], account, plan: plan ?? null, wallet, usage, calls: calls.calls, subscription, forecast };
 }
 
 export function forget(): void {
