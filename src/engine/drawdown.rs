@@ -537,6 +537,10 @@ pub(crate) struct State {
     reload_from: u32,
     /// The renewals passed, when someone asks (a forecast does).
     pub(crate) renewals: Option<Vec<Renewal>>,
+    /// Whether items keep their drawn lines; without (a forecast, which reads only whether
+    /// a charge went uncovered), `uncovered` records it.
+    pub(crate) keep_lines: bool,
+    pub(crate) uncovered: bool,
 }
 
 /// A cycle renewal a drawdown passed: its instant, and the plan credits it forfeited (each
@@ -594,6 +598,8 @@ impl State {
             spare: vec![],
             reload_from: 1,
             renewals: None,
+            keep_lines: true,
+            uncovered: false,
         }
     }
 
@@ -843,11 +849,15 @@ fn allocate(
     }
     // SEMANTICS 5.3: the usage happened; what no credit covers is owed, never lost.
     st.owed = amount::checked(st.owed.checked_add(need), "owed")?;
-    drawn.push(DrawnLine {
-        line,
-        allocations,
-        uncovered: need,
-    });
+    if st.keep_lines {
+        drawn.push(DrawnLine {
+            line,
+            allocations,
+            uncovered: need,
+        });
+    } else {
+        st.uncovered |= !need.is_zero();
+    }
     Ok(())
 }
 

@@ -106,6 +106,8 @@ pub fn forecast_runway(input: &RunwayInput) -> Result<Runway> {
     };
     f.d.versions = &input.rate_card_versions;
     f.d.st.renewals = Some(vec![]);
+    // The forecast reads of a charge only whether it went uncovered.
+    f.d.st.keep_lines = false;
     // Nothing reads where a forecast's credits came from.
     f.d.st.set_allocations(false);
     let mut r = rental_order.iter().map(|&i| &rentals[i]).peekable();
@@ -145,7 +147,7 @@ impl Forecast<'_> {
     fn step(&mut self, ev: &Event) -> Result<()> {
         self.days.pass(ev.at, &self.d.st.grants, self.d.st.owed);
         let item = self.d.step(ev).map_err(as_basis)?;
-        if self.runs_out.is_none() && item.lines.iter().any(|l| !l.uncovered.is_zero()) {
+        if self.runs_out.is_none() && std::mem::take(&mut self.d.st.uncovered) {
             self.runs_out = Some(ev.at);
         }
         self.d.give_back(item);
