@@ -5,7 +5,7 @@
 import { addDecimals, openAccount, type Account, type Plan, type Preview } from "drawdown";
 import { problem } from "./billing";
 import { $, el, figure, input, text } from "./dom";
-import { credits, duration, money, when } from "./format";
+import { credits, minutes, money, when } from "./format";
 import { LiveError, get, send, type Live, type Subscription } from "./live";
 import { usageFor } from "./scenario";
 import { engineAccount, state } from "./state";
@@ -27,7 +27,7 @@ function showFigures(l: Live): void {
   dl.replaceChildren();
   figure(dl, "Available to spend", `${credits(l.wallet.available)} credits`, l.wallet.available, "available");
   figure(dl, "Plan credits left", `${credits(l.wallet.planCredits)} credits`, l.wallet.planCredits, "planCredits");
-  figure(dl, "Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
+  figure(dl, "Included minutes left", minutes(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
   figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
   figure(dl, `Renews (${l.account.timeZone ?? "UTC"})`, renewal(l), l.account.cycle?.end ?? "", "renewal");
   if (l.plan) figure(dl, "This cycle's fee", feeWords(l.subscription, l.rateCard.currency), l.subscription.status, "planFee");
@@ -86,7 +86,7 @@ function showSwitch(): void {
     return;
   }
   showWhatIf(chosen);
-  const now = duration(l.wallet.includedSecondsRemaining);
+  const now = minutes(l.wallet.includedSecondsRemaining);
   out.textContent =
     `${planLine(chosen, l.rateCard.currency)}. A new cycle starts when you confirm: your ${now} of included time left ` +
     `are replaced by ${chosen.includedMinutes ?? 0} minutes, and the plan renews one month from now. ` +
@@ -132,9 +132,9 @@ function showWhatIf(chosen: Plan): void {
   const items = state().scenario;
   out.append(
     el("span", {}, `On the preview's usage (${items.days} days): `),
-    el("span", { "data-key": "now", "data-value": now.balanceAfter }, `${credits(now.balanceAfter)} credits and ${duration(now.includedSecondsRemaining)} included left as you are; `),
+    el("span", { "data-key": "now", "data-value": now.balanceAfter }, `${credits(now.balanceAfter)} credits and ${minutes(now.includedSecondsRemaining)} included left as you are; `),
     el("span", { "data-key": "then", "data-value": then.balanceAfter, "data-included": String(then.includedSecondsRemaining) },
-      `${credits(then.balanceAfter)} credits and ${duration(then.includedSecondsRemaining)} included left on ${chosen.name ?? chosen.id}.`),
+      `${credits(then.balanceAfter)} credits and ${minutes(then.includedSecondsRemaining)} included left on ${chosen.name ?? chosen.id}.`),
   );
 }
 

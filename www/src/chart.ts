@@ -7,7 +7,7 @@
 // engine's exact strings; Number() below only places pixels, and every mark carries the exact
 // value in its <title> or data-value.
 import type { Account, RateCard } from "drawdown";
-import { credits, duration, money, worthIn } from "./format";
+import { credits, minutes, money, worthIn } from "./format";
 
 export interface Point {
   t: number;
@@ -234,7 +234,7 @@ function drawIncluded(root: SVGElement, f: Frame, d: ChartData): void {
   root.append(
     svg("text", { x: 4, y: laneTop - 4, class: "unit" }, "included minutes"),
     svg("path", { d: path, class: "area included", "data-source": "included_minutes", "data-value": String(last) },
-      title(`Included minutes: ${duration(last)} left at the end`)),
+      title(`Included minutes: ${minutes(last)} left at the end`)),
   );
 }
 

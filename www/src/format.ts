@@ -47,6 +47,15 @@ export function credits(value: Decimal): string {
   return f.format(exact(value));
 }
 
+/** Included time in the plan's own unit: "1,000 min", "999 min 30 s", "45 s". */
+export function minutes(seconds: number): string {
+  const m = Math.floor(seconds / 60);
+  const s = seconds % 60;
+  if (m === 0) return `${s} s`;
+  const whole = `${credits(String(m))} min`;
+  return s ? `${whole} ${s} s` : whole;
+}
+
 /** A whole number of seconds as "1 h 02 min 05 s" / "3 min 05 s" / "42 s". */
 export function duration(seconds: number): string {
   const h = Math.floor(seconds / 3600);

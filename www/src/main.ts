@@ -4,7 +4,7 @@ import { init as initEngine, quoteCall, version } from "drawdown";
 import { fillCall as fillCalc, mountCalc } from "./calc";
 import { fillCard, mountCard } from "./card";
 import { $, clearMarks, el, figure, showError } from "./dom";
-import { credits, duration, money, when } from "./format";
+import { credits, duration, minutes, money, when } from "./format";
 import { LiveError, forget, loadLive, session, type Live } from "./live";
 import { fillPrecall, mountPrecall } from "./precall";
 import { fillScenario, mountPreview } from "./preview";
@@ -65,7 +65,7 @@ function showLive(l: Live): void {
   figure(dl, "Held by live calls", `${credits(l.wallet.held)} credits`, l.wallet.held, "held");
   figure(dl, "Available for new calls", `${credits(l.wallet.available)} credits`, l.wallet.available, "available");
   figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
-  figure(dl, "Included minutes left", duration(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
+  figure(dl, "Included minutes left", minutes(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
   figure(dl, "Alert state", (l.wallet.alertState ?? "ok").replace("_", " "), l.wallet.alertState ?? "ok", "alertState");
   figure(dl, "Usage this period", `${credits(l.usage.summary.totalCredits)} credits · ${money(l.usage.summary.totalMoney.amount, l.usage.summary.totalMoney.currency)}`, l.usage.summary.totalCredits, "usageCredits");
   const body = $("live-usage").querySelector("tbody")!;
@@ -87,7 +87,7 @@ function showLive(l: Live): void {
         el("td", {}, when(c.startedAt, tz)),
         el("td", { "data-value": String(h?.grantedSeconds ?? 0) }, h ? duration(h.grantedSeconds) : "—"),
         el("td", { class: "num", "data-value": h?.credits ?? "0" }, credits(h?.credits ?? "0")),
-        el("td", { class: "num", "data-value": h?.planCredits ?? "0" }, `${credits(h?.planCredits ?? "0")}${h && h.includedSeconds > 0 ? ` + ${duration(h.includedSeconds)} included` : ""}`),
+        el("td", { class: "num", "data-value": h?.planCredits ?? "0" }, `${credits(h?.planCredits ?? "0")}${h && h.includedSeconds > 0 ? ` + ${minutes(h.includedSeconds)} included` : ""}`),
         el("td", {}, h ? when(h.validUntil, tz) : "—"),
       );
     }),
