@@ -400,6 +400,14 @@ test("live billing: details with a VIES check, a top-up with its tax quote, the 
   // The quote follows the typing; a bad amount is explained at the field.
   await page.fill("#tu-amount", "10.001");
   await page.waitForSelector("#tu-amount-msg [data-code=invalid_money_precision]");
+  // The account's limits are stated before typing, and an amount outside them is refused at
+  // its quote: Pay is never offered for it.
+  assert.equal(await page.textContent("#tu-limits"), "From $10.00 to $1,000.00 per top-up.");
+  for (const outside of ["5", "2000"]) {
+    await page.fill("#tu-amount", outside);
+    await page.waitForSelector("#tu-amount-msg [data-code=amount_out_of_range]");
+    assert.equal(await page.isDisabled("#tu-submit"), true, `Pay offered for ${outside}`);
+  }
   assert.ok(await page.isDisabled("#tu-submit"));
   await page.fill("#tu-amount", "25");
   await page.waitForSelector('#tu-quote dd[data-key="gross"]');

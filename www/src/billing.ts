@@ -405,9 +405,21 @@ export async function refreshBooks(): Promise<void> {
   drawLedger();
 }
 
-/** The account facts the books' chart needs. */
+/** The account facts the books' chart and the top-up form need. */
 export function setBooksAccount(account: Account, card: RateCard): void {
   axes = accountAxes(account, card);
+  $("tu-limits").textContent = topUpLimits(account, card.currency);
+}
+
+/** The account's top-up limits in words, stated before anyone types (the server refuses
+ * the quote of an amount outside them, `amount_out_of_range`). */
+function topUpLimits(account: Account, currency: string): string {
+  const min = account.limits?.minTopUp;
+  const max = account.limits?.maxTopUp;
+  if (min && max) return `From ${money(min, currency)} to ${money(max, currency)} per top-up.`;
+  if (min) return `At least ${money(min, currency)} per top-up.`;
+  if (max) return `At most ${money(max, currency)} per top-up.`;
+  return "";
 }
 
 let mounted = false;

@@ -226,3 +226,28 @@ pub(crate) struct AgentBody {
 
 /// The longest agent id accepted (bytes).
 pub(crate) const MAX_AGENT_ID: usize = 128;
+
+/// A top-up amount the account takes: money of the card's currency, positive and within the
+/// account's `limits` (`amount_out_of_range` names them). The quote route applies it too, so
+/// the limits are known before anyone presses Pay.
+pub(crate) fn check_top_up(a: &super::accounts::Acct, m: Decimal) -> R<()> {
+    crate::engine::amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount")
+        .map_err(Failure::invalid)?;
+    let limits = a.snap.limits.clone().unwrap_or_default();
+    let (min, max) = (limits.min_top_up, limits.max_top_up);
+    if m > Decimal::ZERO && min.is_none_or(|x| m >= x) && max.is_none_or(|x| m <= x) {
+        return Ok(());
+    }
+    let money = |v: Option<Decimal>| v.map(|v| format!("{v} {}", a.card.currency.code));
+    let range = match (money(min), money(max)) {
+        (Some(lo), Some(hi)) => format!("from {lo} to {hi}"),
+        (Some(lo), None) => format!("at least {lo}"),
+        (None, Some(hi)) => format!("at most {hi}"),
+        (None, None) => "more than 0".to_string(),
+    };
+    Err(Failure::new(
+        ServerCode::AmountOutOfRange,
+        Some("amount"),
+        format!("a top-up of this account is {range}"),
+    ))
+}

@@ -74,6 +74,7 @@ pub(crate) async fn quote(
     let seller = st.config.seller.clone();
     read(&st, move |db| {
         let a = crate::server::books::accounts::load(db, &c.account, false)?;
+        crate::server::books::wallet::check_top_up(&a, body.amount)?;
         let Some(seller) = &seller else {
             return Err(Failure::new(
                 ServerCode::TaxNotConfigured,

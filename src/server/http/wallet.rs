@@ -151,19 +151,7 @@ pub(crate) async fn topup(
             let mut a = load(db, &c.account, true)?;
             expiries::book_expiries(db, &mut a, now())?;
             let m = body.amount;
-            amount::check_money(m, a.card.minor(), &a.card.currency.code, "amount")
-                .map_err(Failure::invalid)?;
-            let limits = a.snap.limits.clone().unwrap_or_default();
-            if m <= Decimal::ZERO
-                || limits.min_top_up.is_some_and(|min| m < min)
-                || limits.max_top_up.is_some_and(|max| m > max)
-            {
-                return Err(Failure::new(
-                    ServerCode::AmountOutOfRange,
-                    Some("amount"),
-                    "the amount is outside the account's top-up limits",
-                ));
-            }
+            crate::server::books::wallet::check_top_up(&a, m)?;
             let credits = a.card.to_credits(m, "amount").map_err(Failure::invalid)?;
             payments::check_bounds(&a, credits)?;
             let t = now();
