@@ -125,9 +125,14 @@ pub fn unused_part(
     };
     if row.status != "settled" {
         set_status(db, &a.id, &row, "cancelled")?;
+        // The payment goes with it: the provider's late word finds it cancelled.
+        store(db.exec(
+            "UPDATE payments SET status = 'cancelled' WHERE id = $1",
+            &[row.payment_id.as_str().into()],
+        ))?;
         return Ok(None);
     }
-    let paid = match row.lines.first() {
+    let paid = match row.priced.lines.first() {
         Some(l) => read(&l.net)?,
         None => return Ok(None),
     };
@@ -162,11 +167,16 @@ fn charge(
     let profile = super::profile::load(db, &a.id)?;
     let total: Decimal = nets.iter().map(|n| n.2).sum();
     let excess = (-total).max(Decimal::ZERO);
-    if excess > Decimal::ZERO {
-        let credits = a
-            .card
-            .to_credits(excess, "proration")
-            .map_err(Failure::invalid)?;
+    // A surplus lands in the wallet as credits: its own line, so the invoice nets to 0.
+    let surplus = match excess > Decimal::ZERO {
+        true => Some(
+            a.card
+                .to_credits(excess, "proration")
+                .map_err(Failure::invalid)?,
+        ),
+        false => None,
+    };
+    if let Some(credits) = surplus {
         let what = format!(
             "Unused fee credited to the wallet ({} credits)",
             credits.normalize()
@@ -208,11 +218,7 @@ fn charge(
     let detail = json!({ "plan": plan.id, "cycleStart": cycle.start, "paymentId": pay,
         "status": status, "net": fee.net, "gross": fee.gross, "withheld": fee.withheld });
     fee_entry(db, a, "plan_fee", &pay, detail, now)?;
-    if excess > Decimal::ZERO {
-        let credits = a
-            .card
-            .to_credits(excess, "proration")
-            .map_err(Failure::invalid)?;
+    if let Some(credits) = surplus {
         let grant = Grant::prepaid(format!("proration-{pay}"), credits, now);
         land(db, a, grant, "proration", Some(&pay), now)?;
     }
@@ -323,7 +329,6 @@ struct Row {
     net: String,
     gross: String,
     priced: Priced,
-    lines: Vec<invoices::Line>,
     withheld: Option<Withheld>,
 }
 
@@ -346,12 +351,12 @@ fn fee_row(db: &mut dyn Db, account: &str, by: &str, value: &str) -> R<Option<Ro
         cycle_start: text(2),
         net: text(3),
         gross: text(4),
-        lines: priced.lines.clone(),
         priced,
         withheld: r[6].json("withheld allowances")?,
     }))
 }
 
+/// The fee row's status; the payment row's is `settlement`'s (or `unused_part`'s) to move.
 fn set_status(db: &mut dyn Db, account: &str, row: &Row, status: &str) -> R<()> {
     store(db.exec(
         "UPDATE plan_fees SET status = $1 WHERE account_id = $2 AND payment_id = $3",
@@ -360,10 +365,6 @@ fn set_status(db: &mut dyn Db, account: &str, row: &Row, status: &str) -> R<()> 
             account.into(),
             row.payment_id.as_str().into(),
         ],
-    ))?;
-    store(db.exec(
-        "UPDATE payments SET status = $1 WHERE id = $2",
-        &[status.into(), row.payment_id.as_str().into()],
     ))?;
     Ok(())
 }
@@ -381,7 +382,7 @@ pub fn current(db: &mut dyn Db, a: &Acct) -> R<Option<Fee>> {
         cycle_start: r.cycle_start,
         net: r.net,
         gross: r.gross,
-        lines: r.lines,
+        lines: r.priced.lines,
         withheld: r.withheld,
     }))
 }
@@ -395,7 +396,7 @@ pub fn settled(
     pay: &str,
     now: Instant,
 ) -> R<()> {
-    let row = paid_row(db, a, pay)?;
+    let row = fee_of(db, a, pay)?;
     let profile = super::profile::load(db, &a.id)?;
     invoices::issue_priced(db, provider.seller(), &profile, a, pay, &row.priced, now)?;
     let current = a.snap.cycle.as_ref().map(|c| c.start.to_string());
@@ -411,24 +412,16 @@ pub fn settled(
 
 /// The provider reported plan fee `pay` failed: the subscription stays `past_due`.
 pub fn failed(db: &mut dyn Db, a: &mut Acct, pay: &str, now: Instant) -> R<()> {
-    let row = paid_row(db, a, pay)?;
+    let row = fee_of(db, a, pay)?;
     set_status(db, &a.id, &row, "failed")?;
     let detail = json!({ "cycleStart": row.cycle_start, "status": "failed" });
     fee_entry(db, a, "plan_fee", pay, detail, now)
 }
 
-/// Plan fee `pay`, while it can still settle or fail.
-fn paid_row(db: &mut dyn Db, a: &Acct, pay: &str) -> R<Row> {
-    let row = fee_row(db, &a.id, "payment_id = $2", pay)?
-        .ok_or_else(|| Failure::new(ServerCode::PaymentNotFound, None, "no such plan fee"))?;
-    if row.status == "cancelled" {
-        return Err(Failure::new(
-            ServerCode::PaymentCancelled,
-            None,
-            "this plan fee was cancelled when the plan changed; it can no longer be settled",
-        ));
-    }
-    Ok(row)
+/// Plan fee `pay` (`settlement` has refused a cancelled one already).
+fn fee_of(db: &mut dyn Db, a: &Acct, pay: &str) -> R<Row> {
+    fee_row(db, &a.id, "payment_id = $2", pay)?
+        .ok_or_else(|| Failure::new(ServerCode::PaymentNotFound, None, "no such plan fee"))
 }
 
 /// Give back the allowances held back; answers whether any returned.

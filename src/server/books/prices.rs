@@ -153,13 +153,10 @@ pub fn history(db: &mut dyn Db, account: &str) -> R<Vec<Version>> {
     Ok(out)
 }
 
-/// The version in force at `t`.
+/// The version in force at `t`: the latest later one that has taken effect, else version 1.
 pub fn at(db: &mut dyn Db, account: &str, t: Instant) -> R<Version> {
     let all = history(db, account)?;
-    let live = all.iter().filter(|v| v.cancelled_at.is_none());
-    let found = live
-        .filter(|v| v.effective_from.is_none_or(|f| f <= t))
-        .max_by_key(|v| v.effective_from);
+    let found = super::card_versions::in_force(&all, t).or(all.first());
     found
         .cloned()
         .ok_or_else(|| Failure::internal("no version of the rate card is in force"))
