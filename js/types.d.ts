@@ -380,6 +380,36 @@ export interface Account {
   reloadsToday?: CountInput | null;
   /** A reload charged but not yet paid (a ledger's state). */
   pendingReload?: Grant | null;
+  /** Limits on inbound toll-free traffic (SEMANTICS 18). */
+  inboundLimits?: InboundLimits | null;
+  /** Ended inbound toll-free seconds by local hour and number: what the limits count (the engine keeps it at each end). */
+  inboundUsage?: InboundHour[];
+}
+
+/** One number's own inbound toll-free limits (SEMANTICS 18). */
+export interface NumberLimits {
+  /** Live inbound toll-free calls at once. */
+  maxConcurrentCalls?: CountInput | null;
+  /** Connected minutes in one local hour (live holds counted). */
+  maxMinutesPerHour?: CountInput | null;
+  /** Connected minutes in one local day (live holds counted). */
+  maxMinutesPerDay?: CountInput | null;
+}
+
+/** Limits on inbound toll-free traffic against artificial traffic inflation (SEMANTICS 18). */
+export interface InboundLimits extends NumberLimits {
+  /** Limits of one number, by its id, besides the account's. */
+  perNumber?: Record<string, NumberLimits>;
+  /** Per number: an hour may not pass `ratio` times the average of the same hour of the week over the last 4 weeks, nor `floorMinutes` if more. */
+  surge?: { ratio: DecimalInput; floorMinutes: CountInput } | null;
+}
+
+/** Connected seconds of ended inbound toll-free calls in one local hour, to one number (none: calls naming no number). */
+export interface InboundHour {
+  /** The local hour's first instant. */
+  hour: Instant;
+  numberId?: string | null;
+  seconds: SecondsInput;
 }
 
 /** What a call in progress may still spend, by pool. */
@@ -406,6 +436,8 @@ export interface Hold {
   credits: CreditsInput;
   /** The hold stops counting here (grantedSeconds plus a grace after startedAt). */
   validUntil: Instant;
+  /** The toll-free number an inbound call rang. */
+  numberId?: string;
   /** A lease's: the number of the edge's request that last set it. */
   sequence?: number;
 }
@@ -655,6 +687,8 @@ export interface CallRequest {
   tollFree?: boolean;
   /** The agent that takes the call: its policy and cycle limit apply. */
   agentId?: string | null;
+  /** The toll-free number an inbound call rings: its own inbound limits apply (SEMANTICS 18). */
+  numberId?: string | null;
   /** When the call would start. */
   at: Instant;
   /** The most seconds the platform would allow anyway; the answer is no longer. */
@@ -672,7 +706,7 @@ export interface AuthorizeInput {
 }
 
 /** Every code a pre-call check or quota answers with. */
-export type AuthorizationCode = "ok" | "insufficient_credits" | "plan_exhausted" | "agent_limit_reached";
+export type AuthorizationCode = "ok" | "insufficient_credits" | "plan_exhausted" | "agent_limit_reached" | "inbound_limit";
 
 /** The pre-call check. */
 export interface Authorization {
@@ -692,6 +726,8 @@ export interface Authorization {
   error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
   /** What to do with a refused inbound call. */
   action?: "reject_inbound";
+  /** The inbound limit that bounds `maxSeconds` or refused the call: its field under `inboundLimits` (`maxMinutesPerHour`, `perNumber.tf-1.maxConcurrentCalls`, `surge`). */
+  limit?: string;
 }
 
 /** A live call to start. */
@@ -750,6 +786,8 @@ export interface QuotaGrant {
   error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
   /** What to do with a refused inbound call. */
   action?: "reject_inbound";
+  /** The inbound limit that cut or refused the grant (SEMANTICS 18). */
+  limit?: string;
   /** The auto-reload the hold triggered (it counts against the available wallet); its grant is in `account`. */
   reloads: ReloadEvent[];
 }
@@ -768,6 +806,8 @@ export interface EndCall {
   tollFree?: boolean | null;
   /** Only for a call that holds nothing: its agent. */
   agentId?: string | null;
+  /** Only for a call that holds nothing: the toll-free number it rang. */
+  numberId?: string | null;
   /** Only for a call that holds nothing: when it started. */
   startedAt?: Instant | null;
 }

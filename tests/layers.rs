@@ -17,6 +17,7 @@ const LAYERS: &[&str] = &[
     "engine::calendar",
     "engine::alerts",
     "engine::model",
+    "engine::inbound",
     "engine::rating",
     "engine::pools",
     "engine::reload",

@@ -192,6 +192,7 @@ impl World {
             direction: dir,
             toll_free: tf,
             agent_id: None,
+            number_id: None,
             at: t,
             quota_seconds: Some(Seconds(quota)),
             requested_max_seconds: None,
@@ -246,6 +247,7 @@ impl World {
             direction: Some(dir),
             toll_free: Some(c.tf),
             agent_id: None,
+            number_id: None,
             started_at: Some(c.started),
         };
         let input = |account: &Account| EndInput {

@@ -674,6 +674,7 @@ impl Server {
                     direction: Some(e.direction),
                     toll_free: Some(e.toll_free),
                     agent_id: e.agent_id.clone(),
+                    number_id: None,
                     started_at: Some(e.started_at),
                 },
             };
@@ -731,6 +732,7 @@ impl Server {
             direction: CallDirection::Outbound,
             toll_free: false,
             agent_id: None,
+            number_id: None,
             at: now,
             quota_seconds: Some(Seconds(rng.range(1, 300) as u64)),
             requested_max_seconds: None,
@@ -758,6 +760,7 @@ impl Server {
                 direction: None,
                 toll_free: None,
                 agent_id: None,
+                number_id: None,
                 started_at: None,
             },
         };

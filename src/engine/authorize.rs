@@ -5,6 +5,7 @@ use crate::engine::amount::{self, Seconds};
 use crate::engine::calendar::Instant;
 use crate::engine::drawdown::{gate, has_plan, Gate};
 use crate::engine::error::Result;
+use crate::engine::inbound::{self, Ask, Cut};
 use crate::engine::model::{Account, CallDirection, Increment, OnPlanExhausted, RateCard};
 use crate::engine::pools::{plan_credits, plan_left, spendable};
 use crate::engine::rating::{total, voice_lines, PlanTerms};
@@ -22,6 +23,9 @@ pub struct CallRequest {
     pub toll_free: bool,
     #[serde(default)]
     pub agent_id: Option<String>,
+    /// The toll-free number an inbound call rings (SEMANTICS 18's per-number limits).
+    #[serde(default)]
+    pub number_id: Option<String>,
     pub at: Instant,
     #[serde(default)]
     pub requested_max_seconds: Option<Seconds>,
@@ -56,6 +60,9 @@ pub struct Authorization {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     pub included_seconds: u64,
+    /// The inbound limit that bounds `maxSeconds` or refused the call (SEMANTICS 18).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
     pub max_seconds: u64,
 }
 
@@ -228,8 +235,13 @@ pub fn authorize_with(
     let cap = req
         .requested_max_seconds
         .map_or(MAX_CALL_SECONDS, |r| r.0.min(MAX_CALL_SECONDS));
+    // SEMANTICS 18: the limits count the live holds, so they read the account before the
+    // holds are set aside.
+    let cut = inbound_cut(opening, req, cap)?;
+    let cap = cut.as_ref().map_or(cap, |c| c.seconds);
     let (code, max_seconds) = match g {
         Gate::Refused(reason) => (reason, 0),
+        _ if cut.as_ref().is_some_and(|c| c.seconds == 0) => ("inbound_limit", 0),
         _ => {
             let m = max_billable(card, terms, req, voice.increment, budget, cap)?.min(cap);
             ("insufficient_credits", m)
@@ -243,6 +255,7 @@ pub fn authorize_with(
         max_seconds,
         available_credits: budget,
         included_seconds: terms.included_seconds,
+        limit: cut.filter(|c| c.seconds == max_seconds).map(|c| c.limit),
         http_status: None,
         error: None,
         action: None,
@@ -251,6 +264,21 @@ pub fn authorize_with(
         refuse(&mut out, req.direction);
     }
     Ok(out)
+}
+
+/// Where an inbound toll-free call's limits cut it (SEMANTICS 18), if any binds below `cap`.
+pub(crate) fn inbound_cut(account: &Account, req: &CallRequest, cap: u64) -> Result<Option<Cut>> {
+    if !(req.toll_free && req.direction == CallDirection::Inbound) {
+        return Ok(None);
+    }
+    let ask = Ask {
+        number_id: req.number_id.as_deref(),
+        started_at: req.at,
+        at: req.at,
+        except: None,
+        cap,
+    };
+    inbound::cut(account, &ask)
 }
 
 /// What the call may draw (SEMANTICS 9): the gate, the budget in credits and the plan's
@@ -293,12 +321,17 @@ fn budget_for(account: &Account, req: &CallRequest) -> (Gate, Decimal, PlanTerms
 /// A refusal as seed 001 answers it: outbound answers 402; inbound plays an error message
 /// and logs a rejection.
 fn refuse(out: &mut Authorization, direction: CallDirection) {
+    let limited;
     let message = match out.code {
         "insufficient_credits" if direction == CallDirection::Outbound => {
             "Insufficient credits to make outbound call. Please add credits in your billing dashboard."
         }
         "insufficient_credits" => "Insufficient credits to take inbound call.",
         "plan_exhausted" => "The plan allowance is used up and this agent is set to stop.",
+        "inbound_limit" => {
+            limited = inbound::message(out.limit.as_deref().unwrap_or_default());
+            &limited
+        }
         _ => "This agent has reached its monthly spending limit.",
     };
     out.error = Some(ApiError {

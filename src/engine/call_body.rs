@@ -30,6 +30,9 @@ pub struct StartBody {
     pub toll_free: bool,
     #[serde(default)]
     pub agent_id: Option<String>,
+    /// The toll-free number an inbound call rings (SEMANTICS 18).
+    #[serde(default)]
+    pub number_id: Option<String>,
     #[serde(default)]
     pub at: Option<Instant>,
     #[serde(default)]
@@ -66,6 +69,8 @@ pub struct EndBody {
     pub toll_free: Option<bool>,
     #[serde(default)]
     pub agent_id: Option<String>,
+    #[serde(default)]
+    pub number_id: Option<String>,
     #[serde(default)]
     pub started_at: Option<Instant>,
     /// The lease the call was granted under at an edge (SEMANTICS 12), and what the edge's

@@ -99,6 +99,7 @@ pub fn lease(
             (req.included_seconds.0.min(view.included_seconds())).max(floor.included_seconds.0),
         ),
         kind: HoldKind::Lease,
+        number_id: None,
         plan_credits: req
             .plan_credits
             .min(plan_credits(&view.grants, req.at))
@@ -221,6 +222,8 @@ pub fn edge_account(account: &Account, lease: &Hold, at: Instant) -> Account {
         reload_day_ends: None,
         pending_reload: None,
         holds: vec![],
+        inbound_limits: None,
+        inbound_usage: vec![],
     }
 }
 

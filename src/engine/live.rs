@@ -12,6 +12,7 @@ use crate::engine::authorize::{
 use crate::engine::calendar::Instant;
 use crate::engine::drawdown::{Item, PreviewInput, Usage, UsageKind};
 use crate::engine::error::{Code, Error, Result};
+use crate::engine::inbound::{self, Ask, Cut};
 use crate::engine::model::{
     Account, Call, CallDirection, OnPlanExhausted, PassThrough, RateCard, Transfer,
 };
@@ -61,6 +62,9 @@ pub struct StartCall {
     pub toll_free: bool,
     #[serde(default)]
     pub agent_id: Option<String>,
+    /// The toll-free number an inbound call rings (SEMANTICS 18's per-number limits).
+    #[serde(default)]
+    pub number_id: Option<String>,
     pub at: Instant,
     #[serde(default)]
     pub quota_seconds: Option<Seconds>,
@@ -109,6 +113,10 @@ pub struct QuotaGrant {
     pub hold: Option<Hold>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
+    /// The inbound limit that cut or refused the grant (SEMANTICS 18), as its field under
+    /// `inboundLimits`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<String>,
     /// The auto-reload the hold triggered (SEMANTICS 11: it counts against the available
     /// wallet); its grant is in `account` (or pending there, when payments settle later).
     pub reloads: Vec<ReloadEvent>,
@@ -159,6 +167,7 @@ pub fn start_call_books(input: &StartInput, settle_at_once: bool) -> Result<(Quo
         id: c.id.clone(),
         included_seconds: Seconds(0),
         kind: HoldKind::Call,
+        number_id: c.number_id.clone(),
         plan_credits: Decimal::ZERO,
         sequence: None,
         started_at: c.at,
@@ -227,14 +236,25 @@ fn grant(
     (at, cap, grace): (Instant, u64, u64),
     settle_at_once: bool,
 ) -> Result<(QuotaGrant, Account)> {
+    // SEMANTICS 18: the limits count the other live holds, so they read the account before
+    // `available` sets the holds aside; the check below then leaves them out.
+    let cut = inbound_cut(account, &hold, at, cap)?;
+    if let Some(c) = cut.as_ref().filter(|c| c.seconds <= hold.granted_seconds.0) {
+        return Ok((limited(c, hold), account.clone()));
+    }
+    let asked = cap;
+    let cap = cut.as_ref().map_or(cap, |c| c.seconds);
+    let mut view = available(account, at, Some(&hold.id));
+    view.inbound_limits = None;
     // One copy of the card and the available pools serves the check and the hold's shares.
     let check = AuthorizeInput {
         rate_card: card.clone(),
-        account: available(account, at, Some(&hold.id)),
+        account: view,
         call: CallRequest {
             direction: hold.call_direction()?,
             toll_free: hold.toll_free,
             agent_id: hold.agent_id.clone(),
+            number_id: None,
             at,
             requested_max_seconds: Some(Seconds(cap)),
         },
@@ -247,10 +267,11 @@ fn grant(
         allowed: auth.allowed,
         code: auth.code,
         error: auth.error,
-        final_quota: granted < cap,
+        final_quota: granted < asked,
         granted_seconds: granted,
         hold: None,
         http_status: auth.http_status,
+        limit: cut.filter(|c| c.seconds == granted).map(|c| c.limit),
         reloads: vec![],
         valid_until: None,
     };
@@ -289,6 +310,46 @@ fn grant(
         out.reloads.push(reload);
     }
     Ok((out, next))
+}
+
+/// Where the inbound limits cut the call of `hold` asking at `at` for `cap` whole-call
+/// seconds, its own hold left out (an extend's).
+fn inbound_cut(account: &Account, hold: &Hold, at: Instant, cap: u64) -> Result<Option<Cut>> {
+    if !(hold.toll_free && hold.direction == Some(CallDirection::Inbound)) {
+        return Ok(None);
+    }
+    let ask = Ask {
+        number_id: hold.number_id.as_deref(),
+        started_at: hold.started_at,
+        at,
+        except: Some(&hold.id),
+        cap,
+    };
+    inbound::cut(account, &ask)
+}
+
+/// The answer when a limit leaves the call no more seconds: a start is rejected (seed 001:
+/// an inbound call plays an error message), an extend keeps what it holds and must end there.
+fn limited(cut: &Cut, hold: Hold) -> QuotaGrant {
+    let code = "inbound_limit";
+    let kept = (hold.granted_seconds.0 > 0).then_some(hold);
+    QuotaGrant {
+        account: None,
+        action: Some("reject_inbound"),
+        allowed: false,
+        code,
+        error: Some(ApiError {
+            code,
+            message: inbound::message(&cut.limit),
+        }),
+        final_quota: true,
+        granted_seconds: kept.as_ref().map_or(0, |h| h.granted_seconds.0),
+        valid_until: kept.as_ref().map(|h| h.valid_until),
+        hold: kept,
+        http_status: None,
+        limit: Some(cut.limit.clone()),
+        reloads: vec![],
+    }
 }
 
 /// What a call of `seconds` takes from each pool the pre-call `check` saw (its available
@@ -357,6 +418,8 @@ pub struct EndCall {
     #[serde(default)]
     pub agent_id: Option<String>,
     #[serde(default)]
+    pub number_id: Option<String>,
+    #[serde(default)]
     pub started_at: Option<Instant>,
 }
 
@@ -395,8 +458,8 @@ pub fn end_call(input: &EndInput) -> Result<Ended> {
 
 /// The ended call as a usage item at its start, and the seconds it was granted: from its
 /// hold, or for a call that holds nothing (expired and ended, or never seen) from the end's
-/// own description, which must then say what the call was.
-fn usage_of(input: &EndInput) -> Result<(Usage, u64)> {
+/// own description, which must then say what the call was; and the number it rang.
+fn usage_of(input: &EndInput) -> Result<(Usage, u64, Option<String>)> {
     let c = &input.call;
     let missing = |f: &str| {
         let message = format!(
@@ -406,13 +469,14 @@ fn usage_of(input: &EndInput) -> Result<(Usage, u64)> {
         Error::at(Code::MissingField, &format!("call.{f}"), message)
     };
     let hold = call_hold(&input.account, &input.call_id);
-    let (direction, toll_free, agent_id, started_at, granted) = match hold {
+    let (direction, toll_free, agent_id, started_at, granted, number) = match hold {
         Some(h) => (
             h.call_direction()?,
             h.toll_free,
             h.agent_id.clone(),
             h.started_at,
             h.granted_seconds.0,
+            h.number_id.clone(),
         ),
         None => (
             c.direction.ok_or_else(|| missing("direction"))?,
@@ -420,6 +484,7 @@ fn usage_of(input: &EndInput) -> Result<(Usage, u64)> {
             c.agent_id.clone(),
             c.started_at.ok_or_else(|| missing("startedAt"))?,
             0,
+            c.number_id.clone(),
         ),
     };
     let usage = Usage {
@@ -440,7 +505,7 @@ fn usage_of(input: &EndInput) -> Result<(Usage, u64)> {
         through: None,
         prorate: false,
     };
-    Ok((usage, granted))
+    Ok((usage, granted, number))
 }
 
 /// `endCall` with what a ledger books beside it: the account as a struct and the
@@ -453,9 +518,11 @@ pub struct EndBooks {
 
 pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks> {
     let c = &input.call;
-    let (usage, granted) = usage_of(input)?;
+    let (usage, granted, number) = usage_of(input)?;
     let agent_id = usage.agent_id.clone();
     let started_at = usage.at;
+    let inbound_toll_free =
+        (usage.call.as_ref()).is_some_and(|c| c.toll_free && c.direction == CallDirection::Inbound);
     // Billed from the pools the other live calls' holds leave (as its own hold was taken),
     // so every other hold still fits the pools it came from (SEMANTICS 11's invariant); the
     // auto-reload trigger then sees the available wallet. Alerts follow the real balance.
@@ -501,6 +568,10 @@ pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks
         p.on_plan_exhausted = stop;
     }
     next.holds = others.holds;
+    if inbound_toll_free {
+        let seconds = c.connected_seconds.0;
+        inbound::record(&mut next, number.as_deref(), started_at, seconds, input.at)?;
+    }
     let balance_after = spendable(
         &next.grants,
         next.owed.unwrap_or_default(),

@@ -13,6 +13,7 @@ pub mod drawdown;
 pub mod edge;
 pub mod error;
 pub mod id;
+pub mod inbound;
 pub mod lease;
 pub mod ledger;
 pub mod live;

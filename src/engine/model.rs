@@ -513,6 +513,12 @@ pub struct Account {
     /// Calls in progress and what each may still spend (SEMANTICS 11).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub holds: Vec<Hold>,
+    /// SEMANTICS 18: limits on inbound toll-free traffic, and the ended calls' seconds by
+    /// local hour that they count (`inbound::record` keeps them at each end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbound_limits: Option<InboundLimits>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inbound_usage: Vec<InboundHour>,
 }
 
 impl Account {
@@ -530,6 +536,7 @@ impl Account {
             }
         }
         self.validate_holds()?;
+        validate_inbound(self)?;
         let ids: Vec<&str> = self.grants.iter().map(|g| g.id.as_str()).collect();
         let duplicate = first_duplicate(&ids);
         for (i, g) in self.grants.iter().enumerate() {
@@ -668,6 +675,102 @@ pub struct Money {
     pub currency: String,
 }
 
+// SEMANTICS 18: inbound toll-free limits (the rules that read them: `inbound.rs`).
+
+/// Numbers one account may limit one by one.
+pub const MAX_LIMITED_NUMBERS: usize = 1_000;
+/// The longest number id (the id rule of calls and usage).
+pub const MAX_NUMBER_ID: usize = 255;
+/// Hourly buckets an account's snapshot may carry (29 days of 24 hours for 100 numbers).
+pub const MAX_USAGE_HOURS: usize = 69_600;
+/// The largest surge ratio: a rule looser than 1,000x the usual traffic limits nothing.
+pub const MAX_SURGE_RATIO: u64 = 1_000;
+
+/// `account.inboundLimits`; each `perNumber` entry has the same fields but `perNumber` and
+/// `surge` (the surge rule is already per number).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InboundLimits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_calls: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_minutes_per_hour: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_minutes_per_day: Option<Count>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_number: BTreeMap<String, InboundLimits>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surge: Option<Surge>,
+}
+
+/// An hour of one number passes the rule when its minutes would pass `ratio` times the
+/// average of the same hour of the week over the last 4 weeks, and `floorMinutes`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Surge {
+    #[serde(with = "amount::dec")]
+    pub ratio: Decimal,
+    pub floor_minutes: Count,
+}
+
+/// Connected seconds of ended inbound toll-free calls in one local hour, for one number
+/// (none: calls that named no number).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InboundHour {
+    pub hour: Instant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_id: Option<String>,
+    pub seconds: Seconds,
+}
+
+/// Every finding in a set of limits, each at its field under `inboundLimits`.
+pub fn inbound_findings(limits: &InboundLimits) -> Vec<Error> {
+    let mut out = Vec::new();
+    if limits.per_number.len() > MAX_LIMITED_NUMBERS {
+        let m = format!("at most {MAX_LIMITED_NUMBERS} numbers have limits of their own");
+        out.push(Error::at(Code::InvalidValue, "perNumber", m));
+    }
+    for (id, n) in &limits.per_number {
+        if id.is_empty() || id.len() > MAX_NUMBER_ID || id.chars().any(char::is_control) {
+            let m = format!(
+                "number ids are 1 to {MAX_NUMBER_ID} characters without control characters"
+            );
+            out.push(Error::at(Code::InvalidId, "perNumber", m));
+        }
+        let at = |f: &str| format!("perNumber.{id}.{f}");
+        if !n.per_number.is_empty() {
+            let m = "a number's limits cannot name numbers of their own";
+            out.push(Error::at(Code::InvalidValue, &at("perNumber"), m));
+        }
+        if n.surge.is_some() {
+            let m = "the surge rule is set once for the account and applies to each number";
+            out.push(Error::at(Code::InvalidValue, &at("surge"), m));
+        }
+    }
+    if let Some(s) = &limits.surge {
+        if s.ratio < Decimal::ONE || s.ratio > Decimal::from(MAX_SURGE_RATIO) {
+            let m = format!("the ratio is from 1 to {MAX_SURGE_RATIO} times the usual hour");
+            out.push(Error::at(Code::InvalidValue, "surge.ratio", m));
+        }
+    }
+    out
+}
+
+/// The limits and the usage buckets of an account, as `Account::validate` checks them.
+pub fn validate_inbound(account: &Account) -> Result<()> {
+    if let Some(l) = &account.inbound_limits {
+        if let Some(e) = inbound_findings(l).into_iter().next() {
+            return Err(e.within("inboundLimits"));
+        }
+    }
+    if account.inbound_usage.len() > MAX_USAGE_HOURS {
+        let m = format!("at most {MAX_USAGE_HOURS} hourly buckets (29 days of 100 numbers)");
+        return Err(Error::at(Code::InvalidValue, "inboundUsage", m));
+    }
+    Ok(())
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::first_duplicate;
@@ -724,6 +827,9 @@ pub struct Hold {
     /// Plan-included seconds held (the AI line's).
     pub included_seconds: Seconds,
     pub kind: HoldKind,
+    /// The toll-free number an inbound call rang (SEMANTICS 18's per-number limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_id: Option<String>,
     /// Plan credits held.
     #[serde(with = "amount::dec")]
     pub plan_credits: Decimal,

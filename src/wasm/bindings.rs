@@ -422,6 +422,7 @@ impl AccountHandle {
             direction: direction_of(direction),
             toll_free,
             agent_id: agent,
+            number_id: None,
             at,
             requested_max_seconds: u64::try_from(requested)
                 .ok()

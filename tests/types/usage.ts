@@ -29,6 +29,7 @@ import {
   DrawdownError,
   version,
   type RateCard,
+  type Account,
   type Quote,
   type Preview,
   type Authorization,
@@ -109,6 +110,19 @@ export function liveCall(rateCard: RateCard): string {
   // @ts-expect-error an end says how long the call was connected
   endCall({ rateCard, account, callId: "c1", at, call: {} });
   return `${held} ${reloaded} ${end.overrunSeconds} ${end.balanceAfter} ${end.item.lines.length} ${end.account.holds?.length}`;
+}
+
+/** Inbound toll-free limits (SEMANTICS 18): a pumped number is rejected, with the limit named. */
+export function inboundLimits(rateCard: RateCard, account: Account, at: string): string {
+  const limited: Account = {
+    ...account,
+    inboundLimits: { maxConcurrentCalls: 20, perNumber: { "tf-1": { maxMinutesPerHour: 60 } }, surge: { ratio: "3", floorMinutes: 10 } },
+  };
+  const start = startCall({ rateCard, account: limited, call: { id: "c2", direction: "inbound", tollFree: true, numberId: "tf-1", at } });
+  const why: string | undefined = start.code === "inbound_limit" ? start.limit : undefined;
+  // @ts-expect-error a surge rule names its ratio as a decimal string
+  startCall({ rateCard, account: { inboundLimits: { surge: { ratio: 3, floorMinutes: 10 } } }, call: { id: "c3", direction: "inbound", at } });
+  return `${why} ${start.account.inboundUsage?.length}`;
 }
 
 /** Prepared handles (issue 14): read the card and account once, call many times. */

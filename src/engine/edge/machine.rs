@@ -234,6 +234,7 @@ impl EdgeMachine {
             direction: b.direction,
             toll_free: b.toll_free,
             agent_id: b.agent_id.clone(),
+            number_id: b.number_id.clone(),
             at: instant(self.now),
             quota_seconds: b.quota_seconds,
             requested_max_seconds: Some(Seconds(asked.min(left as u64))),
@@ -347,6 +348,7 @@ impl EdgeMachine {
                 direction: b.direction,
                 toll_free: b.toll_free,
                 agent_id: b.agent_id.clone(),
+                number_id: b.number_id.clone(),
                 started_at: b.started_at,
             },
         };

@@ -463,6 +463,7 @@ fn rebuild(
                 direction: Some(r.direction),
                 toll_free: Some(r.toll_free),
                 agent_id: r.agent_id.clone(),
+                number_id: None,
                 started_at: Some(r.started_at),
             },
         };

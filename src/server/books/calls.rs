@@ -162,6 +162,7 @@ pub(crate) fn start_job(
                 direction: b.direction,
                 toll_free: b.toll_free,
                 agent_id: b.agent_id,
+                number_id: b.number_id.clone(),
                 at,
                 quota_seconds: b.quota_seconds,
                 requested_max_seconds: b.requested_max_seconds,
@@ -175,6 +176,10 @@ pub(crate) fn start_job(
     let body = grant_document(&grant)?;
     if !grant.allowed {
         // Nothing is held or recorded: a retry with the same id is a new question.
+        if let Some(limit) = &grant.limit {
+            let call = (b.id.as_str(), b.number_id.as_deref());
+            super::inbound::refused(db, &mut a, call, limit, at, now)?;
+        }
         save(db, &a)?;
         return grant_answer(&grant, body);
     }
@@ -231,6 +236,10 @@ pub(crate) fn extend_job(
     let (grant, snap) = out;
     a.snap = snap;
     charges::book_reloads(db, provider, &mut a, &grant.reloads, now)?;
+    if let Some(limit) = grant.limit.as_ref().filter(|_| !grant.allowed) {
+        let number = grant.hold.as_ref().and_then(|h| h.number_id.as_deref());
+        super::inbound::refused(db, &mut a, (id, number), limit, at, now)?;
+    }
     if grant.final_quota {
         final_quota_event(db, &mut a, id, &grant, now)?;
     }
@@ -358,6 +367,7 @@ fn end_input(a: &Acct, id: &str, b: EndBody, now: Instant) -> EndInput {
             direction: b.direction,
             toll_free: b.toll_free,
             agent_id: b.agent_id,
+            number_id: b.number_id,
             started_at: b.started_at,
         },
     }

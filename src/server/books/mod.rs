@@ -15,6 +15,7 @@ pub mod expiries;
 pub mod fees;
 pub mod forecast;
 pub mod idempotency;
+pub mod inbound;
 pub mod invoice_pdf;
 pub mod invoices;
 pub mod leases;

@@ -8,6 +8,7 @@ pub mod calls;
 pub mod extract;
 pub mod jobs;
 pub mod leases;
+pub mod limits;
 pub mod listen;
 pub mod profile;
 pub mod reports;

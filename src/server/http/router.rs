@@ -6,7 +6,7 @@
 
 use super::jobs::{job, read};
 use super::state::Shared;
-use super::{admin, auth, calls, leases, listen, profile, reports, usage, wallet};
+use super::{admin, auth, calls, leases, limits, listen, profile, reports, usage, wallet};
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, R};
 use crate::server::storage::memo::Db;
@@ -34,6 +34,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/billing/webhook"),
     ("PUT", "/billing/webhook"),
     ("POST", "/billing/webhook/secret"),
+    ("GET", "/billing/limits/inbound"),
+    ("PUT", "/billing/limits/inbound"),
     ("GET", "/billing/usage"),
     ("GET", "/billing/usage/items"),
     ("GET", "/billing/plans"),
@@ -62,6 +64,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/admin/clock"),
     ("PUT", "/admin/accounts/{id}/rate-card"),
     ("DELETE", "/admin/accounts/{id}/rate-card/{version}"),
+    ("PUT", "/admin/accounts/{id}/limits/inbound"),
     ("PUT", "/admin/plans/{id}"),
     ("DELETE", "/admin/plans/{id}/versions/{version}"),
     ("POST", "/payments/{id}/settle"),
@@ -100,6 +103,7 @@ pub fn router(state: Shared) -> Router {
             "/billing/webhook/secret",
             post(wallet::rotate_webhook_secret),
         )
+        .route("/billing/limits/inbound", get(limits::get).put(limits::put))
         .route("/billing/usage", get(reports::usage_summary))
         .route("/billing/usage/items", get(reports::usage_items))
         .route("/billing/plans", get(reports::plans))
@@ -133,6 +137,10 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/admin/accounts/{id}/rate-card",
             put(admin::schedule_rate_card),
+        )
+        .route(
+            "/admin/accounts/{id}/limits/inbound",
+            put(limits::admin_put),
         )
         .route(
             "/admin/accounts/{id}/rate-card/{version}",

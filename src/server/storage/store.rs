@@ -130,6 +130,13 @@ const MIGRATIONS: &[&str] = &[
         plan_id TEXT NOT NULL, version BIGINT NOT NULL, effective_from TEXT NOT NULL,
         plan TEXT NOT NULL, created_at TEXT NOT NULL, cancelled_at TEXT,
         PRIMARY KEY (plan_id, version))",
+    // SEMANTICS 18: the calls an inbound toll-free limit refused, each with the window it
+    // fell in (`traffic.limited` is sent at the first of each window; `books::inbound`).
+    "CREATE TABLE inbound_refusals (
+        account_id TEXT NOT NULL, n BIGINT NOT NULL, call_id TEXT NOT NULL, at TEXT NOT NULL,
+        number_id TEXT, limit_name TEXT NOT NULL, window_start TEXT NOT NULL,
+        PRIMARY KEY (account_id, n));
+     CREATE INDEX inbound_refusals_window ON inbound_refusals (account_id, limit_name, window_start)",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
