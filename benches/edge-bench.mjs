@@ -5,7 +5,7 @@
 // Usage: node benches/edge-bench.mjs   (after scripts/build-pkg.sh and
 //        cargo build --release --features server)
 import { Harness, sleep } from "../examples/edge-worker/harness.mjs";
-import { openEdge } from "../pkg/node.js";
+import { openEdge } from "../pkg/edge-node.js";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 500);
 

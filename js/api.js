@@ -2,37 +2,11 @@
 // (serde-wasm-bindgen builds the outputs: amounts as strings, maps as plain objects) and
 // throws a DrawdownError (js/error.js) with a stable `code` and the `field` it concerns.
 import * as raw from "./drawdown.js";
-import { adopt, adopting, DrawdownError } from "./error.js";
+import { adopting, DrawdownError } from "./error.js";
+import { dispose, open, readingDates, toJson } from "./input.js";
 import { assertReady } from "./state.js";
 
 export { DrawdownError } from "./error.js";
-
-// Instants are RFC 3339 strings; the types refuse a `Date`, and so does the runtime: while
-// the module reads an input, a `Date` in it writes itself as the engine's mark for one
-// (`calendar::JS_DATE`), which the engine refuses with `invalid_instant` at the Date's own
-// field. Where `Date.prototype` is frozen (a hardened realm), Dates write themselves as usual.
-const JS_DATE = "\u0000Date";
-const dateToJSON = Date.prototype.toJSON;
-const markable = Object.getOwnPropertyDescriptor(Date.prototype, "toJSON")?.writable === true && !Object.isFrozen(Date.prototype);
-function markDate() {
-  return JS_DATE;
-}
-
-/** `f`, reading its inputs with Dates marked. */
-function readingDates(f) {
-  if (!markable) return f;
-  return function (a, b, c, d) {
-    Date.prototype.toJSON = markDate;
-    try {
-      return f.call(this, a, b, c, d);
-    } finally {
-      Date.prototype.toJSON = dateToJSON;
-    }
-  };
-}
-
-/** JSON.stringify of an input, Dates marked. */
-const toJson = readingDates((v) => JSON.stringify(v));
 
 /** The operations, which read a plain object (the module stringifies it). */
 const OPERATIONS = new Set(["quoteCall", "previewDrawdown", "authorizeCall", "validateAutoReload", "evaluateAlerts",
@@ -45,21 +19,12 @@ for (const [name, value] of Object.entries(raw)) {
   const f = OPERATIONS.has(name) ? readingDates(value) : value;
   wasm[name] = typeof value === "function" && !/^[A-Z]/.test(name) ? adopting(f) : value;
 }
-for (const Class of [raw.Pricer, raw.AccountHandle, raw.EdgeMachine]) {
+for (const Class of [raw.Pricer, raw.AccountHandle]) {
   for (const key of Object.getOwnPropertyNames(Class.prototype)) {
     const d = Object.getOwnPropertyDescriptor(Class.prototype, key);
     if (key !== "constructor" && typeof d.value === "function") Class.prototype[key] = adopting(d.value);
   }
 }
-
-/** `new Class(...args)`, its errors adopted (a handle reads its input once, Dates marked). */
-const open = readingDates((Class, a, b, c) => {
-  try {
-    return new Class(a, b, c);
-  } catch (e) {
-    throw adopt(e);
-  }
-});
 
 export { addDecimals, asCount, asCredits, asMoney, asSeconds, compareDecimals, formatCredits, formatMoney, subtractDecimals } from "./decimal.js";
 
@@ -123,8 +88,6 @@ export function forecastRunway(input) {
   return wasm.forecastRunway(input);
 }
 
-/** Frees a handle's WebAssembly memory with `using` (where `Symbol.dispose` exists) or `free()`. */
-const dispose = typeof Symbol.dispose === "symbol" ? Symbol.dispose : null;
 
 /** A rate card and plan read and checked once (the expensive part of a quote); each
  * `quoteCall` then reads only its call. Free it with `free()` or `using`. */
@@ -595,44 +558,6 @@ if (dispose) AccountHandle.prototype[dispose] = AccountHandle.prototype.free;
 export function openAccount(input) {
   assertReady();
   return new AccountHandle(open(raw.AccountHandle, input));
-}
-
-/** The edge's protocol (SEMANTICS 12): the core's state machine, fed events with the
- * runtime's clock, giving answers, sends, a wake-up and the state to persist. */
-class EdgeHandle {
-  #m;
-  constructor(m) {
-    this.#m = m;
-  }
-  step(now, event) {
-    switch (event.kind) {
-      case "request": {
-        const { method, path, body } = event.request;
-        return this.#m.request(now, event.rid, method, path, body ?? "");
-      }
-      case "reply":
-        return this.#m.reply(now, event.seq, event.status, event.body ?? "");
-      case "tick":
-        return this.#m.tick(now);
-      default:
-        throw new DrawdownError(`unknown edge event kind \`${event.kind}\``, "invalid_enum", "kind");
-    }
-  }
-  state() {
-    return this.#m.state();
-  }
-  /** Frees the handle's memory; freeing it again does nothing. */
-  free() {
-    if (this.#m.__wbg_ptr !== 0) this.#m.free();
-  }
-}
-if (dispose) EdgeHandle.prototype[dispose] = EdgeHandle.prototype.free;
-
-/** Opens an edge's state machine from its settings, what it persisted (`state`, text) and
- * the end answers it kept; throws DrawdownError for settings or state it cannot read. */
-export function openEdge({ settings, state = "", ended = {} }) {
-  assertReady();
-  return new EdgeHandle(open(raw.EdgeMachine, toJson(settings), state ?? "", toJson(ended)));
 }
 
 // Keys in code point order, which is the UTF-8 byte order of the native build's sorted maps

@@ -1,10 +1,10 @@
 // One Durable Object per account: the edge's serialization point for that account's calls.
 //
 // The protocol is not here. It is the core's state machine (`EdgeMachine`, src/engine/edge.rs in
-// the drawdown crate, in the npm package as `openEdge`): it holds a lease of the authoritative server
-// (SEMANTICS 12), grants calls from it with the code the server runs, reports ended calls,
-// renews and releases, and is proven by the seeded simulator in `cargo test`. It reads no
-// clock and does no I/O. This object is its shell:
+// the drawdown crate, in the npm package as `openEdge` from `drawdown/edge`): it holds a lease
+// of the authoritative server (SEMANTICS 12), grants calls from it with the code the server
+// runs, reports ended calls, renews and releases, and is proven by the seeded simulator in
+// `cargo test`. It reads no clock and does no I/O. This object is its shell:
 //   storage  the machine's state after every step that changes it, and each end's answer
 //            under `end:{id}` (a retried end replays it); written before answers leave
 //            (the output gate) and before sends go out;
@@ -13,7 +13,7 @@
 //   alarms   the machine says when to wake it: renewals, report retries with backoff,
 //            reply deadlines and the idle release all run from `alarm()`.
 import { DurableObject } from "cloudflare:workers";
-import { openEdge } from "drawdown";
+import { openEdge } from "drawdown/edge";
 
 /** The machine's settings, from the Worker's bindings (strings, as wrangler passes vars). */
 export function settings(env, leaseId) {

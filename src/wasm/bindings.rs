@@ -9,37 +9,13 @@
 //! first would save 1.5 KB gzipped but cost 40% more time per call. Failures are thrown as a
 //! JS `Error` named `DrawdownError` with `code` and `field`; nothing here can trap.
 
+use super::js::{js_error, Js};
 use crate::engine::error::{Code, Error};
 use crate::ops::{self, Emit};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = include_str!("../../js/types.d.ts");
-
-/// Emits an operation's output as a plain JS object.
-struct Js;
-
-impl Emit for Js {
-    type Out = JsValue;
-    fn emit<O: Serialize>(self, out: &O) -> crate::engine::error::Result<JsValue> {
-        let internal = |e: &dyn std::fmt::Display| Error::new(Code::Internal, None, e.to_string());
-        out.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(|e| internal(&e))
-    }
-}
-
-/// A JS `Error` carrying the engine's stable `code` and the `field` it concerns (`null`
-/// when the error concerns the whole input).
-fn js_error(e: &Error) -> JsValue {
-    let err = js_sys::Error::new(&e.message);
-    err.set_name("DrawdownError");
-    let field = e.field.as_deref().map_or(JsValue::NULL, JsValue::from_str);
-    // Defining a property on a fresh Error object cannot fail.
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &JsValue::from_str(e.code.as_str()));
-    let _ = js_sys::Reflect::set(&err, &"field".into(), &field);
-    err.into()
-}
 
 /// Run an operation on a plain JS object: its output as a plain object, or a thrown
 /// `DrawdownError`. Public for the wasm tests, which drive every vector through it.
@@ -621,97 +597,6 @@ impl AccountHandle {
     #[wasm_bindgen(unchecked_return_type = "Account")]
     pub fn snapshot(&self) -> Result<JsValue, JsValue> {
         Js.emit(&sorted(&self.account)?).map_err(throw)
-    }
-}
-
-/// The edge's protocol (SEMANTICS 12) as the core's state machine (`edge::EdgeMachine`):
-/// the Durable Object of `examples/edge-worker` is a shell that stores, sends and wakes.
-/// Events and settings go in as JSON text (read by the core's own reader), steps come out
-/// as plain objects.
-#[wasm_bindgen(js_name = EdgeMachine)]
-pub struct EdgeHandle(crate::engine::edge::EdgeMachine);
-
-#[wasm_bindgen(js_class = EdgeMachine)]
-impl EdgeHandle {
-    /// `settings`: `EdgeSettings` JSON; `state`: what `state()` gave before, or `""` for a
-    /// new object; `ended`: `{ callId: record }` JSON, the end records `step` gave to store.
-    #[wasm_bindgen(constructor)]
-    pub fn new(settings: &str, state: &str, ended: &str) -> Result<EdgeHandle, JsValue> {
-        let value = |text: &str, field: &str| -> Result<serde_json::Value, JsValue> {
-            let text = if text.is_empty() { "null" } else { text };
-            serde_json::from_str(text)
-                .map_err(|e| js_error(&Error::at(Code::InvalidJson, field, e.to_string())))
-        };
-        let settings = crate::engine::edge::EdgeSettings::from_value(&value(settings, "settings")?)
-            .map_err(|e| js_error(&e.within("settings")))?;
-        let state = match value(state, "state")? {
-            serde_json::Value::Null => None,
-            v => Some(
-                crate::engine::edge::EdgeState::from_value(&v)
-                    .map_err(|e| js_error(&e.within("state")))?,
-            ),
-        };
-        // Inserted one by one: `collect` into a map links a stable sort (wasm size).
-        let mut ended_calls = std::collections::BTreeMap::new();
-        if let serde_json::Value::Object(m) = value(ended, "ended")? {
-            ended_calls.extend(m);
-        }
-        crate::engine::edge::EdgeMachine::new(settings, state, ended_calls)
-            .map(EdgeHandle)
-            .map_err(|e| js_error(&e))
-    }
-
-    /// A platform request (`rid` names it in the answer) at `now`, ms since the epoch on the
-    /// runtime's clock (an integer count far inside 2^53, not an amount).
-    pub fn request(
-        &mut self,
-        now: f64,
-        rid: u32,
-        method: String,
-        path: String,
-        body: String,
-    ) -> Result<JsValue, JsValue> {
-        let request = crate::engine::edge::PlatformRequest { method, path, body };
-        self.run(
-            now,
-            crate::engine::edge::Event::Request {
-                rid: u64::from(rid),
-                request,
-            },
-        )
-    }
-
-    /// The server's reply to send `seq` (`status` 0: it could not be reached).
-    pub fn reply(
-        &mut self,
-        now: f64,
-        seq: f64,
-        status: u16,
-        body: String,
-    ) -> Result<JsValue, JsValue> {
-        self.run(
-            now,
-            crate::engine::edge::Event::Reply {
-                seq: seq as u64,
-                status,
-                body,
-            },
-        )
-    }
-
-    /// The wake-up the last step asked for.
-    pub fn tick(&mut self, now: f64) -> Result<JsValue, JsValue> {
-        self.run(now, crate::engine::edge::Event::Tick)
-    }
-
-    fn run(&mut self, now: f64, event: crate::engine::edge::Event) -> Result<JsValue, JsValue> {
-        Js.emit(&self.0.step(now as i64, event))
-            .map_err(|e| js_error(&e))
-    }
-
-    /// The state to persist (JSON text), after a step that says `persist`.
-    pub fn state(&self) -> String {
-        self.0.state_json()
     }
 }
 

@@ -51,7 +51,7 @@ after(async () => {
 
 test("the tarball holds what the manifest lists, and its README's links work on the registry", () => {
   const listed = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n").map((f) => f.replace(/^package\//, ""));
-  for (const f of ["index.js", "index.d.ts", "types.d.ts", "node.js", "workerd.js", "drawdown_bg.wasm", "README.md", "LICENSE", "package.json"]) {
+  for (const f of ["index.js", "index.d.ts", "types.d.ts", "node.js", "workerd.js", "drawdown_bg.wasm", "edge.js", "edge-node.js", "edge-workerd.js", "edge.d.ts", "drawdown_edge_bg.wasm", "README.md", "LICENSE", "package.json"]) {
     assert.ok(listed.includes(f), `${f} is in the package`);
   }
   const manifest = JSON.parse(readFileSync(join(root, "pkg/package.json"), "utf8"));
