@@ -54,7 +54,7 @@ function startDrawdown(extra = [], db = "dd.db") {
 async function api(method, path, key, body, idem) {
   const r = await fetch(`${live.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(idem ? { "idempotency-key": idem } : {}) },
+    headers: { authorization: `${key.startsWith("dd_sess_") ? "Session" : "Bearer"} ${key}`, "content-type": "application/json", ...(idem ? { "idempotency-key": idem } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: r.status, body: await r.json() };
@@ -611,6 +611,54 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
   assert.deepEqual(page.errors.filter((e) => !/status of 422/.test(e)), []);
   await page.addScriptTag({ content: axeSource });
   const result = await page.evaluate(() => window.axe.run(document.getElementById("account"), { runOnly: ["wcag2a", "wcag2aa"] }));
+  assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), []);
+  await page.close();
+});
+
+test("live inbound limits: every problem beside its field, the limits saved, a rejected call listed", async () => {
+  const page = await open(`${live.url}/#session=${live.session}`);
+  await page.waitForSelector("#inbound:not([hidden])");
+  // Two findings at once (a ratio below 1, a number id past 255 characters) and a count as text.
+  await page.fill("#il-ratio", "0.5");
+  await page.fill("#il-floor", "10");
+  await page.fill("#il-new", "x".repeat(256));
+  await page.click("#il-add");
+  await page.fill(`input[data-number="${"x".repeat(256)}"][data-field="maxMinutesPerHour"]`, "5");
+  await page.click("#il-save");
+  await page.waitForSelector("#il-ratio-msg [data-code=invalid_value]");
+  await page.waitForSelector('#il-msg [data-code=invalid_id][data-field="perNumber"]');
+  assert.equal(await page.getAttribute("#il-ratio", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#il-new", "aria-invalid"), "true");
+  await page.fill(`input[data-number="${"x".repeat(256)}"][data-field="maxMinutesPerHour"]`, "");
+  await page.fill("#il-ratio", "3");
+  await page.fill("#il-conc", "one");
+  await page.click("#il-save");
+  await page.waitForSelector("#il-conc-msg [data-code=invalid_count]");
+  assert.equal(await page.textContent("#il-ratio-msg"), "", "a fixed field's message is gone");
+  await page.fill("#il-conc", "1");
+  await page.fill("#il-new", "tf-1");
+  await page.click("#il-add");
+  await page.fill('input[data-number="tf-1"][data-field="maxMinutesPerDay"]', "120");
+  await page.click("#il-save");
+  await page.waitForSelector("#il-msg .ok");
+  const saved = (await api("GET", "/billing/limits/inbound", live.key)).body.inboundLimits;
+  assert.deepEqual(saved, { maxConcurrentCalls: 1, perNumber: { "tf-1": { maxMinutesPerDay: 120 } }, surge: { ratio: "3", floorMinutes: 10 } });
+  // One live call to tf-1 holds the one place; the second is rejected, and the page lists it.
+  const a = await api("POST", "/calls", live.key, { id: "il-a", direction: "inbound", tollFree: true, numberId: "tf-1", quotaSeconds: 120 });
+  assert.equal(a.body.allowed, true, JSON.stringify(a.body));
+  const b = await api("POST", "/calls", live.key, { id: "il-b", direction: "inbound", tollFree: true, numberId: "tf-1" });
+  assert.equal(b.body.limit, "maxConcurrentCalls", JSON.stringify(b.body));
+  await page.click("#live-refresh");
+  await page.waitForSelector('#il-refused tr[data-limit="maxConcurrentCalls"]');
+  const hour = (await api("GET", "/billing/limits/inbound", live.key)).body.hour;
+  await page.waitForFunction((v) => document.querySelector('#il-figures dd[data-key="hourSeconds"]')?.dataset.value === v, String(hour.seconds));
+  assert.equal(await page.getAttribute('#il-numbers tr[data-number="tf-1"] td.num', "data-value"), String(hour.perNumber["tf-1"]));
+  assert.equal(hour.perNumber["tf-1"], 120, "the live hold counts its granted seconds");
+  await api("POST", "/calls/il-a/end", live.key, { connectedSeconds: 60 });
+  assert.equal((await api("PUT", "/billing/limits/inbound", live.session, {})).status, 200);
+  assert.deepEqual(page.errors.filter((e) => !/status of (400|422)/.test(e)), []);
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(() => window.axe.run(document.getElementById("inbound"), { runOnly: ["wcag2a", "wcag2aa"] }));
   assert.deepEqual(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`), []);
   await page.close();
 });

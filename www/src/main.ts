@@ -12,6 +12,7 @@ import { presets, type Preset } from "./presets";
 import { fillReload, mountReload, reloadHasEdits } from "./reload";
 import { mountBilling, refreshBooks, setBooksAccount } from "./billing";
 import { showAccount } from "./account";
+import { showLimits } from "./limits";
 import { init, state, subscribe, update } from "./state";
 
 function badge(mode: string, text: string): void {
@@ -106,7 +107,8 @@ async function goLive(token: string, fillEditors = true): Promise<void> {
     setBooksAccount(l.account, l.rateCard);
     if (!fillEditors) {
       showLive(l);
-      await Promise.all([refreshBooks(), showAccount(token, l, () => goLive(token, false))]);
+      const zone = l.account.timeZone ?? "UTC";
+      await Promise.all([refreshBooks(), showAccount(token, l, () => goLive(token, false)), showLimits(token, zone)]);
       badge("live", `Live: account ${l.accountId}`);
       return;
     }
@@ -124,6 +126,7 @@ async function goLive(token: string, fillEditors = true): Promise<void> {
     showLive(l);
     await mountBilling(token, () => goLive(token, false));
     await showAccount(token, l, () => goLive(token, false));
+    await showLimits(token, l.account.timeZone ?? "UTC");
     badge("live", `Live: account ${l.accountId}`);
   } catch (e) {
     if (e instanceof LiveError && (e.status === 401 || e.status === 403)) forget();
