@@ -320,6 +320,7 @@ impl World {
                 ),
                 plan_credits: held(|h| h.plan_credits),
                 credits: held(|h| h.credits),
+                ..Default::default()
             },
             sequence: None,
         };
@@ -352,6 +353,220 @@ proptest! {
             }
             check("server", &w.server, now)?;
             check("edge", &w.edge, now)?;
+        }
+    }
+}
+
+#[path = "props/inbound_limits.rs"]
+mod inbound_limits;
+use inbound_limits::*;
+
+/// The server and one edge granting inbound toll-free calls under the account's limits
+/// (SEMANTICS 18): the edge from its lease's share, the server from what the share leaves.
+struct Limited {
+    card: RateCard,
+    server: Account,
+    edge: Account,
+    /// The lease's end (seconds from T0): the edge grants nothing past it.
+    until: i64,
+    /// Live calls on each side: id, what the test counts, the hold's end.
+    live: [Vec<(String, Span, i64)>; 2],
+    ended: Vec<Span>,
+    n: usize,
+}
+
+impl Limited {
+    fn account(&mut self, side: Side) -> &mut Account {
+        match side {
+            Side::Server => &mut self.server,
+            Side::Edge => &mut self.edge,
+        }
+    }
+
+    fn start(&mut self, side: Side, number: Option<&'static str>, quota: u64, t: i64) {
+        let most = if side == Side::Edge {
+            self.until - t
+        } else {
+            i64::MAX
+        };
+        if most <= 0 {
+            return;
+        }
+        self.n += 1;
+        let call = StartCall {
+            id: format!("c{}", self.n),
+            direction: CallDirection::Inbound,
+            toll_free: true,
+            agent_id: None,
+            number_id: number.map(str::to_string),
+            at: at(t),
+            quota_seconds: Some(Seconds(quota)),
+            requested_max_seconds: Some(Seconds(most.min(86_400) as u64)),
+            grace_seconds: None,
+        };
+        let input = StartInput {
+            rate_card: self.card.clone(),
+            account: self.account(side).clone(),
+            call,
+        };
+        let (grant, next) = live::start_call_books(&input, true).unwrap();
+        *self.account(side) = next;
+        if let Some(h) = grant.hold.filter(|_| grant.allowed) {
+            let span = Span {
+                start: t,
+                seconds: h.granted_seconds.0 as i64,
+                number,
+            };
+            let until = h.valid_until.0.timestamp() - T0;
+            self.live[side as usize].push((h.id, span, until));
+        }
+    }
+
+    fn extend(&mut self, side: Side, pick: usize, quota: u64, t: i64) {
+        let calls = &self.live[side as usize];
+        let (id, span, _) = calls[pick % calls.len()].clone();
+        let room = if side == Side::Edge {
+            self.until - span.start - span.seconds
+        } else {
+            i64::MAX
+        };
+        if room <= 0 {
+            return;
+        }
+        let input = ExtendInput {
+            rate_card: self.card.clone(),
+            account: self.account(side).clone(),
+            call_id: id,
+            at: at(t),
+            quota_seconds: Some(Seconds(quota.min(room as u64))),
+        };
+        let (grant, next) = live::extend_call_books(&input, true).unwrap();
+        *self.account(side) = next;
+        if let Some(h) = grant.hold.filter(|_| grant.allowed) {
+            let calls = &mut self.live[side as usize];
+            let k = pick % calls.len();
+            let c = &mut calls[k];
+            c.1.seconds = h.granted_seconds.0 as i64;
+            c.2 = h.valid_until.0.timestamp() - T0;
+        }
+    }
+
+    /// An end within the grant; an edge's is billed on its copy and reported at once.
+    fn end(&mut self, side: Side, k: usize, part: u64, t: i64) {
+        let (id, mut span, _) = self.live[side as usize].remove(k);
+        span.seconds = span.seconds * part as i64 / 100;
+        let call = EndCall {
+            connected_seconds: Seconds(span.seconds as u64),
+            transfer: None,
+            carrier_pass_through: vec![],
+            direction: Some(CallDirection::Inbound),
+            toll_free: Some(true),
+            agent_id: None,
+            number_id: span.number.map(str::to_string),
+            started_at: Some(at(span.start)),
+        };
+        let input = |account: &Account| EndInput {
+            rate_card: self.card.clone(),
+            account: account.clone(),
+            call_id: id.clone(),
+            at: at(t),
+            call: call.clone(),
+        };
+        if side == Side::Edge {
+            let books = live::end_call_books(&input(&self.edge), true).unwrap();
+            let used = LeaseUsage::of(&books.ended.item);
+            self.edge = books.account;
+            self.server = lease::end_call_on_lease(&input(&self.server), LEASE, used, true)
+                .unwrap()
+                .account;
+        } else {
+            self.server = live::end_call_books(&input(&self.server), true)
+                .unwrap()
+                .account;
+        }
+        self.ended.push(span);
+    }
+
+    /// The lease renewed: the edge states what its live calls hold, the server sizes the
+    /// share again, and the edge's copy is rebuilt with its live holds.
+    fn renew(&mut self, ttl: u64, t: i64) {
+        let holds = std::mem::take(&mut self.edge.holds);
+        let live = holds.iter().filter(|h| h.active_at(at(t)));
+        let held = LeaseUsage {
+            credits: live.clone().map(|h| h.credits).sum(),
+            inbound_calls: drawdown::amount::Count(live.clone().count() as u64),
+            inbound_seconds: Seconds(live.map(|h| h.granted_seconds.0).sum()),
+            ..Default::default()
+        };
+        let req = LeaseRequest {
+            id: LEASE.into(),
+            at: at(t),
+            credits: Decimal::from(100_000),
+            included_seconds: Seconds(0),
+            plan_credits: Decimal::ZERO,
+            ttl_seconds: ttl,
+            held,
+            sequence: None,
+        };
+        let (hold, next, _) = lease::lease(&self.card, &self.server, &req, true).unwrap();
+        self.server = next;
+        self.until = hold.valid_until.0.timestamp() - T0;
+        self.edge = lease::edge_account(&self.server, &hold, at(t));
+        self.edge.holds = holds;
+    }
+
+    /// Calls about to lapse end first, having used all they were granted (the premise).
+    fn end_lapsing(&mut self, t: i64) {
+        for side in [Side::Server, Side::Edge] {
+            while let Some(k) = (0..self.live[side as usize].len())
+                .find(|&k| self.live[side as usize][k].2 <= t + 1)
+            {
+                self.end(side, k, 100, t);
+            }
+        }
+    }
+
+    fn spans(&self) -> Vec<Span> {
+        let live = self.live.iter().flatten().map(|(_, s, _)| s.clone());
+        self.ended.iter().cloned().chain(live).collect()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// SEMANTICS 18 across the server and an edge: whatever the interleaving of starts,
+    /// extends and ends on either side and of renewals, the calls of both together never pass
+    /// a limit (the account's and a number's, the hour's and the day's, the surge rule's,
+    /// concurrency).
+    #[test]
+    fn the_server_and_an_edge_never_pass_an_inbound_limit(
+        l in limits(),
+        steps in prop::collection::vec((step(), 0usize..3, 0i64..400, 60u64..900), 1..120),
+    ) {
+        let card: RateCard = serde_json::from_value(json!({"currency": "USD", "creditsPerUnit": "100",
+            "rounding": {"mode": "half_up", "creditDecimals": 4}, "voice": {"perMinute": "9", "increment": "1/1"},
+            "tollFreeSurcharge": {"perMinute": "2"}})).unwrap();
+        let stamp = |s: i64| chrono::DateTime::from_timestamp(T0 + s, 0).unwrap().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let server: Account = serde_json::from_value(limited_account(l, stamp)).unwrap();
+        let mut w = Limited { card, edge: Account::default(), server, until: 0, live: [vec![], vec![]], ended: vec![], n: 0 };
+        let mut t = 0i64;
+        w.renew(300, t);
+        for ((step, _), number, wait, ttl) in steps {
+            t += wait;
+            w.end_lapsing(t);
+            match step {
+                Step::Start { side, quota, .. } if w.n < 2 * MAX_CALLS => w.start(side, NUMBERS[number], quota, t),
+                Step::Extend { side, pick, quota } if !w.live[side as usize].is_empty() => w.extend(side, pick, quota, t),
+                Step::End { side, pick, part } if !w.live[side as usize].is_empty() => {
+                    let k = pick % w.live[side as usize].len();
+                    w.end(side, k, part, t);
+                }
+                Step::Renew { .. } => w.renew(ttl, t),
+                _ => {}
+            }
+            let live = w.live.iter().map(Vec::len).sum();
+            check_limits(&w.spans(), l, live)?;
         }
     }
 }

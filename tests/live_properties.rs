@@ -267,87 +267,9 @@ proptest! {
     }
 }
 
-/// A span of inbound toll-free traffic the test keeps itself: a live call's grant or an
-/// ended call's connected seconds, from `start` (seconds from T0), to number `number`.
-#[derive(Debug, Clone)]
-struct Span {
-    start: i64,
-    seconds: i64,
-    number: Option<&'static str>,
-}
-
-const NUMBERS: [Option<&str>; 3] = [Some("tf-1"), Some("tf-2"), None];
-/// The surge rule's history: each number's usual seconds in every hour, a week before.
-const USUAL: [(Option<&str>, u64); 2] = [(Some("tf-1"), 600), (Some("tf-2"), 120)];
-
-/// Limits of a limits scenario: account-wide concurrency, minutes an hour and a day;
-/// tf-1's own minutes an hour; the surge ratio and floor.
-fn limits() -> impl Strategy<Value = (u64, u64, u64, u64, u64, u64)> {
-    (1u64..5, 5u64..40, 20u64..120, 2u64..15, 1u64..4, 1u64..10)
-}
-
-/// SEMANTICS 18's invariant over what the test itself saw: in every hour and day that any
-/// span touches, the spans' seconds in it stay within each limit that applies.
-fn check_limits(
-    spans: &[Span],
-    (conc, hour, day, tf1_hour, ratio, floor): (u64, u64, u64, u64, u64, u64),
-    live_now: usize,
-) -> Result<(), TestCaseError> {
-    prop_assert!(
-        live_now as u64 <= conc,
-        "{} live calls > {}",
-        live_now,
-        conc
-    );
-    let in_window = |w0: i64, w1: i64, n: Option<Option<&str>>| -> i64 {
-        spans
-            .iter()
-            .filter(|s| n.is_none_or(|n| s.number == n))
-            .map(|s| (w1.min(s.start + s.seconds) - w0.max(s.start)).max(0))
-            .sum()
-    };
-    let first = spans.iter().map(|s| s.start).min().unwrap_or(0);
-    let last = spans.iter().map(|s| s.start + s.seconds).max().unwrap_or(0);
-    // T0 is 12:00 UTC: hours start at multiples of 3,600 from it, days 12 hours before.
-    let mut h = first.div_euclid(3_600) * 3_600;
-    while h < last {
-        let w = (h, h + 3_600);
-        prop_assert!(
-            in_window(w.0, w.1, None) <= (hour * 60) as i64,
-            "hour {} over {} min",
-            h,
-            hour
-        );
-        prop_assert!(
-            in_window(w.0, w.1, Some(Some("tf-1"))) <= (tf1_hour * 60) as i64,
-            "tf-1 hour {}",
-            h
-        );
-        for n in NUMBERS {
-            let usual = USUAL.iter().find(|u| u.0 == n).map_or(0, |u| u.1);
-            // One week of history in four: the average is a quarter of it.
-            let surge = (ratio * usual / 4).max(floor * 60) as i64;
-            prop_assert!(
-                in_window(w.0, w.1, Some(n)) <= surge,
-                "surge {:?} hour {}",
-                n,
-                h
-            );
-        }
-        h += 3_600;
-    }
-    let mut d = (first + 43_200).div_euclid(86_400) * 86_400 - 43_200;
-    while d < last {
-        prop_assert!(
-            in_window(d, d + 86_400, None) <= (day * 60) as i64,
-            "day {} over {} min",
-            d,
-            day
-        );
-        d += 86_400;
-    }
-    Ok(())
-}
+#[path = "props/inbound_limits.rs"]
+mod inbound_limits;
+use inbound_limits::*;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
@@ -360,20 +282,8 @@ proptest! {
         l in limits(),
         steps in prop::collection::vec((step(), 0usize..3, 0i64..600), 1..120),
     ) {
-        let (conc, hour, day, tf1_hour, ratio, floor) = l;
         let card = card("half_up", 4, "1/1", "9", "0");
-        // One week of history in every hour of the two days the scenario can reach.
-        let usage: Vec<Value> = (-36..72)
-            .flat_map(|k| USUAL.iter().map(move |(n, s)| (k, n, s)))
-            .map(|(k, n, s)| json!({"hour": at(k * 3_600 - 7 * 86_400), "numberId": n, "seconds": s}))
-            .collect();
-        let mut account = json!({
-            "grants": [{"id": "w", "type": "prepaid", "remaining": "10000000"}], "owed": "0",
-            "inboundLimits": {"maxConcurrentCalls": conc, "maxMinutesPerHour": hour, "maxMinutesPerDay": day,
-                "perNumber": {"tf-1": {"maxMinutesPerHour": tf1_hour}},
-                "surge": {"ratio": ratio.to_string(), "floorMinutes": floor}},
-            "inboundUsage": usage,
-        });
+        let mut account = limited_account(l, at);
         let (mut t, mut n, mut live, mut ended) = (0i64, 0usize, Vec::<(Live, Span)>::new(), Vec::<Span>::new());
         for ((step, _), number, wait) in steps {
             t += wait;

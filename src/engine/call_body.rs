@@ -98,6 +98,9 @@ pub struct EndedCall {
     pub toll_free: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<String>,
+    /// The toll-free number an inbound call rang (SEMANTICS 18's per-number limits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_id: Option<String>,
     pub started_at: Instant,
     pub lease_usage: LeaseUsage,
 }

@@ -9,11 +9,14 @@
 //! by `record` at each end) plus every live hold's granted span. A grant is the largest
 //! whole-call duration for which no window passes its limit, so a call is cut at a limit.
 
+use crate::engine::amount::Count;
 use crate::engine::amount::Seconds;
 use crate::engine::calendar::{resolve_local, Instant, Zone};
 use crate::engine::error::{Code, Error, Result};
-pub use crate::engine::model::{inbound_findings as findings, InboundHour, InboundLimits, Surge};
-use crate::engine::model::{Account, CallDirection, Hold};
+pub use crate::engine::model::{
+    inbound_findings as findings, InboundHour, InboundLimits, InboundShare, Surge,
+};
+use crate::engine::model::{Account, CallDirection, Hold, HoldKind};
 use rust_decimal::Decimal;
 
 /// How far back usage is kept: the surge rule reads 4 weeks before the current hour, and a
@@ -67,6 +70,13 @@ fn counts(h: &Hold, t: Instant, except: Option<&str>) -> bool {
         && Some(h.id.as_str()) != except
 }
 
+/// A lease's share of the limits (SEMANTICS 18 at an edge), counted as held by any number in
+/// every window the lease's life touches: its edge may grant it to any call while it lives.
+fn share_of<'a>(h: &'a Hold, t: Instant, except: Option<&str>) -> Option<&'a InboundShare> {
+    let counted = h.kind == HoldKind::Lease && h.active_at(t) && Some(h.id.as_str()) != except;
+    h.inbound.as_ref().filter(|_| counted)
+}
+
 /// The tightest limit on an inbound toll-free call, when one binds below `ask.cap`.
 pub fn cut(account: &Account, ask: &Ask) -> Result<Option<Cut>> {
     let Some(limits) = &account.inbound_limits else {
@@ -77,6 +87,9 @@ pub fn cut(account: &Account, ask: &Ask) -> Result<Option<Cut>> {
         ask,
         best: None,
     };
+    if let Some(share) = &limits.lease_share {
+        b.lease_share(share);
+    }
     b.scope(limits, Scope::All, String::new())?;
     if let Some((id, l)) = ask
         .number_id
@@ -114,12 +127,43 @@ impl Binder<'_> {
         }
     }
 
+    /// Live calls in `scope`, and the calls every lease's share may have.
+    fn live(&self, scope: Scope) -> u64 {
+        let (at, except) = (self.ask.at, self.ask.except);
+        let calls = (self.account.holds.iter())
+            .filter(|h| counts(h, at, except) && scope.holds(h.number_id.as_deref()))
+            .count() as u64;
+        let leased: u64 = (self.account.holds.iter())
+            .filter_map(|h| share_of(h, at, except).and_then(|s| s.calls))
+            .map(|c| c.0)
+            .sum();
+        calls.saturating_add(leased)
+    }
+
+    /// An edge's copy: its calls within the share its lease was given (the server bound it by
+    /// every limit, for any number, in every window the lease lives in).
+    fn lease_share(&mut self, share: &InboundShare) {
+        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "leaseShare".into());
+        if let Some(c) = share.calls {
+            if self.live(Scope::All) >= c.0 {
+                self.bind(0, name(&share.calls_limit));
+            }
+        }
+        if let Some(s) = share.seconds {
+            let (at, except) = (self.ask.at, self.ask.except);
+            let ended: u64 = self.account.inbound_usage.iter().map(|b| b.seconds.0).sum();
+            let held: u64 = (self.account.holds.iter())
+                .filter(|h| counts(h, at, except))
+                .map(|h| h.granted_seconds.0)
+                .sum();
+            let left = s.0.saturating_sub(ended.saturating_add(held));
+            self.bind(left, name(&share.seconds_limit));
+        }
+    }
+
     fn scope(&mut self, l: &InboundLimits, scope: Scope, prefix: String) -> Result<()> {
         if let Some(max) = l.max_concurrent_calls {
-            let live = self.account.holds.iter().filter(|h| {
-                counts(h, self.ask.at, self.ask.except) && scope.holds(h.number_id.as_deref())
-            });
-            if live.count() as u64 >= max.0 {
+            if self.live(scope) >= max.0 {
                 self.bind(0, format!("{prefix}maxConcurrentCalls"));
             }
         }
@@ -180,9 +224,35 @@ impl Binder<'_> {
                 (b.min(w.1) - a.max(w.0)).max(0)
             })
             .sum();
-        i64::try_from(ended)
+        let leased: u64 = (self.account.holds.iter())
+            .filter(|h| h.started_at.0.timestamp() < w.1 && h.valid_until.0.timestamp() > w.0)
+            .filter_map(|h| share_of(h, self.ask.at, self.ask.except).and_then(|s| s.seconds))
+            .map(|s| s.0)
+            .sum();
+        i64::try_from(ended.saturating_add(leased))
             .unwrap_or(i64::MAX)
             .saturating_add(live)
+    }
+
+    /// The least any window of `kind` from `from` to `until` has left under `limit` in
+    /// `scope`.
+    fn least(
+        &self,
+        kind: Window,
+        scope: Scope,
+        limit: &dyn Fn((i64, i64)) -> Result<i64>,
+        (from, until): (i64, i64),
+    ) -> Result<i64> {
+        let tz = self.account.time_zone;
+        let mut w = window(kind, tz, from)?;
+        let mut least = i64::MAX;
+        loop {
+            least = least.min(limit(w)?.saturating_sub(self.used(scope, w)));
+            if w.1 >= until {
+                return Ok(least);
+            }
+            w = window(kind, tz, w.1)?;
+        }
     }
 }
 
@@ -343,4 +413,100 @@ pub fn usage_now(account: &Account, t: Instant) -> Result<(Counted, Counted)> {
         })
     };
     Ok((count(Window::Hour)?, count(Window::Day)?))
+}
+
+/// The share of the account's inbound limits that lease `id` may grant from `at` to `until`
+/// (SEMANTICS 18 at an edge; none when the account has no limits). The edge does not know
+/// which number its calls will ring, so the share fits every limit for any number: the
+/// account's and each limited number's, and the surge rule of each number with history and
+/// of a number without (its floor), in every window the lease lives in, after every other
+/// call and lease. It is never less than what the edge's calls already hold (`held`: calls,
+/// and granted or unbooked seconds), which the server must count, not lend out again.
+pub fn share(
+    account: &Account,
+    id: &str,
+    (at, until): (Instant, Instant),
+    held: (Count, Seconds),
+) -> Result<Option<InboundShare>> {
+    let Some(limits) = &account.inbound_limits else {
+        return Ok(None);
+    };
+    let ask = Ask {
+        number_id: None,
+        started_at: at,
+        at,
+        except: Some(id),
+        cap: 0,
+    };
+    let b = Binder {
+        account,
+        ask: &ask,
+        best: None,
+    };
+    let life = (at.0.timestamp(), until.0.timestamp());
+    let (mut calls, mut seconds) = (Tightest::default(), Tightest::default());
+    let mut scopes = vec![(limits, Scope::All, String::new())];
+    for (n, l) in &limits.per_number {
+        scopes.push((l, Scope::Number(Some(n)), format!("perNumber.{n}.")));
+    }
+    for (l, scope, prefix) in scopes {
+        if let Some(m) = l.max_concurrent_calls {
+            let free = i64::try_from(m.0).unwrap_or(i64::MAX) - b.live(scope) as i64;
+            calls.keep(free, format!("{prefix}maxConcurrentCalls"));
+        }
+        let windows = [
+            (l.max_minutes_per_hour, Window::Hour, "maxMinutesPerHour"),
+            (l.max_minutes_per_day, Window::Day, "maxMinutesPerDay"),
+        ];
+        for (max, kind, name) in windows {
+            if let Some(m) = max {
+                let limit = i64::try_from(m.0.saturating_mul(60)).unwrap_or(i64::MAX);
+                seconds.keep(
+                    b.least(kind, scope, &|_| Ok(limit), life)?,
+                    format!("{prefix}{name}"),
+                );
+            }
+        }
+    }
+    if let Some(s) = &limits.surge {
+        // "" is no number's id (ids have 1 to 255 characters): a number without history.
+        let mut groups: Vec<Option<&str>> = vec![None, Some("")];
+        groups.extend(account.inbound_usage.iter().map(|u| u.number_id.as_deref()));
+        groups.extend(account.holds.iter().map(|h| h.number_id.as_deref()));
+        groups.sort_unstable();
+        groups.dedup();
+        for g in groups {
+            let left = b.least(
+                Window::Hour,
+                Scope::Number(g),
+                &|w| surge_limit(account, g, s, w),
+                life,
+            )?;
+            seconds.keep(left, "surge".into());
+        }
+    }
+    Ok(Some(InboundShare {
+        calls: calls
+            .0
+            .as_ref()
+            .map(|(v, _)| Count((*v).max(0) as u64).max(held.0)),
+        calls_limit: calls.0.map(|(_, n)| n),
+        seconds: seconds
+            .0
+            .as_ref()
+            .map(|(v, _)| Seconds((*v).max(0) as u64).max(held.1)),
+        seconds_limit: seconds.0.map(|(_, n)| n),
+    }))
+}
+
+/// The least value seen and the limit it came from (the first on a tie).
+#[derive(Default)]
+struct Tightest(Option<(i64, String)>);
+
+impl Tightest {
+    fn keep(&mut self, v: i64, name: String) {
+        if self.0.as_ref().is_none_or(|(x, _)| v < *x) {
+            self.0 = Some((v, name));
+        }
+    }
 }

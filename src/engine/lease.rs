@@ -4,9 +4,10 @@
 //! A lease is a hold of kind `lease`; like a call's hold it stops counting at `validUntil`,
 //! so a crashed edge frees what it held (TigerBeetle's pending timeout again).
 
-use crate::engine::amount::Seconds;
+use crate::engine::amount::{Count, Seconds};
 use crate::engine::calendar::Instant;
 use crate::engine::error::{Code, Error, Result};
+use crate::engine::inbound::{self, InboundLimits, InboundShare};
 use crate::engine::live::{self, EndBooks, EndInput};
 use crate::engine::model::{Account, Grant, GrantType, RateCard};
 use crate::engine::model::{Hold, HoldKind};
@@ -86,6 +87,8 @@ pub fn lease(
     let (view, _) = set_aside(account, req.at, Some(&req.id));
     let wallet = spendable(&view.grants, view.owed.unwrap_or_default(), Some(req.at));
     let floor = floor(find(account, &req.id), &req.held);
+    let held_inbound = (req.held.inbound_calls, req.held.inbound_seconds);
+    let inbound = inbound::share(account, &req.id, (req.at, valid_until), held_inbound)?;
     let held = Hold {
         agent_id: None,
         credits: req
@@ -99,6 +102,7 @@ pub fn lease(
             (req.included_seconds.0.min(view.included_seconds())).max(floor.included_seconds.0),
         ),
         kind: HoldKind::Lease,
+        inbound,
         number_id: None,
         plan_credits: req
             .plan_credits
@@ -136,6 +140,9 @@ fn floor(old: Option<&Hold>, held: &LeaseUsage) -> LeaseUsage {
         included_seconds: Seconds(held.included_seconds.0.min(old.included_seconds.0)),
         plan_credits: held.plan_credits.min(old.plan_credits),
         credits: held.credits.min(old.credits),
+        // The inbound share's floor is `inbound::share`'s (what the calls hold).
+        inbound_calls: held.inbound_calls,
+        inbound_seconds: held.inbound_seconds,
     }
 }
 
@@ -165,7 +172,18 @@ pub fn release(
         return Ok(None);
     };
     let lease = account.holds.remove(i);
+    // Of the inbound share, what the live calls hold stays counted with them.
+    let inbound = lease
+        .inbound
+        .clone()
+        .filter(|_| held.inbound_calls.0 > 0)
+        .map(|s| InboundShare {
+            calls: Some(held.inbound_calls),
+            seconds: Some(held.inbound_seconds),
+            ..s
+        });
     let kept = Hold {
+        inbound,
         sequence: sequence.or(lease.sequence),
         included_seconds: Seconds(lease.included_seconds.0.min(held.included_seconds.0)),
         plan_credits: lease.plan_credits.min(held.plan_credits),
@@ -222,7 +240,11 @@ pub fn edge_account(account: &Account, lease: &Hold, at: Instant) -> Account {
         reload_day_ends: None,
         pending_reload: None,
         holds: vec![],
-        inbound_limits: None,
+        // SEMANTICS 18: the edge grants inbound toll-free calls within its lease's share.
+        inbound_limits: lease.inbound.clone().map(|s| InboundLimits {
+            lease_share: Some(s),
+            ..InboundLimits::default()
+        }),
         inbound_usage: vec![],
     }
 }
@@ -238,6 +260,20 @@ pub struct LeaseUsage {
     pub plan_credits: Decimal,
     #[serde(default, with = "crate::engine::amount::dec")]
     pub credits: Decimal,
+    /// What the edge's live inbound toll-free calls hold of the lease's share of the inbound
+    /// limits (SEMANTICS 18): calls, and their granted and unreported ended seconds.
+    #[serde(default, skip_serializing_if = "no_calls")]
+    pub inbound_calls: Count,
+    #[serde(default, skip_serializing_if = "no_seconds")]
+    pub inbound_seconds: Seconds,
+}
+
+fn no_calls(n: &Count) -> bool {
+    n.0 == 0
+}
+
+fn no_seconds(s: &Seconds) -> bool {
+    s.0 == 0
 }
 
 impl LeaseUsage {

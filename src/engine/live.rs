@@ -167,6 +167,7 @@ pub fn start_call_books(input: &StartInput, settle_at_once: bool) -> Result<(Quo
         id: c.id.clone(),
         included_seconds: Seconds(0),
         kind: HoldKind::Call,
+        inbound: None,
         number_id: c.number_id.clone(),
         plan_credits: Decimal::ZERO,
         sequence: None,

@@ -701,6 +701,28 @@ pub struct InboundLimits {
     pub per_number: BTreeMap<String, InboundLimits>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub surge: Option<Surge>,
+    /// Only in an edge's copy of the account (SEMANTICS 12): its lease's share of the
+    /// account's limits, which the server worked out and counts as held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_share: Option<InboundShare>,
+}
+
+/// What a lease may grant of inbound toll-free traffic (SEMANTICS 18 at an edge): `calls` at
+/// once and `seconds` in all, safe for any number and any window the lease lives in, each with
+/// the account's limit that binds it (the edge names it when it refuses).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InboundShare {
+    /// Calls at once (none: no limit on them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls: Option<Count>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calls_limit: Option<String>,
+    /// Connected seconds in all, the lease's calls' grants and ends (none: no limit on them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<Seconds>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds_limit: Option<String>,
 }
 
 /// An hour of one number passes the rule when its minutes would pass `ratio` times the
@@ -827,6 +849,9 @@ pub struct Hold {
     /// Plan-included seconds held (the AI line's).
     pub included_seconds: Seconds,
     pub kind: HoldKind,
+    /// A lease's share of the inbound toll-free limits (SEMANTICS 18), counted as held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbound: Option<InboundShare>,
     /// The toll-free number an inbound call rang (SEMANTICS 18's per-number limits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_id: Option<String>,

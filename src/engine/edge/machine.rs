@@ -436,6 +436,17 @@ fn cap(a: &mut Account, ask: &Ask, pending: &[EndedCall]) {
             .saturating_sub(later.included_seconds.0);
         *s = Seconds(s.0.min(r));
     }
+    // SEMANTICS 18: the new share is sized at the server, at least what the ask says the
+    // calls hold; until it is known, the calls grow no further than that.
+    if let Some(share) = a
+        .inbound_limits
+        .as_mut()
+        .and_then(|l| l.lease_share.as_mut())
+    {
+        let (calls, secs) = (ask.sizes.inbound_calls, ask.sizes.inbound_seconds);
+        share.calls = Some(share.calls.map_or(calls, |c| c.min(calls)));
+        share.seconds = Some(share.seconds.map_or(secs, |s| s.min(secs)));
+    }
 }
 
 /// Give back to `after` (an end billed on the capped `view`) what `cap` hid of the copy
@@ -477,6 +488,7 @@ fn reported(
             .unwrap_or(CallDirection::Outbound),
         toll_free: hold.map_or(b.toll_free.unwrap_or(false), |h| h.toll_free),
         agent_id: hold.map_or(b.agent_id.clone(), |h| h.agent_id.clone()),
+        number_id: hold.map_or(b.number_id.clone(), |h| h.number_id.clone()),
         started_at: hold.map_or(b.started_at.unwrap_or(item.at), |h| h.started_at),
         lease_usage: LeaseUsage::of(item),
     }

@@ -64,6 +64,7 @@ fn ended_call(v: &Value, field: &str) -> Result<EndedCall> {
         direction,
         toll_free: b.toll_free.unwrap_or(false),
         agent_id: b.agent_id,
+        number_id: b.number_id,
         started_at,
         lease_usage,
     })

@@ -129,8 +129,14 @@ impl EdgeMachine {
     }
 
     /// What the live calls hold, pool by pool: the server keeps the lease at least this large.
+    /// Of the inbound share, also the seconds of ends the server may not have booked yet.
     fn held(&self) -> LeaseUsage {
-        held_by(&self.s.holds, at_ms(self.now))
+        let mut held = held_by(&self.s.holds, at_ms(self.now));
+        let unbooked = (self.s.pending.iter())
+            .filter(|r| r.toll_free && r.direction == CallDirection::Inbound)
+            .map(|r| r.connected_seconds.0);
+        held.inbound_seconds.0 = held.inbound_seconds.0.saturating_add(unbooked.sum());
+        held
     }
 
     /// The next request: a release (`release`, when every pending end fits it), or a renewal
@@ -153,6 +159,8 @@ impl EdgeMachine {
                     (self.settings.included_seconds.0 + held.included_seconds.0)
                         .max(lease.map_or(0, |l| 2 * l.included_seconds.0)),
                 ),
+                // The inbound share is the server's to size; these say what it must keep.
+                ..held
             }
         };
         let ended = self.batch().iter().map(|r| r.id.clone()).collect();
@@ -443,6 +451,23 @@ fn rebuild(
     let mut account = base.clone();
     account.holds = holds.to_vec();
     let held = held_by(holds, at);
+    // SEMANTICS 18: the copy counts the unbooked ends against the lease's inbound share.
+    let mut inbound = base.inbound_usage.clone();
+    for r in pending
+        .iter()
+        .filter(|r| r.toll_free && r.direction == CallDirection::Inbound)
+    {
+        let mut counted = Account {
+            inbound_usage: inbound.clone(),
+            time_zone: base.time_zone,
+            ..Account::default()
+        };
+        let secs = r.connected_seconds.0;
+        let number = r.number_id.as_deref();
+        if crate::engine::inbound::record(&mut counted, number, r.started_at, secs, at).is_ok() {
+            inbound = counted.inbound_usage;
+        }
+    }
     for r in pending.iter_mut() {
         // As it was billed when it ended, while that still fits beside the live calls:
         // billed again without the holds it was billed beside, the same call can round to
@@ -463,7 +488,7 @@ fn rebuild(
                 direction: Some(r.direction),
                 toll_free: Some(r.toll_free),
                 agent_id: r.agent_id.clone(),
-                number_id: None,
+                number_id: r.number_id.clone(),
                 started_at: Some(r.started_at),
             },
         };
@@ -474,6 +499,7 @@ fn rebuild(
         }
     }
     account.holds.clear();
+    account.inbound_usage = inbound;
     account
 }
 
@@ -504,13 +530,17 @@ fn deducted(account: &Account, used: &LeaseUsage, held: &LeaseUsage) -> Option<A
     Some(a)
 }
 
-/// What `holds` hold at `at`, pool by pool.
+/// What `holds` hold at `at`, pool by pool, and of the inbound share.
 fn held_by(holds: &[Hold], at: Instant) -> LeaseUsage {
     let mut u = LeaseUsage::default();
     for h in holds.iter().filter(|h| h.active_at(at)) {
         u.credits += h.credits;
         u.plan_credits += h.plan_credits;
         u.included_seconds = Seconds(u.included_seconds.0 + h.included_seconds.0);
+        if h.toll_free && h.direction == Some(CallDirection::Inbound) {
+            u.inbound_calls.0 += 1;
+            u.inbound_seconds.0 = u.inbound_seconds.0.saturating_add(h.granted_seconds.0);
+        }
     }
     u
 }

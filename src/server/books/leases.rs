@@ -37,8 +37,7 @@ pub(crate) fn under(e: EndedCall, lease: &str) -> (String, EndBody) {
         direction: Some(e.direction),
         toll_free: Some(e.toll_free),
         agent_id: e.agent_id,
-        // An edge's report names no number yet: its calls count account-wide.
-        number_id: None,
+        number_id: e.number_id,
         started_at: Some(e.started_at),
         lease_id: Some(lease.to_string()),
         lease_usage: Some(e.lease_usage),
