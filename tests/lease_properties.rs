@@ -314,6 +314,7 @@ impl World {
             included_seconds: Seconds(seconds),
             plan_credits: Decimal::from(plan),
             ttl_seconds: lease::MAX_LEASE_SECONDS,
+            held_numbers: Default::default(),
             held: lease::LeaseUsage {
                 included_seconds: Seconds(
                     self.edge.holds.iter().map(|h| h.included_seconds.0).sum(),
@@ -492,6 +493,13 @@ impl Limited {
     fn renew(&mut self, ttl: u64, t: i64) {
         let holds = std::mem::take(&mut self.edge.holds);
         let live = holds.iter().filter(|h| h.active_at(at(t)));
+        let mut held_numbers = std::collections::BTreeMap::new();
+        for h in live.clone() {
+            let n = held_numbers
+                .entry(h.number_id.clone().unwrap_or_default())
+                .or_insert(Seconds(0));
+            n.0 += h.granted_seconds.0;
+        }
         let held = LeaseUsage {
             credits: live.clone().map(|h| h.credits).sum(),
             inbound_calls: drawdown::amount::Count(live.clone().count() as u64),
@@ -506,6 +514,7 @@ impl Limited {
             plan_credits: Decimal::ZERO,
             ttl_seconds: ttl,
             held,
+            held_numbers,
             sequence: None,
         };
         let (hold, next, _) = lease::lease(&self.card, &self.server, &req, true).unwrap();
@@ -533,7 +542,7 @@ impl Limited {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
 
     /// SEMANTICS 18 across the server and an edge: whatever the interleaving of starts,
     /// extends and ends on either side and of renewals, the calls of both together never pass

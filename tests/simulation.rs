@@ -709,6 +709,7 @@ impl Server {
             plan_credits: dec("planCredits"),
             ttl_seconds: b["ttlSeconds"].as_u64().unwrap_or(300),
             held,
+            held_numbers: serde_json::from_value(b["heldNumbers"].clone()).unwrap_or_default(),
             sequence: seq,
         };
         match lease::lease(&self.card, &self.account, &req, true) {

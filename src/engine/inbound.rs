@@ -14,10 +14,11 @@ use crate::engine::amount::Seconds;
 use crate::engine::calendar::{resolve_local, Instant, Zone};
 use crate::engine::error::{Code, Error, Result};
 pub use crate::engine::model::{
-    inbound_findings as findings, InboundHour, InboundLimits, InboundShare, Surge,
+    inbound_findings as findings, InboundHour, InboundLimits, InboundShare, NumberShare, Surge,
 };
 use crate::engine::model::{Account, CallDirection, Hold, HoldKind};
 use rust_decimal::Decimal;
+use std::collections::BTreeMap;
 
 /// How far back usage is kept: the surge rule reads 4 weeks before the current hour, and a
 /// day more covers a DST change in between.
@@ -70,11 +71,36 @@ fn counts(h: &Hold, t: Instant, except: Option<&str>) -> bool {
         && Some(h.id.as_str()) != except
 }
 
-/// A lease's share of the limits (SEMANTICS 18 at an edge), counted as held by any number in
-/// every window the lease's life touches: its edge may grant it to any call while it lives.
+/// How long after a lease lapses its share still counts: its edge's calls, granted no
+/// further than the lease, hold on for the grace after their grant (SEMANTICS 11;
+/// `live::DEFAULT_GRACE_SECONDS`, which is asserted equal).
+pub(crate) const SHARE_GRACE_SECONDS: i64 = 60;
+
+/// A lease's share of the limits (SEMANTICS 18 at an edge), counted in every window the
+/// lease's life touches (and its calls' grace): its edge may grant it to calls while it lives.
 fn share_of<'a>(h: &'a Hold, t: Instant, except: Option<&str>) -> Option<&'a InboundShare> {
-    let counted = h.kind == HoldKind::Lease && h.active_at(t) && Some(h.id.as_str()) != except;
+    let counted = h.kind == HoldKind::Lease
+        && t.0.timestamp() < share_end(h)
+        && Some(h.id.as_str()) != except;
     h.inbound.as_ref().filter(|_| counted)
+}
+
+fn share_end(h: &Hold) -> i64 {
+    h.valid_until
+        .0
+        .timestamp()
+        .saturating_add(SHARE_GRACE_SECONDS)
+}
+
+/// What a lease's share may put in `scope`: its seconds in all for the account, the seconds of
+/// a number (or of the numbers it does not list, for any other).
+fn leased_in(share: &InboundShare, scope: Scope) -> u64 {
+    let entry = match scope {
+        Scope::All => return share.seconds.map_or(0, |s| s.0),
+        Scope::Number(None) => share.numbers.get(""),
+        Scope::Number(Some(n)) => share.numbers.get(n).or_else(|| share.numbers.get("*")),
+    };
+    entry.map_or(0, |e| e.seconds.0)
 }
 
 /// The tightest limit on an inbound toll-free call, when one binds below `ask.cap`.
@@ -141,7 +167,8 @@ impl Binder<'_> {
     }
 
     /// An edge's copy: its calls within the share its lease was given (the server bound it by
-    /// every limit, for any number, in every window the lease lives in).
+    /// every limit in every window the lease lives in): calls at once, seconds in all, and the
+    /// seconds of the call's number (or of the numbers the share does not list, together).
     fn lease_share(&mut self, share: &InboundShare) {
         let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "leaseShare".into());
         if let Some(c) = share.calls {
@@ -150,15 +177,37 @@ impl Binder<'_> {
             }
         }
         if let Some(s) = share.seconds {
-            let (at, except) = (self.ask.at, self.ask.except);
-            let ended: u64 = self.account.inbound_usage.iter().map(|b| b.seconds.0).sum();
-            let held: u64 = (self.account.holds.iter())
-                .filter(|h| counts(h, at, except))
-                .map(|h| h.granted_seconds.0)
-                .sum();
-            let left = s.0.saturating_sub(ended.saturating_add(held));
+            let left = s.0.saturating_sub(self.spent(&|_| true));
             self.bind(left, name(&share.seconds_limit));
         }
+        let number = self.ask.number_id;
+        let listed = |n: Option<&str>| share.numbers.contains_key(n.unwrap_or(""));
+        let (entry, group): (_, &dyn Fn(Option<&str>) -> bool) = match share
+            .numbers
+            .get(number.unwrap_or(""))
+        {
+            Some(e) => (Some(e), &|n| n == number),
+            None if number.is_some() => (share.numbers.get("*"), &|n| n.is_some() && !listed(n)),
+            None => (None, &|_| false),
+        };
+        if let Some(e) = entry {
+            let left = e.seconds.0.saturating_sub(self.spent(group));
+            self.bind(left, e.limit.clone());
+        }
+    }
+
+    /// Seconds the copy's calls to numbers in `group` used (ended) or hold (granted).
+    fn spent(&self, group: &dyn Fn(Option<&str>) -> bool) -> u64 {
+        let (at, except) = (self.ask.at, self.ask.except);
+        let ended: u64 = (self.account.inbound_usage.iter())
+            .filter(|b| group(b.number_id.as_deref()))
+            .map(|b| b.seconds.0)
+            .sum();
+        let held: u64 = (self.account.holds.iter())
+            .filter(|h| counts(h, at, except) && group(h.number_id.as_deref()))
+            .map(|h| h.granted_seconds.0)
+            .sum();
+        ended.saturating_add(held)
     }
 
     fn scope(&mut self, l: &InboundLimits, scope: Scope, prefix: String) -> Result<()> {
@@ -225,9 +274,9 @@ impl Binder<'_> {
             })
             .sum();
         let leased: u64 = (self.account.holds.iter())
-            .filter(|h| h.started_at.0.timestamp() < w.1 && h.valid_until.0.timestamp() > w.0)
-            .filter_map(|h| share_of(h, self.ask.at, self.ask.except).and_then(|s| s.seconds))
-            .map(|s| s.0)
+            .filter(|h| h.started_at.0.timestamp() < w.1 && share_end(h) > w.0)
+            .filter_map(|h| share_of(h, self.ask.at, self.ask.except))
+            .map(|s| leased_in(s, scope))
             .sum();
         i64::try_from(ended.saturating_add(leased))
             .unwrap_or(i64::MAX)
@@ -416,17 +465,19 @@ pub fn usage_now(account: &Account, t: Instant) -> Result<(Counted, Counted)> {
 }
 
 /// The share of the account's inbound limits that lease `id` may grant from `at` to `until`
-/// (SEMANTICS 18 at an edge; none when the account has no limits). The edge does not know
-/// which number its calls will ring, so the share fits every limit for any number: the
-/// account's and each limited number's, and the surge rule of each number with history and
-/// of a number without (its floor), in every window the lease lives in, after every other
-/// call and lease. It is never less than what the edge's calls already hold (`held`: calls,
-/// and granted or unbooked seconds), which the server must count, not lend out again.
+/// (SEMANTICS 18 at an edge; none when the account has no limits): what every limit leaves
+/// in every window the lease lives in, after every other call and lease. Calls at once fit
+/// every scope's concurrency; seconds in all the account's minutes; each number's seconds its
+/// own limits and the surge rule (listed: the numbers limited, with history or live calls, or
+/// held by the edge; `"*"`: any other, at the surge floor; `""`: calls naming none). Never less
+/// than what the edge's calls hold (`held`: calls and seconds; `held_numbers` by number), which
+/// the server must count, not lend out again.
 pub fn share(
     account: &Account,
     id: &str,
     (at, until): (Instant, Instant),
     held: (Count, Seconds),
+    held_numbers: &BTreeMap<String, Seconds>,
 ) -> Result<Option<InboundShare>> {
     let Some(limits) = &account.inbound_limits else {
         return Ok(None);
@@ -444,45 +495,40 @@ pub fn share(
         best: None,
     };
     let life = (at.0.timestamp(), until.0.timestamp());
-    let (mut calls, mut seconds) = (Tightest::default(), Tightest::default());
-    let mut scopes = vec![(limits, Scope::All, String::new())];
-    for (n, l) in &limits.per_number {
-        scopes.push((l, Scope::Number(Some(n)), format!("perNumber.{n}.")));
-    }
-    for (l, scope, prefix) in scopes {
+    let mut calls = Tightest::default();
+    let concurrency = std::iter::once((limits, Scope::All, String::new())).chain(
+        (limits.per_number.iter())
+            .map(|(n, l)| (l, Scope::Number(Some(n)), format!("perNumber.{n}."))),
+    );
+    for (l, scope, prefix) in concurrency {
         if let Some(m) = l.max_concurrent_calls {
             let free = i64::try_from(m.0).unwrap_or(i64::MAX) - b.live(scope) as i64;
             calls.keep(free, format!("{prefix}maxConcurrentCalls"));
         }
-        let windows = [
-            (l.max_minutes_per_hour, Window::Hour, "maxMinutesPerHour"),
-            (l.max_minutes_per_day, Window::Day, "maxMinutesPerDay"),
-        ];
-        for (max, kind, name) in windows {
-            if let Some(m) = max {
-                let limit = i64::try_from(m.0.saturating_mul(60)).unwrap_or(i64::MAX);
-                seconds.keep(
-                    b.least(kind, scope, &|_| Ok(limit), life)?,
-                    format!("{prefix}{name}"),
-                );
-            }
-        }
     }
-    if let Some(s) = &limits.surge {
-        // "" is no number's id (ids have 1 to 255 characters): a number without history.
-        let mut groups: Vec<Option<&str>> = vec![None, Some("")];
-        groups.extend(account.inbound_usage.iter().map(|u| u.number_id.as_deref()));
-        groups.extend(account.holds.iter().map(|h| h.number_id.as_deref()));
-        groups.sort_unstable();
-        groups.dedup();
-        for g in groups {
-            let left = b.least(
-                Window::Hour,
-                Scope::Number(g),
-                &|w| surge_limit(account, g, s, w),
-                life,
-            )?;
-            seconds.keep(left, "surge".into());
+    let all = b.minutes(limits, Scope::All, "", life)?;
+    let mut numbers = BTreeMap::new();
+    for n in b.known(limits, held_numbers) {
+        let key = match n {
+            None => "",
+            Some("") => "*",
+            Some(k) => k,
+        };
+        let mut t = match limits.per_number.get(key) {
+            Some(l) => b.minutes(l, Scope::Number(n), &format!("perNumber.{key}."), life)?,
+            None => Tightest::default(),
+        };
+        if let Some(s) = &limits.surge {
+            let surge = |w| surge_limit(account, n, s, w);
+            t.keep(
+                b.least(Window::Hour, Scope::Number(n), &surge, life)?,
+                "surge".into(),
+            );
+        }
+        let floor = held_numbers.get(key).map_or(0, |s| s.0);
+        if let Some((v, limit)) = t.0 {
+            let seconds = Seconds((v.max(0) as u64).max(floor));
+            numbers.insert(key.to_string(), NumberShare { seconds, limit });
         }
     }
     Ok(Some(InboundShare {
@@ -491,12 +537,65 @@ pub fn share(
             .as_ref()
             .map(|(v, _)| Count((*v).max(0) as u64).max(held.0)),
         calls_limit: calls.0.map(|(_, n)| n),
-        seconds: seconds
+        seconds: all
             .0
             .as_ref()
             .map(|(v, _)| Seconds((*v).max(0) as u64).max(held.1)),
-        seconds_limit: seconds.0.map(|(_, n)| n),
+        seconds_limit: all.0.map(|(_, n)| n),
+        numbers,
     }))
+}
+
+impl Binder<'_> {
+    /// The least seconds `l`'s hour and day limits leave in `scope` over the lease's life.
+    fn minutes(
+        &self,
+        l: &InboundLimits,
+        scope: Scope,
+        prefix: &str,
+        life: (i64, i64),
+    ) -> Result<Tightest> {
+        let mut t = Tightest::default();
+        let windows = [
+            (l.max_minutes_per_hour, Window::Hour, "maxMinutesPerHour"),
+            (l.max_minutes_per_day, Window::Day, "maxMinutesPerDay"),
+        ];
+        for (max, kind, name) in windows {
+            if let Some(m) = max {
+                let limit = i64::try_from(m.0.saturating_mul(60)).unwrap_or(i64::MAX);
+                t.keep(
+                    self.least(kind, scope, &|_| Ok(limit), life)?,
+                    format!("{prefix}{name}"),
+                );
+            }
+        }
+        Ok(t)
+    }
+
+    /// The numbers a share lists: limited ones, those with history or live calls, those the
+    /// edge holds, calls naming none (`None`), and any other (`Some("")`, no number's id).
+    fn known<'a>(
+        &'a self,
+        limits: &'a InboundLimits,
+        held: &'a BTreeMap<String, Seconds>,
+    ) -> Vec<Option<&'a str>> {
+        let mut out: Vec<Option<&str>> = vec![None, Some("")];
+        out.extend(limits.per_number.keys().map(|k| Some(k.as_str())));
+        out.extend(
+            self.account
+                .inbound_usage
+                .iter()
+                .map(|u| u.number_id.as_deref()),
+        );
+        out.extend(self.account.holds.iter().map(|h| h.number_id.as_deref()));
+        out.extend(
+            held.keys()
+                .map(|k| Some(k.as_str()).filter(|k| !k.is_empty())),
+        );
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// The least value seen and the limit it came from (the first on a tie).

@@ -36,6 +36,9 @@ pub struct LeaseRequest {
     /// What the edge's live calls hold, pool by pool (SEMANTICS 12: a lease never shrinks
     /// below what its edge holds, whatever size it asks for).
     pub held: LeaseUsage,
+    /// Of that, the inbound toll-free seconds by number (`""`: calls naming none), which the
+    /// lease's share of the inbound limits never goes below (SEMANTICS 18).
+    pub held_numbers: std::collections::BTreeMap<String, Seconds>,
     /// The edge's number for this request, rising with each it sends (SEMANTICS 12): a
     /// request numbered no higher than the one that last set the lease is `stale_request`,
     /// so a renewal delayed or duplicated on the network never undoes a later one.
@@ -88,7 +91,8 @@ pub fn lease(
     let wallet = spendable(&view.grants, view.owed.unwrap_or_default(), Some(req.at));
     let floor = floor(find(account, &req.id), &req.held);
     let held_inbound = (req.held.inbound_calls, req.held.inbound_seconds);
-    let inbound = inbound::share(account, &req.id, (req.at, valid_until), held_inbound)?;
+    let life = (req.at, valid_until);
+    let inbound = inbound::share(account, &req.id, life, held_inbound, &req.held_numbers)?;
     let held = Hold {
         agent_id: None,
         credits: req
@@ -341,6 +345,7 @@ mod tests {
             plan_credits: Decimal::ZERO,
             ttl_seconds: 300,
             held: LeaseUsage::default(),
+            held_numbers: Default::default(),
             sequence: Some(sequence),
         }
     }

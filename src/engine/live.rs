@@ -27,6 +27,7 @@ use serde_json::Value;
 pub const DEFAULT_QUOTA_SECONDS: u64 = 300;
 /// How long a hold outlives its granted seconds before it stops counting (SEMANTICS 11).
 pub const DEFAULT_GRACE_SECONDS: u64 = 60;
+const _: () = assert!(DEFAULT_GRACE_SECONDS as i64 == inbound::SHARE_GRACE_SECONDS);
 
 impl Hold {
     pub fn active_at(&self, t: Instant) -> bool {

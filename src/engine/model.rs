@@ -707,9 +707,11 @@ pub struct InboundLimits {
     pub lease_share: Option<InboundShare>,
 }
 
-/// What a lease may grant of inbound toll-free traffic (SEMANTICS 18 at an edge): `calls` at
-/// once and `seconds` in all, safe for any number and any window the lease lives in, each with
-/// the account's limit that binds it (the edge names it when it refuses).
+/// What a lease may grant of inbound toll-free traffic (SEMANTICS 18 at an edge), in every
+/// window the lease lives in: `calls` at once and `seconds` in all, and `numbers`, the seconds
+/// of each number the per-number limits and the surge rule bound (`""`: calls that name no
+/// number; `"*"`: every number not listed, together). Each with the account's limit that
+/// binds it (the edge names it when it refuses).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InboundShare {
@@ -723,6 +725,16 @@ pub struct InboundShare {
     pub seconds: Option<Seconds>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seconds_limit: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub numbers: BTreeMap<String, NumberShare>,
+}
+
+/// A lease's seconds for one number (or group of numbers), and the limit that binds them.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NumberShare {
+    pub seconds: Seconds,
+    pub limit: String,
 }
 
 /// An hour of one number passes the rule when its minutes would pass `ratio` times the

@@ -139,6 +139,24 @@ impl EdgeMachine {
         held
     }
 
+    /// Of the inbound seconds held, each number's (`""`: calls naming none), which the
+    /// server's new share of the inbound limits keeps at least (SEMANTICS 18).
+    fn held_numbers(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut out = std::collections::BTreeMap::new();
+        let inbound = |tf: bool, d: Option<CallDirection>| tf && d == Some(CallDirection::Inbound);
+        let live = (self.live_holds())
+            .filter(|h| inbound(h.toll_free, h.direction))
+            .map(|h| (h.number_id.as_deref(), h.granted_seconds.0));
+        let ended = (self.s.pending.iter())
+            .filter(|r| inbound(r.toll_free, Some(r.direction)))
+            .map(|r| (r.number_id.as_deref(), r.connected_seconds.0));
+        for (n, s) in live.chain(ended) {
+            let e = out.entry(n.unwrap_or("").to_string()).or_insert(0u64);
+            *e = e.saturating_add(s);
+        }
+        out
+    }
+
     /// The next request: a release (`release`, when every pending end fits it), or a renewal
     /// asking in each pool for the target beyond what live calls hold; when requests wait
     /// (`grow`), at least twice the lease, so a burst is covered in a few rounds.
@@ -213,6 +231,7 @@ impl EdgeMachine {
                 "at": at, "credits": ask.sizes.credits.to_string(),
                 "planCredits": ask.sizes.plan_credits.to_string(),
                 "includedSeconds": ask.sizes.included_seconds, "held": self.held(),
+                "heldNumbers": self.held_numbers(),
                 "ttlSeconds": self.settings.ttl_seconds, "sequence": ask.seq, "ended": ended,
             });
             ("PUT", format!("/leases/{id}"), body)

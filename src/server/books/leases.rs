@@ -63,6 +63,9 @@ pub(crate) struct LeaseBody {
     /// What the edge's live calls hold, pool by pool: the lease stays at least this large.
     #[serde(default)]
     pub(crate) held: LeaseUsage,
+    /// Of that, inbound toll-free seconds by number (`""`: calls naming none; SEMANTICS 18).
+    #[serde(default)]
+    pub(crate) held_numbers: std::collections::BTreeMap<String, Seconds>,
     /// The edge's number for this request (rising): an older one changes nothing.
     #[serde(default)]
     pub(crate) sequence: Option<u64>,
@@ -186,7 +189,27 @@ pub(crate) fn check_body(b: &LeaseBody) -> R<()> {
         }
     }
     check_held(&b.held)?;
+    check_held_numbers(&b.held_numbers)?;
     check_ends(&b.ended)
+}
+
+/// What the edge's calls hold by number: as many numbers as may be limited, each id one a
+/// call may name (or `""`).
+fn check_held_numbers(h: &std::collections::BTreeMap<String, Seconds>) -> R<()> {
+    use crate::engine::model::{MAX_LIMITED_NUMBERS, MAX_NUMBER_ID};
+    let bad = h
+        .keys()
+        .find(|k| k.len() > MAX_NUMBER_ID || k.chars().any(char::is_control));
+    if h.len() > MAX_LIMITED_NUMBERS + 1 || bad.is_some() {
+        return Err(Failure::invalid(crate::Error::at(
+            crate::engine::error::Code::InvalidValue,
+            "heldNumbers",
+            format!(
+                "at most {MAX_LIMITED_NUMBERS} numbers, each id up to {MAX_NUMBER_ID} characters"
+            ),
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn check_held(h: &LeaseUsage) -> R<()> {

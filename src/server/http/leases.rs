@@ -56,6 +56,7 @@ pub(crate) async fn put(
                 .unwrap_or_default(),
             ttl_seconds: b.ttl_seconds.map_or(DEFAULT_LEASE_SECONDS, |s| s.0),
             held: b.held,
+            held_numbers: b.held_numbers,
             sequence: b.sequence,
         };
         let (hold, snap, reload) = lease::lease(
