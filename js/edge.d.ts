@@ -1,4 +1,4 @@
-// `drawdown/edge`: the edge's state machine (SEMANTICS 12) in a module of its own
+// `drawdown/edge`: the edge's lease protocol as a state machine, in a module of its own
 // (drawdown_edge_bg.wasm), for edge workers. The declarations compile with `lib: ["es2022"]`.
 import type { CreditsInput, SecondsInput } from "./types.js";
 export { DrawdownError } from "./types.js";
@@ -57,9 +57,12 @@ export interface EdgeHandle {
 
 /** Opens an edge's machine from its settings, its persisted state and the end records kept (`endedWrites`, by call id).
  * @example
- * import { openEdge } from "drawdown/edge";
- * const edge = openEdge({ settings, state: await storage.get("state") ?? "" });
+ * // import { openEdge } from "drawdown/edge";
+ * const settings = { leaseId: "edge-7f3a", credits: "1000", includedSeconds: 3600, planCredits: "0",
+ *   ttlSeconds: 300, idleSeconds: 600, liveSkewSeconds: 5 };
+ * const edge = openEdge({ settings, state: "" });
  * const step = edge.step(Date.now(), { kind: "tick" });
+ * console.log(step.sends.length, step.wakeAt);
  */
 export function openEdge(input: { settings: EdgeSettings; state?: string | null; ended?: Record<string, unknown> }): EdgeHandle;
 

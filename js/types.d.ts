@@ -380,13 +380,13 @@ export interface Account {
   reloadsToday?: CountInput | null;
   /** A reload charged but not yet paid (a ledger's state). */
   pendingReload?: Grant | null;
-  /** Limits on inbound toll-free traffic (SEMANTICS 18). */
+  /** Limits on inbound toll-free traffic, which callers do not pay for and the wallet does. */
   inboundLimits?: InboundLimits | null;
   /** Ended inbound toll-free seconds by local hour and number: what the limits count (the engine keeps it at each end). */
   inboundUsage?: InboundHour[];
 }
 
-/** One number's own inbound toll-free limits (SEMANTICS 18). */
+/** One number's own inbound toll-free limits. */
 export interface NumberLimits {
   /** Live inbound toll-free calls at once. */
   maxConcurrentCalls?: CountInput | null;
@@ -396,7 +396,7 @@ export interface NumberLimits {
   maxMinutesPerDay?: CountInput | null;
 }
 
-/** Limits on inbound toll-free traffic against artificial traffic inflation (SEMANTICS 18). */
+/** Limits on inbound toll-free traffic against artificial traffic inflation: calls and minutes past them are rejected. */
 export interface InboundLimits extends NumberLimits {
   /** Limits of one number, by its id, besides the account's. */
   perNumber?: Record<string, NumberLimits>;
@@ -408,7 +408,9 @@ export interface InboundLimits extends NumberLimits {
 export interface InboundHour {
   /** The local hour's first instant. */
   hour: Instant;
+  /** The number the calls rang (none: calls that named no number). */
   numberId?: string | null;
+  /** Their connected seconds in that hour. */
   seconds: SecondsInput;
 }
 
@@ -687,7 +689,7 @@ export interface CallRequest {
   tollFree?: boolean;
   /** The agent that takes the call: its policy and cycle limit apply. */
   agentId?: string | null;
-  /** The toll-free number an inbound call rings: its own inbound limits apply (SEMANTICS 18). */
+  /** The toll-free number an inbound call rings: its own inbound limits apply. */
   numberId?: string | null;
   /** When the call would start. */
   at: Instant;
@@ -786,7 +788,7 @@ export interface QuotaGrant {
   error?: { code: Exclude<AuthorizationCode, "ok">; message: string };
   /** What to do with a refused inbound call. */
   action?: "reject_inbound";
-  /** The inbound limit that cut or refused the grant (SEMANTICS 18). */
+  /** The inbound limit that cut or refused the grant: its field under `inboundLimits`. */
   limit?: string;
   /** The auto-reload the hold triggered (it counts against the available wallet); its grant is in `account`. */
   reloads: ReloadEvent[];
