@@ -86,12 +86,13 @@ export class Harness {
     return { status: r.status, body: await r.json() };
   }
 
-  /** An account with `credits` in its wallet: its write key, read key and an edge key (`billing:lease`). */
-  async account(id, credits) {
+  /** An account with `credits` in its wallet (and the snapshot's `more` fields): its write key,
+   * read key and an edge key (`billing:lease`). */
+  async account(id, credits, more = {}) {
     const made = await this.api("POST", "/admin/accounts", ADMIN, {
       id,
       rateCard: card,
-      account: { grants: [{ id: "w", type: "prepaid", remaining: credits }] },
+      account: { grants: [{ id: "w", type: "prepaid", remaining: credits }], ...more },
     });
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const edge = await this.api("POST", `/admin/accounts/${id}/credentials`, ADMIN, { kind: "key", scopes: ["billing:lease"] });

@@ -3,7 +3,7 @@
 // server; a tight wallet; the object restarted mid-call (memory lost, storage kept); the
 // server away for a while; a lease that lapses while its calls run; the key check. After
 // each, the server's books are checked: nothing owed, every call billed once, the lease
-// accounting exact.
+// accounting exact. And a toll-free number pumped through the edge (SEMANTICS 18).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Harness, minutes, plain, sleep } from "./harness.mjs";
@@ -286,4 +286,55 @@ test("a release with a call live gives back only what no call holds (issue 24)",
   await h.drained(a.edge);
   const wallet = (await api("GET", "/billing/wallet", a.read)).body;
   assert.equal(plain(wallet.owed), "0", JSON.stringify(wallet));
+});
+
+test("a toll-free number pumped through the edge is cut at its surge limit; other numbers and outbound calls go on", async () => {
+  // Two numbers that usually take 6 minutes in every hour of the last 4 weeks; the surge rule
+  // lets an hour take 3 times that, 18 minutes, and at least 10.
+  const hour = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const history = [];
+  for (let k = 1; k <= 28 * 24; k++) {
+    for (const numberId of ["tf-1", "tf-2"]) history.push({ hour: new Date(hour - k * 3_600_000).toISOString().replace(".000", ""), numberId, seconds: 360 });
+  }
+  const limits = { surge: { ratio: "3", floorMinutes: 10 } };
+  const a = await h.account("pumped", "100000", { inboundLimits: limits, inboundUsage: history });
+  // The burst: 40 one-minute calls to tf-1 (the usual hour has 6), each ended as soon as it is
+  // granted; between them, calls to tf-2 and outbound calls.
+  const hours = new Set();
+  const outcome = { granted: 0, refused: 0, other: 0 };
+  for (let i = 0; i < 40; i++) {
+    hours.add(Math.floor(Date.now() / 3_600_000));
+    const s = await edge("POST", "/calls", a.edge, { id: `p${i}`, direction: "inbound", tollFree: true, numberId: "tf-1", quotaSeconds: 60 });
+    assert.equal(s.status, 200, JSON.stringify(s.body));
+    if (s.body.allowed) {
+      outcome.granted += 1;
+      assert.equal(s.body.grantedSeconds, 60, JSON.stringify(s.body));
+      const e = await edge("POST", `/calls/p${i}/end`, a.edge, { connectedSeconds: 60 });
+      assert.equal(e.status, 200, JSON.stringify(e.body));
+    } else {
+      outcome.refused += 1;
+      assert.deepEqual([s.body.code, s.body.action, s.body.limit], ["inbound_limit", "reject_inbound", "surge"], JSON.stringify(s.body));
+    }
+    if (i % 4 === 0) {
+      for (const [id, body] of [[`q${i}`, { direction: "inbound", tollFree: true, numberId: "tf-2" }], [`o${i}`, { direction: "outbound" }]]) {
+        const s2 = await edge("POST", "/calls", a.edge, { id, quotaSeconds: 60, ...body });
+        assert.equal(s2.body.allowed, true, `${id}: ${JSON.stringify(s2.body)}`);
+        assert.equal((await edge("POST", `/calls/${id}/end`, a.edge, { connectedSeconds: 60 })).status, 200);
+        outcome.other += 1;
+      }
+    }
+  }
+  hours.add(Math.floor(Date.now() / 3_600_000));
+  // 18 calls an hour at most (1,080 s = 3 x 360), whichever hours the burst fell in.
+  assert.ok(outcome.granted <= 18 * hours.size, JSON.stringify(outcome));
+  assert.ok(outcome.refused >= 40 - 18 * hours.size, JSON.stringify(outcome));
+  assert.equal(outcome.other, 20);
+  await h.drained(a.edge);
+  // What the burst cost: the granted minutes at 9 + 2 credits, and not one more.
+  const wallet = (await api("GET", "/billing/wallet", a.read)).body;
+  const spent = 100000 - Number(plain(wallet.balance));
+  assert.equal(spent, outcome.granted * 11 + 10 * 11 + 10 * 9, JSON.stringify({ outcome, wallet }));
+  const o = (await api("GET", "/billing/limits/inbound", a.read)).body;
+  assert.ok(o.hour.perNumber["tf-1"] <= 1080, JSON.stringify(o.hour));
+  console.log(`edge pumping: ${outcome.granted} of 40 one-minute calls to tf-1 granted (${outcome.granted * 60} s, limit 1,080 s an hour), ${outcome.refused} rejected by the surge rule, ${outcome.other} other calls all granted; the burst cost ${outcome.granted * 11} credits`);
 });

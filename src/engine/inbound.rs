@@ -609,3 +609,61 @@ impl Tightest {
         }
     }
 }
+
+/// An edge's copy while a renewal is in flight (SEMANTICS 12 with 18). What the edge grants
+/// meanwhile lies within its current lease's life, and in the hours that life touches the new
+/// share is at least the old one less what the renewal books (every other grant was held to
+/// it). Only an hour the new lease may live into (`lives`: the current lease's end, the
+/// furthest the new one may reach) and the old did not can make the new share smaller than
+/// what the calls hold by then; the server keeps it no smaller than what the request said
+/// they hold (`held`). So then, and only then, no number's seconds grow past what they use
+/// now, nor the calls and the seconds in all past `held`. The limits keep their names.
+pub fn freeze_share(
+    account: &mut Account,
+    at: Instant,
+    held: (Count, Seconds),
+    lives: Option<(Instant, Instant)>,
+) {
+    let Some(share) = account
+        .inbound_limits
+        .as_ref()
+        .and_then(|l| l.lease_share.clone())
+    else {
+        return;
+    };
+    let last_hour = |t: Instant| window(Window::Hour, account.time_zone, t.0.timestamp() - 1);
+    if let Some((now_ends, may_end)) = lives {
+        if let (Ok(a), Ok(b)) = (last_hour(now_ends), last_hour(may_end)) {
+            if a == b {
+                return;
+            }
+        }
+    }
+    let ask = Ask {
+        number_id: None,
+        started_at: at,
+        at,
+        except: None,
+        cap: 0,
+    };
+    let b = Binder {
+        account,
+        ask: &ask,
+        best: None,
+    };
+    let listed = |n: Option<&str>| share.numbers.contains_key(n.unwrap_or(""));
+    let mut frozen = share.clone();
+    for (key, e) in frozen.numbers.iter_mut() {
+        let used = match key.as_str() {
+            "*" => b.spent(&|n| n.is_some() && !listed(n)),
+            "" => b.spent(&|n| n.is_none()),
+            k => b.spent(&|n| n == Some(k)),
+        };
+        e.seconds = Seconds(e.seconds.0.min(used));
+    }
+    frozen.calls = share.calls.map(|c| c.min(held.0));
+    frozen.seconds = share.seconds.map(|s| s.min(held.1));
+    if let Some(l) = account.inbound_limits.as_mut() {
+        l.lease_share = Some(frozen);
+    }
+}

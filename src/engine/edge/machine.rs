@@ -400,7 +400,16 @@ impl EdgeMachine {
     fn view(&self) -> Account {
         let mut a = self.s.copy.clone().unwrap_or_default();
         if let Some(ask) = self.s.asks.last() {
-            cap(&mut a, ask, &self.s.pending);
+            // The lease's life now, and how far the one asked for may reach (its `at` is the
+            // edge's clock, the server's within the skew).
+            let reach = ask.sent_at
+                + (self.settings.ttl_seconds.0 + self.settings.live_skew_seconds.0) as i64 * 1000;
+            let lives = self
+                .s
+                .lease
+                .as_ref()
+                .map(|l| (l.valid_until, instant(reach)));
+            cap(&mut a, ask, &self.s.pending, (instant(self.now), lives));
         }
         a.holds = self.s.holds.clone();
         a
@@ -411,7 +420,12 @@ impl EdgeMachine {
 /// server may answer with that smaller lease, and a grant made meanwhile from the old,
 /// larger one would be money the lease no longer covers. Ends the ask does not report are
 /// drawn from the new lease later, so they count against it.
-fn cap(a: &mut Account, ask: &Ask, pending: &[EndedCall]) {
+fn cap(
+    a: &mut Account,
+    ask: &Ask,
+    pending: &[EndedCall],
+    (now, lives): (Instant, Option<(Instant, Instant)>),
+) {
     let mut later = LeaseUsage::default();
     for r in pending.iter().filter(|r| !ask.ended.contains(&r.id)) {
         later.credits += r.lease_usage.credits;
@@ -437,16 +451,10 @@ fn cap(a: &mut Account, ask: &Ask, pending: &[EndedCall]) {
         *s = Seconds(s.0.min(r));
     }
     // SEMANTICS 18: the new share is sized at the server, at least what the ask says the
-    // calls hold; until it is known, the calls grow no further than that.
-    if let Some(share) = a
-        .inbound_limits
-        .as_mut()
-        .and_then(|l| l.lease_share.as_mut())
-    {
-        let (calls, secs) = (ask.sizes.inbound_calls, ask.sizes.inbound_seconds);
-        share.calls = Some(share.calls.map_or(calls, |c| c.min(calls)));
-        share.seconds = Some(share.seconds.map_or(secs, |s| s.min(secs)));
-    }
+    // calls hold; where the new lease may live into an hour the old one did not, the calls
+    // grow no further until it is known (`inbound::freeze_share`).
+    let held = (ask.sizes.inbound_calls, ask.sizes.inbound_seconds);
+    crate::engine::inbound::freeze_share(a, now, held, lives);
 }
 
 /// Give back to `after` (an end billed on the capped `view`) what `cap` hid of the copy

@@ -129,10 +129,11 @@ impl EdgeMachine {
     }
 
     /// What the live calls hold, pool by pool: the server keeps the lease at least this large.
-    /// Of the inbound share, also the seconds of ends the server may not have booked yet.
+    /// Of the inbound share, also the seconds of ends the request does not report (the server
+    /// books those it reports before it sizes the share, and counts them there).
     fn held(&self) -> LeaseUsage {
         let mut held = held_by(&self.s.holds, at_ms(self.now));
-        let unbooked = (self.s.pending.iter())
+        let unbooked = (self.unreported().iter())
             .filter(|r| r.toll_free && r.direction == CallDirection::Inbound)
             .map(|r| r.connected_seconds.0);
         held.inbound_seconds.0 = held.inbound_seconds.0.saturating_add(unbooked.sum());
@@ -147,7 +148,7 @@ impl EdgeMachine {
         let live = (self.live_holds())
             .filter(|h| inbound(h.toll_free, h.direction))
             .map(|h| (h.number_id.as_deref(), h.granted_seconds.0));
-        let ended = (self.s.pending.iter())
+        let ended = (self.unreported().iter())
             .filter(|r| inbound(r.toll_free, Some(r.direction)))
             .map(|r| (r.number_id.as_deref(), r.connected_seconds.0));
         for (n, s) in live.chain(ended) {
@@ -197,6 +198,11 @@ impl EdgeMachine {
     /// The longest prefix of the pending ends one report carries: at most
     /// MAX_ENDS_PER_REPORT and MAX_REPORT_BYTES of JSON, and at least one (the body limit
     /// on requests keeps any one end under the server's).
+    /// The pending ends a request formed now does not carry.
+    fn unreported(&self) -> &[EndedCall] {
+        &self.s.pending[self.batch().len()..]
+    }
+
     fn batch(&self) -> &[EndedCall] {
         let mut bytes = 0;
         let mut n = 0;
