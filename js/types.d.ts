@@ -402,6 +402,22 @@ export interface InboundLimits extends NumberLimits {
   perNumber?: Record<string, NumberLimits>;
   /** Per number: an hour may not pass `ratio` times the average of the same hour of the week over the last 4 weeks, nor `floorMinutes` if more. */
   surge?: { ratio: DecimalInput; floorMinutes: CountInput } | null;
+  /** Only in an edge's copy of the account: its lease's share of the account's limits. */
+  leaseShare?: InboundShare | null;
+}
+
+/** What an edge's lease may grant of inbound toll-free traffic, in every window the lease lives in. */
+export interface InboundShare {
+  /** Calls at once (absent: no limit on them). */
+  calls?: CountInput;
+  /** The account's limit that binds `calls`. */
+  callsLimit?: string;
+  /** Connected seconds in all (absent: no limit on them). */
+  seconds?: SecondsInput;
+  /** The account's limit that binds `seconds`. */
+  secondsLimit?: string;
+  /** Each number's seconds (`""`: calls naming none; `"*"`: any number not listed, together), with the limit that binds them. */
+  numbers?: Record<string, { seconds: SecondsInput; limit: string }>;
 }
 
 /** Connected seconds of ended inbound toll-free calls in one local hour, to one number (none: calls naming no number). */
@@ -438,6 +454,8 @@ export interface Hold {
   credits: CreditsInput;
   /** The hold stops counting here (grantedSeconds plus a grace after startedAt). */
   validUntil: Instant;
+  /** A lease's share of the inbound toll-free limits, counted as held. */
+  inbound?: InboundShare;
   /** The toll-free number an inbound call rang. */
   numberId?: string;
   /** A lease's: the number of the edge's request that last set it. */
