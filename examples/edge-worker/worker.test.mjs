@@ -330,6 +330,14 @@ test("a toll-free number pumped through the edge is cut at its surge limit; othe
   assert.ok(outcome.refused >= 40 - 18 * hours.size, JSON.stringify(outcome));
   assert.equal(outcome.other, 20);
   await h.drained(a.edge);
+  // The edge reports the calls it rejected with its next request; the server lists them.
+  for (const until = Date.now() + 15000; (await edge("GET", "/edge/state", a.edge)).body.refused > 0; ) {
+    assert.ok(Date.now() < until, "the edge's refusals are reported");
+    await sleep(100);
+  }
+  const listed = (await api("GET", "/billing/limits/inbound", a.read)).body.refused;
+  assert.equal(listed.length, outcome.refused, JSON.stringify(listed));
+  assert.ok(listed.every((r) => r.limit === "surge" && r.numberId === "tf-1"), JSON.stringify(listed));
   // What the burst cost: the granted minutes at 9 + 2 credits, and not one more.
   const wallet = (await api("GET", "/billing/wallet", a.read)).body;
   const spent = 100000 - Number(plain(wallet.balance));

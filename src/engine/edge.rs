@@ -51,6 +51,8 @@ pub const ENDS_KEPT: usize = 5_000;
 /// Renewals one request waits for at most: a burst of starts grows the lease round by
 /// round, each at least doubling it (2^8 times the target covers any burst).
 pub const MAX_WAITS: u8 = 8;
+/// Inbound refusals an edge keeps to report (SEMANTICS 18); the server lists 100.
+pub const MAX_REFUSALS_KEPT: usize = 100;
 /// After the server says it has no more to lend, growing waits this long.
 pub const SHORT_PAUSE_MS: Millis = 1_000;
 /// Delivery retries back off from 250 ms, doubling, to this.
@@ -152,6 +154,13 @@ pub struct Ask {
     /// The ended calls it reports.
     pub ended: Vec<String>,
     pub release: bool,
+    /// How many of the refused calls it reports (the first of `EdgeState::refused`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub refused: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Everything the object persists (the end answers go separately, one key each); read
@@ -180,6 +189,10 @@ pub struct EdgeState {
     pub ended_next: u64,
     /// Ended calls the server refused as malformed, with its error.
     pub dead: Vec<Value>,
+    /// Calls the inbound limits rejected here (`{ callId, at, numberId?, limit }`), oldest
+    /// first, to report with the next request, so the server lists them and sends
+    /// `traffic.limited` (SEMANTICS 18).
+    pub refused: Vec<Value>,
     pub asks: Vec<Ask>,
     /// The last request number used (a restart carries on from it).
     pub sequence: u64,

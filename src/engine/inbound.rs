@@ -45,6 +45,9 @@ pub struct Cut {
     pub limit: String,
 }
 
+/// Which numbers' calls a sum counts (`None`: calls that named no number).
+type Group<'a> = dyn Fn(Option<&str>) -> bool + 'a;
+
 /// Which calls a limit counts: all of the account's, or one number's (none: the calls that
 /// named no number, for the surge rule).
 #[derive(Clone, Copy)]
@@ -182,22 +185,20 @@ impl Binder<'_> {
         }
         let number = self.ask.number_id;
         let listed = |n: Option<&str>| share.numbers.contains_key(n.unwrap_or(""));
-        let (entry, group): (_, &dyn Fn(Option<&str>) -> bool) = match share
-            .numbers
-            .get(number.unwrap_or(""))
-        {
-            Some(e) => (Some(e), &|n| n == number),
-            None if number.is_some() => (share.numbers.get("*"), &|n| n.is_some() && !listed(n)),
-            None => (None, &|_| false),
-        };
+        let own = share.numbers.get(number.unwrap_or(""));
+        let entry = own.or_else(|| number.and(share.numbers.get("*")));
         if let Some(e) = entry {
-            let left = e.seconds.0.saturating_sub(self.spent(group));
-            self.bind(left, e.limit.clone());
+            let spent = if own.is_some() {
+                self.spent(&|n| n == number)
+            } else {
+                self.spent(&|n| n.is_some() && !listed(n))
+            };
+            self.bind(e.seconds.0.saturating_sub(spent), e.limit.clone());
         }
     }
 
     /// Seconds the copy's calls to numbers in `group` used (ended) or hold (granted).
-    fn spent(&self, group: &dyn Fn(Option<&str>) -> bool) -> u64 {
+    fn spent(&self, group: &Group) -> u64 {
         let (at, except) = (self.ask.at, self.ask.except);
         let ended: u64 = (self.account.inbound_usage.iter())
             .filter(|b| group(b.number_id.as_deref()))

@@ -256,6 +256,9 @@ impl EdgeMachine {
         }
         grant.final_quota |= cut && !self.may_renew();
         let body = grant_body(&grant);
+        if let Some(limit) = grant.limit.as_ref().filter(|_| !grant.allowed) {
+            self.refused_inbound(b, limit);
+        }
         let Some(hold) = grant.hold.filter(|_| grant.allowed) else {
             // Nothing is held: a retry with the same id is a new question.
             return done(grant.http_status.unwrap_or(200), body);
@@ -366,12 +369,29 @@ impl EdgeMachine {
         self.s.copy = Some(after);
         self.s.holds.retain(|h| h.id != id);
         self.s.starts.remove(id);
-        if self.s.pending.is_empty() {
+        if self.s.pending.is_empty() && self.s.refused.is_empty() {
             self.s.pending_since = self.now;
         }
         self.s.pending.push(report);
         self.remember(id, &body);
         done(200, body)
+    }
+
+    /// A start the inbound limits rejected, kept to report to the server (SEMANTICS 18); past
+    /// `MAX_REFUSALS_KEPT` unreported, the oldest are dropped.
+    fn refused_inbound(&mut self, b: &StartBody, limit: &str) {
+        let mut r = json!({ "callId": b.id, "at": instant(self.now), "limit": limit });
+        if let Some(n) = &b.number_id {
+            r["numberId"] = json!(n);
+        }
+        if self.s.refused.len() >= MAX_REFUSALS_KEPT {
+            self.s.refused.remove(0);
+        }
+        if self.s.pending.is_empty() && self.s.refused.is_empty() {
+            self.s.pending_since = self.now;
+        }
+        self.s.refused.push(r);
+        self.out.persist = true;
     }
 
     /// A retried end replays its first answer; the oldest are forgotten past ENDS_KEPT.

@@ -77,6 +77,7 @@ fn ask(v: &Value) -> Result<Ask> {
         sizes: opt(v, "sizes")?.unwrap_or_default(),
         ended: strings(&v["ended"], "asks.ended")?,
         release: v["release"].as_bool().unwrap_or(false),
+        refused: v["refused"].as_u64().unwrap_or(0) as usize,
     })
 }
 
@@ -108,6 +109,7 @@ impl EdgeState {
             pending_since: int(v, "pendingSince")?,
             ended_next: int(v, "endedNext")? as u64,
             dead: list("dead"),
+            refused: list("refused"),
             asks: list("asks").iter().map(ask).collect::<Result<_>>()?,
             sequence: int(v, "sequence")? as u64,
             failures: int(v, "failures")? as u32,

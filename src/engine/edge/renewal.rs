@@ -78,7 +78,7 @@ impl EdgeMachine {
             .lease
             .as_ref()
             .is_some_and(|l| self.now >= ms_of(l.valid_until) - half);
-        let flush_due = !self.s.pending.is_empty() && self.now >= self.flush_at();
+        let flush_due = self.to_report() && self.now >= self.flush_at();
         // Low on credits: ask for more, unless the server has just said it has no more (then
         // the lease's own renewal or a waiting grant asks again).
         let low = self
@@ -190,6 +190,7 @@ impl EdgeMachine {
             sizes,
             ended,
             release,
+            refused: 0,
         };
         self.s.asks = vec![ask.clone()];
         ask
@@ -219,6 +220,7 @@ impl EdgeMachine {
     /// Send `ask` (again): its sizes and ends, what live calls hold now, at the edge's clock.
     fn send(&mut self, mut ask: Ask) {
         ask.sent_at = self.now;
+        ask.refused = self.s.refused.len();
         self.s.asks = vec![ask.clone()];
         // Each attempt carries the ends pending now (the server books an end once, whichever
         // attempt brings it); the cap keeps counting only the first attempt's, in case that
@@ -230,7 +232,8 @@ impl EdgeMachine {
             (
                 "POST",
                 format!("/leases/{id}/release"),
-                json!({ "held": ask.sizes, "sequence": ask.seq, "ended": ended }),
+                json!({ "held": ask.sizes, "sequence": ask.seq, "ended": ended,
+                    "refused": self.s.refused }),
             )
         } else {
             let body = json!({
@@ -239,6 +242,7 @@ impl EdgeMachine {
                 "includedSeconds": ask.sizes.included_seconds, "held": self.held(),
                 "heldNumbers": self.held_numbers(),
                 "ttlSeconds": self.settings.ttl_seconds, "sequence": ask.seq, "ended": ended,
+                "refused": self.s.refused,
             });
             ("PUT", format!("/leases/{id}"), body)
         };
@@ -262,6 +266,11 @@ impl EdgeMachine {
             return;
         };
         let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+        if matches!(status, 200 | 201) {
+            // The server recorded the refusals the request carried.
+            let n = ask.refused.min(self.s.refused.len());
+            self.s.refused.drain(..n);
+        }
         match status {
             200 | 201 if ask.release => self.released(&v),
             200 | 201 => self.renewed(&ask, &v),
@@ -440,17 +449,22 @@ impl EdgeMachine {
             at.push(ms_of(l.valid_until) - self.settings.ttl_seconds.0 as i64 * 500);
             at.push(self.s.last_activity + self.settings.idle_seconds.0 as i64 * 1000);
         }
-        if !self.s.pending.is_empty() {
+        if self.to_report() {
             at.push(self.flush_at());
         }
         at.into_iter().filter(|&t| t > self.now).min()
+    }
+
+    /// Ended calls or inbound refusals wait to be reported (after FLUSH_DELAY_MS).
+    fn to_report(&self) -> bool {
+        !self.s.pending.is_empty() || !self.s.refused.is_empty()
     }
 
     /// `/edge/state`: the lease, what waits to be reported, what is live, the counters.
     pub(super) fn describe(&self) -> Value {
         json!({
             "leaseId": self.settings.lease_id, "lease": self.s.lease, "version": self.s.version,
-            "pending": self.s.pending.len(), "dead": self.s.dead,
+            "pending": self.s.pending.len(), "dead": self.s.dead, "refused": self.s.refused.len(),
             "live": self.s.holds.iter().map(|h| &h.id).collect::<Vec<_>>(),
             "free": self.free().map(|f| f.to_string()), "asking": self.s.asks.last().map(|a| a.seq),
             "stats": {

@@ -90,6 +90,14 @@ pub fn refused(
     at: Instant,
     now: Instant,
 ) -> R<()> {
+    // An edge may report a refusal again (its request retried): listed once.
+    let seen = store(db.query(
+        "SELECT COUNT(*) FROM inbound_refusals WHERE account_id = $1 AND call_id = $2 AND at = $3",
+        &[a.id.as_str().into(), call_id.into(), at.to_string().into()],
+    ))?;
+    if seen.first().and_then(|r| r[0].int()) != Some(0) {
+        return Ok(());
+    }
     let (from, to) = inbound::window_of(limit, a.snap.time_zone, at).map_err(Failure::invalid)?;
     let window = from.to_string();
     let earlier = store(db.query(

@@ -66,6 +66,9 @@ pub(crate) struct LeaseBody {
     /// Of that, inbound toll-free seconds by number (`""`: calls naming none; SEMANTICS 18).
     #[serde(default)]
     pub(crate) held_numbers: std::collections::BTreeMap<String, Seconds>,
+    /// Calls the inbound limits rejected at the edge since its last request.
+    #[serde(default)]
+    pub(crate) refused: Vec<EdgeRefusal>,
     /// The edge's number for this request (rising): an older one changes nothing.
     #[serde(default)]
     pub(crate) sequence: Option<u64>,
@@ -79,6 +82,8 @@ pub(crate) struct ReleaseBody {
     /// What the edge's live calls still hold: that much stays leased (SEMANTICS 12).
     #[serde(default)]
     pub(crate) held: LeaseUsage,
+    #[serde(default)]
+    pub(crate) refused: Vec<EdgeRefusal>,
     #[serde(default)]
     pub(crate) sequence: Option<u64>,
     #[serde(default)]
@@ -190,7 +195,62 @@ pub(crate) fn check_body(b: &LeaseBody) -> R<()> {
     }
     check_held(&b.held)?;
     check_held_numbers(&b.held_numbers)?;
+    check_refusals(&b.refused)?;
     check_ends(&b.ended)
+}
+
+/// A call the inbound limits rejected at an edge (SEMANTICS 18), as its requests report it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct EdgeRefusal {
+    pub(crate) call_id: String,
+    pub(crate) at: Instant,
+    #[serde(default)]
+    pub(crate) number_id: Option<String>,
+    pub(crate) limit: String,
+}
+
+/// Refusals an edge reports: as many as it keeps, with ids a call may have.
+pub(crate) fn check_refusals(r: &[EdgeRefusal]) -> R<()> {
+    use crate::engine::edge::MAX_REFUSALS_KEPT;
+    use crate::engine::model::MAX_NUMBER_ID;
+    if r.len() > MAX_REFUSALS_KEPT {
+        let m = format!("at most {MAX_REFUSALS_KEPT} refused calls a request");
+        return Err(Failure::invalid(crate::Error::at(
+            crate::engine::error::Code::InvalidValue,
+            "refused",
+            m,
+        )));
+    }
+    for (i, x) in r.iter().enumerate() {
+        super::calls::check_id(&x.call_id, &format!("refused[{i}].callId"))?;
+        let long =
+            |s: &str| s.is_empty() || s.len() > MAX_NUMBER_ID || s.chars().any(char::is_control);
+        if long(&x.limit) || x.number_id.as_deref().is_some_and(long) {
+            let m =
+                "a limit's name and a number id are 1 to 255 characters without control characters";
+            return Err(Failure::invalid(crate::Error::at(
+                crate::engine::error::Code::InvalidValue,
+                &format!("refused[{i}]"),
+                m,
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Book the refusals an edge reports: listed once each, `traffic.limited` per window.
+pub(crate) fn book_refusals(
+    db: &mut dyn Db,
+    a: &mut Acct,
+    r: &[EdgeRefusal],
+    now: Instant,
+) -> R<()> {
+    for x in r {
+        let call = (x.call_id.as_str(), x.number_id.as_deref());
+        super::inbound::refused(db, a, call, &x.limit, x.at, now)?;
+    }
+    Ok(())
 }
 
 /// What the edge's calls hold by number: as many numbers as may be limited, each id one a

@@ -36,6 +36,7 @@ pub(crate) async fn put(
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
         refresh(db, &mut a, window.live_skew)?;
+        book_refusals(db, &mut a, &b.refused, now())?;
         let current = lease::find(&a.snap, &id)
             .filter(|l| l.active_at(at))
             .cloned();
@@ -102,12 +103,14 @@ pub(crate) async fn release(
     calls::check_id(&id, "id")?;
     check_ends(&b.ended)?;
     check_held(&b.held)?;
+    check_refusals(&b.refused)?;
     let provider = st.config.provider.clone();
     let window = st.config.window;
     job(&st, Some(c.account.clone()), move |db| {
         let ended = book_ends(db, &c.account, &id, b.ended, provider.as_ref())?;
         let mut a = load(db, &c.account, true)?;
         refresh(db, &mut a, window.live_skew)?;
+        book_refusals(db, &mut a, &b.refused, now())?;
         let released = lease::release(&mut a.snap, &id, b.held, b.sequence).map_err(refused)?;
         save(db, &a)?;
         let (released, kept) = released.map_or((None, None), |(b, k)| (Some(b), k));
