@@ -13,6 +13,7 @@ use crate::engine::amount::Count;
 use crate::engine::amount::Seconds;
 use crate::engine::calendar::{resolve_local, Instant, Zone};
 use crate::engine::error::{Code, Error, Result};
+use crate::engine::model::MAX_USAGE_HOURS;
 pub use crate::engine::model::{
     inbound_findings as findings, InboundHour, InboundLimits, InboundShare, NumberShare, Surge,
 };
@@ -23,6 +24,8 @@ use std::collections::BTreeMap;
 /// How far back usage is kept: the surge rule reads 4 weeks before the current hour, and a
 /// day more covers a DST change in between.
 pub const KEEP_SECONDS: i64 = 29 * 86_400;
+/// The most hourly buckets one ended call is spread over (a grant is at most a day).
+pub const MAX_RECORDED_HOURS: u32 = 48;
 /// The surge rule's look-back (SEMANTICS 18: the same hour of the week over 4 weeks).
 pub const SURGE_WEEKS: i64 = 4;
 
@@ -373,9 +376,18 @@ pub fn record(
     let tz = account.time_zone;
     let (mut t, end) = (started_at.0.timestamp(), started_at.0.timestamp());
     let end = end.saturating_add(i64::try_from(seconds).unwrap_or(i64::MAX));
-    while t < end {
+    for n in 1..=MAX_RECORDED_HOURS {
+        if t >= end {
+            break;
+        }
         let w = window(Window::Hour, tz, t)?;
-        let add = u64::try_from(w.1.min(end) - t).unwrap_or(0);
+        // A call past two days (an overrun no grant allowed) puts the rest in its last hour.
+        let last = if n == MAX_RECORDED_HOURS {
+            end
+        } else {
+            w.1.min(end)
+        };
+        let add = u64::try_from(last - t).unwrap_or(0);
         let hour = Instant::from_unix_seconds(w.0).ok_or_else(out_of_range)?;
         let usage = &mut account.inbound_usage;
         match usage
@@ -392,9 +404,14 @@ pub fn record(
         t = w.1;
     }
     let oldest = now.0.timestamp().saturating_sub(KEEP_SECONDS);
-    account
-        .inbound_usage
-        .retain(|b| b.hour.0.timestamp() >= oldest);
+    let usage = &mut account.inbound_usage;
+    usage.retain(|b| b.hour.0.timestamp() >= oldest);
+    // Past the bound (well over 100 numbers busy every hour), the oldest hours go first: the
+    // snapshot stays one the engine reads back.
+    if usage.len() > MAX_USAGE_HOURS {
+        usage.sort_unstable_by_key(|b| b.hour);
+        usage.drain(..usage.len() - MAX_USAGE_HOURS);
+    }
     Ok(())
 }
 
@@ -666,5 +683,24 @@ pub fn freeze_share(
     frozen.seconds = share.seconds.map(|s| s.min(held.1));
     if let Some(l) = account.inbound_limits.as_mut() {
         l.lease_share = Some(frozen);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An end that overran by years (no grant allows it, an end may say it) spreads over at
+    /// most `MAX_RECORDED_HOURS` buckets, and every second is counted.
+    #[test]
+    fn a_years_long_end_is_recorded_in_bounded_buckets() {
+        let mut a = Account::default();
+        let t = Instant::parse("2026-03-10T12:30:00Z").unwrap();
+        let secs = 10 * 365 * 86_400;
+        record(&mut a, Some("tf-1"), t, secs, t).unwrap();
+        assert_eq!(a.inbound_usage.len(), MAX_RECORDED_HOURS as usize);
+        let total: u64 = a.inbound_usage.iter().map(|b| b.seconds.0).sum();
+        assert_eq!(total, secs);
+        assert_eq!(a.inbound_usage[0].seconds.0, 1_800, "12:30 to 13:00");
     }
 }
