@@ -513,17 +513,7 @@ pub fn share(
         best: None,
     };
     let life = (at.0.timestamp(), until.0.timestamp());
-    let mut calls = Tightest::default();
-    let concurrency = std::iter::once((limits, Scope::All, String::new())).chain(
-        (limits.per_number.iter())
-            .map(|(n, l)| (l, Scope::Number(Some(n)), format!("perNumber.{n}."))),
-    );
-    for (l, scope, prefix) in concurrency {
-        if let Some(m) = l.max_concurrent_calls {
-            let free = i64::try_from(m.0).unwrap_or(i64::MAX) - b.live(scope) as i64;
-            calls.keep(free, format!("{prefix}maxConcurrentCalls"));
-        }
-    }
+    let calls = b.free_calls(limits);
     let all = b.minutes(limits, Scope::All, "", life)?;
     let mut numbers = BTreeMap::new();
     for n in b.known(limits, held_numbers) {
@@ -565,6 +555,22 @@ pub fn share(
 }
 
 impl Binder<'_> {
+    /// The fewest free calls any scope's concurrency limit leaves.
+    fn free_calls(&self, limits: &InboundLimits) -> Tightest {
+        let mut calls = Tightest::default();
+        let numbers = (limits.per_number.iter())
+            .map(|(n, l)| (l, Scope::Number(Some(n)), format!("perNumber.{n}.")));
+        for (l, scope, prefix) in
+            std::iter::once((limits, Scope::All, String::new())).chain(numbers)
+        {
+            if let Some(m) = l.max_concurrent_calls {
+                let free = i64::try_from(m.0).unwrap_or(i64::MAX) - self.live(scope) as i64;
+                calls.keep(free, format!("{prefix}maxConcurrentCalls"));
+            }
+        }
+        calls
+    }
+
     /// The least seconds `l`'s hour and day limits leave in `scope` over the lease's life.
     fn minutes(
         &self,

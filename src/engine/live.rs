@@ -7,7 +7,7 @@
 use crate::engine::alerts::state_for;
 use crate::engine::amount::{self, Seconds};
 use crate::engine::authorize::{
-    authorize_call, ApiError, AuthorizeInput, CallRequest, MAX_CALL_SECONDS,
+    authorize_call, ApiError, Authorization, AuthorizeInput, CallRequest, MAX_CALL_SECONDS,
 };
 use crate::engine::calendar::Instant;
 use crate::engine::drawdown::{Item, PreviewInput, Usage, UsageKind};
@@ -263,20 +263,8 @@ fn grant(
     };
     let auth = authorize_call(&check)?;
     let granted = auth.max_seconds.min(cap);
-    let mut out = QuotaGrant {
-        account: None,
-        action: auth.action,
-        allowed: auth.allowed,
-        code: auth.code,
-        error: auth.error,
-        final_quota: granted < asked,
-        granted_seconds: granted,
-        hold: None,
-        http_status: auth.http_status,
-        limit: cut.filter(|c| c.seconds == granted).map(|c| c.limit),
-        reloads: vec![],
-        valid_until: None,
-    };
+    let limit = cut.filter(|c| c.seconds == granted).map(|c| c.limit);
+    let mut out = quota(auth, granted, granted < asked, limit);
     if granted == 0 {
         return Ok((out, account.clone()));
     }
@@ -312,6 +300,29 @@ fn grant(
         out.reloads.push(reload);
     }
     Ok((out, next))
+}
+
+/// The grant the pre-call check allows (before its hold is known).
+fn quota(
+    auth: Authorization,
+    granted: u64,
+    final_quota: bool,
+    limit: Option<String>,
+) -> QuotaGrant {
+    QuotaGrant {
+        account: None,
+        action: auth.action,
+        allowed: auth.allowed,
+        code: auth.code,
+        error: auth.error,
+        final_quota,
+        granted_seconds: granted,
+        hold: None,
+        http_status: auth.http_status,
+        limit,
+        reloads: vec![],
+        valid_until: None,
+    }
 }
 
 /// Where the inbound limits cut the call of `hold` asking at `at` for `cap` whole-call
