@@ -212,6 +212,7 @@ fn bisect(fits: impl Fn(u64) -> Result<bool>, mut lo: u64, mut hi: u64, k_cap: u
 /// `authorizeCall`.
 pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     crate::engine::drawdown::validate(&input.rate_card, &input.account)?;
+    inbound::check_number(input.call.number_id.as_deref(), "call.numberId")?;
     authorize_with(&input.rate_card, &input.account, &input.call)
 }
 

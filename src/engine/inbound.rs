@@ -415,6 +415,21 @@ pub fn record(
     Ok(())
 }
 
+/// A call's `numberId`: 1 to `MAX_NUMBER_ID` characters without control characters (it is
+/// kept in holds and hourly buckets).
+pub fn check_number(number: Option<&str>, field: &str) -> Result<()> {
+    use crate::engine::model::MAX_NUMBER_ID;
+    match number {
+        Some(n) if n.is_empty() || n.len() > MAX_NUMBER_ID || n.chars().any(char::is_control) => {
+            let m = format!(
+                "number ids are 1 to {MAX_NUMBER_ID} characters without control characters"
+            );
+            Err(Error::at(Code::InvalidId, field, m))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The refusal's message (seed 001: an inbound call that may not start plays an error
 /// message and is logged as rejected).
 pub fn message(limit: &str) -> String {

@@ -148,6 +148,7 @@ fn with_account((mut grant, account): (QuotaGrant, Account)) -> Result<QuotaGran
 /// `settle_at_once`: a reload the hold triggers lands now, else it waits pending.
 pub fn start_call_books(input: &StartInput, settle_at_once: bool) -> Result<(QuotaGrant, Account)> {
     let c = &input.call;
+    inbound::check_number(c.number_id.as_deref(), "call.numberId")?;
     if input.account.holds.iter().any(|h| h.id == c.id) {
         return Err(call_id_error(
             Code::DuplicateId,
@@ -531,6 +532,7 @@ pub struct EndBooks {
 
 pub fn end_call_books(input: &EndInput, settle_at_once: bool) -> Result<EndBooks> {
     let c = &input.call;
+    inbound::check_number(c.number_id.as_deref(), "call.numberId")?;
     let (usage, granted, number) = usage_of(input)?;
     let agent_id = usage.agent_id.clone();
     let started_at = usage.at;

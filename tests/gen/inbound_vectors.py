@@ -239,6 +239,12 @@ err("bad limits: a number's own surge rule", {"perNumber": {"tf-1": {"surge": {"
 err("bad limits: minutes as text", {"maxMinutesPerHour": "60"}, "invalid_count", "account.inboundLimits.maxMinutesPerHour")
 err("bad limits: an unknown field", {"maxMinutesPerWeek": 60}, "unknown_field", "account.inboundLimits.maxMinutesPerWeek")
 err("bad limits: a fractional concurrency", {"maxConcurrentCalls": 1.5}, "invalid_count", "account.inboundLimits.maxConcurrentCalls")
+V.append({"name": "bad call: an empty numberId", "op": "startCall",
+          "input": {"rateCard": CARD, "account": acct(), "call": {"id": "c1", "direction": "inbound", "tollFree": True, "numberId": "", "at": T}},
+          "expectError": {"code": "invalid_id", "field": "call.numberId"}})
+V.append({"name": "bad call: a numberId past 255 characters", "op": "authorizeCall",
+          "input": {"rateCard": CARD, "account": acct(), "call": {"direction": "inbound", "tollFree": True, "numberId": "n" * 256, "at": T}},
+          "expectError": {"code": "invalid_id", "field": "call.numberId"}})
 print(len(V))
 import os
 out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vectors", "inbound_limits.json")
