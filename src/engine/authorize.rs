@@ -212,7 +212,6 @@ fn bisect(fits: impl Fn(u64) -> Result<bool>, mut lo: u64, mut hi: u64, k_cap: u
 /// `authorizeCall`.
 pub fn authorize_call(input: &AuthorizeInput) -> Result<Authorization> {
     crate::engine::drawdown::validate(&input.rate_card, &input.account)?;
-    inbound::check_number(input.call.number_id.as_deref(), "call.numberId")?;
     authorize_with(&input.rate_card, &input.account, &input.call)
 }
 
@@ -222,6 +221,7 @@ pub fn authorize_with(
     opening: &Account,
     req: &CallRequest,
 ) -> Result<Authorization> {
+    inbound::check_number(req.number_id.as_deref(), "call.numberId")?;
     let t = req.at;
     // SEMANTICS 11: live calls' holds are set aside first; the check sees what is left.
     let view;
