@@ -618,6 +618,10 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
 test("live inbound limits: every problem beside its field, the limits saved, a rejected call listed", async () => {
   const page = await open(`${live.url}/#session=${live.session}`);
   await page.waitForSelector("#inbound:not([hidden])");
+  // One time zone, named once (issue 30, point 4): the account's, and no table says UTC.
+  const zone = (await api("GET", "/billing/account", live.key)).body.account.timeZone ?? "UTC";
+  assert.equal(await page.textContent("#page-zone"), `Times in ${zone}`);
+  assert.deepEqual(await page.$$eval("th", (ths) => ths.filter((t) => /UTC/.test(t.textContent)).map((t) => t.textContent)), []);
   // Two findings at once (a ratio below 1, a number id past 255 characters) and a count as text.
   await page.fill("#il-ratio", "0.5");
   await page.fill("#il-floor", "10");

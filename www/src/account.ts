@@ -29,7 +29,7 @@ function showFigures(l: Live): void {
   figure(dl, "Plan credits left", `${credits(l.wallet.planCredits)} credits`, l.wallet.planCredits, "planCredits");
   figure(dl, "Included minutes left", minutes(l.wallet.includedSecondsRemaining), String(l.wallet.includedSecondsRemaining), "includedSecondsRemaining");
   figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
-  figure(dl, `Renews (${l.account.timeZone ?? "UTC"})`, renewal(l), l.account.cycle?.end ?? "", "renewal");
+  figure(dl, "Renews", renewal(l), l.account.cycle?.end ?? "", "renewal");
   if (l.plan) figure(dl, "This cycle's fee", feeWords(l.subscription, l.rateCard.currency), l.subscription.status, "planFee");
   showRunway(dl, l);
 }
@@ -146,7 +146,7 @@ async function changePlan(): Promise<void> {
     const r = await send<{ plan: Plan; cycle: { start: string; end: string } } & Subscription>("POST", "/billing/subscription", token, { planId });
     const fee = r.fee ? ` This cycle's fee: ${feeWords(r, current?.rateCard.currency ?? "USD")}` : "";
     msg.replaceChildren(el("span", { class: r.status === "active" ? "ok" : "warn", "data-plan": r.plan.id, "data-status": r.status },
-      `Now on ${r.plan.name ?? r.plan.id}; the new cycle started ${when(r.cycle.start, "UTC")} UTC.${fee}`));
+      `Now on ${r.plan.name ?? r.plan.id}; the new cycle started ${when(r.cycle.start, current?.account.timeZone ?? "UTC")}.${fee}`));
     await changed();
   } catch (e) {
     problem(msg, e, $("plan-pick"));

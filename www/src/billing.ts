@@ -232,7 +232,7 @@ function fillProfile(p: Profile): void {
   const status = $("bp-vat-status");
   status.dataset.status = p.vatId ? p.vatIdStatus : "none";
   status.textContent = p.vatId
-    ? `${VAT_STATUS[p.vatIdStatus]}${p.vatCheck ? ` (checked ${when(p.vatCheck.checkedAt, "UTC")} UTC)` : ""}`
+    ? `${VAT_STATUS[p.vatIdStatus]}${p.vatCheck ? ` (checked ${when(p.vatCheck.checkedAt, axes.timeZone)})` : ""}`
     : "";
 }
 
@@ -277,7 +277,7 @@ function invoiceRow(d: InvoiceDoc): HTMLTableRowElement {
     "tr",
     { "data-number": d.number ?? "" },
     el("td", {}, d.number ?? "(unnumbered)"),
-    el("td", {}, when(d.issuedAt, "UTC")),
+    el("td", {}, when(d.issuedAt, axes.timeZone)),
     el("td", {}, kind),
     el("td", { class: "num", "data-value": d.tax ?? "0" }, d.tax ? money(d.tax, d.currency) : "—"),
     el("td", { class: "num", "data-value": amount }, money(amount, d.currency)),
@@ -313,7 +313,7 @@ async function loadLedger(): Promise<void> {
         el(
           "tr",
           { "data-kind": e.kind, "data-seq": String(e.seq) },
-          el("td", {}, when(e.at, "UTC")),
+          el("td", {}, when(e.at, axes.timeZone)),
           el("td", {}, e.kind.replace("_", " ")),
           el("td", {}, e.reference ?? ""),
           el("td", { class: "num", "data-value": e.credits }, credits(e.credits)),

@@ -67,17 +67,22 @@ export function duration(seconds: number): string {
   return `${s} s`;
 }
 
-/** An instant as a short date-time in the given zone. */
+/** An instant as a short date-time in the given zone, with its year when that is not this
+ * year in the zone (issue 30: "Jan 6, 07:24 PM" said no year). */
 export function when(instant: string, timeZone: string): string {
   let f = dateTimes.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat(locale, { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    const short = new Intl.DateTimeFormat(locale, { timeZone, month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    const long = new Intl.DateTimeFormat(locale, { timeZone, year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    const year = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric" });
+    f = { short, long, year, now: year.format(new Date()) };
     dateTimes.set(timeZone, f);
   }
-  return f.format(new Date(instant));
+  const d = new Date(instant);
+  return (f.year.format(d) === f.now ? f.short : f.long).format(d);
 }
 
-const dateTimes = new Map<string, Intl.DateTimeFormat>();
+const dateTimes = new Map<string, { short: Intl.DateTimeFormat; long: Intl.DateTimeFormat; year: Intl.DateTimeFormat; now: string }>();
 
 /** Digits after the point a currency's amounts have (USD 2, JPY 0), as Intl knows them. */
 export function minorUnits(currency: string): number {

@@ -127,6 +127,9 @@ async function goLive(token: string, fillEditors = true): Promise<void> {
     await mountBilling(token, () => goLive(token, false));
     await showAccount(token, l, () => goLive(token, false));
     await showLimits(token, l.account.timeZone ?? "UTC");
+    const zone = $("page-zone");
+    zone.textContent = `Times in ${l.account.timeZone ?? "UTC"}`;
+    zone.hidden = false;
     badge("live", `Live: account ${l.accountId}`);
   } catch (e) {
     if (e instanceof LiveError && (e.status === 401 || e.status === 403)) forget();
