@@ -18,16 +18,6 @@ use std::sync::Arc;
 const CALLS: usize = 64;
 const MAX_EXTENDS: usize = 200;
 
-fn post(s: &Server, key: &str, path: &str, body: Value) -> Resp {
-    call(
-        "POST",
-        &format!("{}{path}", s.url),
-        Some(key),
-        None,
-        Some(&body.to_string()),
-    )
-}
-
 fn get(s: &Server, key: &str, path: &str) -> Resp {
     call("GET", &format!("{}{path}", s.url), Some(key), None, None)
 }

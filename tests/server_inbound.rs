@@ -40,16 +40,6 @@ fn history(hour: i64) -> Vec<Value> {
         .collect()
 }
 
-fn post(s: &Server, key: &str, path: &str, body: Value) -> Resp {
-    call(
-        "POST",
-        &format!("{}{path}", s.url),
-        Some(key),
-        None,
-        Some(&body.to_string()),
-    )
-}
-
 fn start(s: &Server, key: &str, id: &str, number: Option<&str>, inbound_tf: bool) -> Resp {
     let mut body = json!({ "id": id, "direction": if inbound_tf { "inbound" } else { "outbound" },
         "tollFree": inbound_tf, "quotaSeconds": 60 });

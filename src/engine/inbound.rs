@@ -31,6 +31,7 @@ pub const SURGE_WEEKS: i64 = 4;
 
 /// A call asking for seconds under the limits: whole-call seconds from `started_at`, up to
 /// `cap`, asked at `at`; `except` is its own hold (an extend).
+#[derive(Clone, Copy)]
 pub struct Ask<'a> {
     pub number_id: Option<&'a str>,
     pub started_at: Instant,
@@ -116,7 +117,7 @@ pub fn cut(account: &Account, ask: &Ask) -> Result<Option<Cut>> {
     };
     let mut b = Binder {
         account,
-        ask,
+        ask: *ask,
         best: None,
     };
     if let Some(share) = &limits.lease_share {
@@ -140,7 +141,7 @@ pub fn cut(account: &Account, ask: &Ask) -> Result<Option<Cut>> {
 
 struct Binder<'a> {
     account: &'a Account,
-    ask: &'a Ask<'a>,
+    ask: Ask<'a>,
     best: Option<Cut>,
 }
 
@@ -150,7 +151,23 @@ enum Window {
     Day,
 }
 
-impl Binder<'_> {
+impl<'a> Binder<'a> {
+    /// A binder that only reads what the account counts at `at` (`except` left out).
+    fn reading(account: &'a Account, at: Instant, except: Option<&'a str>) -> Binder<'a> {
+        let ask = Ask {
+            number_id: None,
+            started_at: at,
+            at,
+            except,
+            cap: 0,
+        };
+        Binder {
+            account,
+            ask,
+            best: None,
+        }
+    }
+
     /// Keep the cut if it is below the cap and the tightest so far (the first on a tie).
     fn bind(&mut self, seconds: u64, limit: String) {
         let tighter = self.best.as_ref().is_none_or(|c| seconds < c.seconds);
@@ -220,16 +237,9 @@ impl Binder<'_> {
                 self.bind(0, format!("{prefix}maxConcurrentCalls"));
             }
         }
-        let windows = [
-            (l.max_minutes_per_hour, Window::Hour, "maxMinutesPerHour"),
-            (l.max_minutes_per_day, Window::Day, "maxMinutesPerDay"),
-        ];
-        for (max, window, name) in windows {
-            if let Some(m) = max {
-                let limit = i64::try_from(m.0.saturating_mul(60)).unwrap_or(i64::MAX);
-                let seconds = self.fit(window, scope, &|_| Ok(limit))?;
-                self.bind(seconds, format!("{prefix}{name}"));
-            }
+        for (limit, window, name) in minute_limits(l) {
+            let seconds = self.fit(window, scope, &|_| Ok(limit))?;
+            self.bind(seconds, format!("{prefix}{name}"));
         }
         Ok(())
     }
@@ -307,6 +317,17 @@ impl Binder<'_> {
             w = window(kind, tz, w.1)?;
         }
     }
+}
+
+/// `l`'s minute limits that are set, in seconds, with their window and name.
+fn minute_limits(l: &InboundLimits) -> impl Iterator<Item = (i64, Window, &'static str)> {
+    let seconds = |m: Count| i64::try_from(m.0.saturating_mul(60)).unwrap_or(i64::MAX);
+    [
+        (l.max_minutes_per_hour, Window::Hour, "maxMinutesPerHour"),
+        (l.max_minutes_per_day, Window::Day, "maxMinutesPerDay"),
+    ]
+    .into_iter()
+    .filter_map(move |(max, kind, name)| max.map(|m| (seconds(m), kind, name)))
 }
 
 /// The local hour or day (in `tz`) that holds unix second `t`, as `[start, end)`.
@@ -462,18 +483,7 @@ pub struct Counted {
 
 /// This local hour's and today's inbound toll-free seconds at `t` (what the limits count).
 pub fn usage_now(account: &Account, t: Instant) -> Result<(Counted, Counted)> {
-    let ask = Ask {
-        number_id: None,
-        started_at: t,
-        at: t,
-        except: None,
-        cap: 0,
-    };
-    let b = Binder {
-        account,
-        ask: &ask,
-        best: None,
-    };
+    let b = Binder::reading(account, t, None);
     let mut numbers: Vec<&str> = (account.inbound_usage.iter())
         .filter_map(|u| u.number_id.as_deref())
         .chain(account.holds.iter().filter_map(|h| h.number_id.as_deref()))
@@ -515,18 +525,7 @@ pub fn share(
     let Some(limits) = &account.inbound_limits else {
         return Ok(None);
     };
-    let ask = Ask {
-        number_id: None,
-        started_at: at,
-        at,
-        except: Some(id),
-        cap: 0,
-    };
-    let b = Binder {
-        account,
-        ask: &ask,
-        best: None,
-    };
+    let b = Binder::reading(account, at, Some(id));
     let life = (at.0.timestamp(), until.0.timestamp());
     let calls = b.free_calls(limits);
     let all = b.minutes(limits, Scope::All, "", life)?;
@@ -595,18 +594,9 @@ impl Binder<'_> {
         life: (i64, i64),
     ) -> Result<Tightest> {
         let mut t = Tightest::default();
-        let windows = [
-            (l.max_minutes_per_hour, Window::Hour, "maxMinutesPerHour"),
-            (l.max_minutes_per_day, Window::Day, "maxMinutesPerDay"),
-        ];
-        for (max, kind, name) in windows {
-            if let Some(m) = max {
-                let limit = i64::try_from(m.0.saturating_mul(60)).unwrap_or(i64::MAX);
-                t.keep(
-                    self.least(kind, scope, &|_| Ok(limit), life)?,
-                    format!("{prefix}{name}"),
-                );
-            }
+        for (limit, kind, name) in minute_limits(l) {
+            let left = self.least(kind, scope, &|_| Ok(limit), life)?;
+            t.keep(left, format!("{prefix}{name}"));
         }
         Ok(t)
     }
@@ -678,18 +668,7 @@ pub fn freeze_share(
             }
         }
     }
-    let ask = Ask {
-        number_id: None,
-        started_at: at,
-        at,
-        except: None,
-        cap: 0,
-    };
-    let b = Binder {
-        account,
-        ask: &ask,
-        best: None,
-    };
+    let b = Binder::reading(account, at, None);
     let listed = |n: Option<&str>| share.numbers.contains_key(n.unwrap_or(""));
     let mut frozen = share.clone();
     for (key, e) in frozen.numbers.iter_mut() {

@@ -246,6 +246,17 @@ pub fn call_event(id: &str, at: &str, secs: u64, tf: bool) -> Value {
             "call": { "direction": if tf { "inbound" } else { "outbound" }, "tollFree": tf, "connectedSeconds": secs } })
 }
 
+/// `POST` `body` to `path` with credential `key`.
+pub fn post(s: &Server, key: &str, path: &str, body: Value) -> Resp {
+    call(
+        "POST",
+        &format!("{}{path}", s.url),
+        Some(key),
+        None,
+        Some(&body.to_string()),
+    )
+}
+
 pub fn post_usage(s: &Server, key: &str, idem: &str, events: &[Value]) -> Resp {
     let body = json!({ "events": events }).to_string();
     call(
