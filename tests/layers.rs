@@ -24,6 +24,7 @@ const LAYERS: &[&str] = &[
     "engine::drawdown",
     "engine::runway",
     "engine::ledger",
+    "engine::redraw",
     "engine::authorize",
     "engine::live",
     "engine::lease",

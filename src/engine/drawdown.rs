@@ -432,7 +432,7 @@ pub(crate) struct Event<'a> {
 }
 
 /// The occurrences of a monthly schedule anchored on `anchor` that fall in `[from, until)`.
-fn rental_events<'a>(
+pub(crate) fn rental_events<'a>(
     u: &'a Usage,
     idx: usize,
     account: &Account,
@@ -541,6 +541,9 @@ pub(crate) struct State {
     /// a charge went uncovered), `uncovered` records it.
     pub(crate) keep_lines: bool,
     pub(crate) uncovered: bool,
+    /// Reloads already paid, in the order the books set them off: a re-draw (SEMANTICS 15)
+    /// lands the next of them where it calls for a reload, instead of a new payment.
+    pub(crate) paid: std::collections::VecDeque<ReloadEvent>,
 }
 
 /// A cycle renewal a drawdown passed: its instant, and the plan credits it forfeited (each
@@ -600,6 +603,7 @@ impl State {
             renewals: None,
             keep_lines: true,
             uncovered: false,
+            paid: Default::default(),
         }
     }
 
@@ -1368,6 +1372,9 @@ impl<'a> Reloader<'a> {
             reloads: day.reloads + 1,
             ..day
         });
+        if let Some(p) = st.paid.pop_front() {
+            return Ok(Some(land_paid(st, p, t)));
+        }
         let kd = Decimal::from(k);
         let field = "account.autoReload.amount";
         let credits = amount::checked(self.per.checked_mul(kd), field)?;
@@ -1390,8 +1397,19 @@ impl<'a> Reloader<'a> {
             id,
             multiple: k,
             settled_owed: settled,
+            paid: false,
         }))
     }
+}
+
+/// A reload paid before lands again at `t`, the credits it bought (SEMANTICS 15: payments
+/// keep what they paid; only where the re-drawn books call for them moves).
+pub(crate) fn land_paid(st: &mut State, mut p: ReloadEvent, t: Instant) -> ReloadEvent {
+    p.settled_owed = st.land(Grant::prepaid(p.id.clone(), p.credits, t));
+    st.refresh(t);
+    p.at = t;
+    p.paid = true;
+    p
 }
 
 /// SEMANTICS 11: auto-reload is checked after a hold is taken or grown too, against the

@@ -243,6 +243,10 @@ pub struct ReloadEvent {
     /// Credits of this reload that settled what was owed first.
     #[serde(with = "dec")]
     pub settled_owed: Decimal,
+    /// A re-draw's (SEMANTICS 15): the reload was paid before, when the books first set it
+    /// off, so it lands again without a new payment.
+    #[serde(skip)]
+    pub paid: bool,
 }
 
 /// `validateAutoReload`: every problem at once, each with its field and code (SEMANTICS 7).
