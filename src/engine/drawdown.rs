@@ -43,29 +43,29 @@ impl UsageKind {
 pub use crate::engine::id::Id;
 
 /// One usage item. A flat struct (not a tagged enum) so that every error keeps its path.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Usage {
     /// Shared with the items it becomes (`Item::id`): a count, not a copy, per item.
     pub id: Id,
     pub at: Instant,
     pub kind: UsageKind,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<Id>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub call: Option<Call>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub messages: Option<Count>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub number_kind: Option<String>,
     /// How many numbers this rental covers (default 1).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<Count>,
     /// Charge every monthly period that starts before this instant (default: the first only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub through: Option<Instant>,
     /// Charge a first partial period by days, up to the billing cycle's anchor day.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub prorate: bool,
 }
 

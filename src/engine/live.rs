@@ -470,6 +470,12 @@ pub fn end_call(input: &EndInput) -> Result<Ended> {
     Ok(books.ended)
 }
 
+/// The ended call as the usage item it is billed as (at its start): what the books keep
+/// to re-draw it in time order (SEMANTICS 15).
+pub fn ended_usage(input: &EndInput) -> Result<Usage> {
+    usage_of(input).map(|(u, _, _)| u)
+}
+
 /// The ended call as a usage item at its start, and the seconds it was granted: from its
 /// hold, or for a call that holds nothing (expired and ended, or never seen) from the end's
 /// own description, which must then say what the call was; and the number it rang.

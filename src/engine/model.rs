@@ -635,16 +635,16 @@ pub struct PassThrough {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Call {
     pub direction: CallDirection,
     #[serde(default)]
     pub toll_free: bool,
     pub connected_seconds: Seconds,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer: Option<Transfer>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub carrier_pass_through: Vec<PassThrough>,
 }
 

@@ -272,6 +272,7 @@ pub(crate) fn end_job(
     let agent = held.and_then(|h| h.agent_id.clone()).or(b.agent_id.clone());
     let lease = lease_of(&mut b)?;
     let input = end_input(&a, id, b, now);
+    let usage = live::ended_usage(&input).map_err(Failure::invalid)?;
     let books = match lease {
         Some((l, used)) => {
             crate::engine::lease::end_call_on_lease(&input, &l, used, provider.settles_at_once())
@@ -297,6 +298,16 @@ pub(crate) fn end_job(
         provider,
         opening,
         now,
+    )?;
+    // Billed now from the pools its hold kept (SEMANTICS 11); a later re-draw places it at
+    // its start among the other steps (SEMANTICS 15).
+    let drawn = super::late::Drawn::of(std::slice::from_ref(&ended.item)).to_json();
+    super::steps::append(
+        db,
+        &mut a,
+        usage.at,
+        &crate::engine::redraw::Step::Usage(usage),
+        Some(&drawn),
     )?;
     let body = Done::json(&ended)?;
     record_end(

@@ -172,6 +172,8 @@ pub fn book_reloads(
         payments.push(json!({ "id": pay, "grantId": r.id, "status": status,
                               "amount": r.amount.to_string(), "gross": gross.to_string() }));
         if provider.settles_at_once() {
+            let step = crate::engine::redraw::Step::Reload(r.clone());
+            super::steps::append(db, a, r.at, &step, None)?;
             entry(
                 db,
                 a,

@@ -212,6 +212,7 @@ fn charge(
         invoices::issue_priced(db, provider.seller(), &profile, a, &pay, &priced, now)?;
     } else if provider.allowances_wait_for_fee() {
         fee.withheld = Some(withhold(a, cycle));
+        super::steps::checkpoint(db, a, now, true)?;
     }
     insert_row(db, a, plan, &fee, &priced, now)?;
     a.fee_cycle = Some(cycle.start);
@@ -404,6 +405,9 @@ pub fn settled(
         Some(w) if current.as_deref() == Some(row.cycle_start.as_str()) => restore(a, w)?,
         _ => false,
     };
+    if restored {
+        super::steps::checkpoint(db, a, now, true)?;
+    }
     set_status(db, &a.id, &row, "settled")?;
     let detail = json!({ "cycleStart": row.cycle_start, "status": "settled",
         "restored": restored.then_some(&row.withheld) });

@@ -122,7 +122,9 @@ pub fn land(
     let credits = grant.remaining;
     check_bounds(a, credits)?;
     let id = grant.id.clone();
+    let step = crate::engine::redraw::Step::Land(grant.clone());
     let settled = crate::engine::ledger::land(&mut a.snap, grant).map_err(Failure::invalid)?;
+    super::steps::append(db, a, t, &step, None)?;
     let after = balance(a, t);
     entry(
         db,
@@ -239,6 +241,15 @@ pub fn settle_payment(
     let landed = if row[1].text() == Some("reload") {
         let (g, settled) =
             crate::engine::ledger::settle_reload(&mut a.snap).map_err(Failure::invalid)?;
+        let mut whole = g.clone();
+        whole.remaining += settled;
+        super::steps::append(
+            db,
+            &mut a,
+            now,
+            &crate::engine::redraw::Step::Land(whole),
+            None,
+        )?;
         let after = balance(&a, now);
         entry(
             db,
@@ -331,6 +342,7 @@ pub fn refund_payment(db: &mut dyn Db, id: &str, now: Instant) -> R<Done<Payment
         return conflict(ServerCode::CreditsSpent, "some of the payment's credits are spent or expired; only an unspent top-up is refunded");
     }
     a.snap.grants.retain(|g| g.id != grant_id);
+    super::steps::checkpoint(db, &a, now, true)?;
     let after = balance(&a, now);
     let e = Entry {
         at: now,

@@ -229,7 +229,7 @@ pub fn renew_terms(db: &mut dyn Db, a: &mut Acct, start: Instant) -> R<()> {
     let more = new.included_credits.unwrap_or_default() - old.included_credits.unwrap_or_default();
     credit_plan_grant(a, start, more);
     a.snap.plan = Some(new);
-    Ok(())
+    super::steps::checkpoint(db, a, start, true)
 }
 
 /// Move the cycle's plan credits by `more` (never below 0), making the cycle's plan grant

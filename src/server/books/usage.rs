@@ -210,8 +210,18 @@ pub(crate) fn record_usage(
     events.sort_by_key(|u| u.at);
     let booked_now = book_due(db, &mut a, now, &expired)?;
     expired.extend(booked_now);
+    // SEMANTICS 15: an event dated before a step or renewal the books already took re-draws
+    // the account in time order (`late`).
+    if super::steps::is_late(db, &a, events[0].at)? {
+        let before = super::accounts::balance(&a, events[0].at);
+        if let Some(late) = super::late::record(db, &mut a, &events, provider, &expired, now)? {
+            save(db, &a)?;
+            return answer_late(&a, (before, late), &events);
+        }
+    }
     let mut out = Recorded::default();
     for u in events {
+        super::steps::due_checkpoint(db, &a, u.at, Instant(now.0 - window.behind))?;
         let (p, payments) = charge_event(
             db,
             &mut a,
@@ -277,7 +287,50 @@ fn charge_event(
         call: false,
     };
     let payments = charges::book(db, a, &charge, provider, days, now)?;
+    let drawn = super::late::Drawn::of(&p.items).to_json();
+    let step = crate::engine::redraw::Step::Usage(u.clone());
+    super::steps::append(db, a, u.at, &step, Some(&drawn))?;
     Ok((p, payments))
+}
+
+/// `POST /usage`'s answer when its events re-drew the account (SEMANTICS 15).
+fn answer_late(
+    a: &Acct,
+    (before, late): (Decimal, super::late::Late),
+    events: &[Usage],
+) -> R<Done> {
+    let last = events.iter().map(|u| u.at).max().unwrap_or(events[0].at);
+    let spent: std::collections::BTreeMap<&String, String> = a
+        .snap
+        .agents
+        .iter()
+        .map(|(k, p)| {
+            (
+                k,
+                Plain(&p.spent_this_cycle.unwrap_or_default()).to_string(),
+            )
+        })
+        .collect();
+    let grants: Vec<Value> = a
+        .snap
+        .grants
+        .iter()
+        .map(|g| json!({ "id": g.id, "remaining": g.remaining.to_string() }))
+        .collect();
+    Ok(Done::ok(json!({
+        "items": late.items,
+        "reloads": late.reloads,
+        "alerts": late.alerts,
+        "balanceBefore": before.to_string(),
+        "balanceAfter": super::accounts::balance(a, last).to_string(),
+        "owed": a.snap.owed.unwrap_or_default().to_string(),
+        "includedSecondsRemaining": a.snap.included_seconds(),
+        "grants": grants,
+        "agentSpend": spent,
+        "pendingReload": a.snap.pending_reload,
+        "payments": late.payments,
+        "redrawn": { "adjustedEvents": late.adjusted },
+    })))
 }
 
 /// What `POST /usage` answers, gathered over its events in time order.

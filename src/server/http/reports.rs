@@ -313,6 +313,7 @@ pub(crate) async fn subscribe(
             detail: json!({ "plan": plan }),
         };
         accounts::entry(db, &mut a, t, e)?;
+        crate::server::books::steps::checkpoint(db, &a, t, true)?;
         let fee = fees::start(db, provider.as_ref(), &mut a, credit, t)?;
         accounts::save(db, &a)?;
         Ok(Done::ok(Subscription {

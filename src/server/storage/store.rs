@@ -137,6 +137,15 @@ const MIGRATIONS: &[&str] = &[
         number_id TEXT, limit_name TEXT NOT NULL, window_start TEXT NOT NULL,
         PRIMARY KEY (account_id, n));
      CREATE INDEX inbound_refusals_window ON inbound_refusals (account_id, limit_name, window_start)",
+    // SEMANTICS 15 late usage: the steps each account's books took (usage drawn, credits
+    // landed, reloads paid) and checkpoints of the account between them (`books::steps`).
+    "CREATE TABLE redraw_steps (
+        account_id TEXT NOT NULL, n BIGINT NOT NULL, at_ns BIGINT NOT NULL, kind TEXT NOT NULL,
+        body TEXT NOT NULL, drawn TEXT, PRIMARY KEY (account_id, n));
+     CREATE INDEX redraw_steps_at ON redraw_steps (account_id, at_ns);
+     CREATE TABLE redraw_checkpoints (
+        account_id TEXT NOT NULL, n BIGINT NOT NULL, at_ns BIGINT NOT NULL,
+        barrier BIGINT NOT NULL, snapshot TEXT NOT NULL, PRIMARY KEY (account_id, n))",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
