@@ -87,6 +87,13 @@ pub fn lease(
             "the lease's end leaves the calendar",
         )
     })?;
+    // SEMANTICS 12: calls the edge granted under the old lease may run to its end; while it
+    // still reports live calls, a renewal never ends the lease sooner, or the server would
+    // stop counting what they hold (found by `lease_properties`' inbound limits).
+    let granted_until = find(account, &req.id)
+        .filter(|_| req.held.holds_any())
+        .map(|old| old.valid_until);
+    let valid_until = granted_until.map_or(valid_until, |g| g.max(valid_until));
     let (view, _) = set_aside(account, req.at, Some(&req.id));
     let wallet = spendable(&view.grants, view.owed.unwrap_or_default(), Some(req.at));
     let floor = floor(find(account, &req.id), &req.held);
@@ -281,6 +288,15 @@ fn no_seconds(s: &Seconds) -> bool {
 }
 
 impl LeaseUsage {
+    /// Whether the edge's live calls hold anything of the lease.
+    pub fn holds_any(&self) -> bool {
+        self.included_seconds.0 > 0
+            || !self.plan_credits.is_zero()
+            || !self.credits.is_zero()
+            || self.inbound_calls.0 > 0
+            || self.inbound_seconds.0 > 0
+    }
+
     /// What a billed item took from each pool.
     pub fn of(item: &crate::engine::drawdown::Item) -> LeaseUsage {
         let mut u = LeaseUsage::default();

@@ -132,6 +132,7 @@ pub fn create(db: &mut dyn Db, n: NewAccount, t: Instant) -> R<Created> {
         )?;
     }
     accounts::save(db, &a)?;
+    super::steps::opening(db, &a)?;
     let ts = t.to_string();
     let api_key = auth::issue(db, &n.id, "key", &format!("{READ} {WRITE}"), &ts)?;
     let read_key = auth::issue(db, &n.id, "key", READ, &ts)?;

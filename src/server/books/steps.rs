@@ -69,21 +69,41 @@ pub fn append(
 
 /// A checkpoint of the account as it is now, at `at`: it holds every step recorded so far.
 pub fn checkpoint(db: &mut dyn Db, a: &Acct, at: Instant, barrier: bool) -> R<()> {
+    write_checkpoint(db, a, ns(at), barrier)
+}
+
+/// The account's opening checkpoint: before every step, so whatever is dated before the
+/// first step re-draws from it (written when the account is created, or at the first step
+/// of books from before the steps were kept).
+pub fn opening(db: &mut dyn Db, a: &Acct) -> R<()> {
+    write_checkpoint(db, a, OPENING, false)
+}
+
+/// The opening checkpoint's instant: before any.
+const OPENING: i64 = i64::MIN;
+
+/// One checkpoint per step number: with no step since the last, that one holds the same
+/// steps at an earlier instant (it serves more late events) and stays, unless a barrier
+/// changed the account since.
+fn write_checkpoint(db: &mut dyn Db, a: &Acct, at_ns: i64, barrier: bool) -> R<()> {
     let snap = serde_json::to_string(&a.snap).map_err(internal)?;
     let n = a.ids + 1;
-    store(db.exec(
-        "DELETE FROM redraw_checkpoints WHERE account_id = $1 AND n = $2",
-        &[a.id.as_str().into(), n.into()],
-    ))?;
+    let id = a.id.as_str();
+    let same = "FROM redraw_checkpoints WHERE account_id = $1 AND n = $2";
+    if !barrier && !store(db.query(&format!("SELECT n {same}"), &[id.into(), n.into()]))?.is_empty()
+    {
+        return Ok(());
+    }
+    store(db.exec(&format!("DELETE {same}"), &[id.into(), n.into()]))?;
     store(db.exec(
         "INSERT INTO redraw_checkpoints (account_id, n, at_ns, barrier, snapshot) VALUES ($1, $2, $3, $4, $5)",
-        &[a.id.as_str().into(), n.into(), ns(at).into(), i64::from(barrier).into(), snap.into()],
+        &[a.id.as_str().into(), n.into(), at_ns.into(), i64::from(barrier).into(), snap.into()],
     ))?;
     Ok(())
 }
 
 /// Before drawing a step at `at` in time order: a checkpoint when the last is a day older
-/// (or there is none), and what lies before the window (`keep_from`) let go, all but the
+/// (the opening one when there is none), and what lies before the window (`keep_from`) let go, all but the
 /// last checkpoint before it.
 pub fn due_checkpoint(db: &mut dyn Db, a: &Acct, at: Instant, keep_from: Instant) -> R<()> {
     let rows = store(db.query(
@@ -91,7 +111,10 @@ pub fn due_checkpoint(db: &mut dyn Db, a: &Acct, at: Instant, keep_from: Instant
         &[a.id.as_str().into()],
     ))?;
     let last = rows.first().and_then(|r| r[0].int());
-    if last.is_some_and(|l| l > ns(at) - CHECKPOINT_EVERY_SECONDS * 1_000_000_000) {
+    let Some(last) = last else {
+        return opening(db, a);
+    };
+    if last > ns(at) - CHECKPOINT_EVERY_SECONDS * 1_000_000_000 {
         return Ok(());
     }
     checkpoint(db, a, at, false)?;
