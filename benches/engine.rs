@@ -144,5 +144,77 @@ fn node_bench_mix() -> String {
     .to_string()
 }
 
-criterion_group!(engine, runway, benches);
+/// SEMANTICS 15's re-draw (issue 26 point 5): an account with 100,000 usage events over 35
+/// days (and a top-up a week), and one late event dated before all of them, folded from the
+/// checkpoint before it through every step.
+fn redraw(c: &mut Criterion) {
+    use drawdown::engine::redraw::{redraw, Step, Timed};
+    let card: drawdown::model::RateCard = parse(&card()).unwrap();
+    let mut account: drawdown::model::Account = parse(&account()).unwrap();
+    account.auto_reload = None;
+    let start = chrono::DateTime::parse_from_rfc3339("2026-02-25T00:00:00Z").unwrap();
+    let n = 100_000;
+    let mut steps: Vec<Timed> = usage(n)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut u)| {
+            let at = start + chrono::Duration::seconds(i as i64 * 35 * 86_400 / n as i64 + 60);
+            u["at"] = json!(at.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            u["kind"] = if u["kind"] == "number" {
+                json!("chat")
+            } else {
+                u["kind"].clone()
+            };
+            u["messages"] = if u["kind"] == "chat" {
+                json!(3)
+            } else {
+                Value::Null
+            };
+            let u: drawdown::engine::drawdown::Usage = serde_json::from_value(u).unwrap();
+            Timed {
+                at: u.at,
+                step: Step::Usage(u),
+            }
+        })
+        .collect();
+    for week in 0..5 {
+        let at = drawdown::calendar::Instant(start.to_utc() + chrono::Duration::days(7 * week + 3));
+        let g = drawdown::model::Grant::prepaid(
+            format!("topup-{week}"),
+            rust_decimal::Decimal::from(50_000),
+            at,
+        );
+        steps.push(Timed {
+            at,
+            step: Step::Land(g),
+        });
+    }
+    let late: drawdown::engine::drawdown::Usage = serde_json::from_value(json!({"id": "late", "at": "2026-02-25T00:00:30Z",
+        "kind": "call", "agentId": "a1", "call": {"direction": "outbound", "connectedSeconds": 600}})).unwrap();
+    steps.push(Timed {
+        at: late.at,
+        step: Step::Usage(late),
+    });
+    steps.sort_by_key(|s| s.at);
+    let mut g = c.benchmark_group("redraw");
+    g.sample_size(10);
+    g.bench_function(
+        "a late event before 100k events and 5 top-ups (typed)",
+        |b| {
+            b.iter(|| {
+                redraw(
+                    &card,
+                    &[],
+                    black_box(&account),
+                    (black_box(&steps), &[]),
+                    true,
+                )
+                .unwrap()
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group!(engine, runway, redraw, benches);
 criterion_main!(engine);

@@ -509,6 +509,7 @@ pub(crate) struct ReloadDay {
     pub(crate) reloads: u32,
 }
 
+#[derive(Clone)]
 pub(crate) struct State {
     pub(crate) grants: Vec<Grant>,
     /// Grants active at the current instant with credits left, in burn order.
@@ -1116,6 +1117,13 @@ impl<'a> Drive<'a> {
             }
         }
         Ok(item)
+    }
+
+    /// The account as the drawdown has it now (a re-draw's checkpoints, SEMANTICS 15).
+    pub(crate) fn snapshot_now(&self) -> Account {
+        let mut st = self.st.clone();
+        st.alert = self.alert_state;
+        snapshot(self.account, st)
     }
 
     /// An item's lines buffer back for the next item (an item nobody keeps).

@@ -21,7 +21,7 @@
 //! };
 //! // A chat on March 3 arrived first; one of March 1, while the promotion ran, arrives late.
 //! let steps = [chat("late", "2026-03-01T10:00:00Z", 1), chat("b", "2026-03-03T10:00:00Z", 1)];
-//! let r = redraw(&card, &[], &opening, &steps, true).unwrap();
+//! let r = redraw(&card, &[], &opening, (&steps, &[]), true).unwrap();
 //! assert_eq!(r.items[0][0].lines[0].allocations[0].source, "promo");
 //! assert_eq!(r.items[1][0].lines[0].allocations[0].source, "w");
 //! ```
@@ -63,6 +63,9 @@ pub struct Redrawn {
     /// Paid reloads the fold never called for: they landed after the last step.
     pub unclaimed: Vec<ReloadEvent>,
     pub alerts: Vec<AlertEvent>,
+    /// The account before each of the steps asked for (`cuts`), for the books' next
+    /// checkpoints; a cut where a paid reload still waits to be called for is left out.
+    pub checkpoints: Vec<(usize, Account)>,
 }
 
 /// A charge or a landing, in the fold's time order.
@@ -72,6 +75,12 @@ enum Moment<'a> {
 }
 
 impl Moment<'_> {
+    fn step(&self) -> usize {
+        match self {
+            Moment::Charge(e) => e.idx,
+            Moment::Land(i, _) => *i,
+        }
+    }
     fn at(&self, steps: &[Timed]) -> Instant {
         match self {
             Moment::Charge(e) => e.at,
@@ -80,12 +89,13 @@ impl Moment<'_> {
     }
 }
 
-/// Fold `checkpoint` through `steps` (in time order) with `card` and its `versions`.
+/// Fold `checkpoint` through `steps` (in time order) with `card` and its `versions`; the
+/// account before each step in `cuts` (ascending) is kept too.
 pub fn redraw(
     card: &RateCard,
     versions: &[RateCard],
     checkpoint: &Account,
-    steps: &[Timed],
+    (steps, cuts): (&[Timed], &[usize]),
     settle_at_once: bool,
 ) -> Result<Redrawn> {
     let moments = moments(checkpoint, steps)?;
@@ -97,11 +107,26 @@ pub fn redraw(
             d.st.paid.push_back(r.clone());
         }
     }
+    let mut paid_from = vec![0usize; steps.len() + 1];
+    for (i, s) in steps.iter().enumerate().rev() {
+        paid_from[i] = paid_from[i + 1] + usize::from(matches!(s.step, Step::Reload(_)));
+    }
     let mut items: Vec<Vec<Item>> = vec![vec![]; steps.len()];
     let mut flat = vec![];
     let mut last_t = opening_t;
+    let mut checkpoints = vec![];
+    let mut next_cut = cuts.iter().peekable();
     for m in &moments {
         last_t = Some(m.at(steps));
+        while let Some(&&c) = next_cut.peek().filter(|c| ***c <= m.step()) {
+            next_cut.next();
+            // Replayed from `c`, the steps from `c` on bring their paid reloads again: only a
+            // cut where exactly those wait (none before it unclaimed, none of them claimed
+            // early) holds the books.
+            if d.st.paid.len() == paid_from[c] {
+                checkpoints.push((c, d.snapshot_now()));
+            }
+        }
         match m {
             Moment::Charge(ev) => flat.push(d.step(ev)?),
             Moment::Land(_, g) => {
@@ -127,6 +152,7 @@ pub fn redraw(
         reloads,
         unclaimed,
         alerts: preview.alerts,
+        checkpoints,
     })
 }
 

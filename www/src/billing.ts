@@ -292,6 +292,16 @@ async function loadInvoices(): Promise<void> {
   if (!invoices.length) body.append(el("tr", {}, el("td", { colspan: "6" }, "No invoices yet: every payment gets one.")));
 }
 
+/** A ledger entry's kind in words; `adjustment` is what a late event moved when the books
+ *  were re-drawn in time order (SEMANTICS 15). */
+const KIND_WORDS: Record<string, string> = {
+  adjustment: "adjustment (late usage re-drawn)",
+  expiry_reversal: "expiry given back",
+  plan_change: "plan change",
+  plan_fee: "plan fee",
+  topup: "top-up",
+};
+
 /** The whole ledger, page by page (at most `MAX_LEDGER_PAGES` of 1,000 entries). */
 const MAX_LEDGER_PAGES = 20;
 async function loadLedger(): Promise<void> {
@@ -314,7 +324,7 @@ async function loadLedger(): Promise<void> {
           "tr",
           { "data-kind": e.kind, "data-seq": String(e.seq) },
           el("td", {}, when(e.at, axes.timeZone)),
-          el("td", {}, e.kind.replace("_", " ")),
+          el("td", {}, KIND_WORDS[e.kind] ?? e.kind),
           el("td", {}, e.reference ?? ""),
           el("td", { class: "num", "data-value": e.credits }, credits(e.credits)),
           el("td", { class: "num", "data-value": e.balanceAfter }, credits(e.balanceAfter)),

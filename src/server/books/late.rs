@@ -161,8 +161,12 @@ pub fn record(
     let timed: Vec<Timed> = kept.iter().map(|k| k.timed.clone()).collect();
     let at_once = provider.settles_at_once();
     let input = fold_from(cp, &a.snap, at_once);
-    let r = redraw(&a.card, &a.versions, &input, &timed, at_once)
+    let cuts = day_cuts(&kept);
+    let r = redraw(&a.card, &a.versions, &input, (&timed, &cuts), at_once)
         .map_err(|e| Failure::invalid(e.within("events")))?;
+    for (k, snap) in &r.checkpoints {
+        steps::redrawn(db, &a.id, (kept[*k].timed.at, kept[*k].n), snap)?;
+    }
     let (payments, adjusted) = book(db, a, (&kept, &fresh), &r, provider, expired, now)?;
     let items = kept
         .iter()
@@ -178,6 +182,21 @@ pub fn record(
         adjusted,
         alerts,
     }))
+}
+
+/// Where the re-drawn steps cross into a new day of step time: the books' next checkpoints,
+/// so the next late event re-draws at most a day's steps besides its own span.
+fn day_cuts(kept: &[Kept]) -> Vec<usize> {
+    let every = chrono::Duration::seconds(steps::CHECKPOINT_EVERY_SECONDS);
+    let mut cuts = vec![];
+    let mut last = kept.first().map(|k| k.timed.at);
+    for (i, k) in kept.iter().enumerate().skip(1) {
+        if last.is_some_and(|l| k.timed.at.0 >= l.0 + every) {
+            cuts.push(i);
+            last = Some(k.timed.at);
+        }
+    }
+    cuts
 }
 
 /// Book what the re-draw `r` moved: new events as usage, old ones' changes as adjustments,

@@ -1,7 +1,8 @@
 //! The steps the books keep for SEMANTICS 15 ("late usage bills as if it had arrived in
 //! time order"): every usage event drawn, credits landed and reload paid, numbered in the
 //! order they were recorded (`n`, from the account's id counter), and checkpoints of the
-//! account, each holding exactly the steps numbered below its own `n`. A late event is
+//! account at (`at`, `n`), each holding exactly the steps before it in time order (ties by
+//! `n`): written before a step drawn in time order, and at day boundaries of a re-draw. A late event is
 //! re-drawn from the last checkpoint at or before its instant through every step since
 //! (`engine::redraw`). Checkpoints dated after a step that arrives late no longer hold the
 //! time order and are dropped; a barrier (a plan switch, a refund, allowances held back for
@@ -68,8 +69,28 @@ pub fn append(
 }
 
 /// A checkpoint of the account as it is now, at `at`: it holds every step recorded so far.
+/// A barrier's instant is the latest step's when that lies ahead (usage may be dated a few
+/// minutes ahead of the clock): a checkpoint holds the steps before its instant.
 pub fn checkpoint(db: &mut dyn Db, a: &Acct, at: Instant, barrier: bool) -> R<()> {
-    write_checkpoint(db, a, ns(at), barrier)
+    let at_ns = match barrier {
+        true => last_at(db, &a.id)?.map_or(ns(at), |l| l.max(ns(at))),
+        false => ns(at),
+    };
+    write_checkpoint(db, a, at_ns, barrier)
+}
+
+/// A re-draw's checkpoint: `snap`, the account before step `n` at `at`.
+pub fn redrawn(db: &mut dyn Db, account: &str, (at, n): (Instant, i64), snap: &Account) -> R<()> {
+    let snap = serde_json::to_string(snap).map_err(internal)?;
+    store(db.exec(
+        "DELETE FROM redraw_checkpoints WHERE account_id = $1 AND at_ns = $2 AND n = $3",
+        &[account.into(), ns(at).into(), n.into()],
+    ))?;
+    store(db.exec(
+        "INSERT INTO redraw_checkpoints (account_id, n, at_ns, barrier, snapshot) VALUES ($1, $2, $3, 0, $4)",
+        &[account.into(), n.into(), ns(at).into(), snap.into()],
+    ))?;
+    Ok(())
 }
 
 /// The account's opening checkpoint: before every step, so whatever is dated before the
@@ -82,19 +103,14 @@ pub fn opening(db: &mut dyn Db, a: &Acct) -> R<()> {
 /// The opening checkpoint's instant: before any.
 const OPENING: i64 = i64::MIN;
 
-/// One checkpoint per step number: with no step since the last, that one holds the same
-/// steps at an earlier instant (it serves more late events) and stays, unless a barrier
-/// changed the account since.
 fn write_checkpoint(db: &mut dyn Db, a: &Acct, at_ns: i64, barrier: bool) -> R<()> {
     let snap = serde_json::to_string(&a.snap).map_err(internal)?;
     let n = a.ids + 1;
     let id = a.id.as_str();
-    let same = "FROM redraw_checkpoints WHERE account_id = $1 AND n = $2";
-    if !barrier && !store(db.query(&format!("SELECT n {same}"), &[id.into(), n.into()]))?.is_empty()
-    {
-        return Ok(());
-    }
-    store(db.exec(&format!("DELETE {same}"), &[id.into(), n.into()]))?;
+    store(db.exec(
+        "DELETE FROM redraw_checkpoints WHERE account_id = $1 AND at_ns = $2 AND n = $3",
+        &[id.into(), at_ns.into(), n.into()],
+    ))?;
     store(db.exec(
         "INSERT INTO redraw_checkpoints (account_id, n, at_ns, barrier, snapshot) VALUES ($1, $2, $3, $4, $5)",
         &[a.id.as_str().into(), n.into(), at_ns.into(), i64::from(barrier).into(), snap.into()],
@@ -120,13 +136,13 @@ pub fn due_checkpoint(db: &mut dyn Db, a: &Acct, at: Instant, keep_from: Instant
     checkpoint(db, a, at, false)?;
     let id = a.id.as_str();
     store(db.exec(
-        "DELETE FROM redraw_checkpoints WHERE account_id = $1 AND at_ns < $2 AND n < \
-         (SELECT MAX(n) FROM redraw_checkpoints WHERE account_id = $1 AND at_ns < $2)",
+        "DELETE FROM redraw_checkpoints WHERE account_id = $1 AND at_ns < \
+         (SELECT MAX(at_ns) FROM redraw_checkpoints WHERE account_id = $1 AND at_ns < $2)",
         &[id.into(), ns(keep_from).into()],
     ))?;
     store(db.exec(
-        "DELETE FROM redraw_steps WHERE account_id = $1 AND n < \
-         (SELECT MIN(n) FROM redraw_checkpoints WHERE account_id = $1)",
+        "DELETE FROM redraw_steps WHERE account_id = $1 AND at_ns < \
+         (SELECT MIN(at_ns) FROM redraw_checkpoints WHERE account_id = $1)",
         &[id.into()],
     ))?;
     Ok(())
@@ -173,11 +189,15 @@ pub fn since(db: &mut dyn Db, account: &str, t: Instant) -> R<Option<(Account, V
     let Some(row) = pick.map(|i| &rows[i]) else {
         return Ok(None);
     };
-    let n = row[0].int().unwrap_or_default();
+    let (n, at) = (
+        row[0].int().unwrap_or_default(),
+        row[1].int().unwrap_or_default(),
+    );
     let cp: Account = serde_json::from_str(row[3].text().unwrap_or_default()).map_err(internal)?;
     let steps = store(db.query(
-        "SELECT n, kind, body, drawn, at_ns FROM redraw_steps WHERE account_id = $1 AND n >= $2 ORDER BY at_ns, n",
-        &[account.into(), n.into()],
+        "SELECT n, kind, body, drawn, at_ns FROM redraw_steps WHERE account_id = $1 \
+         AND (at_ns > $2 OR (at_ns = $2 AND n >= $3)) ORDER BY at_ns, n",
+        &[account.into(), at.into(), n.into()],
     ))?;
     let kept = steps.iter().map(|r| kept(r)).collect::<R<Vec<_>>>()?;
     Ok(Some((cp, kept)))

@@ -146,6 +146,12 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE redraw_checkpoints (
         account_id TEXT NOT NULL, n BIGINT NOT NULL, at_ns BIGINT NOT NULL,
         barrier BIGINT NOT NULL, snapshot TEXT NOT NULL, PRIMARY KEY (account_id, n))",
+    // A checkpoint is named by its instant and step number together: the opening one and
+    // the one before the first step share a number (`books::steps`).
+    "DROP TABLE redraw_checkpoints;
+     CREATE TABLE redraw_checkpoints (
+        account_id TEXT NOT NULL, n BIGINT NOT NULL, at_ns BIGINT NOT NULL,
+        barrier BIGINT NOT NULL, snapshot TEXT NOT NULL, PRIMARY KEY (account_id, at_ns, n))",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
