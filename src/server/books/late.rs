@@ -226,7 +226,20 @@ fn book(
             late_id.get_or_insert((u.id.to_string(), u.at));
             first_booking(db, a, (k.n, u), items, &new, d, now)?;
         } else {
-            let was = k.drawn.as_ref().map(Drawn::from_json).unwrap_or_default();
+            // The same text is the same draw; another text is read before deciding.
+            let text = new.to_json().to_string();
+            if k.drawn.as_deref() == Some(text.as_str()) {
+                continue;
+            }
+            let was: Option<Value> = k
+                .drawn
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| {
+                    Failure::internal(format!("a recorded step cannot be read back: {e}"))
+                })?;
+            let was = was.as_ref().map(Drawn::from_json).unwrap_or_default();
             if was != new {
                 adjusted += 1;
                 adjust(db, a, (k.n, u), items, (&was, &new), d, now)?;

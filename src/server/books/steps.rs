@@ -167,7 +167,8 @@ pub fn is_late(db: &mut dyn Db, a: &Acct, t: Instant) -> R<bool> {
 pub struct Kept {
     pub n: i64,
     pub timed: Timed,
-    pub drawn: Option<Value>,
+    /// What it drew as the books keep it (JSON text, read only where it may have moved).
+    pub drawn: Option<String>,
 }
 
 /// Where a re-draw reaching back to `t` starts: the last barrier when it lies after `t`,
@@ -217,11 +218,7 @@ fn kept(r: &[crate::server::storage::sql::Val]) -> R<Kept> {
         Step::Usage(u) => u.at,
         _ => at,
     };
-    let drawn = r[3]
-        .text()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(internal)?;
+    let drawn = r[3].text().map(str::to_string);
     Ok(Kept {
         n: r[0].int().unwrap_or_default(),
         timed: Timed { at, step },
