@@ -164,10 +164,12 @@ pub fn record(
     let cuts = day_cuts(&kept);
     let r = redraw(&a.card, &a.versions, &input, (&timed, &cuts), at_once)
         .map_err(|e| Failure::invalid(e.within("events")))?;
+    let (payments, adjusted) = book(db, a, (&kept, &fresh), &r, provider, expired, now)?;
+    // After the reloads it charged were kept as steps (each drops checkpoints after it).
     for (k, snap) in &r.checkpoints {
         steps::redrawn(db, &a.id, (kept[*k].timed.at, kept[*k].n), snap)?;
     }
-    let (payments, adjusted) = book(db, a, (&kept, &fresh), &r, provider, expired, now)?;
+    count_inbound(a, events, now)?;
     let items = kept
         .iter()
         .zip(r.items)
@@ -182,6 +184,24 @@ pub fn record(
         adjusted,
         alerts,
     }))
+}
+
+/// SEMANTICS 18: reported inbound toll-free calls count toward the limits as ended ones,
+/// as `POST /usage` counts them in time order.
+pub(crate) fn count_inbound(a: &mut Acct, events: &[Usage], now: Instant) -> R<()> {
+    use crate::engine::model::CallDirection::Inbound;
+    for u in events {
+        let Some(c) = u
+            .call
+            .as_ref()
+            .filter(|c| c.toll_free && c.direction == Inbound)
+        else {
+            continue;
+        };
+        crate::engine::inbound::record(&mut a.snap, None, u.at, c.connected_seconds.0, now)
+            .map_err(|e| Failure::invalid(e.within("events")))?;
+    }
+    Ok(())
 }
 
 /// Where the re-drawn steps cross into a new day of step time: the books' next checkpoints,

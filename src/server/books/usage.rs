@@ -20,7 +20,6 @@ pub use crate::engine::call_body::MAX_ID;
 use crate::engine::drawdown::{AlertEvent, Item};
 use crate::engine::drawdown::{Preview, PreviewInput, Usage};
 use crate::engine::error::Code;
-use crate::engine::model::CallDirection::Inbound;
 use crate::engine::reload::ReloadEvent;
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, Kind, R};
@@ -264,16 +263,7 @@ fn charge_event(
     let drawn_after_expiry = drawn_from(&a.snap.grants, &applied.account.grants, expired);
     let booked_before = super::accounts::booked(&a.snap);
     a.snap = applied.account;
-    // SEMANTICS 18: reported inbound toll-free calls count toward the limits as ended ones.
-    if let Some(c) = u
-        .call
-        .as_ref()
-        .filter(|c| c.toll_free && c.direction == Inbound)
-    {
-        let seconds = c.connected_seconds.0;
-        crate::engine::inbound::record(&mut a.snap, None, u.at, seconds, now)
-            .map_err(|e| Failure::invalid(e.within("events")))?;
-    }
+    super::late::count_inbound(a, std::slice::from_ref(u), now)?;
     let charge = Charge {
         id: &u.id,
         agent: u.agent_id.as_deref(),
