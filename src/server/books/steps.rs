@@ -2,9 +2,9 @@
 //! time order"): every usage event drawn, credits landed and reload paid, numbered in the
 //! order they were recorded (`n`, from the account's id counter), and checkpoints of the
 //! account at (`at`, `n`), each holding exactly the steps before it in time order (ties by
-//! `n`): written before a step drawn in time order, and at day boundaries of a re-draw. A late event is
-//! re-drawn from the last checkpoint at or before its instant through every step since
-//! (`engine::redraw`). Checkpoints dated after a step that arrives late no longer hold the
+//! `n`): written before a step drawn in time order, and at day boundaries of a re-draw. A
+//! late event is re-drawn from the last checkpoint at or before its instant through every
+//! step since (`engine::redraw`). Checkpoints dated after a step that arrives late no longer hold the
 //! time order and are dropped; a barrier (a plan switch, a refund, allowances held back for
 //! a fee) changes the account in ways no step replays, so no re-draw starts before one.
 
@@ -119,8 +119,8 @@ fn write_checkpoint(db: &mut dyn Db, a: &Acct, at_ns: i64, barrier: bool) -> R<(
 }
 
 /// Before drawing a step at `at` in time order: a checkpoint when the last is a day older
-/// (the opening one when there is none), and what lies before the window (`keep_from`) let go, all but the
-/// last checkpoint before it.
+/// (the opening one when there is none), and what lies before the window (`keep_from`) let
+/// go, all but the last checkpoint before it.
 pub fn due_checkpoint(db: &mut dyn Db, a: &Acct, at: Instant, keep_from: Instant) -> R<()> {
     let rows = store(db.query(
         "SELECT MAX(at_ns) FROM redraw_checkpoints WHERE account_id = $1",
