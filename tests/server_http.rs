@@ -244,13 +244,7 @@ fn webhook_urls_are_checked_and_managed_from_the_dashboard() {
     let s = Server::start(&fresh_store("sqlite"), &[]);
     let create = |id: &str, url: &str| {
         let body = json!({ "id": id, "rateCard": card(), "account": {}, "webhookUrl": url });
-        call(
-            "POST",
-            &format!("{}/admin/accounts", s.url),
-            Some(ADMIN),
-            None,
-            Some(&body.to_string()),
-        )
+        post(&s, ADMIN, "/admin/accounts", body)
     };
     for (i, bad) in [
         "http://169.254.169.254:80/latest/meta-data/",
