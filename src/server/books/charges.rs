@@ -75,25 +75,11 @@ pub fn book(
         detail,
     };
     let (seq, _, _) = entry(db, a, now, e)?;
-    store(db.exec(
-        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
-        &[a.id.as_str().into(), c.id.into(), seq.into()],
-    ))?;
-    db.memo().record_id(&a.id, c.id);
+    record_id(db, a, c.id, seq)?;
     for (grant, credits) in c.drawn_after_expiry {
         reverse_expiry(db, a, grant, *credits, (c.id, c.at), now)?;
     }
-    let mut n = 0i64;
-    for item in c.items {
-        book_lines(
-            db,
-            &a.id,
-            (c.id, c.agent, &mut n),
-            item,
-            a.snap.time_zone,
-            (days, touched),
-        )?;
-    }
+    book_items(db, a, (c.id, c.agent), c.items, (days, touched))?;
     let payments = book_reloads(db, provider, a, c.reloads, now)?;
     // A renewal this charge crossed owes its plan fee (SEMANTICS 16).
     super::fees::charge_due(db, provider, a, now)?;
@@ -105,6 +91,39 @@ pub fn book(
         enqueue(db, a, "balance.alert", &payload, now)?;
     }
     Ok(payments)
+}
+
+/// A charged usage's id, recorded once, under its ledger entry `seq`.
+pub fn record_id(db: &mut dyn Db, a: &Acct, id: &str, seq: i64) -> R<()> {
+    store(db.exec(
+        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
+        &[a.id.as_str().into(), id.into(), seq.into()],
+    ))?;
+    db.memo().record_id(&a.id, id);
+    Ok(())
+}
+
+/// A usage event's items' lines (`book_lines`, numbered across its items).
+pub fn book_items(
+    db: &mut dyn Db,
+    a: &Acct,
+    (id, agent): (&str, Option<&str>),
+    items: &[Item],
+    (days, touched): (&mut rollup::Days, &mut BTreeSet<rollup::Key>),
+) -> R<()> {
+    let mut n = 0i64;
+    for item in items {
+        let tz = a.snap.time_zone;
+        book_lines(
+            db,
+            &a.id,
+            (id, agent, &mut n),
+            item,
+            tz,
+            (&mut *days, &mut *touched),
+        )?;
+    }
+    Ok(())
 }
 
 /// A usage item's lines in `usage_lines` (numbered on from `n`, across the items of one

@@ -75,6 +75,7 @@ pub(crate) fn book_due(
 
 /// What usage took from grants whose expiry is already booked: late usage, dated while the
 /// grant was still active, rightly draws it (SEMANTICS 5), so the booked expiry was too large.
+/// A re-draw (SEMANTICS 15) may also leave such a grant more than before: then negative.
 pub(crate) fn drawn_from(
     before: &[Grant],
     after: &[Grant],
@@ -85,7 +86,7 @@ pub(crate) fn drawn_from(
         .filter(|g| expired.contains(&g.id))
         .filter_map(|g| {
             let now = after.iter().find(|h| h.id == g.id)?.remaining;
-            (now < g.remaining).then(|| (g.id.clone(), g.remaining - now))
+            (now != g.remaining).then(|| (g.id.clone(), g.remaining - now))
         })
         .collect()
 }

@@ -4,8 +4,8 @@
 //! Payments keep what they paid; reloads the re-draw calls for beyond them are charged now.
 
 use super::accounts::{enqueue, entry, Acct, Entry};
-use super::charges::{self, book_lines};
-use super::expiries::reverse_expiry;
+use super::charges::{self, book_items, record_id};
+use super::expiries::{drawn_from, reverse_expiry};
 use super::provider::PaymentProvider;
 use super::steps::{self, Kept};
 use crate::engine::calendar::Instant;
@@ -262,7 +262,7 @@ fn book(
             let was = was.as_ref().map(Drawn::from_json).unwrap_or_default();
             if was != new {
                 adjusted += 1;
-                adjust(db, a, (k.n, u), items, (&was, &new), d, now)?;
+                adjust(db, a, (k.n, u, &text), items, (&was, &new), d, now)?;
             }
         }
     }
@@ -270,16 +270,8 @@ fn book(
         rollup::write(db, &a.id, &days, touched.iter())?;
     }
     let (id, at) = late_id.unwrap_or_else(|| (String::new(), now));
-    for g in old.grants.iter().filter(|g| expired.contains(&g.id)) {
-        let after = a
-            .snap
-            .grants
-            .iter()
-            .find(|h| h.id == g.id)
-            .map_or(g.remaining, |h| h.remaining);
-        if after != g.remaining {
-            reverse_expiry(db, a, &g.id, g.remaining - after, (&id, at), now)?;
-        }
+    for (grant, credits) in drawn_from(&old.grants, &a.snap.grants, expired) {
+        reverse_expiry(db, a, &grant, credits, (&id, at), now)?;
     }
     let payments = charges::book_reloads(db, provider, a, &r.reloads, now)?;
     super::fees::charge_due(db, provider, a, now)?;
@@ -308,13 +300,15 @@ fn first_booking(
                         "redrawn": true }),
     };
     let (seq, _, _) = entry(db, a, now, e)?;
-    store(db.exec(
-        "INSERT INTO usage_ids (account_id, usage_id, seq) VALUES ($1, $2, $3)",
-        &[a.id.as_str().into(), (&*u.id).into(), seq.into()],
-    ))?;
-    db.memo().record_id(&a.id, &u.id);
-    lines(db, a, u, items, (days, touched))?;
-    set_drawn(db, a, n, new)
+    record_id(db, a, &u.id, seq)?;
+    book_items(
+        db,
+        a,
+        (&u.id, u.agent_id.as_deref()),
+        items,
+        (days, touched),
+    )?;
+    set_drawn(db, a, n, &new.to_json().to_string())
 }
 
 /// What moved for an event drawn before: an `adjustment` entry per source whose credits
@@ -322,7 +316,7 @@ fn first_booking(
 fn adjust(
     db: &mut dyn Db,
     a: &mut Acct,
-    (n, u): (i64, &Usage),
+    (n, u, text): (i64, &Usage, &str),
     items: &[Item],
     (was, new): (&Drawn, &Drawn),
     (days, touched): (&mut rollup::Days, &mut BTreeSet<rollup::Key>),
@@ -373,30 +367,14 @@ fn adjust(
         entry(db, a, now, e)?;
     }
     unbook_lines(db, a, u, days, touched)?;
-    lines(db, a, u, items, (days, touched))?;
-    set_drawn(db, a, n, new)
-}
-
-fn lines(
-    db: &mut dyn Db,
-    a: &Acct,
-    u: &Usage,
-    items: &[Item],
-    (days, touched): (&mut rollup::Days, &mut BTreeSet<rollup::Key>),
-) -> R<()> {
-    let mut line = 0i64;
-    for item in items {
-        let ids = (&*u.id, u.agent_id.as_deref(), &mut line);
-        book_lines(
-            db,
-            &a.id,
-            ids,
-            item,
-            a.snap.time_zone,
-            (&mut *days, &mut *touched),
-        )?;
-    }
-    Ok(())
+    book_items(
+        db,
+        a,
+        (&u.id, u.agent_id.as_deref()),
+        items,
+        (days, touched),
+    )?;
+    set_drawn(db, a, n, text)
 }
 
 /// An event's lines taken out of `usage_lines` and its day totals.
@@ -427,29 +405,23 @@ fn unbook_lines(
     Ok(())
 }
 
-fn set_drawn(db: &mut dyn Db, a: &Acct, n: i64, d: &Drawn) -> R<()> {
+/// What step `n` drew, as the steps keep it (`Drawn::to_json`'s text).
+fn set_drawn(db: &mut dyn Db, a: &Acct, n: i64, text: &str) -> R<()> {
     store(db.exec(
         "UPDATE redraw_steps SET drawn = $1 WHERE account_id = $2 AND n = $3",
-        &[
-            d.to_json().to_string().into(),
-            a.id.as_str().into(),
-            n.into(),
-        ],
+        &[text.into(), a.id.as_str().into(), n.into()],
     ))?;
     Ok(())
 }
 
-/// The day totals around every re-drawn step (local dates lie within a day of UTC's).
+/// The day totals around every re-drawn step, in time order (local dates lie within a day
+/// of UTC's).
 fn days_of(db: &mut dyn Db, a: &Acct, kept: &[Kept]) -> R<rollup::Days> {
     let (Some(first), Some(last)) = (kept.first(), kept.last()) else {
         return Ok(rollup::Days::default());
     };
     let needs = Needs {
-        days: Some(Needs::dates_around(
-            first.timed.at,
-            last.timed.at.max(first.timed.at),
-            1,
-        )),
+        days: Some(Needs::dates_around(first.timed.at, last.timed.at, 1)),
         ..Needs::default()
     };
     Ok(store(memo::read_known(db, &a.id, &needs))?.days)

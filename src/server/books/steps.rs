@@ -81,16 +81,7 @@ pub fn checkpoint(db: &mut dyn Db, a: &Acct, at: Instant, barrier: bool) -> R<()
 
 /// A re-draw's checkpoint: `snap`, the account before step `n` at `at`.
 pub fn redrawn(db: &mut dyn Db, account: &str, (at, n): (Instant, i64), snap: &Account) -> R<()> {
-    let snap = serde_json::to_string(snap).map_err(internal)?;
-    store(db.exec(
-        "DELETE FROM redraw_checkpoints WHERE account_id = $1 AND at_ns = $2 AND n = $3",
-        &[account.into(), ns(at).into(), n.into()],
-    ))?;
-    store(db.exec(
-        "INSERT INTO redraw_checkpoints (account_id, n, at_ns, barrier, snapshot) VALUES ($1, $2, $3, 0, $4)",
-        &[account.into(), n.into(), ns(at).into(), snap.into()],
-    ))?;
-    Ok(())
+    put(db, account, (ns(at), n), false, snap)
 }
 
 /// The account's opening checkpoint: before every step, so whatever is dated before the
@@ -104,16 +95,25 @@ pub fn opening(db: &mut dyn Db, a: &Acct) -> R<()> {
 const OPENING: i64 = i64::MIN;
 
 fn write_checkpoint(db: &mut dyn Db, a: &Acct, at_ns: i64, barrier: bool) -> R<()> {
-    let snap = serde_json::to_string(&a.snap).map_err(internal)?;
-    let n = a.ids + 1;
-    let id = a.id.as_str();
+    put(db, &a.id, (at_ns, a.ids + 1), barrier, &a.snap)
+}
+
+/// Checkpoint (`at_ns`, `n`) of `account` written, or written again.
+fn put(
+    db: &mut dyn Db,
+    account: &str,
+    (at_ns, n): (i64, i64),
+    barrier: bool,
+    snap: &Account,
+) -> R<()> {
+    let snap = serde_json::to_string(snap).map_err(internal)?;
     store(db.exec(
         "DELETE FROM redraw_checkpoints WHERE account_id = $1 AND at_ns = $2 AND n = $3",
-        &[id.into(), at_ns.into(), n.into()],
+        &[account.into(), at_ns.into(), n.into()],
     ))?;
     store(db.exec(
         "INSERT INTO redraw_checkpoints (account_id, n, at_ns, barrier, snapshot) VALUES ($1, $2, $3, $4, $5)",
-        &[a.id.as_str().into(), n.into(), at_ns.into(), i64::from(barrier).into(), snap.into()],
+        &[account.into(), n.into(), at_ns.into(), i64::from(barrier).into(), snap.into()],
     ))?;
     Ok(())
 }
