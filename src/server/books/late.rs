@@ -301,14 +301,13 @@ fn first_booking(
     };
     let (seq, _, _) = entry(db, a, now, e)?;
     record_id(db, a, &u.id, seq)?;
-    book_items(
+    keep_draw(
         db,
         a,
-        (&u.id, u.agent_id.as_deref()),
+        (n, u, &new.to_json().to_string()),
         items,
         (days, touched),
-    )?;
-    set_drawn(db, a, n, &new.to_json().to_string())
+    )
 }
 
 /// What moved for an event drawn before: an `adjustment` entry per source whose credits
@@ -367,14 +366,7 @@ fn adjust(
         entry(db, a, now, e)?;
     }
     unbook_lines(db, a, u, days, touched)?;
-    book_items(
-        db,
-        a,
-        (&u.id, u.agent_id.as_deref()),
-        items,
-        (days, touched),
-    )?;
-    set_drawn(db, a, n, text)
+    keep_draw(db, a, (n, u, text), items, (days, touched))
 }
 
 /// An event's lines taken out of `usage_lines` and its day totals.
@@ -405,8 +397,16 @@ fn unbook_lines(
     Ok(())
 }
 
-/// What step `n` drew, as the steps keep it (`Drawn::to_json`'s text).
-fn set_drawn(db: &mut dyn Db, a: &Acct, n: i64, text: &str) -> R<()> {
+/// Step `n`'s lines and day totals, and what it drew as the steps keep it
+/// (`Drawn::to_json`'s text).
+fn keep_draw(
+    db: &mut dyn Db,
+    a: &Acct,
+    (n, u, text): (i64, &Usage, &str),
+    items: &[Item],
+    days: (&mut rollup::Days, &mut BTreeSet<rollup::Key>),
+) -> R<()> {
+    book_items(db, a, (&u.id, u.agent_id.as_deref()), items, days)?;
     store(db.exec(
         "UPDATE redraw_steps SET drawn = $1 WHERE account_id = $2 AND n = $3",
         &[text.into(), a.id.as_str().into(), n.into()],
