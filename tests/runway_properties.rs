@@ -74,10 +74,10 @@ fn input() -> impl Strategy<Value = Value> {
             (any::<bool>(), 0u64..31, prop::option::of(0u32..400), prop::option::of(0u32..200)),
             prop::option::of((1u32..4, 1u32..6, prop::option::of(1u32..3))),
             (prop::option::of(50u32..400), any::<bool>(), any::<bool>()),
-            (5u64..9, 1u64..46, 0u32..40),
+            (5u64..9, 1u64..46, 0u32..40, prop::option::of(0i64..46 * 24)),
         )
     })
-    .prop_map(|(zone, grants, basis, plan, reload, (limit, stop, alerts), (bd, hd, owed))| {
+    .prop_map(|(zone, grants, basis, plan, reload, (limit, stop, alerts), (bd, hd, owed, change))| {
         let grants: Vec<Value> = grants.into_iter().enumerate()
             .map(|(i, mut g)| { g["id"] = json!(format!("g{i}")); g }).collect();
         let basis: Vec<Value> = basis.into_iter().enumerate()
@@ -103,11 +103,20 @@ fn input() -> impl Strategy<Value = Value> {
             account["alerts"] = json!({ "info": { "threshold": "400" }, "critical": { "threshold": "50" },
                                         "state": if stop { "info" } else { "ok" } });
         }
+        let card = |minute: &str, message: &str| json!({ "currency": "USD", "creditsPerUnit": "100",
+            "voice": { "perMinute": minute, "increment": "60/60", "connectFee": "0.05" },
+            "tollFreeSurcharge": { "perMinute": "2" }, "chat": { "perMessage": message },
+            "numbers": { "local": { "monthly": "150" } } });
+        // A price change some hour into the horizon (or none): the forecast prices each copy
+        // of an item by the version in force at its instant, as the preview does.
+        let versions: Vec<Value> = change.into_iter().map(|h| {
+            let mut v = card("11", "0.41");
+            v["version"] = json!(2);
+            v["effectiveFrom"] = json!(iso(t(AT) + Duration::hours(h)));
+            v
+        }).collect();
         json!({
-            "rateCard": { "currency": "USD", "creditsPerUnit": "100",
-                "voice": { "perMinute": "9", "increment": "60/60", "connectFee": "0.05" },
-                "tollFreeSurcharge": { "perMinute": "2" }, "chat": { "perMessage": "0.37" },
-                "numbers": { "local": { "monthly": "150" } } },
+            "rateCard": card("9", "0.37"), "rateCardVersions": versions,
             "account": account, "at": AT, "basis": basis, "basisDays": bd, "horizonDays": hd,
         })
     })
@@ -165,7 +174,8 @@ proptest! {
         let forecast = drawdown::eval("forecastRunway", &input).unwrap();
         let (usage, end) = repeated(&input);
         let preview = drawdown::eval("previewDrawdown", &json!({
-            "rateCard": input["rateCard"], "account": input["account"], "usage": usage, "asOf": AT,
+            "rateCard": input["rateCard"], "rateCardVersions": input["rateCardVersions"],
+            "account": input["account"], "usage": usage, "asOf": AT,
         })).unwrap();
         prop_assert_eq!(&forecast["reloads"], &preview["reloads"]);
         prop_assert_eq!(&forecast["alerts"], &preview["alerts"]);

@@ -520,7 +520,10 @@ pub(crate) struct State {
     has_plan: bool,
     pub(crate) included: u64,
     pub(crate) owed: Decimal,
-    pub(crate) spent: BTreeMap<String, Decimal>,
+    /// Agents' spend this cycle, sorted by agent id: a charge finds its agent once, by
+    /// binary search, and keeps the slot for the update (two map lookups were 3 % of a
+    /// forecast, BENCHMARKS.md).
+    pub(crate) spent: Vec<(String, Decimal)>,
     pub(crate) cycle: Option<CycleAt>,
     pub(crate) reload_day: Option<ReloadDay>,
     /// A reload waiting for its payment (ledger mode only); it blocks further reloads.
@@ -542,6 +545,9 @@ pub(crate) struct State {
     /// a charge went uncovered), `uncovered` records it.
     pub(crate) keep_lines: bool,
     pub(crate) uncovered: bool,
+    /// Lines priced before, by usage index, for a drawdown that charges the same usage again
+    /// (a forecast's copies of its basis); `None`: every item is priced afresh.
+    pub(crate) priced: Option<Vec<Option<Priced>>>,
     /// Reloads already paid, in the order the books set them off: a re-draw (SEMANTICS 15)
     /// lands the next of them where it calls for a reload, instead of a new payment.
     pub(crate) paid: std::collections::VecDeque<ReloadEvent>,
@@ -557,12 +563,27 @@ pub(crate) struct Renewal {
 
 /// Each agent's spend this cycle. Inserted one by one: the agents are in key order already,
 /// and `collect` into a map links a stable sort for it (1 KB of the wasm module).
-fn agents_spent(account: &Account) -> BTreeMap<String, Decimal> {
-    let mut spent = BTreeMap::new();
-    for (k, a) in &account.agents {
-        spent.insert(k.clone(), a.spent_this_cycle.unwrap_or_default());
-    }
+fn agents_spent(account: &Account) -> Vec<(String, Decimal)> {
+    // A `BTreeMap` iterates in key order: the vector is sorted.
+    let spent = account.agents.iter();
     spent
+        .map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default()))
+        .collect()
+}
+
+/// `spent` as a map. Filled by `insert`: a `collect` into a `BTreeMap` links a stable sort
+/// (5 KB of the gzipped `.wasm`, BENCHMARKS.md).
+fn spend_map(spent: &[(String, Decimal)]) -> BTreeMap<String, Decimal> {
+    let mut map = BTreeMap::new();
+    for (k, v) in spent {
+        map.insert(k.clone(), *v);
+    }
+    map
+}
+
+/// Where agent `a`'s spend is in `spent` (sorted by id), or where it would go.
+fn spend_slot(spent: &[(String, Decimal)], a: &str) -> std::result::Result<usize, usize> {
+    spent.binary_search_by(|(k, _)| k.as_str().cmp(a))
 }
 
 impl State {
@@ -604,6 +625,7 @@ impl State {
             renewals: None,
             keep_lines: true,
             uncovered: false,
+            priced: None,
             paid: Default::default(),
         }
     }
@@ -736,7 +758,7 @@ fn renew_cycle(st: &mut State, account: &Account, t: Instant) -> Result<()> {
             end: new_end,
             index: n + 1,
         });
-        st.spent.values_mut().for_each(|s| *s = Decimal::ZERO);
+        st.spent.iter_mut().for_each(|(_, s)| *s = Decimal::ZERO);
         let forfeited = match &account.plan {
             Some(plan) => renew_plan(st, plan, (end, new_end)),
             None => vec![],
@@ -909,6 +931,53 @@ fn lines_into(
             Ok(())
         }
     }
+}
+
+/// An item's lines and their total as one card version priced them.
+#[derive(Clone)]
+pub(crate) struct Priced {
+    /// The version's address: versions are borrowed for the whole drawdown.
+    card: *const RateCard,
+    lines: Vec<ChargeLine>,
+    charged: Decimal,
+}
+
+/// An event's lines into `out` and their total: from `st.priced` when it holds them for this
+/// card version and no included minutes could change them (a call's lines depend on the
+/// included seconds left; a chat's or a rental's never do, nor a call's once none are left).
+fn price(
+    out: &mut Vec<ChargeLine>,
+    card: &RateCard,
+    (st, account): (&mut State, &Account),
+    ev: &Event,
+    use_plan: bool,
+) -> Result<Decimal> {
+    let same = ev.usage.kind != UsageKind::Call || !use_plan || st.included == 0;
+    let reusable = same && ev.period.is_none() && ev.days.is_none() && st.priced.is_some();
+    let slot = st
+        .priced
+        .as_ref()
+        .and_then(|p| p.get(ev.idx))
+        .and_then(|p| p.as_ref());
+    if let Some(p) = slot.filter(|p| reusable && std::ptr::eq(p.card, card)) {
+        out.extend_from_slice(&p.lines);
+        return Ok(p.charged);
+    }
+    lines_into(out, card, (st, account), ev, use_plan)?;
+    let charged = total(card, out)?;
+    if let Some(slot) = st
+        .priced
+        .as_mut()
+        .and_then(|p| p.get_mut(ev.idx))
+        .filter(|_| reusable)
+    {
+        *slot = Some(Priced {
+            card,
+            lines: out.clone(),
+            charged,
+        });
+    }
+    Ok(charged)
 }
 
 /// The first instant of the local day after `t`'s.
@@ -1176,7 +1245,7 @@ fn closing_preview(
         owed,
         balance_before,
         balance_after: spendable(&st.grants, st.owed, last_t),
-        agent_spend: st.spent.clone(),
+        agent_spend: spend_map(&st.spent),
     }
 }
 
@@ -1249,10 +1318,11 @@ fn charge(
     } else {
         u.agent_id.as_deref()
     };
-    let spent = agent
-        .and_then(|a| st.spent.get(a))
-        .copied()
-        .unwrap_or_default();
+    let slot = agent.map(|a| spend_slot(&st.spent, a));
+    let spent = match slot {
+        Some(Ok(i)) => st.spent[i].1,
+        _ => Decimal::ZERO,
+    };
     let plan_left = st.plan_left(account.plan.is_some());
     let g = gate(account, agent, spent, st.has_plan, plan_left);
     if let Gate::Refused(reason) = g {
@@ -1271,8 +1341,7 @@ fn charge(
     // One buffer for every item's lines: a `Vec` a line was an allocation an item.
     let mut lines = std::mem::take(&mut st.lines);
     lines.clear();
-    lines_into(&mut lines, card, (st, account), ev, use_plan)?;
-    let charged = total(card, &lines)?;
+    let charged = price(&mut lines, card, (st, account), ev, use_plan)?;
     // Exactly as many as it has (a kept item holds them), or the buffer an item handed out
     // gave back: an allocation and a free an item, 1-2 ms of 100,000 items in wasm.
     let mut drawn = std::mem::take(&mut st.spare);
@@ -1281,14 +1350,13 @@ fn charge(
         allocate(st, line, use_plan, &mut drawn)?;
     }
     st.lines = lines;
-    if let Some(a) = agent {
-        // `get_mut` first: most items' agents are known, and a key costs an allocation.
-        match st.spent.get_mut(a) {
-            Some(s) => *s = amount::checked(s.checked_add(charged), "agentSpend")?,
-            None => {
-                st.spent.insert(a.to_string(), charged);
-            }
+    // Nothing changed `st.spent` since the slot was found.
+    match (agent, slot) {
+        (_, Some(Ok(i))) => {
+            st.spent[i].1 = amount::checked(spent.checked_add(charged), "agentSpend")?
         }
+        (Some(a), Some(Err(i))) => st.spent.insert(i, (a.to_string(), charged)),
+        _ => {}
     }
     let item = Item {
         id: u.id.clone(),
@@ -1481,7 +1549,8 @@ pub(crate) fn snapshot(opening: &Account, st: State) -> Account {
         account.included_seconds_remaining = Some(crate::engine::amount::Seconds(st.included));
     }
     for (id, a) in account.agents.iter_mut() {
-        a.spent_this_cycle = Some(st.spent.get(id).copied().unwrap_or_default());
+        let slot = spend_slot(&st.spent, id).ok();
+        a.spent_this_cycle = Some(slot.map_or(Decimal::ZERO, |i| st.spent[i].1));
     }
     for (id, spent) in &st.spent {
         account

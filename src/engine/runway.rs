@@ -110,6 +110,8 @@ pub fn forecast_runway(input: &RunwayInput) -> Result<Runway> {
     f.d.st.keep_lines = false;
     // Nothing reads where a forecast's credits came from.
     f.d.st.set_allocations(false);
+    // Each basis item is charged once a copy: priced once while its lines cannot change.
+    f.d.st.priced = Some(vec![None; input.basis.len()]);
     let mut r = rental_order.iter().map(|&i| &rentals[i]).peekable();
     for k in copies(input, &order, (period, end)) {
         for &i in &order {
@@ -264,7 +266,16 @@ fn copies(
 }
 
 fn shift(t: Instant, secs: i64) -> Instant {
-    // From the timestamp: adding a `Duration` walks the calendar date (5 % of a forecast).
+    // Whole days (a period always is) move the date alone, which chrono does in place within a
+    // year; a `Duration`, or a timestamp, walks the calendar (5-7 % of a forecast).
+    if let Some(days) = u64::try_from(secs).ok().filter(|s| s % DAY as u64 == 0) {
+        let d =
+            t.0.naive_utc()
+                .checked_add_days(chrono::Days::new(days / DAY as u64));
+        if let Some(d) = d {
+            return Instant(d.and_utc());
+        }
+    }
     let s = t.0.timestamp().saturating_add(secs);
     chrono::DateTime::from_timestamp(s, t.0.timestamp_subsec_nanos()).map_or(t, Instant)
 }
