@@ -109,3 +109,70 @@ fn the_forecast_is_the_core_on_the_posted_week_and_the_held_snapshot() {
         );
     }
 }
+
+/// `GET /billing/usage/events` answers the posted usage as the engine takes it: drawn down
+/// again by the core on the account as it was created, it costs what the books charged.
+#[test]
+fn usage_events_are_the_posted_items_and_cost_what_the_books_charged() {
+    for backend in backends() {
+        let s = Server::start(&fresh_store(backend), &[]);
+        let account = json!({ "timeZone": "UTC", "grants": [
+            { "id": "wallet", "type": "prepaid", "remaining": "9000" } ] });
+        let c = create_account(&s, "events", account.clone(), None);
+        let posted = week();
+        assert_eq!(
+            post_usage(&s, &c.key, "week", &posted).status,
+            200,
+            "{backend}"
+        );
+        let read = |path: &str| {
+            call(
+                "GET",
+                &format!("{}{path}", s.url),
+                Some(&c.read_key),
+                None,
+                None,
+            )
+        };
+        let get = |q: &str| read(&format!("/billing/usage/events{q}"));
+        let all = get("");
+        assert_eq!(all.status, 200, "{backend}: {}", all.body);
+        let items = all.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), posted.len(), "{backend}: {}", all.body);
+        assert_eq!(all.body["skipped"], json!(0));
+        let held = read("/billing/account").body;
+        let again = drawdown::eval(
+            "previewDrawdown",
+            &json!({ "rateCard": held["rateCard"], "account": account, "usage": items }),
+        )
+        .unwrap();
+        let wallet = read("/billing/wallet").body;
+        let dec = |v: &Value| {
+            v.as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        };
+        assert_eq!(
+            dec(&again["balanceAfter"]),
+            dec(&wallet["balance"]),
+            "{backend}"
+        );
+        // One day's window holds that day's items only; a bad date names its field.
+        let day = &instant(-86_400)[..10];
+        let one = get(&format!("?from={day}&to={day}"));
+        assert_eq!(
+            one.body["items"].as_array().map(Vec::len),
+            Some(4),
+            "{backend}: {}",
+            one.body
+        );
+        let bad = get("?from=yesterday");
+        let why = (&bad.body["error"]["code"], &bad.body["error"]["field"]);
+        assert_eq!(
+            (bad.status, why),
+            (400, (&json!("invalid_date"), &json!("from"))),
+            "{backend}"
+        );
+    }
+}

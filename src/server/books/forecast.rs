@@ -61,29 +61,7 @@ pub fn forecast(
             "the basis leaves the calendar",
         ));
     };
-    let sql = format!(
-        "SELECT usage_id, at, agent_id, code, quantity, credits FROM usage_lines \
-         WHERE account_id = $1 AND day >= $2 AND day < $3 ORDER BY at, usage_id, line LIMIT {}",
-        MAX_BASIS_LINES + 1
-    );
-    let rows = store(db.query(
-        &sql,
-        &[
-            a.id.as_str().into(),
-            from_day.to_string().into(),
-            today.to_string().into(),
-        ],
-    ))?;
-    if rows.len() > MAX_BASIS_LINES {
-        return Err(Failure::new(
-            crate::server::outcome::ServerCode::TooManyItems,
-            Some("basisDays"),
-            format!(
-                "the last {days} days hold more than {MAX_BASIS_LINES} usage lines; forecast from fewer days"
-            ),
-        ));
-    }
-    let (basis, skipped) = basis_of(&rows, a)?;
+    let (basis, skipped) = usage_between(db, a, (from_day, today), "basisDays")?;
     let input = RunwayInput {
         rate_card: a.card.clone(),
         rate_card_versions: a.versions.clone(),
@@ -102,6 +80,38 @@ pub fn forecast(
         skipped,
         runway,
     })
+}
+
+/// The usage items of the local days `[from, to)`, read back from their priced lines (see
+/// the module's note), and the rentals left out. More than `MAX_BASIS_LINES` lines is
+/// `too_many_items` on `field`: a shorter window answers.
+pub fn usage_between(
+    db: &mut dyn Sql,
+    a: &Acct,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+    field: &str,
+) -> R<(Vec<Usage>, usize)> {
+    let sql = format!(
+        "SELECT usage_id, at, agent_id, code, quantity, credits FROM usage_lines \
+         WHERE account_id = $1 AND day >= $2 AND day < $3 ORDER BY at, usage_id, line LIMIT {}",
+        MAX_BASIS_LINES + 1
+    );
+    let rows = store(db.query(
+        &sql,
+        &[
+            a.id.as_str().into(),
+            from.to_string().into(),
+            to.to_string().into(),
+        ],
+    ))?;
+    if rows.len() > MAX_BASIS_LINES {
+        return Err(Failure::new(
+            crate::server::outcome::ServerCode::TooManyItems,
+            Some(field),
+            format!("these days hold more than {MAX_BASIS_LINES} usage lines; ask for fewer days"),
+        ));
+    }
+    basis_of(&rows, a)
 }
 
 /// The usage items the lines were priced from, one per usage id and instant (a rental over

@@ -72,6 +72,43 @@ pub(crate) async fn usage_items(
     .await
 }
 
+/// `GET /billing/usage/events`: the usage items of a window of local days, as the engine takes
+/// them (a `previewDrawdown`'s `usage`), so a page can draw the account's own usage down on
+/// another plan (the billing portal's plan comparison).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UsageEvents {
+    time_zone: Zone,
+    from: String,
+    to: String,
+    items: Vec<crate::engine::drawdown::Usage>,
+    /// Rentals whose rate no number kind of the card has (a prorated first month).
+    skipped: usize,
+}
+
+pub(crate) async fn usage_events(
+    State(st): State<Shared>,
+    Query(w): Query<Window>,
+    c: Caller,
+) -> R<Done<UsageEvents>> {
+    c.require(READ)?;
+    read(&st, move |db| {
+        let a = load(db, &c.account, false)?;
+        let (from, to) = dates(&w, &a)?;
+        let next = to.succ_opt().unwrap_or(to);
+        let (items, skipped) =
+            crate::server::books::forecast::usage_between(db, &a, (from, next), "from")?;
+        Ok(Done::ok(UsageEvents {
+            time_zone: a.snap.time_zone,
+            from: from.to_string(),
+            to: to.to_string(),
+            items,
+            skipped,
+        }))
+    })
+    .await
+}
+
 /// `GET /billing/usage/summary`: the window's usage per channel and unit, and its total.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -38,6 +38,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/billing/limits/inbound"),
     ("GET", "/billing/usage"),
     ("GET", "/billing/usage/items"),
+    ("GET", "/billing/usage/events"),
     ("GET", "/billing/plans"),
     ("GET", "/billing/plans/{id}/versions"),
     ("GET", "/billing/subscription"),
@@ -106,6 +107,7 @@ pub fn router(state: Shared) -> Router {
         .route("/billing/limits/inbound", get(limits::get).put(limits::put))
         .route("/billing/usage", get(reports::usage_summary))
         .route("/billing/usage/items", get(reports::usage_items))
+        .route("/billing/usage/events", get(reports::usage_events))
         .route("/billing/plans", get(reports::plans))
         .route("/billing/plans/{id}/versions", get(reports::plan_versions))
         .route(
