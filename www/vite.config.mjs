@@ -11,5 +11,11 @@ export default defineConfig({
   base: "./",
   logLevel: "warn",
   resolve: { alias: { drawdown: fileURLToPath(new URL("../pkg/index.js", import.meta.url)) } },
-  build: { outDir: "dist", emptyOutDir: true, target: "es2022" },
+  // Two pages: the customer's billing portal (index.html) and the developers' pricing lab.
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    rollupOptions: { input: { portal: `${here}index.html`, lab: `${here}lab.html` } },
+  },
 });

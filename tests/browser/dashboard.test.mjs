@@ -89,7 +89,10 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-const offlineUrl = () => `http://127.0.0.1:${offline.address().port}/`;
+// The pricing lab (a page of static files: it works with no server behind it).
+const offlineUrl = () => `http://127.0.0.1:${offline.address().port}/lab.html`;
+const portal = (server = live) => `${server.url}/#session=${server.session}`;
+const lab = (server = live) => `${server.url}/lab.html#session=${server.session}`;
 
 test("offline: the call cost shown equals quoteCall for the edited card and call", async () => {
   const page = await open(offlineUrl());
@@ -337,9 +340,9 @@ test("live: the dashboard reads the wallet, plan and usage through the API with 
   // A call in progress: the live view shows it and what it holds (issue 12).
   const started = await api("POST", "/calls", live.key, { id: "dash-call", direction: "outbound", quotaSeconds: 120 });
   assert.equal(started.status, 200, JSON.stringify(started.body));
-  const page = await open(`${live.url}/#session=${live.session}`);
+  const page = await open(portal());
   await page.waitForSelector("#source-badge[data-mode=live]");
-  assert.equal(await page.textContent("#source-badge"), "Live: account demo");
+  assert.equal(await page.textContent("#source-badge"), "Account demo");
   assert.ok(!page.url().includes("session="), "the token leaves the address bar");
   const wallet = (await api("GET", "/billing/wallet", live.key)).body;
   assert.equal(await fig(page, "#live", "balance").getAttribute("data-value"), wallet.balance);
@@ -348,13 +351,17 @@ test("live: the dashboard reads the wallet, plan and usage through the API with 
   const usage = (await api("GET", "/billing/usage", live.key)).body;
   const rows = await page.$$eval("#live-usage tbody tr", (trs) => trs.map((t) => [t.dataset.channel, t.cells[2].dataset.value]));
   assert.deepEqual(rows, usage.usage.map((u) => [u.channel, u.credits]));
-  // The page previews on the server's own snapshot, and its pre-call answer is the server's.
-  const input = JSON.parse(await page.textContent("#precall-input"));
+  // The lab previews on a copy of the server's own snapshot, and its pre-call answer is the
+  // server's.
+  const labPage = await open(lab());
+  await labPage.waitForSelector("#source-badge[data-mode=live]");
+  assert.match(await labPage.textContent("#source-badge"), /^A copy of account demo: edits here change nothing on it/);
+  const input = JSON.parse(await labPage.textContent("#precall-input"));
   assert.equal(dd.previewDrawdown({ rateCard: input.rateCard, account: input.account, usage: [] }).balanceBefore, wallet.balance);
   const server = await api("POST", "/calls/authorize", live.key, { call: input.call });
   assert.equal(server.status, 200, JSON.stringify(server.body));
-  assert.equal(await fig(page, "#precall", "maxSeconds").getAttribute("data-value"), String(server.body.maxSeconds));
-  assert.equal(await fig(page, "#precall", "availableCredits").getAttribute("data-value"), server.body.availableCredits);
+  assert.equal(await fig(labPage, "#precall", "maxSeconds").getAttribute("data-value"), String(server.body.maxSeconds));
+  assert.equal(await fig(labPage, "#precall", "availableCredits").getAttribute("data-value"), server.body.availableCredits);
   assert.equal(await fig(page, "#live", "held").getAttribute("data-value"), wallet.held);
   assert.equal(wallet.held, started.body.hold.credits);
   assert.equal(await fig(page, "#live", "available").getAttribute("data-value"), wallet.available);
@@ -364,8 +371,10 @@ test("live: the dashboard reads the wallet, plan and usage through the API with 
   const probe = await api("POST", "/calls", live.key, { id: "probe", direction: input.call.direction, tollFree: input.call.tollFree,
     agentId: input.call.agentId, at: input.call.at });
   assert.equal(probe.status, 200, JSON.stringify(probe.body));
-  assert.equal(await fig(page, "#precall", "grantedSeconds").getAttribute("data-value"), String(probe.body.grantedSeconds));
-  assert.equal(await fig(page, "#precall", "holdCredits").getAttribute("data-value"), probe.body.hold.credits);
+  assert.equal(await fig(labPage, "#precall", "grantedSeconds").getAttribute("data-value"), String(probe.body.grantedSeconds));
+  assert.equal(await fig(labPage, "#precall", "holdCredits").getAttribute("data-value"), probe.body.hold.credits);
+  assert.deepEqual(labPage.errors, []);
+  await labPage.close();
   for (const id of ["dash-call", "probe"]) {
     assert.equal((await api("POST", `/calls/${id}/end`, live.key, { connectedSeconds: 30 })).status, 200);
   }
@@ -377,7 +386,7 @@ test("live: the dashboard reads the wallet, plan and usage through the API with 
 });
 
 test("live billing: details with a VIES check, a top-up with its tax quote, the ledger, invoices, PDF and CSV", async () => {
-  const page = await open(`${live.url}/#session=${live.session}`);
+  const page = await open(portal());
   await page.waitForSelector("#source-badge[data-mode=live]");
   await page.waitForSelector("#billing:not([hidden])");
   // A VAT ID that does not fit its country: plain words beside the form, the code on demand.
@@ -454,7 +463,11 @@ test("live billing: details with a VIES check, a top-up with its tax quote, the 
   const ledger = (await api("GET", "/billing/ledger?limit=1000", live.key)).body.entries;
   assert.equal(lines.length, ledger.length + 1);
   assert.equal(lines.at(-1), [ledger.at(-1).seq, ledger.at(-1).at, ledger.at(-1).kind, ledger.at(-1).reference, ledger.at(-1).credits, ledger.at(-1).balanceAfter].join(","));
-  // Auto-reload saved from the form lands in the account the server holds.
+  // Auto-recharge: Save waits while a field is wrong (nothing the server would refuse is
+  // sent); saved, it lands in the account the server holds.
+  await page.fill("#ar-threshold", "ten");
+  await page.waitForSelector("#ar-threshold-msg [data-code=invalid_decimal]");
+  assert.ok(await page.isDisabled("#ar-save"));
   await page.fill("#ar-threshold", "7.00");
   await page.fill("#ar-amount", "30.00");
   await page.fill("#ar-pm", "pm_test_dashboard");
@@ -481,7 +494,7 @@ test("live top-up through a provider that confirms later: pending, then the cred
   const ADMIN = "dashboard-test-admin-token-0123456789";
   const manual = await startDrawdown(["--payments", "manual", "--admin-token", ADMIN], "manual.db");
   try {
-    const page = await open(`${manual.url}/#session=${manual.session}`);
+    const page = await open(portal(manual));
     await page.waitForSelector("#billing:not([hidden])");
     const before = await fig(page, "#live", "balance").getAttribute("data-value");
     await page.fill("#tu-amount", "12");
@@ -512,8 +525,8 @@ test("live top-up through a provider that confirms later: pending, then the cred
     await page.waitForSelector('#account dd[data-key="planFee"][data-value="active"]');
     assert.match(await page.textContent('#account dd[data-key="planFee"]'), /paid/);
     assert.equal(await fig(page, "#account", "includedSecondsRemaining").getAttribute("data-value"), String(4000 * 60));
-    // A price change scheduled for tomorrow: the live preview prices the scenario's later
-    // items by it, as the server will (issue 28).
+    // A price change scheduled for tomorrow: the lab's preview of the account prices the
+    // scenario's later items by it, as the server will (issue 28).
     const inputs = await fetch(`${manual.url}/billing/account`, { headers: { authorization: `Bearer ${manual.key}` } }).then((r) => r.json());
     const tomorrow = new Date(Date.parse(inputs.asOf) + 86400000).toISOString().replace(/\.\d+Z$/, "Z");
     // Chat, since the Scale plan's own overage rate prices its voice minutes.
@@ -521,23 +534,25 @@ test("live top-up through a provider that confirms later: pending, then the cred
     const put = await fetch(`${manual.url}/admin/accounts/demo/rate-card`, { method: "PUT",
       headers: { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" }, body: JSON.stringify({ rateCard: dearer, effectiveFrom: tomorrow }) });
     assert.equal(put.status, 200, await put.text());
-    await page.reload();
-    await page.waitForFunction(() => document.querySelector("#preview-input")?.textContent.includes("rateCardVersions"));
-    const shown = JSON.parse(await page.textContent("#preview-input"));
+    assert.deepEqual(page.errors, []);
+    await page.close();
+    const labPage = await open(lab(manual));
+    await labPage.waitForFunction(() => document.querySelector("#preview-input")?.textContent.includes("rateCardVersions"));
+    const shown = JSON.parse(await labPage.textContent("#preview-input"));
     assert.equal(shown.rateCardVersions[0].effectiveFrom, tomorrow);
     const priced = dd.previewDrawdown(shown);
     assert.ok(shown.usage.some((u) => u.at >= tomorrow), "the scenario runs past the change");
     assert.notEqual(priced.balanceAfter, dd.previewDrawdown({ ...shown, rateCardVersions: [] }).balanceAfter);
-    await page.waitForFunction((v) => document.querySelector('#preview dd[data-key="balanceAfter"]')?.dataset.value === v, priced.balanceAfter);
-    assert.deepEqual(page.errors, []);
-    await page.close();
+    await labPage.waitForFunction((v) => document.querySelector('#preview dd[data-key="balanceAfter"]')?.dataset.value === v, priced.balanceAfter);
+    assert.deepEqual(labPage.errors, []);
+    await labPage.close();
   } finally {
     manual.child.kill("SIGTERM");
   }
 });
 
 test("live account: seed 002's figures, a plan switch, alert thresholds, the webhook and agent limits saved", async () => {
-  const page = await open(`${live.url}/#session=${live.session}`);
+  const page = await open(portal());
   await page.waitForSelector("#account:not([hidden])");
   const wallet = (await api("GET", "/billing/wallet", live.key)).body;
   const inputs = (await api("GET", "/billing/account", live.key)).body;
@@ -556,15 +571,25 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
   const target = plans.find((p) => p.id !== inputs.account.plan?.id);
   await page.selectOption("#plan-pick", target.id);
   assert.match(await page.textContent("#plan-effect"), new RegExp(`replaced by ${target.includedMinutes} minutes`));
-  // What the switch does to the preview's usage, from the engine, before it is made.
-  const input = JSON.parse(await page.textContent("#preview-input"));
-  const whatif = page.locator("#plan-whatif");
-  const cycle = { start: await whatif.getAttribute("data-cycle-start"), end: await whatif.getAttribute("data-cycle-end") };
-  const then = dd.previewDrawdown({ rateCard: input.rateCard, usage: input.usage, detail: "summary",
-    account: { ...input.account, plan: target, cycle, includedSecondsRemaining: target.includedMinutes * 60 } });
-  assert.equal(await page.getAttribute('#plan-whatif [data-key="then"]', "data-value"), then.balanceAfter);
-  assert.equal(await page.getAttribute('#plan-whatif [data-key="then"]', "data-included"), String(then.includedSecondsRemaining));
-  assert.equal(await page.getAttribute('#plan-whatif [data-key="now"]', "data-value"), dd.previewDrawdown({ ...input, detail: "summary" }).balanceAfter);
+  // Every plan priced on the account's own usage (the server's items, drawn down by the
+  // engine in the page), before a switch: the same numbers the engine gives here.
+  const compare = page.locator("#plan-compare");
+  const from = await compare.getAttribute("data-from");
+  const to = await compare.getAttribute("data-to");
+  const events = (await api("GET", `/billing/usage/events?from=${from}&to=${to}`, live.key)).body;
+  assert.ok(events.items.length > 0, "the demo account has usage to compare on");
+  assert.match(await page.textContent("#plan-compare-words"), new RegExp(`${events.items.length} usage items`));
+  const first = events.items.map((u) => u.at).sort()[0];
+  const end = new Date(Date.parse(first) + 32 * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+  for (const p of plans) {
+    const seconds = p.includedMinutes * 60;
+    const on = dd.previewDrawdown({ rateCard: inputs.rateCard, rateCardVersions: inputs.rateCardVersions ?? [], usage: events.items, detail: "summary",
+      account: { timeZone: inputs.account.timeZone, plan: p, cycle: { start: first, end }, includedSecondsRemaining: seconds, grants: [] } });
+    const row = `#plan-compare tr[data-plan="${p.id}"]`;
+    assert.equal(await page.getAttribute(`${row} td[data-label="Past the plan"]`, "data-value"), on.owed, p.id);
+    assert.equal(await page.getAttribute(`${row} td[data-label="Included used"]`, "data-value"), String(seconds - on.includedSecondsRemaining), p.id);
+  }
+  if (inputs.account.plan) assert.match(await page.textContent(`#plan-compare tr[data-plan="${inputs.account.plan.id}"] th`), /\(your plan\)/);
   const before = Date.now();
   await page.click("#plan-change");
   await page.waitForSelector(`#plan-msg [data-plan="${target.id}"]`);
@@ -616,7 +641,7 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
 });
 
 test("live inbound limits: every problem beside its field, the limits saved, a rejected call listed", async () => {
-  const page = await open(`${live.url}/#session=${live.session}`);
+  const page = await open(portal());
   await page.waitForSelector("#inbound:not([hidden])");
   // One time zone, named once (issue 30, point 4): the account's, and no table says UTC.
   const zone = (await api("GET", "/billing/account", live.key)).body.account.timeZone ?? "UTC";
@@ -657,7 +682,10 @@ test("live inbound limits: every problem beside its field, the limits saved, a r
   const hour = (await api("GET", "/billing/limits/inbound", live.key)).body.hour;
   await page.waitForFunction((v) => document.querySelector('#il-figures dd[data-key="hourSeconds"]')?.dataset.value === v, String(hour.seconds));
   assert.equal(await page.getAttribute('#il-numbers tr[data-number="tf-1"] td.num', "data-value"), String(hour.perNumber["tf-1"]));
-  assert.equal(hour.perNumber["tf-1"], 120, "the live hold counts its granted seconds");
+  // The hold's seconds inside this clock hour (a run near the hour's end counts fewer: the
+  // rest belongs to the next hour; the account's zone is a whole number of hours from UTC).
+  const toHourEnd = 3_600_000 - (Date.parse(a.body.hold.startedAt) % 3_600_000);
+  assert.equal(hour.perNumber["tf-1"], Math.min(120, Math.ceil(toHourEnd / 1000)), "the live hold counts its granted seconds");
   await api("POST", "/calls/il-a/end", live.key, { connectedSeconds: 60 });
   assert.equal((await api("PUT", "/billing/limits/inbound", live.session, {})).status, 200);
   assert.deepEqual(page.errors.filter((e) => !/status of (400|422)/.test(e)), []);
@@ -667,11 +695,36 @@ test("live inbound limits: every problem beside its field, the limits saved, a r
   await page.close();
 });
 
-test("without a session, or with a bad one, the served page falls back to sample data", async () => {
+test("without a session, or with a bad one, the portal says so and shows no account", async () => {
   const page = await open(`${live.url}/#session=dd_sess_forged`);
-  await page.waitForFunction(() => /unavailable/.test(document.getElementById("source-badge").textContent));
-  assert.match(await page.textContent("#source-badge"), /^Sample data \(live data unavailable: unauthorized/);
-  assert.ok(await page.isHidden("#live"));
+  assert.match(await page.textContent("#source-badge"), /^The account could not be loaded \(unauthorized/);
+  assert.ok(await page.isVisible("#signin"));
+  for (const panel of ["#live", "#billing", "#account", "#reload"]) assert.ok(await page.isHidden(panel), panel);
+  await page.close();
+  const none = await open(`${live.url}/`);
+  assert.equal(await none.textContent("#source-badge"), "No account session");
+  assert.ok(await none.isVisible("#signin"));
+  await none.close();
+});
+
+test("the pricing lab never changes the live account: presets and edits stay in the page", async () => {
+  const before = (await api("GET", "/billing/account", live.key)).body.account;
+  const page = await open(lab());
+  const writes = [];
+  page.on("request", (r) => r.method() !== "GET" && writes.push(`${r.method()} ${r.url()}`));
+  await page.waitForSelector("#source-badge[data-mode=live]");
+  // The preset that once saved 2.00 / 20.00 into a USD account's auto-reload (issue 30).
+  await page.selectOption("#preset", "voice-per-second");
+  await page.fill("#ar-threshold", "2.00");
+  await page.fill("#ar-amount", "20.00");
+  await page.fill("#rc-voice", "99");
+  assert.equal(await page.$("#ar-save"), null, "the lab has no save button");
+  assert.equal(await page.$("#tu-submit, #plan-change, #al-save, #bp-save"), null, "nor any other control that writes");
+  await page.selectOption("#preset", "live");
+  await page.waitForSelector("#source-badge[data-mode=live]");
+  assert.deepEqual(writes, []);
+  assert.deepEqual((await api("GET", "/billing/account", live.key)).body.account.autoReload, before.autoReload);
+  assert.deepEqual(page.errors, []);
   await page.close();
 });
 
@@ -680,9 +733,14 @@ test("accessibility: labelled controls, keyboard use, visible focus, no axe viol
   const unlabelled = await page.$$eval("input, select, textarea, button", (els) =>
     els.filter((e) => !(e.labels?.length || e.getAttribute("aria-label") || e.getAttribute("aria-labelledby") || (e.tagName === "BUTTON" && e.textContent.trim()))).map((e) => e.id || e.outerHTML));
   assert.deepEqual(unlabelled, []);
-  // Keyboard: Tab from the top reaches the skip link, then the preset picker.
+  // Keyboard: Tab from the top reaches the skip link, the two pages' links, then the preset
+  // picker.
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.className), "skip");
+  for (const name of ["Billing", "Pricing lab"]) {
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), name);
+  }
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.id), "preset");
   const outline = await page.evaluate(() => {
@@ -716,7 +774,7 @@ test("screenshots at desktop width and at 375 px, with nothing wider than the sc
   }
   // The live page, billing and account panels included, at both widths; axe over all of it.
   for (const [name, width] of [["live-desktop", 1280], ["live-375", 375]]) {
-    const page = await open(`${live.url}/#session=${live.session}`, width);
+    const page = await open(portal(), width);
     await page.waitForSelector("#source-badge[data-mode=live]");
     await page.waitForSelector("#ledger-chart svg");
     await page.screenshot({ path: join(shots, `dashboard-${name}.png`), fullPage: true });

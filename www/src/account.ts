@@ -2,13 +2,12 @@
 // seed 001: low-balance notifications): the available balance, plan credits, included
 // minutes and the next renewal; the plan catalogue with what a switch does; alert
 // thresholds, the webhook URL, and each agent's monthly limit and stop-or-use-balance rule.
-import { addDecimals, openAccount, type Account, type Plan, type Preview } from "drawdown";
+import { addDecimals, type Account, type Plan } from "drawdown";
 import { problem } from "./billing";
 import { $, el, figure, input, text } from "./dom";
 import { credits, minutes, money, when } from "./format";
 import { LiveError, get, send, type Live, type Subscription } from "./live";
-import { usageFor } from "./scenario";
-import { engineAccount, state } from "./state";
+import { showPlanComparison } from "./plans";
 
 let token = "";
 let changed: () => Promise<void> = async () => {};
@@ -82,60 +81,13 @@ function showSwitch(): void {
   button.disabled = same;
   if (same) {
     out.textContent = "This is your plan now.";
-    $("plan-whatif").replaceChildren();
     return;
   }
-  showWhatIf(chosen);
   const now = minutes(l.wallet.includedSecondsRemaining);
   out.textContent =
     `${planLine(chosen, l.rateCard.currency)}. A new cycle starts when you confirm: your ${now} of included time left ` +
     `are replaced by ${chosen.includedMinutes ?? 0} minutes, and the plan renews one month from now. ` +
     `Your wallet balance (${credits(l.wallet.balance)} credits) is not touched.`;
-}
-
-/** A new cycle starting `now`, one calendar month long (what the server starts on a switch). */
-export function cycleFrom(now: Date): { start: string; end: string } {
-  const end = new Date(now);
-  end.setUTCMonth(end.getUTCMonth() + 1);
-  const iso = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
-  return { start: iso(now), end: iso(end) };
-}
-
-/** The preview's usage on the account with `plan` switched to now (or as it is): the engine's
- * answer, so the switch is shown in credits and minutes before it is made. */
-function whatIf(plan: Plan | null, cycle: { start: string; end: string } | null): Preview | null {
-  const s = state();
-  const usage = usageFor(s.scenario, s.rateCard);
-  const base = engineAccount(s);
-  const account: Account = plan && cycle ? { ...base, plan, cycle, includedSecondsRemaining: (plan.includedMinutes ?? 0) * 60 } : base;
-  try {
-    const h = openAccount({ rateCard: s.rateCard, rateCardVersions: s.rateCardVersions ?? [], account });
-    try {
-      return h.previewDrawdown(usage, { detail: "summary" });
-    } finally {
-      h.free();
-    }
-  } catch {
-    return null; // the preview panel shows the engine's error
-  }
-}
-
-function showWhatIf(chosen: Plan): void {
-  const out = $("plan-whatif");
-  const cycle = cycleFrom(new Date());
-  const now = whatIf(null, null);
-  const then = whatIf(chosen, cycle);
-  out.replaceChildren();
-  out.dataset.cycleStart = cycle.start;
-  out.dataset.cycleEnd = cycle.end;
-  if (!now || !then) return;
-  const items = state().scenario;
-  out.append(
-    el("span", {}, `On the preview's usage (${items.days} days): `),
-    el("span", { "data-key": "now", "data-value": now.balanceAfter }, `${credits(now.balanceAfter)} credits and ${minutes(now.includedSecondsRemaining)} included left as you are; `),
-    el("span", { "data-key": "then", "data-value": then.balanceAfter, "data-included": String(then.includedSecondsRemaining) },
-      `${credits(then.balanceAfter)} credits and ${minutes(then.includedSecondsRemaining)} included left on ${chosen.name ?? chosen.id}.`),
-  );
 }
 
 async function changePlan(): Promise<void> {
@@ -275,6 +227,7 @@ export async function showAccount(session: string, l: Live, onChanged: () => Pro
     if (l.plan) $<HTMLSelectElement>("plan-pick").value = l.plan.id;
   }
   showSwitch();
+  await showPlanComparison(token, l, catalogue);
   fillAlerts(l.account);
   showAgents(l.account);
   await loadWebhook();

@@ -21,8 +21,10 @@ export function fillReload(r: AutoReloadSettings | null | undefined, minTopUp?: 
   setValue("ar-amount", r?.amount ?? minTopUp ?? "10.00");
   setValue("ar-pm", r?.paymentMethod);
   setValue("ar-max", r?.maxReloadsPerDay);
-  setValue("ar-callmax", 1800);
-  setValue("ar-daily", null);
+  if (document.getElementById("ar-callmax")) {
+    setValue("ar-callmax", 1800);
+    setValue("ar-daily", null);
+  }
 }
 
 /** The settings the form holds, as `PUT /billing/wallet/auto-reload` takes them. */
@@ -51,7 +53,8 @@ function read(): { settings: AutoReloadSettings; context: NonNullable<ValidateAu
       paymentMethod: text("ar-pm"),
       maxReloadsPerDay: int("ar-max"),
     },
-    context: { maxCallSeconds: int("ar-callmax"), expectedDailySpend: text("ar-daily") },
+    // The lab checks against a call length and a daily spend; the portal has no such fields.
+    context: document.getElementById("ar-callmax") ? { maxCallSeconds: int("ar-callmax"), expectedDailySpend: text("ar-daily") } : {},
   };
 }
 
@@ -102,7 +105,7 @@ export function validate(s: AppState): AutoReloadSettings | null {
 export function mountReload(subscribe: (f: (s: AppState) => void) => void): void {
   $("reload-form").addEventListener("input", () => {
     reloadDirty = true;
-    $("ar-save-msg").replaceChildren();
+    document.getElementById("ar-save-msg")?.replaceChildren();
     update({ autoReload: validate(state()) });
   });
   // The rate card (currency, credits) and limits change what is valid: re-check on change.
