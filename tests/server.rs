@@ -611,7 +611,11 @@ fn keys_scopes_sessions_and_hostile_bodies() {
         )),
         (403, "dashboard_session_required".into())
     );
-    let ar = r#"{"enabled":true,"thresholdUsd":"20","amountUsd":"50","paymentMethod":"pm_card"}"#;
+    // Auto-recharge charges a saved card (seed 002): one saved through the session.
+    let pm = save_card(&s, &a.session, "4242424242424242").body["id"].clone();
+    let ar = json!({"enabled": true, "thresholdUsd": "20", "amountUsd": "50", "paymentMethod": pm})
+        .to_string();
+    let ar = ar.as_str();
     assert_eq!(
         code(&call(
             "PUT",

@@ -129,6 +129,12 @@ pub enum ServerCode {
     NotFound,
     /// A plan fee cancelled when the plan changed can no longer settle.
     PaymentCancelled,
+    /// The provider declined the card being saved.
+    CardDeclined,
+    /// Auto-recharge charges this payment method: choose another first, or turn it off.
+    PaymentMethodInUse,
+    /// No such saved payment method (or card setup) on the account.
+    PaymentMethodNotFound,
     /// No such payment.
     PaymentNotFound,
     /// Only a pending payment can fail.
@@ -183,6 +189,9 @@ impl ServerCode {
         ServerCode::NoRandomness,
         ServerCode::NotFound,
         ServerCode::PaymentCancelled,
+        ServerCode::CardDeclined,
+        ServerCode::PaymentMethodInUse,
+        ServerCode::PaymentMethodNotFound,
         ServerCode::PaymentNotFound,
         ServerCode::PaymentNotPending,
         ServerCode::PaymentNotSettled,
@@ -223,6 +232,9 @@ impl ServerCode {
             ServerCode::NoRandomness => "no_randomness",
             ServerCode::NotFound => "not_found",
             ServerCode::PaymentCancelled => "payment_cancelled",
+            ServerCode::CardDeclined => "card_declined",
+            ServerCode::PaymentMethodInUse => "payment_method_in_use",
+            ServerCode::PaymentMethodNotFound => "payment_method_not_found",
             ServerCode::PaymentNotFound => "payment_not_found",
             ServerCode::PaymentNotPending => "payment_not_pending",
             ServerCode::PaymentNotSettled => "payment_not_settled",
@@ -265,6 +277,9 @@ impl ServerCode {
             ServerCode::NoRandomness => Kind::Unavailable,
             ServerCode::NotFound => Kind::NotFound,
             ServerCode::PaymentCancelled => Kind::Conflict,
+            ServerCode::CardDeclined => Kind::Invalid,
+            ServerCode::PaymentMethodInUse => Kind::Conflict,
+            ServerCode::PaymentMethodNotFound => Kind::NotFound,
             ServerCode::PaymentNotFound => Kind::NotFound,
             ServerCode::PaymentNotPending => Kind::Conflict,
             ServerCode::PaymentNotSettled => Kind::Conflict,

@@ -445,3 +445,13 @@ pub fn read_pdf(s: &Server, c: &Creds, link: &str) -> (String, Vec<u8>) {
     let image = std::fs::read(dir.join("page.png")).unwrap();
     (text, image)
 }
+
+/// A card saved on the account through its dashboard session (the test provider's Visa):
+/// a setup, then the setup confirmed with the card. Answers the saved method.
+pub fn save_card(s: &Server, session: &str, number: &str) -> Resp {
+    let setup = post(s, session, "/billing/payment-methods/setup", json!({}));
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let body = json!({ "setupId": setup.body["setupId"], "clientSecret": setup.body["clientSecret"],
+                       "card": { "number": number, "expMonth": 12, "expYear": 2099 } });
+    post(s, session, "/billing/payment-methods", body)
+}

@@ -20,6 +20,7 @@ pub mod invoice_pdf;
 pub mod invoices;
 pub mod late;
 pub mod leases;
+pub mod payment_methods;
 pub mod payments;
 pub mod plans;
 pub mod prices;

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod leases;
 pub mod limits;
 pub mod listen;
+pub mod payment_methods;
 pub mod profile;
 pub mod reports;
 pub mod respond;

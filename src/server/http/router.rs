@@ -6,7 +6,9 @@
 
 use super::jobs::{job, read};
 use super::state::Shared;
-use super::{admin, auth, calls, leases, limits, listen, profile, reports, usage, wallet};
+use super::{
+    admin, auth, calls, leases, limits, listen, payment_methods, profile, reports, usage, wallet,
+};
 use crate::server::outcome::ServerCode;
 use crate::server::outcome::{store, Done, Failure, R};
 use crate::server::storage::memo::Db;
@@ -31,6 +33,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/billing/agents/{id}"),
     ("PUT", "/billing/profile"),
     ("PUT", "/billing/wallet/auto-reload"),
+    ("GET", "/billing/payment-methods"),
+    ("POST", "/billing/payment-methods"),
+    ("POST", "/billing/payment-methods/setup"),
+    ("PUT", "/billing/payment-methods/{id}/default"),
+    ("DELETE", "/billing/payment-methods/{id}"),
     ("GET", "/billing/webhook"),
     ("PUT", "/billing/webhook"),
     ("POST", "/billing/webhook/secret"),
@@ -96,6 +103,22 @@ pub fn router(state: Shared) -> Router {
             get(profile::get_profile).put(profile::put_profile),
         )
         .route("/billing/wallet/auto-reload", put(wallet::auto_reload))
+        .route(
+            "/billing/payment-methods",
+            get(payment_methods::list_methods).post(payment_methods::save_method),
+        )
+        .route(
+            "/billing/payment-methods/setup",
+            post(payment_methods::start_setup),
+        )
+        .route(
+            "/billing/payment-methods/{id}/default",
+            put(payment_methods::make_default),
+        )
+        .route(
+            "/billing/payment-methods/{id}",
+            delete(payment_methods::remove_method),
+        )
         .route(
             "/billing/webhook",
             get(wallet::webhook_settings).put(wallet::set_webhook),

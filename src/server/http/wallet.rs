@@ -225,6 +225,10 @@ pub(crate) async fn auto_reload(
         let Some(settings) = settings.filter(|_| v.valid) else {
             return Err(Failure::with_body(Kind::Invalid, Done::json(&v)?));
         };
+        // Seed 002: auto-recharge charges a card saved on the account.
+        if let (true, Some(pm)) = (settings.enabled, settings.payment_method.as_deref()) {
+            crate::server::books::payment_methods::check_saved(db, &c.account, pm)?;
+        }
         a.snap.auto_reload = Some(settings);
         accounts::save(db, &a)?;
         Ok(Done::ok(AutoReloadSaved {

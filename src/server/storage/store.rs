@@ -152,6 +152,15 @@ const MIGRATIONS: &[&str] = &[
      CREATE TABLE redraw_checkpoints (
         account_id TEXT NOT NULL, n BIGINT NOT NULL, at_ns BIGINT NOT NULL,
         barrier BIGINT NOT NULL, snapshot TEXT NOT NULL, PRIMARY KEY (account_id, at_ns, n))",
+    // Saved payment methods (seed 002: auto-recharge needs one) and the provider's card
+    // setups they are saved through (a client secret each, used once).
+    "CREATE TABLE payment_methods (
+        account_id TEXT NOT NULL, id TEXT NOT NULL, brand TEXT NOT NULL, last4 TEXT NOT NULL,
+        exp_month BIGINT NOT NULL, exp_year BIGINT NOT NULL, is_default BIGINT NOT NULL,
+        created_at TEXT NOT NULL, PRIMARY KEY (account_id, id));
+     CREATE TABLE payment_method_setups (
+        account_id TEXT NOT NULL, id TEXT NOT NULL, client_secret TEXT NOT NULL,
+        created_at TEXT NOT NULL, used BIGINT NOT NULL, PRIMARY KEY (account_id, id))",
 ];
 
 /// Migration steps that need exact decimal arithmetic (done in Rust), by version.
