@@ -463,26 +463,49 @@ test("live billing: details with a VIES check, a top-up with its tax quote, the 
   const ledger = (await api("GET", "/billing/ledger?limit=1000", live.key)).body.entries;
   assert.equal(lines.length, ledger.length + 1);
   assert.equal(lines.at(-1), [ledger.at(-1).seq, ledger.at(-1).at, ledger.at(-1).kind, ledger.at(-1).reference, ledger.at(-1).credits, ledger.at(-1).balanceAfter].join(","));
+  // Payment methods (seed 002): no card yet, so auto-recharge cannot be saved; a declined
+  // card is refused beside its field; a saved one is offered to auto-recharge.
+  await page.waitForSelector("#methods:not([hidden])");
+  assert.equal(await page.inputValue("#ar-pm"), "");
+  if (await page.isChecked("#ar-on")) assert.ok(await page.isDisabled("#ar-save"), "no saved card: auto-recharge on cannot be saved");
+  else assert.ok(await page.isDisabled("#ar-on"), "no saved card: auto-recharge cannot be turned on");
+  await page.fill("#pm-number", "12");
+  await page.waitForSelector("#pm-number-msg .error");
+  assert.ok(await page.isDisabled("#pm-save"));
+  await page.fill("#pm-number", "4000 0000 0000 0002");
+  await page.fill("#pm-exp", "12/2099");
+  await page.click("#pm-save");
+  await page.waitForSelector("#pm-number-msg [data-code=card_declined]");
+  await page.fill("#pm-number", "4242 4242 4242 4242");
+  await page.click("#pm-save");
+  await page.waitForSelector('#pm-table tr[data-method] th:text("Visa ending 4242")');
+  const cards = (await api("GET", "/billing/payment-methods", live.session)).body;
+  assert.equal(cards.methods.length, 1);
+  assert.equal(cards.defaultId, cards.methods[0].id, "the first card is the default");
+  await page.waitForFunction((id) => document.getElementById("ar-pm").value === id, cards.defaultId);
   // Auto-recharge: Save waits while a field is wrong (nothing the server would refuse is
-  // sent); saved, it lands in the account the server holds.
+  // sent); saved, it lands in the account the server holds, charging the saved card.
   await page.fill("#ar-threshold", "ten");
   await page.waitForSelector("#ar-threshold-msg [data-code=invalid_decimal]");
   assert.ok(await page.isDisabled("#ar-save"));
   await page.fill("#ar-threshold", "7.00");
   await page.fill("#ar-amount", "30.00");
-  await page.fill("#ar-pm", "pm_test_dashboard");
   if (!(await page.isChecked("#ar-on"))) await page.check("#ar-on");
   await page.click("#ar-save");
   await page.waitForSelector("#ar-save-msg .ok");
   const saved = (await api("GET", "/billing/account", live.key)).body.account.autoReload;
-  assert.deepEqual([saved.enabled, saved.threshold, saved.amount, saved.paymentMethod], [true, "7.00", "30.00", "pm_test_dashboard"]);
+  assert.deepEqual([saved.enabled, saved.threshold, saved.amount, saved.paymentMethod], [true, "7.00", "30.00", cards.defaultId]);
+  // The card auto-recharge charges cannot be removed while it is on.
+  await page.click(`#pm-table tr[data-method="${cards.defaultId}"] button:text("Remove")`);
+  await page.waitForSelector("#pm-msg [data-code=payment_method_in_use]");
+  assert.equal((await api("GET", "/billing/payment-methods", live.session)).body.methods.length, 1);
   // Refreshing keeps what the user is typing.
   await page.fill("#bp-name", "Unsaved Name");
   await page.click("#live-refresh");
   await page.waitForFunction(() => document.getElementById("source-badge").dataset.mode === "live");
   assert.equal(await page.inputValue("#bp-name"), "Unsaved Name");
-  // The two refusals above are answers the page shows, not failures of the page.
-  assert.deepEqual(page.errors.filter((e) => !/status of 422/.test(e)), []);
+  // The refusals above (a declined card, a card in use, bad fields) are answers the page shows, not failures of the page.
+  assert.deepEqual(page.errors.filter((e) => !/status of (409|422)/.test(e)), []);
   await page.addScriptTag({ content: axeSource });
   await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
   const result = await page.evaluate(() => window.axe.run(document.getElementById("billing"), { runOnly: ["wcag2a", "wcag2aa"] }));

@@ -74,6 +74,9 @@ const PLAIN: Record<string, string> = {
   dashboard_session_required: "Sign in to the dashboard again: this needs a dashboard session.",
   unauthorized: "Your dashboard session has ended. Open the dashboard link again.",
   store_unavailable: "The server is busy or restarting. Nothing was changed; try again in a moment.",
+  card_declined: "The card was declined. Check the number and expiry, or use another card.",
+  payment_method_in_use: "Auto-recharge charges this card. Choose another card for it, or turn it off, first.",
+  payment_method_not_found: "Choose one of your saved cards (add one under Payment methods).",
 };
 
 const TREATMENT: Record<TopUpQuote["treatment"], string> = {

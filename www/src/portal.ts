@@ -10,8 +10,9 @@ import { LiveError, forget, loadLive, session, type Live } from "./live";
 import { showLimits } from "./limits";
 import { badge, showEngineVersion, showZone } from "./page";
 import { presets } from "./presets";
-import { fillReload, mountReload, reloadHasEdits } from "./reload";
-import { init, subscribe, update } from "./state";
+import { cardWords, showMethods, type SavedMethod } from "./methods";
+import { fillReload, mountReload, reloadHasEdits, validate } from "./reload";
+import { init, state, subscribe, update } from "./state";
 
 function showWallet(l: Live): void {
   $("live").hidden = false;
@@ -70,6 +71,26 @@ function liveState(l: Live, first: boolean): void {
 }
 
 let mounted = false;
+let cards: SavedMethod[] = [];
+
+const PROVIDER_NOTE =
+  "The card is confirmed with the payment provider. On a test server, 4242 4242 4242 4242 and " +
+  "5555 5555 5555 4444 save; 4000 0000 0000 0002 is declined.";
+
+/** Auto-recharge charges a saved card (seed 002): the form chooses from them, and cannot be
+ * turned on while there is none. */
+function fillCards(methods: SavedMethod[]): void {
+  cards = methods;
+  const sel = $<HTMLSelectElement>("ar-pm");
+  const keep = sel.value;
+  const options = methods.map((m) => new Option(`${cardWords(m)}${m.isDefault ? " (default)" : ""}`, m.id));
+  sel.replaceChildren(...(options.length ? options : [new Option("No saved card: add one under Payment methods", "")]));
+  const fallback = methods.find((m) => m.isDefault)?.id ?? "";
+  sel.value = methods.some((m) => m.id === keep) ? keep : fallback;
+  const on = $<HTMLInputElement>("ar-on");
+  on.disabled = !methods.length && !on.checked;
+  if (mounted) update({ autoReload: validate(state()) });
+}
 
 /** Load (or reload) the account; a form with edits not saved keeps them. */
 async function load(token: string): Promise<void> {
@@ -78,7 +99,12 @@ async function load(token: string): Promise<void> {
   liveState(l, !mounted);
   setBooksAccount(l.account, l.rateCard);
   showWallet(l);
-  if (!reloadHasEdits()) fillReload(l.account.autoReload, l.account.limits?.minTopUp);
+  await showMethods(token, fillCards, PROVIDER_NOTE);
+  if (!reloadHasEdits()) {
+    fillReload(l.account.autoReload, l.account.limits?.minTopUp);
+    // The card the settings name, when it is saved; else the default card is offered.
+    fillCards(cards);
+  }
   $("reload").hidden = false;
   if (!mounted) {
     mounted = true;
