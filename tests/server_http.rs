@@ -7,9 +7,15 @@
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
+
+/// The answer's status and code, and the field it names.
+fn field(r: &Resp) -> ((u16, String), String) {
+    let named = r.body["error"]["field"].as_str().unwrap_or("");
+    (code(r), named.to_string())
+}
 
 fn code(r: &Resp) -> (u16, String) {
     (
@@ -434,12 +440,6 @@ fn text_no_store_can_hold_is_refused_the_same_on_every_store() {
         let s = Server::start(&fresh_store(backend), &[]);
         let c = wallet_account(&s, "acme", "100");
         let u = |p: &str| format!("{}{p}", s.url);
-        let field = |r: &Resp| {
-            (
-                code(r),
-                r.body["error"]["field"].as_str().unwrap_or("").to_string(),
-            )
-        };
         let start =
             json!({ "id": "c1", "direction": "outbound", "agentId": "a\u{0}b" }).to_string();
         let r = call("POST", &u("/calls"), Some(&c.key), None, Some(&start));
@@ -522,6 +522,71 @@ fn text_no_store_can_hold_is_refused_the_same_on_every_store() {
         assert_eq!(
             call("GET", &u("/billing/wallet"), Some(&c.read_key), None, None).status,
             200
+        );
+    }
+}
+
+/// Settings credits are refused at their field when no balance could meet them (issue 30: a
+/// critical threshold of -1 and an agent limit of 12.123456789 were saved); in range, kept
+/// as written.
+#[test]
+fn settings_credits_below_zero_or_past_the_cards_decimals_are_refused() {
+    for backend in backends() {
+        let s = Server::start(&fresh_store(backend), &[]);
+        let c = create_account(
+            &s,
+            "ranges",
+            json!({ "timeZone": "UTC", "grants": [] }),
+            None,
+        );
+        let put = |path: &str, body: Value| {
+            let text = body.to_string();
+            call(
+                "PUT",
+                &format!("{}{path}", s.url),
+                Some(&c.session),
+                None,
+                Some(&text),
+            )
+        };
+        let alerts = |critical: &str| json!({ "info": { "threshold": "80" }, "critical": { "threshold": critical } });
+        let r = put("/billing/alerts", alerts("-1"));
+        assert_eq!(
+            field(&r),
+            ((422, "negative_amount".into()), "critical.threshold".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let r = put("/billing/alerts", alerts("0.00001"));
+        assert_eq!(
+            field(&r),
+            ((422, "invalid_value".into()), "critical.threshold".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let r = put("/billing/alerts", alerts("0.5000"));
+        assert_eq!(r.status, 200, "{backend}: {}", r.body);
+        let limit = |l: &str| json!({ "monthlyLimit": l, "onPlanExhausted": "stop" });
+        let r = put("/billing/agents/bot", limit("12.123456789"));
+        assert_eq!(
+            field(&r),
+            ((422, "invalid_value".into()), "monthlyLimit".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let r = put("/billing/agents/bot", limit("-5"));
+        assert_eq!(
+            field(&r),
+            ((422, "negative_amount".into()), "monthlyLimit".into()),
+            "{backend}: {}",
+            r.body
+        );
+        let r = put("/billing/agents/bot", limit("12.1234"));
+        assert_eq!(
+            (r.status, &r.body["policy"]["monthlyLimit"]),
+            (200, &json!("12.1234")),
+            "{backend}: {}",
+            r.body
         );
     }
 }

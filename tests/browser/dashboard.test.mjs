@@ -621,13 +621,23 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
   assert.ok(Date.parse(sub.cycle.start) >= before - 2000, "the switch starts a new cycle");
   assert.equal(sub.includedSecondsRemaining, target.includedMinutes * 60);
   await page.waitForFunction((v) => document.querySelector('#account dd[data-key="plan"]').dataset.value === v, target.id);
-  // Alert thresholds: out of order is explained; in order they are saved.
+  // Alert thresholds are checked as typed, by the server's rules: out of order, below zero or
+  // past the card's decimals is explained beside its field and Save waits; in order they
+  // are saved.
   await page.fill("#al-info", "10");
   await page.fill("#al-warning", "50");
   await page.fill("#al-critical", "");
-  await page.click("#al-save");
-  await page.waitForSelector("#al-msg [data-code=alert_thresholds_unordered]");
+  await page.waitForSelector("#al-form [aria-invalid=true]");
+  assert.match(await page.textContent("#al-form"), /Keep the levels in order/);
+  assert.ok(await page.isDisabled("#al-save"));
   await page.fill("#al-info", "80");
+  await page.fill("#al-critical", "-1");
+  await page.waitForSelector("#al-critical[aria-invalid=true]");
+  assert.equal(await page.textContent("#al-critical-msg"), "This cannot be negative.");
+  assert.ok(await page.isDisabled("#al-save"));
+  await page.fill("#al-critical", "0.123456789");
+  await page.waitForFunction(() => document.getElementById("al-critical-msg").textContent === "Credits have at most 4 decimals.");
+  assert.ok(await page.isDisabled("#al-save"));
   await page.fill("#al-critical", "5");
   await page.click("#al-save");
   await page.waitForSelector("#al-msg .ok");
@@ -648,8 +658,11 @@ test("live account: seed 002's figures, a plan switch, alert thresholds, the web
   await page.fill("#ag-new", "support-bot");
   await page.click("#ag-add");
   await page.fill("#ag-limit-support-bot", "-5");
-  await page.click('tr[data-agent="support-bot"] button');
-  await page.waitForSelector('tr[data-agent="support-bot"] [data-code=negative_amount]');
+  await page.waitForFunction(() => document.querySelector('tr[data-agent="support-bot"] .field-msg').textContent === "This cannot be negative.");
+  assert.ok(await page.isDisabled('tr[data-agent="support-bot"] button'));
+  await page.fill("#ag-limit-support-bot", "12.123456789");
+  await page.waitForFunction(() => document.querySelector('tr[data-agent="support-bot"] .field-msg').textContent === "Credits have at most 4 decimals.");
+  assert.ok(await page.isDisabled('tr[data-agent="support-bot"] button'));
   await page.fill("#ag-limit-support-bot", "1500");
   await page.selectOption("#ag-rule-support-bot", "stop");
   await page.click('tr[data-agent="support-bot"] button');

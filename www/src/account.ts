@@ -2,7 +2,7 @@
 // seed 001: low-balance notifications): the available balance, plan credits, included
 // minutes and the next renewal; the plan catalogue with what a switch does; alert
 // thresholds, the webhook URL, and each agent's monthly limit and stop-or-use-balance rule.
-import { addDecimals, type Account, type Plan } from "drawdown";
+import { addDecimals, evaluateAlerts, isDrawdownError, type Account, type Plan } from "drawdown";
 import { problem } from "./billing";
 import { $, el, figure, input, text } from "./dom";
 import { credits, minutes, money, when } from "./format";
@@ -112,6 +112,47 @@ function fillAlerts(a: Account): void {
   input("al-critical").value = a.alerts?.critical?.threshold ?? "";
 }
 
+/** What is wrong with credits typed into a setting, by the rules `PUT /billing/alerts` and
+ * `PUT /billing/agents/{id}` apply: a decimal, zero or more, at most the card's decimals. */
+function creditsProblem(typed: string, dp: number): string | null {
+  if (typed === "") return null;
+  if (/^-\d+(\.\d+)?$/.test(typed)) return "This cannot be negative.";
+  const m = /^\d+(?:\.(\d+))?$/.exec(typed);
+  if (!m) return "Enter a number such as 9 or 0.5 (digits and one point, no commas or currency signs).";
+  if ((m[1] ?? "").replace(/0+$/, "").length > dp) return `Credits have at most ${dp} decimals.`;
+  return null;
+}
+
+const LEVELS = ["info", "warning", "critical"] as const;
+
+/** Check the thresholds as typed; Save waits until they are right. */
+function checkAlerts(): boolean {
+  const dp = current?.rateCard.rounding?.creditDecimals ?? 4;
+  const wrong = new Map<string, string>();
+  for (const l of LEVELS) {
+    const p = creditsProblem(text(`al-${l}`) ?? "", Number(dp));
+    if (p) wrong.set(l, p);
+  }
+  if (!wrong.size) {
+    const level = (l: string) => (text(`al-${l}`) === null ? null : { threshold: text(`al-${l}`)! });
+    try {
+      evaluateAlerts({ settings: { info: level("info"), warning: level("warning"), critical: level("critical") }, previousState: "ok", balance: "0" });
+    } catch (e) {
+      // The engine names `settings.<level>.threshold`.
+      const l = isDrawdownError(e) ? (e.field ?? "").replace(/^settings\./, "").split(".")[0]! : "";
+      if (LEVELS.includes(l as (typeof LEVELS)[number])) wrong.set(l, "Keep the levels in order: info at or above warning, warning at or above critical.");
+    }
+  }
+  for (const l of LEVELS) {
+    const words = wrong.get(l);
+    $(`al-${l}-msg`).replaceChildren(...(words ? [el("span", { class: "error" }, words)] : []));
+    if (words) input(`al-${l}`).setAttribute("aria-invalid", "true");
+    else input(`al-${l}`).removeAttribute("aria-invalid");
+  }
+  $<HTMLButtonElement>("al-save").disabled = wrong.size > 0;
+  return wrong.size === 0;
+}
+
 async function saveAlerts(): Promise<void> {
   const msg = $("al-msg");
   const level = (id: string) => (text(id) === null ? null : { threshold: text(id)! });
@@ -164,6 +205,14 @@ function agentRow(id: string, p: NonNullable<Account["agents"]>[string]): HTMLTa
   rule.value = p.onPlanExhausted ?? "use_balance";
   const msg = el("span", { class: "field-msg", role: "status" });
   const save = el("button", { type: "button", class: "link" }, "Save");
+  limit.addEventListener("input", () => {
+    const dp = Number(current?.rateCard.rounding?.creditDecimals ?? 4);
+    const p = creditsProblem(limit.value.trim(), dp);
+    msg.replaceChildren(...(p ? [el("span", { class: "error" }, p)] : []));
+    if (p) limit.setAttribute("aria-invalid", "true");
+    else limit.removeAttribute("aria-invalid");
+    save.disabled = p !== null;
+  });
   save.addEventListener("click", async () => {
     limit.removeAttribute("aria-invalid");
     try {
@@ -207,7 +256,10 @@ export async function showAccount(session: string, l: Live, onChanged: () => Pro
     pick.replaceChildren(...catalogue.map((p) => new Option(planLine(p, l.rateCard.currency), p.id)));
     pick.addEventListener("change", showSwitch);
     $("plan-change").addEventListener("click", () => void changePlan());
-    $("al-form").addEventListener("input", () => dirty.add("alerts"));
+    $("al-form").addEventListener("input", () => {
+      dirty.add("alerts");
+      checkAlerts();
+    });
     $("al-form").addEventListener("submit", (e) => {
       e.preventDefault();
       void saveAlerts();

@@ -251,3 +251,34 @@ pub(crate) fn check_top_up(a: &super::accounts::Acct, m: Decimal) -> R<()> {
         format!("a top-up of this account is {range}"),
     ))
 }
+
+/// Credits a setting names (an alert threshold, an agent's monthly limit): zero or more, and
+/// written with at most the card's credit decimals, since no balance or spend has more. The
+/// engine computes with any such number; the settings routes refuse what no balance could
+/// reach exactly, or a threshold below zero (issue 30: −1 and 12.123456789 were saved).
+pub(crate) fn check_setting_credits(
+    v: rust_decimal::Decimal,
+    card: &crate::engine::model::RateCard,
+    field: &str,
+) -> R<()> {
+    use crate::engine::error::Code;
+    let fail = |code: Code, msg: String| {
+        Failure::engine(
+            crate::server::outcome::Kind::Invalid,
+            code,
+            Some(field),
+            msg,
+        )
+    };
+    if v.is_sign_negative() && !v.is_zero() {
+        return Err(fail(Code::NegativeAmount, "credits, zero or more".into()));
+    }
+    if v.normalize().scale() > card.dp() {
+        let msg = format!(
+            "credits have at most {} decimals on this rate card",
+            card.dp()
+        );
+        return Err(fail(Code::InvalidValue, msg));
+    }
+    Ok(())
+}

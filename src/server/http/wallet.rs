@@ -312,6 +312,17 @@ pub(crate) async fn set_alerts(
     c.require_session()?;
     job(&st, Some(c.account.clone()), move |db| {
         let mut a = load(db, &c.account, true)?;
+        let levels = [
+            ("info", &b.info),
+            ("warning", &b.warning),
+            ("critical", &b.critical),
+        ];
+        for (name, level) in levels {
+            if let Some(l) = level {
+                let field = format!("{name}.threshold");
+                crate::server::books::wallet::check_setting_credits(l.threshold, &a.card, &field)?;
+            }
+        }
         let state = a.snap.alerts.as_ref().and_then(|x| x.state);
         a.snap.alerts = Some(crate::engine::model::AlertSettings {
             info: b.info,
@@ -371,14 +382,8 @@ pub(crate) async fn set_agent(
             monthly_limit: b.monthly_limit,
             spent_this_cycle: spent,
         };
-        if b.monthly_limit.is_some_and(|l| l < Decimal::ZERO) {
-            let msg = "a monthly limit is credits, zero or more";
-            return Err(Failure::engine(
-                Kind::Invalid,
-                Code::NegativeAmount,
-                Some("monthlyLimit"),
-                msg,
-            ));
+        if let Some(l) = b.monthly_limit {
+            crate::server::books::wallet::check_setting_credits(l, &a.card, "monthlyLimit")?;
         }
         a.snap.agents.insert(id.clone(), policy);
         a.snap.validate(&a.card).map_err(Failure::invalid)?;
