@@ -818,6 +818,15 @@ test("screenshots at desktop width and at 375 px, with nothing wider than the sc
     assert.ok(scroll <= width, `${name}: the page is ${scroll}px wide`);
     const wide = await page.$$eval("table", (ts) => ts.filter((t) => t.closest(".scroll") === null && t.getBoundingClientRect().width > document.documentElement.clientWidth).map((t) => t.id));
     assert.deepEqual(wide, [], `${name}: tables wider than the screen`);
+    // Phone first (issue 30, point 5): at 375 px no table scrolls sideways; rows stack as
+    // cards, each value labelled by its column.
+    if (width === 375) {
+      const sideways = await page.$$eval(".scroll", (ds) => ds.filter((d) => d.scrollWidth > d.clientWidth + 1).map((d) => d.querySelector("table")?.id));
+      assert.deepEqual(sideways, [], `${name}: tables that scroll sideways`);
+      const unlabelled = await page.$$eval("table.stack tbody td", (tds) => tds.filter((td) => !td.hasAttribute("data-label") && !td.hasAttribute("colspan")).length);
+      assert.equal(unlabelled, 0);
+      assert.equal(await page.getAttribute("#ledger-table tbody tr td:nth-child(4)", "data-label"), "Credits");
+    }
     await page.addScriptTag({ content: axeSource });
     await page.evaluate(() => document.querySelectorAll("details").forEach((d) => (d.open = true)));
     const result = await page.evaluate(() => window.axe.run(document, { runOnly: ["wcag2a", "wcag2aa"] }));

@@ -125,3 +125,23 @@ export function showError(root: HTMLElement, message: HTMLElement, err: unknown)
   message.dataset.code = err.code;
   return err.code;
 }
+
+/**
+ * Phone first (issue 30, point 5): each cell of a `table.stack` carries its column's header as
+ * `data-label`, which the stylesheet shows beside the value when rows stack as cards below
+ * 600 px. Rows are rendered by many panels; one observer labels them all as they arrive.
+ */
+export function labelStackedTables(root: ParentNode = document): void {
+  const label = (table: HTMLTableElement) => {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent?.trim() ?? "");
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((cell, i) => {
+        if (!cell.hasAttribute("data-label") && heads[i] !== undefined) cell.setAttribute("data-label", heads[i]!);
+      });
+    }
+  };
+  for (const table of root.querySelectorAll<HTMLTableElement>("table.stack")) {
+    label(table);
+    new MutationObserver(() => label(table)).observe(table, { childList: true, subtree: true });
+  }
+}

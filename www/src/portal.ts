@@ -4,7 +4,7 @@
 import { init as initEngine } from "drawdown";
 import { mountBilling, refreshBooks, setBooksAccount } from "./billing";
 import { showAccount } from "./account";
-import { $, el, figure } from "./dom";
+import { $, el, figure, labelStackedTables } from "./dom";
 import { credits, duration, minutes, money, when } from "./format";
 import { LiveError, forget, loadLive, session, type Live } from "./live";
 import { showLimits } from "./limits";
@@ -121,6 +121,7 @@ async function load(token: string): Promise<void> {
 async function main(): Promise<void> {
   await initEngine();
   showEngineVersion();
+  labelStackedTables();
   const token = session();
   if (!token) {
     $("signin").hidden = false;
