@@ -81,7 +81,7 @@ const PLAIN: Record<string, string> = {
 
 const TREATMENT: Record<TopUpQuote["treatment"], string> = {
   domestic: "VAT of the seller's country",
-  reverse_charge: "Reverse charge: no VAT, you account for it",
+  reverse_charge: "No VAT charged",
   destination: "VAT of your country",
   outside_scope: "No EU VAT: outside the EU",
 };

@@ -23,7 +23,10 @@ function showWallet(l: Live): void {
   figure(dl, "Balance", `${credits(w.balance)} credits`, w.balance, "balance");
   figure(dl, "Worth", money(w.balanceMoney.amount, w.balanceMoney.currency), w.balanceMoney.amount, "balanceMoney");
   figure(dl, "Owed", `${credits(w.owed)} credits`, w.owed, "owed");
-  figure(dl, "Held by live calls", `${credits(w.held)} credits`, w.held, "held");
+  // A live call holds wallet credits and, on a plan, included minutes too (SEMANTICS 11).
+  const heldSeconds = l.calls.reduce((n, c) => n + (c.hold?.includedSeconds ?? 0), 0);
+  const heldMinutes = heldSeconds ? ` and ${minutes(heldSeconds)} included` : "";
+  figure(dl, "Held by live calls", `${credits(w.held)} credits${heldMinutes}`, w.held, "held");
   figure(dl, "Available for new calls", `${credits(w.available)} credits`, w.available, "available");
   figure(dl, "Plan", l.plan?.name ?? l.plan?.id ?? "no plan", l.plan?.id ?? "", "plan");
   figure(dl, "Included minutes left", minutes(w.includedSecondsRemaining), String(w.includedSecondsRemaining), "includedSecondsRemaining");
@@ -33,11 +36,18 @@ function showWallet(l: Live): void {
   const body = $("live-usage").querySelector("tbody")!;
   body.replaceChildren(
     ...l.usage.usage.map((u) =>
-      el("tr", { "data-channel": u.channel }, el("td", {}, u.channel), el("td", {}, `${credits(u.quantity)} ${u.unit}`), el("td", { class: "num", "data-value": u.credits }, credits(u.credits))),
+      el("tr", { "data-channel": u.channel }, el("td", {}, u.channel), el("td", {}, quantityWords(u.quantity, u.unit)), el("td", { class: "num", "data-value": u.credits }, credits(u.credits))),
     ),
   );
   if (!l.usage.usage.length) body.append(el("tr", {}, el("td", { colspan: "3" }, "No usage recorded yet.")));
   showCalls(l);
+}
+
+/** A usage quantity in words: seconds in the plan's unit (minutes), other units counted. */
+function quantityWords(quantity: string, unit: string): string {
+  const n = Number(quantity);
+  if (unit === "second" && Number.isSafeInteger(n)) return minutes(n);
+  return `${credits(quantity)} ${unit}${quantity === "1" || unit.endsWith("s") ? "" : "s"}`;
 }
 
 function showCalls(l: Live): void {
