@@ -202,20 +202,22 @@ test("a 100,000-call scenario redraws within 500 ms, what is owed is drawn below
   const page = await open(offlineUrl(), 375);
   await page.fill("#sc-prepaid", "5");
   await page.fill("#sc-days", "20");
-  // Each input event redraws; time the ones that make the scenario about 100,000 calls (the
-  // median of three, so one garbage collection does not decide).
-  const ms = await page.evaluate(async () => {
+  // Each input event redraws; time the ones that make the scenario about 100,000 calls, from
+  // the keystroke to the next frame (issue 30, point 10: the median of five runs).
+  const runs = await page.evaluate(async () => {
     const calls = document.getElementById("sc-calls");
     const times = [];
-    for (const n of ["4999", "5000", "5000"]) {
+    for (const n of ["4998", "4999", "5000", "4999", "5000"]) {
       calls.value = n;
       const t0 = performance.now();
       calls.dispatchEvent(new Event("input", { bubbles: true }));
-      await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
       times.push(performance.now() - t0);
     }
-    return times.sort((a, b) => a - b)[1];
+    return times;
   });
+  const ms = [...runs].sort((a, b) => a - b)[2];
+  console.log(`# 100,000-call redraws, keystroke to frame: ${runs.map((t) => t.toFixed(0)).join(", ")} ms`);
   const items = await page.evaluate(() => Number(document.querySelector('#preview dd[data-key="refused"]') ? 1 : 0));
   assert.equal(items, 1);
   assert.match(await page.textContent("#preview-more"), /of 1\d\d,\d{3} items are listed/);
