@@ -395,8 +395,11 @@ test("live billing: details with a VIES check, a top-up with its tax quote, the 
   const page = await open(portal());
   await page.waitForSelector("#source-badge[data-mode=live]");
   await page.waitForSelector("#billing:not([hidden])");
-  // A VAT ID that does not fit its country: plain words beside the form, the code on demand.
-  await page.fill("#bp-country", "FR");
+  // The country from the server's own list, by name (issue 30, point 7); then a VAT ID that
+  // does not fit its country: plain words beside the form, the code on demand.
+  assert.equal(await page.textContent('#bp-country option[value="FR"]'), "France");
+  assert.equal(await page.$$eval("#bp-country option", (os) => os.length), 250, "249 countries and the prompt");
+  await page.selectOption("#bp-country", "FR");
   await page.fill("#bp-vat", "FR123");
   await page.click("#bp-save");
   await page.waitForSelector("#bp-msg [data-code=invalid_vat_id]");

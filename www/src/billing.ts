@@ -6,6 +6,7 @@
 import { addDecimals } from "drawdown";
 import type { Account, RateCard } from "drawdown";
 import { accountAxes, drawChart, type Point } from "./chart";
+import { countries } from "./countries";
 import { $, devDetails, download, el, figure, input, plainWords, text } from "./dom";
 import { credits, money, when } from "./format";
 import { LiveError, get, send } from "./live";
@@ -226,11 +227,20 @@ const VAT_STATUS: Record<Profile["vatIdStatus"], string> = {
   unavailable: "VIES did not answer: VAT is charged at your country's rate until a later save verifies the ID.",
 };
 
+/** The country list once: every code the server takes, by name (a free-text country was
+ * refused only on save). */
+function fillCountries(): void {
+  const sel = $<HTMLSelectElement>("bp-country");
+  if (sel.options.length) return;
+  sel.append(new Option("Choose a country", ""), ...countries(navigator.language || "en").map((c) => new Option(c.name, c.code)));
+}
+
 function fillProfile(p: Profile): void {
   profileDirty = false;
+  fillCountries();
   input("bp-name").value = p.companyName ?? "";
   $<HTMLTextAreaElement>("bp-address").value = p.address.join("\n");
-  input("bp-country").value = p.country ?? "";
+  $<HTMLSelectElement>("bp-country").value = p.country ?? "";
   input("bp-vat").value = p.vatId ?? "";
   const status = $("bp-vat-status");
   status.dataset.status = p.vatId ? p.vatIdStatus : "none";
