@@ -6,19 +6,24 @@ fn the_portals_countries_are_the_servers() {
     let ts = include_str!("../www/src/countries.ts");
     let start = ts.find("const CODES =").expect("CODES");
     let end = start + ts[start..].find(';').expect("the list ends");
-    let codes: String = ts[start..end]
-        .split('"')
-        .skip(1)
-        .step_by(2)
+    let codes: String = ts[start..end].split('"').skip(1).step_by(2).collect();
+    let shown: Vec<&str> = (0..codes.len() / 2)
+        .map(|i| &codes[2 * i..2 * i + 2])
         .collect();
-    let shown: Vec<&str> = (0..codes.len() / 2).map(|i| &codes[2 * i..2 * i + 2]).collect();
     for c in &shown {
-        assert!(drawdown::tax::Country::parse(c).is_some(), "{c} is not a country the server takes");
+        assert!(
+            drawdown::tax::Country::parse(c).is_some(),
+            "{c} is not a country the server takes"
+        );
     }
     let letters = b'A'..=b'Z';
     let taken = letters
         .clone()
-        .flat_map(|a| letters.clone().map(move |b| String::from_utf8(vec![a, b]).unwrap()))
+        .flat_map(|a| {
+            letters
+                .clone()
+                .map(move |b| String::from_utf8(vec![a, b]).unwrap())
+        })
         .filter(|c| drawdown::tax::Country::parse(c).is_some())
         .count();
     assert_eq!(shown.len(), taken);

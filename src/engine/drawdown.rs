@@ -561,10 +561,9 @@ pub(crate) struct Renewal {
     pub(crate) forfeited: Vec<(String, Decimal)>,
 }
 
-/// Each agent's spend this cycle. Inserted one by one: the agents are in key order already,
-/// and `collect` into a map links a stable sort for it (1 KB of the wasm module).
+/// Each agent's spend this cycle, sorted by agent id: the account's agents are a map, which
+/// iterates in key order.
 fn agents_spent(account: &Account) -> Vec<(String, Decimal)> {
-    // A `BTreeMap` iterates in key order: the vector is sorted.
     let spent = account.agents.iter();
     spent
         .map(|(k, a)| (k.clone(), a.spent_this_cycle.unwrap_or_default()))
