@@ -72,7 +72,8 @@ function showCalls(l: Live): void {
   if (!l.calls.length) calls.append(el("tr", {}, el("td", { colspan: "6" }, "No calls in progress.")));
 }
 
-/** The state the auto-recharge check reads: the live card, plan and account, nothing else. */
+/** The state the auto-recharge check reads: the live card, plan and account. (The state's
+ * call and scenario are the lab's; this page never shows them.) */
 function liveState(l: Live, first: boolean): void {
   const sample = presets[0]!;
   const patch = { mode: "live" as const, accountId: l.accountId, rateCard: l.rateCard, rateCardVersions: l.rateCardVersions, plan: l.plan, account: l.account, autoReload: null };
