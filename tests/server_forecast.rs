@@ -125,15 +125,7 @@ fn usage_events_are_the_posted_items_and_cost_what_the_books_charged() {
             200,
             "{backend}"
         );
-        let read = |path: &str| {
-            call(
-                "GET",
-                &format!("{}{path}", s.url),
-                Some(&c.read_key),
-                None,
-                None,
-            )
-        };
+        let read = |path: &str| send(&s, "GET", &c.read_key, path, None);
         let get = |q: &str| read(&format!("/billing/usage/events{q}"));
         let all = get("");
         assert_eq!(all.status, 200, "{backend}: {}", all.body);
@@ -146,13 +138,7 @@ fn usage_events_are_the_posted_items_and_cost_what_the_books_charged() {
             &json!({ "rateCard": held["rateCard"], "account": account, "usage": items }),
         )
         .unwrap();
-        let wallet = read("/billing/wallet").body;
-        let dec = |v: &Value| {
-            v.as_str()
-                .unwrap()
-                .parse::<rust_decimal::Decimal>()
-                .unwrap()
-        };
+        let wallet = wallet(&s, &c.read_key);
         assert_eq!(
             dec(&again["balanceAfter"]),
             dec(&wallet["balance"]),

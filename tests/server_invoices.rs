@@ -65,15 +65,6 @@ fn invoices(s: &Server, c: &Creds) -> Vec<Value> {
     r.body["invoices"].as_array().unwrap().clone()
 }
 
-fn code(r: &Resp) -> (u16, &str, &str) {
-    let e = &r.body["error"];
-    (
-        r.status,
-        e["code"].as_str().unwrap_or(""),
-        e["field"].as_str().unwrap_or(""),
-    )
-}
-
 #[test]
 fn profile_quote_topup_invoice_pdf_and_credit_note() {
     for kind in backends() {
@@ -101,13 +92,13 @@ fn profile_quote_topup_invoice_pdf_and_credit_note() {
             None,
             Some(&json!({ "country": "FR" }).to_string()),
         );
-        assert_eq!(code(&by_key).1, "dashboard_session_required");
+        assert_eq!(error_of(&by_key).1, "dashboard_session_required");
         assert_eq!(
-            code(&put_profile(&s, &c, json!({ "country": "XX" }))),
+            error_of(&put_profile(&s, &c, json!({ "country": "XX" }))),
             (422, "invalid_country", "country")
         );
         assert_eq!(
-            code(&put_profile(
+            error_of(&put_profile(
                 &s,
                 &c,
                 json!({ "country": "FR", "vatId": "FR123" })
@@ -115,7 +106,7 @@ fn profile_quote_topup_invoice_pdf_and_credit_note() {
             (422, "invalid_vat_id", "vatId")
         );
         assert_eq!(
-            code(&put_profile(&s, &c, json!({ "country": "FR", "vat": "x" }))).0,
+            error_of(&put_profile(&s, &c, json!({ "country": "FR", "vat": "x" }))).0,
             400
         );
 
@@ -220,7 +211,7 @@ fn profile_quote_topup_invoice_pdf_and_credit_note() {
             None,
             None,
         );
-        assert_eq!(code(&theirs).1, "invoice_not_found");
+        assert_eq!(error_of(&theirs).1, "invoice_not_found");
 
         // A refund: the credits leave, a credit note refers to the invoice, which stays as issued.
         let pay = second["paymentId"].as_str().unwrap();
@@ -287,7 +278,7 @@ fn profile_quote_topup_invoice_pdf_and_credit_note() {
             None,
             None,
         );
-        assert_eq!(code(&spent), (409, "credits_spent", ""));
+        assert_eq!(error_of(&spent), (409, "credits_spent", ""));
     }
 }
 
@@ -328,7 +319,10 @@ fn vies_answers_are_recorded_and_only_a_valid_id_gives_reverse_charge() {
 fn without_a_seller_top_ups_are_charged_net_and_invoices_say_so() {
     let s = Server::start(&fresh_store("sqlite"), &[]);
     let c = create_account(&s, "acme", json!({ "grants": [] }), None);
-    assert_eq!(code(&quote(&s, &c, "10")), (409, "tax_not_configured", ""));
+    assert_eq!(
+        error_of(&quote(&s, &c, "10")),
+        (409, "tax_not_configured", "")
+    );
     let t = topup(&s, &c, "t1", "10");
     assert_eq!((t.status, t.body["gross"].as_str()), (200, Some("10")));
     let list = invoices(&s, &c);

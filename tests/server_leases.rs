@@ -12,17 +12,6 @@ use common::*;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-fn send(s: &Server, method: &str, key: &str, path: &str, body: Option<Value>) -> Resp {
-    let body = body.map(|b| b.to_string());
-    call(
-        method,
-        &format!("{}{path}", s.url),
-        Some(key),
-        None,
-        body.as_deref(),
-    )
-}
-
 fn wallet(s: &Server, c: &Creds) -> Value {
     send(s, "GET", &c.read_key, "/billing/wallet", None).body
 }

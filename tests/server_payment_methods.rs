@@ -7,27 +7,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
-
-fn send(s: &Server, method: &str, auth: &str, path: &str, body: Option<Value>) -> Resp {
-    let text = body.map(|b| b.to_string());
-    call(
-        method,
-        &format!("{}{path}", s.url),
-        Some(auth),
-        None,
-        text.as_deref(),
-    )
-}
-
-fn code(r: &Resp) -> (u16, &str, &str) {
-    let e = &r.body["error"];
-    (
-        r.status,
-        e["code"].as_str().unwrap_or(""),
-        e["field"].as_str().unwrap_or(""),
-    )
-}
+use serde_json::json;
 
 #[test]
 fn cards_are_saved_chosen_and_removed_and_auto_recharge_charges_only_a_saved_one() {
@@ -47,7 +27,7 @@ fn cards_are_saved_chosen_and_removed_and_auto_recharge_charges_only_a_saved_one
         );
         // Declined, expired, a secret that is not the setup's: nothing saved.
         assert_eq!(
-            code(&save_card(&s, &c.session, "4000 0000 0000 0002")),
+            error_of(&save_card(&s, &c.session, "4000 0000 0000 0002")),
             (422, "card_declined", "card.number")
         );
         let setup = post(&s, &c.session, "/billing/payment-methods/setup", json!({})).body;
@@ -55,7 +35,7 @@ fn cards_are_saved_chosen_and_removed_and_auto_recharge_charges_only_a_saved_one
                               "card": { "number": "4242424242424242", "expMonth": 1, "expYear": 2020 } });
         let r = post(&s, &c.session, "/billing/payment-methods", expired);
         assert_eq!(
-            code(&r),
+            error_of(&r),
             (422, "card_declined", "card.expYear"),
             "{backend}"
         );
@@ -63,7 +43,7 @@ fn cards_are_saved_chosen_and_removed_and_auto_recharge_charges_only_a_saved_one
                              "card": { "number": "4242424242424242", "expMonth": 1, "expYear": 2099 } });
         let r = post(&s, &c.session, "/billing/payment-methods", forged);
         assert_eq!(
-            code(&r),
+            error_of(&r),
             (404, "payment_method_not_found", "setupId"),
             "{backend}"
         );
@@ -107,7 +87,7 @@ fn cards_are_saved_chosen_and_removed_and_auto_recharge_charges_only_a_saved_one
             Some(ar("pm_card_visa")),
         );
         assert_eq!(
-            code(&r),
+            error_of(&r),
             (404, "payment_method_not_found", "paymentMethod"),
             "{backend}"
         );
@@ -127,7 +107,11 @@ fn cards_are_saved_chosen_and_removed_and_auto_recharge_charges_only_a_saved_one
             &format!("/billing/payment-methods/{mc}"),
             None,
         );
-        assert_eq!(code(&r), (409, "payment_method_in_use", "id"), "{backend}");
+        assert_eq!(
+            error_of(&r),
+            (409, "payment_method_in_use", "id"),
+            "{backend}"
+        );
         let r = send(
             &s,
             "DELETE",
@@ -169,13 +153,13 @@ fn cards_are_saved_chosen_and_removed_and_auto_recharge_charges_only_a_saved_one
             None,
         );
         assert_eq!(
-            code(&r),
+            error_of(&r),
             (404, "payment_method_not_found", "id"),
             "{backend}"
         );
         // Saved cards are the dashboard session's: an API key is refused.
         let r = send(&s, "GET", &c.key, "/billing/payment-methods", None);
-        assert_eq!(code(&r).0, 403, "{backend}");
+        assert_eq!(error_of(&r).0, 403, "{backend}");
     }
 }
 

@@ -246,14 +246,30 @@ pub fn call_event(id: &str, at: &str, secs: u64, tf: bool) -> Value {
             "call": { "direction": if tf { "inbound" } else { "outbound" }, "tollFree": tf, "connectedSeconds": secs } })
 }
 
-/// `POST` `body` to `path` with credential `key`.
-pub fn post(s: &Server, key: &str, path: &str, body: Value) -> Resp {
+/// `method` `path` with credential `key`, and a JSON body if any.
+pub fn send(s: &Server, method: &str, key: &str, path: &str, body: Option<Value>) -> Resp {
+    let body = body.map(|b| b.to_string());
     call(
-        "POST",
+        method,
         &format!("{}{path}", s.url),
         Some(key),
         None,
-        Some(&body.to_string()),
+        body.as_deref(),
+    )
+}
+
+/// `POST` `body` to `path` with credential `key`.
+pub fn post(s: &Server, key: &str, path: &str, body: Value) -> Resp {
+    send(s, "POST", key, path, Some(body))
+}
+
+/// An error answer's status, code and field (empty strings where it names none).
+pub fn error_of(r: &Resp) -> (u16, &str, &str) {
+    let e = &r.body["error"];
+    (
+        r.status,
+        e["code"].as_str().unwrap_or(""),
+        e["field"].as_str().unwrap_or(""),
     )
 }
 
