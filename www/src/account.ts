@@ -4,7 +4,7 @@
 // thresholds, the webhook URL, and each agent's monthly limit and stop-or-use-balance rule.
 import { addDecimals, evaluateAlerts, isDrawdownError, type Account, type Plan } from "drawdown";
 import { problem } from "./billing";
-import { $, el, figure, input, text } from "./dom";
+import { $, el, figure, input, plainWords, sayAt, text } from "./dom";
 import { credits, minutes, money, when } from "./format";
 import { LiveError, get, send, type Live, type Subscription } from "./live";
 import { showPlanComparison } from "./plans";
@@ -118,19 +118,21 @@ function creditsProblem(typed: string, dp: number): string | null {
   if (typed === "") return null;
   if (/^-\d+(\.\d+)?$/.test(typed)) return "This cannot be negative.";
   const m = /^\d+(?:\.(\d+))?$/.exec(typed);
-  if (!m) return "Enter a number such as 9 or 0.5 (digits and one point, no commas or currency signs).";
+  if (!m) return plainWords("invalid_decimal", "");
   if ((m[1] ?? "").replace(/0+$/, "").length > dp) return `Credits have at most ${dp} decimals.`;
   return null;
 }
 
 const LEVELS = ["info", "warning", "critical"] as const;
 
+/** The live card's credit decimals (4, the contract's default, before it is known). */
+const creditDecimals = () => Number(current?.rateCard.rounding?.creditDecimals ?? 4);
+
 /** Check the thresholds as typed; Save waits until they are right. */
 function checkAlerts(): boolean {
-  const dp = current?.rateCard.rounding?.creditDecimals ?? 4;
   const wrong = new Map<string, string>();
   for (const l of LEVELS) {
-    const p = creditsProblem(text(`al-${l}`) ?? "", Number(dp));
+    const p = creditsProblem(text(`al-${l}`) ?? "", creditDecimals());
     if (p) wrong.set(l, p);
   }
   if (!wrong.size) {
@@ -143,12 +145,7 @@ function checkAlerts(): boolean {
       if (LEVELS.includes(l as (typeof LEVELS)[number])) wrong.set(l, "Keep the levels in order: info at or above warning, warning at or above critical.");
     }
   }
-  for (const l of LEVELS) {
-    const words = wrong.get(l);
-    $(`al-${l}-msg`).replaceChildren(...(words ? [el("span", { class: "error" }, words)] : []));
-    if (words) input(`al-${l}`).setAttribute("aria-invalid", "true");
-    else input(`al-${l}`).removeAttribute("aria-invalid");
-  }
+  for (const l of LEVELS) sayAt(input(`al-${l}`), $(`al-${l}-msg`), wrong.get(l) ?? null);
   $<HTMLButtonElement>("al-save").disabled = wrong.size > 0;
   return wrong.size === 0;
 }
@@ -206,11 +203,8 @@ function agentRow(id: string, p: NonNullable<Account["agents"]>[string]): HTMLTa
   const msg = el("span", { class: "field-msg", role: "status" });
   const save = el("button", { type: "button", class: "link" }, "Save");
   limit.addEventListener("input", () => {
-    const dp = Number(current?.rateCard.rounding?.creditDecimals ?? 4);
-    const p = creditsProblem(limit.value.trim(), dp);
-    msg.replaceChildren(...(p ? [el("span", { class: "error" }, p)] : []));
-    if (p) limit.setAttribute("aria-invalid", "true");
-    else limit.removeAttribute("aria-invalid");
+    const p = creditsProblem(limit.value.trim(), creditDecimals());
+    sayAt(limit, msg, p);
     save.disabled = p !== null;
   });
   save.addEventListener("click", async () => {

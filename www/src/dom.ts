@@ -72,6 +72,14 @@ const PLAIN: Record<string, string> = {
   arithmetic_overflow: "This number is too large to compute exactly; use a smaller one.",
 };
 
+/** Words beside a field as it is typed (none: `null`); the field is marked invalid while
+ * there are any. */
+export function sayAt(field: HTMLElement, slot: HTMLElement, words: string | null): void {
+  slot.replaceChildren(...(words ? [el("span", { class: "error" }, words)] : []));
+  if (words) field.setAttribute("aria-invalid", "true");
+  else field.removeAttribute("aria-invalid");
+}
+
 /** An engine code in plain words (its own message where none is written here). */
 export function plainWords(code: string, message: string): string {
   return /out of range/.test(message) ? "This number is too large: amounts go up to 10^15 (a million billion)." : (PLAIN[code] ?? message);

@@ -4,7 +4,7 @@
 // client secret; the card is confirmed with it (here the test provider takes the card's test
 // number in place of the provider's own form). The auto-recharge form chooses from these.
 import { problem } from "./billing";
-import { $, el, input, text } from "./dom";
+import { $, el, input, sayAt, text } from "./dom";
 import { get, send } from "./live";
 
 export interface SavedMethod {
@@ -76,16 +76,9 @@ function typedCard(): { number: string; expMonth: number; expYear: number } | nu
   const numberOk = /^\d{12,19}$/.test(number);
   const month = exp ? Number(exp[1]) : 0;
   const expOk = exp !== null && month >= 1 && month <= 12;
-  say("pm-number", number === "" || numberOk ? "" : "A card number is 12 to 19 digits.");
-  say("pm-exp", text("pm-exp") === null || expOk ? "" : "Write the expiry as month/year, such as 12/2030.");
+  sayAt(input("pm-number"), $("pm-number-msg"), number === "" || numberOk ? null : "A card number is 12 to 19 digits.");
+  sayAt(input("pm-exp"), $("pm-exp-msg"), text("pm-exp") === null || expOk ? null : "Write the expiry as month/year, such as 12/2030.");
   return numberOk && expOk ? { number, expMonth: month, expYear: Number(exp![2]) } : null;
-}
-
-function say(id: string, words: string): void {
-  const slot = $(`${id}-msg`);
-  slot.replaceChildren(...(words ? [el("span", { class: "error" }, words)] : []));
-  if (words) input(id).setAttribute("aria-invalid", "true");
-  else input(id).removeAttribute("aria-invalid");
 }
 
 async function addCard(): Promise<void> {
